@@ -1,0 +1,50 @@
+/**
+ * Every error `mitm` raises on purpose carries a stable code from this table. The code is what
+ * scripts match on: it is sent to clients in the `x-mitm-error` header and documented in
+ * docs/errors.md. Messages may change; codes do not.
+ */
+export const ERROR_CODES = {
+  config_invalid: { status: undefined, summary: 'An option has an invalid value' },
+  ca_missing: { status: undefined, summary: 'The CA folder lacks ca.pem or ca-key.pem' },
+  ca_unreadable: { status: undefined, summary: 'A CA file exists but cannot be read' },
+  ca_invalid: { status: undefined, summary: 'A CA file is corrupt, not a CA, expired, or does not match its key' },
+  host_invalid: { status: 400, summary: 'The target host name or port is not acceptable' },
+  bad_request: { status: 400, summary: 'The client sent a malformed HTTP request' },
+  headers_too_large: { status: 431, summary: 'The request head exceeds the header size limit' },
+  not_a_proxy_request: { status: 400, summary: 'A request for a relative URL reached the proxy port' },
+  proxy_loop: { status: 508, summary: 'The request targets the proxy itself' },
+  upstream_dns: { status: 502, summary: 'The origin host name could not be resolved' },
+  upstream_refused: { status: 502, summary: 'The origin refused the TCP connection' },
+  upstream_unreachable: { status: 502, summary: 'No route to the origin host or network' },
+  upstream_reset: { status: 502, summary: 'The origin closed or reset the connection before answering' },
+  upstream_tls_verify: { status: 502, summary: "The origin's certificate failed verification" },
+  upstream_tls: { status: 502, summary: 'The TLS handshake with the origin failed' },
+  upstream_timeout: { status: 504, summary: 'The origin did not answer in time' },
+  listen_failed: { status: undefined, summary: 'The proxy could not listen on its address' },
+} as const satisfies Record<string, { status: number | undefined; summary: string }>;
+
+/** A stable error code; see docs/errors.md. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The base of every deliberate `mitm` error: a stable `code` and a one-line, secret-free message. */
+export class MitmError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MitmError';
+    this.code = code;
+  }
+
+  /** The HTTP status a client receives for this error, when one can be sent. */
+  get status(): number {
+    return ERROR_CODES[this.code].status ?? 500;
+  }
+}
+
+/** True for errors raised by `mitm`, also across duplicate copies of the package (checks shape, not class). */
+export function isMitmError(value: unknown): value is MitmError {
+  if (!(value instanceof Error)) return false;
+  const code: unknown = (value as { code?: unknown }).code;
+  return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
+}
