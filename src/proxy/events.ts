@@ -1,0 +1,47 @@
+import type { ErrorCode } from '../errors.js';
+
+/** One request/response exchange as it ended: what the CLI prints one line for. */
+export interface FlowRecord {
+  /** Sequence number, unique within one proxy instance. */
+  readonly id: number;
+  readonly method: string;
+  /** Absolute URL (`https://host/path` for intercepted requests). */
+  readonly url: string;
+  /** Status sent to the client; undefined when no response head could be sent. */
+  readonly status: number | undefined;
+  readonly contentType: string | undefined;
+  /** Response body bytes forwarded to the client. */
+  readonly responseBytes: number;
+  /** From the request head's arrival to the last response byte written. */
+  readonly durationMs: number;
+  /** Set when the proxy answered with an error (502, 504...) or the exchange broke off. */
+  readonly error: { readonly code: ErrorCode | 'aborted'; readonly message: string } | undefined;
+  /** Address of the client connection the request came from. */
+  readonly client: { readonly address: string; readonly port: number };
+}
+
+/** A CONNECT that was tunnelled untouched (no decryption). */
+export interface TunnelRecord {
+  readonly host: string;
+  readonly port: number;
+  readonly client: { readonly address: string; readonly port: number };
+  /** Why it was not intercepted. */
+  readonly reason: 'passthrough' | 'not-intercepted';
+  /** Set when the origin could not be reached (the client got 502/504 to its CONNECT). */
+  readonly error: { readonly code: ErrorCode; readonly message: string } | undefined;
+}
+
+/** A client connection that ended badly before any request: TLS handshake failure, garbage bytes. */
+export interface ClientIssue {
+  readonly host: string | undefined;
+  readonly client: { readonly address: string; readonly port: number };
+  readonly code: 'client_tls' | 'bad_request' | 'headers_too_large';
+  readonly message: string;
+}
+
+/** The events a running proxy emits; the core never prints, the CLI subscribes. */
+export interface ProxyEventMap {
+  flow: [FlowRecord];
+  tunnel: [TunnelRecord];
+  'client-issue': [ClientIssue];
+}
