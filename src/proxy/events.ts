@@ -25,8 +25,8 @@ export interface TunnelRecord {
   readonly host: string;
   readonly port: number;
   readonly client: { readonly address: string; readonly port: number };
-  /** Why it was not intercepted. */
-  readonly reason: 'passthrough' | 'not-intercepted';
+  /** The rule that made it a tunnel, e.g. `--passthrough *.apple.com`. */
+  readonly reason: string;
   /** Set when the origin could not be reached (the client got 502/504 to its CONNECT). */
   readonly error: { readonly code: ErrorCode; readonly message: string } | undefined;
 }

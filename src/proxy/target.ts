@@ -38,7 +38,8 @@ export function parseAuthority(authority: string, defaultPort?: number): Target 
   return { host: normalizeHost(match[1] ?? ''), port };
 }
 
-/** Formats a target as `host:port`, bracketing IPv6 literals. */
-export function formatAuthority(target: Target): string {
-  return isIP(target.host) === 6 ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+/** Formats a target as `host:port`, bracketing IPv6 literals; the port is left out when it is `defaultPort`. */
+export function formatAuthority(target: Target, defaultPort?: number): string {
+  const host = isIP(target.host) === 6 ? `[${target.host}]` : target.host;
+  return target.port === defaultPort ? host : `${host}:${target.port}`;
 }

@@ -1,0 +1,50 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { MitmError } from '../errors.js';
+
+/** The header that carries an error's stable code to the client (see docs/errors.md). */
+export const ERROR_HEADER = 'x-mitm-error';
+
+/**
+ * Answers a request with `error` as a one-line text/plain body; never a stack trace. The
+ * connection is closed when a request body is still arriving, since its bytes would otherwise be
+ * read as the next request. When the response head already went out, the only honest signal left is to break
+ * the connection, so the client sees a truncated body rather than a wrong one.
+ */
+export function respondWithError(res: ServerResponse, error: MitmError): void {
+  if (res.headersSent) {
+    res.destroy(error);
+    return;
+  }
+  const body = `${error.message}\n`;
+  res.writeHead(error.status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    [ERROR_HEADER]: error.code,
+    ...(bodyStillArriving(res.req) ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
+function bodyStillArriving(req: IncomingMessage): boolean {
+  if (req.complete) return false;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/** Writes `error` as a complete HTTP/1.1 response straight onto a socket and closes it. */
+export function writeRawError(socket: Duplex, error: MitmError): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${error.message}\n`;
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
+      'content-type: text/plain; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `${ERROR_HEADER}: ${error.code}\r\n` +
+      'connection: close\r\n\r\n' +
+      body,
+  );
+}

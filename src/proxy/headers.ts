@@ -1,0 +1,69 @@
+/**
+ * Header handling between the two hops. Headers travel as Node's flat `rawHeaders` arrays
+ * (`[name, value, name, value, ...]`) so that case, order and repetition reach the other side
+ * exactly as sent; only hop-by-hop fields are dropped.
+ */
+
+/** RFC 9110 §7.6.1 connection-specific fields, plus the legacy ones every proxy still meets. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  // The client's 100-continue was already answered by this hop (Node's server does it).
+  'expect',
+]);
+
+/** A flat raw header list as Node exposes it on `IncomingMessage.rawHeaders`. */
+export type RawHeaders = readonly string[];
+
+/**
+ * Returns `raw` without hop-by-hop fields, including every field the `Connection` header names
+ * (RFC 9110 §7.6.1: "a proxy MUST ... remove any header field named in the Connection field").
+ */
+export function stripHopByHop(raw: RawHeaders): string[] {
+  const named = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() !== 'connection') continue;
+    for (const token of (raw[i + 1] ?? '').split(',')) named.add(token.trim().toLowerCase());
+  }
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
+    kept.push(name, raw[i + 1] as string);
+  }
+  return kept;
+}
+
+/** Replaces every `name` field in a raw list with one value, keeping its first position (or appending). */
+export function setRawHeader(raw: string[], name: string, value: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  let placed = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== lower) {
+      out.push(raw[i] as string, raw[i + 1] as string);
+    } else if (!placed) {
+      out.push(raw[i] as string, value);
+      placed = true;
+    }
+  }
+  if (!placed) out.push(name, value);
+  return out;
+}
+
+/** The first value of `name` in a raw list, or undefined. */
+export function getRawHeader(raw: RawHeaders, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === lower) return raw[i + 1];
+  }
+  return undefined;
+}

@@ -1,0 +1,60 @@
+import { isMitmError, MitmError } from '../errors.js';
+
+// OpenSSL X509_V_ERR_* names as Node reports them in `err.code`, plus Node's own name check.
+const VERIFY_FAILURES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'HOSTNAME_MISMATCH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Turns whatever a connection or request to an origin failed with into a `MitmError` whose
+ * one-line message names the origin (`authority`) and the reason, as the client will read it.
+ */
+export function classifyUpstreamError(error: unknown, authority: string): MitmError {
+  if (isMitmError(error)) return error;
+  const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : '';
+  const reason = error instanceof Error ? error.message : String(error);
+  const cause = { cause: error };
+  if (VERIFY_FAILURES.has(code)) {
+    return new MitmError('upstream_tls_verify', `upstream certificate verification failed for ${authority}: ${reason}`, cause);
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new MitmError('upstream_refused', `connection refused by ${authority}`, cause);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return new MitmError('upstream_dns', `cannot resolve the host of ${authority} (${code})`, cause);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return new MitmError('upstream_unreachable', `${authority} is unreachable (${code})`, cause);
+    case 'ETIMEDOUT':
+      return new MitmError('upstream_timeout', `connecting to ${authority} timed out`, cause);
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
+    return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: ${reason}`, cause);
+  }
+  const detail = code || reason;
+  return new MitmError('upstream_reset', `${authority} closed the connection before answering (${detail})`, cause);
+}
