@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   upstream_tls_verify: { status: 502, summary: "The origin's certificate failed verification" },
   upstream_tls: { status: 502, summary: 'The TLS handshake with the origin failed' },
   upstream_timeout: { status: 504, summary: 'The origin did not answer in time' },
+  hook_failed: { status: 500, summary: 'A hook threw while handling the request or response' },
+  body_too_large: { status: 500, summary: 'A hook asked for a body larger than --max-body-buffer' },
+  body_undecodable: { status: 500, summary: 'A hook asked for a body whose content-encoding cannot be decoded' },
   listen_failed: { status: undefined, summary: 'The proxy could not listen on its address' },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 

@@ -19,7 +19,8 @@ const MAX_NAME_LENGTH = 253;
 export function normalizeHost(input: string): string {
   const unbracketed = input.startsWith('[') && input.endsWith(']') ? input.slice(1, -1) : input;
   const host = unbracketed.toLowerCase().replace(/\.$/, '');
-  if (isIP(host) !== 0) return host;
+  // net.isIP accepts IPv6 zone IDs (fe80::1%eth0): local interface names have no place here.
+  if (isIP(host) !== 0 && !host.includes('%')) return host;
   const labels = host.split('.');
   if (host.length === 0 || host.length > MAX_NAME_LENGTH || !labels.every((label) => LABEL.test(label))) {
     throw new MitmError('host_invalid', `invalid host name ${JSON.stringify(input.slice(0, 80))}`);

@@ -43,9 +43,8 @@ test('no flags gives exactly the schema defaults', () => {
 });
 
 test('values are converted by type, with = or a separate word', () => {
-  const parsed = options(
-    parseFlags(CliOptionsSchema, ['--port', '0', '--host=0.0.0.0', '--insecure', '--upstream-timeout', '500', '--log-format', 'json']),
-  );
+  const argv = ['--port', '0', '--host=0.0.0.0', '--insecure', '--upstream-timeout', '500', '--log-format', 'json'];
+  const parsed = options(parseFlags(CliOptionsSchema, argv));
   assert.equal(parsed.port, 0);
   assert.equal(parsed.host, '0.0.0.0');
   assert.equal(parsed.insecure, true);

@@ -58,7 +58,8 @@ test('durations are whole milliseconds, then seconds past 10 s', () => {
 
 test('a successful flow reads method, URL, status, media type, size, time', () => {
   assert.equal(formatFlow(flow()), 'GET https://example.com/path 200 text/html 12.3 kB 45 ms');
-  assert.equal(formatFlow(flow({ contentType: undefined, responseBytes: 0, status: 204 })), 'GET https://example.com/path 204 0 B 45 ms');
+  const empty = flow({ contentType: undefined, responseBytes: 0, status: 204 });
+  assert.equal(formatFlow(empty), 'GET https://example.com/path 204 0 B 45 ms');
 });
 
 test('a failed flow shows its error code and message instead of the body', () => {
@@ -67,7 +68,10 @@ test('a failed flow shows its error code and message instead of the body', () =>
     durationMs: 3,
     error: { code: 'upstream_refused', message: 'example.com:443 refused the connection' },
   });
-  assert.equal(formatFlow(refused), 'GET https://example.com/path 502 upstream_refused 3 ms (example.com:443 refused the connection)');
+  assert.equal(
+    formatFlow(refused),
+    'GET https://example.com/path 502 upstream_refused 3 ms (example.com:443 refused the connection)',
+  );
   const aborted = flow({ error: { code: 'aborted', message: 'the client went away' }, responseBytes: 2048 });
   assert.equal(formatFlow(aborted), 'GET https://example.com/path 200 aborted 2.0 kB 45 ms (the client went away)');
   const headless = flow({ status: undefined, error: { code: 'upstream_reset', message: 'reset' } });
@@ -76,7 +80,8 @@ test('a failed flow shows its error code and message instead of the body', () =>
 
 test('tunnels say why they were not intercepted, or how they failed', () => {
   assert.equal(formatTunnel(tunnel()), 'CONNECT apple.com:443 tunnelled (passthrough)');
-  assert.equal(formatTunnel(tunnel({ reason: 'not-intercepted' })), 'CONNECT apple.com:443 tunnelled (not intercepted)');
+  const elsewhere = tunnel({ reason: 'not-intercepted' });
+  assert.equal(formatTunnel(elsewhere), 'CONNECT apple.com:443 tunnelled (not intercepted)');
   assert.equal(formatTunnel(tunnel({ host: '::1', port: 8443 })), 'CONNECT [::1]:8443 tunnelled (passthrough)');
   const failed = tunnel({ error: { code: 'upstream_timeout', message: 'no answer in 30000 ms' } });
   assert.equal(formatTunnel(failed), 'CONNECT apple.com:443 504 upstream_timeout (no answer in 30000 ms)');
@@ -120,7 +125,10 @@ test('attachLog prints flows and tunnels to stdout and client issues to stderr',
   proxy.emit('flow', flow());
   proxy.emit('tunnel', tunnel());
   proxy.emit('client-issue', { host: undefined, client, code: 'client_tls', message: 'x' });
-  assert.deepEqual(io.out, ['GET https://example.com/path 200 text/html 12.3 kB 45 ms', 'CONNECT apple.com:443 tunnelled (passthrough)']);
+  assert.deepEqual(io.out, [
+    'GET https://example.com/path 200 text/html 12.3 kB 45 ms',
+    'CONNECT apple.com:443 tunnelled (passthrough)',
+  ]);
   assert.deepEqual(io.err, ['client 127.0.0.1:50000: client_tls (x)']);
 });
 

@@ -1,0 +1,229 @@
+// The only module that imports node-forge, so replacing it (mockttp moved off forge in 2025 as
+// "unmaintained") touches one file. Forge only lays out ASN.1 here: keys come from node:crypto and
+// every signature is made by node:crypto's async sign(), which runs on the libuv thread pool in
+// about 1 ms, where forge's pure-JS RSA would block the event loop for ~36 ms per certificate.
+import { randomBytes, sign, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+
+const { asn1, pki } = forge;
+type Asn1 = forge.asn1.Asn1;
+
+// @types/node-forge omits getTBSCertificate, although forge's own cert.sign() is built on it.
+const getTBSCertificate = (pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): Asn1 })
+  .getTBSCertificate;
+
+const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
+const OID_COMMON_NAME = '2.5.4.3';
+const OID_SUBJECT_ALT_NAME = '2.5.29.17';
+const SIGNATURE_ALGORITHM_DER = derBuffer(
+  sequence([oid(SHA256_WITH_RSA), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]),
+);
+
+/** The validity window and names of a root CA certificate about to be created. */
+export interface RootCertificateSpec {
+  readonly organization: string;
+  readonly commonName: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/** What distinguishes one leaf certificate from another minted by the same signer. */
+export interface LeafCertificateSpec {
+  /** Subject CN; omitted when undefined (RFC 5280 caps CN at 64 characters). */
+  readonly commonName: string | undefined;
+  /** The single subjectAltName entry: a DNS name, or the 4 or 16 bytes of an IP address. */
+  readonly altName: { readonly dns: string } | { readonly ip: Buffer };
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+/** Signs leaf certificates for one CA and one shared leaf key, with the per-CA work done up front. */
+export interface LeafSigner {
+  /** Builds, signs and PEM-encodes one leaf certificate. */
+  sign(spec: LeafCertificateSpec): Promise<string>;
+}
+
+/** Creates a self-signed RSA root CA certificate (CA:true, keyCertSign+cRLSign, SKI) and returns its PEM. */
+export async function createRootCertificate(
+  spec: RootCertificateSpec,
+  publicKey: KeyObject,
+  privateKey: KeyObject,
+): Promise<string> {
+  const cert = newCertificate(publicKey, spec.notBefore, spec.notAfter);
+  const name = [utf8Field('organizationName', spec.organization), utf8Field('commonName', spec.commonName)];
+  cert.setSubject(name);
+  cert.setIssuer(name);
+  cert.setExtensions([
+    { name: 'basicConstraints', critical: true, cA: true },
+    { name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  return signToPem(getTBSCertificate(cert), privateKey);
+}
+
+/** Prepares a signer for leaves issued by the CA in `caCertPem`, all carrying `leafPublicKey`. */
+export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublicKey: KeyObject): LeafSigner {
+  const caCert = pki.certificateFromPem(caCertPem);
+
+  // Everything but serial, validity, subject and SAN is the same in every leaf, so forge builds it
+  // once in a template; each mint then encodes only those four fields. This keeps forge's
+  // allocation-heavy work (RSA modulus encoding, SKI hashing) off the per-mint path.
+  const template = newCertificate(leafPublicKey, new Date(0), new Date(0));
+  template.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectKeyIdentifier' },
+    { name: 'authorityKeyIdentifier', keyIdentifier: subjectKeyIdentifier(caCert) },
+  ]);
+  const templateFields = children(getTBSCertificate(template));
+  templateFields[TBS.issuer] = rawSubject(caCertPem, caCert.version);
+  const fixedExtensions = children(children(templateFields[TBS.extensions])[0]);
+
+  return {
+    async sign(spec) {
+      const fields = [...templateFields];
+      fields[TBS.serial] = integer(randomSerial());
+      fields[TBS.validity] = sequence([time(spec.notBefore), time(spec.notAfter)]);
+      fields[TBS.subject] = sequence(
+        spec.commonName === undefined ? [] : [rdn(OID_COMMON_NAME, spec.commonName)],
+      );
+      fields[TBS.extensions] = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [
+        // RFC 5280 4.2.1.6: with an empty subject, the SAN must be critical.
+        sequence([...fixedExtensions, subjectAltName(spec.altName, spec.commonName === undefined)]),
+      ]);
+      return signToPem(sequence(fields), caKey);
+    },
+  };
+}
+
+/** Wraps a certificate (no key) in a PKCS#12 file with an empty password, for OS trust-store import. */
+export function certificateToPkcs12(certPem: string, friendlyName: string): Buffer {
+  // Forge never encrypts certificate bags and its MAC is HMAC-SHA1, so OpenSSL 3 reads the result
+  // without -legacy; the password is empty rather than absent because macOS Keychain wants a MAC.
+  const p12 = forge.pkcs12.toPkcs12Asn1(null, pki.certificateFromPem(certPem), '', {
+    algorithm: '3des',
+    generateLocalKeyId: false,
+    friendlyName,
+  });
+  return derBuffer(p12);
+}
+
+// Positions in a TBSCertificate that has the [0] version field, which every certificate we build has.
+const TBS = { serial: 1, issuer: 3, validity: 4, subject: 5, extensions: 7 } as const;
+
+// The CA's subject exactly as encoded in ca.pem: re-encoding forge's parsed copy could change string
+// types or multi-valued RDNs, and clients build chains by comparing a leaf's issuer to it.
+function rawSubject(certPem: string, version: number): Asn1 {
+  const tbs = children(children(asn1.fromDer(pki.pemToDer(certPem)))[0]);
+  // Version 1 certificates omit the [0] version field, shifting every later field down by one.
+  const subject = tbs[version === 0 ? TBS.subject - 1 : TBS.subject];
+  if (subject === undefined) throw new Error('the CA certificate has no subject');
+  return subject;
+}
+
+function newCertificate(publicKey: KeyObject, notBefore: Date, notAfter: Date): forge.pki.Certificate {
+  const cert = pki.createCertificate();
+  cert.publicKey = pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  cert.serialNumber = randomSerial().toString('hex');
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  cert.siginfo.algorithmOid = SHA256_WITH_RSA;
+  cert.signatureOid = SHA256_WITH_RSA;
+  return cert;
+}
+
+// Only the DER bytes wait on the thread pool, not forge's object tree: during a burst of mints,
+// hundreds of live trees would make every young-generation GC pause longer.
+async function signToPem(tbs: Asn1, key: KeyObject): Promise<string> {
+  const tbsDer = derBuffer(tbs);
+  const signature = await new Promise<Buffer>((resolve, reject) => {
+    sign('sha256', tbsDer, key, (err, sig) => (err ? reject(err) : resolve(sig)));
+  });
+  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
+  const bitString = derTlv(0x03, Buffer.concat([Buffer.of(0), signature]));
+  const base64 = derTlv(0x30, Buffer.concat([tbsDer, SIGNATURE_ALGORITHM_DER, bitString])).toString('base64');
+  const lines = base64.replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
+  return `-----BEGIN CERTIFICATE-----\n${lines}-----END CERTIFICATE-----\n`;
+}
+
+// A DER tag-length-value with a definite length (X.690 8.1.3), enough for anything up to 16 MiB.
+function derTlv(tag: number, content: Buffer): Buffer {
+  const n = content.length;
+  const length =
+    n < 0x80 ? [n]
+    : n < 0x100 ? [0x81, n]
+    : n < 0x10000 ? [0x82, n >> 8, n & 0xff]
+    : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.of(tag, ...length), content]);
+}
+
+// 16 random bytes with the top bit clear and a non-zero first byte: positive, and DER stays minimal
+// at exactly 16 bytes (the CA/B Forum asks for at least 64 bits of randomness).
+function randomSerial(): Buffer {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] ?? 0) & 0x7f || 0x01;
+  return bytes;
+}
+
+// UTF8String, because forge's default PrintableString cannot hold '_' (found in host names).
+function utf8Field(name: string, value: string): forge.pki.CertificateField {
+  // @types/node-forge types valueTagClass as asn1.Class, but forge reads it as the value's asn1.Type.
+  return { name, value, valueTagClass: asn1.Type.UTF8 as number as forge.asn1.Class };
+}
+
+// The CA's SKI as raw bytes, so AKI matches it even when it was not computed by RFC 5280 method 1.
+function subjectKeyIdentifier(caCert: forge.pki.Certificate): string {
+  const ext: unknown = caCert.getExtension('subjectKeyIdentifier');
+  const hex = (ext as { subjectKeyIdentifier?: unknown } | undefined)?.subjectKeyIdentifier;
+  return typeof hex === 'string' ? forge.util.hexToBytes(hex) : caCert.generateSubjectKeyIdentifier().getBytes();
+}
+
+function subjectAltName(altName: LeafCertificateSpec['altName'], critical: boolean): Asn1 {
+  // GeneralName: [2] dNSName IA5String, [7] iPAddress OCTET STRING (RFC 5280 4.2.1.6).
+  const name = 'dns' in altName
+    ? asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, altName.dns)
+    : asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, altName.ip.toString('binary'));
+  return sequence([
+    oid(OID_SUBJECT_ALT_NAME),
+    ...(critical ? [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff')] : []),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(sequence([name])).getBytes()),
+  ]);
+}
+
+function rdn(type: string, value: string): Asn1 {
+  const utf8 = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, forge.util.encodeUtf8(value));
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [sequence([oid(type), utf8])]);
+}
+
+// RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both to the second in UTC.
+function time(date: Date): Asn1 {
+  const iso = date.toISOString();
+  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}` +
+    `${iso.slice(17, 19)}Z`;
+  const year = date.getUTCFullYear();
+  return year >= 1950 && year < 2050
+    ? asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, digits.slice(2))
+    : asn1.create(asn1.Class.UNIVERSAL, asn1.Type.GENERALIZEDTIME, false, digits);
+}
+
+function integer(bytes: Buffer): Asn1 {
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, bytes.toString('binary'));
+}
+
+function oid(dotted: string): Asn1 {
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
+}
+
+function sequence(items: Asn1[]): Asn1 {
+  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
+}
+
+function children(node: Asn1 | undefined): Asn1[] {
+  if (node === undefined || !Array.isArray(node.value)) throw new Error('unexpected certificate structure');
+  return node.value;
+}
+
+function derBuffer(node: Asn1): Buffer {
+  return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
+}

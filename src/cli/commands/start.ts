@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { CliOptionsSchema } from '../../config/schema.js';
+import { initCa, startProxy } from '../../index.js';
+import { formatHelp, parseFlags } from '../flags.js';
+import { attachLog } from '../flow-log.js';
+import { writeLine, type Io } from '../io.js';
+
+/** One line for the command list of `mitm --help`. */
+export const START_SUMMARY = 'Run the proxy and print one line per request';
+
+/** The `--help` page of `mitm start`. */
+export function startHelp(): string {
+  return formatHelp(
+    'mitm start [options]',
+    [
+      `${START_SUMMARY}.`,
+      "Set the printed address as the client's HTTP and HTTPS proxy, and have the client",
+      'trust ca.pem from the --ca folder to see inside HTTPS traffic.',
+      'Stops on Ctrl-C (SIGINT) or SIGTERM.',
+    ].join('\n'),
+    CliOptionsSchema,
+  );
+}
+
+/** Runs `mitm start`: starts the proxy, prints what it sees, and closes it on SIGINT or SIGTERM. */
+export async function runStart(argv: readonly string[], io: Io): Promise<number> {
+  const parsed = parseFlags(CliOptionsSchema, argv);
+  if (parsed.help) {
+    io.stdout.write(startHelp());
+    return 0;
+  }
+  const { quiet, logFormat, ...proxyOptions } = parsed.options;
+  // Listen for signals before the first await: a signal during start-up must still close the proxy
+  // and exit 0, not kill the process with the CA half-written.
+  const stop = stopSignal(io);
+  try {
+    if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
+    // startProxy creates a missing CA silently; initCa is idempotent and tells us whether it did.
+    const { created } = await initCa(proxyOptions.ca);
+    if (created) {
+      const certificate = path.join(proxyOptions.ca, 'ca.pem');
+      writeLine(io.stderr, `created a new root CA in ${proxyOptions.ca}; trust ${certificate} to see HTTPS traffic`);
+    }
+    const proxy = await startProxy(proxyOptions);
+    attachLog(proxy, io, { quiet, logFormat });
+    writeLine(io.stdout, `listening on ${proxy.url}`);
+    await stop.signalled;
+    await proxy.close();
+    return 0;
+  } finally {
+    stop.dispose();
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one forces the exit, in case closing hangs. */
+function stopSignal(io: Io): { signalled: Promise<NodeJS.Signals>; dispose(): void } {
+  let resolve: (signal: NodeJS.Signals) => void = () => undefined;
+  const signalled = new Promise<NodeJS.Signals>((done) => {
+    resolve = done;
+  });
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    count += 1;
+    if (count === 1) {
+      resolve(signal);
+      return;
+    }
+    writeLine(io.stderr, `mitm: ${signal} again: exiting without waiting for connections to close`);
+    process.exit(1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signalled,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

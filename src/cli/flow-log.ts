@@ -1,0 +1,103 @@
+import type { EventEmitter } from 'node:events';
+import { ERROR_CODES } from '../errors.js';
+import type { ClientIssue, FlowRecord, ProxyEventMap, TunnelRecord } from '../proxy/events.js';
+import { writeLine, type Io } from './io.js';
+
+const UNITS = ['kB', 'MB', 'GB', 'TB'] as const;
+
+/** Formats a byte count in SI units with one decimal: `512 B`, `12.3 kB`, `4.0 MB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${Math.round(bytes)} B`;
+  let value = bytes / 1000;
+  let unit = 0;
+  // Compare after rounding, so 999 950 bytes reads `1.0 MB` rather than `1000.0 kB`.
+  while (Number(value.toFixed(1)) >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${UNITS[unit] ?? 'TB'}`;
+}
+
+/** Formats a duration: whole milliseconds below 10 s (`45 ms`), then seconds with one decimal (`12.3 s`). */
+export function formatDuration(ms: number): string {
+  return ms < 9999.5 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** One readable line for a finished exchange: `GET https://host/path 200 text/html 12.3 kB 45 ms`. */
+export function formatFlow(flow: FlowRecord): string {
+  const parts = [flow.method, flow.url, flow.status === undefined ? '---' : String(flow.status)];
+  if (flow.error === undefined) {
+    // The media type alone: `; charset=utf-8` adds width, not information, to a one-line log.
+    const mediaType = flow.contentType?.split(';')[0]?.trim();
+    if (mediaType) parts.push(mediaType);
+    parts.push(formatBytes(flow.responseBytes), formatDuration(flow.durationMs));
+  } else {
+    parts.push(flow.error.code);
+    // An abort mid-body still delivered something; the size says how far it got.
+    if (flow.error.code === 'aborted') parts.push(formatBytes(flow.responseBytes));
+    parts.push(formatDuration(flow.durationMs), `(${flow.error.message})`);
+  }
+  return printable(parts.join(' '));
+}
+
+/** One readable line for a tunnel: `CONNECT host:443 tunnelled (passthrough)` or its failure. */
+export function formatTunnel(tunnel: TunnelRecord): string {
+  const target = `CONNECT ${hostPort(tunnel.host, tunnel.port)}`;
+  if (tunnel.error === undefined) {
+    return printable(`${target} tunnelled (${tunnel.reason === 'passthrough' ? 'passthrough' : 'not intercepted'})`);
+  }
+  const status = ERROR_CODES[tunnel.error.code].status ?? '---';
+  return printable(`${target} ${status} ${tunnel.error.code} (${tunnel.error.message})`);
+}
+
+/** One readable line for a client connection that failed before any request. */
+export function formatClientIssue(issue: ClientIssue): string {
+  const from = hostPort(issue.client.address, issue.client.port);
+  const forHost = issue.host === undefined ? '' : ` for ${issue.host}`;
+  return printable(`client ${from}${forHost}: ${issue.code} (${issue.message})`);
+}
+
+/** One JSON line for a finished exchange: the FlowRecord itself, for `jq` and log shippers. */
+export function formatFlowJson(flow: FlowRecord): string {
+  // JSON.stringify escapes C0 controls but not DEL and C1 (U+0080–U+009F), which some terminals
+  // still act on; \u escapes keep the line valid JSON and inert on screen.
+  return JSON.stringify(flow).replace(/[\u007f-\u009f]/g, (char) => `\\u00${char.charCodeAt(0).toString(16)}`);
+}
+
+/** `host:port`, with brackets around IPv6 literals. */
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Escapes control characters. URLs, hosts and messages come from clients and origins, and a raw
+ * ESC or C1 byte in a log line could move the cursor or retitle the terminal of whoever reads it.
+ */
+export function printable(text: string): string {
+  const escape = (char: string): string => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, escape);
+}
+
+/** How `mitm start` reports what it sees; the two CLI-only options of CliOptionsSchema. */
+export interface LogOptions {
+  readonly quiet: boolean;
+  readonly logFormat: 'pretty' | 'json';
+}
+
+/**
+ * Prints a running proxy's events. Flows go to stdout; in json mode stdout carries FlowRecords
+ * only (one schema per stream for jq), so tunnels move to stderr there. `quiet` drops successful
+ * flows and tunnels but keeps failed ones and client issues: those are the errors it promises.
+ */
+export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: LogOptions): void {
+  const json = options.logFormat === 'json';
+  proxy.on('flow', (flow) => {
+    if (options.quiet && flow.error === undefined) return;
+    writeLine(io.stdout, json ? formatFlowJson(flow) : formatFlow(flow));
+  });
+  proxy.on('tunnel', (tunnel) => {
+    if (options.quiet && tunnel.error === undefined) return;
+    writeLine(json ? io.stderr : io.stdout, formatTunnel(tunnel));
+  });
+  proxy.on('client-issue', (issue) => writeLine(io.stderr, formatClientIssue(issue)));
+}

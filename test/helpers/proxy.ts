@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// Only the public entry point: the e2e suite tests the library as a harness would use it.
+import {
+  startProxy,
+  type ClientIssue,
+  type FlowRecord,
+  type ProxyOptions,
+  type RunningProxy,
+  type TunnelRecord,
+} from '../../src/index.js';
+import type { TestPki } from './pki.js';
+
+/** Keeps every event of one kind and lets a test await one that matches. */
+export class Recorder<T> {
+  readonly items: T[] = [];
+  readonly #waiters = new Set<{ match: (item: T) => boolean; resolve: (item: T) => void }>();
+
+  push(item: T): void {
+    this.items.push(item);
+    for (const waiter of this.#waiters) {
+      if (waiter.match(item)) {
+        this.#waiters.delete(waiter);
+        waiter.resolve(item);
+      }
+    }
+  }
+
+  /** The first recorded item matching `match`, or the next one to arrive. */
+  waitFor(match: (item: T) => boolean): Promise<T> {
+    const seen = this.items.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => this.#waiters.add({ match, resolve }));
+  }
+}
+
+/** A proxy under test with its own CA folder. */
+export interface TestProxy {
+  readonly proxy: RunningProxy;
+  /** 'http://127.0.0.1:PORT' */
+  readonly url: string;
+  readonly port: number;
+  /** The proxy's root CA, which clients trust for intercepted hosts. */
+  readonly caPath: string;
+  readonly flows: Recorder<FlowRecord>;
+  readonly tunnels: Recorder<TunnelRecord>;
+  readonly clientIssues: Recorder<ClientIssue>;
+  /** Closes the proxy and removes its CA folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a proxy on 127.0.0.1, port 0, with a fresh CA folder (created by the proxy) and the test
+ * PKI's root as an upstream CA; `options` adds or overrides the rest.
+ */
+export async function startTestProxy(pki: TestPki, options: ProxyOptions = {}): Promise<TestProxy> {
+  const dir = await mkdtemp(join(tmpdir(), 'mitm-test-ca-'));
+  let proxy: RunningProxy;
+  try {
+    proxy = await startProxy({ port: 0, ca: dir, upstreamCa: [pki.ca.certPath], ...options });
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  const flows = new Recorder<FlowRecord>();
+  const tunnels = new Recorder<TunnelRecord>();
+  const clientIssues = new Recorder<ClientIssue>();
+  proxy.on('flow', (flow: FlowRecord) => flows.push(flow));
+  proxy.on('tunnel', (tunnel: TunnelRecord) => tunnels.push(tunnel));
+  proxy.on('client-issue', (issue: ClientIssue) => clientIssues.push(issue));
+  return {
+    proxy,
+    url: proxy.url,
+    port: proxy.port,
+    caPath: join(dir, 'ca.pem'),
+    flows,
+    tunnels,
+    clientIssues,
+    close: async () => {
+      try {
+        await proxy.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, createServer, type SecureContext } from 'node:tls';
+import { initCa, type CertificateAuthority } from '../../src/ca/authority.js';
+import { createCertCache, refreshAfterMs } from '../../src/ca/cert-cache.js';
+import { createLeafMinter, type LeafCertificate, type LeafMinter } from '../../src/ca/mint-leaf.js';
+import { isMitmError } from '../../src/errors.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+let tmp = '';
+let ca: CertificateAuthority;
+let realMinter: LeafMinter;
+
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'mitm-cert-cache-'));
+  ca = (await initCa(join(tmp, 'ca'))).ca;
+  realMinter = await createLeafMinter(ca);
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Wraps the real minter, recording each host it is asked for; `failures` makes the next calls throw. */
+function countingMinter(failures = 0): LeafMinter & { readonly calls: string[] } {
+  const calls: string[] = [];
+  let failuresLeft = failures;
+  return {
+    calls,
+    async mint(host: string): Promise<LeafCertificate> {
+      calls.push(host);
+      if (failuresLeft > 0) {
+        failuresLeft -= 1;
+        throw new Error('mint failed on purpose');
+      }
+      return realMinter.mint(host);
+    },
+  };
+}
+
+test('20 concurrent misses for one host share one mint and one context', async () => {
+  const minter = countingMinter();
+  const cache = createCertCache(minter, { max: 10 });
+  const contexts = await Promise.all(Array.from({ length: 20 }, () => cache.get('a.test')));
+  assert.deepEqual(minter.calls, ['a.test']);
+  assert.equal(new Set<SecureContext>(contexts).size, 1);
+  assert.equal(cache.size, 1);
+  assert.equal(await cache.get('a.test'), contexts[0], 'a later hit reuses the entry');
+  assert.equal(minter.calls.length, 1);
+});
+
+test('hosts are normalised into one cache key', async () => {
+  const minter = countingMinter();
+  const cache = createCertCache(minter, { max: 10 });
+  const first = await cache.get('b.test');
+  assert.equal(await cache.get('B.Test.'), first);
+  assert.deepEqual(minter.calls, ['b.test']);
+});
+
+test('an invalid host is rejected with host_invalid without minting', async () => {
+  const minter = countingMinter();
+  const cache = createCertCache(minter, { max: 10 });
+  await assert.rejects(cache.get('a/b'), (err: unknown) => isMitmError(err) && err.code === 'host_invalid');
+  assert.deepEqual(minter.calls, []);
+  assert.equal(cache.size, 0);
+});
+
+test('a failed mint is not cached: the next get mints again', async () => {
+  const minter = countingMinter(1);
+  const cache = createCertCache(minter, { max: 10 });
+  await assert.rejects(cache.get('flaky.test'), /mint failed on purpose/);
+  assert.equal(cache.size, 0);
+  await cache.get('flaky.test');
+  assert.deepEqual(minter.calls, ['flaky.test', 'flaky.test']);
+  assert.equal(cache.size, 1);
+});
+
+test('the cache holds at most max entries, evicting the least recently used', async () => {
+  const minter = countingMinter();
+  const cache = createCertCache(minter, { max: 2 });
+  await cache.get('one.test');
+  await cache.get('two.test');
+  await cache.get('one.test');
+  await cache.get('three.test');
+  assert.equal(cache.size, 2);
+  await cache.get('one.test');
+  assert.deepEqual(minter.calls, ['one.test', 'two.test', 'three.test']);
+  await cache.get('two.test');
+  assert.deepEqual(minter.calls, ['one.test', 'two.test', 'three.test', 'two.test']);
+});
+
+test('a burst of more distinct hosts than max still gives every caller a context', async () => {
+  const minter = countingMinter();
+  const cache = createCertCache(minter, { max: 2 });
+  const hosts = Array.from({ length: 10 }, (_, i) => `burst-${i}.test`);
+  const contexts = await Promise.all(hosts.map((host) => cache.get(host)));
+  assert.equal(contexts.length, 10);
+  assert.equal(minter.calls.length, 10);
+  assert.ok(cache.size <= 2);
+});
+
+test('the cached context serves a TLS handshake that verifies against the CA', async () => {
+  const cache = createCertCache(realMinter, { max: 10 });
+  const server = createServer({
+    SNICallback: (servername, callback) => {
+      cache.get(servername).then((context) => callback(null, context), (err: Error) => callback(err));
+    },
+  });
+  server.on('secureConnection', (socket) => socket.end());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const socket = connect({ host: '127.0.0.1', port, servername: 'tls.test', ca: ca.certPem });
+    await once(socket, 'secureConnect');
+    assert.equal(socket.authorized, true);
+    const peer = socket.getPeerX509Certificate();
+    assert.ok(peer instanceof X509Certificate);
+    assert.equal(peer.subjectAltName, 'DNS:tls.test');
+    socket.destroy();
+  } finally {
+    server.close();
+    await once(server, 'close');
+  }
+});
+
+test('entries are re-minted a week before the leaf expires', () => {
+  const now = Date.UTC(2026, 0, 1);
+  assert.equal(refreshAfterMs(new Date(now + 196 * DAY_MS), now), 189 * DAY_MS);
+  // A leaf cut short by an expiring CA is still served for half of what remains.
+  assert.equal(refreshAfterMs(new Date(now + 10 * DAY_MS), now), 5 * DAY_MS);
+  assert.equal(refreshAfterMs(new Date(now - DAY_MS), now), 1, 'never 0, which lru-cache reads as "no ttl"');
+});
