@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   hook_failed: { status: 500, summary: 'A hook threw while handling the request or response' },
   body_too_large: { status: 500, summary: 'A hook asked for a body larger than --max-body-buffer' },
   body_undecodable: { status: 500, summary: 'A hook asked for a body whose content-encoding cannot be decoded' },
+  connect_rejected: { status: 403, summary: 'An onConnect hook rejected the CONNECT' },
+  wait_timeout: { status: undefined, summary: 'proxy.waitForFlow() saw no matching flow in time' },
   listen_failed: { status: undefined, summary: 'The proxy could not listen on its address' },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 

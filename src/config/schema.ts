@@ -52,6 +52,28 @@ export const ProxyOptionsSchema = z
       .positive()
       .default(128)
       .meta({ arg: 'N', description: 'Most simultaneous connections to one origin; further requests wait' }),
+    maxBodyBuffer: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(16 * 2 ** 20)
+      .meta({ arg: 'BYTES', description: 'Largest body a hook may read or replace in memory; larger ones stream unread' }),
+    keep: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1000)
+      .meta({ arg: 'N', description: 'Flows kept in memory for proxy.flows and --har; the oldest are dropped first' }),
+    recordBodyLimit: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(64 * 2 ** 10)
+      .meta({ arg: 'BYTES', description: 'Bytes of each request and response body kept with a recorded flow' }),
+    hook: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'FILE', description: 'Load hooks from a module (.mjs, .js or .ts) whose default export is a hook or an array of hooks (repeatable)' }),
     leafCacheSize: z
       .number()
       .int()

@@ -34,11 +34,35 @@ export function handleConnect(rt: ProxyRuntime, req: IncomingMessage, socket: Du
     writeRawError(raw, failure);
     return;
   }
-  const decision = rt.decide(target.host);
-  if (decision.action === 'tunnel') {
-    tunnel(rt, raw, head, target, client, decision.reason);
-    return;
+  decide(rt, target, client).then(
+    (decision) => {
+      if (decision.action === 'reject') {
+        writeRawError(raw, new MitmError('connect_rejected', `CONNECT ${formatAuthority(target)} was rejected by ${decision.reason}`));
+      } else if (decision.action === 'tunnel') {
+        tunnel(rt, raw, head, target, client, decision.reason);
+      } else {
+        intercept(rt, raw, head, target, client);
+      }
+    },
+    (error: unknown) => writeRawError(raw, isMitmError(error) ? error : new MitmError('hook_failed', String(error))),
+  );
+}
+
+/** onConnect hooks first (the first verdict wins), then the --passthrough / --intercept globs. */
+async function decide(
+  rt: ProxyRuntime,
+  target: Target,
+  client: { address: string; port: number },
+): Promise<{ action: 'intercept' | 'tunnel' | 'reject'; reason: string }> {
+  if (rt.hooks.has('onConnect')) {
+    const decided = await rt.hooks.connect({ host: target.host, port: target.port, client });
+    if (decided) return { action: decided.verdict, reason: `the onConnect hook "${decided.hook}"` };
   }
+  return rt.decide(target.host);
+}
+
+/** Answers 200, then terminates TLS when the client speaks it, else parses plain HTTP. */
+function intercept(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: { address: string; port: number }): void {
   raw.write(ESTABLISHED);
   if (head.length > 0) raw.unshift(head);
   raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
@@ -46,7 +70,7 @@ export function handleConnect(rt: ProxyRuntime, req: IncomingMessage, socket: Du
     raw.pause();
     raw.unshift(first);
     if (first[0] === TLS_HANDSHAKE) {
-      intercept(rt, raw, target, client);
+      terminate(rt, raw, target, client);
     } else {
       raw.setTimeout(0);
       rt.serveHttp(raw, { target, secure: false, servername: '', client });
@@ -55,7 +79,7 @@ export function handleConnect(rt: ProxyRuntime, req: IncomingMessage, socket: Du
   });
 }
 
-function intercept(rt: ProxyRuntime, raw: Socket, target: Target, client: { address: string; port: number }): void {
+function terminate(rt: ProxyRuntime, raw: Socket, target: Target, client: { address: string; port: number }): void {
   terminateClientTls(raw, target.host, rt.certs).then(
     ({ tlsSocket, servername }) => {
       raw.setTimeout(0);

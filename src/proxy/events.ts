@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../errors.js';
+import type { HookFault } from '../hooks/pipeline.js';
 
 /** One request/response exchange as it ended: what the CLI prints one line for. */
 export interface FlowRecord {
@@ -44,4 +45,6 @@ export interface ProxyEventMap {
   flow: [FlowRecord];
   tunnel: [TunnelRecord];
   'client-issue': [ClientIssue];
+  /** A hook threw in an observe-only phase (onError, onFlowEnd); the flow went on. */
+  'hook-fault': [HookFault];
 }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isMitmError, MitmError } from '../errors.js';
 import { respondWithError } from './error-response.js';
-import { forward, type Exchange } from './forward.js';
+import { runExchange, type Exchange } from './exchange.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
 import { formatAuthority, parseAuthority, type Target } from './target.js';
 import type { OriginTarget } from './upstream.js';
@@ -11,7 +11,7 @@ import type { OriginTarget } from './upstream.js';
 // absolute-form request target (RFC 9112 §3.2.2): scheme, authority, then path and query kept raw.
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)([^#]*)/i;
 
-type Resolved = Omit<Exchange, 'id' | 'client' | 'startedAt'>;
+type Resolved = Omit<Exchange, 'id' | 'client' | 'connectionId' | 'startedAt'>;
 
 /**
  * Returns the handler for every HTTP request the proxy parses: absolute-URI requests sent to the
@@ -43,7 +43,8 @@ export function createRequestHandler(rt: ProxyRuntime): (req: IncomingMessage, r
       });
       return;
     }
-    forward(rt.forwardDeps, { ...resolved, id, client, startedAt }, req, res);
+    const connectionId = rt.connectionId(req.socket);
+    void runExchange(rt.exchangeDeps, { ...resolved, id, client, connectionId, startedAt }, req, res);
   };
 }
 

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { ProxyEventMap } from './events.js';
-import type { ForwardDeps } from './forward.js';
+import type { HookPipeline } from '../hooks/pipeline.js';
+import type { ExchangeDeps } from './exchange.js';
 import type { HostDecision } from './host-policy.js';
 import type { Target } from './target.js';
 
@@ -22,7 +23,8 @@ export interface TunnelSession {
 export interface ProxyRuntime {
   readonly config: ProxyConfig;
   readonly certs: CertCache;
-  readonly forwardDeps: ForwardDeps;
+  readonly exchangeDeps: ExchangeDeps;
+  readonly hooks: HookPipeline;
   /** Decides intercept or tunnel for a CONNECT host. */
   readonly decide: (host: string) => HostDecision;
   /** True when a target is this proxy's own listening address (a request loop). */
@@ -36,4 +38,6 @@ export interface ProxyRuntime {
   readonly emit: EventEmitter<ProxyEventMap>['emit'];
   /** Next flow id. */
   readonly nextId: () => number;
+  /** A stable sequence number for a client connection (the same for every request on it). */
+  readonly connectionId: (socket: object) => number;
 }

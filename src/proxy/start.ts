@@ -1,34 +1,30 @@
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import http from 'node:http';
-import { isIP, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { initCa } from '../ca/authority.js';
 import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
 import { parseProxyOptions } from '../config/load.js';
-import type { ProxyConfig, ProxyOptions } from '../config/schema.js';
+import type { ProxyOptions } from '../config/schema.js';
+import { HookPipeline } from '../hooks/pipeline.js';
+import type { Hook } from '../hooks/types.js';
+import { FlowStore } from '../record/flow-store.js';
 import { MitmError } from '../errors.js';
 import { handleConnect } from './connect.js';
 import { writeRawError } from './error-response.js';
-import type { ProxyEventMap } from './events.js';
 import { createHostPolicy } from './host-policy.js';
 import { loadOriginTrust } from './origin-trust.js';
 import { createRequestHandler } from './request-handler.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
 import type { Target } from './target.js';
+import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 import { createUpstream } from './upstream.js';
 
-/** A proxy that is listening. Emits `flow`, `tunnel` and `client-issue` events (see events.ts). */
-export interface RunningProxy extends EventEmitter<ProxyEventMap> {
-  /** `http://HOST:PORT`: what clients set as their HTTP and HTTPS proxy. */
-  readonly url: string;
-  readonly host: string;
-  readonly port: number;
-  /** The root CA certificate (PEM) clients must trust. */
-  readonly caCertPem: string;
-  readonly config: ProxyConfig;
-  /** Stops listening and closes every client, tunnel and origin connection. */
-  close(): Promise<void>;
+/** What `startProxy` accepts: every option of the schema, plus hooks (code, so not in the schema). */
+export interface StartOptions extends ProxyOptions {
+  /** Hooks to run on every flow, in this order, before any loaded with `hook` files or added by `use`. */
+  readonly hooks?: readonly Hook[];
 }
 
 // Clients commonly keep idle connections for a minute or more; Node's 5 s default would make
@@ -37,43 +33,72 @@ const KEEP_ALIVE_TIMEOUT_MS = 60_000;
 const HEADERS_TIMEOUT_MS = 60_000;
 
 /** Starts the proxy: loads or creates the CA, then listens (port 0 picks a free port). */
-export async function startProxy(options: ProxyOptions = {}): Promise<RunningProxy> {
-  const config = parseProxyOptions(options);
+export async function startProxy(options: StartOptions = {}): Promise<RunningProxy> {
+  const { hooks: initialHooks = [], ...schemaOptions } = options;
+  const config = parseProxyOptions(schemaOptions);
   const [{ ca }, trust] = await Promise.all([initCa(config.ca), loadOriginTrust(config.upstreamCa)]);
   const certs = createCertCache(await createLeafMinter(ca), { max: config.leafCacheSize });
   const upstream = createUpstream(config, trust);
-  const events = new EventEmitter<ProxyEventMap>();
   const sockets = new Set<Duplex>();
   const track = (socket: Duplex): void => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
-
   // One HTTP server parses everything: requests on the proxy port and requests decrypted from
   // tunnels, which are handed to it as connections (https.Server does the same with TLS sockets).
   const server = http.createServer({ requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
-  let listeningPort = 0;
+  const store = new FlowStore(config.keep);
+  const hooks = new HookPipeline((fault) => proxy.emit('hook-fault', fault));
+  const proxy = new ProxyHandle({
+    config,
+    caCertPem: ca.certPem,
+    store,
+    hooks,
+    teardown: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      upstream.close();
+      await closed;
+    },
+  });
+  for (const hook of initialHooks) hooks.use(hook);
   let flowId = 0;
+  let connectionCount = 0;
+  const connectionIds = new WeakMap<object, number>();
   const sessions = new WeakMap<object, TunnelSession>();
   const rt: ProxyRuntime = {
     config,
     certs,
-    forwardDeps: {
+    hooks,
+    exchangeDeps: {
       upstream,
+      hooks,
       timeoutMs: config.upstreamTimeout,
-      onFlow: (record) => events.emit('flow', record),
+      maxBodyBuffer: config.maxBodyBuffer,
+      recordBodyLimit: config.keep > 0 ? config.recordBodyLimit : 0,
+      onFlowEnd: (flow, record) => {
+        proxy.emit('flow', record);
+        store.add(flow);
+        void hooks.flowEnd(flow);
+      },
     },
     decide: createHostPolicy(config),
-    isSelf: (target) => target.port === listeningPort && isOwnHost(target, config.host),
+    isSelf: (target) => target.port === proxy.port && isOwnHost(target, config.host),
     sessions,
     serveHttp: (socket, session) => {
       sessions.set(socket, session);
       server.emit('connection', socket);
     },
     track,
-    emit: events.emit.bind(events),
+    emit: proxy.emit.bind(proxy),
     nextId: () => ++flowId,
+    connectionId: (socket) => {
+      let id = connectionIds.get(socket);
+      if (id === undefined) connectionIds.set(socket, (id = ++connectionCount));
+      return id;
+    },
   };
 
   server.on('connection', track);
@@ -86,7 +111,7 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
       : new MitmError('bad_request', `malformed HTTP request (${error.code ?? error.message})`);
     const raw = socket as Socket;
     const session = sessions.get(socket);
-    events.emit('client-issue', {
+    proxy.emit('client-issue', {
       host: session?.target.host,
       client: session?.client ?? { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 },
       code: failure.code === 'headers_too_large' ? 'headers_too_large' : 'bad_request',
@@ -95,27 +120,8 @@ export async function startProxy(options: ProxyOptions = {}): Promise<RunningPro
     writeRawError(socket, failure);
   });
 
-  listeningPort = await listen(server, config.host, config.port);
-  const host = config.host;
-  const url = `http://${isIP(host) === 6 ? `[${host}]` : host}:${listeningPort}`;
-  let closing: Promise<void> | undefined;
-  return Object.assign(events, {
-    url,
-    host,
-    port: listeningPort,
-    caCertPem: ca.certPem,
-    config,
-    close(): Promise<void> {
-      closing ??= (async () => {
-        const closed = once(server, 'close');
-        server.close();
-        for (const socket of sockets) socket.destroy();
-        upstream.close();
-        await closed;
-      })();
-      return closing;
-    },
-  });
+  proxy.listeningOn(await listen(server, config.host, config.port));
+  return proxy;
 }
 
 async function listen(server: http.Server, host: string, port: number): Promise<number> {

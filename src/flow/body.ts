@@ -1,0 +1,126 @@
+import { Readable } from 'node:stream';
+import { MitmError } from '../errors.js';
+
+/** How a body leaves the proxy: the untouched stream, or bytes a hook read or wrote. */
+export type OutgoingBody =
+  | { readonly kind: 'stream'; readonly stream: Readable }
+  | { readonly kind: 'bytes'; readonly data: Buffer; readonly replaced: boolean };
+
+/**
+ * A message body that streams by default. It is buffered only when a hook reads it, and then
+ * only up to `cap` bytes: past the cap the reader gets a `body_too_large` error, and the bytes
+ * already read are kept so the body can still be forwarded whole, untruncated.
+ */
+export class Body {
+  readonly #source: Readable | undefined;
+  readonly #cap: number;
+  readonly #what: string;
+  readonly #declaredLength: number | undefined;
+  #chunks: Buffer[] = [];
+  #reading: Promise<Buffer> | undefined;
+  #complete: Buffer | undefined;
+  #replacement: Buffer | undefined;
+  readonly #recordLimit: number;
+  #recorded: Buffer[] = [];
+  #recordedSize = 0;
+  #truncated = false;
+
+  /** `source` is undefined for a message without a body; `what` names it in errors ("the response body of GET https://…"). */
+  constructor(
+    source: Readable | undefined,
+    options: { cap: number; what: string; declaredLength?: number | undefined; recordLimit?: number },
+  ) {
+    this.#source = source;
+    this.#cap = options.cap;
+    this.#what = options.what;
+    this.#declaredLength = options.declaredLength;
+    this.#recordLimit = options.recordLimit ?? 0;
+  }
+
+  /** True once a hook replaced the body. */
+  get replaced(): boolean {
+    return this.#replacement !== undefined;
+  }
+
+  /** The body as sent by its author (still content-encoded), buffered on first call. */
+  read(): Promise<Buffer> {
+    if (this.#replacement) return Promise.resolve(this.#replacement);
+    this.#reading ??= this.#buffer();
+    return this.#reading;
+  }
+
+  /** Replaces the body; the old one is discarded unread where it was still streaming. */
+  replace(data: string | Buffer): void {
+    this.#replacement = typeof data === 'string' ? Buffer.from(data) : data;
+    if (!this.#reading) this.#source?.resume();
+  }
+
+  /**
+   * What to send on: a replacement, the buffered bytes, or the stream (prefixed by bytes read
+   * before a cap error). Whatever is sent is also recorded, up to the record limit.
+   */
+  outgoing(): OutgoingBody {
+    const bytes = this.#replacement ?? this.#complete;
+    if (bytes) {
+      this.#record(bytes);
+      return { kind: 'bytes', data: bytes, replaced: this.#replacement !== undefined };
+    }
+    const source = this.#source ?? Readable.from([]);
+    const head = this.#chunks;
+    this.#chunks = [];
+    const stream = head.length === 0 ? source : Readable.from(prefixed(head, source));
+    if (this.#recordLimit > 0) stream.on('data', (chunk: Buffer) => this.#record(chunk));
+    return { kind: 'stream', stream };
+  }
+
+  /** The bytes sent so far, up to the record limit; `truncated` when more went through. */
+  recorded(): { readonly data: Buffer; readonly truncated: boolean } {
+    if (this.#recorded.length > 1) this.#recorded = [Buffer.concat(this.#recorded)];
+    return { data: this.#recorded[0] ?? Buffer.alloc(0), truncated: this.#truncated };
+  }
+
+  /** Stops reading a body nobody will send (a hook failed after the origin answered). */
+  discard(): void {
+    this.#source?.destroy();
+  }
+
+  #record(chunk: Buffer): void {
+    const room = this.#recordLimit - this.#recordedSize;
+    if (room <= 0) {
+      this.#truncated ||= chunk.length > 0;
+      return;
+    }
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.#truncated ||= kept.length < chunk.length;
+    this.#recorded.push(kept);
+    this.#recordedSize += kept.length;
+  }
+
+  async #buffer(): Promise<Buffer> {
+    if (!this.#source) return (this.#complete = Buffer.alloc(0));
+    if (this.#declaredLength !== undefined && this.#declaredLength > this.#cap) throw this.#tooLarge();
+    let size = 0;
+    // destroyOnReturn: false leaves the unread rest in the stream when the cap stops us early.
+    for await (const chunk of this.#source.iterator({ destroyOnReturn: false })) {
+      this.#chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > this.#cap) break;
+    }
+    if (size > this.#cap) throw this.#tooLarge();
+    this.#complete = Buffer.concat(this.#chunks);
+    this.#chunks = [];
+    return this.#complete;
+  }
+
+  #tooLarge(): MitmError {
+    return new MitmError(
+      'body_too_large',
+      `${this.#what} is larger than the ${this.#cap} byte buffer limit (--max-body-buffer); it is streamed through unread`,
+    );
+  }
+}
+
+async function* prefixed(head: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
+  yield* head;
+  for await (const chunk of rest) yield chunk as Buffer;
+}

@@ -1,0 +1,57 @@
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import { MitmError } from '../errors.js';
+
+type Decoder = (data: Buffer) => Promise<Buffer>;
+
+const gunzip = promisify(zlib.gunzip);
+const inflate = promisify(zlib.inflate);
+const inflateRaw = promisify(zlib.inflateRaw);
+const brotli = promisify(zlib.brotliDecompress);
+// zstd arrived in Node 22.15 / 23.8; on older versions a zstd body is reported, not guessed at.
+const zstdDecompress = (zlib as { zstdDecompress?: typeof zlib.gunzip }).zstdDecompress;
+
+const DECODERS: Record<string, Decoder> = {
+  identity: async (data) => data,
+  gzip: gunzip,
+  'x-gzip': gunzip,
+  // "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2), but servers still send raw deflate.
+  deflate: async (data) => inflate(data).catch(() => inflateRaw(data)),
+  br: brotli,
+  ...(zstdDecompress ? { zstd: promisify(zstdDecompress) } : {}),
+};
+
+/** True when every coding in a Content-Encoding value can be undone here. */
+export function canDecode(contentEncoding: string | undefined): boolean {
+  return codings(contentEncoding).every((coding) => coding in DECODERS);
+}
+
+/**
+ * Undoes a Content-Encoding (`gzip`, `deflate`, `br`, `zstd` where Node supports it, or a
+ * comma-separated chain of them, applied last-first). `what` names the body in error messages.
+ */
+export async function decodeBody(data: Buffer, contentEncoding: string | undefined, what: string): Promise<Buffer> {
+  let out = data;
+  for (const coding of codings(contentEncoding).reverse()) {
+    const decoder = DECODERS[coding];
+    if (!decoder) {
+      const hint = coding === 'zstd' ? ` (zstd needs Node 22.15 or newer; this is ${process.version})` : '';
+      throw new MitmError('body_undecodable', `cannot decode ${what}: unsupported content-encoding ${coding}${hint}`);
+    }
+    try {
+      out = await decoder(out);
+    } catch (error) {
+      throw new MitmError('body_undecodable', `cannot decode ${what} as ${coding}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+  return out;
+}
+
+function codings(contentEncoding: string | undefined): string[] {
+  return (contentEncoding ?? '')
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '');
+}

@@ -1,0 +1,173 @@
+import { MitmError } from '../errors.js';
+import { Body } from './body.js';
+import { decodeBody } from './decode.js';
+import { headerMapFromRaw, valuesOf, type HeaderMap } from './header-map.js';
+
+/** Where a flow came from. */
+export interface FlowClient {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Milestones of a flow, in epoch milliseconds; later ones are undefined until reached. */
+export interface FlowTimings {
+  readonly start: number;
+  /** The request was handed to the origin (or a hook answered it). */
+  requestSent?: number;
+  /** The response head arrived. */
+  responseStart?: number;
+  /** The last response byte was written to the client. */
+  end?: number;
+}
+
+/** What `flow.respond()` and mocks accept. */
+export interface ResponseInit {
+  readonly status: number;
+  readonly headers?: HeaderMap;
+  readonly body?: string | Buffer;
+}
+
+/** Body accessors shared by requests and responses. */
+abstract class Message {
+  /** Lower-case names; mutable. Repeated fields are arrays. */
+  headers: HeaderMap;
+  readonly httpVersion: string;
+  /** The raw header list as received; the wire form keeps its order for untouched fields. */
+  readonly rawHeaders: readonly string[];
+  readonly #body: Body;
+
+  constructor(rawHeaders: readonly string[], httpVersion: string, body: Body) {
+    this.rawHeaders = rawHeaders;
+    this.headers = headerMapFromRaw(rawHeaders);
+    this.httpVersion = httpVersion;
+    this.#body = body;
+  }
+
+  /** The body bytes, content-decoded (gzip, deflate, br; zstd where Node supports it). Buffers the body, up to the cap. */
+  async bytes(): Promise<Buffer> {
+    const raw = await this.#body.read();
+    if (this.#body.replaced) return raw;
+    return decodeBody(raw, valuesOf(this.headers['content-encoding']).join(','), 'the body');
+  }
+
+  /** The decoded body as UTF-8 text. */
+  async text(): Promise<string> {
+    return (await this.bytes()).toString('utf8');
+  }
+
+  /** The decoded body parsed as JSON. */
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  /** Replaces the body; it is sent unencoded, with Content-Length set and Content-Encoding removed. */
+  set body(data: string | Buffer) {
+    this.#body.replace(data);
+  }
+
+  /** The body store, for the engine. */
+  get bodyStore(): Body {
+    return this.#body;
+  }
+}
+
+/** The request of a flow, as hooks see and change it. */
+export class FlowRequest extends Message {
+  method: string;
+  #url: string;
+  readonly #originalUrl: string;
+
+  constructor(init: { method: string; url: string; rawHeaders: readonly string[]; httpVersion: string; body: Body }) {
+    super(init.rawHeaders, init.httpVersion, init.body);
+    this.method = init.method;
+    this.#url = init.url;
+    this.#originalUrl = init.url;
+  }
+
+  /** Absolute URL. Setting it re-targets the request (scheme, host, port, path) and updates Host. */
+  get url(): string {
+    return this.#url;
+  }
+
+  set url(value: string) {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch (error) {
+      throw new MitmError('hook_failed', `flow.request.url must be an absolute URL, got ${JSON.stringify(value)}`, { cause: error });
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new MitmError('hook_failed', `flow.request.url must be http or https, got ${parsed.protocol}`);
+    }
+    if (parsed.host !== new URL(this.#url).host) this.headers.host = parsed.host;
+    this.#url = parsed.href;
+  }
+
+  /** True when a hook changed the URL, so the request no longer goes to the original target. */
+  get retargeted(): boolean {
+    return this.#url !== this.#originalUrl;
+  }
+}
+
+/** The response of a flow: from the origin, or made by a hook (`synthetic`). */
+export class FlowResponse extends Message {
+  status: number;
+  statusMessage: string | undefined;
+  /** True when a hook or the proxy made this response instead of the origin. */
+  readonly synthetic: boolean;
+
+  constructor(init: {
+    status: number;
+    statusMessage?: string | undefined;
+    rawHeaders: readonly string[];
+    httpVersion: string;
+    body: Body;
+    synthetic: boolean;
+  }) {
+    super(init.rawHeaders, init.httpVersion, init.body);
+    this.status = init.status;
+    this.statusMessage = init.statusMessage;
+    this.synthetic = init.synthetic;
+  }
+}
+
+/** One request/response exchange, handed to every hook phase. */
+export class Flow {
+  readonly id: number;
+  readonly client: FlowClient;
+  readonly request: FlowRequest;
+  response: FlowResponse | undefined;
+  /** Set when the exchange failed (origin unreachable, hook threw...). */
+  error: MitmError | undefined;
+  readonly timings: FlowTimings;
+  /** Free-form labels hooks may add, e.g. `mocked`. */
+  readonly tags = new Set<string>();
+  /** Identifies the client connection the request arrived on (several flows share one under keep-alive). */
+  readonly connectionId: number;
+  /** The origin's address as connected, once known; undefined for answers made by hooks. */
+  server: { readonly address: string; readonly port: number } | undefined;
+
+  constructor(init: { id: number; connectionId: number; client: FlowClient; request: FlowRequest; start: number }) {
+    this.id = init.id;
+    this.connectionId = init.connectionId;
+    this.client = init.client;
+    this.request = init.request;
+    this.timings = { start: init.start };
+  }
+
+  /** Answers the request without contacting the origin; later `onRequest` hooks are skipped, `onResponse` still runs. */
+  respond(init: ResponseInit): void {
+    this.response = syntheticResponse(init, `the response body of ${this.request.method} ${this.request.url}`);
+  }
+}
+
+/** A response made by the proxy or a hook rather than by the origin. */
+export function syntheticResponse(init: ResponseInit, what: string): FlowResponse {
+  const raw: string[] = [];
+  for (const [name, value] of Object.entries(init.headers ?? {})) {
+    for (const item of valuesOf(value)) raw.push(name, item);
+  }
+  const body = new Body(undefined, { cap: 0, what });
+  body.replace(init.body ?? '');
+  return new FlowResponse({ status: init.status, rawHeaders: raw, httpVersion: '1.1', body, synthetic: true });
+}

@@ -1,0 +1,96 @@
+import { MitmError } from '../errors.js';
+import type { Flow } from '../flow/flow.js';
+import type { ConnectContext, ConnectVerdict, Hook } from './types.js';
+
+/** A hook that threw in an observe-only phase (`onError`, `onFlowEnd`): logged, never fatal. */
+export interface HookFault {
+  readonly hook: string;
+  readonly phase: 'onError' | 'onFlowEnd';
+  readonly message: string;
+}
+
+/**
+ * Runs hooks in registration order, awaiting each. A throw in `onConnect`, `onRequest` or
+ * `onResponse` becomes a `hook_failed` error naming the hook (the client gets a 500); a throw in
+ * `onError` or `onFlowEnd` is handed to `onFault` and the remaining hooks still run.
+ */
+export class HookPipeline {
+  readonly #hooks: Hook[] = [];
+  readonly #onFault: (fault: HookFault) => void;
+
+  constructor(onFault: (fault: HookFault) => void) {
+    this.#onFault = onFault;
+  }
+
+  /** Appends a hook; it sees every flow that starts after this call. */
+  use(hook: Hook): void {
+    if (typeof hook !== 'object' || hook === null || typeof hook.name !== 'string' || hook.name === '') {
+      throw new MitmError('config_invalid', 'a hook must be an object with a non-empty string "name"');
+    }
+    this.#hooks.push(hook);
+  }
+
+  /** The first verdict any onConnect hook returns, with that hook's name; undefined when none decides. */
+  async connect(context: ConnectContext): Promise<{ verdict: ConnectVerdict; hook: string } | undefined> {
+    for (const hook of this.#hooks) {
+      if (!hook.onConnect) continue;
+      const verdict = await guard(hook, 'onConnect', () => hook.onConnect?.(context));
+      if (verdict === 'intercept' || verdict === 'tunnel' || verdict === 'reject') return { verdict, hook: hook.name };
+      if (verdict !== undefined) {
+        throw new MitmError('hook_failed', `hook "${hook.name}" returned ${JSON.stringify(verdict)} from onConnect; expected intercept, tunnel, reject or undefined`);
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs onRequest hooks until one answers the flow (sets `flow.response`). */
+  async request(flow: Flow): Promise<void> {
+    for (const hook of this.#hooks) {
+      if (flow.response) return;
+      if (hook.onRequest) await guard(hook, 'onRequest', () => hook.onRequest?.(flow));
+    }
+  }
+
+  /** Runs every onResponse hook. */
+  async response(flow: Flow): Promise<void> {
+    for (const hook of this.#hooks) {
+      if (hook.onResponse) await guard(hook, 'onResponse', () => hook.onResponse?.(flow));
+    }
+  }
+
+  /** Tells every onError hook; their own failures are reported, not raised. */
+  async error(flow: Flow, error: MitmError): Promise<void> {
+    for (const hook of this.#hooks) {
+      if (hook.onError) await this.#observe(hook, 'onError', () => hook.onError?.(flow, error));
+    }
+  }
+
+  /** Tells every onFlowEnd hook; their own failures are reported, not raised. */
+  async flowEnd(flow: Flow): Promise<void> {
+    for (const hook of this.#hooks) {
+      if (hook.onFlowEnd) await this.#observe(hook, 'onFlowEnd', () => hook.onFlowEnd?.(flow));
+    }
+  }
+
+  /** True when some hook implements `phase`: lets the engine skip work nobody asked for. */
+  has(phase: 'onConnect' | 'onRequest' | 'onResponse' | 'onError' | 'onFlowEnd'): boolean {
+    return this.#hooks.some((hook) => hook[phase] !== undefined);
+  }
+
+  async #observe(hook: Hook, phase: HookFault['phase'], run: () => unknown): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.#onFault({ hook: hook.name, phase, message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+async function guard<T>(hook: Hook, phase: string, run: () => T): Promise<Awaited<T>> {
+  try {
+    return await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new MitmError('hook_failed', `hook "${hook.name}" failed in ${phase}: ${message}`, { cause: error });
+  }
+}

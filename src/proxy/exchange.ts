@@ -1,0 +1,227 @@
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream';
+import { isMitmError, MitmError } from '../errors.js';
+import { Body } from '../flow/body.js';
+import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
+import { toRawHeaders } from '../flow/header-map.js';
+import type { HookPipeline } from '../hooks/pipeline.js';
+import { respondWithError } from './error-response.js';
+import type { FlowRecord } from './events.js';
+import { frameBody } from './framing.js';
+import { setRawHeader, stripHopByHop } from './headers.js';
+import { formatAuthority, parseAuthority } from './target.js';
+import { classifyUpstreamError } from './upstream-error.js';
+import type { OriginTarget, Upstream } from './upstream.js';
+
+/** One request, resolved to where it goes, before any hook has run. */
+export interface Exchange {
+  readonly id: number;
+  readonly origin: OriginTarget;
+  /** Request target as sent to the origin (origin-form: path and query, byte for byte). */
+  readonly path: string;
+  /** Value for the Host header. */
+  readonly hostHeader: string;
+  /** Absolute URL shown to hooks, logs and records. */
+  readonly url: string;
+  readonly client: FlowRecord['client'];
+  /** Sequence number of the client connection. */
+  readonly connectionId: number;
+  /** `performance.now()` when the request head arrived. */
+  readonly startedAt: number;
+}
+
+/** What an exchange needs from the running proxy. */
+export interface ExchangeDeps {
+  readonly upstream: Upstream;
+  readonly hooks: HookPipeline;
+  readonly timeoutMs: number;
+  readonly maxBodyBuffer: number;
+  /** Bytes of each body kept with the flow for recording. */
+  readonly recordBodyLimit: number;
+  /** Called once per flow when its response is sent or it broke off. */
+  readonly onFlowEnd: (flow: Flow, record: FlowRecord) => void;
+}
+
+/**
+ * Runs one request through the hook pipeline and the origin, then streams the answer to the
+ * client. Bodies are piped unless a hook reads or replaces them, so backpressure holds end to end:
+ * a slow client pauses the origin's response, a slow origin pauses the client's upload.
+ */
+export async function runExchange(
+  deps: ExchangeDeps,
+  exchange: Exchange,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const flow = new Flow({
+    id: exchange.id,
+    connectionId: exchange.connectionId,
+    client: exchange.client,
+    start: Date.now(),
+    request: new FlowRequest({
+      method,
+      url: exchange.url,
+      rawHeaders: setRawHeader(stripHopByHop(req.rawHeaders), 'Host', exchange.hostHeader),
+      httpVersion: req.httpVersion,
+      body: new Body(req, {
+        cap: deps.maxBodyBuffer,
+        what: `the request body of ${method} ${exchange.url}`,
+        declaredLength: declaredLength(req),
+        recordLimit: deps.recordBodyLimit,
+      }),
+    }),
+  });
+  let responseBytes = 0;
+  res.once('close', () => {
+    flow.timings.end = Date.now();
+    deps.onFlowEnd(flow, record(flow, exchange, res, responseBytes));
+  });
+
+  try {
+    await deps.hooks.request(flow);
+    if (!flow.response) {
+      flow.timings.requestSent = Date.now();
+      flow.response = await fetchFromOrigin(deps, exchange, flow, req, res);
+    }
+    flow.timings.responseStart = Date.now();
+    await deps.hooks.response(flow);
+  } catch (error) {
+    const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
+    // An origin response a hook failed on is never sent: stop reading it and free its connection.
+    if (flow.response && !flow.response.synthetic) flow.response.bodyStore.discard();
+    if (res.destroyed) return;
+    flow.error = failure;
+    await deps.hooks.error(flow, failure);
+    respondWithError(res, failure);
+    return;
+  }
+  sendResponse(flow.response, res, (bytes) => {
+    responseBytes += bytes;
+  });
+}
+
+/** TLS session #2 (or plain HTTP): sends the request and resolves with the origin's response head. */
+function fetchFromOrigin(
+  deps: ExchangeDeps,
+  exchange: Exchange,
+  flow: Flow,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<FlowResponse> {
+  const request = flow.request;
+  const { origin, path } = request.retargeted ? targetOf(request.url) : exchange;
+  const authority = formatAuthority(origin);
+  const body = request.bodyStore.outgoing();
+  const wasChunked = req.headers['transfer-encoding'] !== undefined;
+  const headers = frameBody(toRawHeaders(request.rawHeaders, request.headers), body, wasChunked);
+  const upstreamReq = deps.upstream.request(origin, request.method, path, headers);
+
+  return new Promise((resolve, reject) => {
+    // The origin gets timeoutMs to connect and answer; the clock restarts while the upload flows,
+    // so a large, slow upload is not mistaken for a silent origin.
+    const timer = setTimeout(() => {
+      upstreamReq.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${deps.timeoutMs} ms`));
+    }, deps.timeoutMs);
+    res.once('close', () => {
+      clearTimeout(timer);
+      // The client went away first: free the origin connection instead of draining it to nobody.
+      if (!res.writableFinished) upstreamReq.destroy();
+    });
+    upstreamReq.on('error', (error) => {
+      clearTimeout(timer);
+      reject(classifyUpstreamError(error, authority));
+    });
+    upstreamReq.once('socket', (socket) => {
+      const note = (): void => {
+        if (socket.remoteAddress) flow.server = { address: socket.remoteAddress, port: socket.remotePort ?? origin.port };
+      };
+      // A pooled socket is connected already; a new one reports its peer on connect.
+      if (socket.remoteAddress) note();
+      else socket.once('connect', note);
+    });
+    upstreamReq.once('response', (upstreamRes: IncomingMessage) => {
+      clearTimeout(timer);
+      const status = upstreamRes.statusCode ?? 502;
+      resolve(
+        new FlowResponse({
+          status,
+          statusMessage: upstreamRes.statusMessage,
+          rawHeaders: stripHopByHop(upstreamRes.rawHeaders),
+          httpVersion: upstreamRes.httpVersion,
+          body: new Body(upstreamRes, {
+            cap: deps.maxBodyBuffer,
+            what: `the response body of ${request.method} ${request.url}`,
+            declaredLength: declaredLength(upstreamRes),
+            recordLimit: deps.recordBodyLimit,
+          }),
+          synthetic: false,
+        }),
+      );
+    });
+    sendBody(body, upstreamReq, () => timer.refresh());
+  });
+}
+
+function sendBody(body: ReturnType<Body['outgoing']>, upstreamReq: ClientRequest, onProgress: () => void): void {
+  if (body.kind === 'bytes') {
+    upstreamReq.end(body.data);
+    return;
+  }
+  body.stream.on('data', onProgress);
+  body.stream.pipe(upstreamReq);
+}
+
+function sendResponse(response: FlowResponse, res: ServerResponse, count: (bytes: number) => void): void {
+  const body = response.bodyStore.outgoing();
+  const head = frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false);
+  // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
+  res.sendDate = response.synthetic;
+  if (response.statusMessage) res.writeHead(response.status, response.statusMessage, head);
+  else res.writeHead(response.status, head);
+  if (body.kind === 'bytes') {
+    count(body.data.length);
+    res.end(body.data);
+    return;
+  }
+  body.stream.on('data', (chunk: Buffer) => count(chunk.length));
+  // pipeline, not pipe: an origin that breaks off mid-body must break the client connection too,
+  // rather than end a truncated body cleanly, and a client that leaves must free the origin.
+  pipeline(body.stream, res, () => undefined);
+}
+
+/** The origin and origin-form path of a URL a hook set. */
+function targetOf(url: string): { origin: OriginTarget; path: string } {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'https:';
+  const target = parseAuthority(parsed.host, secure ? 443 : 80);
+  const servername = isIP(target.host) === 0 ? target.host : '';
+  return { origin: { ...target, secure, servername }, path: `${parsed.pathname}${parsed.search}` };
+}
+
+function declaredLength(message: IncomingMessage): number | undefined {
+  const value = message.headers['content-length'];
+  return value === undefined ? undefined : Number(value);
+}
+
+function record(flow: Flow, exchange: Exchange, res: ServerResponse, responseBytes: number): FlowRecord {
+  const finished = res.writableFinished;
+  const contentType = flow.response?.headers['content-type'];
+  return {
+    id: flow.id,
+    method: flow.request.method,
+    url: flow.request.url,
+    status: res.headersSent ? res.statusCode : undefined,
+    contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+    responseBytes,
+    durationMs: performance.now() - exchange.startedAt,
+    error: flow.error
+      ? { code: flow.error.code, message: flow.error.message }
+      : finished
+        ? undefined
+        : { code: 'aborted', message: 'the connection closed before the response was complete' },
+    client: exchange.client,
+  };
+}
