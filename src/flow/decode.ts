@@ -1,3 +1,4 @@
+import { PassThrough, pipeline, type Readable, type Transform } from 'node:stream';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { MitmError } from '../errors.js';
@@ -47,6 +48,21 @@ export async function decodeBody(data: Buffer, contentEncoding: string | undefin
     }
   }
   return out;
+}
+
+const STREAM_DECODERS: Record<string, () => Transform> = {
+  identity: () => new PassThrough(),
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+};
+
+/** A decoded view of a streaming body, or undefined when a coding cannot be undone as a stream. */
+export function decodeStream(source: Readable, contentEncoding: string | undefined): Readable | undefined {
+  const steps = codings(contentEncoding).reverse().map((coding) => STREAM_DECODERS[coding]);
+  if (steps.some((step) => step === undefined)) return undefined;
+  return steps.reduce<Readable>((stream, step) => pipeline(stream, (step as () => Transform)(), () => undefined), source);
 }
 
 function codings(contentEncoding: string | undefined): string[] {

@@ -1,5 +1,6 @@
-import { MitmError } from '../errors.js';
+import { isMitmError, MitmError } from '../errors.js';
 import type { Flow } from '../flow/flow.js';
+import type { ServerSentEvent } from '../flow/sse.js';
 import type { ConnectContext, ConnectVerdict, Hook } from './types.js';
 
 /** A hook that threw in an observe-only phase (`onError`, `onFlowEnd`): logged, never fatal. */
@@ -58,6 +59,23 @@ export class HookPipeline {
     }
   }
 
+  /** Runs one server-sent event through every onServerSentEvent hook; returns the events to send (none when dropped). */
+  async serverSentEvent(flow: Flow, event: ServerSentEvent): Promise<ServerSentEvent[]> {
+    let events = [event];
+    for (const hook of this.#hooks) {
+      if (!hook.onServerSentEvent) continue;
+      const next: ServerSentEvent[] = [];
+      for (const current of events) {
+        const verdict = await guard(hook, 'onServerSentEvent', () => hook.onServerSentEvent?.(flow, current));
+        if (verdict === null) continue;
+        if (verdict === undefined) next.push(current);
+        else next.push(...(Array.isArray(verdict) ? verdict : [verdict]));
+      }
+      events = next;
+    }
+    return events;
+  }
+
   /** Tells every onError hook; their own failures are reported, not raised. */
   async error(flow: Flow, error: MitmError): Promise<void> {
     for (const hook of this.#hooks) {
@@ -73,7 +91,7 @@ export class HookPipeline {
   }
 
   /** True when some hook implements `phase`: lets the engine skip work nobody asked for. */
-  has(phase: 'onConnect' | 'onRequest' | 'onResponse' | 'onError' | 'onFlowEnd'): boolean {
+  has(phase: Exclude<keyof Hook, 'name'>): boolean {
     return this.#hooks.some((hook) => hook[phase] !== undefined);
   }
 
@@ -91,6 +109,9 @@ async function guard<T>(hook: Hook, phase: string, run: () => T): Promise<Awaite
     return await run();
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new MitmError('hook_failed', `hook "${hook.name}" failed in ${phase}: ${message}`, { cause: error });
+    // A coded error the hook let through (body_too_large, body_undecodable) keeps its code, so the
+    // client's x-mitm-error says what went wrong, as docs/errors.md promises; the message names the hook.
+    const code = isMitmError(error) ? error.code : 'hook_failed';
+    throw new MitmError(code, `hook "${hook.name}" failed in ${phase}: ${message}`, { cause: error });
   }
 }

@@ -1,5 +1,6 @@
 import type { MitmError } from '../errors.js';
 import type { Flow } from '../flow/flow.js';
+import type { ServerSentEvent, ServerSentEventVerdict } from '../flow/sse.js';
 
 /** A value or a promise of it: every hook phase may be sync or async. */
 export type Awaitable<T> = T | Promise<T>;
@@ -28,6 +29,11 @@ export interface Hook {
   onRequest?(flow: Flow): Awaitable<void>;
   /** After the response head arrives (or a hook answered), before it goes to the client: change `flow.response`. */
   onResponse?(flow: Flow): Awaitable<void>;
+  /**
+   * Per server-sent event of a `text/event-stream` response, as it streams: change the event in
+   * place, return null to drop it, or return events to send instead (inject before or after it).
+   */
+  onServerSentEvent?(flow: Flow, event: ServerSentEvent): Awaitable<ServerSentEventVerdict>;
   /** When the exchange fails (origin unreachable, timeout, a hook threw). Observe only. */
   onError?(flow: Flow, error: MitmError): Awaitable<void>;
   /** After the response was sent or the exchange broke off. Observe only (recording, assertions). */

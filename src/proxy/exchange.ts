@@ -1,11 +1,14 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
-import { toRawHeaders } from '../flow/header-map.js';
+import type { OutgoingBody } from '../flow/body.js';
+import { decodeStream } from '../flow/decode.js';
+import { toRawHeaders, valuesOf } from '../flow/header-map.js';
+import { rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import { respondWithError } from './error-response.js';
 import type { FlowRecord } from './events.js';
@@ -80,25 +83,33 @@ export async function runExchange(
     deps.onFlowEnd(flow, record(flow, exchange, res, responseBytes));
   });
 
+  let fromOrigin: FlowResponse | undefined;
+  let response: FlowResponse | undefined;
   try {
     await deps.hooks.request(flow);
     if (!flow.response) {
       flow.timings.requestSent = Date.now();
-      flow.response = await fetchFromOrigin(deps, exchange, flow, req, res);
+      flow.response = fromOrigin = await fetchFromOrigin(deps, exchange, flow, req, res);
     }
     flow.timings.responseStart = Date.now();
     await deps.hooks.response(flow);
+    response = flow.response;
+    if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
   } catch (error) {
     const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
     // An origin response a hook failed on is never sent: stop reading it and free its connection.
-    if (flow.response && !flow.response.synthetic) flow.response.bodyStore.discard();
+    fromOrigin?.bodyStore.discard();
     if (res.destroyed) return;
     flow.error = failure;
     await deps.hooks.error(flow, failure);
     respondWithError(res, failure);
     return;
   }
-  sendResponse(flow.response, res, (bytes) => {
+  // An onResponse hook that answered instead (flow.respond()) leaves the origin's body unread; left
+  // alone it would hold its pooled connection forever, and --max-origin-connections such flows would
+  // stall every later request to that origin.
+  if (fromOrigin && response !== fromOrigin) fromOrigin.bodyStore.discard();
+  sendResponse(deps.hooks, flow, response, res, (bytes) => {
     responseBytes += bytes;
   });
 }
@@ -174,8 +185,14 @@ function sendBody(body: ReturnType<Body['outgoing']>, upstreamReq: ClientRequest
   body.stream.pipe(upstreamReq);
 }
 
-function sendResponse(response: FlowResponse, res: ServerResponse, count: (bytes: number) => void): void {
-  const body = response.bodyStore.outgoing();
+function sendResponse(
+  hooks: HookPipeline,
+  flow: Flow,
+  response: FlowResponse,
+  res: ServerResponse,
+  count: (bytes: number) => void,
+): void {
+  const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing());
   const head = frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false);
   // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
   res.sendDate = response.synthetic;
@@ -186,10 +203,26 @@ function sendResponse(response: FlowResponse, res: ServerResponse, count: (bytes
     res.end(body.data);
     return;
   }
+  // A head whose body has not started yet goes out now (event streams, long polls); otherwise Node
+  // sends it together with the first body bytes, in one write.
+  if (body.stream.readableLength === 0) res.flushHeaders();
   body.stream.on('data', (chunk: Buffer) => count(chunk.length));
   // pipeline, not pipe: an origin that breaks off mid-body must break the client connection too,
   // rather than end a truncated body cleanly, and a client that leaves must free the origin.
   pipeline(body.stream, res, () => undefined);
+}
+
+/** Routes an event-stream body through the onServerSentEvent hooks, decoded, when any hook has that phase. */
+function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowResponse, body: OutgoingBody): OutgoingBody {
+  if (body.kind !== 'stream' || !hooks.has('onServerSentEvent')) return body;
+  if (!valuesOf(response.headers['content-type']).join().toLowerCase().startsWith('text/event-stream')) return body;
+  const decoded = decodeStream(body.stream, valuesOf(response.headers['content-encoding']).join(','));
+  if (!decoded) return body;
+  // Rewritten events change the length, and are sent decoded.
+  delete response.headers['content-length'];
+  delete response.headers['content-encoding'];
+  const events = rewriteEventStream(decoded, (event) => hooks.serverSentEvent(flow, event));
+  return { kind: 'stream', stream: Readable.from(events) };
 }
 
 /** The origin and origin-form path of a URL a hook set. */
