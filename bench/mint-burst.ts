@@ -42,7 +42,7 @@ try {
   const builds: number[] = [];
   const pending: Array<Promise<string>> = [];
   for (let i = 0; i < count; i++) {
-    const spec = { commonName: `b-${i}.test`, altName: { dns: `b-${i}.test` }, notBefore: new Date(), notAfter: new Date() };
+    const spec = { commonName: `b-${i}.test`, altNames: [{ dns: `b-${i}.test` }], notBefore: new Date(), notAfter: new Date() };
     const t0 = performance.now();
     pending.push(signer.sign(spec));
     builds.push(performance.now() - t0);

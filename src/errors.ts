@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   headers_too_large: { status: 431, summary: 'The request head exceeds the header size limit' },
   not_a_proxy_request: { status: 400, summary: 'A request for a relative URL reached the proxy port' },
   proxy_loop: { status: 508, summary: 'The request targets the proxy itself' },
+  proxy_auth_required: { status: 407, summary: 'The client sent no valid proxy credentials (--proxy-auth)' },
   upstream_dns: { status: 502, summary: 'The origin host name could not be resolved' },
   upstream_refused: { status: 502, summary: 'The origin refused the TCP connection' },
   upstream_unreachable: { status: 502, summary: 'No route to the origin host or network' },
@@ -20,12 +21,17 @@ export const ERROR_CODES = {
   upstream_tls_verify: { status: 502, summary: "The origin's certificate failed verification" },
   upstream_tls: { status: 502, summary: 'The TLS handshake with the origin failed' },
   upstream_timeout: { status: 504, summary: 'The origin did not answer in time' },
+  upstream_proxy_failed: { status: 502, summary: 'The upstream proxy could not be reached or would not open a tunnel' },
   hook_failed: { status: 500, summary: 'A hook threw while handling the request or response' },
   body_too_large: { status: 500, summary: 'A hook asked for a body larger than --max-body-buffer' },
   body_undecodable: { status: 500, summary: 'A hook asked for a body whose content-encoding cannot be decoded' },
+  body_consumed: { status: 500, summary: 'A body was read after it had been streamed on unread' },
   connect_rejected: { status: 403, summary: 'An onConnect hook rejected the CONNECT' },
+  blocked: { status: 403, summary: 'A blockHosts hook refused a request to a blocked host' },
+  hook_load_failed: { status: undefined, summary: 'A --hook file could not be loaded or exports no valid hook' },
   wait_timeout: { status: undefined, summary: 'proxy.waitForFlow() saw no matching flow in time' },
   listen_failed: { status: undefined, summary: 'The proxy could not listen on its address' },
+  har_write_failed: { status: undefined, summary: 'A HAR file could not be written' },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 
 /** A stable error code; see docs/errors.md. */

@@ -5,8 +5,17 @@
 export { startProxy, type StartOptions } from './proxy/start.js';
 export type { RunningProxy } from './proxy/proxy-handle.js';
 export type { Hook, ConnectContext, ConnectVerdict, Awaitable } from './hooks/types.js';
+export { setHeaders, type SetHeadersOptions, type HeaderEdits } from './hooks/set-headers.js';
+export { blockHosts } from './hooks/block-hosts.js';
+export { mapRemote } from './hooks/map-remote.js';
+export { mapLocal } from './hooks/map-local.js';
+export { mockServer, type MockServer, type MockServerOptions, type MockCall } from './hooks/mock-server.js';
+export { MockRule, type MockCriteria } from './hooks/mock-rule.js';
+export type { HeaderMatchers, BodyMatcher } from './hooks/mock-match.js';
+export type { UrlPattern } from './hooks/url-pattern.js';
 export type { Flow, FlowRequest, FlowResponse, FlowClient, FlowTimings, ResponseInit } from './flow/flow.js';
 export type { HeaderMap } from './flow/header-map.js';
+export type { WebSocketMessage, WebSocketDirection, RecordedWebSocketMessage, WebSocketLog } from './flow/ws-message.js';
 export type { ProxyOptions, ProxyConfig } from './config/schema.js';
 export type { FlowRecord, TunnelRecord, ClientIssue, ProxyEventMap } from './proxy/events.js';
 export { MitmError, isMitmError, ERROR_CODES, type ErrorCode } from './errors.js';
@@ -18,3 +27,7 @@ export {
   exportCa,
   type CertificateAuthority,
 } from './ca/authority.js';
+export { clientEnv, clientEnvVars, clientProxyUrl, formatExports, shellQuote, type ClientEnvOptions } from './harness/client-env.js';
+export { toHar } from './record/har.js';
+export { writeHarFile } from './record/write-har.js';
+export type { Har } from './record/har-types.js';

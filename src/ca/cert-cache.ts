@@ -7,8 +7,11 @@ import type { LeafMinter } from './mint-leaf.js';
 
 /** Secure contexts per host, minted on demand. */
 export interface CertCache {
-  /** The context for `host`, minting a leaf on a miss; concurrent misses for one host share one mint. */
-  get(host: string): Promise<SecureContext>;
+  /**
+   * The context for `host`, minting a leaf on a miss; concurrent misses for one host share one mint.
+   * `extraNames` (e.g. names copied from the origin's own certificate) join its subjectAltName.
+   */
+  get(host: string, extraNames?: readonly string[]): Promise<SecureContext>;
   /** Entries held, including mints in flight. */
   readonly size: number;
 }
@@ -24,17 +27,19 @@ export function createCertCache(minter: LeafMinter, options: { max: number }): C
     // A burst of more new hosts than `max` evicts mints still in flight; without this their callers
     // would get an AbortError instead of a certificate.
     ignoreFetchAbort: true,
-    fetchMethod: async (host, _stale, { options: entry }) => {
-      const leaf = await minter.mint(host);
+    fetchMethod: async (key, _stale, { options: entry }) => {
+      const [host = '', ...extraNames] = key.split(' ');
+      const leaf = await minter.mint(host, extraNames);
       entry.ttl = refreshAfterMs(leaf.notAfter, Date.now());
       return createSecureContext({ key: leaf.keyPem, cert: leaf.certPem });
     },
   });
 
   return {
-    async get(host) {
-      // Normalised here too, so `Example.COM` and `example.com.` share one entry.
-      const key = normalizeHost(host);
+    async get(host, extraNames = []) {
+      // Normalised here too, so `Example.COM` and `example.com.` share one entry. Host names hold no
+      // spaces (normalizeHost refuses them), so a space-joined key is unambiguous.
+      const key = [normalizeHost(host), ...[...extraNames].sort()].join(' ');
       const context = await cache.fetch(key);
       // fetch() yields undefined only when the fetchMethod does, which ours never does.
       if (context === undefined) throw new Error(`no TLS context was produced for ${key}`);

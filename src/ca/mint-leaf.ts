@@ -3,8 +3,7 @@
 import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
-import { MitmError } from '../errors.js';
-import { normalizeHost } from '../proxy/target.js';
+import { ipAddressBytes, normalizeHost } from '../proxy/target.js';
 import type { CertificateAuthority } from './authority.js';
 import { createLeafSigner } from './x509.js';
 
@@ -17,8 +16,11 @@ export interface LeafCertificate {
 
 /** Mints leaf certificates for host names and IP addresses. */
 export interface LeafMinter {
-  /** Mints a certificate for `host` (normalised first; throws `host_invalid` for unacceptable names). */
-  mint(host: string): Promise<LeafCertificate>;
+  /**
+   * Mints a certificate for `host` (normalised first; throws `host_invalid` for unacceptable names),
+   * also naming `extraNames` (DNS names, `*.` wildcards or IPs) in its subjectAltName.
+   */
+  mint(host: string, extraNames?: readonly string[]): Promise<LeafCertificate>;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -40,9 +42,10 @@ export async function createLeafMinter(ca: CertificateAuthority): Promise<LeafMi
   const nextTurn = createTurnQueue();
 
   return {
-    async mint(host) {
+    async mint(host, extraNames = []) {
       const name = normalizeHost(host);
-      const ip = ipAddressBytes(name);
+      const extras = extraNames.map(normalizeSanName).filter((extra) => extra !== name);
+      const altNames = [...new Set([name, ...extras])].map(toAltName);
       // Building a certificate with forge is synchronous (~0.05-0.2 ms); a burst of new hosts would
       // otherwise run all of those builds back to back and stall every connection meanwhile.
       await nextTurn();
@@ -52,7 +55,7 @@ export async function createLeafMinter(ca: CertificateAuthority): Promise<LeafMi
       const notAfter = new Date(Math.min(now - BACKDATE_MS + VALIDITY_MS, caNotAfter));
       const certPem = await signer.sign({
         commonName: name.length <= MAX_COMMON_NAME ? name : undefined,
-        altName: ip === undefined ? { dns: name } : { ip },
+        altNames,
         notBefore,
         notAfter,
       });
@@ -84,30 +87,12 @@ function createTurnQueue(): () => Promise<void> {
     });
 }
 
-/** The network-order bytes of an IP literal, or undefined for a DNS name. */
-function ipAddressBytes(host: string): Buffer | undefined {
-  const family = isIP(host);
-  if (family === 0) return undefined;
-  if (family === 4) return Buffer.from(host.split('.').map(Number));
-  if (host.includes('%')) {
-    // A zone index (fe80::1%eth0) means something only on this machine; no certificate can name it.
-    throw new MitmError('host_invalid', `cannot issue a certificate for ${JSON.stringify(host.slice(0, 80))}`);
-  }
-  return ipv6Bytes(host);
+/** Validates an extra SAN name like a host, allowing one leading `*.` wildcard label (RFC 6125 §6.4.3). */
+function normalizeSanName(name: string): string {
+  return name.startsWith('*.') ? `*.${normalizeHost(name.slice(2))}` : normalizeHost(name);
 }
 
-// Expands an IPv6 literal that isIP() has already accepted (so only '::' and a trailing dotted quad
-// need handling, not validation) into its 16 bytes.
-function ipv6Bytes(address: string): Buffer {
-  const dottedQuad = /\d+\.\d+\.\d+\.\d+$/.exec(address)?.[0];
-  const text = dottedQuad === undefined ? address : `${address.slice(0, -dottedQuad.length)}0:0`;
-  const [head = '', tail] = text.split('::');
-  const split = (part: string): string[] => (part === '' ? [] : part.split(':'));
-  const headGroups = split(head);
-  const tailGroups = tail === undefined ? [] : split(tail);
-  const zeros = Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
-  const bytes = Buffer.alloc(16);
-  [...headGroups, ...zeros, ...tailGroups].forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
-  if (dottedQuad !== undefined) Buffer.from(dottedQuad.split('.').map(Number)).copy(bytes, 12);
-  return bytes;
+/** One subjectAltName entry: an IP address as its bytes, anything else as a DNS name. */
+function toAltName(name: string): { dns: string } | { ip: Buffer } {
+  return isIP(name) === 0 ? { dns: name } : { ip: ipAddressBytes(name) };
 }

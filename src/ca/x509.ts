@@ -31,8 +31,8 @@ export interface RootCertificateSpec {
 export interface LeafCertificateSpec {
   /** Subject CN; omitted when undefined (RFC 5280 caps CN at 64 characters). */
   readonly commonName: string | undefined;
-  /** The single subjectAltName entry: a DNS name, or the 4 or 16 bytes of an IP address. */
-  readonly altName: { readonly dns: string } | { readonly ip: Buffer };
+  /** The subjectAltName entries, in order: DNS names, or the 4 or 16 bytes of IP addresses. */
+  readonly altNames: ReadonlyArray<{ readonly dns: string } | { readonly ip: Buffer }>;
   readonly notBefore: Date;
   readonly notAfter: Date;
 }
@@ -90,7 +90,7 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
       );
       fields[TBS.extensions] = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [
         // RFC 5280 4.2.1.6: with an empty subject, the SAN must be critical.
-        sequence([...fixedExtensions, subjectAltName(spec.altName, spec.commonName === undefined)]),
+        sequence([...fixedExtensions, subjectAltName(spec.altNames, spec.commonName === undefined)]),
       ]);
       return signToPem(sequence(fields), caKey);
     },
@@ -179,15 +179,17 @@ function subjectKeyIdentifier(caCert: forge.pki.Certificate): string {
   return typeof hex === 'string' ? forge.util.hexToBytes(hex) : caCert.generateSubjectKeyIdentifier().getBytes();
 }
 
-function subjectAltName(altName: LeafCertificateSpec['altName'], critical: boolean): Asn1 {
+function subjectAltName(altNames: LeafCertificateSpec['altNames'], critical: boolean): Asn1 {
   // GeneralName: [2] dNSName IA5String, [7] iPAddress OCTET STRING (RFC 5280 4.2.1.6).
-  const name = 'dns' in altName
-    ? asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, altName.dns)
-    : asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, altName.ip.toString('binary'));
+  const names = altNames.map((altName) =>
+    'dns' in altName
+      ? asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, altName.dns)
+      : asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, altName.ip.toString('binary')),
+  );
   return sequence([
     oid(OID_SUBJECT_ALT_NAME),
     ...(critical ? [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff')] : []),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(sequence([name])).getBytes()),
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(sequence(names)).getBytes()),
   ]);
 }
 

@@ -100,4 +100,6 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
     writeLine(json ? io.stderr : io.stdout, formatTunnel(tunnel));
   });
   proxy.on('client-issue', (issue) => writeLine(io.stderr, formatClientIssue(issue)));
+  // A --hook file's onError/onFlowEnd failures are swallowed by the engine; this is where they show.
+  proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(`hook "${fault.hook}" failed in ${fault.phase}: ${fault.message}`)));
 }

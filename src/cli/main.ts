@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
 import { caSummaries, isCaSubcommand, runCa } from './commands/ca.js';
+import { ENV_SUMMARY, runEnv } from './commands/env.js';
+import { RUN_SUMMARY, runRun } from './commands/run.js';
 import { runStart, START_SUMMARY } from './commands/start.js';
 import { UsageError } from './flags.js';
 import { printable } from './flow-log.js';
@@ -10,7 +12,12 @@ import { writeLine, type Io } from './io.js';
 
 /** The `mitm --help` page. */
 function topHelp(): string {
-  const rows: Array<readonly [string, string]> = [['start', START_SUMMARY], ...caSummaries()];
+  const rows: Array<readonly [string, string]> = [
+    ['start', START_SUMMARY],
+    ['run', RUN_SUMMARY],
+    ['env', ENV_SUMMARY],
+    ...caSummaries(),
+  ];
   const width = Math.max(...rows.map(([name]) => name.length));
   const commands = rows.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`).join('\n');
   return [
@@ -53,6 +60,10 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
         return 0;
       case 'start':
         return await runStart(rest, io);
+      case 'run':
+        return await runRun(rest, io);
+      case 'env':
+        return await runEnv(rest, io);
       case 'ca':
         return await runCa(rest, io);
       default:
@@ -90,7 +101,7 @@ function report(error: unknown, argv: readonly string[], io: Io): number {
 /** The help command closest to what was typed: `mitm ca export --help`, `mitm start --help`, `mitm --help`. */
 function helpCommand(argv: readonly string[]): string {
   const [command, sub] = argv;
-  if (command === 'start') return 'mitm start --help';
+  if (command === 'start' || command === 'run' || command === 'env') return `mitm ${command} --help`;
   if (command === 'ca') return isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
   return 'mitm --help';
 }

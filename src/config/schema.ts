@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isMitmError } from '../errors.js';
+import { parseUpstreamProxy, validateBypass } from '../proxy/upstream-proxy.js';
 
 /**
  * Every option of the proxy, declared once. The library's `startProxy(options)` validates against
@@ -73,15 +75,69 @@ export const ProxyOptionsSchema = z
     hook: z
       .array(z.string().min(1))
       .default([])
-      .meta({ arg: 'FILE', description: 'Load hooks from a module (.mjs, .js or .ts) whose default export is a hook or an array of hooks (repeatable)' }),
+      .meta({ arg: 'FILE', description: 'Load hooks from a JavaScript or TypeScript module (.mjs, .js, .ts, .mts...) whose default export is a hook or an array of hooks; relative to the working directory (repeatable)' }),
     leafCacheSize: z
       .number()
       .int()
       .positive()
       .default(1000)
       .meta({ arg: 'N', description: 'Minted per-host certificates kept ready in memory' }),
+    upstreamProxy: z
+      .string()
+      .min(1)
+      .optional()
+      .superRefine(checkWith(parseUpstreamProxy))
+      .meta({
+        arg: 'URL',
+        description:
+          'Send every origin connection through this proxy: http://[user:pass@]host:port, https://… (CONNECT; absolute URLs for plain HTTP) or socks5://, socks5h://…',
+      }),
+    upstreamBypass: z
+      .string()
+      .optional()
+      .superRefine(checkWith(validateBypass))
+      .meta({
+        arg: 'LIST',
+        description: 'Hosts dialled directly despite --upstream-proxy, NO_PROXY style: comma-separated names (with subdomains), globs, IPs, CIDRs, host:port, or *',
+      }),
+    proxyAuth: z
+      .array(z.string().regex(/^[^:]+:/, 'expected USER:PASSWORD'))
+      .default([])
+      .meta({ arg: 'USER:PASS', description: 'Require proxy credentials (HTTP Basic, SOCKS5 username/password); each use adds a user (repeatable)' }),
+    proxyAuthFile: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ arg: 'FILE', description: 'Require proxy credentials from an htpasswd file: bcrypt ($2y$), {SHA} or plain user:password lines' }),
+    clientCert: z
+      .array(z.string().regex(/^[^=]+=.+$/, 'expected HOSTGLOB=FILE'))
+      .default([])
+      .meta({
+        arg: 'HOSTGLOB=FILE',
+        description: 'Client certificate for matching origins that ask for one (mTLS): FILE is PEM with certificate and key, or .p12/.pfx (repeatable)',
+      }),
+    clientCertPassphrase: z
+      .string()
+      .optional()
+      .meta({ arg: 'PASS', description: 'Passphrase of the --client-cert files (encrypted PEM keys, .p12/.pfx)' }),
+    autoPassthrough: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Tunnel a client→host pair untouched for 10 minutes after that client rejects our certificate (pinning apps)' }),
   })
   .strict();
+
+/** A zod refinement that runs `check` on a present value and reports its MitmError message as the issue. */
+function checkWith(check: (value: string) => unknown): (value: string | undefined, ctx: z.RefinementCtx) => void {
+  return (value, ctx) => {
+    if (value === undefined) return;
+    try {
+      check(value);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: isMitmError(error) ? error.message : String(error) });
+    }
+  };
+}
 
 /** Options of the command line only: how `mitm start` reports what it sees. */
 export const CliOptionsSchema = ProxyOptionsSchema.extend({
@@ -90,6 +146,12 @@ export const CliOptionsSchema = ProxyOptionsSchema.extend({
     .enum(['pretty', 'json'])
     .default('pretty')
     .meta({ arg: 'FORMAT', description: 'How flows are printed: pretty (one line each) or json (one object per line)' }),
+  // CLI only: the library hands out the same data as proxy.har().
+  har: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ arg: 'FILE', description: 'Write the recorded flows to FILE as HAR 1.2 on exit and on SIGUSR2 (last --keep flows)' }),
 }).strict();
 
 /** What a caller of `startProxy` may pass: every field optional. */

@@ -9,7 +9,8 @@ export type OutgoingBody =
 /**
  * A message body that streams by default. It is buffered only when a hook reads it, and then
  * only up to `cap` bytes: past the cap the reader gets a `body_too_large` error, and the bytes
- * already read are kept so the body can still be forwarded whole, untruncated.
+ * already read are kept so the body can still be forwarded whole, untruncated. What is finally
+ * sent is recorded up to `recordLimit` bytes.
  */
 export class Body {
   readonly #source: Readable | undefined;
@@ -20,6 +21,7 @@ export class Body {
   #reading: Promise<Buffer> | undefined;
   #complete: Buffer | undefined;
   #replacement: Buffer | undefined;
+  #streamed = false;
   readonly #recordLimit: number;
   #recorded: Buffer[] = [];
   #recordedSize = 0;
@@ -37,6 +39,11 @@ export class Body {
     this.#recordLimit = options.recordLimit ?? 0;
   }
 
+  /** Bytes of this body kept for recording (0: none). */
+  get recordLimit(): number {
+    return this.#recordLimit;
+  }
+
   /** True once a hook replaced the body. */
   get replaced(): boolean {
     return this.#replacement !== undefined;
@@ -45,6 +52,11 @@ export class Body {
   /** The body as sent by its author (still content-encoded), buffered on first call. */
   read(): Promise<Buffer> {
     if (this.#replacement) return Promise.resolve(this.#replacement);
+    if (this.#streamed && !this.#reading) {
+      return Promise.reject(
+        new MitmError('body_consumed', `${this.#what} was streamed on unread; read bodies in onRequest/onResponse, or use the recording (proxy.har())`),
+      );
+    }
     this.#reading ??= this.#buffer();
     return this.#reading;
   }
@@ -52,25 +64,35 @@ export class Body {
   /** Replaces the body; the old one is discarded unread where it was still streaming. */
   replace(data: string | Buffer): void {
     this.#replacement = typeof data === 'string' ? Buffer.from(data) : data;
-    if (!this.#reading) this.#source?.resume();
+    this.drain();
   }
 
   /**
-   * What to send on: a replacement, the buffered bytes, or the stream (prefixed by bytes read
-   * before a cap error). Whatever is sent is also recorded, up to the record limit.
+   * Reads and drops whatever of the original body is still unread, because it will not be sent
+   * (replaced, or a hook answered the request). Left paused, the rest of an upload a hook read
+   * only up to the cap would stall the client and every later request on its connection.
    */
+  drain(): void {
+    this.#chunks = [];
+    this.#source?.resume();
+  }
+
+  /** What to send on: a replacement, the buffered bytes, or the stream (prefixed by bytes read before a cap error). */
   outgoing(): OutgoingBody {
     const bytes = this.#replacement ?? this.#complete;
-    if (bytes) {
-      this.#record(bytes);
-      return { kind: 'bytes', data: bytes, replaced: this.#replacement !== undefined };
-    }
+    if (bytes) return { kind: 'bytes', data: bytes, replaced: this.#replacement !== undefined };
+    this.#streamed = true;
     const source = this.#source ?? Readable.from([]);
     const head = this.#chunks;
     this.#chunks = [];
-    const stream = head.length === 0 ? source : Readable.from(prefixed(head, source));
-    if (this.#recordLimit > 0) stream.on('data', (chunk: Buffer) => this.#record(chunk));
-    return { kind: 'stream', stream };
+    return { kind: 'stream', stream: head.length === 0 ? source : Readable.from(prefixed(head, source)) };
+  }
+
+  /** Records what is actually sent (after any rewriting), up to the record limit. */
+  recordSent(body: OutgoingBody): void {
+    if (this.#recordLimit === 0) return;
+    if (body.kind === 'bytes') this.#record(body.data);
+    else body.stream.on('data', (chunk: Buffer) => this.#record(chunk));
   }
 
   /** The bytes sent so far, up to the record limit; `truncated` when more went through. */
@@ -90,7 +112,8 @@ export class Body {
       this.#truncated ||= chunk.length > 0;
       return;
     }
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    // A copy, not a view: a view would keep the whole (often 64 KiB) read buffer behind it alive.
+    const kept = Buffer.from(chunk.subarray(0, room));
     this.#truncated ||= kept.length < chunk.length;
     this.#recorded.push(kept);
     this.#recordedSize += kept.length;

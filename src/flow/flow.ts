@@ -2,11 +2,14 @@ import { MitmError } from '../errors.js';
 import { Body } from './body.js';
 import { decodeBody } from './decode.js';
 import { headerMapFromRaw, valuesOf, type HeaderMap } from './header-map.js';
+import type { WebSocketLog } from './ws-message.js';
 
 /** Where a flow came from. */
 export interface FlowClient {
   readonly address: string;
   readonly port: number;
+  /** The proxy user it authenticated as (`--proxy-auth`; for tunnels, the CONNECT's or SOCKS5 user); never the password. */
+  readonly user?: string;
 }
 
 /** Milestones of a flow, in epoch milliseconds; later ones are undefined until reached. */
@@ -146,6 +149,8 @@ export class Flow {
   readonly connectionId: number;
   /** The origin's address as connected, once known; undefined for answers made by hooks. */
   server: { readonly address: string; readonly port: number } | undefined;
+  /** For an upgraded WebSocket connection: the messages passed on, as far as the record limits allow. */
+  webSocket: WebSocketLog | undefined;
 
   constructor(init: { id: number; connectionId: number; client: FlowClient; request: FlowRequest; start: number }) {
     this.id = init.id;
@@ -157,17 +162,19 @@ export class Flow {
 
   /** Answers the request without contacting the origin; later `onRequest` hooks are skipped, `onResponse` still runs. */
   respond(init: ResponseInit): void {
-    this.response = syntheticResponse(init, `the response body of ${this.request.method} ${this.request.url}`);
+    // Recorded like the request: without a limit, a mocked answer would appear empty in proxy.har().
+    const what = `the response body of ${this.request.method} ${this.request.url}`;
+    this.response = syntheticResponse(init, what, this.request.bodyStore.recordLimit);
   }
 }
 
-/** A response made by the proxy or a hook rather than by the origin. */
-export function syntheticResponse(init: ResponseInit, what: string): FlowResponse {
+/** A response made by the proxy or a hook rather than by the origin; `recordLimit` bytes of its body are recorded. */
+export function syntheticResponse(init: ResponseInit, what: string, recordLimit = 0): FlowResponse {
   const raw: string[] = [];
   for (const [name, value] of Object.entries(init.headers ?? {})) {
     for (const item of valuesOf(value)) raw.push(name, item);
   }
-  const body = new Body(undefined, { cap: 0, what });
+  const body = new Body(undefined, { cap: 0, what, recordLimit });
   body.replace(init.body ?? '');
   return new FlowResponse({ status: init.status, rawHeaders: raw, httpVersion: '1.1', body, synthetic: true });
 }

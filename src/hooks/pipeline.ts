@@ -1,6 +1,7 @@
 import { isMitmError, MitmError } from '../errors.js';
 import type { Flow } from '../flow/flow.js';
 import type { ServerSentEvent } from '../flow/sse.js';
+import type { WebSocketMessage } from '../flow/ws-message.js';
 import type { ConnectContext, ConnectVerdict, Hook } from './types.js';
 
 /** A hook that threw in an observe-only phase (`onError`, `onFlowEnd`): logged, never fatal. */
@@ -74,6 +75,16 @@ export class HookPipeline {
       events = next;
     }
     return events;
+  }
+
+  /** Runs one WebSocket message through every onWebSocketMessage hook; false when one dropped it (later hooks then skip it). */
+  async webSocketMessage(flow: Flow, message: WebSocketMessage): Promise<boolean> {
+    for (const hook of this.#hooks) {
+      if (!hook.onWebSocketMessage) continue;
+      const verdict = await guard(hook, 'onWebSocketMessage', () => hook.onWebSocketMessage?.(flow, message));
+      if (verdict === null) return false;
+    }
+    return true;
   }
 
   /** Tells every onError hook; their own failures are reported, not raised. */

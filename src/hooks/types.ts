@@ -1,6 +1,7 @@
 import type { MitmError } from '../errors.js';
 import type { Flow } from '../flow/flow.js';
 import type { ServerSentEvent, ServerSentEventVerdict } from '../flow/sse.js';
+import type { WebSocketMessage } from '../flow/ws-message.js';
 
 /** A value or a promise of it: every hook phase may be sync or async. */
 export type Awaitable<T> = T | Promise<T>;
@@ -34,6 +35,11 @@ export interface Hook {
    * place, return null to drop it, or return events to send instead (inject before or after it).
    */
   onServerSentEvent?(flow: Flow, event: ServerSentEvent): Awaitable<ServerSentEventVerdict>;
+  /**
+   * Per WebSocket message (text or binary, reassembled and decompressed), either direction, after
+   * the upgrade: change `message.type` / `message.data` in place, or return null to drop it.
+   */
+  onWebSocketMessage?(flow: Flow, message: WebSocketMessage): Awaitable<null | undefined | void>;
   /** When the exchange fails (origin unreachable, timeout, a hook threw). Observe only. */
   onError?(flow: Flow, error: MitmError): Awaitable<void>;
   /** After the response was sent or the exchange broke off. Observe only (recording, assertions). */

@@ -7,7 +7,7 @@ import { Agent, type AgentConnectOpts } from 'agent-base';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import { getProxyForUrl } from 'proxy-from-env';
-import { EnvHttpProxyAgent, setGlobalDispatcher } from 'undici';
+import { Agent as UndiciAgent, ProxyAgent, setGlobalDispatcher, type Dispatcher } from 'undici';
 
 /** The environment variables the preload reads. */
 export type ProxyEnv = Readonly<Record<string, string | undefined>>;
@@ -53,6 +53,9 @@ class EnvProxyAgent extends Agent {
     // Node's own global agents keep connections alive since v19; so do ours.
     super({ keepAlive: true });
     this.#secure = secure;
+    // Set outright: agent-base would otherwise guess it from the call stack, and http.request
+    // rejects an agent whose protocol differs from the URL's.
+    this.protocol = secure ? 'https:' : 'http:';
     this.#direct = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
@@ -71,14 +74,37 @@ class EnvProxyAgent extends Agent {
   }
 }
 
-/** Routes fetch/undici and the default http/https agents through the env proxy, unless Node already does. */
-export function installEnvProxy(env: ProxyEnv = process.env, nodeVersion: string = process.version): Installed {
-  if (!proxyConfigured(env)) return { fetch: false, http: false };
-  const native = nativeEnvProxy(nodeVersion, env);
+/**
+ * A dispatcher for fetch that picks direct or proxy per origin with the same NO_PROXY rules as the
+ * http agents. (undici's EnvHttpProxyAgent would do, but it prints an "experimental" warning into
+ * every program it is preloaded into.)
+ */
+function envDispatcher(): Dispatcher {
+  const viaProxy = new Map<string, ProxyAgent>();
+  return new UndiciAgent().compose((direct) => (options, handler) => {
+    const proxy = getProxyForUrl(String(options.origin ?? ''));
+    if (proxy === '') return direct(options, handler);
+    let agent = viaProxy.get(proxy);
+    if (agent === undefined) {
+      agent = new ProxyAgent(proxy);
+      viaProxy.set(proxy, agent);
+    }
+    return agent.dispatch(options, handler);
+  });
+}
+
+/**
+ * Routes fetch/undici and the default http/https agents through the proxy named in process.env,
+ * unless Node already does. Routing is decided per request from process.env (undici and
+ * proxy-from-env read it themselves), so NO_PROXY changes made later by the program still count.
+ */
+export function installEnvProxy(): Installed {
+  if (!proxyConfigured(process.env)) return { fetch: false, http: false };
+  const native = nativeEnvProxy(process.version, process.env);
   if (!native.fetch) {
     // The undici package stores its dispatcher under Symbol.for('undici.globalDispatcher.1'), the
     // same slot Node 20's built-in fetch reads, so this one call covers both.
-    setGlobalDispatcher(new EnvHttpProxyAgent());
+    setGlobalDispatcher(envDispatcher());
   }
   if (!native.http) {
     // http.request() reads these at call time (http.globalAgent is an accessor, and https.request

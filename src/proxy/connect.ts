@@ -1,12 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
+import type { FlowClient } from '../flow/flow.js';
 import { writeRawError } from './error-response.js';
+import { LANDING_HOST } from './landing.js';
+import { interceptTls } from './intercept-tls.js';
 import type { ProxyRuntime } from './runtime.js';
 import { formatAuthority, parseAuthority, type Target } from './target.js';
-import { terminateClientTls } from './client-tls.js';
-import { classifyUpstreamError } from './upstream-error.js';
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 // First byte of a TLS record carrying a handshake message (RFC 8446 §5.1, content type 22).
@@ -14,15 +15,32 @@ const TLS_HANDSHAKE = 0x16;
 // A client that opens a tunnel and then stays silent, or stalls mid-handshake, is dropped.
 const HANDSHAKE_TIMEOUT_MS = 30_000;
 
+/** How a client asked for a tunnel, and so how it hears the outcome: HTTP CONNECT or SOCKS5 CONNECT. */
+export interface TunnelReply {
+  /** Tells the client the tunnel is open (`200 Connection Established`, a SOCKS5 success reply). */
+  established(socket: Socket): void;
+  /** Tells the client why there is no tunnel (an HTTP error response, a SOCKS5 failure reply) and closes. */
+  refuse(socket: Socket, error: MitmError): void;
+}
+
+const HTTP_CONNECT_REPLY: TunnelReply = {
+  established: (socket) => socket.write(ESTABLISHED),
+  refuse: (socket, error) => writeRawError(socket, error),
+};
+
+/** A `proxy_auth_required` error for a request or CONNECT without valid credentials. */
+export function proxyAuthRequired(what: string): MitmError {
+  return new MitmError('proxy_auth_required', `proxy authentication required for this ${what}: send a valid user name and password (Basic)`);
+}
+
 /**
- * Handles `CONNECT host:port`: tunnels the bytes untouched when the host policy says so, else
- * answers 200 and looks at the first bytes: a TLS ClientHello is terminated with a minted leaf
- * (TLS session #1), anything else is parsed as plain HTTP. Either way the requests that follow
- * are forwarded to the CONNECT target, never to what their Host header names.
+ * Handles `CONNECT host:port`: checks the client's proxy credentials when `--proxy-auth` is set,
+ * then opens the tunnel (see `openTunnel`). Either way the requests that follow are forwarded to
+ * the CONNECT target, never to what their Host header names.
  */
 export function handleConnect(rt: ProxyRuntime, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const raw = socket as Socket;
-  const client = { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 };
+  const client: FlowClient = { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 };
   raw.on('error', () => raw.destroy());
   let target: Target;
   try {
@@ -34,81 +52,87 @@ export function handleConnect(rt: ProxyRuntime, req: IncomingMessage, socket: Du
     writeRawError(raw, failure);
     return;
   }
-  decide(rt, target, client).then(
-    (decision) => {
-      if (decision.action === 'reject') {
-        writeRawError(raw, new MitmError('connect_rejected', `CONNECT ${formatAuthority(target)} was rejected by ${decision.reason}`));
-      } else if (decision.action === 'tunnel') {
-        tunnel(rt, raw, head, target, client, decision.reason);
-      } else {
-        intercept(rt, raw, head, target, client);
-      }
+  if (!rt.auth) {
+    openTunnel(rt, raw, head, target, client, HTTP_CONNECT_REPLY);
+    return;
+  }
+  rt.auth.checkHeader(req.headers['proxy-authorization']).then(
+    (user) => {
+      if (user === undefined) writeRawError(raw, proxyAuthRequired('CONNECT'));
+      else openTunnel(rt, raw, head, target, { ...client, user }, HTTP_CONNECT_REPLY);
     },
-    (error: unknown) => writeRawError(raw, isMitmError(error) ? error : new MitmError('hook_failed', String(error))),
+    () => raw.destroy(),
   );
 }
 
-/** onConnect hooks first (the first verdict wins), then the --passthrough / --intercept globs. */
+/**
+ * Everything after the target is known, shared by HTTP CONNECT and SOCKS5: onConnect hooks and
+ * the host policy decide. A tunnel pipes the bytes untouched; an interception answers success and
+ * looks at the first bytes: a TLS ClientHello is terminated with a minted leaf (TLS session #1),
+ * anything else is parsed as plain HTTP.
+ */
+export function openTunnel(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: FlowClient, reply: TunnelReply): void {
+  decide(rt, target, client).then(
+    (decision) => {
+      if (decision.action === 'reject') {
+        reply.refuse(raw, new MitmError('connect_rejected', `CONNECT ${formatAuthority(target)} was rejected by ${decision.reason}`));
+      } else if (decision.action === 'tunnel') {
+        tunnel(rt, raw, head, target, client, decision.reason, reply);
+      } else {
+        intercept(rt, raw, head, target, client, reply);
+      }
+    },
+    (error: unknown) => reply.refuse(raw, isMitmError(error) ? error : new MitmError('hook_failed', String(error))),
+  );
+}
+
+/** onConnect hooks first (the first verdict wins), then clients known to refuse our certificate, then the globs. */
 async function decide(
   rt: ProxyRuntime,
   target: Target,
-  client: { address: string; port: number },
+  client: FlowClient,
 ): Promise<{ action: 'intercept' | 'tunnel' | 'reject'; reason: string }> {
+  // The landing page (certificate download) is answered by the proxy itself, whatever the rules.
+  if (target.host === LANDING_HOST) return { action: 'intercept', reason: 'the landing page' };
   if (rt.hooks.has('onConnect')) {
     const decided = await rt.hooks.connect({ host: target.host, port: target.port, client });
     if (decided) return { action: decided.verdict, reason: `the onConnect hook "${decided.hook}"` };
   }
+  const refused = rt.pinned?.reasonFor(client.address, target);
+  if (refused !== undefined) return { action: 'tunnel', reason: `--auto-passthrough (the client rejected our certificate: ${refused})` };
   return rt.decide(target.host);
 }
 
-/** Answers 200, then terminates TLS when the client speaks it, else parses plain HTTP. */
-function intercept(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: { address: string; port: number }): void {
-  raw.write(ESTABLISHED);
+/** Answers success, then terminates TLS when the client speaks it, else parses plain HTTP. */
+function intercept(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: FlowClient, reply: TunnelReply): void {
+  reply.established(raw);
   if (head.length > 0) raw.unshift(head);
   raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
   raw.once('data', (first: Buffer) => {
     raw.pause();
     raw.unshift(first);
     if (first[0] === TLS_HANDSHAKE) {
-      terminate(rt, raw, target, client);
+      interceptTls(rt, raw, target, client);
     } else {
       raw.setTimeout(0);
       rt.serveHttp(raw, { target, secure: false, servername: '', client });
       raw.resume();
     }
   });
+  // A SOCKS5 handshake leaves the socket paused; an HTTP CONNECT one leaves it flowing already.
+  raw.resume();
 }
 
-function terminate(rt: ProxyRuntime, raw: Socket, target: Target, client: { address: string; port: number }): void {
-  terminateClientTls(raw, target.host, rt.certs).then(
-    ({ tlsSocket, servername }) => {
-      raw.setTimeout(0);
-      rt.track(tlsSocket);
-      rt.serveHttp(tlsSocket, { target, secure: true, servername, client });
-    },
-    (error: unknown) => {
-      raw.destroy();
-      const message = error instanceof Error ? error.message : String(error);
-      rt.emit('client-issue', { host: target.host, client, code: 'client_tls', message });
-    },
-  );
-}
-
-/** Pass-through: a raw TCP pipe to the origin; the client sees the origin's own certificate. */
+/** Pass-through: a raw byte pipe to the origin (or through the upstream proxy); the client sees the origin's own certificate. */
 function tunnel(
   rt: ProxyRuntime,
   raw: Socket,
   head: Buffer,
   target: Target,
-  client: { address: string; port: number },
+  client: FlowClient,
   reason: string,
+  reply: TunnelReply,
 ): void {
-  const authority = formatAuthority(target);
-  const upstream = tcpConnect({ host: target.host, port: target.port });
-  rt.track(upstream);
-  const timer = setTimeout(() => {
-    upstream.destroy(new MitmError('upstream_timeout', `connecting to ${authority} timed out after ${rt.config.upstreamTimeout} ms`));
-  }, rt.config.upstreamTimeout);
   const report = (error: MitmError | undefined): void => {
     rt.emit('tunnel', {
       host: target.host,
@@ -119,26 +143,26 @@ function tunnel(
     });
   };
   // A client that gives up before the origin answers takes the half-open dial with it.
-  const abandon = (): void => {
-    upstream.destroy();
-  };
+  const abandoned = new AbortController();
+  const abandon = (): void => abandoned.abort();
   raw.once('close', abandon);
-  upstream.once('connect', () => {
-    clearTimeout(timer);
-    upstream.off('error', refuse);
-    raw.off('close', abandon);
-    raw.write(ESTABLISHED);
-    if (head.length > 0) upstream.write(head);
-    splice(raw, upstream);
-    report(undefined);
-  });
-  const refuse = (error: Error): void => {
-    clearTimeout(timer);
-    const failure = classifyUpstreamError(error, authority);
-    writeRawError(raw, failure);
-    report(failure);
-  };
-  upstream.once('error', refuse);
+  rt.dialer.dial(target, { timeoutMs: rt.config.upstreamTimeout, signal: abandoned.signal }).then(
+    (upstream) => {
+      raw.off('close', abandon);
+      rt.track(upstream);
+      reply.established(raw);
+      if (head.length > 0) upstream.write(head);
+      splice(raw, upstream);
+      report(undefined);
+    },
+    (error: unknown) => {
+      raw.off('close', abandon);
+      if (abandoned.signal.aborted) return;
+      const failure = isMitmError(error) ? error : new MitmError('upstream_reset', String(error));
+      reply.refuse(raw, failure);
+      report(failure);
+    },
+  );
 }
 
 /**

@@ -1,9 +1,14 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { MitmError } from '../errors.js';
+import type { ErrorCode, MitmError } from '../errors.js';
 
 /** The header that carries an error's stable code to the client (see docs/errors.md). */
 export const ERROR_HEADER = 'x-mitm-error';
+
+// Headers some errors need to be actionable: a 407 must say which scheme to answer with (RFC 9110 §11.7.1).
+const EXTRA_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
+  proxy_auth_required: { 'proxy-authenticate': 'Basic realm="mitm"' },
+};
 
 /**
  * Answers a request with `error` as a one-line text/plain body; never a stack trace. The
@@ -21,6 +26,7 @@ export function respondWithError(res: ServerResponse, error: MitmError): void {
     'content-type': 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     [ERROR_HEADER]: error.code,
+    ...EXTRA_HEADERS[error.code],
     ...(bodyStillArriving(res.req) ? { connection: 'close' } : {}),
   });
   res.end(body);
@@ -44,6 +50,9 @@ export function writeRawError(socket: Duplex, error: MitmError): void {
       'content-type: text/plain; charset=utf-8\r\n' +
       `content-length: ${Buffer.byteLength(body)}\r\n` +
       `${ERROR_HEADER}: ${error.code}\r\n` +
+      Object.entries(EXTRA_HEADERS[error.code] ?? {})
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('') +
       'connection: close\r\n\r\n' +
       body,
   );

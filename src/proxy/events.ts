@@ -17,8 +17,8 @@ export interface FlowRecord {
   readonly durationMs: number;
   /** Set when the proxy answered with an error (502, 504...) or the exchange broke off. */
   readonly error: { readonly code: ErrorCode | 'aborted'; readonly message: string } | undefined;
-  /** Address of the client connection the request came from. */
-  readonly client: { readonly address: string; readonly port: number };
+  /** Address of the client connection the request came from, and the proxy user it authenticated as (`--proxy-auth`). */
+  readonly client: { readonly address: string; readonly port: number; readonly user?: string };
 }
 
 /** A CONNECT that was tunnelled untouched (no decryption). */
@@ -40,11 +40,27 @@ export interface ClientIssue {
   readonly message: string;
 }
 
+/**
+ * A client rejected our certificate for a host (it pins, or does not trust our CA), and
+ * `--auto-passthrough` now tunnels that client address's connections to it untouched.
+ */
+export interface AutoPassthroughRecord {
+  readonly host: string;
+  readonly port: number;
+  readonly client: { readonly address: string; readonly port: number; readonly user?: string };
+  /** How the client said no: a TLS alert (`unknown_ca`, `bad_certificate`, `certificate_unknown`) or a hang-up. */
+  readonly reason: string;
+  /** Epoch milliseconds when the pass-through is forgotten and interception is tried again. */
+  readonly until: number;
+}
+
 /** The events a running proxy emits; the core never prints, the CLI subscribes. */
 export interface ProxyEventMap {
   flow: [FlowRecord];
   tunnel: [TunnelRecord];
   'client-issue': [ClientIssue];
+  /** `--auto-passthrough` started tunnelling a client→host pair after the client rejected our certificate. */
+  'auto-passthrough': [AutoPassthroughRecord];
   /** A hook threw in an observe-only phase (onError, onFlowEnd); the flow went on. */
   'hook-fault': [HookFault];
 }

@@ -1,4 +1,3 @@
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pipeline, Readable } from 'node:stream';
@@ -10,13 +9,27 @@ import { decodeStream } from '../flow/decode.js';
 import { toRawHeaders, valuesOf } from '../flow/header-map.js';
 import { rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
+import {
+  addResponseTrailers,
+  hasNoBody,
+  hasOpenEndedBody,
+  requestRawHeaders,
+  requestTrailers,
+  writeResponseHead,
+  type InboundRequest,
+  type OutboundResponse,
+} from './client-message.js';
 import { respondWithError } from './error-response.js';
+import { acceptsTrailers } from './h2-headers.js';
 import type { FlowRecord } from './events.js';
 import { frameBody } from './framing.js';
-import { setRawHeader, stripHopByHop } from './headers.js';
+import { getRawHeader, setRawHeader, stripHopByHop } from './headers.js';
 import { formatAuthority, parseAuthority } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
 import type { OriginTarget, Upstream } from './upstream.js';
+
+/** Trailer fields of a body (raw list), complete once it has ended. */
+type Trailers = () => readonly string[];
 
 /** One request, resolved to where it goes, before any hook has run. */
 export interface Exchange {
@@ -55,8 +68,8 @@ export interface ExchangeDeps {
 export async function runExchange(
   deps: ExchangeDeps,
   exchange: Exchange,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: InboundRequest,
+  res: OutboundResponse,
 ): Promise<void> {
   const method = req.method ?? 'GET';
   const flow = new Flow({
@@ -67,12 +80,12 @@ export async function runExchange(
     request: new FlowRequest({
       method,
       url: exchange.url,
-      rawHeaders: setRawHeader(stripHopByHop(req.rawHeaders), 'Host', exchange.hostHeader),
+      rawHeaders: setRawHeader(stripHopByHop(requestRawHeaders(req)), 'Host', exchange.hostHeader),
       httpVersion: req.httpVersion,
       body: new Body(req, {
         cap: deps.maxBodyBuffer,
         what: `the request body of ${method} ${exchange.url}`,
-        declaredLength: declaredLength(req),
+        declaredLength: declaredLength(req.rawHeaders),
         recordLimit: deps.recordBodyLimit,
       }),
     }),
@@ -84,12 +97,16 @@ export async function runExchange(
   });
 
   let fromOrigin: FlowResponse | undefined;
+  let originTrailers: Trailers = () => [];
   let response: FlowResponse | undefined;
   try {
     await deps.hooks.request(flow);
-    if (!flow.response) {
+    // A hook answered: the request body goes nowhere, but must still be read off the connection.
+    if (flow.response) flow.request.bodyStore.drain();
+    else {
       flow.timings.requestSent = Date.now();
-      flow.response = fromOrigin = await fetchFromOrigin(deps, exchange, flow, req, res);
+      ({ response: fromOrigin, trailers: originTrailers } = await fetchFromOrigin(deps, exchange, flow, req, res));
+      flow.response = fromOrigin;
     }
     flow.timings.responseStart = Date.now();
     await deps.hooks.response(flow);
@@ -109,97 +126,100 @@ export async function runExchange(
   // alone it would hold its pooled connection forever, and --max-origin-connections such flows would
   // stall every later request to that origin.
   if (fromOrigin && response !== fromOrigin) fromOrigin.bodyStore.discard();
-  sendResponse(deps.hooks, flow, response, res, (bytes) => {
+  // The origin's trailers (gRPC's grpc-status) go on with its body, not with a hook's answer.
+  const trailers = response === fromOrigin ? originTrailers : undefined;
+  sendResponse(deps.hooks, flow, response, res, trailers, (bytes) => {
     responseBytes += bytes;
   });
 }
 
-/** TLS session #2 (or plain HTTP): sends the request and resolves with the origin's response head. */
+/**
+ * TLS session #2 (or plain HTTP): sends the request over HTTP/2 or HTTP/1.1, as the origin chose,
+ * and resolves with the origin's response head and its trailers (once its body has ended).
+ */
 function fetchFromOrigin(
   deps: ExchangeDeps,
   exchange: Exchange,
   flow: Flow,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<FlowResponse> {
+  req: InboundRequest,
+  res: OutboundResponse,
+): Promise<{ response: FlowResponse; trailers: Trailers }> {
   const request = flow.request;
   const { origin, path } = request.retargeted ? targetOf(request.url) : exchange;
   const authority = formatAuthority(origin);
   const body = request.bodyStore.outgoing();
-  const wasChunked = req.headers['transfer-encoding'] !== undefined;
-  const headers = frameBody(toRawHeaders(request.rawHeaders, request.headers), body, wasChunked);
-  const upstreamReq = deps.upstream.request(origin, request.method, path, headers);
-
-  return new Promise((resolve, reject) => {
-    // The origin gets timeoutMs to connect and answer; the clock restarts while the upload flows,
-    // so a large, slow upload is not mistaken for a silent origin.
-    const timer = setTimeout(() => {
-      upstreamReq.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${deps.timeoutMs} ms`));
-    }, deps.timeoutMs);
-    res.once('close', () => {
-      clearTimeout(timer);
-      // The client went away first: free the origin connection instead of draining it to nobody.
-      if (!res.writableFinished) upstreamReq.destroy();
-    });
-    upstreamReq.on('error', (error) => {
-      clearTimeout(timer);
-      reject(classifyUpstreamError(error, authority));
-    });
-    upstreamReq.once('socket', (socket) => {
-      const note = (): void => {
-        if (socket.remoteAddress) flow.server = { address: socket.remoteAddress, port: socket.remotePort ?? origin.port };
-      };
-      // A pooled socket is connected already; a new one reports its peer on connect.
-      if (socket.remoteAddress) note();
-      else socket.once('connect', note);
-    });
-    upstreamReq.once('response', (upstreamRes: IncomingMessage) => {
-      clearTimeout(timer);
-      const status = upstreamRes.statusCode ?? 502;
-      resolve(
-        new FlowResponse({
-          status,
-          statusMessage: upstreamRes.statusMessage,
-          rawHeaders: stripHopByHop(upstreamRes.rawHeaders),
-          httpVersion: upstreamRes.httpVersion,
-          body: new Body(upstreamRes, {
-            cap: deps.maxBodyBuffer,
-            what: `the response body of ${request.method} ${request.url}`,
-            declaredLength: declaredLength(upstreamRes),
-            recordLimit: deps.recordBodyLimit,
-          }),
-          synthetic: false,
-        }),
-      );
-    });
-    sendBody(body, upstreamReq, () => timer.refresh());
+  request.bodyStore.recordSent(body);
+  const headers = frameBody(toRawHeaders(request.rawHeaders, request.headers), body, hasOpenEndedBody(req));
+  // The origin gets timeoutMs to connect and answer; the clock restarts while the upload flows,
+  // so a large, slow upload is not mistaken for a silent origin.
+  const timer = setTimeout(() => {
+    call.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${deps.timeoutMs} ms`));
+  }, deps.timeoutMs);
+  if (body.kind === 'stream') body.stream.on('data', () => timer.refresh());
+  const call = deps.upstream.request(origin, {
+    method: request.method,
+    path,
+    headers,
+    body,
+    bodyless: body.kind === 'stream' && hasNoBody(req),
+    // A body a hook replaced is a new one: the client's trailers belonged to the old.
+    trailers: () => (body.kind === 'bytes' && body.replaced ? [] : requestTrailers(req)),
+    trailersAccepted: acceptsTrailers(req.rawHeaders),
+    onPeer: (peer) => {
+      flow.server = peer;
+    },
   });
-}
-
-function sendBody(body: ReturnType<Body['outgoing']>, upstreamReq: ClientRequest, onProgress: () => void): void {
-  if (body.kind === 'bytes') {
-    upstreamReq.end(body.data);
-    return;
-  }
-  body.stream.on('data', onProgress);
-  body.stream.pipe(upstreamReq);
+  res.once('close', () => {
+    clearTimeout(timer);
+    // The client went away first: free the origin connection instead of draining it to nobody.
+    if (!res.writableFinished) call.destroy();
+  });
+  return call.response.then(
+    (answer) => {
+      clearTimeout(timer);
+      const response = new FlowResponse({
+        status: answer.status,
+        statusMessage: answer.statusMessage,
+        rawHeaders: stripHopByHop(answer.rawHeaders),
+        httpVersion: answer.httpVersion,
+        body: new Body(answer.body, {
+          cap: deps.maxBodyBuffer,
+          what: `the response body of ${request.method} ${request.url}`,
+          declaredLength: declaredLength(answer.rawHeaders),
+          recordLimit: deps.recordBodyLimit,
+        }),
+        synthetic: false,
+      });
+      return { response, trailers: answer.trailers };
+    },
+    (error: unknown) => {
+      clearTimeout(timer);
+      throw classifyUpstreamError(error, authority);
+    },
+  );
 }
 
 function sendResponse(
   hooks: HookPipeline,
   flow: Flow,
   response: FlowResponse,
-  res: ServerResponse,
+  res: OutboundResponse,
+  trailers: Trailers | undefined,
   count: (bytes: number) => void,
 ): void {
   const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing());
+  response.bodyStore.recordSent(body);
   const head = frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false);
   // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
   res.sendDate = response.synthetic;
-  if (response.statusMessage) res.writeHead(response.status, response.statusMessage, head);
-  else res.writeHead(response.status, head);
+  writeResponseHead(res, response.status, response.statusMessage, head);
+  // A replaced body is a new one, without the origin's trailers.
+  const sendTrailers = (): void => {
+    if (trailers && !(body.kind === 'bytes' && body.replaced)) addResponseTrailers(res, trailers());
+  };
   if (body.kind === 'bytes') {
     count(body.data.length);
+    sendTrailers();
     res.end(body.data);
     return;
   }
@@ -207,6 +227,8 @@ function sendResponse(
   // sends it together with the first body bytes, in one write.
   if (body.stream.readableLength === 0) res.flushHeaders();
   body.stream.on('data', (chunk: Buffer) => count(chunk.length));
+  // Registered before pipeline's own listener, so the trailers are queued before it ends `res`.
+  body.stream.once('end', sendTrailers);
   // pipeline, not pipe: an origin that breaks off mid-body must break the client connection too,
   // rather than end a truncated body cleanly, and a client that leaves must free the origin.
   pipeline(body.stream, res, () => undefined);
@@ -234,12 +256,12 @@ function targetOf(url: string): { origin: OriginTarget; path: string } {
   return { origin: { ...target, secure, servername }, path: `${parsed.pathname}${parsed.search}` };
 }
 
-function declaredLength(message: IncomingMessage): number | undefined {
-  const value = message.headers['content-length'];
+function declaredLength(raw: readonly string[]): number | undefined {
+  const value = getRawHeader(raw, 'content-length');
   return value === undefined ? undefined : Number(value);
 }
 
-function record(flow: Flow, exchange: Exchange, res: ServerResponse, responseBytes: number): FlowRecord {
+function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
   const finished = res.writableFinished;
   const contentType = flow.response?.headers['content-type'];
   return {

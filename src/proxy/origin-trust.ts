@@ -12,6 +12,11 @@ const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/cert
  * connection would re-parse hundreds of roots on every origin handshake.
  */
 export async function loadOriginTrust(upstreamCaFiles: readonly string[]): Promise<SecureContext> {
+  return createSecureContext({ ca: await loadOriginTrustPems(upstreamCaFiles) });
+}
+
+/** The PEM texts `loadOriginTrust` trusts, for contexts that add to them (client certificates, client-certs.ts). */
+export async function loadOriginTrustPems(upstreamCaFiles: readonly string[]): Promise<string[]> {
   const pems: string[] = [...rootCertificates];
   const system = await firstReadable(SYSTEM_BUNDLES);
   if (system !== undefined) pems.push(system);
@@ -22,7 +27,7 @@ export async function loadOriginTrust(upstreamCaFiles: readonly string[]): Promi
     if (text !== undefined) pems.push(text);
   }
   for (const file of upstreamCaFiles) pems.push(await readCaFile(file));
-  return createSecureContext({ ca: pems });
+  return pems;
 }
 
 async function readCaFile(file: string): Promise<string> {

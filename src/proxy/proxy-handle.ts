@@ -5,6 +5,9 @@ import type { Flow } from '../flow/flow.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import type { Hook } from '../hooks/types.js';
 import type { FlowStore } from '../record/flow-store.js';
+import { toHar } from '../record/har.js';
+import { harCreator } from '../record/har-creator.js';
+import type { Har } from '../record/har-types.js';
 import type { ProxyEventMap } from './events.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
@@ -24,6 +27,8 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   use(hook: Hook): void;
   /** Forgets the recorded flows. */
   clear(): void;
+  /** The recorded flows as a HAR 1.2 log (what `mitm start --har` writes); pass it to `writeHarFile` to save it. */
+  har(): Har;
   /** Stops listening and closes every client, tunnel and origin connection. */
   close(): Promise<void>;
 }
@@ -85,6 +90,10 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
 
   clear(): void {
     this.#store.clear();
+  }
+
+  har(): Har {
+    return toHar(this.#store.flows, harCreator());
   }
 
   close(): Promise<void> {

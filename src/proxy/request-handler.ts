@@ -2,8 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isMitmError, MitmError } from '../errors.js';
+import type { FlowClient } from '../flow/flow.js';
+import { proxyAuthRequired } from './connect.js';
 import { respondWithError } from './error-response.js';
 import { runExchange, type Exchange } from './exchange.js';
+import { answerLanding, isLandingRequest, LANDING_HOST } from './landing.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
 import { formatAuthority, parseAuthority, type Target } from './target.js';
 import type { OriginTarget } from './upstream.js';
@@ -11,41 +14,89 @@ import type { OriginTarget } from './upstream.js';
 // absolute-form request target (RFC 9112 §3.2.2): scheme, authority, then path and query kept raw.
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)([^#]*)/i;
 
-type Resolved = Omit<Exchange, 'id' | 'client' | 'connectionId' | 'startedAt'>;
+/** Where a request goes, before it gets an id: shared by plain requests and WebSocket upgrades. */
+export type Resolved = Omit<Exchange, 'id' | 'client' | 'connectionId' | 'startedAt'>;
 
 /**
  * Returns the handler for every HTTP request the proxy parses: absolute-URI requests sent to the
  * proxy port, and origin-form requests read from inside intercepted CONNECT tunnels.
  */
 export function createRequestHandler(rt: ProxyRuntime): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const startedAt = performance.now();
+  const handle = (req: IncomingMessage, res: ServerResponse, client: FlowClient, startedAt: number): void => {
     const session = rt.sessions.get(req.socket);
-    const client = session?.client ?? { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 };
     const id = rt.nextId();
     let resolved: Resolved;
     try {
-      resolved = session ? resolveInTunnel(session, req) : resolveAbsolute(req.url ?? '');
-      if (rt.isSelf(resolved.origin)) throw new MitmError('proxy_loop', `${resolved.url} targets this proxy itself`);
+      resolved = resolveRequest(rt, req);
     } catch (error) {
-      const failure = isMitmError(error) ? error : new MitmError('bad_request', String(error));
-      respondWithError(res, failure);
-      rt.emit('flow', {
-        id,
-        method: req.method ?? 'GET',
-        url: req.url ?? '',
-        status: failure.status,
-        contentType: 'text/plain',
-        responseBytes: 0,
-        durationMs: performance.now() - startedAt,
-        error: { code: failure.code, message: failure.message },
-        client,
-      });
+      // A browser pointed at the proxy's own address gets the CA download page, not a 400.
+      if (!session && isLandingRequest(req.method, req.url ?? '')) {
+        answerLanding(rt, req, res, { id, client, startedAt, path: req.url ?? '/' });
+        return;
+      }
+      refuse(rt, req, res, { id, client, startedAt }, isMitmError(error) ? error : new MitmError('bad_request', String(error)));
+      return;
+    }
+    // mitm.it (plain or through CONNECT) is answered here and never forwarded: see landing.ts.
+    if (resolved.origin.host === LANDING_HOST) {
+      answerLanding(rt, req, res, { id, client, startedAt, path: resolved.path, url: resolved.url });
       return;
     }
     const connectionId = rt.connectionId(req.socket);
     void runExchange(rt.exchangeDeps, { ...resolved, id, client, connectionId, startedAt }, req, res);
   };
+  return (req, res) => {
+    const startedAt = performance.now();
+    const session = rt.sessions.get(req.socket);
+    const client = session?.client ?? { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 };
+    // Requests inside a tunnel were authorised with their CONNECT; the CA page on the proxy's own
+    // address (relative URLs) forwards nothing, so it needs no credentials either.
+    if (!rt.auth || session || isLandingRequest(req.method, req.url ?? '')) {
+      handle(req, res, client, startedAt);
+      return;
+    }
+    rt.auth.checkHeader(req.headers['proxy-authorization']).then(
+      (user) => {
+        if (user !== undefined) handle(req, res, { ...client, user }, startedAt);
+        else refuse(rt, req, res, { id: rt.nextId(), client, startedAt }, proxyAuthRequired(`${req.method ?? 'GET'} request`));
+      },
+      (error: unknown) => refuse(rt, req, res, { id: rt.nextId(), client, startedAt }, new MitmError('bad_request', String(error))),
+    );
+  };
+}
+
+/** Answers a request the proxy will not forward with `failure`, and records it as a flow. */
+function refuse(
+  rt: ProxyRuntime,
+  req: IncomingMessage,
+  res: ServerResponse,
+  at: { id: number; client: FlowClient; startedAt: number },
+  failure: MitmError,
+): void {
+  respondWithError(res, failure);
+  rt.emit('flow', {
+    id: at.id,
+    method: req.method ?? 'GET',
+    url: req.url ?? '',
+    status: failure.status,
+    contentType: 'text/plain',
+    responseBytes: 0,
+    durationMs: performance.now() - at.startedAt,
+    error: { code: failure.code, message: failure.message },
+    client: at.client,
+  });
+}
+
+/**
+ * Resolves a parsed request to its origin: the CONNECT target for a request read inside a tunnel,
+ * else the absolute URI of the request line. Throws a MitmError (bad_request, not_a_proxy_request,
+ * proxy_loop) when there is none to forward to.
+ */
+export function resolveRequest(rt: ProxyRuntime, req: IncomingMessage): Resolved {
+  const session = rt.sessions.get(req.socket);
+  const resolved = session ? resolveInTunnel(session, req) : resolveAbsolute(req.url ?? '');
+  if (rt.isSelf(resolved.origin)) throw new MitmError('proxy_loop', `${resolved.url} targets this proxy itself`);
+  return resolved;
 }
 
 /** A request sent to the proxy port itself: `GET http://host/path HTTP/1.1`. */

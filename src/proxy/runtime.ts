@@ -1,11 +1,16 @@
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import type { CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { ProxyEventMap } from './events.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
+import type { CertSniffer } from './cert-sniff.js';
+import type { Dialer } from './dial.js';
 import type { ExchangeDeps } from './exchange.js';
 import type { HostDecision } from './host-policy.js';
+import type { PinnedClients } from './pinned-clients.js';
+import type { ProxyAuth } from './proxy-auth.js';
 import type { Target } from './target.js';
 
 /** What the proxy knows about a connection that arrived through a CONNECT tunnel it intercepts. */
@@ -16,13 +21,24 @@ export interface TunnelSession {
   readonly secure: boolean;
   /** SNI the client sent, else ''. Used as the origin's SNI and the name its certificate must carry. */
   readonly servername: string;
-  readonly client: { readonly address: string; readonly port: number };
+  /** Who opened the tunnel; `user` is the proxy user its CONNECT (or SOCKS5 handshake) authenticated as. */
+  readonly client: { readonly address: string; readonly port: number; readonly user?: string };
 }
 
 /** Shared state of one running proxy, handed to the connection and request handlers. */
 export interface ProxyRuntime {
   readonly config: ProxyConfig;
+  /** The root CA, handed out by the landing page (landing.ts). */
+  readonly ca: CertificateAuthority;
   readonly certs: CertCache;
+  /** Opens every connection towards origins: directly or through --upstream-proxy (dial.ts). */
+  readonly dialer: Dialer;
+  /** Checks proxy credentials; undefined when --proxy-auth is not set. */
+  readonly auth: ProxyAuth | undefined;
+  /** Client→host pairs tunnelled untouched after refusing our certificate; undefined without --auto-passthrough. */
+  readonly pinned: PinnedClients | undefined;
+  /** Reads origin certificate names for IP-literal CONNECTs (cert-sniff.ts). */
+  readonly sniffer: CertSniffer;
   readonly exchangeDeps: ExchangeDeps;
   readonly hooks: HookPipeline;
   /** Decides intercept or tunnel for a CONNECT host. */

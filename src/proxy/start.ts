@@ -1,25 +1,30 @@
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { initCa } from '../ca/authority.js';
 import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
 import { parseProxyOptions } from '../config/load.js';
 import type { ProxyOptions } from '../config/schema.js';
+import { loadHookFile } from '../hooks/load-hook-file.js';
 import { HookPipeline } from '../hooks/pipeline.js';
 import type { Hook } from '../hooks/types.js';
 import { FlowStore } from '../record/flow-store.js';
 import { MitmError } from '../errors.js';
 import { handleConnect } from './connect.js';
+import { loadConnectivity } from './connectivity.js';
 import { writeRawError } from './error-response.js';
 import { createHostPolicy } from './host-policy.js';
-import { loadOriginTrust } from './origin-trust.js';
+import { createListener } from './listener.js';
+import { createOriginConnector } from './origin-agents.js';
 import { createRequestHandler } from './request-handler.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
 import type { Target } from './target.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
+import { serveSocks5 } from './socks5-server.js';
 import { createUpstream } from './upstream.js';
+import { createUpgradeHandler } from './websocket.js';
 
 /** What `startProxy` accepts: every option of the schema, plus hooks (code, so not in the schema). */
 export interface StartOptions extends ProxyOptions {
@@ -36,7 +41,8 @@ const HEADERS_TIMEOUT_MS = 60_000;
 export async function startProxy(options: StartOptions = {}): Promise<RunningProxy> {
   const { hooks: initialHooks = [], ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
-  const [{ ca }, trust] = await Promise.all([initCa(config.ca), loadOriginTrust(config.upstreamCa)]);
+  const [{ ca }, reach] = await Promise.all([initCa(config.ca), loadConnectivity(config)]);
+  const { trust } = reach;
   const certs = createCertCache(await createLeafMinter(ca), { max: config.leafCacheSize });
   const upstream = createUpstream(config, trust);
   const sockets = new Set<Duplex>();
@@ -48,6 +54,9 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   // tunnels, which are handed to it as connections (https.Server does the same with TLS sockets).
   const server = http.createServer({ requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // The listener sniffs each connection's first byte: SOCKS5 greetings go to socks5-server.ts, the
+  // rest to `server` (listener.ts).
+  const listener = createListener(server, (socket) => serveSocks5(rt, socket), track);
   const store = new FlowStore(config.keep);
   const hooks = new HookPipeline((fault) => proxy.emit('hook-fault', fault));
   const proxy = new ProxyHandle({
@@ -56,7 +65,8 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     store,
     hooks,
     teardown: async () => {
-      const closed = once(server, 'close');
+      const closed = once(listener, 'close');
+      listener.close();
       server.close();
       for (const socket of sockets) socket.destroy();
       upstream.close();
@@ -64,13 +74,22 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     },
   });
   for (const hook of initialHooks) hooks.use(hook);
+  // In the order given, after the `hooks` option's; a bad file stops start-up before we listen.
+  for (const file of config.hook) {
+    for (const hook of await loadHookFile(file)) hooks.use(hook);
+  }
   let flowId = 0;
   let connectionCount = 0;
   const connectionIds = new WeakMap<object, number>();
   const sessions = new WeakMap<object, TunnelSession>();
   const rt: ProxyRuntime = {
     config,
+    ca,
     certs,
+    dialer: reach.dialer,
+    auth: reach.auth,
+    pinned: reach.pinned,
+    sniffer: reach.sniffer,
     hooks,
     exchangeDeps: {
       upstream,
@@ -104,6 +123,18 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   server.on('connection', track);
   server.on('request', createRequestHandler(rt));
   server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(rt, req, socket, head));
+  // WebSocket upgrades (websocket.ts); any other upgrade is handed back to be parsed as a plain request.
+  const reparse = (socket: Duplex, bytes: Buffer): void => {
+    socket.unshift(bytes);
+    server.emit('connection', socket);
+  };
+  const connector = createOriginConnector({
+    dialer: reach.dialer,
+    contexts: reach.originContexts,
+    insecure: config.insecure,
+    timeoutMs: config.upstreamTimeout,
+  });
+  server.on('upgrade', createUpgradeHandler(rt, { connector, reparse }));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const failure = tooLarge
@@ -120,11 +151,11 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     writeRawError(socket, failure);
   });
 
-  proxy.listeningOn(await listen(server, config.host, config.port));
+  proxy.listeningOn(await listen(listener, config.host, config.port));
   return proxy;
 }
 
-async function listen(server: http.Server, host: string, port: number): Promise<number> {
+async function listen(server: Server, host: string, port: number): Promise<number> {
   server.listen(port, host);
   try {
     await once(server, 'listening');

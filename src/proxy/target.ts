@@ -44,3 +44,28 @@ export function formatAuthority(target: Target, defaultPort?: number): string {
   const host = isIP(target.host) === 6 ? `[${target.host}]` : target.host;
   return target.port === defaultPort ? host : `${host}:${target.port}`;
 }
+
+/** The network-order bytes (4 or 16) of an IP literal that `normalizeHost` accepted; throws for a DNS name. */
+export function ipAddressBytes(host: string): Buffer {
+  const family = isIP(host);
+  if (family === 0) throw new Error(`not an IP address: ${host}`);
+  if (family === 4) return Buffer.from(host.split('.').map(Number));
+  // normalizeHost has already refused zone indexes (fe80::1%eth0): no certificate can name them.
+  return ipv6Bytes(host);
+}
+
+// Expands an IPv6 literal that isIP() has already accepted (so only '::' and a trailing dotted quad
+// need handling, not validation) into its 16 bytes.
+function ipv6Bytes(address: string): Buffer {
+  const dottedQuad = /\d+\.\d+\.\d+\.\d+$/.exec(address)?.[0];
+  const text = dottedQuad === undefined ? address : `${address.slice(0, -dottedQuad.length)}0:0`;
+  const [head = '', tail] = text.split('::');
+  const split = (part: string): string[] => (part === '' ? [] : part.split(':'));
+  const headGroups = split(head);
+  const tailGroups = tail === undefined ? [] : split(tail);
+  const zeros = Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
+  const bytes = Buffer.alloc(16);
+  [...headGroups, ...zeros, ...tailGroups].forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
+  if (dottedQuad !== undefined) Buffer.from(dottedQuad.split('.').map(Number)).copy(bytes, 12);
+  return bytes;
+}

@@ -52,8 +52,10 @@ test('a replacement is sent as bytes marked replaced', () => {
 test('what is sent is recorded up to the limit', async () => {
   const body = new Body(chunks('abc', 'def'), { cap: 0, what: 'x', recordLimit: 4 });
   const out = body.outgoing();
+  body.recordSent(out);
   if (out.kind === 'stream') await text(out.stream);
   assert.deepEqual(body.recorded(), { data: Buffer.from('abcd'), truncated: true });
+  await assert.rejects(body.read(), { code: 'body_consumed' }, 'a streamed body cannot be read afterwards');
 });
 
 test('gzip, deflate (zlib and raw), br and chains decode; unknown codings are reported', async () => {

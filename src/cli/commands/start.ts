@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { CliOptionsSchema } from '../../config/schema.js';
 import { initCa, startProxy } from '../../index.js';
+import { assertHarWritable } from '../../record/write-har.js';
 import { formatHelp, parseFlags } from '../flags.js';
 import { attachLog } from '../flow-log.js';
+import { HarOutput } from '../har-output.js';
 import { writeLine, type Io } from '../io.js';
 
 /** One line for the command list of `mitm --help`. */
@@ -17,23 +19,28 @@ export function startHelp(): string {
       "Set the printed address as the client's HTTP and HTTPS proxy, and have the client",
       'trust ca.pem from the --ca folder to see inside HTTPS traffic.',
       'Stops on Ctrl-C (SIGINT) or SIGTERM.',
+      'With --har FILE, the HAR is written on exit, and on SIGUSR2 without stopping.',
     ].join('\n'),
     CliOptionsSchema,
   );
 }
 
-/** Runs `mitm start`: starts the proxy, prints what it sees, and closes it on SIGINT or SIGTERM. */
+/** Runs `mitm start`: starts the proxy, prints what it sees, and closes it on SIGINT or SIGTERM (writing `--har` first). */
 export async function runStart(argv: readonly string[], io: Io): Promise<number> {
   const parsed = parseFlags(CliOptionsSchema, argv);
   if (parsed.help) {
     io.stdout.write(startHelp());
     return 0;
   }
-  const { quiet, logFormat, ...proxyOptions } = parsed.options;
+  const { quiet, logFormat, har: harFile, ...proxyOptions } = parsed.options;
   // Listen for signals before the first await: a signal during start-up must still close the proxy
   // and exit 0, not kill the process with the CA half-written.
   const stop = stopSignal(io);
+  let stopHarSignal = (): void => undefined;
   try {
+    // Checked first: finding a missing folder only at exit would lose the whole recording.
+    if (harFile !== undefined) await assertHarWritable(harFile);
+    if (harFile !== undefined && proxyOptions.keep === 0) writeLine(io.stderr, 'warning: --keep 0 records no flows; the HAR will be empty');
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
     // startProxy creates a missing CA silently; initCa is idempotent and tells us whether it did.
     const { created } = await initCa(proxyOptions.ca);
@@ -42,12 +49,17 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
       writeLine(io.stderr, `created a new root CA in ${proxyOptions.ca}; trust ${certificate} to see HTTPS traffic`);
     }
     const proxy = await startProxy(proxyOptions);
+    const har = harFile === undefined ? undefined : new HarOutput(proxy, harFile, io);
+    if (har) stopHarSignal = har.writeOnSignal('SIGUSR2');
     attachLog(proxy, io, { quiet, logFormat });
     writeLine(io.stdout, `listening on ${proxy.url}`);
     await stop.signalled;
+    // Closed first, so flows cut short by the shutdown are in the HAR too.
     await proxy.close();
+    await har?.write();
     return 0;
   } finally {
+    stopHarSignal();
     stop.dispose();
   }
 }

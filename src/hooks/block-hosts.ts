@@ -1,0 +1,33 @@
+import { MitmError } from '../errors.js';
+import { ERROR_HEADER } from '../proxy/error-response.js';
+import { globToRegExp } from '../proxy/host-policy.js';
+import type { Hook } from './types.js';
+
+/**
+ * A hook that blocks hosts matching any of `globs` (host globs, as for --passthrough): a CONNECT
+ * to one is rejected (403 `connect_rejected`), and a request to one (plain HTTP, or inside a
+ * tunnel an earlier hook chose to intercept) is answered 403 with `x-mitm-error: blocked`.
+ */
+export function blockHosts(globs: readonly string[]): Hook {
+  const patterns = globs.map((glob) => ({ glob, regexp: globToRegExp(glob) }));
+  const ruleFor = (host: string): string | undefined => patterns.find(({ regexp }) => regexp.test(host))?.glob;
+  return {
+    name: 'blockHosts',
+    onConnect({ host }) {
+      return ruleFor(host) === undefined ? undefined : 'reject';
+    },
+    onRequest(flow) {
+      // URL hostnames keep IPv6 brackets; CONNECT hosts and the globs do not.
+      const host = new URL(flow.request.url).hostname.replace(/^\[(.*)\]$/, '$1');
+      const glob = ruleFor(host);
+      if (glob === undefined) return;
+      const error = new MitmError('blocked', `${host} is blocked (blockHosts ${glob})`);
+      flow.respond({
+        status: error.status,
+        headers: { 'content-type': 'text/plain; charset=utf-8', [ERROR_HEADER]: error.code },
+        body: `${error.message}\n`,
+      });
+      flow.tags.add('blocked');
+    },
+  };
+}

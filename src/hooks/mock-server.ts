@@ -1,0 +1,84 @@
+import type { HeaderMap } from '../flow/header-map.js';
+import { MockRule, type MockCriteria } from './mock-rule.js';
+import type { Hook } from './types.js';
+import type { UrlPattern } from './url-pattern.js';
+
+/** A request the mock answered. */
+export interface MockCall {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: HeaderMap;
+  /** The decoded request body as text; undefined when it could not be read (too large, undecodable). */
+  readonly body: string | undefined;
+  /** The rule that answered, e.g. `POST https://api.test/users`. */
+  readonly rule: string;
+}
+
+/** Options of `mockServer`. */
+export interface MockServerOptions {
+  /** `pass` (default) forwards unmatched requests to the origin; `fail` answers them 501. */
+  readonly unmatched?: 'pass' | 'fail';
+}
+
+/** A rule-based mock for tests: add `mock.hook` to a proxy, then declare rules. */
+export interface MockServer {
+  readonly hook: Hook;
+  /** Requests the mock answered, oldest first. */
+  readonly calls: readonly MockCall[];
+  /** Rules not yet used as often as declared, described with their counts; `[]` when all were. */
+  pending(): string[];
+  on(method: string | undefined, url: UrlPattern, criteria?: MockCriteria): MockRule;
+  get(url: UrlPattern, criteria?: MockCriteria): MockRule;
+  post(url: UrlPattern, criteria?: MockCriteria): MockRule;
+  put(url: UrlPattern, criteria?: MockCriteria): MockRule;
+  patch(url: UrlPattern, criteria?: MockCriteria): MockRule;
+  delete(url: UrlPattern, criteria?: MockCriteria): MockRule;
+  /** Any method. */
+  any(url: UrlPattern, criteria?: MockCriteria): MockRule;
+}
+
+/** Creates a rule-style mock: the first unexhausted rule matching method, URL, headers and body answers; mocked flows are tagged `mocked`. */
+export function mockServer(options: MockServerOptions = {}): MockServer {
+  const rules: MockRule[] = [];
+  const calls: MockCall[] = [];
+  const on = (method: string | undefined, url: UrlPattern, criteria: MockCriteria = {}): MockRule => {
+    const rule = new MockRule(method, url, criteria);
+    rules.push(rule);
+    return rule;
+  };
+  const hook: Hook = {
+    name: 'mockServer',
+    async onRequest(flow) {
+      for (const rule of rules) {
+        // Checked again after the await: a concurrent request may have used up a once() rule meanwhile.
+        if (!(await rule.matches(flow)) || rule.exhausted) continue;
+        rule.answer(flow);
+        flow.tags.add('mocked');
+        const { method, url, headers } = flow.request;
+        const body = await flow.request.text().catch(() => undefined);
+        calls.push({ method, url, headers: { ...headers }, body, rule: rule.description });
+        return;
+      }
+      if (options.unmatched !== 'fail') return;
+      const listing = rules.map((rule) => `  ${rule.toString()}`).join('\n') || '  (none)';
+      flow.respond({
+        status: 501,
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        body: `no mock rule matches ${flow.request.method} ${flow.request.url}\nrules:\n${listing}\n`,
+      });
+      flow.tags.add('mock-unmatched');
+    },
+  };
+  return {
+    hook,
+    calls,
+    pending: () => rules.filter((rule) => rule.pending).map((rule) => rule.toString()),
+    on,
+    get: (url, criteria) => on('GET', url, criteria),
+    post: (url, criteria) => on('POST', url, criteria),
+    put: (url, criteria) => on('PUT', url, criteria),
+    patch: (url, criteria) => on('PATCH', url, criteria),
+    delete: (url, criteria) => on('DELETE', url, criteria),
+    any: (url, criteria) => on(undefined, url, criteria),
+  };
+}

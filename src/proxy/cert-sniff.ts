@@ -1,0 +1,113 @@
+// Upstream certificate sniffing, as mitmproxy does: for a CONNECT to an IP literal, the client may
+// check a name (its SNI, or one it was configured with) that we cannot know from the CONNECT line.
+// We connect to the origin, read the subjectAltNames of its certificate, and copy them into our
+// leaf. Names are only copied from certificates that verify (unless --insecure), so a leaf never
+// vouches for a name no trusted CA vouched for at that address; the request's own origin
+// connection is verified as always.
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { LRUCache } from 'lru-cache';
+import type { OriginContexts } from './client-certs.js';
+import type { Dialer } from './dial.js';
+import { formatAuthority, normalizeHost, type Target } from './target.js';
+
+/** Reads the names an origin's certificate carries. */
+export interface CertSniffer {
+  /** The DNS names and IPs in the certificate `target` presents for `sni` ('' for none); [] when it cannot be had. */
+  namesFor(target: Target, sni: string): Promise<string[]>;
+}
+
+// Kept short: the client's handshake waits for this, and a leaf without the extra names still
+// works for clients that check the IP.
+const SNIFF_TIMEOUT_MS = 5_000;
+// Enough for real certificates (CDN certificates carry dozens of names), bounded for hostile ones.
+const MAX_NAMES = 100;
+const CACHE = { max: 512, ttl: 10 * 60 * 1000 };
+
+/** Creates a sniffer that dials through `dialer` and verifies with the origin contexts, caching per origin and SNI. */
+export function createCertSniffer(options: {
+  readonly dialer: Dialer;
+  readonly contexts: OriginContexts;
+  readonly insecure: boolean;
+  readonly timeoutMs: number;
+}): CertSniffer {
+  const cache = new LRUCache<string, Promise<string[]>>(CACHE);
+  const timeoutMs = Math.min(options.timeoutMs, SNIFF_TIMEOUT_MS);
+  return {
+    namesFor(target, sni) {
+      const key = `${formatAuthority(target)} ${sni}`;
+      let names = cache.get(key);
+      if (names === undefined) {
+        names = sniff(options, target, sni, timeoutMs).catch(() => []);
+        // A failure is retried on the next connection rather than remembered.
+        void names.then((found) => found.length === 0 && cache.delete(key));
+        cache.set(key, names);
+      }
+      return names;
+    },
+  };
+}
+
+async function sniff(
+  options: { dialer: Dialer; contexts: OriginContexts; insecure: boolean },
+  target: Target,
+  sni: string,
+  timeoutMs: number,
+): Promise<string[]> {
+  const socket = await options.dialer.dial(target, { timeoutMs });
+  return new Promise<string[]>((resolve, reject) => {
+    const tls = tlsConnect({
+      socket,
+      servername: sni,
+      secureContext: options.contexts(sni || target.host),
+      rejectUnauthorized: !options.insecure,
+      // Only the chain is checked here: which names the certificate covers is what we are asking.
+      checkServerIdentity: () => undefined,
+      ALPNProtocols: ['http/1.1'],
+    });
+    const timer = setTimeout(() => tls.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
+    tls.on('error', (error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(error);
+    });
+    tls.once('secureConnect', () => {
+      clearTimeout(timer);
+      const raw = tls.getPeerCertificate().raw;
+      tls.destroy();
+      socket.destroy();
+      resolve(raw === undefined ? [] : subjectAltNames(new X509Certificate(raw)));
+    });
+  });
+}
+
+/** The DNS names (`*.` wildcards kept) and IP addresses of a certificate's subjectAltName, validated like hosts. */
+export function subjectAltNames(cert: X509Certificate): string[] {
+  const names = new Set<string>();
+  // Node writes entries as `DNS:a, IP Address:1.2.3.4`, JSON-quoting any that hold a comma or
+  // quote; those are not host names, and fail validation below.
+  for (const entry of (cert.subjectAltName ?? '').split(', ')) {
+    const dns = /^DNS:(.+)$/.exec(entry)?.[1];
+    const ip = /^IP Address:(.+)$/.exec(entry)?.[1];
+    const name = dns !== undefined ? validName(dns) : ip !== undefined ? validIp(ip) : undefined;
+    if (name !== undefined) names.add(name);
+    if (names.size >= MAX_NAMES) break;
+  }
+  return [...names];
+}
+
+function validName(name: string): string | undefined {
+  try {
+    return name.startsWith('*.') ? `*.${normalizeHost(name.slice(2))}` : normalizeHost(name);
+  } catch {
+    return undefined;
+  }
+}
+
+function validIp(ip: string): string | undefined {
+  const family = isIP(ip);
+  if (family === 4) return ip;
+  // Node prints IPv6 SANs uncompressed (0:0:0:0:0:0:0:1); the URL parser gives the canonical form.
+  return family === 6 ? new URL(`http://[${ip}]/`).hostname.slice(1, -1) : undefined;
+}

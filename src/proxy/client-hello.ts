@@ -1,0 +1,90 @@
+// The server name a client asks for, read from its ClientHello before any TLS is set up, so the
+// leaf for an IP-literal CONNECT can be chosen (and the origin's names sniffed) with the right SNI.
+import type { Socket } from 'node:net';
+
+// RFC 8446 §5.1: a record is at most 2^14 bytes of plaintext; allow the TLS 1.2 expansion too.
+const MAX_RECORD = 5 + 16_384 + 2_048;
+const HANDSHAKE = 0x16;
+const CLIENT_HELLO = 0x01;
+const SERVER_NAME_EXTENSION = 0x0000;
+const HOST_NAME = 0x00;
+
+/**
+ * The SNI host name in a ClientHello at the start of `bytes`: a string, '' when the hello has no
+ * SNI, 'incomplete' when more bytes are needed, or undefined when it cannot be read (not a
+ * ClientHello, or one spread over several records).
+ */
+export function parseClientHelloSni(bytes: Buffer): string | 'incomplete' | undefined {
+  if (bytes.length < 5) return 'incomplete';
+  if (bytes[0] !== HANDSHAKE) return undefined;
+  const recordEnd = 5 + bytes.readUInt16BE(3);
+  if (bytes.length < recordEnd) return recordEnd > MAX_RECORD ? undefined : 'incomplete';
+  const record = bytes.subarray(5, recordEnd);
+  if (record[0] !== CLIENT_HELLO || record.length < 4) return undefined;
+  const helloEnd = 4 + record.readUIntBE(1, 3);
+  if (helloEnd > record.length) return undefined;
+  try {
+    return serverName(record.subarray(4, helloEnd));
+  } catch {
+    // A truncated field makes a read run past the end: not a ClientHello we can read.
+    return undefined;
+  }
+}
+
+/** Walks ClientHello fields (RFC 8446 §4.1.2) to the server_name extension (RFC 6066 §3). */
+function serverName(hello: Buffer): string | undefined {
+  let at = 2 + 32; // legacy_version, random
+  at += 1 + readLength(hello, at, 1); // legacy_session_id
+  at += 2 + readLength(hello, at, 2); // cipher_suites
+  at += 1 + readLength(hello, at, 1); // legacy_compression_methods
+  if (at === hello.length) return '';
+  const extensionsEnd = at + 2 + readLength(hello, at, 2);
+  at += 2;
+  while (at + 4 <= extensionsEnd) {
+    const type = hello.readUInt16BE(at);
+    const length = hello.readUInt16BE(at + 2);
+    at += 4;
+    if (type === SERVER_NAME_EXTENSION) {
+      let entry = at + 2;
+      while (entry + 3 <= at + length) {
+        const nameLength = hello.readUInt16BE(entry + 1);
+        if (hello[entry] === HOST_NAME) return hello.toString('latin1', entry + 3, entry + 3 + nameLength);
+        entry += 3 + nameLength;
+      }
+      return '';
+    }
+    at += length;
+  }
+  return '';
+}
+
+function readLength(buffer: Buffer, at: number, bytes: 1 | 2): number {
+  if (at + bytes > buffer.length) throw new RangeError('truncated');
+  return bytes === 1 ? (buffer[at] ?? 0) : buffer.readUInt16BE(at);
+}
+
+/**
+ * Reads the client's ClientHello without consuming it: the bytes are unshifted back and the
+ * socket is left paused for the TLS layer. Resolves with the SNI, '' for none, or undefined.
+ */
+export function peekClientHelloSni(socket: Socket): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const finish = (result: string | undefined): void => {
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.pause();
+      if (chunks.length > 0) socket.unshift(Buffer.concat(chunks));
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      const result = parseClientHelloSni(Buffer.concat(chunks));
+      if (result !== 'incomplete') finish(result);
+    };
+    const onClose = (): void => finish(undefined);
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.resume();
+  });
+}

@@ -1,0 +1,85 @@
+/**
+ * The client side of an exchange, whichever protocol the client spoke: a request Node's HTTP/1.x
+ * parser produced, or a stream of an HTTP/2 session served through the http2 compatibility API.
+ * The request handler, the exchange and the error responses take either; the few places where
+ * the two differ (pseudo-headers, status text, connection-specific fields, trailers) live here.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { h2FromRaw, rawFromH2 } from './h2-headers.js';
+
+/** A request as the client sent it. */
+export type InboundRequest = IncomingMessage | Http2ServerRequest;
+
+/** The response going back to that client. */
+export type OutboundResponse = ServerResponse | Http2ServerResponse;
+
+/** True when the request is a stream of an HTTP/2 session. */
+export function isH2Request(req: InboundRequest): req is Http2ServerRequest {
+  return req instanceof Http2ServerRequest;
+}
+
+/**
+ * The object that stands for the client connection: the socket for HTTP/1.x, the session for
+ * HTTP/2 (whose `req.socket` is a per-stream proxy object, so it cannot key per-connection state).
+ */
+export function connectionOf(req: InboundRequest): object {
+  return isH2Request(req) ? (req.stream.session ?? req.socket) : req.socket;
+}
+
+/** The request's header fields as a raw list: for HTTP/2 without pseudo-headers, cookie crumbs joined. */
+export function requestRawHeaders(req: InboundRequest): string[] {
+  return isH2Request(req) ? rawFromH2(req.rawHeaders) : [...req.rawHeaders];
+}
+
+/** True when the request has no body at all (HTTP/2: END_STREAM on its HEADERS; HTTP/1.1: no framing, or a zero length). */
+export function hasNoBody(req: InboundRequest): boolean {
+  if (isH2Request(req)) return req.stream.endAfterHeaders;
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] === undefined && (length === undefined || length === '0');
+}
+
+/**
+ * True when the body's length was not declared up front: chunked in HTTP/1.1, or an HTTP/2 body
+ * (HTTP/2 frames carry their own lengths, so the origin hop may need chunked framing instead).
+ */
+export function hasOpenEndedBody(req: InboundRequest): boolean {
+  if (isH2Request(req)) return !req.stream.endAfterHeaders && req.headers['content-length'] === undefined;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+/** The request's trailer fields as a raw list, once its body has ended. */
+export function requestTrailers(req: InboundRequest): string[] {
+  return [...req.rawTrailers];
+}
+
+/**
+ * Sends the response head. HTTP/2 has no status text (RFC 9113 §8.3.2) and no connection-specific
+ * fields (§8.2.2), so those are left out for an HTTP/2 client; an HTTP/1.1 client gets the raw
+ * list as it is, with the origin's reason phrase.
+ */
+export function writeResponseHead(res: OutboundResponse, status: number, statusMessage: string | undefined, raw: string[]): void {
+  if (!isH2Response(res)) {
+    if (statusMessage) res.writeHead(status, statusMessage, raw);
+    else res.writeHead(status, raw);
+    return;
+  }
+  res.writeHead(status, h2FromRaw(raw));
+}
+
+/** Queues trailer fields to go after the body (HTTP/1.1: only sent when the body is chunked). */
+export function addResponseTrailers(res: OutboundResponse, raw: readonly string[]): void {
+  if (raw.length === 0) return;
+  if (isH2Response(res)) {
+    res.addTrailers(h2FromRaw(raw));
+    return;
+  }
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
+  res.addTrailers(pairs);
+}
+
+/** True when the response goes to an HTTP/2 client. */
+export function isH2Response(res: OutboundResponse): res is Http2ServerResponse {
+  return isH2Request(res.req);
+}

@@ -1,0 +1,40 @@
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { ProxyConfig } from '../config/schema.js';
+import { createCertSniffer, type CertSniffer } from './cert-sniff.js';
+import { loadClientCerts, type OriginContexts } from './client-certs.js';
+import { createDialer, type Dialer } from './dial.js';
+import { loadOriginTrustPems } from './origin-trust.js';
+import { PinnedClients } from './pinned-clients.js';
+import { loadProxyAuth, type ProxyAuth } from './proxy-auth.js';
+
+/** How the proxy reaches origins and whom it lets in, built once at start from the options. */
+export interface Connectivity {
+  /** Verifies origins: system roots, NODE_EXTRA_CA_CERTS and --upstream-ca (origin-trust.ts). */
+  readonly trust: SecureContext;
+  /** The TLS context per origin name: `trust`, plus a --client-cert where a glob matches. */
+  readonly originContexts: OriginContexts;
+  readonly dialer: Dialer;
+  readonly sniffer: CertSniffer;
+  readonly auth: ProxyAuth | undefined;
+  readonly pinned: PinnedClients | undefined;
+}
+
+// A pinning client is left alone this long, then interception is tried again (the app may have
+// been reconfigured to trust the CA meanwhile); the pairs kept are bounded like every other cache.
+const AUTO_PASSTHROUGH = { max: 1000, ttlMs: 10 * 60 * 1000 };
+
+/** Reads the trust store, client certificates and credential files; any unreadable file stops start-up with `config_invalid`. */
+export async function loadConnectivity(config: ProxyConfig): Promise<Connectivity> {
+  const [pems, auth] = await Promise.all([loadOriginTrustPems(config.upstreamCa), loadProxyAuth(config)]);
+  const trust = createSecureContext({ ca: pems });
+  const originContexts = await loadClientCerts(config.clientCert, config.clientCertPassphrase, pems, trust);
+  const dialer = createDialer(config, trust);
+  return {
+    trust,
+    originContexts,
+    dialer,
+    sniffer: createCertSniffer({ dialer, contexts: originContexts, insecure: config.insecure, timeoutMs: config.upstreamTimeout }),
+    auth,
+    pinned: config.autoPassthrough ? new PinnedClients(AUTO_PASSTHROUGH) : undefined,
+  };
+}

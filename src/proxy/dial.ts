@@ -1,0 +1,215 @@
+// Every connection towards an origin starts here: pass-through tunnels (connect.ts), pooled
+// origin connections (upstream.ts) and certificate sniffing (cert-sniff.ts). With --upstream-proxy
+// the bytes go through that proxy, which only ever sees a tunnel: TLS to the origin is still ours,
+// end to end, and verified as if we had dialled directly.
+import { lookup } from 'node:dns/promises';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, type SecureContext } from 'node:tls';
+import { MitmError } from '../errors.js';
+import { HandshakeReader } from './handshake-reader.js';
+import { socksConnect, SocksClientError } from './socks5.js';
+import { formatAuthority, type Target } from './target.js';
+import { classifyUpstreamError } from './upstream-error.js';
+import { basicCredentials, createBypass, parseUpstreamProxy, type UpstreamProxy } from './upstream-proxy.js';
+
+/** Bounds on one dial. */
+export interface DialOptions {
+  /** Time allowed for the whole dial, upstream proxy handshake included (then `upstream_timeout`). */
+  readonly timeoutMs: number;
+  /** Aborts the dial, e.g. when the client that wanted it went away. */
+  readonly signal?: AbortSignal;
+}
+
+/** Opens connections towards origins, directly or through the upstream proxy. */
+export interface Dialer {
+  /** The upstream proxy, when one is configured. */
+  readonly proxy: UpstreamProxy | undefined;
+  /** The upstream proxy a connection to `target` goes through; undefined when it is dialled directly. */
+  route(target: Target): UpstreamProxy | undefined;
+  /**
+   * A connected byte stream to `target`: plain TCP, a CONNECT tunnel through an http(s) proxy, or a
+   * SOCKS5 CONNECT. Rejects with a `MitmError` whose message names the origin, and the proxy if any.
+   */
+  dial(target: Target, options: DialOptions): Promise<Socket>;
+  /** A connection to the upstream proxy itself (TLS for https://), for plain-HTTP requests sent to it in absolute form. */
+  dialProxy(proxy: UpstreamProxy, options: DialOptions): Promise<Socket>;
+}
+
+// An upstream proxy's answer to CONNECT is a short head; anything longer is not a proxy talking.
+const MAX_CONNECT_HEAD = 16 * 1024;
+
+/** Creates the dialer for `--upstream-proxy` / `--upstream-bypass`; `trust` verifies an https:// proxy's certificate. */
+export function createDialer(
+  settings: { readonly upstreamProxy?: string | undefined; readonly upstreamBypass?: string | undefined },
+  trust: SecureContext,
+): Dialer {
+  const proxy = settings.upstreamProxy === undefined ? undefined : parseUpstreamProxy(settings.upstreamProxy);
+  const bypass = createBypass(settings.upstreamBypass);
+  const route = (target: Target): UpstreamProxy | undefined => (proxy && !bypass(target) ? proxy : undefined);
+
+  const openToProxy = async (via: UpstreamProxy, origin: string, adopt: (socket: Socket) => void): Promise<Socket> => {
+    try {
+      return await connectTo(via, trust, adopt);
+    } catch (error) {
+      throw new MitmError('upstream_proxy_failed', `cannot reach upstream proxy ${via.label} for ${origin}: ${proxyReason(error)}`, {
+        cause: error,
+      });
+    }
+  };
+
+  return {
+    proxy,
+    route,
+    dial(target, options) {
+      const authority = formatAuthority(target);
+      const via = route(target);
+      const timeout = (): MitmError =>
+        new MitmError(
+          'upstream_timeout',
+          via
+            ? `connecting to ${authority} through upstream proxy ${via.label} timed out after ${options.timeoutMs} ms`
+            : `connecting to ${authority} timed out after ${options.timeoutMs} ms`,
+        );
+      return bounded(options, timeout, async (adopt) => {
+        if (!via) {
+          try {
+            return await connectTo({ protocol: 'http', host: target.host, port: target.port }, trust, adopt);
+          } catch (error) {
+            throw classifyUpstreamError(error, authority);
+          }
+        }
+        const socket = await openToProxy(via, authority, adopt);
+        const reader = new HandshakeReader(socket);
+        try {
+          if (via.protocol === 'http' || via.protocol === 'https') {
+            await httpConnect(socket, reader, via, authority);
+          } else {
+            const host = via.protocol === 'socks5' && isIP(target.host) === 0 ? await resolve(target.host, authority) : target.host;
+            await socksConnect(socket, reader, { host, port: target.port }, via.credentials).catch((error: unknown) => {
+              const reason = error instanceof SocksClientError ? error.message : `it closed the connection (${String(error)})`;
+              throw new MitmError('upstream_proxy_failed', `upstream proxy ${via.label} (SOCKS5) refused CONNECT ${authority}: ${reason}`, {
+                cause: error,
+              });
+            });
+          }
+        } catch (error) {
+          socket.destroy();
+          throw error;
+        } finally {
+          reader.release();
+        }
+        return socket;
+      });
+    },
+    dialProxy(via, options) {
+      const timeout = (): MitmError =>
+        new MitmError('upstream_timeout', `connecting to upstream proxy ${via.label} timed out after ${options.timeoutMs} ms`);
+      return bounded(options, timeout, (adopt) => openToProxy(via, via.label, adopt));
+    },
+  };
+}
+
+/** Sends CONNECT to an http(s) proxy and reads its answer; resolves when it is 2xx. */
+async function httpConnect(socket: Socket, reader: HandshakeReader, via: UpstreamProxy, authority: string): Promise<void> {
+  const auth = via.credentials ? `Proxy-Authorization: ${basicCredentials(via.credentials)}\r\n` : '';
+  socket.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n${auth}\r\n`);
+  let head: string;
+  try {
+    head = (await reader.readUntil('\r\n\r\n', MAX_CONNECT_HEAD)).toString('latin1');
+  } catch (error) {
+    throw new MitmError(
+      'upstream_proxy_failed',
+      `upstream proxy ${via.label} closed the connection before answering CONNECT ${authority} (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
+  }
+  const status = /^HTTP\/1\.[01] (\d{3})(?: ([^\r\n]*))?/.exec(head);
+  if (!status) throw new MitmError('upstream_proxy_failed', `upstream proxy ${via.label} answered CONNECT ${authority} with something that is not HTTP`);
+  const code = Number(status[1]);
+  if (code < 200 || code > 299) {
+    // The reason phrase comes from the proxy: keep it short and printable in our one-line message.
+    const reason = (status[2] ?? '').replace(/[^\x20-\x7e]/g, '').slice(0, 80);
+    throw new MitmError('upstream_proxy_failed', `upstream proxy ${via.label} refused CONNECT ${authority}: ${code} ${reason}`.trimEnd());
+  }
+}
+
+/** TCP (or TLS, for an https:// proxy) to `endpoint`; resolves once connected. */
+function connectTo(
+  endpoint: { protocol: UpstreamProxy['protocol']; host: string; port: number },
+  trust: SecureContext,
+  adopt: (socket: Socket) => void,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const secure = endpoint.protocol === 'https';
+    const socket = secure
+      ? tlsConnect({
+          host: endpoint.host,
+          port: endpoint.port,
+          servername: isIP(endpoint.host) === 0 ? endpoint.host : '',
+          secureContext: trust,
+          // The proxy's certificate is checked like an origin's: it will see our credentials.
+          rejectUnauthorized: true,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : tcpConnect({ host: endpoint.host, port: endpoint.port });
+    adopt(socket);
+    socket.once('error', reject);
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+/** Runs `open` under a deadline and an abort signal; whatever socket it was building is destroyed when either fires. */
+function bounded(
+  options: DialOptions,
+  onTimeout: () => MitmError,
+  open: (adopt: (socket: Socket) => void) => Promise<Socket>,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    let current: Socket | undefined;
+    let done = false;
+    const finish = (): boolean => {
+      if (done) return false;
+      done = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      return true;
+    };
+    const fail = (error: unknown): void => {
+      current?.destroy();
+      if (finish()) reject(error);
+    };
+    const onAbort = (): void => fail(new Error('the dial was abandoned'));
+    const timer = setTimeout(() => fail(onTimeout()), options.timeoutMs);
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    open((socket) => {
+      current = socket;
+    }).then((socket) => {
+      if (finish()) resolve(socket);
+      else socket.destroy();
+    }, fail);
+  });
+}
+
+async function resolve(host: string, authority: string): Promise<string> {
+  try {
+    return (await lookup(host)).address;
+  } catch (error) {
+    throw classifyUpstreamError(error, authority);
+  }
+}
+
+/** Why a connection to the upstream proxy failed, in a few words. */
+function proxyReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve its host name (${code})`;
+  if (code === 'ECONNRESET') return 'it reset the connection';
+  return error instanceof Error ? error.message : String(error);
+}

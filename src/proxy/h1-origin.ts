@@ -1,0 +1,104 @@
+// One request to an HTTP/1.1 origin through a keep-alive agent, and the agents themselves: their
+// connections come from the upstream's connector (upstream.ts), asynchronously, and are pooled
+// by Node as usual.
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { OriginCall, OriginRequest, OriginResponse, OriginTarget } from './upstream.js';
+
+type Callback = (error: Error | null, socket: Duplex) => void;
+
+/** Opens a connection for the agent; `options` are the request's (host, port, servername). */
+export type OpenConnection = (options: http.ClientRequestArgs) => Promise<Duplex>;
+
+/**
+ * Hands an asynchronously opened connection to the agent: returning undefined tells it to wait
+ * for the callback. A failure goes to the request, whose 'error' handler classifies it.
+ */
+function deliver(opening: Promise<Duplex>, callback: Callback | undefined): undefined {
+  opening.then(
+    (socket) => callback?.(null, socket),
+    // The agent ignores the socket argument when there is an error.
+    (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
+  );
+  return undefined;
+}
+
+/** A keep-alive http.Agent whose connections come from `open`. */
+export class PlainOriginAgent extends http.Agent {
+  readonly #open: OpenConnection;
+
+  constructor(pool: http.AgentOptions, open: OpenConnection) {
+    super(pool);
+    this.#open = open;
+  }
+
+  override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
+    return deliver(this.#open(options), callback);
+  }
+}
+
+/** The same for TLS origins: an https.Agent, so that its pool keys include the SNI name. */
+export class TlsOriginAgent extends https.Agent {
+  readonly #open: OpenConnection;
+
+  constructor(pool: https.AgentOptions, open: OpenConnection) {
+    super(pool);
+    this.#open = open;
+  }
+
+  override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
+    return deliver(this.#open(options), callback);
+  }
+}
+
+/** Sends `request` through `agent` (HTTP/1.1); the response body is the IncomingMessage itself. */
+export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginRequest): OriginCall {
+  const common = { host: origin.host, port: origin.port, method: request.method, path: request.path, headers: request.headers, setHost: false, agent };
+  // Explicit servername, '' included: otherwise the agent derives SNI from the Host header, and
+  // the CONNECT target, not a client-written header, decides whom we verify.
+  const req = origin.secure ? https.request({ ...common, servername: origin.servername }) : http.request(common);
+  const response = new Promise<OriginResponse>((resolve, reject) => {
+    req.on('error', reject);
+    req.once('socket', (socket) => {
+      const note = (): void => {
+        if (socket.remoteAddress) request.onPeer({ address: socket.remoteAddress, port: socket.remotePort ?? origin.port });
+      };
+      // A pooled socket is connected already; a new one reports its peer on connect.
+      if (socket.remoteAddress) note();
+      else socket.once('connect', note);
+    });
+    req.once('response', (res: http.IncomingMessage) => {
+      resolve({
+        status: res.statusCode ?? 502,
+        statusMessage: res.statusMessage,
+        rawHeaders: res.rawHeaders,
+        httpVersion: res.httpVersion,
+        body: res,
+        trailers: () => res.rawTrailers,
+      });
+    });
+  });
+  response.catch(() => undefined);
+  const { body } = request;
+  if (body.kind === 'bytes') {
+    addTrailers(req, request.trailers());
+    req.end(body.data);
+  } else {
+    // Not pipe's own end(): the client's trailers are known only once its body has ended, and
+    // must be queued before our end() (Node sends them with the last chunk, chunked framing only).
+    body.stream.pipe(req, { end: false });
+    body.stream.once('end', () => {
+      addTrailers(req, request.trailers());
+      req.end();
+    });
+  }
+  return { response, destroy: (error) => req.destroy(error) };
+}
+
+function addTrailers(req: http.ClientRequest, raw: readonly string[]): void {
+  if (raw.length === 0) return;
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
+  req.addTrailers(pairs);
+}

@@ -1,0 +1,81 @@
+// One request to an HTTP/2 origin: a stream on a pooled session. The request body is piped into
+// the stream and the response body read from it, so HTTP/2 flow control carries backpressure:
+// a stream nobody reads stops sending WINDOW_UPDATEs, and the origin pauses.
+import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { MitmError } from '../errors.js';
+import { h2FromRaw, h2RequestHeaders, rawFromH2Object } from './h2-headers.js';
+import type { OriginCall, OriginRequest, OriginResponse } from './upstream.js';
+
+const { NGHTTP2_CANCEL } = http2.constants;
+
+/** Sends `request` as a new stream on `session`; `track` counts the stream against the session. */
+export function h2Call(session: ClientHttp2Session, request: OriginRequest, track: (stream: ClientHttp2Stream) => void): OriginCall {
+  const { body } = request;
+  // Trailers are known up front for a body that was read whole; a streamed one may still bring some.
+  const knownTrailers = body.kind === 'bytes' ? request.trailers() : [];
+  const endStream = request.bodyless || (body.kind === 'bytes' && body.data.length === 0 && knownTrailers.length === 0);
+  const waitForTrailers = !endStream && (body.kind === 'stream' || knownTrailers.length > 0);
+  let stream: ClientHttp2Stream;
+  try {
+    stream = session.request(h2RequestHeaders(request.method, request.path, request.headers, request.trailersAccepted), {
+      endStream,
+      waitForTrailers,
+    });
+  } catch (error) {
+    // Node validates the block here: a field a hook set that HTTP/2 cannot carry (a bad name or value).
+    return failed(new MitmError('hook_failed', `the request cannot be sent over HTTP/2: ${String(error)}`, { cause: error }));
+  }
+  track(stream);
+  const socket = session.socket;
+  if (socket.remoteAddress) request.onPeer({ address: socket.remoteAddress, port: socket.remotePort ?? 0 });
+
+  let trailers: string[] = [];
+  const response = new Promise<OriginResponse>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.once('close', () => {
+      const error = new Error(`the origin closed the HTTP/2 stream (error code ${stream.rstCode ?? 0}) before answering`);
+      reject(Object.assign(error, { code: 'ERR_HTTP2_STREAM_ERROR' }));
+    });
+    stream.once('trailers', (headers: IncomingHttpHeaders) => {
+      trailers = rawFromH2Object(headers);
+    });
+    stream.once('response', (headers: IncomingHttpHeaders) => {
+      resolve({
+        status: Number(headers[':status'] ?? 502),
+        statusMessage: undefined,
+        rawHeaders: rawFromH2Object(headers),
+        httpVersion: '2.0',
+        body: stream,
+        trailers: () => trailers,
+      });
+    });
+  });
+  // The call's user may look only at the body from here on; a late stream error must not go unhandled.
+  response.catch(() => undefined);
+
+  if (waitForTrailers) {
+    // An empty set makes Node end the stream with an empty DATA frame instead of a trailer block.
+    stream.once('wantTrailers', () => stream.sendTrailers(h2FromRaw(body.kind === 'bytes' ? knownTrailers : request.trailers())));
+  }
+  if (endStream) {
+    if (body.kind === 'stream') body.stream.resume();
+  } else if (body.kind === 'bytes') {
+    stream.end(body.data);
+  } else {
+    body.stream.pipe(stream);
+  }
+  return {
+    response,
+    destroy(error) {
+      if (error) stream.destroy(error);
+      else if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
+    },
+  };
+}
+
+/** A call that failed before it started. */
+export function failed(error: Error): OriginCall {
+  const response = Promise.reject(error);
+  response.catch(() => undefined);
+  return { response, destroy: () => undefined };
+}

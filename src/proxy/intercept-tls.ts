@@ -1,0 +1,82 @@
+// TLS session #1 of an intercepted tunnel: choose the leaf, terminate the client's TLS, hand the
+// decrypted stream to the HTTP server, and notice clients that refuse our certificate.
+import { isIP, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { CertCache } from '../ca/cert-cache.js';
+import type { FlowClient } from '../flow/flow.js';
+import { peekClientHelloSni } from './client-hello.js';
+import { terminateClientTls } from './client-tls.js';
+import { handshakeRejection } from './pinned-clients.js';
+import type { ProxyRuntime } from './runtime.js';
+import type { Target } from './target.js';
+
+// A client that completes the handshake and hangs up this soon without a single byte of request
+// has checked our certificate after the handshake and refused it (certificate pinning); an idle
+// pre-connection is closed much later than this, if at all.
+const QUIET_CLOSE_WINDOW_MS = 3_000;
+
+/** Terminates the client's TLS inside an intercepted tunnel and serves the requests that follow. */
+export function interceptTls(rt: ProxyRuntime, raw: Socket, target: Target, client: FlowClient): void {
+  // Set once our certificate is ready to go out: a client that gives up before that, while a slow
+  // origin is sniffed, is impatient, not refusing our certificate.
+  let offered = false;
+  certSource(rt, raw, target, () => {
+    offered = true;
+  })
+    .then((certs) => terminateClientTls(raw, target.host, certs))
+    .then(
+      ({ tlsSocket, servername }) => {
+        raw.setTimeout(0);
+        rt.track(tlsSocket);
+        const secureAt = performance.now();
+        tlsSocket.once('close', () => {
+          if (tlsSocket.bytesRead === 0 && performance.now() - secureAt < QUIET_CLOSE_WINDOW_MS) {
+            learn(rt, target, client, 'closed the connection right after the handshake without sending a request');
+          }
+        });
+        rt.serveHttp(tlsSocket, { target, secure: true, servername, client });
+      },
+      (error: unknown) => {
+        raw.destroy();
+        const message = error instanceof Error ? error.message : String(error);
+        rt.emit('client-issue', { host: target.host, client, code: 'client_tls', message });
+        const rejection = handshakeRejection(error);
+        if (rejection !== undefined && (offered || !rejection.startsWith('closed'))) learn(rt, target, client, rejection);
+      },
+    );
+}
+
+/** Remembers that this client refused our certificate for `target` (with --auto-passthrough), and says so once. */
+function learn(rt: ProxyRuntime, target: Target, client: FlowClient, reason: string): void {
+  const until = rt.pinned?.remember(client.address, target, reason);
+  if (until === undefined) return;
+  rt.emit('auto-passthrough', { host: target.host, port: target.port, client, reason, until });
+}
+
+/**
+ * Where the leaf comes from. For a host name: the shared cache, by SNI. For an IP literal, whose
+ * client may check a name we cannot see in the CONNECT line: the names of the origin's own
+ * certificate (sniffed with the client's SNI) join the leaf, next to the SNI name and the IP.
+ */
+async function certSource(rt: ProxyRuntime, raw: Socket, target: Target, ready: () => void): Promise<CertCache> {
+  const offer = (context: Promise<Awaited<ReturnType<CertCache['get']>>>): typeof context =>
+    context.then((value) => {
+      ready();
+      return value;
+    });
+  if (isIP(target.host) === 0) {
+    return { get: (name) => offer(rt.certs.get(name)), size: rt.certs.size };
+  }
+  const sni = await peekClientHelloSni(raw);
+  const namesFor = (name: string): Promise<string[]> => rt.sniffer.namesFor(target, name === target.host ? '' : name);
+  return {
+    // The fallback context (asked for by target.host) only serves clients that send no SNI; with
+    // an SNI the callback asks again by name, so the fallback needs no sniffing of its own.
+    get: async (name) => {
+      if (name === target.host && sni) return rt.certs.get(name);
+      const extra = await namesFor(name);
+      return offer(rt.certs.get(name, [...extra, target.host].filter((extraName) => extraName !== name)));
+    },
+    size: rt.certs.size,
+  };
+}

@@ -1,0 +1,47 @@
+// The proxy port speaks HTTP and SOCKS5 at once. A net.Server accepts every connection and looks at
+// its first byte: 0x05 opens a SOCKS5 greeting (RFC 1928 §3), and no HTTP request line can start
+// with it, so everything else goes to the http.Server, which never listens itself.
+import type http from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
+import { SOCKS_VERSION } from './socks5.js';
+
+// As long as the HTTP server allows for a request head: a client that connects and says nothing is
+// dropped after this either way.
+const FIRST_BYTE_TIMEOUT_MS = 60_000;
+
+/**
+ * Creates the listening server: connections whose first byte is 0x05 go to `onSocks`, all others
+ * to `httpServer` (as if it had accepted them).
+ */
+export function createListener(
+  httpServer: http.Server,
+  onSocks: (socket: Socket) => void,
+  track: (socket: Socket) => void,
+): Server {
+  // allowHalfOpen as http.Server has it: a client may send a request and half-close, and still
+  // expects the answer.
+  const listener = createServer({ allowHalfOpen: true }, (socket) => {
+    track(socket);
+    const drop = (): void => {
+      socket.destroy();
+    };
+    socket.once('error', drop);
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, drop);
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      socket.off('error', drop);
+      socket.setTimeout(0);
+      if (first[0] === SOCKS_VERSION) {
+        onSocks(socket);
+      } else {
+        httpServer.emit('connection', socket);
+        socket.resume();
+      }
+    });
+  });
+  // The http.Server starts the timers that enforce headersTimeout and requestTimeout on 'listening',
+  // which it never sees itself; hand it ours.
+  listener.once('listening', () => httpServer.emit('listening'));
+  return listener;
+}

@@ -1,0 +1,275 @@
+import http, { type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { isMitmError, MitmError } from '../errors.js';
+import { Body } from '../flow/body.js';
+import { Flow, FlowRequest, FlowResponse, type FlowClient } from '../flow/flow.js';
+import { toRawHeaders } from '../flow/header-map.js';
+import { writeRawError } from './error-response.js';
+import type { Exchange } from './exchange.js';
+import { setRawHeader, stripHopByHop } from './headers.js';
+import { LANDING_HOST } from './landing.js';
+import { proxyAuthRequired } from './connect.js';
+import { DialingAgent, type OriginConnector } from './origin-agents.js';
+import { resolveRequest } from './request-handler.js';
+import type { ProxyRuntime } from './runtime.js';
+import { formatAuthority } from './target.js';
+import { classifyUpstreamError } from './upstream-error.js';
+import { originOfUrl, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead } from './ws-http.js';
+import { relayWebSocket } from './ws-session.js';
+
+/** What the upgrade handler needs besides the runtime. */
+export interface UpgradeDeps {
+  /** Opens verified origin connections as the pooled agents do (dialer, trust, --client-cert, --insecure). */
+  readonly connector: OriginConnector;
+  /** Hands a socket back to the HTTP parser, `bytes` to be read first. */
+  readonly reparse: (socket: Duplex, bytes: Buffer) => void;
+}
+
+/** The origin's answer to the upgrade request. */
+interface Dialed {
+  readonly response: FlowResponse;
+  /** Set for a 101: the origin's connection, now speaking WebSocket. */
+  readonly upgraded?: { readonly socket: Duplex; readonly head: Buffer; readonly extensions: string | undefined; readonly upgrade: string };
+}
+
+/**
+ * Returns the handler for the server's 'upgrade' event. `Upgrade: websocket` requests, on the proxy
+ * port (absolute URI) or inside an intercepted tunnel, go through the onRequest hooks to the same
+ * origin a plain request would, over a fresh connection; the origin's 101 goes back as it is, so
+ * subprotocol and extensions are what the origin chose. Any other upgrade (h2c...) is served as a
+ * plain request without its Upgrade, as before there was a handler.
+ */
+export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
+  return (req, socket, head) => {
+    if ((req.headers.upgrade ?? '').trim().toLowerCase() !== 'websocket') {
+      deps.reparse(socket, Buffer.concat([withoutUpgrade(req), head]));
+      return;
+    }
+    const startedAt = performance.now();
+    const raw = socket as Socket;
+    raw.on('error', () => raw.destroy());
+    // WebSockets stay idle for long stretches by design: the keep-alive timer no longer applies.
+    raw.setTimeout(0);
+    const session = rt.sessions.get(socket);
+    const client: FlowClient = session?.client ?? { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 };
+    // ws:// and wss:// in the request line mean http:// and https:// (RFC 6455 §3).
+    req.url = (req.url ?? '').replace(/^ws(s?):\/\//i, 'http$1://');
+    const begin = (who: FlowClient): void => {
+      const id = rt.nextId();
+      try {
+        const resolved = resolveRequest(rt, req);
+        if (resolved.origin.host === LANDING_HOST) throw new MitmError('bad_request', `${LANDING_HOST} does not accept WebSocket connections`);
+        const exchange = { ...resolved, id, client: who, connectionId: rt.connectionId(socket), startedAt };
+        void runUpgrade(rt, deps, exchange, req, socket, head);
+      } catch (error) {
+        refuse(rt, req, socket, { id, client: who, startedAt }, isMitmError(error) ? error : new MitmError('bad_request', String(error)));
+      }
+    };
+    // As for plain requests (request-handler.ts): inside a tunnel the CONNECT was authorised already.
+    if (!rt.auth || session) {
+      begin(client);
+      return;
+    }
+    rt.auth.checkHeader(req.headers['proxy-authorization']).then(
+      (user) => {
+        if (user !== undefined) begin({ ...client, user });
+        else refuse(rt, req, socket, { id: rt.nextId(), client, startedAt }, proxyAuthRequired('WebSocket upgrade'));
+      },
+      (error: unknown) => refuse(rt, req, socket, { id: rt.nextId(), client, startedAt }, new MitmError('bad_request', String(error))),
+    );
+  };
+}
+
+/** Answers an upgrade the proxy will not forward with `failure`, and records it as a flow. */
+function refuse(rt: ProxyRuntime, req: IncomingMessage, socket: Duplex, at: { id: number; client: FlowClient; startedAt: number }, failure: MitmError): void {
+  writeRawError(socket, failure);
+  rt.emit('flow', {
+    id: at.id,
+    method: req.method ?? 'GET',
+    url: req.url ?? '',
+    status: failure.status,
+    contentType: 'text/plain',
+    responseBytes: 0,
+    durationMs: performance.now() - at.startedAt,
+    error: { code: failure.code, message: failure.message },
+    client: at.client,
+  });
+}
+
+async function runUpgrade(rt: ProxyRuntime, deps: UpgradeDeps, exchange: Exchange, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const ex = rt.exchangeDeps;
+  const flow = new Flow({
+    id: exchange.id,
+    connectionId: exchange.connectionId,
+    client: exchange.client,
+    start: Date.now(),
+    request: new FlowRequest({
+      method: req.method ?? 'GET',
+      url: exchange.url,
+      rawHeaders: setRawHeader(stripHopByHop(req.rawHeaders), 'Host', exchange.hostHeader),
+      httpVersion: req.httpVersion,
+      body: new Body(undefined, { cap: 0, what: `the request body of ${req.method ?? 'GET'} ${exchange.url}` }),
+    }),
+  });
+  let status: number | undefined;
+  let bytes = 0;
+  // The flow ends when every connection it holds has closed: the client's, and the origin's once dialed.
+  let open = 1;
+  let ended = false;
+  const closed = (): void => {
+    open -= 1;
+    // `ended` too: a client gone mid-handshake ends the flow, and an origin socket may still follow.
+    if (open > 0 || ended) return;
+    ended = true;
+    flow.timings.end = Date.now();
+    const contentType = flow.response?.headers['content-type'];
+    ex.onFlowEnd(flow, {
+      id: flow.id,
+      method: flow.request.method,
+      url: flow.request.url,
+      status,
+      contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+      responseBytes: bytes,
+      durationMs: performance.now() - exchange.startedAt,
+      error: flow.error && { code: flow.error.code, message: flow.error.message },
+      client: exchange.client,
+    });
+  };
+  socket.once('close', closed);
+
+  let dialed: Dialed | undefined;
+  let response: FlowResponse | undefined;
+  try {
+    await ex.hooks.request(flow);
+    if (!flow.response) {
+      flow.timings.requestSent = Date.now();
+      dialed = await dial(rt, deps.connector, exchange, flow, socket, req.headers.upgrade ?? 'websocket');
+      if (dialed.upgraded) {
+        open += 1;
+        dialed.upgraded.socket.once('close', closed);
+      }
+      flow.response = dialed.response;
+    }
+    flow.timings.responseStart = Date.now();
+    await ex.hooks.response(flow);
+    response = flow.response;
+    if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
+  } catch (error) {
+    const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
+    dialed?.upgraded?.socket.destroy();
+    dialed?.response.bodyStore.discard();
+    flow.error = failure;
+    status = failure.status;
+    await ex.hooks.error(flow, failure);
+    writeRawError(socket, failure);
+    return;
+  }
+  const upgraded = dialed?.upgraded;
+  if (upgraded && response === dialed?.response && response.status === 101) {
+    const sent = writeHead(socket, response, upgradeHead(upgraded.upgrade, toRawHeaders(response.rawHeaders, response.headers)));
+    // A head a hook made unsendable was answered with a 500 instead.
+    status = sent ? 101 : 500;
+    if (!sent) {
+      upgraded.socket.destroy();
+      return;
+    }
+    relayWebSocket({
+      flow,
+      hooks: ex.hooks,
+      client: socket,
+      clientHead: head,
+      origin: upgraded.socket,
+      originHead: upgraded.head,
+      extensions: upgraded.extensions,
+      recordLimit: ex.recordBodyLimit,
+      maxBuffer: ex.maxBodyBuffer,
+      onBytes: (count) => {
+        bytes += count;
+      },
+    });
+    return;
+  }
+  // Refused (or a hook answered): a plain response, after which the connection closes, since the
+  // client's next bytes may already be WebSocket frames.
+  upgraded?.socket.destroy();
+  if (dialed && response !== dialed.response) dialed.response.bodyStore.discard();
+  status = response.status;
+  sendPlainResponse(socket, response, (count) => {
+    bytes += count;
+  });
+}
+
+/** Sends the upgrade request to the origin over a new connection, verified as pooled ones are. */
+function dial(rt: ProxyRuntime, connector: OriginConnector, exchange: Exchange, flow: Flow, client: Duplex, upgrade: string): Promise<Dialed> {
+  const request = flow.request;
+  const { origin, path } = request.retargeted ? originOfUrl(request.url) : exchange;
+  const authority = formatAuthority(origin);
+  const headers = [...toRawHeaders(request.rawHeaders, request.headers), 'Connection', 'Upgrade', 'Upgrade', upgrade];
+  // Never a pooled connection: once upgraded it belongs to this WebSocket alone. Through the dialer,
+  // so --upstream-proxy applies (as a CONNECT tunnel, which every proxy relays WebSockets over).
+  const open = async (): Promise<Duplex> => {
+    const socket = await connector.dial(origin);
+    if (socket.remoteAddress) flow.server = { address: socket.remoteAddress, port: socket.remotePort ?? origin.port };
+    return origin.secure ? connector.secure(socket, { servername: origin.servername, host: origin.host }) : socket;
+  };
+  const agent = new DialingAgent({ keepAlive: false }, open);
+  const upstreamReq = http.request({ host: origin.host, port: origin.port, method: request.method, path, headers, setHost: false, agent });
+  const what = `the response body of ${request.method} ${request.url}`;
+  const ex = rt.exchangeDeps;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      upstreamReq.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${ex.timeoutMs} ms`));
+    }, ex.timeoutMs);
+    // A client that leaves during the handshake takes the half-open origin connection with it.
+    const abandon = (): void => {
+      upstreamReq.destroy();
+    };
+    client.once('close', abandon);
+    const settle = (): void => {
+      clearTimeout(timer);
+      client.off('close', abandon);
+    };
+    upstreamReq.on('error', (error) => {
+      settle();
+      reject(classifyUpstreamError(error, authority));
+    });
+    // The dialer hands over a tunnelled socket paused (handshake-reader.ts), and the client's
+    // 'data' listener does not resume a stream paused explicitly; its listeners are in place now.
+    upstreamReq.once('socket', (socket: Socket) => socket.resume());
+    upstreamReq.once('response', (res: IncomingMessage) => {
+      settle();
+      const length = res.headers['content-length'];
+      const body = new Body(res, {
+        cap: ex.maxBodyBuffer,
+        what,
+        declaredLength: length === undefined ? undefined : Number(length),
+        recordLimit: ex.recordBodyLimit,
+      });
+      resolve({ response: originResponse(res, body) });
+    });
+    upstreamReq.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
+      settle();
+      socket.on('error', () => socket.destroy());
+      rt.track(socket);
+      const extensions = res.headers['sec-websocket-extensions'];
+      resolve({
+        response: originResponse(res, new Body(undefined, { cap: 0, what })),
+        upgraded: { socket, head, extensions, upgrade: res.headers.upgrade ?? upgrade },
+      });
+    });
+    upstreamReq.end();
+  });
+}
+
+function originResponse(res: IncomingMessage, body: Body): FlowResponse {
+  return new FlowResponse({
+    status: res.statusCode ?? 502,
+    statusMessage: res.statusMessage,
+    rawHeaders: stripHopByHop(res.rawHeaders),
+    httpVersion: res.httpVersion,
+    body,
+    synthetic: false,
+  });
+}

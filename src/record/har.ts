@@ -1,0 +1,222 @@
+import { STATUS_CODES } from 'node:http';
+import type { Flow, FlowRequest, FlowResponse, FlowTimings } from '../flow/flow.js';
+import { toRawHeaders, valuesOf, type HeaderMap } from '../flow/header-map.js';
+import { setRawHeader } from '../proxy/headers.js';
+import { harBodyText } from './har-body.js';
+import type {
+  Har,
+  HarContent,
+  HarCookie,
+  HarCreator,
+  HarEntry,
+  HarNameValue,
+  HarPostData,
+  HarRequest,
+  HarResponse,
+  HarTimings,
+} from './har-types.js';
+
+/**
+ * Turns recorded flows into a HAR 1.2 log, oldest request first, that Chrome DevTools (Network →
+ * Import HAR) and other viewers open. Headers are in wire order as sent after hooks; bodies are
+ * content-decoded, as far as `recordBodyLimit` kept them (`_truncated` marks the rest as missing).
+ */
+export function toHar(flows: readonly Flow[], creator: HarCreator): Har {
+  const entries = [...flows].sort((a, b) => a.timings.start - b.timings.start || a.id - b.id).map(toEntry);
+  return { log: { version: '1.2', creator: { name: creator.name, version: creator.version }, pages: [], entries } };
+}
+
+function toEntry(flow: Flow): HarEntry {
+  const timings = harTimings(flow.timings);
+  // A response a hook failed on was never sent, and the client got the proxy's error instead:
+  // status 0 is how HAR (and DevTools' "(failed)") shows an exchange without a real answer.
+  const answered = flow.error === undefined && flow.response !== undefined;
+  const entry: HarEntry = {
+    startedDateTime: new Date(flow.timings.start).toISOString(),
+    time: timings.send + timings.wait + timings.receive,
+    request: harRequest(flow.request),
+    response: answered && flow.response ? harResponse(flow.response, flow.timings) : noResponse(),
+    cache: {},
+    timings,
+    connection: String(flow.connectionId),
+    _tags: [...flow.tags],
+  };
+  if (flow.server) entry.serverIPAddress = flow.server.address;
+  if (flow.error) entry._error = { code: flow.error.code, message: flow.error.message };
+  else if (!answered) entry._error = { code: 'aborted', message: 'the connection closed before a response was sent' };
+  return entry;
+}
+
+/** Splits the flow's milestones into send / wait / receive, each clamped so they add up to the total. */
+function harTimings(t: FlowTimings): HarTimings {
+  const start = t.start;
+  const end = Math.max(start, t.end ?? t.responseStart ?? t.requestSent ?? start);
+  const within = (value: number, low: number): number => Math.min(end, Math.max(low, value));
+  // A hook's answer has no requestSent: the time until it is all "send" (the proxy's own work).
+  const sent = within(t.requestSent ?? t.responseStart ?? end, start);
+  const head = within(t.responseStart ?? end, sent);
+  return { blocked: -1, dns: -1, connect: -1, ssl: -1, send: sent - start, wait: head - sent, receive: end - head };
+}
+
+function harRequest(request: FlowRequest): HarRequest {
+  const recorded = request.bodyStore.recorded();
+  const declared = declaredLength(request.headers);
+  // Bodies are recorded as they are forwarded; one a hook answered without forwarding never was.
+  const unrecorded = recorded.data.length === 0 && !recorded.truncated && declared !== undefined && declared > 0;
+  const out: HarRequest = {
+    method: request.method,
+    url: request.url,
+    // The proxy speaks HTTP/1.1 to origins whatever the client used.
+    httpVersion: 'HTTP/1.1',
+    cookies: valuesOf(request.headers['cookie']).flatMap(parseCookieHeader),
+    headers: headersAsSent(request.rawHeaders, request.headers, request.bodyStore.replaced, recorded),
+    queryString: queryOf(request.url),
+    headersSize: -1,
+    bodySize: recorded.truncated || unrecorded ? (declared ?? -1) : recorded.data.length,
+  };
+  if (recorded.data.length > 0 || recorded.truncated || unrecorded) {
+    const mimeType = first(request.headers['content-type']) ?? '';
+    const body = harBodyText(recorded.data, {
+      contentEncoding: request.bodyStore.replaced ? '' : valuesOf(request.headers['content-encoding']).join(','),
+      mimeType,
+      truncated: recorded.truncated,
+    });
+    const postData: HarPostData = { mimeType, text: body.text };
+    if (body.encoding) postData.encoding = body.encoding;
+    if (!body.encoding && !unrecorded && /^application\/x-www-form-urlencoded\b/i.test(mimeType)) {
+      postData.params = [...new URLSearchParams(body.text)].map(([name, value]) => ({ name, value }));
+    }
+    if (body.comment) postData.comment = body.comment;
+    if (unrecorded) postData.comment = 'not recorded: the body was not forwarded (a hook answered, or the exchange failed first)';
+    if (recorded.truncated || unrecorded) postData._truncated = true;
+    out.postData = postData;
+  }
+  return out;
+}
+
+function harResponse(response: FlowResponse, timings: FlowTimings): HarResponse {
+  const recorded = response.bodyStore.recorded();
+  const mimeType = first(response.headers['content-type']) ?? '';
+  const contentEncoding = response.bodyStore.replaced ? '' : valuesOf(response.headers['content-encoding']).join(',');
+  const body = harBodyText(recorded.data, { contentEncoding, mimeType, truncated: recorded.truncated });
+  const declared = declaredLength(response.headers);
+  const bodySize = recorded.truncated ? (declared ?? -1) : recorded.data.length;
+  const encoded = contentEncoding.split(',').some((coding) => !['', 'identity'].includes(coding.trim().toLowerCase()));
+  const content: HarContent = {
+    // Unencoded and cut short: the declared length is the whole body's decoded size.
+    size: recorded.truncated && !encoded && declared !== undefined ? declared : body.size,
+    mimeType: mimeType || 'x-unknown',
+    text: body.text,
+  };
+  if (body.encoding) content.encoding = body.encoding;
+  if (encoded && body.decoded && !recorded.truncated && content.size >= bodySize) content.compression = content.size - bodySize;
+  if (body.comment) content.comment = body.comment;
+  if (recorded.truncated) content._truncated = true;
+  return {
+    status: response.status,
+    statusText: response.statusMessage ?? STATUS_CODES[response.status] ?? '',
+    httpVersion: `HTTP/${response.httpVersion}`,
+    cookies: valuesOf(response.headers['set-cookie']).map((line) => parseSetCookie(line, timings.responseStart ?? timings.start)),
+    headers: headersAsSent(response.rawHeaders, response.headers, response.bodyStore.replaced, recorded),
+    content,
+    redirectURL: first(response.headers['location']) ?? '',
+    headersSize: -1,
+    bodySize,
+  };
+}
+
+function noResponse(): HarResponse {
+  return {
+    status: 0,
+    statusText: '',
+    httpVersion: '',
+    cookies: [],
+    headers: [],
+    content: { size: 0, mimeType: 'x-unknown' },
+    redirectURL: '',
+    headersSize: -1,
+    bodySize: -1,
+  };
+}
+
+/** The header list as it went on the wire, including the framing the proxy restates for a replaced body. */
+function headersAsSent(
+  raw: readonly string[],
+  map: HeaderMap,
+  replaced: boolean,
+  recorded: { readonly data: Buffer; readonly truncated: boolean },
+): HarNameValue[] {
+  let wire = toRawHeaders(raw, map);
+  if (replaced) {
+    // Replacements are sent unencoded with an exact length (src/proxy/framing.ts).
+    wire = withoutField(wire, 'content-encoding');
+    if (!recorded.truncated) wire = setRawHeader(wire, 'Content-Length', String(recorded.data.length));
+  }
+  const pairs: HarNameValue[] = [];
+  for (let i = 0; i + 1 < wire.length; i += 2) pairs.push({ name: wire[i] as string, value: wire[i + 1] as string });
+  return pairs;
+}
+
+function withoutField(raw: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== name) out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
+}
+
+function queryOf(url: string): HarNameValue[] {
+  try {
+    return [...new URL(url).searchParams].map(([name, value]) => ({ name, value }));
+  } catch {
+    return [];
+  }
+}
+
+/** `a=1; b=2` → two cookies (RFC 6265 §4.2). */
+function parseCookieHeader(value: string): HarCookie[] {
+  const cookies: HarCookie[] = [];
+  for (const item of value.split(';')) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) continue;
+    cookies.push({ name: item.slice(0, eq).trim(), value: item.slice(eq + 1).trim() });
+  }
+  return cookies;
+}
+
+/** One Set-Cookie line (RFC 6265 §5.2); Max-Age counts from when the response arrived. */
+function parseSetCookie(line: string, receivedAt: number): HarCookie {
+  const [pair = '', ...attributes] = line.split(';');
+  const eq = pair.indexOf('=');
+  // A pair without "=" is a cookie with an empty name (RFC 6265bis §5.6).
+  const cookie: HarCookie = eq < 0 ? { name: '', value: pair.trim() } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
+  let maxAge: number | undefined;
+  for (const attribute of attributes) {
+    const at = attribute.indexOf('=');
+    const key = (at < 0 ? attribute : attribute.slice(0, at)).trim().toLowerCase();
+    const value = at < 0 ? '' : attribute.slice(at + 1).trim();
+    if (key === 'path' && value) cookie.path = value;
+    else if (key === 'domain' && value) cookie.domain = value;
+    else if (key === 'httponly') cookie.httpOnly = true;
+    else if (key === 'secure') cookie.secure = true;
+    else if (key === 'expires') {
+      const date = new Date(value);
+      if (!Number.isNaN(date.getTime())) cookie.expires = date.toISOString();
+    } else if (key === 'max-age' && /^-?\d+$/.test(value)) maxAge = Number(value);
+  }
+  // Max-Age wins over Expires (RFC 6265 §5.3 step 3).
+  if (maxAge !== undefined) {
+    const date = new Date(receivedAt + maxAge * 1000);
+    if (!Number.isNaN(date.getTime())) cookie.expires = date.toISOString();
+  }
+  return cookie;
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return valuesOf(value)[0];
+}
+
+function declaredLength(headers: HeaderMap): number | undefined {
+  const value = first(headers['content-length']);
+  return value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : undefined;
+}

@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { HttpProxyAgent } from 'http-proxy-agent';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import WebSocket from 'ws';
+import type { Flow } from '../../src/index.js';
+import { sendViaProxy } from '../helpers/client.js';
+import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
+import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { clientClosed, openClient, refusal } from '../helpers/ws-client.js';
+import { startWsOrigin, type WsOrigin } from '../helpers/ws-origin.js';
+
+const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
+  let pki: TestPki;
+  let plain: WsOrigin;
+  let secure: WsOrigin;
+  let http: Origin;
+  let mitm: TestProxy;
+  let mitmCa: string;
+
+  before(async () => {
+    pki = await createTestPki();
+    plain = await startWsOrigin();
+    // context takeover (the default) on both sides, a window the client would never pick itself.
+    secure = await startWsOrigin({ tls: pki.origin, perMessageDeflate: { serverMaxWindowBits: 10, threshold: 0 } });
+    http = await startOrigin();
+    mitm = await startTestProxy(pki);
+    mitmCa = await readFile(mitm.caPath, 'utf8');
+  });
+
+  after(async () => {
+    await mitm?.close();
+    await plain?.close();
+    await secure?.close();
+    await http?.close();
+    await pki?.cleanup();
+  });
+
+  const flowFor = (path: string): Promise<Flow> => mitm.proxy.waitForFlow((flow) => flow.request.url.endsWith(path));
+
+  it('ws:// through the proxy port (absolute URI): the origin picks the subprotocol, messages echo, the flow records them', async () => {
+    const client = await openClient(`${plain.url}/chat?room=1`, ['one', 'two'], { agent: new HttpProxyAgent(mitm.url) });
+    const origin = await plain.nextSocket();
+    assert.equal(client.ws.protocol, 'two');
+    assert.equal(origin.request.url, '/chat?room=1');
+    assert.equal(origin.request.headers['sec-websocket-protocol'], 'one,two');
+    client.ws.send('hello');
+    client.ws.send(Buffer.from([0, 1, 2, 255]));
+    await client.received(2);
+    assert.deepEqual(client.messages.map((m) => [m.isBinary, m.data.toString('hex')]), [
+      [false, Buffer.from('hello').toString('hex')],
+      [true, '000102ff'],
+    ]);
+    client.ws.close(1000);
+    const flow = await flowFor('/chat?room=1');
+    assert.equal(flow.request.url, `http://localhost:${plain.port}/chat?room=1`);
+    assert.equal(flow.response?.status, 101);
+    const record = await mitm.flows.waitFor((f) => f.id === flow.id);
+    assert.equal(record.status, 101);
+    const seen = (flow.webSocket?.messages ?? []).map((m) => `${m.direction} ${m.type} ${m.data.toString('hex')}`);
+    assert.deepEqual(seen.filter((line) => line.startsWith('client-to-server')), [
+      `client-to-server text ${Buffer.from('hello').toString('hex')}`,
+      'client-to-server binary 000102ff',
+    ]);
+    assert.deepEqual(seen.filter((line) => line.startsWith('server-to-client')), [
+      `server-to-client text ${Buffer.from('hello').toString('hex')}`,
+      'server-to-client binary 000102ff',
+    ]);
+  });
+
+  it('wss:// through CONNECT with the mitm CA: subprotocol and permessage-deflate are negotiated with the origin', async () => {
+    const client = await openClient(`${secure.url}/deflate`, ['alpha', 'beta', 'gamma'], {
+      agent: new HttpsProxyAgent(mitm.url),
+      ca: mitmCa,
+      perMessageDeflate: { threshold: 0 },
+    });
+    const origin = await secure.nextSocket();
+    assert.equal(client.ws.protocol, 'beta');
+    assert.match(origin.request.headers['sec-websocket-extensions'] ?? '', /^permessage-deflate/);
+    // The origin's own parameter reached the client: the extension was not re-negotiated by the proxy.
+    assert.equal(client.ws.extensions, 'permessage-deflate');
+    assert.match(String(client.handshake.headers['sec-websocket-extensions']), /^permessage-deflate;.*server_max_window_bits=10/);
+    const text = 'all work and no play makes jack a dull boy. '.repeat(200);
+    for (let i = 0; i < 3; i += 1) client.ws.send(`${i} ${text}`);
+    await client.received(3);
+    assert.deepEqual(client.messages.map((m) => m.data.toString('utf8')), [0, 1, 2].map((i) => `${i} ${text}`));
+    client.ws.close();
+    const flow = await flowFor('/deflate');
+    assert.equal(flow.request.url, `https://localhost:${secure.port}/deflate`);
+    // Recorded decompressed, while the frames to the client stayed compressed.
+    const received = (flow.webSocket?.messages ?? []).filter((m) => m.direction === 'server-to-client');
+    assert.deepEqual(received.map((m) => m.data.toString('utf8')), [0, 1, 2].map((i) => `${i} ${text}`));
+    const record = await mitm.flows.waitFor((f) => f.id === flow.id);
+    assert.ok(record.responseBytes < text.length, `${record.responseBytes} bytes went to the client: not compressed`);
+  });
+
+  it('ws:// through a CONNECT tunnel (plain HTTP inside)', async () => {
+    const client = await openClient(`${plain.url}/tunnelled`, [], { agent: new HttpsProxyAgent(mitm.url) });
+    const origin = await plain.nextSocket();
+    assert.equal(origin.request.url, '/tunnelled');
+    client.ws.send('through the tunnel');
+    await client.received(1);
+    assert.equal(client.messages[0]?.data.toString('utf8'), 'through the tunnel');
+    client.ws.close();
+    assert.equal((await flowFor('/tunnelled')).request.url, `http://localhost:${plain.port}/tunnelled`);
+  });
+
+  it('1 MiB binary messages round-trip byte-exact over permessage-deflate', async () => {
+    const client = await openClient(`${secure.url}/big`, [], { agent: new HttpsProxyAgent(mitm.url), ca: mitmCa, perMessageDeflate: { threshold: 0 } });
+    const origin = await secure.nextSocket();
+    const random = randomBytes(1024 * 1024);
+    const repetitive = Buffer.alloc(1024 * 1024, 'abcdefgh');
+    client.ws.send(random);
+    client.ws.send(repetitive);
+    await client.received(2);
+    assert.deepEqual(origin.messages.map((m) => sha256(m.data)), [sha256(random), sha256(repetitive)]);
+    assert.deepEqual(client.messages.map((m) => sha256(m.data)), [sha256(random), sha256(repetitive)]);
+    client.ws.close();
+  });
+
+  it('close codes and reasons pass both ways', async () => {
+    const first = await openClient(`${plain.url}/close-client`, [], { agent: new HttpProxyAgent(mitm.url) });
+    const firstOrigin = await plain.nextSocket();
+    const firstClosed = clientClosed(first.ws);
+    first.ws.close(4001, 'bye');
+    assert.deepEqual(await firstOrigin.closed, { code: 4001, reason: 'bye' });
+    assert.deepEqual(await firstClosed, { code: 4001, reason: 'bye' });
+
+    const second = await openClient(`${plain.url}/close-server`, [], { agent: new HttpProxyAgent(mitm.url) });
+    const secondOrigin = await plain.nextSocket();
+    const secondClosed = clientClosed(second.ws);
+    secondOrigin.ws.close(4002, 'server says bye');
+    assert.deepEqual(await secondClosed, { code: 4002, reason: 'server says bye' });
+    assert.deepEqual(await secondOrigin.closed, { code: 4002, reason: 'server says bye' });
+  });
+
+  it('pings and pongs pass both ways with their payloads', async () => {
+    const client = await openClient(`${plain.url}/ping`, [], { agent: new HttpProxyAgent(mitm.url) });
+    const origin = await plain.nextSocket();
+    const clientPong = once(client.ws, 'pong');
+    client.ws.ping(Buffer.from('are you there'));
+    assert.equal(((await clientPong)[0] as Buffer).toString('utf8'), 'are you there');
+    const originPong = once(origin.ws, 'pong');
+    origin.ws.ping(Buffer.from('and you?'));
+    assert.equal(((await originPong)[0] as Buffer).toString('utf8'), 'and you?');
+    client.ws.close();
+  });
+
+  it('an origin that refuses the upgrade: its 403 and body reach the client', async () => {
+    const ws = new WebSocket(`${plain.url}/refuse`, { agent: new HttpProxyAgent(mitm.url) });
+    const answer = await refusal(ws);
+    assert.equal(answer.status, 403);
+    assert.equal(answer.body, 'refused');
+    const record = await mitm.flows.waitFor((f) => f.url.endsWith('/refuse'));
+    assert.equal(record.status, 403);
+  });
+
+  it('an unreachable origin: 502 with x-mitm-error, over the proxy port and through a tunnel', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    server.close();
+    await once(server, 'close');
+    const direct = await refusal(new WebSocket(`ws://127.0.0.1:${port}/gone`, { agent: new HttpProxyAgent(mitm.url) }));
+    assert.equal(direct.status, 502);
+    assert.equal(direct.headers['x-mitm-error'], 'upstream_refused');
+    assert.match(direct.body, new RegExp(`127\\.0\\.0\\.1:${port}`));
+    const tunnelled = await refusal(new WebSocket(`wss://localhost:${port}/gone`, { agent: new HttpsProxyAgent(mitm.url), ca: mitmCa }));
+    assert.equal(tunnelled.status, 502);
+    assert.equal(tunnelled.headers['x-mitm-error'], 'upstream_refused');
+  });
+
+  it('another upgrade (h2c) is served as a plain request, body included, without its Upgrade', async () => {
+    const res = await sendViaProxy(mitm.port, `${http.url}/echo`, {
+      method: 'POST',
+      headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA', 'content-length': '5' },
+      body: 'hello',
+    });
+    assert.equal(res.status, 200);
+    const echo = JSON.parse(res.text) as EchoBody;
+    assert.equal(echo.body, 'hello');
+    assert.equal(echo.headers['upgrade'], undefined);
+    assert.equal(echo.headers['http2-settings'], undefined);
+  });
+
+  it('--proxy-auth guards upgrades on the proxy port, and --upstream-proxy carries them through a tunnel', async (t) => {
+    const upstream = await startTestProxy(pki);
+    t.after(() => upstream.close());
+    const front = await startTestProxy(pki, { proxyAuth: ['ann:secret'], upstreamProxy: upstream.url });
+    t.after(() => front.close());
+    const denied = await refusal(new WebSocket(`${plain.url}/chained`, { agent: new HttpProxyAgent(front.url) }));
+    assert.equal(denied.status, 407);
+    assert.equal(denied.headers['x-mitm-error'], 'proxy_auth_required');
+    assert.match(String(denied.headers['proxy-authenticate']), /^Basic/);
+    const client = await openClient(`${plain.url}/chained`, [], { agent: new HttpProxyAgent(`http://ann:secret@127.0.0.1:${front.port}`) });
+    client.ws.send('via two proxies');
+    await client.received(1);
+    assert.equal(client.messages[0]?.data.toString('utf8'), 'via two proxies');
+    client.ws.close();
+    // The upstream proxy got a CONNECT, and inside it the upgrade, which it relayed in turn.
+    const relayed = await upstream.proxy.waitForFlow((flow) => flow.request.url.endsWith('/chained'));
+    assert.equal(relayed.response?.status, 101);
+    assert.equal((await front.proxy.waitForFlow((flow) => flow.request.url.endsWith('/chained'))).client.user, 'ann');
+  });
+
+  it('with recording off and no hook, bytes are piped untouched', async (t) => {
+    const bare = await startTestProxy(pki, { keep: 0 });
+    t.after(() => bare.close());
+    const client = await openClient(`${secure.url}/bare`, ['x', 'y'], { agent: new HttpsProxyAgent(bare.url), ca: await readFile(bare.caPath, 'utf8') });
+    assert.equal(client.ws.protocol, 'y');
+    const payload = randomBytes(256 * 1024);
+    client.ws.send(payload);
+    await client.received(1);
+    assert.equal(sha256(client.messages[0]?.data ?? Buffer.alloc(0)), sha256(payload));
+    const closed = clientClosed(client.ws);
+    client.ws.close(4003, 'done');
+    assert.deepEqual(await closed, { code: 4003, reason: 'done' });
+  });
+});

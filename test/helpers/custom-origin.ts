@@ -1,0 +1,43 @@
+import { once } from 'node:events';
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { OriginTls } from './origin.js';
+
+/** An origin whose every request goes to a handler the test writes. */
+export interface CustomOrigin {
+  /** `http(s)://localhost:PORT` (the test certificate names localhost). */
+  readonly url: string;
+  readonly port: number;
+  /** Requests received so far: proves whether the proxy forwarded or answered by itself. */
+  readonly requestCount: () => number;
+  close(): Promise<void>;
+}
+
+/** Starts `handler` on 127.0.0.1, port 0: HTTPS when `tls` is given, plain HTTP otherwise. */
+export async function startCustomOrigin(handler: RequestListener, tls?: OriginTls): Promise<CustomOrigin> {
+  const server: Server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
+  let requests = 0;
+  server.on('request', () => {
+    requests += 1;
+  });
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `${tls ? 'https' : 'http'}://localhost:${port}`,
+    port,
+    requestCount: () => requests,
+    close: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
