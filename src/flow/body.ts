@@ -13,7 +13,7 @@ export type OutgoingBody =
  * sent is recorded up to `recordLimit` bytes.
  */
 export class Body {
-  readonly #source: Readable | undefined;
+  #source: Readable | undefined;
   readonly #cap: number;
   readonly #what: string;
   readonly #declaredLength: number | undefined;
@@ -83,6 +83,11 @@ export class Body {
     if (bytes) return { kind: 'bytes', data: bytes, replaced: this.#replacement !== undefined };
     this.#streamed = true;
     const source = this.#source ?? Readable.from([]);
+    // A recorded flow outlives its connection: dropping the stream (and the socket behind it) once
+    // it is done keeps each kept flow down to its recorded bytes.
+    source.once('close', () => {
+      this.#source = undefined;
+    });
     const head = this.#chunks;
     this.#chunks = [];
     return { kind: 'stream', stream: head.length === 0 ? source : Readable.from(prefixed(head, source)) };
@@ -132,6 +137,7 @@ export class Body {
     if (size > this.#cap) throw this.#tooLarge();
     this.#complete = Buffer.concat(this.#chunks);
     this.#chunks = [];
+    this.#source = undefined;
     return this.#complete;
   }
 
