@@ -114,6 +114,12 @@ export function parseFlags<S extends z.ZodObject>(
   for (const token of tokens) {
     if (token.kind === 'option-terminator') continue;
     if (token.kind === 'positional') throw new UsageError(`unexpected argument ${JSON.stringify(token.value)}`);
+    const negated = token.name.startsWith('no-') ? byName.get(token.name.slice(3)) : undefined;
+    if (negated?.type === 'boolean' && token.value === undefined) {
+      // --no-FLAG turns off a boolean whose default is on (e.g. --auto-passthrough in `mitm run`).
+      input[negated.key] = false;
+      continue;
+    }
     const spec = byName.get(token.name);
     if (spec === undefined) throw new UsageError(`unknown option ${token.rawName}`);
     if (spec.type === 'boolean') {

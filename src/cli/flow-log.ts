@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { ERROR_CODES } from '../errors.js';
-import type { ClientIssue, FlowRecord, ProxyEventMap, TunnelRecord } from '../proxy/events.js';
+import type { AutoPassthroughRecord, ClientIssue, FlowRecord, ProxyEventMap, TunnelRecord } from '../proxy/events.js';
 import { writeLine, type Io } from './io.js';
 
 const UNITS = ['kB', 'MB', 'GB', 'TB'] as const;
@@ -57,6 +57,12 @@ export function formatClientIssue(issue: ClientIssue): string {
   return printable(`client ${from}${forHost}: ${issue.code} (${issue.message})`);
 }
 
+/** One line when --auto-passthrough starts tunnelling a host: `example.com:443: the client rejected our certificate (unknown_ca); …`. */
+export function formatAutoPassthrough(record: AutoPassthroughRecord): string {
+  const how = /^[a-z_]+$/.test(record.reason) ? `rejected our certificate (${record.reason})` : record.reason;
+  return printable(`${hostPort(record.host, record.port)}: the client ${how}; tunnelling it untouched from now on`);
+}
+
 /** One JSON line for a finished exchange: the FlowRecord itself, for `jq` and log shippers. */
 export function formatFlowJson(flow: FlowRecord): string {
   // JSON.stringify escapes C0 controls but not DEL and C1 (U+0080–U+009F), which some terminals
@@ -100,6 +106,8 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
     writeLine(json ? io.stderr : io.stdout, formatTunnel(tunnel));
   });
   proxy.on('client-issue', (issue) => writeLine(io.stderr, formatClientIssue(issue)));
+  // Printed even with --quiet: interception silently stopping for a host is worth one line.
+  proxy.on('auto-passthrough', (record) => writeLine(io.stderr, formatAutoPassthrough(record)));
   // A --hook file's onError/onFlowEnd failures are swallowed by the engine; this is where they show.
   proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(`hook "${fault.hook}" failed in ${fault.phase}: ${fault.message}`)));
 }

@@ -11,7 +11,8 @@ export interface ConnectContext {
   /** The CONNECT target host (lower-case; IPv6 without brackets) and port. */
   readonly host: string;
   readonly port: number;
-  readonly client: { readonly address: string; readonly port: number };
+  /** Who asked; `user` is the proxy user its CONNECT or SOCKS5 handshake authenticated as (--proxy-auth). */
+  readonly client: { readonly address: string; readonly port: number; readonly user?: string };
 }
 
 /** `intercept` decrypts, `tunnel` pipes bytes untouched, `reject` answers 403; undefined leaves it to later hooks and the flags. */

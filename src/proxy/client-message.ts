@@ -5,8 +5,10 @@
  * the two differ (pseudo-headers, status text, connection-specific fields, trailers) live here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { constants as http2Constants, Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { h2FromRaw, rawFromH2 } from './h2-headers.js';
+
+const { NGHTTP2_NO_ERROR } = http2Constants;
 
 /** A request as the client sent it. */
 export type InboundRequest = IncomingMessage | Http2ServerRequest;
@@ -67,6 +69,16 @@ export function writeResponseHead(res: OutboundResponse, status: number, statusM
   res.writeHead(status, h2FromRaw(raw));
 }
 
+/** Answers an HTTP/2 client with a head alone: one HEADERS frame that also ends the stream. */
+export function endWithHead(res: Http2ServerResponse, status: number, raw: string[]): void {
+  // Headers set before end() go out with END_STREAM; writeHead() would send them on their own.
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(h2FromRaw(raw))) {
+    if (value !== undefined) res.setHeader(name, value);
+  }
+  res.end();
+}
+
 /** Queues trailer fields to go after the body (HTTP/1.1: only sent when the body is chunked). */
 export function addResponseTrailers(res: OutboundResponse, raw: readonly string[]): void {
   if (raw.length === 0) return;
@@ -77,6 +89,18 @@ export function addResponseTrailers(res: OutboundResponse, raw: readonly string[
   const pairs: [string, string][] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
   res.addTrailers(pairs);
+}
+
+/** True once the whole response went out; false when the client left (or reset the stream) first. */
+export function responseCompleted(res: OutboundResponse): boolean {
+  // Node's http2 compatibility layer reports writableFinished for a stream the client reset too.
+  if (isH2Response(res)) return res.writableEnded && (res.stream.rstCode ?? NGHTTP2_NO_ERROR) === NGHTTP2_NO_ERROR;
+  return res.writableFinished;
+}
+
+/** True when nothing can be sent to the client any more. */
+export function clientGone(res: OutboundResponse): boolean {
+  return isH2Response(res) ? res.stream.destroyed || res.stream.closed : res.destroyed;
 }
 
 /** True when the response goes to an HTTP/2 client. */

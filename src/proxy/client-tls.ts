@@ -6,7 +6,8 @@ import type { CertCache } from '../ca/cert-cache.js';
  * TLS session #1: wraps the client's own socket in a server-side TLSSocket, with no extra
  * loopback hop and no per-host server. The certificate is chosen by SNI; `host` (the CONNECT
  * target) covers clients that send no SNI, such as those connecting to an IP address. Resolves
- * once the handshake is done, with the SNI name the client asked for ('' when none).
+ * once the handshake is done, with the SNI name the client asked for ('' when none); the socket's
+ * `alpnProtocol` says whether the client chose h2 or http/1.1.
  */
 export async function terminateClientTls(
   socket: Socket,
@@ -23,8 +24,9 @@ export async function terminateClientTls(
         (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
       );
     },
-    // HTTP/2 towards clients comes with issue #4; offering only http/1.1 keeps h2 clients on h1.
-    ALPNProtocols: ['http/1.1'],
+    // h2 first: the server's order decides, so every client that offers h2 gets it (h2-server.ts);
+    // clients that offer neither get http/1.1 as before ALPN existed.
+    ALPNProtocols: ['h2', 'http/1.1'],
   });
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
@@ -37,6 +39,9 @@ export async function terminateClientTls(
     tlsSocket.once('secure', () => {
       tlsSocket.off('error', onError);
       tlsSocket.off('close', onClose);
+      // What tls.Server does before 'secureConnection': an http2 session set up on a socket still
+      // marked as connecting waits for a 'secureConnect' that a server-side socket never emits.
+      (tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
       const sni = (tlsSocket as TLSSocket & { servername?: string | false }).servername;
       resolve({ tlsSocket, servername: typeof sni === 'string' ? sni : '' });
     });

@@ -119,7 +119,7 @@ function intercept(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, 
       raw.resume();
     }
   });
-  // A SOCKS5 handshake leaves the socket paused; an HTTP CONNECT one leaves it flowing already.
+  // The listener pauses a socket to peek at its first byte, which a new 'data' listener does not undo.
   raw.resume();
 }
 

@@ -49,7 +49,7 @@ export function createDialer(
 
   const openToProxy = async (via: UpstreamProxy, origin: string, adopt: (socket: Socket) => void): Promise<Socket> => {
     try {
-      return await connectTo(via, trust, adopt);
+      return await connectTo(via, via.protocol === 'https' ? trust : undefined, adopt);
     } catch (error) {
       throw new MitmError('upstream_proxy_failed', `cannot reach upstream proxy ${via.label} for ${origin}: ${proxyReason(error)}`, {
         cause: error,
@@ -73,7 +73,7 @@ export function createDialer(
       return bounded(options, timeout, async (adopt) => {
         if (!via) {
           try {
-            return await connectTo({ protocol: 'http', host: target.host, port: target.port }, trust, adopt);
+            return await connectTo(target, undefined, adopt);
           } catch (error) {
             throw classifyUpstreamError(error, authority);
           }
@@ -84,9 +84,9 @@ export function createDialer(
           if (via.protocol === 'http' || via.protocol === 'https') {
             await httpConnect(socket, reader, via, authority);
           } else {
-            const host = via.protocol === 'socks5' && isIP(target.host) === 0 ? await resolve(target.host, authority) : target.host;
+            const host = via.protocol === 'socks5' && isIP(target.host) === 0 ? await lookupAddress(target.host, authority) : target.host;
             await socksConnect(socket, reader, { host, port: target.port }, via.credentials).catch((error: unknown) => {
-              const reason = error instanceof SocksClientError ? error.message : `it closed the connection (${String(error)})`;
+              const reason = error instanceof SocksClientError ? error.message : 'it closed the connection during the SOCKS5 handshake';
               throw new MitmError('upstream_proxy_failed', `upstream proxy ${via.label} (SOCKS5) refused CONNECT ${authority}: ${reason}`, {
                 cause: error,
               });
@@ -133,20 +133,16 @@ async function httpConnect(socket: Socket, reader: HandshakeReader, via: Upstrea
   }
 }
 
-/** TCP (or TLS, for an https:// proxy) to `endpoint`; resolves once connected. */
-function connectTo(
-  endpoint: { protocol: UpstreamProxy['protocol']; host: string; port: number },
-  trust: SecureContext,
-  adopt: (socket: Socket) => void,
-): Promise<Socket> {
+/** TCP to `endpoint`, or TLS verified with `tls` (an https:// proxy); resolves once connected. */
+function connectTo(endpoint: Target, tls: SecureContext | undefined, adopt: (socket: Socket) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const secure = endpoint.protocol === 'https';
+    const secure = tls !== undefined;
     const socket = secure
       ? tlsConnect({
           host: endpoint.host,
           port: endpoint.port,
           servername: isIP(endpoint.host) === 0 ? endpoint.host : '',
-          secureContext: trust,
+          secureContext: tls,
           // The proxy's certificate is checked like an origin's: it will see our credentials.
           rejectUnauthorized: true,
           ALPNProtocols: ['http/1.1'],
@@ -197,7 +193,8 @@ function bounded(
   });
 }
 
-async function resolve(host: string, authority: string): Promise<string> {
+/** The address a socks5:// (not socks5h) proxy is given: names are resolved here, as curl does. */
+async function lookupAddress(host: string, authority: string): Promise<string> {
   try {
     return (await lookup(host)).address;
   } catch (error) {

@@ -1,6 +1,7 @@
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ErrorCode, MitmError } from '../errors.js';
+import { isH2Response, type OutboundResponse } from './client-message.js';
 
 /** The header that carries an error's stable code to the client (see docs/errors.md). */
 export const ERROR_HEADER = 'x-mitm-error';
@@ -16,7 +17,7 @@ const EXTRA_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
  * read as the next request. When the response head already went out, the only honest signal left is to break
  * the connection, so the client sees a truncated body rather than a wrong one.
  */
-export function respondWithError(res: ServerResponse, error: MitmError): void {
+export function respondWithError(res: OutboundResponse, error: MitmError): void {
   if (res.headersSent) {
     res.destroy(error);
     return;
@@ -27,7 +28,8 @@ export function respondWithError(res: ServerResponse, error: MitmError): void {
     'content-length': Buffer.byteLength(body),
     [ERROR_HEADER]: error.code,
     ...EXTRA_HEADERS[error.code],
-    ...(bodyStillArriving(res.req) ? { connection: 'close' } : {}),
+    // HTTP/2 has no Connection field (RFC 9113 §8.2.2): its streams end independently of one another.
+    ...(!isH2Response(res) && bodyStillArriving(res.req) ? { connection: 'close' } : {}),
   });
   res.end(body);
 }

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pipeline, Readable } from 'node:stream';
+import { finished, pipeline, Readable } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
@@ -11,10 +11,14 @@ import { rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import {
   addResponseTrailers,
+  clientGone,
+  endWithHead,
   hasNoBody,
   hasOpenEndedBody,
+  isH2Response,
   requestRawHeaders,
   requestTrailers,
+  responseCompleted,
   writeResponseHead,
   type InboundRequest,
   type OutboundResponse,
@@ -28,8 +32,13 @@ import { formatAuthority, parseAuthority } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
 import type { OriginTarget, Upstream } from './upstream.js';
 
-/** Trailer fields of a body (raw list), complete once it has ended. */
-type Trailers = () => readonly string[];
+/** What follows an origin's response head: its trailers, or nothing at all. */
+interface OriginTail {
+  /** Trailer fields (raw list), complete once the body has ended. */
+  readonly trailers: () => readonly string[];
+  /** The origin ended the response with its head: no body, no trailers (HTTP/2 END_STREAM). */
+  readonly headOnly: boolean;
+}
 
 /** One request, resolved to where it goes, before any hook has run. */
 export interface Exchange {
@@ -97,7 +106,7 @@ export async function runExchange(
   });
 
   let fromOrigin: FlowResponse | undefined;
-  let originTrailers: Trailers = () => [];
+  let originTail: OriginTail | undefined;
   let response: FlowResponse | undefined;
   try {
     await deps.hooks.request(flow);
@@ -105,7 +114,7 @@ export async function runExchange(
     if (flow.response) flow.request.bodyStore.drain();
     else {
       flow.timings.requestSent = Date.now();
-      ({ response: fromOrigin, trailers: originTrailers } = await fetchFromOrigin(deps, exchange, flow, req, res));
+      ({ response: fromOrigin, tail: originTail } = await fetchFromOrigin(deps, exchange, flow, req, res));
       flow.response = fromOrigin;
     }
     flow.timings.responseStart = Date.now();
@@ -116,7 +125,7 @@ export async function runExchange(
     const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
     // An origin response a hook failed on is never sent: stop reading it and free its connection.
     fromOrigin?.bodyStore.discard();
-    if (res.destroyed) return;
+    if (clientGone(res)) return;
     flow.error = failure;
     await deps.hooks.error(flow, failure);
     respondWithError(res, failure);
@@ -127,8 +136,7 @@ export async function runExchange(
   // stall every later request to that origin.
   if (fromOrigin && response !== fromOrigin) fromOrigin.bodyStore.discard();
   // The origin's trailers (gRPC's grpc-status) go on with its body, not with a hook's answer.
-  const trailers = response === fromOrigin ? originTrailers : undefined;
-  sendResponse(deps.hooks, flow, response, res, trailers, (bytes) => {
+  sendResponse(deps.hooks, flow, response, res, response === fromOrigin ? originTail : undefined, (bytes) => {
     responseBytes += bytes;
   });
 }
@@ -143,19 +151,13 @@ function fetchFromOrigin(
   flow: Flow,
   req: InboundRequest,
   res: OutboundResponse,
-): Promise<{ response: FlowResponse; trailers: Trailers }> {
+): Promise<{ response: FlowResponse; tail: OriginTail }> {
   const request = flow.request;
   const { origin, path } = request.retargeted ? targetOf(request.url) : exchange;
   const authority = formatAuthority(origin);
   const body = request.bodyStore.outgoing();
   request.bodyStore.recordSent(body);
   const headers = frameBody(toRawHeaders(request.rawHeaders, request.headers), body, hasOpenEndedBody(req));
-  // The origin gets timeoutMs to connect and answer; the clock restarts while the upload flows,
-  // so a large, slow upload is not mistaken for a silent origin.
-  const timer = setTimeout(() => {
-    call.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${deps.timeoutMs} ms`));
-  }, deps.timeoutMs);
-  if (body.kind === 'stream') body.stream.on('data', () => timer.refresh());
   const call = deps.upstream.request(origin, {
     method: request.method,
     path,
@@ -169,10 +171,16 @@ function fetchFromOrigin(
       flow.server = peer;
     },
   });
+  // The origin gets timeoutMs to connect and answer; the clock restarts while the upload flows,
+  // so a large, slow upload is not mistaken for a silent origin.
+  const timer = setTimeout(() => {
+    call.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${deps.timeoutMs} ms`));
+  }, deps.timeoutMs);
+  if (body.kind === 'stream') body.stream.on('data', () => timer.refresh());
   res.once('close', () => {
     clearTimeout(timer);
     // The client went away first: free the origin connection instead of draining it to nobody.
-    if (!res.writableFinished) call.destroy();
+    if (!responseCompleted(res)) call.destroy();
   });
   return call.response.then(
     (answer) => {
@@ -190,7 +198,7 @@ function fetchFromOrigin(
         }),
         synthetic: false,
       });
-      return { response, trailers: answer.trailers };
+      return { response, tail: { trailers: answer.trailers, headOnly: answer.headOnly } };
     },
     (error: unknown) => {
       clearTimeout(timer);
@@ -204,7 +212,7 @@ function sendResponse(
   flow: Flow,
   response: FlowResponse,
   res: OutboundResponse,
-  trailers: Trailers | undefined,
+  tail: OriginTail | undefined,
   count: (bytes: number) => void,
 ): void {
   const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing());
@@ -212,11 +220,18 @@ function sendResponse(
   const head = frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false);
   // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
   res.sendDate = response.synthetic;
-  writeResponseHead(res, response.status, response.statusMessage, head);
   // A replaced body is a new one, without the origin's trailers.
-  const sendTrailers = (): void => {
-    if (trailers && !(body.kind === 'bytes' && body.replaced)) addResponseTrailers(res, trailers());
-  };
+  const trailers = (): readonly string[] => (tail && !(body.kind === 'bytes' && body.replaced) ? tail.trailers() : []);
+  const headOnly = body.kind === 'bytes' ? body.data.length === 0 && trailers().length === 0 : tail?.headOnly === true;
+  if (headOnly && isH2Response(res)) {
+    // HTTP/2 ends such a stream with its HEADERS frame (RFC 9113 §8.1), and gRPC's trailers-only
+    // answers (an error status) must come that way: clients read their grpc-status only there.
+    endWithHead(res, response.status, head);
+    if (body.kind === 'stream') body.stream.resume();
+    return;
+  }
+  writeResponseHead(res, response.status, response.statusMessage, head);
+  const sendTrailers = (): void => addResponseTrailers(res, trailers());
   if (body.kind === 'bytes') {
     count(body.data.length);
     sendTrailers();
@@ -225,10 +240,13 @@ function sendResponse(
   }
   // A head whose body has not started yet goes out now (event streams, long polls); otherwise Node
   // sends it together with the first body bytes, in one write.
-  if (body.stream.readableLength === 0) res.flushHeaders();
+  // (An HTTP/2 head is sent by writeHead itself.)
+  if (body.stream.readableLength === 0 && !isH2Response(res)) res.flushHeaders();
   body.stream.on('data', (chunk: Buffer) => count(chunk.length));
   // Registered before pipeline's own listener, so the trailers are queued before it ends `res`.
-  body.stream.once('end', sendTrailers);
+  finished(body.stream, { writable: false }, (error) => {
+    if (!error) sendTrailers();
+  });
   // pipeline, not pipe: an origin that breaks off mid-body must break the client connection too,
   // rather than end a truncated body cleanly, and a client that leaves must free the origin.
   pipeline(body.stream, res, () => undefined);
@@ -262,7 +280,7 @@ function declaredLength(raw: readonly string[]): number | undefined {
 }
 
 function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
-  const finished = res.writableFinished;
+  const finished = responseCompleted(res);
   const contentType = flow.response?.headers['content-type'];
   return {
     id: flow.id,

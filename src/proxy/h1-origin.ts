@@ -3,8 +3,9 @@
 // by Node as usual.
 import http from 'node:http';
 import https from 'node:https';
-import type { Duplex } from 'node:stream';
-import type { OriginCall, OriginRequest, OriginResponse, OriginTarget } from './upstream.js';
+import { finished, type Duplex } from 'node:stream';
+import type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
+import type { OriginTarget } from './upstream.js';
 
 type Callback = (error: Error | null, socket: Duplex) => void;
 
@@ -40,14 +41,14 @@ export class PlainOriginAgent extends http.Agent {
 
 /** The same for TLS origins: an https.Agent, so that its pool keys include the SNI name. */
 export class TlsOriginAgent extends https.Agent {
-  readonly #open: OpenConnection;
+  readonly #open: (options: https.RequestOptions) => Promise<Duplex>;
 
-  constructor(pool: https.AgentOptions, open: OpenConnection) {
+  constructor(pool: https.AgentOptions, open: (options: https.RequestOptions) => Promise<Duplex>) {
     super(pool);
     this.#open = open;
   }
 
-  override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
+  override createConnection(options: https.RequestOptions, callback?: Callback): Duplex | null | undefined {
     return deliver(this.#open(options), callback);
   }
 }
@@ -76,6 +77,7 @@ export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginR
         httpVersion: res.httpVersion,
         body: res,
         trailers: () => res.rawTrailers,
+        headOnly: false,
       });
     });
   });
@@ -87,8 +89,11 @@ export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginR
   } else {
     // Not pipe's own end(): the client's trailers are known only once its body has ended, and
     // must be queued before our end() (Node sends them with the last chunk, chunked framing only).
+    // finished(), not 'end': a body without bytes may have ended before it got here.
     body.stream.pipe(req, { end: false });
-    body.stream.once('end', () => {
+    finished(body.stream, { writable: false }, (error) => {
+      // A broken upload is not ended cleanly: the exchange tears the request down with the client.
+      if (error) return;
       addTrailers(req, request.trailers());
       req.end();
     });

@@ -60,7 +60,8 @@ export function rawFromH2Object(headers: Readonly<Record<string, string | string
 /**
  * An HTTP/2 header block for a raw list: lower-case names, repeated fields as arrays, and no
  * connection-specific fields. `te` survives only as `te: trailers`, the one value HTTP/2 allows,
- * and only when `trailersAccepted` (gRPC servers insist on it).
+ * and only when `trailersAccepted` (the gRPC protocol requires it of clients, to detect proxies that
+ * would drop trailers).
  */
 export function h2FromRaw(raw: readonly string[], trailersAccepted = false): OutgoingHttpHeaders {
   const headers: Record<string, string | string[]> = {};

@@ -4,9 +4,13 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { MitmError } from '../errors.js';
 import { h2FromRaw, h2RequestHeaders, rawFromH2Object } from './h2-headers.js';
-import type { OriginCall, OriginRequest, OriginResponse } from './upstream.js';
+import { failed, type OriginCall, type OriginRequest, type OriginResponse } from './origin-call.js';
 
-const { NGHTTP2_CANCEL } = http2.constants;
+const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
+
+// Failures of requests the origin never processed (RFC 9113 §8.7): safe to send again elsewhere.
+const unprocessed = new WeakSet<object>();
+const SESSION_GONE = new Set(['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION']);
 
 /** Sends `request` as a new stream on `session`; `track` counts the stream against the session. */
 export function h2Call(session: ClientHttp2Session, request: OriginRequest, track: (stream: ClientHttp2Stream) => void): OriginCall {
@@ -22,6 +26,8 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
       waitForTrailers,
     });
   } catch (error) {
+    // The session went away (GOAWAY, closed) between being picked and being used.
+    if (SESSION_GONE.has((error as NodeJS.ErrnoException).code ?? '')) return failed(markUnprocessed(error));
     // Node validates the block here: a field a hook set that HTTP/2 cannot carry (a bad name or value).
     return failed(new MitmError('hook_failed', `the request cannot be sent over HTTP/2: ${String(error)}`, { cause: error }));
   }
@@ -31,15 +37,18 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
 
   let trailers: string[] = [];
   const response = new Promise<OriginResponse>((resolve, reject) => {
-    stream.on('error', reject);
+    // REFUSED_STREAM: the origin (or Node, for streams beyond a GOAWAY's last stream id) did not
+    // process the request.
+    const refused = (error: Error): Error => (stream.rstCode === NGHTTP2_REFUSED_STREAM ? markUnprocessed(error) : error);
+    stream.on('error', (error) => reject(refused(error)));
     stream.once('close', () => {
       const error = new Error(`the origin closed the HTTP/2 stream (error code ${stream.rstCode ?? 0}) before answering`);
-      reject(Object.assign(error, { code: 'ERR_HTTP2_STREAM_ERROR' }));
+      reject(refused(Object.assign(error, { code: 'ERR_HTTP2_STREAM_ERROR' })));
     });
     stream.once('trailers', (headers: IncomingHttpHeaders) => {
       trailers = rawFromH2Object(headers);
     });
-    stream.once('response', (headers: IncomingHttpHeaders) => {
+    stream.once('response', (headers: IncomingHttpHeaders, flags: number) => {
       resolve({
         status: Number(headers[':status'] ?? 502),
         statusMessage: undefined,
@@ -47,6 +56,7 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
         httpVersion: '2.0',
         body: stream,
         trailers: () => trailers,
+        headOnly: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
       });
     });
   });
@@ -73,9 +83,13 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
   };
 }
 
-/** A call that failed before it started. */
-export function failed(error: Error): OriginCall {
-  const response = Promise.reject(error);
-  response.catch(() => undefined);
-  return { response, destroy: () => undefined };
+/** True when `error` ended a request the origin never processed, so that it may be sent again. */
+export function wasUnprocessed(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && unprocessed.has(error);
+}
+
+function markUnprocessed(error: unknown): Error {
+  const marked = error instanceof Error ? error : new Error(String(error));
+  unprocessed.add(marked);
+  return marked;
 }

@@ -3,7 +3,9 @@ import type { Duplex } from 'node:stream';
 /**
  * Reads a socket's bytes in exact amounts while a proxy handshake (SOCKS5, an HTTP CONNECT answer)
  * runs, then hands the socket back with whatever arrived beyond the handshake unshifted, so the
- * first bytes of the tunnel are never lost.
+ * first bytes of the tunnel are never lost. It reads in paused mode ('readable'), so the socket it
+ * hands back is neither flowing nor explicitly paused: the next consumer's 'data' listener starts
+ * it, as on a fresh socket (node:http's client never resumes a paused one).
  */
 export class HandshakeReader {
   readonly #socket: Duplex;
@@ -13,7 +15,7 @@ export class HandshakeReader {
 
   constructor(socket: Duplex) {
     this.#socket = socket;
-    socket.on('data', this.#onData);
+    socket.on('readable', this.#onReadable);
     socket.on('end', this.#onEnd);
     socket.on('close', this.#onEnd);
     socket.on('error', this.#onError);
@@ -37,13 +39,13 @@ export class HandshakeReader {
     }
   }
 
-  /** Stops reading and gives the socket back, paused, with any surplus bytes unshifted. */
+  /** Stops reading and gives the socket back with any surplus bytes unshifted. */
   release(): void {
-    this.#socket.off('data', this.#onData);
+    // Removing the last 'readable' listener returns the stream to its initial, not-flowing state.
+    this.#socket.off('readable', this.#onReadable);
     this.#socket.off('end', this.#onEnd);
     this.#socket.off('close', this.#onEnd);
     this.#socket.off('error', this.#onError);
-    this.#socket.pause();
     if (this.#buffer.length > 0) this.#socket.unshift(this.#buffer);
     this.#buffer = Buffer.alloc(0);
   }
@@ -56,8 +58,10 @@ export class HandshakeReader {
     });
   }
 
-  readonly #onData = (chunk: Buffer): void => {
-    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+  readonly #onReadable = (): void => {
+    for (let chunk = this.#socket.read() as Buffer | null; chunk !== null; chunk = this.#socket.read() as Buffer | null) {
+      this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    }
     this.#signal();
   };
 

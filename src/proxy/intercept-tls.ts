@@ -20,8 +20,14 @@ export function interceptTls(rt: ProxyRuntime, raw: Socket, target: Target, clie
   // Set once our certificate is ready to go out: a client that gives up before that, while a slow
   // origin is sniffed, is impatient, not refusing our certificate.
   let offered = false;
+  let gone = false;
+  const leave = (): void => {
+    gone = true;
+  };
+  raw.once('end', leave);
+  raw.once('close', leave);
   certSource(rt, raw, target, () => {
-    offered = true;
+    offered = !gone;
   })
     .then((certs) => terminateClientTls(raw, target.host, certs))
     .then(
@@ -41,7 +47,9 @@ export function interceptTls(rt: ProxyRuntime, raw: Socket, target: Target, clie
         const message = error instanceof Error ? error.message : String(error);
         rt.emit('client-issue', { host: target.host, client, code: 'client_tls', message });
         const rejection = handshakeRejection(error);
-        if (rejection !== undefined && (offered || !rejection.startsWith('closed'))) learn(rt, target, client, rejection);
+        // An alert is an answer to our certificate; a hang-up only counts once the certificate was on its way.
+        const hangUp = rejection !== undefined && /^(closed|reset)/.test(rejection);
+        if (rejection !== undefined && (offered || !hangUp)) learn(rt, target, client, rejection);
       },
     );
 }

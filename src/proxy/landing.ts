@@ -2,10 +2,10 @@
 // for a plain GET to the proxy's address (someone typing it into a browser) and for mitm.it, a
 // name that only means something through the proxy. mitm.it is always answered here, never
 // forwarded: the real host of that name is not ours.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describeCa, exportCa, type CertificateAuthority } from '../ca/authority.js';
+import type { InboundRequest, OutboundResponse } from './client-message.js';
 import { landingHtml } from './landing-page.js';
 import type { ProxyRuntime } from './runtime.js';
 
@@ -57,8 +57,8 @@ export function proxyUrlOf(socket: Socket): string {
  * relative requests, the URL's path for mitm.it).
  */
 export function serveLanding(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: InboundRequest,
+  res: OutboundResponse,
   ca: CertificateAuthority,
   proxyUrl: string,
   path: string,
@@ -100,7 +100,7 @@ export interface LandingExchange {
 }
 
 /** Serves the landing site for a request the handler routed here, and emits its flow record like every other exchange. */
-export function answerLanding(rt: ProxyRuntime, req: IncomingMessage, res: ServerResponse, exchange: LandingExchange): void {
+export function answerLanding(rt: ProxyRuntime, req: InboundRequest, res: OutboundResponse, exchange: LandingExchange): void {
   const proxyUrl = proxyUrlOf(req.socket);
   const answer = serveLanding(req, res, rt.ca, proxyUrl, exchange.path);
   rt.emit('flow', {
@@ -117,8 +117,8 @@ export function answerLanding(rt: ProxyRuntime, req: IncomingMessage, res: Serve
 }
 
 function send(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: InboundRequest,
+  res: OutboundResponse,
   status: number,
   contentType: string,
   body: string | Buffer,

@@ -1,23 +1,25 @@
-// The origin side of pooled requests: keep-alive agents whose connections are opened by the dialer
-// (so --upstream-proxy and --upstream-bypass apply) and whose TLS uses the origin's context (so
-// --client-cert applies). Plain-HTTP requests to an http(s) upstream proxy are sent to it in
-// absolute form instead, as proxies expect, rather than through a CONNECT tunnel.
+// The origin side's connections: the connector upstream.ts and websocket.ts open every origin
+// connection with (so --upstream-proxy, --upstream-bypass and --client-cert apply everywhere), and
+// the routing of plain-HTTP requests to an http(s) upstream proxy in absolute form, as proxies
+// expect, rather than through a CONNECT tunnel (which many refuse for port 80).
 import http from 'node:http';
-import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { MitmError } from '../errors.js';
 import type { OriginContexts } from './client-certs.js';
 import type { Dialer } from './dial.js';
+import { h1Call } from './h1-origin.js';
 import { formatAuthority, type Target } from './target.js';
+import type { OriginCall, Upstream } from './upstream.js';
 import { basicCredentials } from './upstream-proxy.js';
 
-/** Opens one verified connection to an origin: the seam both HTTP/1.1 agents and other protocols use. */
+/** Opens one verified connection to an origin (the shape upstream.ts expects, with the concrete socket type). */
 export interface OriginConnector {
   /** A TCP stream to `target` through the dialer (direct, CONNECT or SOCKS5). */
   dial(target: Target): Promise<Socket>;
   /** TLS over `socket` with the origin's context (trust + matching --client-cert), verifying unless --insecure. */
-  secure(socket: Socket, options: { servername: string; host: string; ALPNProtocols?: string[] | undefined }): TLSSocket;
+  secure(socket: Duplex, options: { servername: string; host: string; ALPNProtocols?: string[] | undefined }): TLSSocket;
 }
 
 /** Creates the connector for `dialer` and the per-origin TLS contexts. */
@@ -44,18 +46,6 @@ export function createOriginConnector(options: {
 
 type Callback = (error: Error | null, socket: Duplex) => void;
 
-/**
- * Hands an asynchronously opened connection to the agent: returning undefined tells it to wait
- * for the callback. A failure goes to the request, whose 'error' handler classifies it.
- */
-function deliver(opening: Promise<Duplex>, callback: Callback | undefined): undefined {
-  opening.then(
-    (socket) => callback?.(null, socket),
-    (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
-  );
-  return undefined;
-}
-
 /** An http.Agent whose connections come from `open` (asynchronously), pooled as usual. */
 export class DialingAgent extends http.Agent {
   readonly #open: (options: http.ClientRequestArgs) => Promise<Duplex>;
@@ -66,73 +56,55 @@ export class DialingAgent extends http.Agent {
   }
 
   override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
-    return deliver(this.#open(options), callback);
+    // Returning undefined tells the agent to wait for the callback; a failure goes to the request.
+    this.#open(options).then(
+      (socket) => callback?.(null, socket),
+      (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
+    );
+    return undefined;
   }
 }
 
-/** The same for TLS origins: an https.Agent (so its pool keys include servername) that dials, then secures. */
-export class DialingHttpsAgent extends https.Agent {
-  readonly #open: (options: ConnectionOptions & http.ClientRequestArgs) => Promise<Duplex>;
-
-  constructor(pool: https.AgentOptions, open: (options: ConnectionOptions & http.ClientRequestArgs) => Promise<Duplex>) {
-    super(pool);
-    this.#open = open;
-  }
-
-  override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
-    return deliver(this.#open(options as ConnectionOptions & http.ClientRequestArgs), callback);
-  }
-}
-
-/** Where one request goes on the wire: the origin itself, or an http(s) upstream proxy in absolute form. */
-export interface OriginRoute {
-  readonly host: string;
-  readonly port: number;
-  readonly path: string;
-  /** Extra raw header pairs (Proxy-Authorization for an upstream proxy with credentials). */
-  readonly headers: readonly string[];
-  readonly agent: http.Agent;
-}
-
-/** Builds the three pools (TLS origins, plain origins, plain requests via an http(s) proxy) and routes requests to them. */
-export function createOriginPools(
-  pool: http.AgentOptions,
-  dialer: Dialer,
-  connector: OriginConnector,
-  timeoutMs: number,
-): { route(origin: Target & { secure: boolean }, path: string): OriginRoute; close(): void } {
-  const target = (options: http.ClientRequestArgs): Target => ({ host: String(options.host), port: Number(options.port) });
-  const secure = new DialingHttpsAgent(pool, async (options) =>
-    connector.secure(await connector.dial(target(options)), {
-      servername: typeof options.servername === 'string' ? options.servername : '',
-      host: String(options.host),
-      ALPNProtocols: Array.isArray(options.ALPNProtocols) ? options.ALPNProtocols.map(String) : undefined,
-    }),
-  );
-  const plain = new DialingAgent(pool, (options) => connector.dial(target(options)));
-  // Requests in this pool are addressed to the upstream proxy itself, so that is what it dials.
-  const viaProxy = new DialingAgent(pool, () =>
-    dialer.proxy ? dialer.dialProxy(dialer.proxy, { timeoutMs }) : Promise.reject(new Error('no upstream proxy is configured')),
-  );
+/**
+ * Wraps `upstream` so that plain-HTTP requests whose origin is routed to an http(s) upstream proxy
+ * go to that proxy as absolute-form requests (RFC 9112 §3.2.2), with its credentials; TLS origins,
+ * SOCKS5 and bypassed hosts are left to `upstream`, whose connector dials them.
+ */
+export function forwardPlainHttp(upstream: Upstream, dialer: Dialer, pool: http.AgentOptions, timeoutMs: number): Upstream {
+  const proxy = dialer.proxy;
+  if (proxy === undefined || proxy.protocol === 'socks5' || proxy.protocol === 'socks5h') return upstream;
+  // Every request in this pool is addressed to the upstream proxy itself, so that is what it dials.
+  const agent = new DialingAgent(pool, () => dialer.dialProxy(proxy, { timeoutMs }));
+  const credentials = proxy.credentials ? ['Proxy-Authorization', basicCredentials(proxy.credentials)] : [];
   return {
-    route(origin, path) {
-      const proxy = origin.secure ? undefined : dialer.route(origin);
-      if (proxy === undefined || proxy.protocol === 'socks5' || proxy.protocol === 'socks5h') {
-        return { host: origin.host, port: origin.port, path, headers: [], agent: origin.secure ? secure : plain };
-      }
-      // RFC 9112 §3.2.2: a request to a proxy names the whole URL; the proxy opens the connection.
-      return {
-        host: proxy.host,
-        port: proxy.port,
-        path: `http://${formatAuthority(origin, 80)}${path}`,
-        headers: proxy.credentials ? ['Proxy-Authorization', basicCredentials(proxy.credentials)] : [],
-        agent: viaProxy,
-      };
+    request(origin, request) {
+      if (origin.secure || dialer.route(origin) === undefined) return upstream.request(origin, request);
+      const url = `http://${formatAuthority(origin, 80)}${request.path}`;
+      const call = h1Call(agent, { host: proxy.host, port: proxy.port, secure: false, servername: '' }, {
+        ...request,
+        path: url,
+        headers: [...request.headers, ...credentials],
+      });
+      return refusingProxyAuth(call, `upstream proxy ${proxy.label} refused ${request.method} ${formatAuthority(origin)}`);
     },
     close() {
-      secure.destroy();
-      plain.destroy();
-      viaProxy.destroy();
+      agent.destroy();
+      upstream.close();
     },
+  };
+}
+
+/**
+ * A 407 from the upstream proxy is about our credentials, not the client's: passed on, it would
+ * make the client believe this proxy wants a password. It becomes a 502 naming the upstream proxy.
+ */
+function refusingProxyAuth(call: OriginCall, what: string): OriginCall {
+  return {
+    response: call.response.then((response) => {
+      if (response.status !== 407) return response;
+      response.body.destroy();
+      throw new MitmError('upstream_proxy_failed', `${what}: 407 ${response.statusMessage ?? 'Proxy Authentication Required'}`);
+    }),
+    destroy: (error) => call.destroy(error),
   };
 }

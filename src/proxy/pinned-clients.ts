@@ -37,6 +37,7 @@ export function handshakeRejection(error: unknown): string | undefined {
 export class PinnedClients {
   readonly #pairs: LRUCache<string, string>;
   readonly #ttlMs: number;
+  #stopped = false;
 
   constructor(options: { max: number; ttlMs: number }) {
     this.#ttlMs = options.ttlMs;
@@ -48,12 +49,17 @@ export class PinnedClients {
     return this.#pairs.get(key(clientAddress, target));
   }
 
-  /** Remembers the pair; resolves with its expiry when it is new, undefined when it was already known. */
+  /** Remembers the pair; returns its expiry when it is new, undefined when it was already known (or after `stop`). */
   remember(clientAddress: string, target: Target, reason: string): number | undefined {
     const pair = key(clientAddress, target);
-    if (this.#pairs.has(pair)) return undefined;
+    if (this.#stopped || this.#pairs.has(pair)) return undefined;
     this.#pairs.set(pair, reason);
     return Date.now() + this.#ttlMs;
+  }
+
+  /** Stops learning: connections the proxy itself closes at shutdown say nothing about the client. */
+  stop(): void {
+    this.#stopped = true;
   }
 }
 

@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isMitmError, MitmError } from '../errors.js';
 import type { FlowClient } from '../flow/flow.js';
+import { connectionOf, isH2Request, type InboundRequest, type OutboundResponse } from './client-message.js';
 import { proxyAuthRequired } from './connect.js';
 import { respondWithError } from './error-response.js';
 import { runExchange, type Exchange } from './exchange.js';
@@ -19,11 +19,12 @@ export type Resolved = Omit<Exchange, 'id' | 'client' | 'connectionId' | 'starte
 
 /**
  * Returns the handler for every HTTP request the proxy parses: absolute-URI requests sent to the
- * proxy port, and origin-form requests read from inside intercepted CONNECT tunnels.
+ * proxy port, and origin-form requests read from inside intercepted CONNECT tunnels, HTTP/1.x
+ * or HTTP/2 streams alike.
  */
-export function createRequestHandler(rt: ProxyRuntime): (req: IncomingMessage, res: ServerResponse) => void {
-  const handle = (req: IncomingMessage, res: ServerResponse, client: FlowClient, startedAt: number): void => {
-    const session = rt.sessions.get(req.socket);
+export function createRequestHandler(rt: ProxyRuntime): (req: InboundRequest, res: OutboundResponse) => void {
+  const handle = (req: InboundRequest, res: OutboundResponse, client: FlowClient, startedAt: number): void => {
+    const session = rt.sessions.get(connectionOf(req));
     const id = rt.nextId();
     let resolved: Resolved;
     try {
@@ -42,12 +43,12 @@ export function createRequestHandler(rt: ProxyRuntime): (req: IncomingMessage, r
       answerLanding(rt, req, res, { id, client, startedAt, path: resolved.path, url: resolved.url });
       return;
     }
-    const connectionId = rt.connectionId(req.socket);
+    const connectionId = rt.connectionId(connectionOf(req));
     void runExchange(rt.exchangeDeps, { ...resolved, id, client, connectionId, startedAt }, req, res);
   };
   return (req, res) => {
     const startedAt = performance.now();
-    const session = rt.sessions.get(req.socket);
+    const session = rt.sessions.get(connectionOf(req));
     const client = session?.client ?? { address: req.socket.remoteAddress ?? '', port: req.socket.remotePort ?? 0 };
     // Requests inside a tunnel were authorised with their CONNECT; the CA page on the proxy's own
     // address (relative URLs) forwards nothing, so it needs no credentials either.
@@ -68,8 +69,8 @@ export function createRequestHandler(rt: ProxyRuntime): (req: IncomingMessage, r
 /** Answers a request the proxy will not forward with `failure`, and records it as a flow. */
 function refuse(
   rt: ProxyRuntime,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: InboundRequest,
+  res: OutboundResponse,
   at: { id: number; client: FlowClient; startedAt: number },
   failure: MitmError,
 ): void {
@@ -92,8 +93,8 @@ function refuse(
  * else the absolute URI of the request line. Throws a MitmError (bad_request, not_a_proxy_request,
  * proxy_loop) when there is none to forward to.
  */
-export function resolveRequest(rt: ProxyRuntime, req: IncomingMessage): Resolved {
-  const session = rt.sessions.get(req.socket);
+export function resolveRequest(rt: ProxyRuntime, req: InboundRequest): Resolved {
+  const session = rt.sessions.get(connectionOf(req));
   const resolved = session ? resolveInTunnel(session, req) : resolveAbsolute(req.url ?? '');
   if (rt.isSelf(resolved.origin)) throw new MitmError('proxy_loop', `${resolved.url} targets this proxy itself`);
   return resolved;
@@ -118,8 +119,12 @@ function resolveAbsolute(requestTarget: string): Resolved {
   return { origin: originOf(target, secure, ''), path, hostHeader, url: `${scheme}://${hostHeader}${path}` };
 }
 
-/** A request read inside a tunnel: it goes to the CONNECT target whatever its Host header says. */
-function resolveInTunnel(session: TunnelSession, req: IncomingMessage): Resolved {
+/**
+ * A request read inside a tunnel: it goes to the CONNECT target whatever its Host header says. An
+ * HTTP/2 request names its URL in pseudo-headers (RFC 9113 §8.3.1): https, :authority (else the
+ * CONNECT target) and :path.
+ */
+function resolveInTunnel(session: TunnelSession, req: InboundRequest): Resolved {
   const requestTarget = req.url ?? '/';
   const absolute = ABSOLUTE_FORM.exec(requestTarget);
   const path = originForm(absolute ? (absolute[3] as string) : requestTarget);
@@ -128,12 +133,13 @@ function resolveInTunnel(session: TunnelSession, req: IncomingMessage): Resolved
     { host: session.servername || session.target.host, port: session.target.port },
     session.secure ? 443 : 80,
   );
-  return {
-    origin: originOf(session.target, session.secure, session.servername),
-    path,
-    hostHeader: req.headers.host ?? shownHost,
-    url: `${scheme}://${shownHost}${path}`,
-  };
+  const origin = originOf(session.target, session.secure, session.servername);
+  if (isH2Request(req)) {
+    const authority = req.headers[':authority'] ?? req.headers.host;
+    const named = authority === undefined ? shownHost : formatAuthority(parseAuthority(authority, 443), 443);
+    return { origin, path, hostHeader: authority ?? shownHost, url: `https://${named}${path}` };
+  }
+  return { origin, path, hostHeader: req.headers.host ?? shownHost, url: `${scheme}://${shownHost}${path}` };
 }
 
 function originOf(target: Target, secure: boolean, sni: string): OriginTarget {

@@ -6,7 +6,7 @@ import { initCa } from '../ca/authority.js';
 import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
 import { parseProxyOptions } from '../config/load.js';
-import type { ProxyOptions } from '../config/schema.js';
+import type { ProxyConfig, ProxyOptions } from '../config/schema.js';
 import { loadHookFile } from '../hooks/load-hook-file.js';
 import { HookPipeline } from '../hooks/pipeline.js';
 import type { Hook } from '../hooks/types.js';
@@ -17,7 +17,8 @@ import { loadConnectivity } from './connectivity.js';
 import { writeRawError } from './error-response.js';
 import { createHostPolicy } from './host-policy.js';
 import { createListener } from './listener.js';
-import { createOriginConnector } from './origin-agents.js';
+import { createOriginConnector, forwardPlainHttp } from './origin-agents.js';
+import { createH2Front, speaksH2 } from './h2-server.js';
 import { createRequestHandler } from './request-handler.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
 import type { Target } from './target.js';
@@ -44,7 +45,15 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const [{ ca }, reach] = await Promise.all([initCa(config.ca), loadConnectivity(config)]);
   const { trust } = reach;
   const certs = createCertCache(await createLeafMinter(ca), { max: config.leafCacheSize });
-  const upstream = createUpstream(config, trust);
+  // Every origin connection (pooled, WebSocket, sniffing) goes through the dialer and the
+  // per-origin TLS contexts: --upstream-proxy, --upstream-bypass and --client-cert (connectivity.ts).
+  const connector = createOriginConnector({
+    dialer: reach.dialer,
+    contexts: reach.originContexts,
+    insecure: config.insecure,
+    timeoutMs: config.upstreamTimeout,
+  });
+  const upstream = forwardPlainHttp(createUpstream(config, trust, connector), reach.dialer, originPool(config), config.upstreamTimeout);
   const sockets = new Set<Duplex>();
   const track = (socket: Duplex): void => {
     sockets.add(socket);
@@ -65,6 +74,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     store,
     hooks,
     teardown: async () => {
+      reach.pinned?.stop();
       const closed = once(listener, 'close');
       listener.close();
       server.close();
@@ -107,6 +117,12 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     isSelf: (target) => target.port === proxy.port && isOwnHost(target, config.host),
     sessions,
     serveHttp: (socket, session) => {
+      // A client that chose h2 in ALPN gets an HTTP/2 session (h2-server.ts); requests are then
+      // resolved through the session object, as an HTTP/2 stream has no socket of its own.
+      if (speaksH2(socket)) {
+        h2.serve(socket, (h2Session) => sessions.set(h2Session, session));
+        return;
+      }
       sessions.set(socket, session);
       server.emit('connection', socket);
     },
@@ -121,19 +137,15 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   };
 
   server.on('connection', track);
-  server.on('request', createRequestHandler(rt));
+  const handleRequest = createRequestHandler(rt);
+  server.on('request', handleRequest);
+  const h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS);
   server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(rt, req, socket, head));
   // WebSocket upgrades (websocket.ts); any other upgrade is handed back to be parsed as a plain request.
   const reparse = (socket: Duplex, bytes: Buffer): void => {
     socket.unshift(bytes);
     server.emit('connection', socket);
   };
-  const connector = createOriginConnector({
-    dialer: reach.dialer,
-    contexts: reach.originContexts,
-    insecure: config.insecure,
-    timeoutMs: config.upstreamTimeout,
-  });
   server.on('upgrade', createUpgradeHandler(rt, { connector, reparse }));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
@@ -177,4 +189,9 @@ async function listen(server: Server, host: string, port: number): Promise<numbe
 function isOwnHost(target: Target, listenHost: string): boolean {
   const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
   return wildcard || target.host === listenHost || target.host === 'localhost' || /^127\.|^::1$/.test(target.host);
+}
+
+/** Pool limits for plain-HTTP requests sent to an http(s) upstream proxy, as upstream.ts sets them per origin. */
+function originPool(config: ProxyConfig): http.AgentOptions {
+  return { keepAlive: true, maxSockets: config.maxOriginConnections, maxFreeSockets: Math.min(config.maxOriginConnections, 32), scheduling: 'lifo', timeout: 60_000 };
 }

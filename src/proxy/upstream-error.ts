@@ -52,6 +52,10 @@ export function classifyUpstreamError(error: unknown, authority: string): MitmEr
     case 'ETIMEDOUT':
       return new MitmError('upstream_timeout', `connecting to ${authority} timed out`, cause);
   }
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+    // RFC 8446 §6.2 certificate_required: the origin wants mutual TLS and we sent no certificate.
+    return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: it requires a client certificate (give one with --client-cert)`, cause);
+  }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
     return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: ${reason}`, cause);
   }

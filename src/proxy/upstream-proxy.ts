@@ -27,7 +27,7 @@ export function parseUpstreamProxy(text: string): UpstreamProxy {
   }
   const protocol = url.protocol.slice(0, -1);
   if (!(protocol === 'http' || protocol === 'https' || protocol === 'socks5' || protocol === 'socks5h')) {
-    throw new MitmError('config_invalid', `unsupported scheme ${protocol}: (use http, https, socks5 or socks5h)`);
+    throw new MitmError('config_invalid', `unsupported scheme ${protocol} (use http, https, socks5 or socks5h)`);
   }
   if ((url.pathname !== '' && url.pathname !== '/') || url.search !== '' || url.hash !== '') {
     throw new MitmError('config_invalid', 'an upstream proxy URL has no path, query or fragment');

@@ -4,16 +4,19 @@
 // streams (origin-pool.ts, h2-origin.ts), the others keep-alive HTTP/1.1 agents (h1-origin.ts).
 // Every connection is opened by the `OriginConnector`, the one seam for upstream proxies and
 // client certificates; the default one dials directly and verifies with `trust`.
+import type { ClientHttp2Session } from 'node:http2';
 import { connect as netConnect } from 'node:net';
-import type { Readable, Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { MitmError } from '../errors.js';
-import type { OutgoingBody } from '../flow/body.js';
 import { h1Call, PlainOriginAgent, TlsOriginAgent } from './h1-origin.js';
-import { h2Call } from './h2-origin.js';
+import { h2Call, wasUnprocessed } from './h2-origin.js';
+import { deferred, recover, type OriginCall, type OriginRequest } from './origin-call.js';
 import { H2SessionPool } from './origin-pool.js';
 import { formatAuthority, type Target } from './target.js';
+
+export type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
 
 /** An origin as the upstream side dials it. */
 export interface OriginTarget extends Target {
@@ -21,45 +24,6 @@ export interface OriginTarget extends Target {
   readonly secure: boolean;
   /** SNI and the name the origin's certificate must carry; '' for an IP literal with no name. */
   readonly servername: string;
-}
-
-/** One request for an origin, whichever protocol carries it. */
-export interface OriginRequest {
-  readonly method: string;
-  /** Origin-form target: path and query. */
-  readonly path: string;
-  /** Flat raw header list, Host included, framing already restated (framing.ts). */
-  readonly headers: string[];
-  readonly body: OutgoingBody;
-  /** The request has no body at all; an HTTP/2 stream then ends with its HEADERS frame. */
-  readonly bodyless: boolean;
-  /** The request's trailer fields (raw list), read once the body has ended. */
-  readonly trailers: () => readonly string[];
-  /** The client sent `TE: trailers`: passed on to HTTP/2 origins, where gRPC servers require it. */
-  readonly trailersAccepted: boolean;
-  /** Told the origin's address once the connection carrying the request is known. */
-  readonly onPeer: (peer: { address: string; port: number }) => void;
-}
-
-/** An origin's response head and its body stream. */
-export interface OriginResponse {
-  readonly status: number;
-  /** The reason phrase; HTTP/2 has none. */
-  readonly statusMessage: string | undefined;
-  readonly rawHeaders: readonly string[];
-  /** '1.1' or '2.0'. */
-  readonly httpVersion: string;
-  readonly body: Readable;
-  /** Trailer fields (raw list), complete once `body` has ended. */
-  readonly trailers: () => readonly string[];
-}
-
-/** A request under way. */
-export interface OriginCall {
-  /** The response head; rejects with the Node/OpenSSL error (classified by upstream-error.ts) or a MitmError. */
-  readonly response: Promise<OriginResponse>;
-  /** Abandons the request and frees its connection or stream; `error` becomes the rejection when the head has not come. */
-  destroy(error?: Error): void;
 }
 
 /** Pooled connections to origins, shared by every client. */
@@ -77,21 +41,32 @@ export interface Upstream {
 export interface OriginConnector {
   /** A connected byte stream to `target`; rejects with a connect error or a MitmError naming the origin. */
   dial(target: Target): Promise<Duplex>;
-  /** TLS over `socket`, verified against the origin trust unless --insecure; '' servername means none (IP literal). */
-  secure(socket: Duplex, options: { servername: string; host: string; ALPNProtocols?: string[] | undefined }): TLSSocket;
+  /**
+   * TLS over `socket`, verified against the origin trust unless --insecure; '' servername means
+   * none (IP literal). `session` is a ticket from an earlier connection to the same origin, to resume.
+   */
+  secure(
+    socket: Duplex,
+    options: { servername: string; host: string; ALPNProtocols?: string[] | undefined; session?: Buffer | undefined },
+  ): TLSSocket;
 }
 
 // Idle pooled connections and sessions are closed after this; active ones are policed by exchange.ts.
 const IDLE_MS = 60_000;
-// Origins whose ALPN choice is remembered; the oldest is forgotten first (it is only re-probed).
+// Origins whose ALPN choice and TLS ticket are remembered; the oldest go first (they are only re-probed).
 const MAX_REMEMBERED = 1000;
 const ALPN_OFFER = ['h2', 'http/1.1'];
 
 /** Creates the origin side, bounded per origin, opening connections with `connector`. */
 export function createUpstream(config: ProxyConfig, trust: SecureContext, connector = directConnector(config, trust)): Upstream {
   const protocols = new Map<string, 'h2' | 'http/1.1'>();
-  // A socket whose handshake chose http/1.1, waiting for the agent to take it for the request that opened it.
-  const spares = new Map<string, TLSSocket>();
+  // A socket whose handshake chose http/1.1, waiting for the agent to take it for the request that
+  // opened it; `expire` drops it should that request give up first.
+  const spares = new Map<string, { socket: TLSSocket; expire: () => void }>();
+  const offered = new WeakSet<TLSSocket>();
+  // The latest TLS session ticket per origin: resuming skips the certificate chain on later
+  // connections, as https.Agent's own session cache did before the agents dialled for themselves.
+  const tickets = new Map<string, Buffer>();
   const probes = new Map<string, Promise<'h2' | TLSSocket>>();
   const sessions = new H2SessionPool(IDLE_MS);
   const pool = {
@@ -105,7 +80,15 @@ export function createUpstream(config: ProxyConfig, trust: SecureContext, connec
 
   const handshake = async (origin: OriginTarget, alpn: string[]): Promise<TLSSocket> => {
     const raw = await connector.dial(origin);
-    const socket = connector.secure(raw, { servername: origin.servername, host: origin.host, ALPNProtocols: alpn });
+    const key = originKey(origin);
+    let socket: TLSSocket;
+    try {
+      socket = connector.secure(raw, { servername: origin.servername, host: origin.host, ALPNProtocols: alpn, session: tickets.get(key) });
+    } catch (error) {
+      raw.destroy();
+      throw error;
+    }
+    socket.on('session', (ticket: Buffer) => remember(tickets, key, ticket));
     return new Promise((resolve, reject) => {
       const fail = (error: Error): void => {
         socket.destroy();
@@ -132,7 +115,9 @@ export function createUpstream(config: ProxyConfig, trust: SecureContext, connec
     const spare = spares.get(key);
     if (spare) {
       spares.delete(key);
-      return Promise.resolve(spare);
+      spare.socket.off('timeout', spare.expire);
+      spare.socket.setTimeout(0);
+      return Promise.resolve(spare.socket);
     }
     // Only http/1.1 here: this origin chose it, and an h2 answer would be unusable on this agent.
     return handshake(origin, ['http/1.1']);
@@ -162,27 +147,47 @@ export function createUpstream(config: ProxyConfig, trust: SecureContext, connec
     return pending;
   };
 
+  /**
+   * A stream on `session`. One the origin refused unprocessed (a GOAWAY raced it) goes once more,
+   * on a fresh connection, when its body can be sent again (RFC 9113 §8.7).
+   */
+  const onSession = (session: ClientHttp2Session, origin: OriginTarget, key: string, request: OriginRequest, retried: boolean): OriginCall => {
+    const call = h2Call(session, request, (stream) => sessions.track(session, stream));
+    if (retried || !(request.bodyless || request.body.kind === 'bytes')) return call;
+    return recover(call, (error) => (wasUnprocessed(error) ? deferred(route(origin, key, request, true)) : undefined));
+  };
+
+  /** Parks an http/1.1 probing socket for the agent; only the first of its waiters offers it. */
+  const offer = (key: string, socket: TLSSocket): void => {
+    if (offered.has(socket) || socket.destroyed) return;
+    offered.add(socket);
+    // Unclaimed (its request gave up meanwhile), it must not linger.
+    const expire = (): void => {
+      socket.destroy();
+    };
+    socket.setTimeout(IDLE_MS);
+    socket.once('timeout', expire);
+    socket.once('close', () => {
+      if (spares.get(key)?.socket === socket) spares.delete(key);
+    });
+    spares.get(key)?.socket.destroy();
+    spares.set(key, { socket, expire });
+  };
+
   /** Resolves to the call to make once the origin's protocol and connection are known. */
-  const route = async (origin: OriginTarget, key: string, request: OriginRequest): Promise<() => OriginCall> => {
-    for (;;) {
+  const route = async (origin: OriginTarget, key: string, request: OriginRequest, retried: boolean): Promise<() => OriginCall> => {
+    // Two tries: a session can close between its handshake and our first stream, but an origin
+    // that keeps doing so gets a 502, not endless reconnects.
+    for (let attempt = 0; ; attempt += 1) {
       const session = sessions.get(key);
-      if (session) return () => h2Call(session, request, (stream) => sessions.track(session, stream));
+      if (session) return () => onSession(session, origin, key, request, retried);
       if (protocols.get(key) === 'http/1.1') return () => h1Call(secure, origin, request);
+      if (attempt === 2) throw Object.assign(new Error('the HTTP/2 session closed as soon as it opened'), { code: 'ECONNRESET' });
       const outcome = await probe(origin, key);
       if (outcome === 'h2') continue;
       // Waiters after the first find the socket claimed and open their own through the agent.
-      if (!outcome.destroyed && !spares.has(key)) {
-        spares.set(key, outcome);
-        // Unclaimed (its request gave up meanwhile), it must not linger.
-        outcome.setTimeout(IDLE_MS, () => outcome.destroy());
-        outcome.once('close', () => {
-          if (spares.get(key) === outcome) spares.delete(key);
-        });
-      }
-      return () => {
-        outcome.setTimeout(0);
-        return h1Call(secure, origin, request);
-      };
+      offer(key, outcome);
+      return () => h1Call(secure, origin, request);
     }
   };
 
@@ -192,17 +197,17 @@ export function createUpstream(config: ProxyConfig, trust: SecureContext, connec
       const key = originKey(origin);
       if (protocols.get(key) === 'http/1.1') return h1Call(secure, origin, request);
       const session = sessions.get(key);
-      if (session) return h2Call(session, request, (stream) => sessions.track(session, stream));
+      if (session) return onSession(session, origin, key, request, false);
       // Listeners the caller attached (recording, timers) would set the body flowing before
       // anything is piped from it: hold it until the call starts (its pipe resumes it).
       if (request.body.kind === 'stream') request.body.stream.pause();
-      return deferred(route(origin, key, request));
+      return deferred(route(origin, key, request, false));
     },
     close() {
       plain.destroy();
       secure.destroy();
       sessions.close();
-      for (const socket of spares.values()) socket.destroy();
+      for (const spare of spares.values()) spare.socket.destroy();
       spares.clear();
     },
   };
@@ -221,6 +226,7 @@ export function directConnector(config: ProxyConfig, trust: SecureContext): Orig
         secureContext: trust,
         rejectUnauthorized: !config.insecure,
         ...(options.ALPNProtocols ? { ALPNProtocols: options.ALPNProtocols } : {}),
+        ...(options.session ? { session: options.session } : {}),
       }),
   };
 }
@@ -244,36 +250,6 @@ export function connectOrigin(target: Target, timeoutMs: number): Promise<Duplex
   });
 }
 
-/** A call whose connection is still being made: destroying it early rejects at once and drops what arrives later. */
-function deferred(making: Promise<() => OriginCall>): OriginCall {
-  let call: OriginCall | undefined;
-  let abandoned: Error | undefined;
-  let reject: (error: Error) => void = () => undefined;
-  const response = new Promise<OriginResponse>((resolve, fail) => {
-    reject = fail;
-    making.then(
-      (start) => {
-        if (abandoned) return;
-        call = start();
-        call.response.then(resolve, fail);
-      },
-      fail,
-    );
-  });
-  response.catch(() => undefined);
-  return {
-    response,
-    destroy(error) {
-      if (call) {
-        call.destroy(error);
-        return;
-      }
-      abandoned = error ?? new Error('the request was abandoned');
-      reject(abandoned);
-    },
-  };
-}
-
 /** Identifies an origin for pooling and the remembered ALPN choice. */
 function originKey(origin: OriginTarget): string {
   return `${formatAuthority(origin)}/${origin.servername}`;
@@ -283,11 +259,12 @@ function targetOf(options: { host?: string | null | undefined; port?: string | n
   return { host: String(options.host), port: Number(options.port) };
 }
 
-function remember(protocols: Map<string, 'h2' | 'http/1.1'>, key: string, protocol: 'h2' | 'http/1.1'): void {
-  protocols.delete(key);
-  protocols.set(key, protocol);
-  if (protocols.size > MAX_REMEMBERED) {
-    const oldest = protocols.keys().next();
-    if (!oldest.done) protocols.delete(oldest.value);
+/** Sets `key` in a map that keeps the MAX_REMEMBERED most recently set keys. */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > MAX_REMEMBERED) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
   }
 }

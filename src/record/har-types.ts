@@ -52,6 +52,24 @@ export interface HarEntry {
   _error?: { code: string; message: string };
   /** `flow.tags`, e.g. `mocked`. */
   _tags: string[];
+  /** `websocket` for an upgraded connection, as Chrome marks it (DevTools then shows its messages). */
+  _resourceType?: 'websocket';
+  /** The messages of a WebSocket connection, oldest first, as far as they were recorded. */
+  _webSocketMessages?: HarWebSocketMessage[];
+}
+
+/** One WebSocket message in Chrome's HAR format. */
+export interface HarWebSocketMessage {
+  /** `send`: client to server; `receive`: server to client. */
+  type: 'send' | 'receive';
+  /** When the proxy passed it on, in epoch seconds. */
+  time: number;
+  /** 1 text, 2 binary. */
+  opcode: 1 | 2;
+  /** The text, or the binary payload in base64. */
+  data: string;
+  /** Only the start of the message was recorded (`recordBodyLimit`). */
+  _truncated?: true;
 }
 
 /** A name/value pair: a header, query parameter or form field. */

@@ -3,6 +3,7 @@ import type { Flow, FlowRequest, FlowResponse, FlowTimings } from '../flow/flow.
 import { toRawHeaders, valuesOf, type HeaderMap } from '../flow/header-map.js';
 import { setRawHeader } from '../proxy/headers.js';
 import { harBodyText } from './har-body.js';
+import { addWebSocketMessages } from './har-websocket.js';
 import type {
   Har,
   HarContent,
@@ -44,6 +45,7 @@ function toEntry(flow: Flow): HarEntry {
   if (flow.server) entry.serverIPAddress = flow.server.address;
   if (flow.error) entry._error = { code: flow.error.code, message: flow.error.message };
   else if (!answered) entry._error = { code: 'aborted', message: 'the connection closed before a response was sent' };
+  if (flow.webSocket) addWebSocketMessages(entry, flow.webSocket);
   return entry;
 }
 

@@ -57,12 +57,11 @@ describe('proxy: SOCKS5 inbound', { timeout: 60_000 }, () => {
     pki = await createTestPki();
     [origin, plain] = await Promise.all([startOrigin(pki.origin), startOrigin()]);
     [mitm, pass, authed] = await Promise.all([
-      startTestProxy(pki, {
-        hooks: [{ name: 'no-forbidden', onConnect: ({ host }) => (host === 'forbidden.test' ? 'reject' : undefined) }],
-      }),
+      startTestProxy(pki),
       startTestProxy(pki, { passthrough: ['localhost'] }),
       startTestProxy(pki, { proxyAuth: ['sam:socks-secret'] }),
     ]);
+    mitm.proxy.use({ name: 'no-forbidden', onConnect: ({ host }) => (host === 'forbidden.test' ? 'reject' : undefined) });
     const server = createServer();
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

@@ -61,6 +61,28 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
     await httpUpstream.requests.waitFor((r) => r.target === `localhost:${selfSigned.port}`);
   });
 
+  it('an https:// upstream proxy gets TLS itself, verified with the trusted CAs', async () => {
+    const secureUpstream = await startHttpUpstreamProxy({ tls: pki.origin });
+    try {
+      const proxy = await mitm({ upstreamProxy: `https://localhost:${secureUpstream.port}` });
+      const res = await curlVia(proxy.url, [`https://localhost:${origin.port}/hello`], proxy.caPath);
+      assert.equal(res.text, 'hello', res.stderr);
+      const plainRes = await curlVia(proxy.url, [`http://localhost:${plain.port}/hello`]);
+      assert.equal(plainRes.text, 'hello', plainRes.stderr);
+      await secureUpstream.requests.waitFor((r) => r.method === 'CONNECT' && r.target === `localhost:${origin.port}`);
+      await secureUpstream.requests.waitFor((r) => r.method === 'GET' && r.target === `http://localhost:${plain.port}/hello`);
+
+      // A proxy certificate that does not verify is refused before any credentials are sent.
+      const untrustedUpstream = await mitm({ upstreamProxy: `https://127.0.0.1:${secureUpstream.port}`, upstreamCa: [] });
+      const refused = await curlVia(untrustedUpstream.url, [`https://localhost:${origin.port}/hello`], untrustedUpstream.caPath);
+      assert.equal(refused.status, 502, refused.stderr);
+      assert.equal(refused.headers['x-mitm-error'], 'upstream_proxy_failed');
+      assert.match(refused.text, new RegExp(`^cannot reach upstream proxy 127\\.0\\.0\\.1:${secureUpstream.port} for localhost:${origin.port}: `));
+    } finally {
+      await secureUpstream.close();
+    }
+  });
+
   it('plain HTTP goes to an HTTP upstream proxy as an absolute-form request', async () => {
     const proxy = await mitm({ upstreamProxy: `http://127.0.0.1:${httpUpstream.port}` });
     const url = `http://localhost:${plain.port}/echo?via=upstream`;

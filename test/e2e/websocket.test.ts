@@ -9,6 +9,7 @@ import { HttpsProxyAgent } from 'https-proxy-agent';
 import WebSocket from 'ws';
 import type { Flow } from '../../src/index.js';
 import { sendViaProxy } from '../helpers/client.js';
+import { validateHar } from '../helpers/har-schema.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -73,6 +74,15 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
       `server-to-client text ${Buffer.from('hello').toString('hex')}`,
       'server-to-client binary 000102ff',
     ]);
+    // In the HAR as Chrome writes WebSocket entries: the 101, marked websocket, with its messages.
+    const entry = validateHar(mitm.proxy.har()).log.entries.find((e) => e.request.url.endsWith('/chat?room=1'));
+    assert.equal(entry?.request.url, `ws://localhost:${plain.port}/chat?room=1`);
+    assert.equal(entry?.response.status, 101);
+    assert.equal(entry?._resourceType, 'websocket');
+    const messages = entry?._webSocketMessages ?? [];
+    assert.deepEqual(messages.filter((m) => m.type === 'send').map((m) => [m.opcode, m.data]), [[1, 'hello'], [2, 'AAEC/w==']]);
+    assert.deepEqual(messages.filter((m) => m.type === 'receive').map((m) => [m.opcode, m.data]), [[1, 'hello'], [2, 'AAEC/w==']]);
+    for (const message of messages) assert.ok(Math.abs(message.time * 1000 - Date.now()) < 60_000, `time ${message.time} is not epoch seconds`);
   });
 
   it('wss:// through CONNECT with the mitm CA: subprotocol and permessage-deflate are negotiated with the origin', async () => {

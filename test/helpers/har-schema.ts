@@ -87,6 +87,18 @@ const entry = z
     connection: z.string().regex(/^\d+$/),
     _error: z.strictObject({ code: z.string().min(1), message: z.string() }).optional(),
     _tags: z.array(z.string()),
+    _resourceType: z.literal('websocket').optional(),
+    _webSocketMessages: z
+      .array(
+        z.strictObject({
+          type: z.enum(['send', 'receive']),
+          time: z.number().positive(),
+          opcode: z.union([z.literal(1), z.literal(2)]),
+          data: z.string(),
+          _truncated: z.literal(true).optional(),
+        }),
+      )
+      .optional(),
   })
   // The spec: time is the sum of the timings that apply.
   .refine((e) => e.time === e.timings.send + e.timings.wait + e.timings.receive, { message: 'time must equal send + wait + receive' })

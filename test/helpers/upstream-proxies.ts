@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Recorder } from './proxy.js';
 
@@ -25,12 +26,15 @@ export interface TestUpstreamProxy {
 /**
  * A tiny HTTP proxy on 127.0.0.1: CONNECT (answered 200 once the target accepts the connection,
  * then a raw pipe) and absolute-form requests (forwarded with node:http). With `credentials`
- * (a full `Proxy-Authorization` value) anything else is answered 407.
+ * (a full `Proxy-Authorization` value) anything else is answered 407. With `tls` it is an https://
+ * proxy: clients speak TLS to the proxy itself.
  */
-export async function startHttpUpstreamProxy(options: { credentials?: string } = {}): Promise<TestUpstreamProxy> {
+export async function startHttpUpstreamProxy(
+  options: { credentials?: string; tls?: { cert: string; key: string } } = {},
+): Promise<TestUpstreamProxy> {
   const requests = new Recorder<UpstreamRequest>();
   const allowed = (header: string | undefined): boolean => options.credentials === undefined || header === options.credentials;
-  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const credentials = req.headers['proxy-authorization'];
     requests.push({ method: req.method ?? '', target: req.url ?? '', credentials });
     if (!allowed(credentials)) {
@@ -45,7 +49,8 @@ export async function startHttpUpstreamProxy(options: { credentials?: string } =
     });
     forwarded.on('error', () => res.writeHead(502).end());
     req.pipe(forwarded);
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handler) : createHttpServer(handler);
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const credentials = req.headers['proxy-authorization'];
     requests.push({ method: 'CONNECT', target: req.url ?? '', credentials });

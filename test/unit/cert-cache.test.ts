@@ -137,3 +137,17 @@ test('entries are re-minted a week before the leaf expires', () => {
   assert.equal(refreshAfterMs(new Date(now + 10 * DAY_MS), now), 5 * DAY_MS);
   assert.equal(refreshAfterMs(new Date(now - DAY_MS), now), 1, 'never 0, which lru-cache reads as "no ttl"');
 });
+test('extra names are part of the key: same names in any order share an entry, other names mint anew', async () => {
+  const calls: Array<[string, readonly string[]]> = [];
+  const minter: LeafMinter = {
+    async mint(host, extraNames = []) {
+      calls.push([host, extraNames]);
+      return realMinter.mint(host, extraNames);
+    },
+  };
+  const cache = createCertCache(minter, { max: 10 });
+  const first = await cache.get('10.0.0.1', ['b.test', 'a.test']);
+  assert.equal(await cache.get('10.0.0.1', ['a.test', 'b.test']), first);
+  assert.notEqual(await cache.get('10.0.0.1'), first);
+  assert.deepEqual(calls, [['10.0.0.1', ['a.test', 'b.test']], ['10.0.0.1', []]]);
+});

@@ -172,3 +172,10 @@ test('help marks required flags and repeatable ones it has to infer', () => {
   assert.match(text, /--from DIR +Where from \(required\)/);
   assert.match(text, /--tag VALUE +Tags \(repeatable; default: a, b\)/);
 });
+
+test('--no-FLAG turns off a boolean that defaults to on; it is refused for other flags', () => {
+  const schema = z.object({ feature: z.boolean().default(true).meta({ description: 'x' }), name: z.string().default('a') }).strict();
+  const parsed = parseFlags(schema, ['--no-feature']);
+  assert.equal(parsed.help === false && parsed.options.feature, false);
+  assert.throws(() => parseFlags(schema, ['--no-name']), /unknown option --no-name/);
+});

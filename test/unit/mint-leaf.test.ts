@@ -169,3 +169,15 @@ test('a leaf never outlives its CA', async () => {
   assert.equal(Date.parse(new X509Certificate(leaf.certPem).validTo), Date.parse(shortCa.cert.validTo));
   assert.equal(Math.floor(leaf.notAfter.getTime() / 1000), Date.parse(shortCa.cert.validTo) / 1000);
 });
+
+test('extra names (copied from an origin certificate) join the SAN after the host, validated', async () => {
+  const leaf = new X509Certificate((await minter.mint('127.0.0.1', ['Origin.Example', '*.origin.example', '127.0.0.1', '::1'])).certPem);
+  assert.equal(leaf.subjectAltName, 'IP Address:127.0.0.1, DNS:origin.example, DNS:*.origin.example, IP Address:0:0:0:0:0:0:0:1');
+  assert.equal(leaf.subject, 'CN=127.0.0.1');
+  assert.equal(leaf.checkHost('www.origin.example'), '*.origin.example');
+  const file = await leafFile(await minter.mint('127.0.0.1', ['origin.example']));
+  assert.match(await openssl('verify', '-CAfile', caPath, '-verify_hostname', 'origin.example', file), /: OK\n$/);
+  for (const bad of ['a b', '*', 'x.*.example', 'a/b']) {
+    await assert.rejects(minter.mint('ok.example', [bad]), (err: unknown) => isMitmError(err) && err.code === 'host_invalid', bad);
+  }
+});

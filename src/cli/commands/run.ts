@@ -18,6 +18,11 @@ const RunOptionsSchema = CliOptionsSchema.extend({
     .unwrap()
     .default(0)
     .meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
+  // Pinning apps run under `mitm run` should keep working, so what they refuse is tunnelled.
+  autoPassthrough: ProxyOptionsSchema.shape.autoPassthrough
+    .unwrap()
+    .default(true)
+    .meta({ description: 'Tunnel a client→host pair untouched for 10 minutes after that client rejects our certificate; --no-auto-passthrough turns it off' }),
   noProxy: noProxyOption,
 }).strict();
 

@@ -1,0 +1,49 @@
+// Transpiles src/ and bench/ to plain JavaScript under bench/results/build/, so every proxy, the
+// origin and the clients run on bare `node`: tsx's loader thread alone adds ~30 MiB of RSS, which
+// would blur the memory figures. Types are not checked here (npm run typecheck does that).
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import ts from 'typescript';
+
+/** The project root (bench/lib/ is two levels down). */
+export const ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+/** Where results and the transpiled tree go (git-ignored). */
+export const RESULTS = join(ROOT, 'bench', 'results');
+export const BUILD = join(RESULTS, 'build');
+
+/** The built path of a project file: `bench/peers/mitm.ts` → `…/build/bench/peers/mitm.js`. */
+export function built(projectPath: string): string {
+  return join(BUILD, projectPath.replace(/\.ts$/, '.js'));
+}
+
+/** Transpiles every `.ts` file of src/ and bench/ (not bench/results/) into BUILD. */
+export async function buildTree(): Promise<number> {
+  await rm(BUILD, { recursive: true, force: true });
+  const files = [...(await tsFiles(join(ROOT, 'src'))), ...(await tsFiles(join(ROOT, 'bench')))];
+  for (const file of files) {
+    const source = await readFile(file, 'utf8');
+    const { outputText } = ts.transpileModule(source, {
+      fileName: file,
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    const out = built(relative(ROOT, file));
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, outputText);
+  }
+  // "type": "module" for the .js files, and the version src/cli reads two levels up.
+  await copyFile(join(ROOT, 'package.json'), join(BUILD, 'package.json'));
+  return files.length;
+}
+
+async function tsFiles(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (path !== RESULTS) found.push(...(await tsFiles(path)));
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      found.push(path);
+    }
+  }
+  return found;
+}

@@ -1,0 +1,62 @@
+// (5) Idle intercepted tunnels: the proxy's RSS growth per open tunnel, and whether it comes back
+// once they close. The tunnels are held by bench/clients/idle-tunnels.ts (curl cannot idle).
+import { setTimeout as sleep } from 'node:timers/promises';
+import { built } from './build.js';
+import { curl, verify } from './curl.js';
+import { memoryOf, mib } from './memory.js';
+import { CLIENT_CPU, Proc } from './procs.js';
+import type { Bench, Cell, Target } from './workloads.js';
+
+// Memory counts as returned once at most this share of the growth is still resident.
+const RETURNED_SHARE = 0.25;
+
+/** Opens `sizes.idleTunnels` tunnels, measures, closes them, and watches RSS for `sizes.idleSettleMs`. */
+export async function idleTunnels(t: Target, b: Bench): Promise<Cell> {
+  const { pid, route } = t;
+  if (pid === undefined || !route.proxy) return { ok: true, values: {}, note: 'no proxy process' };
+  // Warm-up: the leaf for localhost is minted and the TLS code paths are compiled before the baseline.
+  const warm = verify(await curl(route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/1k`], 30_000), { count: 1 });
+  if (warm) return { ok: false, values: {}, error: `warm-up: ${warm}` };
+  await sleep(1000);
+  const base = (await memoryOf(pid)).rssKiB;
+  const count = b.sizes.idleTunnels;
+  const client = new Proc('node', [
+    built('bench/clients/idle-tunnels.ts'),
+    '--proxy-port', new URL(route.proxy).port,
+    '--target', `localhost:${b.h1Port}`,
+    '--count', String(count),
+    '--ca', route.ca,
+  ], CLIENT_CPU);
+  try {
+    const opened = (await client.nextJson(180_000)) as { open?: number; failed?: number; error?: string };
+    if (opened.open !== count) {
+      return { ok: false, values: {}, error: `${opened.open ?? 0} of ${count} tunnels opened (${opened.failed ?? '?'} failed: ${opened.error ?? '?'})` };
+    }
+    await sleep(1500);
+    const held = (await memoryOf(pid)).rssKiB;
+    client.send('close');
+    await client.nextJson(30_000);
+    const growth = held - base;
+    let after = held;
+    const until = Date.now() + b.sizes.idleSettleMs;
+    while (Date.now() < until) {
+      await sleep(500);
+      after = (await memoryOf(pid)).rssKiB;
+      if (after - base <= RETURNED_SHARE * growth) break;
+    }
+    const returned = growth <= 0 || after - base <= RETURNED_SHARE * growth;
+    return {
+      ok: true,
+      values: {
+        tunnels: count,
+        kibPerConn: Math.round((growth / count) * 10) / 10,
+        baseMiB: mib(base),
+        heldMiB: mib(held),
+        afterCloseMiB: mib(after),
+        returned: returned ? 1 : 0,
+      },
+    };
+  } finally {
+    await client.stop();
+  }
+}

@@ -1,0 +1,93 @@
+// The proxies under test: how to start each one, pinned to the proxy core, and where its CA is.
+import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { built } from './build.js';
+import type { Route } from './curl.js';
+import { PROXY_CPU, Proc } from './procs.js';
+
+/** A proxy process that is up and listening. */
+export interface Running {
+  readonly route: Route;
+  readonly proc: Proc;
+}
+
+/** One proxy under test. */
+export interface Peer {
+  readonly name: string;
+  /** Why it cannot run here, or undefined when it can. */
+  readonly missing?: string;
+  /** What the table should say about how it was configured. */
+  readonly note?: string;
+  start(originCa: string, state: string, profileDir?: string): Promise<Running>;
+}
+
+/** The Node proxies: each started by its script under bench/peers/ (transpiled, on bare node). */
+function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: string } = {}): Peer {
+  return {
+    name,
+    ...(options.note ? { note: options.note } : {}),
+    async start(originCa, state, profileDir) {
+      const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+      const proc = new Proc('node', [...profile, built(`bench/peers/${name}.ts`), '--origin-ca', originCa, '--state', state], PROXY_CPU);
+      const ready = (await proc.nextJson(60_000)) as { port?: number; ca?: string };
+      if (!ready.port || !ready.ca) throw new Error(`${name}: unexpected ready line ${JSON.stringify(ready)}`);
+      const ca = ready.ca.startsWith('/') ? ready.ca : join(process.cwd(), ready.ca);
+      const route: Route = { name, proxy: `http://127.0.0.1:${ready.port}`, ca, ...(options.insecureIpHosts ? { insecureIpHosts: true } : {}) };
+      return { route, proc };
+    },
+  };
+}
+
+/** mitmproxy's mitmdump, when installed: bodies streamed past 1 MiB (its default buffers them whole). */
+function mitmdump(): Peer {
+  const found = spawnSync('mitmdump', ['--version'], { stdio: 'ignore' }).status === 0;
+  return {
+    name: 'mitmdump',
+    ...(found ? { note: 'stream_large_bodies=1m' } : { missing: 'mitmdump is not installed (skipped)' }),
+    async start(originCa, state) {
+      const confdir = join(state, 'mitmproxy');
+      await mkdir(confdir, { recursive: true });
+      const port = await freePort();
+      const proc = new Proc('mitmdump', [
+        '--listen-host', '127.0.0.1', '--listen-port', String(port), '-q',
+        '--set', `confdir=${confdir}`, '--set', `ssl_verify_upstream_trusted_ca=${originCa}`, '--set', 'stream_large_bodies=1m',
+      ], PROXY_CPU);
+      await waitForPort(port, 30_000);
+      return { route: { name: 'mitmdump', proxy: `http://127.0.0.1:${port}`, ca: join(confdir, 'mitmproxy-ca-cert.pem') }, proc };
+    },
+  };
+}
+
+/** Every proxy under test, in table order. */
+export function peers(): Peer[] {
+  return [
+    nodePeer('mitm'),
+    nodePeer('http-mitm-proxy', { note: 'keepAlive, https.Agent({ keepAlive })' }),
+    nodePeer('mockttp', { insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
+    mitmdump(),
+  ];
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const up = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
+      socket.once('connect', () => socket.destroy());
+    });
+    if (up) return;
+    await sleep(200);
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`);
+}

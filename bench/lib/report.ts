@@ -1,0 +1,113 @@
+// The table (absolute figures and ratios against direct) and the issue's targets for mitm.
+import type { Cell } from './workloads.js';
+
+/** The workloads by name, in run order. */
+export const WORKLOADS = ['keepAlive', 'newHosts', 'download', 'upload', 'idleTunnels', 'h2Streams'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+/** route name → workload → outcome. */
+export type Results = Record<string, Partial<Record<WorkloadName, Cell>>>;
+
+interface Row {
+  readonly label: string;
+  readonly workload: WorkloadName;
+  readonly key: string;
+  /** Whether a ratio against direct means anything for this figure. */
+  readonly ratio: boolean;
+}
+
+/** The table's rows; `sizes` fills in the labels. */
+export function rows(s: { keepAliveRequests: number; newHosts: number; downloadMiB: number; uploadMiB: number; idleTunnels: number; h2Requests: number }): Row[] {
+  return [
+    { label: `keep-alive: ${s.keepAliveRequests} × 1 KiB GET, 16 conns (req/s)`, workload: 'keepAlive', key: 'reqPerSec', ratio: true },
+    { label: `new host: first request p50, ${s.newHosts} hosts (ms)`, workload: 'newHosts', key: 'firstP50Ms', ratio: true },
+    { label: 'new host: second request p50, new conn (ms)', workload: 'newHosts', key: 'secondP50Ms', ratio: true },
+    { label: `download: ${s.downloadMiB} MiB, 1 conn (MiB/s)`, workload: 'download', key: 'mibPerSec', ratio: true },
+    { label: 'download: proxy peak RSS (MiB)', workload: 'download', key: 'peakRssMiB', ratio: false },
+    { label: `upload: ${s.uploadMiB} MiB, 1 conn (MiB/s)`, workload: 'upload', key: 'mibPerSec', ratio: true },
+    { label: `idle tunnels: ${s.idleTunnels}, RSS per tunnel (KiB)`, workload: 'idleTunnels', key: 'kibPerConn', ratio: false },
+    { label: 'idle tunnels: RSS after close (MiB, base→held→after)', workload: 'idleTunnels', key: 'afterCloseMiB', ratio: false },
+    { label: `h2: ${s.h2Requests} × 1 KiB GET, 100 streams (req/s)`, workload: 'h2Streams', key: 'reqPerSec', ratio: true },
+  ];
+}
+
+function value(results: Results, route: string, workload: WorkloadName, key: string): number | undefined {
+  const cell = results[route]?.[workload];
+  return cell?.ok ? cell.values[key] : undefined;
+}
+
+function cellText(results: Results, route: string, row: Row): string {
+  const cell = results[route]?.[row.workload];
+  if (!cell) return '—';
+  if (!cell.ok) return 'FAILED';
+  const v = cell.values[row.key];
+  if (v === undefined) return cell.note?.startsWith('not measured') ? 'n/a (h1 only)' : '—';
+  if (row.key === 'afterCloseMiB') return `${cell.values.baseMiB}→${cell.values.heldMiB}→${v}${cell.values.returned ? '' : ' (kept)'}`;
+  const direct = value(results, 'direct', row.workload, row.key);
+  return row.ratio && direct && route !== 'direct' ? `${v} (${(v / direct).toFixed(2)}×)` : String(v);
+}
+
+/** The table as aligned text: one row per figure, one column per route. */
+export function formatTable(results: Results, routes: readonly string[], tableRows: readonly Row[]): string {
+  const header = ['', ...routes];
+  const body = tableRows.map((row) => [row.label, ...routes.map((route) => cellText(results, route, row))]);
+  const widths = header.map((_, i) => Math.max(...[header, ...body].map((line) => (line[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  return [line(header), ...body.map(line)].join('\n');
+}
+
+/** One of the issue's targets for mitm, evaluated. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | undefined;
+}
+
+/** The issue's targets, each with mitm's measured ratio or figure and whether it is met. */
+export function checkTargets(results: Results): TargetCheck[] {
+  const mitm = (w: WorkloadName, key: string): number | undefined => value(results, 'mitm', w, key);
+  const ratio = (w: WorkloadName, key: string, against = 'direct'): number | undefined => {
+    const a = mitm(w, key);
+    const b = value(results, against, w, key);
+    return a !== undefined && b ? a / b : undefined;
+  };
+  const check = (target: string, x: number | undefined, ok: (x: number) => boolean, unit = '×'): TargetCheck => ({
+    target,
+    measured: x === undefined ? 'not measured' : `${x.toFixed(unit === '×' ? 2 : 1)}${unit}`,
+    met: x === undefined ? undefined : ok(x),
+  });
+  const returned = mitm('idleTunnels', 'returned');
+  return [
+    check('keep-alive small requests ≥ 0.65× direct', ratio('keepAlive', 'reqPerSec'), (x) => x >= 0.65),
+    check('keep-alive small requests ≥ 1.4× http-mitm-proxy', ratio('keepAlive', 'reqPerSec', 'http-mitm-proxy'), (x) => x >= 1.4),
+    check('new host, first request p50 ≤ 2.5× direct', ratio('newHosts', 'firstP50Ms'), (x) => x <= 2.5),
+    check('new host, second request p50 ≤ 2× direct', ratio('newHosts', 'secondP50Ms'), (x) => x <= 2),
+    check('200 MiB download ≥ 0.7× direct', ratio('download', 'mibPerSec'), (x) => x >= 0.7),
+    check('200 MiB download, peak RSS ≤ 80 MiB', mitm('download', 'peakRssMiB'), (x) => x <= 80, ' MiB'),
+    check('100 MiB upload ≥ 0.9× direct', ratio('upload', 'mibPerSec'), (x) => x >= 0.9),
+    check('idle tunnels ≤ 40 KiB/conn', mitm('idleTunnels', 'kibPerConn'), (x) => x <= 40, ' KiB'),
+    {
+      target: 'idle tunnels: memory returned after close',
+      measured: returned === undefined ? 'not measured' : returned ? 'returned' : 'kept',
+      met: returned === undefined ? undefined : returned === 1,
+    },
+  ];
+}
+
+/** The targets as text lines. */
+export function formatTargets(checks: readonly TargetCheck[]): string {
+  const width = Math.max(...checks.map((c) => c.target.length));
+  const verdict = (met: boolean | undefined): string => (met === undefined ? '?' : met ? 'met' : 'NOT MET');
+  return checks.map((c) => `${c.target.padEnd(width)}  ${c.measured.padStart(12)}  ${verdict(c.met)}`).join('\n');
+}
+
+/** Notes and errors per route and workload, for under the table. */
+export function formatNotes(results: Results): string[] {
+  const notes: string[] = [];
+  for (const [route, cells] of Object.entries(results)) {
+    for (const [workload, cell] of Object.entries(cells)) {
+      if (cell?.error) notes.push(`${route} ${workload}: FAILED: ${cell.error}`);
+      else if (cell?.note) notes.push(`${route} ${workload}: ${cell.note}`);
+    }
+  }
+  return notes;
+}

@@ -1,0 +1,152 @@
+// The measured workloads. Each takes a target (a route, plus the proxy's pid when there is one)
+// and returns a Cell: figures when every transfer checked out, an error otherwise.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newHost } from './certs.js';
+import { curl, median, verify, writeUrlConfig, type Route } from './curl.js';
+import { memoryOf, mib, resetPeak, sampleRss } from './memory.js';
+
+/** How much of each workload a run does (full or --quick). */
+export interface Sizes {
+  readonly keepAliveRequests: number;
+  readonly keepAliveRepeats: number;
+  readonly newHosts: number;
+  readonly downloadMiB: number;
+  readonly uploadMiB: number;
+  readonly idleTunnels: number;
+  readonly idleSettleMs: number;
+  readonly h2Requests: number;
+}
+
+/** What every workload needs: the origin's ports, a scratch folder, the sizes. */
+export interface Bench {
+  readonly tmp: string;
+  readonly h1Port: number;
+  readonly h2Port: number;
+  readonly uploadFile: string;
+  readonly sizes: Sizes;
+}
+
+/** A route, plus the pid of the proxy process behind it (none for direct). */
+export interface Target {
+  readonly route: Route;
+  readonly pid?: number;
+}
+
+/** One workload's outcome on one route. */
+export interface Cell {
+  readonly ok: boolean;
+  readonly values: Record<string, number>;
+  readonly note?: string;
+  readonly error?: string;
+}
+
+export const MiB = 2 ** 20;
+const fail = (error: string): Cell => ({ ok: false, values: {}, error });
+
+/** (1) Small keep-alive GETs: 1 KiB responses over 16 HTTP/1.1 connections; req/s (median of repeats). */
+export async function keepAlive(t: Target, b: Bench): Promise<Cell> {
+  const url = `https://localhost:${b.h1Port}/1k`;
+  const n = b.sizes.keepAliveRequests;
+  const args = (cfg: string): string[] => ['--http1.1', '-Z', '--parallel-max', '16', '-K', cfg];
+  await writeUrlConfig(join(b.tmp, 'warm.cfg'), Array<string>(64).fill(url));
+  await writeUrlConfig(join(b.tmp, 'ka.cfg'), Array<string>(n).fill(url));
+  const warm = verify(await curl(t.route, args(join(b.tmp, 'warm.cfg')), 60_000), { count: 64, down: 1024 });
+  if (warm) return fail(`warm-up: ${warm}`);
+  const rates: number[] = [];
+  let connections = 0;
+  for (let i = 0; i < b.sizes.keepAliveRepeats; i++) {
+    const result = await curl(t.route, args(join(b.tmp, 'ka.cfg')), 180_000);
+    const error = verify(result, { count: n, down: 1024 });
+    if (error) return fail(error);
+    rates.push(n / (result.ms / 1000));
+    connections = Math.max(connections, result.transfers.reduce((sum, x) => sum + x.connects, 0));
+  }
+  return { ok: true, values: { reqPerSec: Math.round(median(rates)), requests: n, connections } };
+}
+
+/**
+ * (2) A new host: one curl per request, each on a fresh connection, to distinct loopback addresses.
+ * The first request to a host includes minting its leaf; the second finds it cached.
+ */
+export async function newHosts(t: Target, b: Bench): Promise<Cell> {
+  const firsts: number[] = [];
+  const seconds: number[] = [];
+  const insecure = t.route.insecureIpHosts === true;
+  for (let i = 1; i <= b.sizes.newHosts; i++) {
+    const url = `https://${newHost(i)}:${b.h1Port}/1k`;
+    for (const into of [firsts, seconds]) {
+      const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', url], 30_000, { insecure });
+      const error = verify(result, { count: 1, down: 1024 });
+      if (error) return fail(`${newHost(i)}: ${error}`);
+      into.push((result.transfers[0]?.seconds ?? NaN) * 1000);
+    }
+  }
+  return {
+    ok: true,
+    values: { firstP50Ms: round2(median(firsts)), secondP50Ms: round2(median(seconds)), hosts: b.sizes.newHosts },
+    ...(insecure ? { note: 'curl -k: its leaves for IP hosts carry the IP as a DNS name, which curl rejects' } : {}),
+  };
+}
+
+/** (3) One large download on one connection: MiB/s, and the proxy's peak RSS meanwhile. */
+export async function download(t: Target, b: Bench): Promise<Cell> {
+  const bytes = b.sizes.downloadMiB * MiB;
+  const warm = verify(await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/1k`], 30_000), { count: 1 });
+  if (warm) return fail(`warm-up: ${warm}`);
+  const reset = t.pid !== undefined && (await resetPeak(t.pid));
+  const sampler = t.pid !== undefined ? sampleRss(t.pid, 50) : undefined;
+  const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
+  const sampled = (await sampler?.stop()) ?? 0;
+  const error = verify(result, { count: 1, down: bytes });
+  if (error) return fail(error);
+  const values: Record<string, number> = { mibPerSec: round1(b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN)) };
+  if (t.pid !== undefined) {
+    const hwm = reset ? (await memoryOf(t.pid)).hwmKiB : 0;
+    values.peakRssMiB = mib(Math.max(sampled, hwm));
+  }
+  return { ok: true, values };
+}
+
+/** (4) One large upload (PUT of a file) on one connection: MiB/s; the origin echoes the byte count. */
+export async function upload(t: Target, b: Bench): Promise<Cell> {
+  const bytes = b.sizes.uploadMiB * MiB;
+  const answer = join(b.tmp, `upload-${t.route.name}.txt`);
+  const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
+  const error = verify(result, { count: 1 });
+  if (error) return fail(error);
+  const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
+  if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
+    return fail(`sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`);
+  }
+  return { ok: true, values: { mibPerSec: round1(b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN)) } };
+}
+
+/** (6) HTTP/2: 1 KiB GETs, up to 100 concurrent streams on one connection; skipped if the route speaks HTTP/1.1. */
+export async function h2Streams(t: Target, b: Bench): Promise<Cell> {
+  const url = `https://localhost:${b.h2Port}/1k`;
+  const probe = await curl(t.route, ['--http2', '-o', '/dev/null', url], 30_000);
+  const probeError = verify(probe, { count: 1, down: 1024 });
+  if (probeError) return fail(`probe: ${probeError}`);
+  const version = probe.transfers[0]?.httpVersion;
+  if (version !== '2') return { ok: true, values: {}, note: `not measured: answers HTTP/${version} when offered h2` };
+  const n = b.sizes.h2Requests;
+  const args = (cfg: string): string[] => ['--http2', '-Z', '--parallel-max', '100', '-K', cfg];
+  await writeUrlConfig(join(b.tmp, 'h2warm.cfg'), Array<string>(100).fill(url));
+  await writeUrlConfig(join(b.tmp, 'h2.cfg'), Array<string>(n).fill(url));
+  const warm = verify(await curl(t.route, args(join(b.tmp, 'h2warm.cfg')), 60_000), { count: 100, down: 1024, version: '2' });
+  if (warm) return fail(`warm-up: ${warm}`);
+  const result = await curl(t.route, args(join(b.tmp, 'h2.cfg')), 180_000);
+  const error = verify(result, { count: n, down: 1024, version: '2' });
+  if (error) return fail(error);
+  const connections = result.transfers.reduce((sum, x) => sum + x.connects, 0);
+  return { ok: true, values: { reqPerSec: Math.round(n / (result.ms / 1000)), requests: n, connections } };
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,156 @@
+// Issue #5's benchmark: the same workloads straight to a local origin (direct), through mitm, and
+// through the peers (http-mitm-proxy, mockttp, and mitmdump when installed), in one run.
+//
+//   npm run bench                 full run (a few minutes), table on stdout, JSON in bench/results/latest.json
+//   npm run bench -- --quick      smaller sizes (under 2 minutes)
+//   npm run bench -- --profile    only workload (1) through mitm under `node --cpu-prof`, summarised
+//
+// All traffic stays on 127.0.0.0/8. See bench/README.md for what each workload does.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BUILD, RESULTS, buildTree, built } from './lib/build.js';
+import { makeOriginPki } from './lib/certs.js';
+import { idleTunnels } from './lib/idle.js';
+import { describeMachine } from './lib/machine.js';
+import { peers, type Peer } from './lib/peers.js';
+import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
+import { formatSummary, newestProfile, summarise } from './lib/profile.js';
+import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
+import { MiB, download, h2Streams, keepAlive, newHosts, upload, type Bench, type Cell, type Sizes, type Target } from './lib/workloads.js';
+
+const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, idleTunnels: 2000, idleSettleMs: 10_000, h2Requests: 2000 };
+const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, idleTunnels: 300, idleSettleMs: 4000, h2Requests: 500 };
+
+const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
+  keepAlive,
+  newHosts,
+  download,
+  upload,
+  idleTunnels,
+  h2Streams,
+};
+
+const log = (text: string): void => void process.stderr.write(`${text}\n`);
+const quick = process.argv.includes('--quick');
+const profile = process.argv.includes('--profile');
+const sizes = quick ? QUICK : FULL;
+
+process.once('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+pinSelf();
+
+const tmp = await mkdtemp(join(tmpdir(), 'mitm-bench-'));
+let exitCode = 0;
+try {
+  log(`building into ${BUILD} (${await buildTree()} files)`);
+  const pki = makeOriginPki(tmp, sizes.newHosts);
+  const uploadFile = join(tmp, 'upload.bin');
+  await writeFile(uploadFile, Buffer.concat(Array.from({ length: sizes.uploadMiB }, () => randomBytes(MiB))));
+  const origin = new Proc('node', [built('bench/origin.ts'), '--cert', pki.cert, '--key', pki.key], CLIENT_CPU);
+  const ports = (await origin.nextJson(30_000)) as { h1Port: number; h2Port: number };
+  const bench: Bench = { tmp, h1Port: ports.h1Port, h2Port: ports.h2Port, uploadFile, sizes };
+  const state = join(tmp, 'state');
+  await mkdir(state);
+  const all = peers();
+  if (profile) {
+    await runProfile(all, pki.caCert, state, bench);
+  } else {
+    exitCode = await runAll(all, pki.caCert, state, bench);
+  }
+} catch (error) {
+  log(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  exitCode = 1;
+} finally {
+  killAll();
+  await rm(tmp, { recursive: true, force: true });
+}
+process.exit(exitCode);
+
+/** Every workload on every route (workload by workload, so load changes hit all routes alike). */
+async function runAll(all: readonly Peer[], originCa: string, state: string, bench: Bench): Promise<number> {
+  const started = new Date();
+  const results: Results = { direct: {} };
+  const direct: Target = { route: { name: 'direct', ca: originCa } };
+  const usable = all.filter((peer) => !peer.missing);
+  for (const peer of usable) results[peer.name] = {};
+  for (const workload of WORKLOADS) {
+    log(`${workload}: direct`);
+    results.direct = { ...results.direct, [workload]: await attempt(() => RUNNERS[workload](direct, bench)) };
+    for (const peer of usable) {
+      log(`${workload}: ${peer.name}`);
+      const cell = await attempt(async () => {
+        const running = await peer.start(originCa, state);
+        try {
+          return await RUNNERS[workload]({ route: running.route, pid: running.proc.pid }, bench);
+        } finally {
+          await running.proc.stop();
+        }
+      });
+      results[peer.name] = { ...results[peer.name], [workload]: cell };
+    }
+  }
+  const routes = ['direct', ...usable.map((peer) => peer.name)];
+  const targets = checkTargets(results);
+  const notes = [
+    ...all.map((peer) => (peer.missing ? `${peer.name}: ${peer.missing}` : peer.note ? `${peer.name}: ${peer.note}` : '')).filter(Boolean),
+    ...formatNotes(results),
+  ];
+  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
+  const machine = describeMachine();
+  const text = [
+    `${command}  (${started.toISOString()})`,
+    machine.summary,
+    '',
+    formatTable(results, routes, rows(sizes)),
+    '',
+    ...notes,
+    '',
+    'targets (issue #5), mitm:',
+    formatTargets(targets),
+  ].join('\n');
+  console.log(text);
+  await mkdir(RESULTS, { recursive: true });
+  const json = { date: started.toISOString(), command, machine, sizes, routes, results, targets, notes };
+  await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  await writeFile(join(RESULTS, 'latest.txt'), `${text}\n`);
+  log(`wrote ${join(RESULTS, 'latest.json')}`);
+  // A failure of direct or mitm makes the run fail; a peer's failure is reported in the table.
+  const failed = ['direct', 'mitm'].some((route) => Object.values(results[route] ?? {}).some((cell) => !cell.ok));
+  return failed ? 1 : 0;
+}
+
+/** Workload (1) through mitm under `node --cpu-prof`, then the top self-time functions and files. */
+async function runProfile(all: readonly Peer[], originCa: string, state: string, bench: Bench): Promise<void> {
+  const mitm = all.find((peer) => peer.name === 'mitm');
+  if (!mitm) throw new Error('no mitm peer');
+  const dir = join(RESULTS, 'profile');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const running = await mitm.start(originCa, state, dir);
+  let cell: Cell;
+  try {
+    cell = await keepAlive({ route: running.route, pid: running.proc.pid }, bench);
+  } finally {
+    await running.proc.stop(10_000);
+  }
+  if (!cell.ok) throw new Error(`workload failed under the profiler: ${cell.error}`);
+  const summary = formatSummary(summarise(await newestProfile(dir), 20));
+  const text = `mitm under --cpu-prof, workload (1): ${cell.values.reqPerSec} req/s (${cell.values.requests} requests)\n${summary}`;
+  console.log(text);
+  await writeFile(join(RESULTS, 'profile.txt'), `${text}\n`);
+}
+
+async function attempt(fn: () => Promise<Cell>): Promise<Cell> {
+  try {
+    return await fn();
+  } catch (error) {
+    return { ok: false, values: {}, error: error instanceof Error ? error.message : String(error) };
+  }
+}

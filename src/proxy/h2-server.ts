@@ -1,0 +1,51 @@
+// HTTP/2 towards clients. A decrypted tunnel whose client chose h2 in ALPN is served by one
+// never-listening http2 server, the way start.ts feeds HTTP/1.1 connections to its http.Server:
+// the socket is emitted as a connection, and each stream arrives as a compatibility-API request
+// that goes to the same request handler, exchange and hooks as HTTP/1.1 requests.
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+
+/** Serves HTTP/2 on decrypted client sockets. */
+export interface H2Front {
+  /** Starts an HTTP/2 session on `socket`; `onSession` sees it before any of its requests. */
+  serve(socket: TLSSocket, onSession: (session: ServerHttp2Session) => void): void;
+}
+
+// Streams one client may have open at once (RFC 9113 §6.5.2 recommends no fewer than 100).
+const MAX_CONCURRENT_STREAMS = 256;
+
+/** True when the client chose h2 during the TLS handshake. */
+export function speaksH2(socket: Duplex): socket is TLSSocket {
+  return (socket as Partial<TLSSocket>).alpnProtocol === 'h2';
+}
+
+/**
+ * Creates the HTTP/2 front: `onRequest` handles every stream; a session with no streams for
+ * `idleMs` is closed gracefully (GOAWAY), like an idle HTTP/1.1 keep-alive connection.
+ */
+export function createH2Front(
+  onRequest: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+  idleMs: number,
+): H2Front {
+  const server = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } });
+  server.on('request', onRequest);
+  // A protocol error ends that client's session (Node sends GOAWAY); nothing else needs doing.
+  server.on('sessionError', () => undefined);
+  return {
+    serve(socket, onSession) {
+      // The listener keeps sockets half-open for HTTP/1.1 (a request, then FIN, then the answer).
+      // An HTTP/2 client that sends FIN is gone: the socket must close, and with it the session and
+      // its streams, so that their exchanges end and free their origin requests.
+      socket.allowHalfOpen = false;
+      const take = (session: ServerHttp2Session): void => {
+        onSession(session);
+        session.setTimeout(idleMs, () => session.close());
+      };
+      // The session is created synchronously inside emit('connection'); `once` catches exactly it.
+      server.once('session', take);
+      server.emit('connection', socket);
+      server.off('session', take);
+    },
+  };
+}

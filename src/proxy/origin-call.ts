@@ -1,0 +1,96 @@
+// A request to an origin as the exchange sees it, whichever protocol carries it (h1-origin.ts,
+// h2-origin.ts), and the combinators upstream.ts builds calls with: one still waiting for its
+// connection, one that may go again after a refusal, one that failed before it started.
+import type { Readable } from 'node:stream';
+import type { OutgoingBody } from '../flow/body.js';
+
+/** One request for an origin, whichever protocol carries it. */
+export interface OriginRequest {
+  readonly method: string;
+  /** Origin-form target: path and query. */
+  readonly path: string;
+  /** Flat raw header list, Host included, framing already restated (framing.ts). */
+  readonly headers: string[];
+  readonly body: OutgoingBody;
+  /** The request has no body at all; an HTTP/2 stream then ends with its HEADERS frame. */
+  readonly bodyless: boolean;
+  /** The request's trailer fields (raw list), read once the body has ended. */
+  readonly trailers: () => readonly string[];
+  /** The client sent `TE: trailers`: passed on to HTTP/2 origins (the gRPC protocol requires it). */
+  readonly trailersAccepted: boolean;
+  /** Told the origin's address once the connection carrying the request is known. */
+  readonly onPeer: (peer: { address: string; port: number }) => void;
+}
+
+/** An origin's response head and its body stream. */
+export interface OriginResponse {
+  readonly status: number;
+  /** The reason phrase; HTTP/2 has none. */
+  readonly statusMessage: string | undefined;
+  readonly rawHeaders: readonly string[];
+  /** '1.1' or '2.0'. */
+  readonly httpVersion: string;
+  readonly body: Readable;
+  /** Trailer fields (raw list), complete once `body` has ended. */
+  readonly trailers: () => readonly string[];
+  /** The origin ended the response with its head (HTTP/2 END_STREAM): no body, no trailers. */
+  readonly headOnly: boolean;
+}
+
+/** A request under way. */
+export interface OriginCall {
+  /** The response head; rejects with the Node/OpenSSL error (classified by upstream-error.ts) or a MitmError. */
+  readonly response: Promise<OriginResponse>;
+  /** Abandons the request and frees its connection or stream; `error` becomes the rejection when the head has not come. */
+  destroy(error?: Error): void;
+}
+
+/** A call whose connection is still being made: destroying it early rejects at once and drops what arrives later. */
+export function deferred(making: Promise<() => OriginCall>): OriginCall {
+  let call: OriginCall | undefined;
+  let abandoned: Error | undefined;
+  let reject: (error: Error) => void = () => undefined;
+  const response = new Promise<OriginResponse>((resolve, fail) => {
+    reject = fail;
+    making.then(
+      (start) => {
+        if (abandoned) return;
+        call = start();
+        call.response.then(resolve, fail);
+      },
+      fail,
+    );
+  });
+  response.catch(() => undefined);
+  return {
+    response,
+    destroy(error) {
+      if (call) {
+        call.destroy(error);
+        return;
+      }
+      abandoned = error ?? new Error('the request was abandoned');
+      reject(abandoned);
+    },
+  };
+}
+
+/** A call that, should `first` fail, goes on as the call `retry` makes for that error (undefined: give up). */
+export function recover(first: OriginCall, retry: (error: unknown) => OriginCall | undefined): OriginCall {
+  let current = first;
+  const response = first.response.catch((error: unknown) => {
+    const next = retry(error);
+    if (!next) throw error;
+    current = next;
+    return next.response;
+  });
+  response.catch(() => undefined);
+  return { response, destroy: (error) => current.destroy(error) };
+}
+
+/** A call that failed before it started. */
+export function failed(error: Error): OriginCall {
+  const response = Promise.reject(error);
+  response.catch(() => undefined);
+  return { response, destroy: () => undefined };
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import { checkServerIdentity, connect as tlsConnect } from 'node:tls';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { openTunnel } from '../helpers/client.js';
+import { startOrigin, type Origin } from '../helpers/origin.js';
+import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { leafViaSClient } from '../helpers/tls-probe.js';
+
+// Upstream certificate sniffing: a CONNECT to an IP literal gets a leaf carrying the origin's names.
+describe('proxy: origin certificate names for IP targets', { timeout: 60_000 }, () => {
+  let pki: TestPki;
+  /** Certificate: DNS:localhost, IP:127.0.0.1, signed by the test CA. */
+  let origin: Origin;
+  /** The same names, self-signed: verifies for nobody. */
+  let untrusted: Origin;
+  let mitm: TestProxy;
+
+  before(async () => {
+    pki = await createTestPki();
+    [origin, untrusted] = await Promise.all([startOrigin(pki.origin), startOrigin(pki.selfSigned)]);
+    mitm = await startTestProxy(pki);
+  });
+
+  after(async () => {
+    await mitm?.close();
+    await Promise.all([origin?.close(), untrusted?.close()]);
+    await pki?.cleanup();
+  });
+
+  it('no SNI: the leaf for the IP also names the DNS SAN of the origin certificate', async () => {
+    const leaf = await leafViaSClient(mitm.port, `127.0.0.1:${origin.port}`, undefined, pki.dir, 'sniff-no-sni.pem');
+    assert.equal(leaf.x509.subjectAltName, 'IP Address:127.0.0.1, DNS:localhost');
+    assert.match(leaf.opensslText, /DNS:localhost/);
+    assert.equal(leaf.x509.checkIssued(new X509Certificate(await readFile(mitm.caPath))), true);
+  });
+
+  it('an SNI name: the leaf names it, the origin certificate names and the IP', async () => {
+    const leaf = await leafViaSClient(mitm.port, `127.0.0.1:${origin.port}`, 'alias.test', pki.dir, 'sniff-sni.pem');
+    assert.equal(leaf.x509.subjectAltName, 'DNS:alias.test, IP Address:127.0.0.1, DNS:localhost');
+  });
+
+  it('a client checking a name it never sent (no SNI) accepts the leaf', async () => {
+    const tunnel = await openTunnel(mitm.port, `127.0.0.1:${origin.port}`);
+    const socket = tlsConnect({
+      socket: tunnel.socket,
+      ca: await readFile(mitm.caPath, 'utf8'),
+      servername: '',
+      checkServerIdentity: (_host, cert) => checkServerIdentity('localhost', cert),
+    });
+    await once(socket, 'secureConnect');
+    socket.write('GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    assert.match(Buffer.concat(chunks).toString(), /\r\n\r\nhello$/);
+  });
+
+  it('never copies names from an origin certificate that does not verify', async () => {
+    const leaf = await leafViaSClient(mitm.port, `127.0.0.1:${untrusted.port}`, undefined, pki.dir, 'sniff-untrusted.pem');
+    assert.equal(leaf.x509.subjectAltName, 'IP Address:127.0.0.1');
+  });
+});

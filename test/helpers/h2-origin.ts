@@ -1,0 +1,97 @@
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import type { OriginTls } from './origin.js';
+
+/** What `/echo` of an HTTP/2 origin answers with. */
+export interface H2EchoBody {
+  readonly httpVersion: string;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+  readonly bodySha256: string;
+  /** The request's trailer fields. */
+  readonly trailers: Record<string, string | string[] | undefined>;
+}
+
+/** A running HTTP/2 origin. */
+export interface H2Origin {
+  readonly port: number;
+  /** 'localhost:PORT' (the test certificate names localhost). */
+  readonly authority: string;
+  /** HTTP/2 sessions (connections that chose h2) accepted so far. */
+  readonly sessionCount: () => number;
+  /** Sends GOAWAY on every open session and resolves once they have all closed. */
+  goAway(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts an HTTPS origin on 127.0.0.1, port 0, that speaks HTTP/2 (and HTTP/1.1 too when
+ * `allowHTTP1`). Routes: `/hello` → 'hello'; `/echo` → `H2EchoBody` JSON, read after the request's
+ * trailers; `/trailers` → body 'with trailers' followed by the trailer fields `x-checksum: abc` and
+ * `x-count: 2`; anything else → 404.
+ */
+export async function startH2Origin(tls: OriginTls, options: { allowHTTP1: boolean }): Promise<H2Origin> {
+  const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: options.allowHTTP1 }, route);
+  const sessions = new Set<ServerHttp2Session>();
+  let sessionCount = 0;
+  server.on('session', (session: ServerHttp2Session) => {
+    sessionCount += 1;
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    authority: `localhost:${port}`,
+    sessionCount: () => sessionCount,
+    goAway: async () => {
+      const closing = [...sessions].map((session) => once(session, 'close'));
+      for (const session of sessions) session.close();
+      await Promise.all(closing);
+    },
+    close: async () => {
+      const closed = once(server, 'close');
+      server.close();
+      for (const session of sessions) session.destroy();
+      await closed;
+    },
+  };
+}
+
+function route(req: Http2ServerRequest, res: Http2ServerResponse): void {
+  const path = new URL(req.url, 'https://origin.invalid').pathname;
+  if (path === '/hello') {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 5 }).end('hello');
+  } else if (path === '/echo') {
+    void echo(req, res);
+  } else if (path === '/trailers') {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.addTrailers({ 'x-checksum': 'abc', 'x-count': '2' });
+    res.end('with trailers');
+  } else {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  }
+}
+
+async function echo(req: Http2ServerRequest, res: Http2ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  const answer: H2EchoBody = {
+    httpVersion: req.httpVersion,
+    method: req.method,
+    url: req.url,
+    headers: { ...req.headers },
+    body: body.toString('utf8'),
+    bodySha256: createHash('sha256').update(body).digest('hex'),
+    trailers: { ...req.trailers },
+  };
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+}
