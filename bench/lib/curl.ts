@@ -33,7 +33,7 @@ export async function curl(
   timeoutMs: number,
   opts: { insecure?: boolean } = {},
 ): Promise<{ transfers: Transfer[]; ms: number; error?: string }> {
-  const base = ['-q', '-sS', '--cacert', route.ca, '-w', FORMAT];
+  const base = ['-q', '-sS', '--no-progress-meter', '--cacert', route.ca, '-w', FORMAT];
   if (route.proxy) base.push('--proxy', route.proxy);
   if (opts.insecure) base.push('-k');
   const result = await run('curl', [...base, ...args], CLIENT_CPU, timeoutMs);

@@ -11,8 +11,22 @@ interface ProfileNode {
 
 interface CpuProfile {
   readonly nodes: readonly ProfileNode[];
+  /** Microseconds on the system's monotonic clock, as process.hrtime() reads it. */
   readonly startTime: number;
   readonly endTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/** A span of the monotonic clock in microseconds (`process.hrtime.bigint() / 1000n`). */
+export interface Window {
+  readonly fromUs: number;
+  readonly toUs: number;
+}
+
+/** Now on the clock the profile's timestamps use. */
+export function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
 }
 
 /** One line of the summary: where the time went, in ms and as a share of the busy (non-idle) time. */
@@ -35,15 +49,32 @@ function where(url: string): string {
   return url.replace(`file://${BUILD}/`, '').replace(/^file:\/\/.*\/node_modules\//, '').replace(/\.js$/, '');
 }
 
-/** Self time per function (top `n`) and per file (top `n`), idle time left out of the shares. */
-export function summarise(profile: CpuProfile, n: number): { busyMs: number; idleMs: number; functions: SelfTime[]; files: SelfTime[] } {
-  const samples = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
-  const msPerSample = samples ? (profile.endTime - profile.startTime) / 1000 / samples : 0;
+/** Milliseconds of samples per profile node id, counting only samples inside `window`. */
+function selfTimes(profile: CpuProfile, window: Window): Map<number, number> {
+  const ms = new Map<number, number>();
+  let at = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i] ?? 0;
+    // A sample stands for the time until the next one.
+    const span = profile.timeDeltas[i + 1] ?? 0;
+    const id = profile.samples[i];
+    if (id === undefined || at < window.fromUs || at > window.toUs) continue;
+    ms.set(id, (ms.get(id) ?? 0) + span / 1000);
+  }
+  return ms;
+}
+
+/**
+ * Self time per function (top `n`) and per file (top `n`) within `window`, idle time left out of
+ * the shares.
+ */
+export function summarise(profile: CpuProfile, n: number, window: Window): { busyMs: number; idleMs: number; functions: SelfTime[]; files: SelfTime[] } {
+  const times = selfTimes(profile, window);
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();
   let idle = 0;
   for (const node of profile.nodes) {
-    const ms = (node.hitCount ?? 0) * msPerSample;
+    const ms = times.get(node.id) ?? 0;
     if (ms === 0) continue;
     const { functionName, url, lineNumber } = node.callFrame;
     if (functionName === '(idle)') {

@@ -25,7 +25,7 @@ export function rows(s: { keepAliveRequests: number; newHosts: number; downloadM
     { label: 'download: proxy peak RSS (MiB)', workload: 'download', key: 'peakRssMiB', ratio: false },
     { label: `upload: ${s.uploadMiB} MiB, 1 conn (MiB/s)`, workload: 'upload', key: 'mibPerSec', ratio: true },
     { label: `idle tunnels: ${s.idleTunnels}, RSS per tunnel (KiB)`, workload: 'idleTunnels', key: 'kibPerConn', ratio: false },
-    { label: 'idle tunnels: RSS after close (MiB, base→held→after)', workload: 'idleTunnels', key: 'afterCloseMiB', ratio: false },
+    { label: 'idle tunnels: RSS base→held→after close (MiB)', workload: 'idleTunnels', key: 'afterCloseMiB', ratio: false },
     { label: `h2: ${s.h2Requests} × 1 KiB GET, 100 streams (req/s)`, workload: 'h2Streams', key: 'reqPerSec', ratio: true },
   ];
 }
@@ -40,8 +40,10 @@ function cellText(results: Results, route: string, row: Row): string {
   if (!cell) return '—';
   if (!cell.ok) return 'FAILED';
   const v = cell.values[row.key];
+  if (row.key === 'afterCloseMiB' && cell.values.heldMiB !== undefined) {
+    return `${cell.values.baseMiB}→${cell.values.heldMiB}→${v ?? '?'}${v !== undefined && !cell.values.returned ? ' (kept)' : ''}`;
+  }
   if (v === undefined) return cell.note?.startsWith('not measured') ? 'n/a (h1 only)' : '—';
-  if (row.key === 'afterCloseMiB') return `${cell.values.baseMiB}→${cell.values.heldMiB}→${v}${cell.values.returned ? '' : ' (kept)'}`;
   const direct = value(results, 'direct', row.workload, row.key);
   return row.ratio && direct && route !== 'direct' ? `${v} (${(v / direct).toFixed(2)}×)` : String(v);
 }

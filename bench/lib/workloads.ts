@@ -44,6 +44,12 @@ export interface Cell {
 export const MiB = 2 ** 20;
 const fail = (error: string): Cell => ({ ok: false, values: {}, error });
 
+/** One 1 KiB GET to localhost, so its leaf is minted and the code paths are warm before measuring. */
+export async function warmUp(route: Route, b: Bench): Promise<string | undefined> {
+  const error = verify(await curl(route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/1k`], 30_000), { count: 1, down: 1024 });
+  return error ? `warm-up: ${error}` : undefined;
+}
+
 /** (1) Small keep-alive GETs: 1 KiB responses over 16 HTTP/1.1 connections; req/s (median of repeats). */
 export async function keepAlive(t: Target, b: Bench): Promise<Cell> {
   const url = `https://localhost:${b.h1Port}/1k`;
@@ -92,8 +98,8 @@ export async function newHosts(t: Target, b: Bench): Promise<Cell> {
 /** (3) One large download on one connection: MiB/s, and the proxy's peak RSS meanwhile. */
 export async function download(t: Target, b: Bench): Promise<Cell> {
   const bytes = b.sizes.downloadMiB * MiB;
-  const warm = verify(await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/1k`], 30_000), { count: 1 });
-  if (warm) return fail(`warm-up: ${warm}`);
+  const warm = await warmUp(t.route, b);
+  if (warm) return fail(warm);
   const reset = t.pid !== undefined && (await resetPeak(t.pid));
   const sampler = t.pid !== undefined ? sampleRss(t.pid, 50) : undefined;
   const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
@@ -112,6 +118,8 @@ export async function download(t: Target, b: Bench): Promise<Cell> {
 export async function upload(t: Target, b: Bench): Promise<Cell> {
   const bytes = b.sizes.uploadMiB * MiB;
   const answer = join(b.tmp, `upload-${t.route.name}.txt`);
+  const warm = await warmUp(t.route, b);
+  if (warm) return fail(warm);
   const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
   const error = verify(result, { count: 1 });
   if (error) return fail(error);

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { isIP } from 'node:net';
 import { CA_CERT_FILE, loadCa } from '../ca/authority.js';
-import { ensureCaBundle, SYSTEM_BUNDLE_PATHS } from './ca-bundle.js';
+import { SYSTEM_BUNDLE_PATHS } from '../ca/system-roots.js';
+import { ensureCaBundle } from './ca-bundle.js';
 import { withPreload } from './node-preload.js';
 
 /** What `clientEnv` needs. */

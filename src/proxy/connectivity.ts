@@ -1,4 +1,4 @@
-import { createSecureContext, type SecureContext } from 'node:tls';
+import { createSecureContext } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { createCertSniffer, type CertSniffer } from './cert-sniff.js';
 import { loadClientCerts, type OriginContexts } from './client-certs.js';
@@ -9,9 +9,7 @@ import { loadProxyAuth, type ProxyAuth } from './proxy-auth.js';
 
 /** How the proxy reaches origins and whom it lets in, built once at start from the options. */
 export interface Connectivity {
-  /** Verifies origins: system roots, NODE_EXTRA_CA_CERTS and --upstream-ca (origin-trust.ts). */
-  readonly trust: SecureContext;
-  /** The TLS context per origin name: `trust`, plus a --client-cert where a glob matches. */
+  /** The TLS context per origin name: the origin trust (origin-trust.ts), plus a --client-cert where a glob matches. */
   readonly originContexts: OriginContexts;
   readonly dialer: Dialer;
   readonly sniffer: CertSniffer;
@@ -30,7 +28,6 @@ export async function loadConnectivity(config: ProxyConfig): Promise<Connectivit
   const originContexts = await loadClientCerts(config.clientCert, config.clientCertPassphrase, pems, trust);
   const dialer = createDialer(config, trust);
   return {
-    trust,
     originContexts,
     dialer,
     sniffer: createCertSniffer({ dialer, contexts: originContexts, insecure: config.insecure, timeoutMs: config.upstreamTimeout }),

@@ -3,24 +3,14 @@
 // the routing of plain-HTTP requests to an http(s) upstream proxy in absolute form, as proxies
 // expect, rather than through a CONNECT tunnel (which many refuse for port 80).
 import http from 'node:http';
-import type { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { MitmError } from '../errors.js';
 import type { OriginContexts } from './client-certs.js';
 import type { Dialer } from './dial.js';
-import { h1Call } from './h1-origin.js';
-import { formatAuthority, type Target } from './target.js';
-import type { OriginCall, Upstream } from './upstream.js';
+import { h1Call, PlainOriginAgent } from './h1-origin.js';
+import { formatAuthority } from './target.js';
+import type { OriginCall, OriginConnector, Upstream } from './upstream.js';
 import { basicCredentials } from './upstream-proxy.js';
-
-/** Opens one verified connection to an origin (the shape upstream.ts expects, with the concrete socket type). */
-export interface OriginConnector {
-  /** A TCP stream to `target` through the dialer (direct, CONNECT or SOCKS5). */
-  dial(target: Target): Promise<Socket>;
-  /** TLS over `socket` with the origin's context (trust + matching --client-cert), verifying unless --insecure. */
-  secure(socket: Duplex, options: { servername: string; host: string; ALPNProtocols?: string[] | undefined }): TLSSocket;
-}
 
 /** Creates the connector for `dialer` and the per-origin TLS contexts. */
 export function createOriginConnector(options: {
@@ -40,29 +30,10 @@ export function createOriginConnector(options: {
         secureContext: options.contexts(tls.servername || tls.host),
         rejectUnauthorized: !options.insecure,
         ...(tls.ALPNProtocols ? { ALPNProtocols: tls.ALPNProtocols } : {}),
+        // Resuming the origin's TLS session skips a full handshake on every new pooled connection.
+        ...(tls.session ? { session: tls.session } : {}),
       }),
   };
-}
-
-type Callback = (error: Error | null, socket: Duplex) => void;
-
-/** An http.Agent whose connections come from `open` (asynchronously), pooled as usual. */
-export class DialingAgent extends http.Agent {
-  readonly #open: (options: http.ClientRequestArgs) => Promise<Duplex>;
-
-  constructor(pool: http.AgentOptions, open: (options: http.ClientRequestArgs) => Promise<Duplex>) {
-    super(pool);
-    this.#open = open;
-  }
-
-  override createConnection(options: http.ClientRequestArgs, callback?: Callback): Duplex | null | undefined {
-    // Returning undefined tells the agent to wait for the callback; a failure goes to the request.
-    this.#open(options).then(
-      (socket) => callback?.(null, socket),
-      (error: unknown) => callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex),
-    );
-    return undefined;
-  }
 }
 
 /**
@@ -74,7 +45,7 @@ export function forwardPlainHttp(upstream: Upstream, dialer: Dialer, pool: http.
   const proxy = dialer.proxy;
   if (proxy === undefined || proxy.protocol === 'socks5' || proxy.protocol === 'socks5h') return upstream;
   // Every request in this pool is addressed to the upstream proxy itself, so that is what it dials.
-  const agent = new DialingAgent(pool, () => dialer.dialProxy(proxy, { timeoutMs }));
+  const agent = new PlainOriginAgent(pool, () => dialer.dialProxy(proxy, { timeoutMs }));
   const credentials = proxy.credentials ? ['Proxy-Authorization', basicCredentials(proxy.credentials)] : [];
   return {
     request(origin, request) {

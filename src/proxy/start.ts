@@ -43,7 +43,6 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const { hooks: initialHooks = [], ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
   const [{ ca }, reach] = await Promise.all([initCa(config.ca), loadConnectivity(config)]);
-  const { trust } = reach;
   const certs = createCertCache(await createLeafMinter(ca), { max: config.leafCacheSize });
   // Every origin connection (pooled, WebSocket, sniffing) goes through the dialer and the
   // per-origin TLS contexts: --upstream-proxy, --upstream-bypass and --client-cert (connectivity.ts).
@@ -53,7 +52,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     insecure: config.insecure,
     timeoutMs: config.upstreamTimeout,
   });
-  const upstream = forwardPlainHttp(createUpstream(config, trust, connector), reach.dialer, originPool(config), config.upstreamTimeout);
+  const upstream = forwardPlainHttp(createUpstream(config, connector), reach.dialer, originPool(config), config.upstreamTimeout);
   const sockets = new Set<Duplex>();
   const track = (socket: Duplex): void => {
     sockets.add(socket);

@@ -2,12 +2,12 @@
 // A TLS origin is offered ALPN ['h2', 'http/1.1'] on its first connection and the answer is
 // remembered (per host, port and SNI name): h2 origins then share one pooled session with many
 // streams (origin-pool.ts, h2-origin.ts), the others keep-alive HTTP/1.1 agents (h1-origin.ts).
-// Every connection is opened by the `OriginConnector`, the one seam for upstream proxies and
-// client certificates; the default one dials directly and verifies with `trust`.
+// Every connection is opened by the `OriginConnector` (origin-agents.ts), the one seam for
+// upstream proxies and client certificates.
 import type { ClientHttp2Session } from 'node:http2';
-import { connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { MitmError } from '../errors.js';
 import { h1Call, PlainOriginAgent, TlsOriginAgent } from './h1-origin.js';
@@ -39,8 +39,8 @@ export interface Upstream {
  * (`secure`). Every origin connection the upstream makes starts in `dial`.
  */
 export interface OriginConnector {
-  /** A connected byte stream to `target`; rejects with a connect error or a MitmError naming the origin. */
-  dial(target: Target): Promise<Duplex>;
+  /** A connected socket to `target`; rejects with a connect error or a MitmError naming the origin. */
+  dial(target: Target): Promise<Socket>;
   /**
    * TLS over `socket`, verified against the origin trust unless --insecure; '' servername means
    * none (IP literal). `session` is a ticket from an earlier connection to the same origin, to resume.
@@ -58,7 +58,7 @@ const MAX_REMEMBERED = 1000;
 const ALPN_OFFER = ['h2', 'http/1.1'];
 
 /** Creates the origin side, bounded per origin, opening connections with `connector`. */
-export function createUpstream(config: ProxyConfig, trust: SecureContext, connector = directConnector(config, trust)): Upstream {
+export function createUpstream(config: ProxyConfig, connector: OriginConnector): Upstream {
   const protocols = new Map<string, 'h2' | 'http/1.1'>();
   // A socket whose handshake chose http/1.1, waiting for the agent to take it for the request that
   // opened it; `expire` drops it should that request give up first.
@@ -211,43 +211,6 @@ export function createUpstream(config: ProxyConfig, trust: SecureContext, connec
       spares.clear();
     },
   };
-}
-
-/** The default connector: TCP straight to the origin, TLS verified with `trust` unless --insecure. */
-export function directConnector(config: ProxyConfig, trust: SecureContext): OriginConnector {
-  return {
-    dial: (target) => connectOrigin(target, config.upstreamTimeout),
-    secure: (socket, options) =>
-      tlsConnect({
-        socket,
-        // '' means no SNI (an IP literal); Node then checks the certificate against `host`.
-        servername: options.servername,
-        host: options.host,
-        secureContext: trust,
-        rejectUnauthorized: !config.insecure,
-        ...(options.ALPNProtocols ? { ALPNProtocols: options.ALPNProtocols } : {}),
-        ...(options.session ? { session: options.session } : {}),
-      }),
-  };
-}
-
-/** Opens a TCP connection to `target`, resolving once connected; `upstream_timeout` after `timeoutMs`. */
-export function connectOrigin(target: Target, timeoutMs: number): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: target.host, port: target.port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new MitmError('upstream_timeout', `connecting to ${formatAuthority(target)} timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      resolve(socket);
-    });
-  });
 }
 
 /** Identifies an origin for pooling and the remembered ALPN choice. */

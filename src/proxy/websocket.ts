@@ -11,7 +11,8 @@ import type { Exchange } from './exchange.js';
 import { setRawHeader, stripHopByHop } from './headers.js';
 import { LANDING_HOST } from './landing.js';
 import { proxyAuthRequired } from './connect.js';
-import { DialingAgent, type OriginConnector } from './origin-agents.js';
+import { PlainOriginAgent } from './h1-origin.js';
+import type { OriginConnector } from './upstream.js';
 import { resolveRequest } from './request-handler.js';
 import type { ProxyRuntime } from './runtime.js';
 import { formatAuthority } from './target.js';
@@ -214,7 +215,7 @@ function dial(rt: ProxyRuntime, connector: OriginConnector, exchange: Exchange, 
     if (socket.remoteAddress) flow.server = { address: socket.remoteAddress, port: socket.remotePort ?? origin.port };
     return origin.secure ? connector.secure(socket, { servername: origin.servername, host: origin.host }) : socket;
   };
-  const agent = new DialingAgent({ keepAlive: false }, open);
+  const agent = new PlainOriginAgent({ keepAlive: false }, open);
   const upstreamReq = http.request({ host: origin.host, port: origin.port, method: request.method, path, headers, setHost: false, agent });
   const what = `the response body of ${request.method} ${request.url}`;
   const ex = rt.exchangeDeps;

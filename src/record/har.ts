@@ -68,8 +68,7 @@ function harRequest(request: FlowRequest): HarRequest {
   const out: HarRequest = {
     method: request.method,
     url: request.url,
-    // The proxy speaks HTTP/1.1 to origins whatever the client used.
-    httpVersion: 'HTTP/1.1',
+    httpVersion: `HTTP/${request.httpVersion}`,
     cookies: valuesOf(request.headers['cookie']).flatMap(parseCookieHeader),
     headers: headersAsSent(request.rawHeaders, request.headers, request.bodyStore.replaced, recorded),
     queryString: queryOf(request.url),

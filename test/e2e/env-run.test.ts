@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { readSystemRoots } from '../../src/harness/ca-bundle.js';
+import { readSystemRoots } from '../../src/ca/system-roots.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { childEnv, run, runOk, type RunResult } from '../helpers/run.js';

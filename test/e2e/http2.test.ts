@@ -197,8 +197,8 @@ describe('proxy: HTTP/2', { timeout: 60_000 }, () => {
   });
 });
 
-// curl's own idea of the version it spoke, checked once more through the house curl helper: the
-// proxy's error responses stay readable when curl negotiates HTTP/2 (its default for HTTPS).
+// Through the house curl helper, with HTTP/2 asked for explicitly (it is also curl's default for
+// HTTPS): the proxy's error responses stay readable over HTTP/2.
 describe('proxy: HTTP/2 errors through curl', { timeout: 30_000 }, () => {
   let pki: TestPki;
   let mitm: TestProxy;
