@@ -4,6 +4,7 @@
 //   npm run bench                 full run (a few minutes), table on stdout, JSON in bench/results/latest.json
 //   npm run bench -- --quick      smaller sizes (under 2 minutes)
 //   npm run bench -- --profile    only workload (1) through mitm under `node --cpu-prof`, summarised
+//   npm run bench -- --profile=download   the same for another workload (names as in the JSON)
 //
 // All traffic stays on 127.0.0.0/8. See bench/README.md for what each workload does.
 import { randomBytes } from 'node:crypto';
@@ -20,7 +21,7 @@ import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/prof
 import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
 import { MiB, download, h2Streams, keepAlive, newHosts, upload, type Bench, type Cell, type Sizes, type Target } from './lib/workloads.js';
 
-const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, idleTunnels: 2000, idleSettleMs: 40_000, h2Requests: 1000 };
+const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000 };
 const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500 };
 
 const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
@@ -34,7 +35,12 @@ const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
 
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
 const quick = process.argv.includes('--quick');
-const profile = process.argv.includes('--profile');
+const profileArg = process.argv.find((arg) => arg === '--profile' || arg.startsWith('--profile='));
+const profile = profileArg === undefined ? undefined : ((profileArg.split('=')[1] ?? 'keepAlive') as WorkloadName);
+if (profile !== undefined && !WORKLOADS.includes(profile)) {
+  console.error(`bench: --profile takes one of ${WORKLOADS.join(', ')}`);
+  process.exit(2);
+}
 const sizes = quick ? QUICK : FULL;
 
 process.once('exit', killAll);
@@ -60,7 +66,7 @@ try {
   await mkdir(state);
   const all = peers();
   if (profile) {
-    await runProfile(all, pki.caCert, state, bench);
+    await runProfile(profile, all, pki.caCert, state, bench);
   } else {
     exitCode = await runAll(all, pki.caCert, state, bench);
   }
@@ -126,8 +132,8 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   return failed ? 1 : 0;
 }
 
-/** Workload (1) through mitm under `node --cpu-prof`, then the top self-time functions and files. */
-async function runProfile(all: readonly Peer[], originCa: string, state: string, bench: Bench): Promise<void> {
+/** One workload through mitm under `node --cpu-prof`, then the top self-time functions and files. */
+async function runProfile(workload: WorkloadName, all: readonly Peer[], originCa: string, state: string, bench: Bench): Promise<void> {
   const mitm = all.find((peer) => peer.name === 'mitm');
   if (!mitm) throw new Error('no mitm peer');
   const dir = join(RESULTS, 'profile');
@@ -138,7 +144,7 @@ async function runProfile(all: readonly Peer[], originCa: string, state: string,
   let toUs = 0;
   let cell: Cell;
   try {
-    cell = await keepAlive({ route: running.route, pid: running.proc.pid }, bench);
+    cell = await RUNNERS[workload]({ route: running.route, pid: running.proc.pid }, bench);
   } finally {
     toUs = monotonicUs();
     await running.proc.stop(10_000);
@@ -147,11 +153,11 @@ async function runProfile(all: readonly Peer[], originCa: string, state: string,
   // Only the samples taken while the workload ran: start-up (module loading, trust store) is left out.
   const summary = formatSummary(summarise(await newestProfile(dir), 20, { fromUs, toUs }));
   const text = [
-    `mitm under --cpu-prof, workload (1) with warm-up: ${cell.values.reqPerSec} req/s (${cell.values.requests} requests × ${bench.sizes.keepAliveRepeats})`,
+    `mitm under --cpu-prof, ${workload} (with its warm-up): ${JSON.stringify(cell.values)}`,
     summary,
   ].join('\n');
   console.log(text);
-  await writeFile(join(RESULTS, 'profile.txt'), `${text}\n`);
+  await writeFile(join(RESULTS, `profile-${workload}.txt`), `${text}\n`);
 }
 
 async function attempt(fn: () => Promise<Cell>): Promise<Cell> {

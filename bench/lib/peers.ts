@@ -1,10 +1,11 @@
 // The proxies under test: how to start each one, pinned to the proxy core, and where its CA is.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { built } from './build.js';
+import { ROOT, built } from './build.js';
 import type { Route } from './curl.js';
 import { PROXY_CPU, Proc } from './procs.js';
 
@@ -25,10 +26,12 @@ export interface Peer {
 }
 
 /** The Node proxies: each started by its script under bench/peers/ (transpiled, on bare node). */
-function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: string } = {}): Peer {
+function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: string; pkg?: string } = {}): Peer {
+  const installed = !options.pkg || existsSync(join(ROOT, 'node_modules', options.pkg, 'package.json'));
   return {
     name,
     ...(options.note ? { note: options.note } : {}),
+    ...(installed ? {} : { missing: `${options.pkg} is not installed (npm ci installs the devDependencies; skipped)` }),
     async start(originCa, state, profileDir) {
       const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
       const proc = new Proc('node', [...profile, built(`bench/peers/${name}.ts`), '--origin-ca', originCa, '--state', state], PROXY_CPU);
@@ -65,8 +68,8 @@ function mitmdump(): Peer {
 export function peers(): Peer[] {
   return [
     nodePeer('mitm'),
-    nodePeer('http-mitm-proxy', { note: 'keepAlive, https.Agent({ keepAlive })' }),
-    nodePeer('mockttp', { insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
+    nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
+    nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
     mitmdump(),
   ];
 }

@@ -4,9 +4,19 @@ import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
-import { Proxy } from 'http-mitm-proxy';
-import { announce, exitOnSignal, peerArgs } from './peer-io.js';
+import { announce, exitOnSignal, importPeer, peerArgs } from './peer-io.js';
 
+/** The part of http-mitm-proxy's API used here. */
+interface HttpMitmProxy {
+  Proxy: new () => {
+    httpPort: number;
+    onError(handler: (ctx: unknown, error?: Error) => void): unknown;
+    listen(options: Record<string, unknown>, callback: (error?: Error | null) => void): unknown;
+    close(): unknown;
+  };
+}
+
+const { Proxy } = await importPeer<HttpMitmProxy>('http-mitm-proxy');
 const { originCa, state } = peerArgs();
 const sslCaDir = join(state, 'http-mitm-proxy');
 const keep = new Set(['ca.pem', 'ca.private.key', 'ca.public.key']);

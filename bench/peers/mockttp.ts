@@ -2,9 +2,20 @@
 // origin's CA. recordTraffic is off, as its docs advise when lots of data goes through.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateCACertificate, getLocal } from 'mockttp';
-import { announce, exitOnSignal, peerArgs } from './peer-io.js';
+import { announce, exitOnSignal, importPeer, peerArgs } from './peer-io.js';
 
+/** The part of mockttp's API used here. */
+interface Mockttp {
+  generateCACertificate(options: { subject: { commonName: string } }): Promise<{ key: string; cert: string }>;
+  getLocal(options: Record<string, unknown>): {
+    readonly port: number;
+    forAnyRequest(): { thenPassThrough(options: Record<string, unknown>): Promise<unknown> };
+    start(port?: number): Promise<void>;
+    stop(): Promise<void>;
+  };
+}
+
+const { generateCACertificate, getLocal } = await importPeer<Mockttp>('mockttp');
 const { originCa, state } = peerArgs();
 const dir = join(state, 'mockttp');
 const certPath = join(dir, 'ca.pem');

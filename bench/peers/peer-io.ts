@@ -34,3 +34,11 @@ export function exitOnSignal(close: () => Promise<unknown>): void {
   process.once('SIGTERM', bye);
   process.once('SIGINT', bye);
 }
+
+/**
+ * Imports a peer package by name. The name is not a literal on purpose: the peers are optional
+ * devDependencies, and the type check must pass without them (each script declares the API it uses).
+ */
+export async function importPeer<T>(name: string): Promise<T> {
+  return (await import(name)) as T;
+}

@@ -21,15 +21,20 @@ export function speaksH2(socket: Duplex): socket is TLSSocket {
 }
 
 /**
- * Creates the HTTP/2 front: `onRequest` handles every stream; a session with no streams for
- * `idleMs` is closed gracefully (GOAWAY), like an idle HTTP/1.1 keep-alive connection.
+ * Creates the HTTP/2 front: `onRequest` handles every stream but CONNECT ones, which go to
+ * `onConnect` (extended CONNECT, RFC 8441: WebSockets; SETTINGS_ENABLE_CONNECT_PROTOCOL is
+ * advertised so that clients use it rather than a separate HTTP/1.1 connection); a session with
+ * no streams for `idleMs` is closed gracefully (GOAWAY), like an idle HTTP/1.1 keep-alive connection.
  */
 export function createH2Front(
   onRequest: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   idleMs: number,
+  onConnect: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
 ): H2Front {
-  const server = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS } });
+  const server = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, enableConnectProtocol: true } });
   server.on('request', onRequest);
+  // The compatibility API emits CONNECT streams as 'connect' (405 when nobody listens).
+  server.on('connect', onConnect);
   // A protocol error ends that client's session (Node sends GOAWAY); nothing else needs doing.
   server.on('sessionError', () => undefined);
   return {

@@ -25,7 +25,7 @@ import type { Target } from './target.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 import { serveSocks5 } from './socks5-server.js';
 import { createUpstream } from './upstream.js';
-import { createUpgradeHandler } from './websocket.js';
+import { createH2WebSocketHandler, createUpgradeHandler } from './websocket.js';
 
 /** What `startProxy` accepts: every option of the schema, plus hooks (code, so not in the schema). */
 export interface StartOptions extends ProxyOptions {
@@ -138,7 +138,8 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   server.on('connection', track);
   const handleRequest = createRequestHandler(rt);
   server.on('request', handleRequest);
-  const h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS);
+  // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
+  const h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS, createH2WebSocketHandler(rt, { connector }));
   server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(rt, req, socket, head));
   // WebSocket upgrades (websocket.ts); any other upgrade is handed back to be parsed as a plain request.
   const reparse = (socket: Duplex, bytes: Buffer): void => {

@@ -1,4 +1,6 @@
+import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -6,18 +8,20 @@ import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse, type FlowClient } from '../flow/flow.js';
 import { toRawHeaders } from '../flow/header-map.js';
-import { writeRawError } from './error-response.js';
+import { connectionOf, type InboundRequest } from './client-message.js';
+import { respondWithError, writeRawError } from './error-response.js';
 import type { Exchange } from './exchange.js';
 import { setRawHeader, stripHopByHop } from './headers.js';
 import { LANDING_HOST } from './landing.js';
 import { proxyAuthRequired } from './connect.js';
 import { PlainOriginAgent } from './h1-origin.js';
+import { h2FromRaw, rawFromH2 } from './h2-headers.js';
 import type { OriginConnector } from './upstream.js';
 import { resolveRequest } from './request-handler.js';
 import type { ProxyRuntime } from './runtime.js';
 import { formatAuthority } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
-import { originOfUrl, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead } from './ws-http.js';
+import { originOfUrl, sendH2Response, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead } from './ws-http.js';
 import { relayWebSocket } from './ws-session.js';
 
 /** What the upgrade handler needs besides the runtime. */
@@ -36,6 +40,24 @@ interface Dialed {
 }
 
 /**
+ * The client's end of a WebSocket handshake: an HTTP/1.1 socket that gets the origin's 101, or an
+ * HTTP/2 stream opened with extended CONNECT (RFC 8441) that gets `:status: 200`. Either way the
+ * frames that follow are RFC 6455 frames on `duplex`.
+ */
+interface ClientSide {
+  /** Where the frames go and come from; its 'close' ends the client's part of the flow. */
+  readonly duplex: Duplex;
+  /** Client bytes that arrived with the handshake. */
+  readonly head: Buffer;
+  /** Sends the accepted handshake; false when a hook made it unsendable (a 500 went instead). */
+  accept(response: FlowResponse, upgrade: string): boolean;
+  /** Sends a non-upgrade response (a refusal, or a hook's answer), counting body bytes. */
+  refuse(response: FlowResponse, count: (bytes: number) => void): void;
+  /** Answers with an error. */
+  fail(failure: MitmError): void;
+}
+
+/**
  * Returns the handler for the server's 'upgrade' event. `Upgrade: websocket` requests, on the proxy
  * port (absolute URI) or inside an intercepted tunnel, go through the onRequest hooks to the same
  * origin a plain request would, over a fresh connection; the origin's 101 goes back as it is, so
@@ -48,44 +70,138 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
       deps.reparse(socket, Buffer.concat([withoutUpgrade(req), head]));
       return;
     }
-    const startedAt = performance.now();
     const raw = socket as Socket;
     raw.on('error', () => raw.destroy());
     // WebSockets stay idle for long stretches by design: the keep-alive timer no longer applies.
     raw.setTimeout(0);
-    const session = rt.sessions.get(socket);
-    const client: FlowClient = session?.client ?? { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 };
     // ws:// and wss:// in the request line mean http:// and https:// (RFC 6455 §3).
     req.url = (req.url ?? '').replace(/^ws(s?):\/\//i, 'http$1://');
-    const begin = (who: FlowClient): void => {
-      const id = rt.nextId();
-      try {
-        const resolved = resolveRequest(rt, req);
-        if (resolved.origin.host === LANDING_HOST) throw new MitmError('bad_request', `${LANDING_HOST} does not accept WebSocket connections`);
-        const exchange = { ...resolved, id, client: who, connectionId: rt.connectionId(socket), startedAt };
-        void runUpgrade(rt, deps, exchange, req, socket, head);
-      } catch (error) {
-        refuse(rt, req, socket, { id, client: who, startedAt }, isMitmError(error) ? error : new MitmError('bad_request', String(error)));
-      }
+    const side: ClientSide = {
+      duplex: socket,
+      head,
+      accept: (response, upgrade) => writeHead(socket, response, upgradeHead(upgrade, toRawHeaders(response.rawHeaders, response.headers))),
+      refuse: (response, count) => sendPlainResponse(socket, response, count),
+      fail: (failure) => writeRawError(socket, failure),
     };
-    // As for plain requests (request-handler.ts): inside a tunnel the CONNECT was authorised already.
-    if (!rt.auth || session) {
-      begin(client);
-      return;
-    }
-    rt.auth.checkHeader(req.headers['proxy-authorization']).then(
-      (user) => {
-        if (user !== undefined) begin({ ...client, user });
-        else refuse(rt, req, socket, { id: rt.nextId(), client, startedAt }, proxyAuthRequired('WebSocket upgrade'));
-      },
-      (error: unknown) => refuse(rt, req, socket, { id: rt.nextId(), client, startedAt }, new MitmError('bad_request', String(error))),
-    );
+    const request: HandshakeRequest = {
+      method: req.method ?? 'GET',
+      rawHeaders: [...req.rawHeaders],
+      httpVersion: req.httpVersion,
+      upgrade: req.headers.upgrade ?? 'websocket',
+    };
+    startHandshake(rt, deps, req, request, side, { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 });
   };
 }
 
+/**
+ * Returns the handler for extended CONNECT streams of HTTP/2 clients (RFC 8441): `:protocol:
+ * websocket` is resolved and hooked like an HTTP/1.1 upgrade, sent to the origin as one (with a
+ * Sec-WebSocket-Key of ours, its Accept checked), and the origin's 101 becomes `:status: 200`.
+ * Any other CONNECT on an HTTP/2 stream is refused with 405 (the tunnel is already a tunnel).
+ */
+export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
+  return (req, res) => {
+    const stream = req.stream;
+    stream.on('error', () => stream.destroy());
+    if (req.headers[':protocol'] !== 'websocket') {
+      res.statusCode = 405;
+      res.end();
+      return;
+    }
+    const key = randomBytes(16).toString('base64');
+    // RFC 8441 §5: no Sec-WebSocket-Key on an HTTP/2 stream; the origin's HTTP/1.1 upgrade needs ours.
+    const raw = withoutField(rawFromH2(req.rawHeaders), 'sec-websocket-key');
+    const side: ClientSide = {
+      duplex: stream,
+      head: Buffer.alloc(0),
+      accept: (response) => {
+        const fields = withoutField(toRawHeaders(response.rawHeaders, response.headers), 'sec-websocket-accept');
+        try {
+          stream.respond({ ':status': 200, ...h2FromRaw(fields) });
+          return true;
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error);
+          respondWithError(res, new MitmError('hook_failed', `the response head cannot be sent: ${reason}`, { cause: error }));
+          return false;
+        }
+      },
+      refuse: (response, count) => sendH2Response(res, response, count),
+      fail: (failure) => respondWithError(res, failure),
+    };
+    const request: HandshakeRequest = {
+      method: 'GET',
+      rawHeaders: [...raw, 'Sec-WebSocket-Key', key],
+      httpVersion: '2.0',
+      upgrade: 'websocket',
+      ownKey: true,
+    };
+    const session = stream.session;
+    const socket = session?.socket;
+    startHandshake(rt, deps, req, request, side, { address: socket?.remoteAddress ?? '', port: socket?.remotePort ?? 0 });
+  };
+}
+
+// RFC 6455 §1.3: the GUID that Sec-WebSocket-Accept hashes with the key.
+const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+function acceptFor(key: string): string {
+  return createHash('sha1').update(`${key}${WEBSOCKET_GUID}`).digest('base64');
+}
+
+/** A raw header list without the field `name` (lower case). */
+function withoutField(raw: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== name) out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
+}
+
+/** The handshake request as the origin will get it (before the onRequest hooks). */
+interface HandshakeRequest {
+  readonly method: string;
+  readonly rawHeaders: string[];
+  readonly httpVersion: string;
+  /** The Upgrade token to send to the origin. */
+  readonly upgrade: string;
+  /** The proxy made the Sec-WebSocket-Key, so it checks the origin's Sec-WebSocket-Accept. */
+  readonly ownKey?: boolean;
+}
+
+/** Resolves the handshake like a plain request, checks --proxy-auth, then runs it. */
+function startHandshake(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>, req: InboundRequest, request: HandshakeRequest, side: ClientSide, peer: FlowClient): void {
+  const startedAt = performance.now();
+  const connection = connectionOf(req);
+  const session = rt.sessions.get(connection);
+  const client: FlowClient = session?.client ?? peer;
+  const begin = (who: FlowClient): void => {
+    const id = rt.nextId();
+    try {
+      const resolved = resolveRequest(rt, req);
+      if (resolved.origin.host === LANDING_HOST) throw new MitmError('bad_request', `${LANDING_HOST} does not accept WebSocket connections`);
+      const exchange = { ...resolved, id, client: who, connectionId: rt.connectionId(connection), startedAt };
+      void runUpgrade(rt, deps, exchange, request, side);
+    } catch (error) {
+      refuse(rt, req, side, { id, client: who, startedAt }, isMitmError(error) ? error : new MitmError('bad_request', String(error)));
+    }
+  };
+  // As for plain requests (request-handler.ts): inside a tunnel the CONNECT was authorised already.
+  if (!rt.auth || session) {
+    begin(client);
+    return;
+  }
+  rt.auth.checkHeader(req.headers['proxy-authorization']).then(
+    (user) => {
+      if (user !== undefined) begin({ ...client, user });
+      else refuse(rt, req, side, { id: rt.nextId(), client, startedAt }, proxyAuthRequired('WebSocket upgrade'));
+    },
+    (error: unknown) => refuse(rt, req, side, { id: rt.nextId(), client, startedAt }, new MitmError('bad_request', String(error))),
+  );
+}
+
 /** Answers an upgrade the proxy will not forward with `failure`, and records it as a flow. */
-function refuse(rt: ProxyRuntime, req: IncomingMessage, socket: Duplex, at: { id: number; client: FlowClient; startedAt: number }, failure: MitmError): void {
-  writeRawError(socket, failure);
+function refuse(rt: ProxyRuntime, req: InboundRequest, side: ClientSide, at: { id: number; client: FlowClient; startedAt: number }, failure: MitmError): void {
+  side.fail(failure);
   rt.emit('flow', {
     id: at.id,
     method: req.method ?? 'GET',
@@ -99,19 +215,20 @@ function refuse(rt: ProxyRuntime, req: IncomingMessage, socket: Duplex, at: { id
   });
 }
 
-async function runUpgrade(rt: ProxyRuntime, deps: UpgradeDeps, exchange: Exchange, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>, exchange: Exchange, req: HandshakeRequest, side: ClientSide): Promise<void> {
   const ex = rt.exchangeDeps;
+  const socket = side.duplex;
   const flow = new Flow({
     id: exchange.id,
     connectionId: exchange.connectionId,
     client: exchange.client,
     start: Date.now(),
     request: new FlowRequest({
-      method: req.method ?? 'GET',
+      method: req.method,
       url: exchange.url,
       rawHeaders: setRawHeader(stripHopByHop(req.rawHeaders), 'Host', exchange.hostHeader),
       httpVersion: req.httpVersion,
-      body: new Body(undefined, { cap: 0, what: `the request body of ${req.method ?? 'GET'} ${exchange.url}` }),
+      body: new Body(undefined, { cap: 0, what: `the request body of ${req.method} ${exchange.url}` }),
     }),
   });
   let status: number | undefined;
@@ -146,7 +263,7 @@ async function runUpgrade(rt: ProxyRuntime, deps: UpgradeDeps, exchange: Exchang
     await ex.hooks.request(flow);
     if (!flow.response) {
       flow.timings.requestSent = Date.now();
-      dialed = await dial(rt, deps.connector, exchange, flow, socket, req.headers.upgrade ?? 'websocket');
+      dialed = await dial(rt, deps.connector, exchange, flow, socket, req.upgrade, req.ownKey === true);
       if (dialed.upgraded) {
         open += 1;
         dialed.upgraded.socket.once('close', closed);
@@ -164,12 +281,12 @@ async function runUpgrade(rt: ProxyRuntime, deps: UpgradeDeps, exchange: Exchang
     flow.error = failure;
     status = failure.status;
     await ex.hooks.error(flow, failure);
-    writeRawError(socket, failure);
+    side.fail(failure);
     return;
   }
   const upgraded = dialed?.upgraded;
   if (upgraded && response === dialed?.response && response.status === 101) {
-    const sent = writeHead(socket, response, upgradeHead(upgraded.upgrade, toRawHeaders(response.rawHeaders, response.headers)));
+    const sent = side.accept(response, upgraded.upgrade);
     // A head a hook made unsendable was answered with a 500 instead.
     status = sent ? 101 : 500;
     if (!sent) {
@@ -180,7 +297,7 @@ async function runUpgrade(rt: ProxyRuntime, deps: UpgradeDeps, exchange: Exchang
       flow,
       hooks: ex.hooks,
       client: socket,
-      clientHead: head,
+      clientHead: side.head,
       origin: upgraded.socket,
       originHead: upgraded.head,
       extensions: upgraded.extensions,
@@ -197,13 +314,21 @@ async function runUpgrade(rt: ProxyRuntime, deps: UpgradeDeps, exchange: Exchang
   upgraded?.socket.destroy();
   if (dialed && response !== dialed.response) dialed.response.bodyStore.discard();
   status = response.status;
-  sendPlainResponse(socket, response, (count) => {
+  side.refuse(response, (count) => {
     bytes += count;
   });
 }
 
 /** Sends the upgrade request to the origin over a new connection, verified as pooled ones are. */
-function dial(rt: ProxyRuntime, connector: OriginConnector, exchange: Exchange, flow: Flow, client: Duplex, upgrade: string): Promise<Dialed> {
+function dial(
+  rt: ProxyRuntime,
+  connector: OriginConnector,
+  exchange: Exchange,
+  flow: Flow,
+  client: Duplex,
+  upgrade: string,
+  verifyAccept: boolean,
+): Promise<Dialed> {
   const request = flow.request;
   const { origin, path } = request.retargeted ? originOfUrl(request.url) : exchange;
   const authority = formatAuthority(origin);
@@ -253,6 +378,13 @@ function dial(rt: ProxyRuntime, connector: OriginConnector, exchange: Exchange, 
     upstreamReq.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
       settle();
       socket.on('error', () => socket.destroy());
+      // With a key of the proxy's own (RFC 8441 clients send none), the proxy is the one to check the answer.
+      const key = request.headers['sec-websocket-key'];
+      if (verifyAccept && res.headers['sec-websocket-accept'] !== acceptFor(Array.isArray(key) ? (key[0] ?? '') : (key ?? ''))) {
+        socket.destroy();
+        reject(new MitmError('upstream_reset', `${authority} answered the WebSocket handshake with a wrong Sec-WebSocket-Accept`));
+        return;
+      }
       rt.track(socket);
       const extensions = res.headers['sec-websocket-extensions'];
       resolve({

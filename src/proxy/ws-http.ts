@@ -6,7 +6,9 @@ import { pipeline, type Duplex } from 'node:stream';
 import { MitmError } from '../errors.js';
 import type { FlowResponse } from '../flow/flow.js';
 import { toRawHeaders } from '../flow/header-map.js';
-import { writeRawError } from './error-response.js';
+import type { Http2ServerResponse } from 'node:http2';
+import { respondWithError, writeRawError } from './error-response.js';
+import { h2FromRaw } from './h2-headers.js';
 import { frameBody } from './framing.js';
 import { parseAuthority } from './target.js';
 import type { OriginTarget } from './upstream.js';
@@ -57,6 +59,27 @@ export function sendPlainResponse(socket: Duplex, response: FlowResponse, count:
   }
   body.stream.on('data', (chunk: Buffer) => count(chunk.length));
   pipeline(body.stream, socket, () => undefined);
+}
+
+/** Sends a refusal (or a hook's answer) to an RFC 8441 WebSocket stream of an HTTP/2 client. */
+export function sendH2Response(res: Http2ServerResponse, response: FlowResponse, count: (bytes: number) => void): void {
+  const body = response.bodyStore.outgoing();
+  response.bodyStore.recordSent(body);
+  try {
+    res.writeHead(response.status, h2FromRaw(frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false)));
+  } catch (error) {
+    if (body.kind === 'stream') body.stream.destroy();
+    const reason = error instanceof Error ? error.message : String(error);
+    respondWithError(res, new MitmError('hook_failed', `the response head cannot be sent: ${reason}`, { cause: error }));
+    return;
+  }
+  if (body.kind === 'bytes') {
+    count(body.data.length);
+    res.end(body.data);
+    return;
+  }
+  body.stream.on('data', (chunk: Buffer) => count(chunk.length));
+  pipeline(body.stream, res, () => undefined);
 }
 
 /** The origin and origin-form path of a URL an onRequest hook set. */
