@@ -5,6 +5,7 @@ import type { FlowClient } from '../flow/flow.js';
 import { connectionOf, isH2Request, type InboundRequest, type OutboundResponse } from './client-message.js';
 import { proxyAuthRequired } from './connect.js';
 import { respondWithError } from './error-response.js';
+import type { FlowRecord } from './events.js';
 import { runExchange, type Exchange } from './exchange.js';
 import { answerLanding, isLandingRequest, LANDING_HOST } from './landing.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
@@ -71,11 +72,23 @@ function refuse(
   rt: ProxyRuntime,
   req: InboundRequest,
   res: OutboundResponse,
-  at: { id: number; client: FlowClient; startedAt: number },
+  at: RefusalContext,
   failure: MitmError,
 ): void {
   respondWithError(res, failure);
-  rt.emit('flow', {
+  rt.emit('flow', refusalRecord(req, at, failure));
+}
+
+/** Where a refused request came from, for its flow record. */
+export interface RefusalContext {
+  readonly id: number;
+  readonly client: FlowClient;
+  readonly startedAt: number;
+}
+
+/** The flow record of a request answered with `failure` before anything was forwarded. */
+export function refusalRecord(req: { readonly method?: string | undefined; readonly url?: string | undefined }, at: RefusalContext, failure: MitmError): FlowRecord {
+  return {
     id: at.id,
     method: req.method ?? 'GET',
     url: req.url ?? '',
@@ -85,7 +98,7 @@ function refuse(
     durationMs: performance.now() - at.startedAt,
     error: { code: failure.code, message: failure.message },
     client: at.client,
-  });
+  };
 }
 
 /**

@@ -17,7 +17,7 @@ import { proxyAuthRequired } from './connect.js';
 import { PlainOriginAgent } from './h1-origin.js';
 import { h2FromRaw, rawFromH2 } from './h2-headers.js';
 import type { OriginConnector } from './upstream.js';
-import { resolveRequest } from './request-handler.js';
+import { refusalRecord, resolveRequest, type RefusalContext } from './request-handler.js';
 import type { ProxyRuntime } from './runtime.js';
 import { formatAuthority } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -200,19 +200,9 @@ function startHandshake(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>, 
 }
 
 /** Answers an upgrade the proxy will not forward with `failure`, and records it as a flow. */
-function refuse(rt: ProxyRuntime, req: InboundRequest, side: ClientSide, at: { id: number; client: FlowClient; startedAt: number }, failure: MitmError): void {
+function refuse(rt: ProxyRuntime, req: InboundRequest, side: ClientSide, at: RefusalContext, failure: MitmError): void {
   side.fail(failure);
-  rt.emit('flow', {
-    id: at.id,
-    method: req.method ?? 'GET',
-    url: req.url ?? '',
-    status: failure.status,
-    contentType: 'text/plain',
-    responseBytes: 0,
-    durationMs: performance.now() - at.startedAt,
-    error: { code: failure.code, message: failure.message },
-    client: at.client,
-  });
+  rt.emit('flow', refusalRecord(req, at, failure));
 }
 
 async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>, exchange: Exchange, req: HandshakeRequest, side: ClientSide): Promise<void> {
