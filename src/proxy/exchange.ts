@@ -69,6 +69,27 @@ export interface ExchangeDeps {
   readonly onFlowEnd: (flow: Flow, record: FlowRecord) => void;
 }
 
+/** The Flow hooks see for an exchange: its request head (hop-by-hop fields dropped, Host set) and `body`. */
+export function flowFor(
+  exchange: Exchange,
+  head: { readonly method: string; readonly rawHeaders: readonly string[]; readonly httpVersion: string },
+  body: Body,
+): Flow {
+  return new Flow({
+    id: exchange.id,
+    connectionId: exchange.connectionId,
+    client: exchange.client,
+    start: Date.now(),
+    request: new FlowRequest({
+      method: head.method,
+      url: exchange.url,
+      rawHeaders: setRawHeader(stripHopByHop(head.rawHeaders), 'Host', exchange.hostHeader),
+      httpVersion: head.httpVersion,
+      body,
+    }),
+  });
+}
+
 /**
  * Runs one request through the hook pipeline and the origin, then streams the answer to the
  * client. Bodies are piped unless a hook reads or replaces them, so backpressure holds end to end:
@@ -81,24 +102,16 @@ export async function runExchange(
   res: OutboundResponse,
 ): Promise<void> {
   const method = req.method ?? 'GET';
-  const flow = new Flow({
-    id: exchange.id,
-    connectionId: exchange.connectionId,
-    client: exchange.client,
-    start: Date.now(),
-    request: new FlowRequest({
-      method,
-      url: exchange.url,
-      rawHeaders: setRawHeader(stripHopByHop(requestRawHeaders(req)), 'Host', exchange.hostHeader),
-      httpVersion: req.httpVersion,
-      body: new Body(req, {
-        cap: deps.maxBodyBuffer,
-        what: `the request body of ${method} ${exchange.url}`,
-        declaredLength: declaredLength(req.rawHeaders),
-        recordLimit: deps.recordBodyLimit,
-      }),
+  const flow = flowFor(
+    exchange,
+    { method, rawHeaders: requestRawHeaders(req), httpVersion: req.httpVersion },
+    new Body(req, {
+      cap: deps.maxBodyBuffer,
+      what: `the request body of ${method} ${exchange.url}`,
+      declaredLength: declaredLength(req.rawHeaders),
+      recordLimit: deps.recordBodyLimit,
     }),
-  });
+  );
   let responseBytes = 0;
   res.once('close', () => {
     flow.timings.end = Date.now();

@@ -6,12 +6,12 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
-import { Flow, FlowRequest, FlowResponse, type FlowClient } from '../flow/flow.js';
+import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
 import { toRawHeaders } from '../flow/header-map.js';
 import { connectionOf, type InboundRequest } from './client-message.js';
 import { respondWithError, writeRawError } from './error-response.js';
-import type { Exchange } from './exchange.js';
-import { setRawHeader, stripHopByHop } from './headers.js';
+import { flowFor, type Exchange } from './exchange.js';
+import { stripHopByHop } from './headers.js';
 import { LANDING_HOST } from './landing.js';
 import { proxyAuthRequired } from './connect.js';
 import { PlainOriginAgent } from './h1-origin.js';
@@ -208,19 +208,7 @@ function refuse(rt: ProxyRuntime, req: InboundRequest, side: ClientSide, at: Ref
 async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>, exchange: Exchange, req: HandshakeRequest, side: ClientSide): Promise<void> {
   const ex = rt.exchangeDeps;
   const socket = side.duplex;
-  const flow = new Flow({
-    id: exchange.id,
-    connectionId: exchange.connectionId,
-    client: exchange.client,
-    start: Date.now(),
-    request: new FlowRequest({
-      method: req.method,
-      url: exchange.url,
-      rawHeaders: setRawHeader(stripHopByHop(req.rawHeaders), 'Host', exchange.hostHeader),
-      httpVersion: req.httpVersion,
-      body: new Body(undefined, { cap: 0, what: `the request body of ${req.method} ${exchange.url}` }),
-    }),
-  });
+  const flow = flowFor(exchange, req, new Body(undefined, { cap: 0, what: `the request body of ${req.method} ${exchange.url}` }));
   let status: number | undefined;
   let bytes = 0;
   // The flow ends when every connection it holds has closed: the client's, and the origin's once dialed.

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { isMitmError } from '../../src/index.js';
 import { curlVia } from '../helpers/curl.js';
+import { listenLocal, type Listening } from '../helpers/listen.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
 import { runOk } from '../helpers/run.js';
@@ -34,7 +33,7 @@ describe('proxy: client certificates for origins', { timeout: 60_000 }, () => {
   let pki: TestPki;
   let origin: Server;
   let port: number;
-  const sockets = new Set<Socket>();
+  let listening: Listening | undefined;
   let files: { pem: string; p12: string };
   const proxies: TestProxy[] = [];
   const mitm = async (options: Parameters<typeof startTestProxy>[1]): Promise<TestProxy> => {
@@ -51,19 +50,13 @@ describe('proxy: client certificates for origins', { timeout: 60_000 }, () => {
       const peer = (req.socket as TLSSocket).getPeerCertificate();
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`client ${peer.subject?.CN ?? 'none'}`);
     });
-    origin.on('connection', (socket: Socket) => {
-      sockets.add(socket);
-      socket.once('close', () => sockets.delete(socket));
-    });
-    origin.listen(0, '127.0.0.1');
-    await once(origin, 'listening');
-    port = (origin.address() as AddressInfo).port;
+    listening = await listenLocal(origin);
+    port = listening.port;
   });
 
   after(async () => {
     await Promise.all(proxies.map((proxy) => proxy.close()));
-    for (const socket of sockets) socket.destroy();
-    origin?.close();
+    await listening?.close();
     await pki?.cleanup();
   });
 

@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
+import { listenLocal } from './listen.js';
 
 /** A running plain-HTTP origin for recording tests. */
 export interface ContentOrigin {
@@ -23,23 +22,8 @@ export function lineText(n: number): string {
  */
 export async function startContentOrigin(): Promise<ContentOrigin> {
   const server = createServer(route);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
+  const { port, close } = await listenLocal(server);
+  return { url: `http://127.0.0.1:${port}`, close };
 }
 
 function route(req: IncomingMessage, res: ServerResponse): void {

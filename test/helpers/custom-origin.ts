@@ -1,7 +1,6 @@
-import { once } from 'node:events';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenLocal } from './listen.js';
 import type { OriginTls } from './origin.js';
 
 /** An origin whose every request goes to a handler the test writes. */
@@ -21,23 +20,11 @@ export async function startCustomOrigin(handler: RequestListener, tls?: OriginTl
   server.on('request', () => {
     requests += 1;
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenLocal(server);
   return {
     url: `${tls ? 'https' : 'http'}://localhost:${port}`,
     port,
     requestCount: () => requests,
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close,
   };
 }

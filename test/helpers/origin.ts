@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenLocal } from './listen.js';
 
 /** What `/echo` answers with. */
 export interface EchoBody {
@@ -78,29 +78,18 @@ export async function startOrigin(tls?: OriginTls): Promise<Origin> {
   const server: Server = tls
     ? createHttpsServer({ ...limits, cert: tls.cert, key: tls.key }, handler)
     : createHttpServer(limits, handler);
-  const sockets = new Set<Socket>();
   let connections = 0;
-  server.on('connection', (socket: Socket) => {
+  server.on('connection', () => {
     connections += 1;
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenLocal(server);
   return {
     url: `${tls ? 'https' : 'http'}://localhost:${port}`,
     port,
     authority: `localhost:${port}`,
     connectionCount: () => connections,
     big,
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      server.closeAllConnections();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close,
   };
 }
 

@@ -1,7 +1,7 @@
-import { once } from 'node:events';
 import { createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { listenLocal } from './listen.js';
 import { Recorder } from './proxy.js';
 
 /** What an upstream proxy under test was asked to do. */
@@ -160,21 +160,6 @@ function splitAuthority(authority: string): [string, number] {
 }
 
 async function listening(server: Server, requests: Recorder<UpstreamRequest>): Promise<TestUpstreamProxy> {
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    requests,
-    close: async () => {
-      const closed = once(server, 'close');
-      server.close();
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
+  const { port, close } = await listenLocal(server);
+  return { port, requests, close };
 }

@@ -1,9 +1,8 @@
-import { once } from 'node:events';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type PerMessageDeflateOptions, type RawData, type WebSocket } from 'ws';
+import { listenLocal } from './listen.js';
 import type { OriginTls } from './origin.js';
 
 /** A WebSocket (either end) and what it received. */
@@ -68,14 +67,8 @@ export async function startWsOrigin(options: WsOriginOptions = {}): Promise<WsOr
       else accepted.push(entry);
     });
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenLocal(server);
+  const { port } = listening;
   return {
     port,
     url: `${options.tls ? 'wss' : 'ws'}://localhost:${port}`,
@@ -86,10 +79,7 @@ export async function startWsOrigin(options: WsOriginOptions = {}): Promise<WsOr
     close: async () => {
       for (const client of wss.clients) client.terminate();
       wss.close();
-      const closed = once(server, 'close');
-      server.close();
-      for (const socket of sockets) socket.destroy();
-      await closed;
+      await listening.close();
     },
   };
 }
