@@ -5,6 +5,7 @@
 //   npm run bench -- --quick      smaller sizes (under 2 minutes)
 //   npm run bench -- --profile    only workload (1) through mitm under `node --cpu-prof`, summarised
 //   npm run bench -- --profile=download   the same for another workload (names as in the JSON)
+//   npm run bench -- --only=keepAlive,download   only these workloads (with --quick or full sizes)
 //
 // All traffic stays on 127.0.0.0/8. See bench/README.md for what each workload does.
 import { randomBytes } from 'node:crypto';
@@ -39,6 +40,13 @@ const profileArg = process.argv.find((arg) => arg === '--profile' || arg.startsW
 const profile = profileArg === undefined ? undefined : ((profileArg.split('=')[1] ?? 'keepAlive') as WorkloadName);
 if (profile !== undefined && !WORKLOADS.includes(profile)) {
   console.error(`bench: --profile takes one of ${WORKLOADS.join(', ')}`);
+  process.exit(2);
+}
+const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
+const only = onlyArg === undefined ? WORKLOADS : (onlyArg.slice('--only='.length).split(',') as WorkloadName[]);
+const unknown = only.filter((name) => !WORKLOADS.includes(name));
+if (unknown.length > 0 || only.length === 0) {
+  console.error(`bench: --only takes a comma-separated list of ${WORKLOADS.join(', ')}`);
   process.exit(2);
 }
 const sizes = quick ? QUICK : FULL;
@@ -86,7 +94,7 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   const direct: Target = { route: { name: 'direct', ca: originCa } };
   const usable = all.filter((peer) => !peer.missing);
   for (const peer of usable) results[peer.name] = {};
-  for (const workload of WORKLOADS) {
+  for (const workload of only) {
     log(`${workload}: direct`);
     results.direct = { ...results.direct, [workload]: await attempt(() => RUNNERS[workload](direct, bench)) };
     for (const peer of usable) {
@@ -108,7 +116,8 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
     ...all.map((peer) => (peer.missing ? `${peer.name}: ${peer.missing}` : peer.note ? `${peer.name}: ${peer.note}` : '')).filter(Boolean),
     ...formatNotes(results),
   ];
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
+  const flags = [quick ? '--quick' : '', onlyArg ?? ''].filter(Boolean);
+  const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
   const machine = describeMachine();
   const text = [
     `${command}  (${started.toISOString()})`,

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { finished, pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
@@ -27,6 +27,7 @@ import { respondWithError } from './error-response.js';
 import { acceptsTrailers } from './h2-headers.js';
 import type { FlowRecord } from './events.js';
 import { frameBody } from './framing.js';
+import { relayBody } from './relay.js';
 import { getRawHeader, setRawHeader, stripHopByHop } from './headers.js';
 import { formatAuthority, parseAuthority } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -256,13 +257,9 @@ function sendResponse(
   // (An HTTP/2 head is sent by writeHead itself.)
   if (body.stream.readableLength === 0 && !isH2Response(res)) res.flushHeaders();
   body.stream.on('data', (chunk: Buffer) => count(chunk.length));
-  // Registered before pipeline's own listener, so the trailers are queued before it ends `res`.
-  finished(body.stream, { writable: false }, (error) => {
-    if (!error) sendTrailers();
-  });
-  // pipeline, not pipe: an origin that breaks off mid-body must break the client connection too,
-  // rather than end a truncated body cleanly, and a client that leaves must free the origin.
-  pipeline(body.stream, res, () => undefined);
+  // An origin that breaks off mid-body breaks the client connection too, rather than end a
+  // truncated body cleanly, and a client that leaves frees the origin.
+  relayBody(body.stream, res, sendTrailers);
 }
 
 /** Routes an event-stream body through the onServerSentEvent hooks, decoded, when any hook has that phase. */
