@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { CertCache } from '../ca/cert-cache.js';
+import { TLS_BUFFERING } from './buffers.js';
 
 /**
  * TLS session #1: wraps the client's own socket in a server-side TLSSocket, with no extra
@@ -27,6 +28,7 @@ export async function terminateClientTls(
     // h2 first: the server's order decides, so every client that offers h2 gets it (h2-server.ts);
     // clients that offer neither get http/1.1 as before ALPN existed.
     ALPNProtocols: ['h2', 'http/1.1'],
+    ...TLS_BUFFERING,
   });
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {

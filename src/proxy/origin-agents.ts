@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { MitmError } from '../errors.js';
+import { TLS_BUFFERING } from './buffers.js';
 import type { OriginContexts } from './client-certs.js';
 import type { Dialer } from './dial.js';
 import { h1Call, PlainOriginAgent } from './h1-origin.js';
@@ -29,6 +30,7 @@ export function createOriginConnector(options: {
         host: tls.host,
         secureContext: options.contexts(tls.servername || tls.host),
         rejectUnauthorized: !options.insecure,
+        ...TLS_BUFFERING,
         ...(tls.ALPNProtocols ? { ALPNProtocols: tls.ALPNProtocols } : {}),
         // Resuming the origin's TLS session skips a full handshake on every new pooled connection.
         ...(tls.session ? { session: tls.session } : {}),
