@@ -4,6 +4,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { normalizeHost } from '../proxy/target.js';
 import type { LeafMinter } from './mint-leaf.js';
+import { createTurnQueue } from './turn-queue.js';
 
 /** Secure contexts per host, minted on demand. */
 export interface CertCache {
@@ -22,6 +23,10 @@ const REFRESH_MARGIN_MS = 7 * DAY_MS;
 
 /** Creates a cache of at most `options.max` contexts, each re-minted well before its leaf expires. */
 export function createCertCache(minter: LeafMinter, options: { max: number }): CertCache {
+  // Building a SecureContext is synchronous and costs ~1 ms (OpenSSL context set-up, key and
+  // certificate parsing). Mints finishing together would otherwise build theirs back to back in
+  // one iteration; one per iteration keeps each stall near that (bench/mint-burst.ts).
+  const nextTurn = createTurnQueue();
   const cache = new LRUCache<string, SecureContext>({
     max: options.max,
     // A burst of more new hosts than `max` evicts mints still in flight; without this their callers
@@ -31,6 +36,7 @@ export function createCertCache(minter: LeafMinter, options: { max: number }): C
       const [host = '', ...extraNames] = key.split(' ');
       const leaf = await minter.mint(host, extraNames);
       entry.ttl = refreshAfterMs(leaf.notAfter, Date.now());
+      await nextTurn();
       return createSecureContext({ key: leaf.keyPem, cert: leaf.certPem });
     },
   });

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import { ipAddressBytes, normalizeHost } from '../proxy/target.js';
 import type { CertificateAuthority } from './authority.js';
+import { createTurnQueue } from './turn-queue.js';
 import { createLeafSigner } from './x509.js';
 
 /** A minted leaf: certificate and (shared) key as PEM, and when the certificate expires. */
@@ -62,29 +63,6 @@ export async function createLeafMinter(ca: CertificateAuthority): Promise<LeafMi
       return { certPem, keyPem, notAfter };
     },
   };
-}
-
-/**
- * Returns a function whose promises resolve one per event-loop iteration, in call order. Each
- * setImmediate is queued from the previous one's callback, so it runs in the next iteration, after
- * timers and I/O have had their turn.
- */
-function createTurnQueue(): () => Promise<void> {
-  const waiting: Array<() => void> = [];
-  let head = 0;
-  const releaseOne = (): void => {
-    waiting[head++]?.();
-    if (head < waiting.length) {
-      setImmediate(releaseOne);
-    } else {
-      waiting.length = 0;
-      head = 0;
-    }
-  };
-  return () =>
-    new Promise<void>((resolve) => {
-      if (waiting.push(resolve) === 1) setImmediate(releaseOne);
-    });
 }
 
 /** Validates an extra SAN name like a host, allowing one leading `*.` wildcard label (RFC 6125 §6.4.3). */
