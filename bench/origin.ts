@@ -5,6 +5,7 @@
 //   GET /1k          1024 bytes
 //   GET /bytes/N     N bytes, streamed with backpressure
 //   PUT|POST /upload the body is counted and dropped; the answer is the byte count as text
+//   WebSocket /ws    (HTTP/1.1 port) echoes every message back as it came
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createSecureServer } from 'node:http2';
@@ -12,6 +13,7 @@ import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { WebSocketServer } from 'ws';
 
 /** What both response types (HTTP/1.1 and the HTTP/2 compatibility API) offer. */
 interface Sink {
@@ -67,6 +69,12 @@ function stream(res: Sink, total: number): void {
 const h1 = createServer({ ...tls, keepAliveTimeout: 120_000 }, handle);
 const h2 = createSecureServer({ ...tls, allowHTTP1: true }, handle);
 h1.headersTimeout = 120_000;
+const echo = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+echo.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+h1.on('upgrade', (req, socket, head) => {
+  if (req.url !== '/ws') return void socket.destroy();
+  echo.handleUpgrade(req, socket, head, (ws) => echo.emit('connection', ws, req));
+});
 h1.listen(0, '0.0.0.0');
 h2.listen(0, '0.0.0.0');
 await Promise.all([once(h1, 'listening'), once(h2, 'listening')]);

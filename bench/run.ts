@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { BUILD, RESULTS, buildTree, built } from './lib/build.js';
 import { makeOriginPki } from './lib/certs.js';
 import { idleTunnels } from './lib/idle.js';
+import { wsMessages } from './lib/ws.js';
 import { describeMachine } from './lib/machine.js';
 import { peers, type Peer } from './lib/peers.js';
 import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
@@ -22,8 +23,8 @@ import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/prof
 import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
 import { MiB, download, h2Streams, keepAlive, newHosts, upload, type Bench, type Cell, type Sizes, type Target } from './lib/workloads.js';
 
-const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000 };
-const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500 };
+const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000, wsMessages: 20_000 };
+const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500, wsMessages: 5000 };
 
 const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
   keepAlive,
@@ -32,6 +33,7 @@ const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
   upload,
   idleTunnels,
   h2Streams,
+  wsMessages,
 };
 
 const log = (text: string): void => void process.stderr.write(`${text}\n`);
@@ -98,6 +100,7 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
     log(`${workload}: direct`);
     results.direct = { ...results.direct, [workload]: await attempt(() => RUNNERS[workload](direct, bench)) };
     for (const peer of usable) {
+      if (peer.only && !peer.only.includes(workload)) continue;
       log(`${workload}: ${peer.name}`);
       const cell = await attempt(async () => {
         const running = await peer.start(originCa, state);

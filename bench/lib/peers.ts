@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT, built } from './build.js';
 import type { Route } from './curl.js';
 import { PROXY_CPU, Proc } from './procs.js';
+import type { WorkloadName } from './report.js';
 
 /** A proxy process that is up and listening. */
 export interface Running {
@@ -22,15 +23,18 @@ export interface Peer {
   readonly missing?: string;
   /** What the table should say about how it was configured. */
   readonly note?: string;
+  /** The only workloads it runs (all when absent). */
+  readonly only?: readonly WorkloadName[];
   start(originCa: string, state: string, profileDir?: string): Promise<Running>;
 }
 
 /** The Node proxies: each started by its script under bench/peers/ (transpiled, on bare node). */
-function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: string; pkg?: string } = {}): Peer {
+function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: string; pkg?: string; only?: readonly WorkloadName[] } = {}): Peer {
   const installed = !options.pkg || existsSync(join(ROOT, 'node_modules', options.pkg, 'package.json'));
   return {
     name,
     ...(options.note ? { note: options.note } : {}),
+    ...(options.only ? { only: options.only } : {}),
     ...(installed ? {} : { missing: `${options.pkg} is not installed (npm ci installs the devDependencies; skipped)` }),
     async start(originCa, state, profileDir) {
       const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
@@ -68,6 +72,7 @@ function mitmdump(): Peer {
 export function peers(): Peer[] {
   return [
     nodePeer('mitm'),
+    nodePeer('mitm-unrecorded', { note: 'mitm with --keep 0 --record-body-limit 0, keep-alive only', only: ['keepAlive'] }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
     mitmdump(),

@@ -2,7 +2,7 @@
 import type { Cell } from './workloads.js';
 
 /** The workloads by name, in run order. */
-export const WORKLOADS = ['keepAlive', 'newHosts', 'download', 'upload', 'idleTunnels', 'h2Streams'] as const;
+export const WORKLOADS = ['keepAlive', 'newHosts', 'download', 'upload', 'idleTunnels', 'h2Streams', 'wsMessages'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 /** route name → workload → outcome. */
 export type Results = Record<string, Partial<Record<WorkloadName, Cell>>>;
@@ -16,7 +16,7 @@ interface Row {
 }
 
 /** The table's rows; `sizes` fills in the labels. */
-export function rows(s: { keepAliveRequests: number; newHosts: number; downloadMiB: number; uploadMiB: number; idleTunnels: number; h2Requests: number }): Row[] {
+export function rows(s: { keepAliveRequests: number; newHosts: number; downloadMiB: number; uploadMiB: number; idleTunnels: number; h2Requests: number; wsMessages: number }): Row[] {
   return [
     { label: `keep-alive: ${s.keepAliveRequests} × 1 KiB GET, 16 conns (req/s)`, workload: 'keepAlive', key: 'reqPerSec', ratio: true },
     { label: `new host: first request p50, ${s.newHosts} hosts (ms)`, workload: 'newHosts', key: 'firstP50Ms', ratio: true },
@@ -27,6 +27,7 @@ export function rows(s: { keepAliveRequests: number; newHosts: number; downloadM
     { label: `idle tunnels: ${s.idleTunnels}, RSS per tunnel (KiB)`, workload: 'idleTunnels', key: 'kibPerConn', ratio: false },
     { label: 'idle tunnels: RSS base→held→after close (MiB)', workload: 'idleTunnels', key: 'afterCloseMiB', ratio: false },
     { label: `h2: ${s.h2Requests} × 1 KiB GET, 100 streams (req/s)`, workload: 'h2Streams', key: 'reqPerSec', ratio: true },
+    { label: `WebSocket: ${s.wsMessages} × 64 B echoed, 64 in flight (msg/s)`, workload: 'wsMessages', key: 'msgPerSec', ratio: true },
   ];
 }
 
@@ -79,8 +80,15 @@ export function checkTargets(results: Results): TargetCheck[] {
     met: x === undefined ? undefined : ok(x),
   });
   const returned = mitm('idleTunnels', 'returned');
+  const unrecorded = ratio('keepAlive', 'reqPerSec', 'mitm-unrecorded');
   return [
     check('keep-alive small requests ≥ 0.65× direct', ratio('keepAlive', 'reqPerSec'), (x) => x >= 0.65),
+    check(
+      'recording on costs ≤ 15% of keep-alive throughput',
+      unrecorded === undefined ? undefined : (1 - unrecorded) * 100,
+      (x) => x <= 15,
+      '%',
+    ),
     check('keep-alive small requests ≥ 1.4× http-mitm-proxy', ratio('keepAlive', 'reqPerSec', 'http-mitm-proxy'), (x) => x >= 1.4),
     check('new host, first request p50 ≤ 2.5× direct', ratio('newHosts', 'firstP50Ms'), (x) => x <= 2.5),
     check('new host, second request p50 ≤ 2× direct', ratio('newHosts', 'secondP50Ms'), (x) => x <= 2),

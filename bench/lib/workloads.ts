@@ -16,6 +16,7 @@ export interface Sizes {
   readonly idleTunnels: number;
   readonly idleSettleMs: number;
   readonly h2Requests: number;
+  readonly wsMessages: number;
 }
 
 /** What every workload needs: the origin's ports, a scratch folder, the sizes. */

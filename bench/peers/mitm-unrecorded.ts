@@ -1,0 +1,12 @@
+// mitm with recording off (`--keep 0 --record-body-limit 0`), for issue #5's recording-overhead
+// target: the `mitm` column records as `--har` does (1000 flows, bodies up to 64 KiB each, in
+// memory; the HAR file itself is written only at exit or on SIGUSR2), this one records nothing.
+import { join } from 'node:path';
+import { startProxy } from '../../src/index.js';
+import { announce, exitOnSignal, peerArgs } from './peer-io.js';
+
+const { originCa, state } = peerArgs();
+const caDir = join(state, 'mitm-ca');
+const proxy = await startProxy({ port: 0, ca: caDir, upstreamCa: [originCa], keep: 0, recordBodyLimit: 0 });
+exitOnSignal(() => proxy.close());
+announce(proxy.port, join(caDir, 'ca.pem'));
