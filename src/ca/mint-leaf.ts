@@ -1,5 +1,5 @@
-// Per-host leaf certificates, signed by the root CA on demand. One RSA key pair per minter is shared
-// by every leaf (as mitmproxy and mockttp do): generating a key per host would cost ~50-100 ms each.
+// Per-host leaf certificates, signed by the root CA on demand. One key pair per minter is shared by
+// every leaf (as mitmproxy and mockttp do): generating an RSA key per host would cost ~50-100 ms each.
 import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
@@ -34,9 +34,16 @@ const MAX_COMMON_NAME = 64;
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** Creates a minter for `ca`, generating the shared leaf key pair (RSA-2048, off the event loop). */
-export async function createLeafMinter(ca: CertificateAuthority): Promise<LeafMinter> {
-  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+/**
+ * Creates a minter for `ca`, generating the shared leaf key pair off the event loop: ECDSA P-256 by
+ * default, whose handshake signature costs the proxy ~0.05 ms where RSA-2048's costs ~1 ms (curl,
+ * OpenSSL, Node, Python and Chromium accept it under an RSA root), or RSA-2048 for older clients.
+ */
+export async function createLeafMinter(ca: CertificateAuthority, keyType: 'ec' | 'rsa' = 'ec'): Promise<LeafMinter> {
+  const { publicKey, privateKey } =
+    keyType === 'ec'
+      ? await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
+      : await generateKeyPairAsync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const signer = createLeafSigner(ca.certPem, ca.key, publicKey);
   const caNotAfter = Date.parse(ca.cert.validTo);

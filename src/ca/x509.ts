@@ -2,11 +2,16 @@
 // "unmaintained") touches one file. Forge only lays out ASN.1 here: keys come from node:crypto and
 // every signature is made by node:crypto's async sign(), which runs on the libuv thread pool in
 // about 1 ms, where forge's pure-JS RSA would block the event loop for ~36 ms per certificate.
-import { randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 
 const { asn1, pki } = forge;
 type Asn1 = forge.asn1.Asn1;
+
+// @types/node-forge knows fromDer's old `strict` flag only; decodeBitStrings: false keeps a BIT
+// STRING's bytes as they are (forge otherwise parses a key's bits into ASN.1 of their own).
+const fromDerKeepingBits = (der: string): Asn1 =>
+  (asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => Asn1)(der, { decodeBitStrings: false });
 
 // @types/node-forge omits getTBSCertificate, although forge's own cert.sign() is built on it.
 const getTBSCertificate = (pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): Asn1 })
@@ -15,6 +20,7 @@ const getTBSCertificate = (pki as unknown as { getTBSCertificate(cert: forge.pki
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
+const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 const SIGNATURE_ALGORITHM_DER = derBuffer(
   sequence([oid(SHA256_WITH_RSA), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]),
 );
@@ -61,24 +67,33 @@ export async function createRootCertificate(
   return signToPem(getTBSCertificate(cert), privateKey);
 }
 
-/** Prepares a signer for leaves issued by the CA in `caCertPem`, all carrying `leafPublicKey`. */
+/**
+ * Prepares a signer for leaves issued by the CA in `caCertPem`, all carrying `leafPublicKey`
+ * (RSA or EC: forge lays out only RSA keys, so the leaf's SubjectPublicKeyInfo goes in as DER).
+ */
 export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublicKey: KeyObject): LeafSigner {
   const caCert = pki.certificateFromPem(caCertPem);
+  const rsa = leafPublicKey.asymmetricKeyType === 'rsa';
 
   // Everything but serial, validity, subject and SAN is the same in every leaf, so forge builds it
   // once in a template; each mint then encodes only those four fields. This keeps forge's
-  // allocation-heavy work (RSA modulus encoding, SKI hashing) off the per-mint path.
-  const template = newCertificate(leafPublicKey, new Date(0), new Date(0));
+  // allocation-heavy work (RSA modulus encoding, SKI hashing) off the per-mint path. The template
+  // is laid out around the CA's own (RSA) key, then given the leaf's key and its identifier.
+  const template = pki.createCertificate();
+  template.publicKey = caCert.publicKey;
+  template.siginfo.algorithmOid = SHA256_WITH_RSA;
   template.setExtensions([
     { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: true },
+    // An EC key signs the handshake and never encrypts a key exchange (RFC 5480 §3).
+    { name: 'keyUsage', critical: true, digitalSignature: true, keyEncipherment: rsa },
     { name: 'extKeyUsage', serverAuth: true },
-    { name: 'subjectKeyIdentifier' },
     { name: 'authorityKeyIdentifier', keyIdentifier: subjectKeyIdentifier(caCert) },
   ]);
   const templateFields = children(getTBSCertificate(template));
   templateFields[TBS.issuer] = rawSubject(caCertPem, caCert.version);
-  const fixedExtensions = children(children(templateFields[TBS.extensions])[0]);
+  const spki = fromDerKeepingBits(leafPublicKey.export({ type: 'spki', format: 'der' }).toString('binary'));
+  templateFields[TBS.spki] = spki;
+  const fixedExtensions = [...children(children(templateFields[TBS.extensions])[0]), keyIdentifierExtension(spki)];
 
   return {
     async sign(spec) {
@@ -110,7 +125,7 @@ export function certificateToPkcs12(certPem: string, friendlyName: string): Buff
 }
 
 // Positions in a TBSCertificate that has the [0] version field, which every certificate we build has.
-const TBS = { serial: 1, issuer: 3, validity: 4, subject: 5, extensions: 7 } as const;
+const TBS = { serial: 1, issuer: 3, validity: 4, subject: 5, spki: 6, extensions: 7 } as const;
 
 // The CA's subject exactly as encoded in ca.pem: re-encoding forge's parsed copy could change string
 // types or multi-valued RDNs, and clients build chains by comparing a leaf's issuer to it.
@@ -191,6 +206,16 @@ function subjectAltName(altNames: LeafCertificateSpec['altNames'], critical: boo
     ...(critical ? [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff')] : []),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(sequence(names)).getBytes()),
   ]);
+}
+
+// subjectKeyIdentifier by RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
+function keyIdentifierExtension(spki: Asn1): Asn1 {
+  const bits = children(spki)[1];
+  if (bits === undefined || typeof bits.value !== 'string') throw new Error('unexpected public key structure');
+  // A BIT STRING's first content byte counts its unused bits (0 for keys), and is not hashed.
+  const ski = createHash('sha1').update(Buffer.from(bits.value.slice(1), 'binary')).digest('binary');
+  const identifier = asn1.toDer(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, ski)).getBytes();
+  return sequence([oid(OID_SUBJECT_KEY_IDENTIFIER), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, identifier)]);
 }
 
 function rdn(type: string, value: string): Asn1 {

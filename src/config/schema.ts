@@ -82,6 +82,10 @@ export const ProxyOptionsSchema = z
       .positive()
       .default(1000)
       .meta({ arg: 'N', description: 'Minted per-host certificates kept ready in memory' }),
+    leafKey: z
+      .enum(['ec', 'rsa'])
+      .default('ec')
+      .meta({ arg: 'TYPE', description: 'Key type of minted per-host certificates: ec (ECDSA P-256, cheaper TLS handshakes) or rsa (RSA-2048, for clients without ECDSA)' }),
     upstreamProxy: z
       .string()
       .min(1)

@@ -43,7 +43,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const { hooks: initialHooks = [], ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
   const [{ ca }, reach] = await Promise.all([initCa(config.ca), loadConnectivity(config)]);
-  const certs = createCertCache(await createLeafMinter(ca), { max: config.leafCacheSize });
+  const certs = createCertCache(await createLeafMinter(ca, config.leafKey), { max: config.leafCacheSize });
   // Every origin connection (pooled, WebSocket, sniffing) goes through the dialer and the
   // per-origin TLS contexts: --upstream-proxy, --upstream-bypass and --client-cert (connectivity.ts).
   const connector = createOriginConnector({

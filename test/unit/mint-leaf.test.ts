@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate, createPrivateKey, generateKeyPair } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, generateKeyPair } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -74,10 +74,24 @@ test('a DNS leaf has CN and SAN for the host, server EKU, CA:false, and chains t
   assert.match(await openssl('verify', '-CAfile', caPath, '-purpose', 'sslserver', '-verify_hostname', 'example.com', path), /: OK\n$/);
   const text = await openssl('x509', '-noout', '-text', '-in', path);
   assert.match(text, /X509v3 Basic Constraints: \n\s+CA:FALSE\n/);
-  assert.match(text, /X509v3 Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
+  // An ECDSA P-256 key (the default), signed by the RSA root: it signs handshakes, never encrypts.
+  assert.match(text, /X509v3 Key Usage: critical\n\s+Digital Signature\n/);
   assert.match(text, /X509v3 Extended Key Usage: \n\s+TLS Web Server Authentication\n/);
   assert.match(text, /X509v3 Subject Alternative Name: \n\s+DNS:example.com\n/);
   assert.match(text, /Signature Algorithm: sha256WithRSAEncryption/);
+  assert.match(text, /Public-Key: \(256 bit\)\n[\s\S]*ASN1 OID: prime256v1/);
+});
+
+test('--leaf-key rsa mints RSA-2048 leaves with key encipherment, chaining to the same CA', async () => {
+  const rsaMinter = await createLeafMinter(ca, 'rsa');
+  const leaf = await rsaMinter.mint('rsa.example');
+  const cert = new X509Certificate(leaf.certPem);
+  assert.ok(cert.checkPrivateKey(createPrivateKey(leaf.keyPem)));
+  assert.equal(cert.publicKey.asymmetricKeyType, 'rsa');
+  const path = await leafFile(leaf);
+  assert.match(await openssl('verify', '-CAfile', caPath, '-purpose', 'sslserver', '-verify_hostname', 'rsa.example', path), /: OK\n$/);
+  const text = await openssl('x509', '-noout', '-text', '-in', path);
+  assert.match(text, /X509v3 Key Usage: critical\n\s+Digital Signature, Key Encipherment\n/);
   assert.match(text, /Public-Key: \(2048 bit\)/);
 });
 
@@ -86,8 +100,11 @@ test("the leaf's AKI is the CA's SKI and its SKI is its own key's", async () => 
   const hex = (out: string): string => /([0-9A-F]{2}(?::[0-9A-F]{2})+)/.exec(out)?.[1] ?? 'none';
   const caSki = hex(await extension(caPath, 'subjectKeyIdentifier'));
   assert.equal(hex(await extension(path, 'authorityKeyIdentifier')), caSki);
-  assert.notEqual(hex(await extension(path, 'subjectKeyIdentifier')), caSki);
-  assert.notEqual(hex(await extension(path, 'subjectKeyIdentifier')), 'none');
+  // RFC 5280 §4.2.1.2 method 1: SHA-1 of the key's bits, for a P-256 key the last 65 bytes of its SPKI.
+  const leafKey = new X509Certificate(await readFile(path)).publicKey.export({ type: 'spki', format: 'der' });
+  const expected = createHash('sha1').update(leafKey.subarray(-65)).digest('hex').toUpperCase().match(/../g)?.join(':');
+  assert.equal(hex(await extension(path, 'subjectKeyIdentifier')), expected);
+  assert.notEqual(expected, caSki);
 });
 
 test('IPv4 and IPv6 hosts get IP SANs that clients match', async () => {
