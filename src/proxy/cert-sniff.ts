@@ -2,15 +2,19 @@
 // check a name (its SNI, or one it was configured with) that we cannot know from the CONNECT line.
 // We connect to the origin, read the subjectAltNames of its certificate, and copy them into our
 // leaf. Names are only copied from certificates that verify (unless --insecure), so a leaf never
-// vouches for a name no trusted CA vouched for at that address; the request's own origin
-// connection is verified as always.
+// vouches for a name no trusted CA vouched for at that address. The connection is then handed to
+// the upstream pool for the request that follows, when it passes the same identity check that
+// request's own connection would (else it is closed, and the request connects and verifies anew):
+// a new IP host costs one origin handshake, not two.
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
+import { TLS_BUFFERING } from './buffers.js';
 import type { OriginContexts } from './client-certs.js';
 import type { Dialer } from './dial.js';
 import { formatAuthority, normalizeHost, type Target } from './target.js';
+import type { OriginTarget } from './upstream.js';
 
 /** Reads the names an origin's certificate carries. */
 export interface CertSniffer {
@@ -25,13 +29,18 @@ const SNIFF_TIMEOUT_MS = 5_000;
 const MAX_NAMES = 100;
 const CACHE = { max: 512, ttl: 10 * 60 * 1000 };
 
-/** Creates a sniffer that dials through `dialer` and verifies with the origin contexts, caching per origin and SNI. */
-export function createCertSniffer(options: {
+/** What the sniffer needs: how to reach and verify origins, and whom to hand a usable connection. */
+export interface SnifferOptions {
   readonly dialer: Dialer;
   readonly contexts: OriginContexts;
   readonly insecure: boolean;
   readonly timeoutMs: number;
-}): CertSniffer {
+  /** Takes a connection that passed the identity check for `origin` (the upstream pool). */
+  readonly handOver: (origin: OriginTarget, socket: TLSSocket) => void;
+}
+
+/** Creates a sniffer that dials through `dialer` and verifies with the origin contexts, caching per origin and SNI. */
+export function createCertSniffer(options: SnifferOptions): CertSniffer {
   const cache = new LRUCache<string, Promise<string[]>>(CACHE);
   const timeoutMs = Math.min(options.timeoutMs, SNIFF_TIMEOUT_MS);
   return {
@@ -50,7 +59,7 @@ export function createCertSniffer(options: {
 }
 
 async function sniff(
-  options: { dialer: Dialer; contexts: OriginContexts; insecure: boolean },
+  options: SnifferOptions,
   target: Target,
   sni: string,
   timeoutMs: number,
@@ -64,7 +73,9 @@ async function sniff(
       rejectUnauthorized: !options.insecure,
       // Only the chain is checked here: which names the certificate covers is what we are asking.
       checkServerIdentity: () => undefined,
-      ALPNProtocols: ['http/1.1'],
+      // What the upstream pool offers, so the connection can serve the request that follows.
+      ALPNProtocols: ['h2', 'http/1.1'],
+      ...TLS_BUFFERING,
     });
     const timer = setTimeout(() => tls.destroy(new Error(`no TLS handshake within ${timeoutMs} ms`)), timeoutMs);
     tls.on('error', (error) => {
@@ -74,10 +85,17 @@ async function sniff(
     });
     tls.once('secureConnect', () => {
       clearTimeout(timer);
-      const raw = tls.getPeerCertificate().raw;
-      tls.destroy();
-      socket.destroy();
-      resolve(raw === undefined ? [] : subjectAltNames(new X509Certificate(raw)));
+      const peer = tls.getPeerCertificate();
+      const names = peer.raw === undefined ? [] : subjectAltNames(new X509Certificate(peer.raw));
+      // The request's connection is checked against its SNI, or the IP when there is none.
+      if (options.insecure || checkServerIdentity(sni || target.host, peer) === undefined) {
+        tls.removeAllListeners('error');
+        options.handOver({ ...target, secure: true, servername: sni }, tls);
+      } else {
+        tls.destroy();
+        socket.destroy();
+      }
+      resolve(names);
     });
   });
 }

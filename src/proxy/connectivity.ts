@@ -1,6 +1,5 @@
 import { createSecureContext } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
-import { createCertSniffer, type CertSniffer } from './cert-sniff.js';
 import { loadClientCerts, type OriginContexts } from './client-certs.js';
 import { createDialer, type Dialer } from './dial.js';
 import { loadOriginTrustPems } from './origin-trust.js';
@@ -12,7 +11,6 @@ export interface Connectivity {
   /** The TLS context per origin name: the origin trust (origin-trust.ts), plus a --client-cert where a glob matches. */
   readonly originContexts: OriginContexts;
   readonly dialer: Dialer;
-  readonly sniffer: CertSniffer;
   readonly auth: ProxyAuth | undefined;
   readonly pinned: PinnedClients | undefined;
 }
@@ -30,7 +28,6 @@ export async function loadConnectivity(config: ProxyConfig): Promise<Connectivit
   return {
     originContexts,
     dialer,
-    sniffer: createCertSniffer({ dialer, contexts: originContexts, insecure: config.insecure, timeoutMs: config.upstreamTimeout }),
     auth,
     pinned: config.autoPassthrough ? new PinnedClients(AUTO_PASSTHROUGH) : undefined,
   };

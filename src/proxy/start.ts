@@ -12,6 +12,7 @@ import { HookPipeline } from '../hooks/pipeline.js';
 import type { Hook } from '../hooks/types.js';
 import { FlowStore } from '../record/flow-store.js';
 import { MitmError } from '../errors.js';
+import { createCertSniffer } from './cert-sniff.js';
 import { handleConnect } from './connect.js';
 import { loadConnectivity } from './connectivity.js';
 import { writeRawError } from './error-response.js';
@@ -98,7 +99,14 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     dialer: reach.dialer,
     auth: reach.auth,
     pinned: reach.pinned,
-    sniffer: reach.sniffer,
+    // For IP-literal CONNECTs; the sniffing connection then serves the first request (cert-sniff.ts).
+    sniffer: createCertSniffer({
+      dialer: reach.dialer,
+      contexts: reach.originContexts,
+      insecure: config.insecure,
+      timeoutMs: config.upstreamTimeout,
+      handOver: (origin, socket) => upstream.adopt(origin, socket),
+    }),
     hooks,
     exchangeDeps: {
       upstream,

@@ -30,6 +30,11 @@ export interface OriginTarget extends Target {
 export interface Upstream {
   /** Starts `request` to `origin`. */
   request(origin: OriginTarget, request: OriginRequest): OriginCall;
+  /**
+   * Takes a verified TLS connection to `origin` opened elsewhere (the certificate sniffer's), for
+   * the requests that follow, as if it had opened it itself; destroys it when it has one already.
+   */
+  adopt(origin: OriginTarget, socket: TLSSocket): void;
   /** Destroys every pooled connection and session. */
   close(): void;
 }
@@ -78,6 +83,10 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     timeout: IDLE_MS,
   };
 
+  const keepTickets = (key: string, socket: TLSSocket): void => {
+    socket.on('session', (ticket: Buffer) => remember(tickets, key, ticket));
+  };
+
   const handshake = async (origin: OriginTarget, alpn: string[]): Promise<TLSSocket> => {
     const raw = await connector.dial(origin);
     const key = originKey(origin);
@@ -88,7 +97,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
       raw.destroy();
       throw error;
     }
-    socket.on('session', (ticket: Buffer) => remember(tickets, key, ticket));
+    keepTickets(key, socket);
     return new Promise((resolve, reject) => {
       const fail = (error: Error): void => {
         socket.destroy();
@@ -123,6 +132,15 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     return handshake(origin, ['http/1.1']);
   });
 
+  /** Remembers the protocol a fresh connection chose; h2: its session joins the pool; http/1.1: the socket is returned. */
+  const settle = async (origin: OriginTarget, key: string, socket: TLSSocket): Promise<'h2' | TLSSocket> => {
+    const chosen = socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
+    remember(protocols, key, chosen);
+    if (chosen === 'http/1.1') return socket;
+    await sessions.open(key, socket, formatAuthority(origin), config.upstreamTimeout);
+    return 'h2';
+  };
+
   /**
    * Opens a new connection to a TLS origin offering h2 and http/1.1, once for all requests that
    * wait for it; remembers the choice. h2: the session joins the pool. http/1.1: the socket is
@@ -131,14 +149,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
   const probe = (origin: OriginTarget, key: string): Promise<'h2' | TLSSocket> => {
     let pending = probes.get(key);
     if (pending) return pending;
-    pending = (async () => {
-      const socket = await handshake(origin, ALPN_OFFER);
-      const chosen = socket.alpnProtocol === 'h2' ? 'h2' : 'http/1.1';
-      remember(protocols, key, chosen);
-      if (chosen === 'http/1.1') return socket;
-      await sessions.open(key, socket, formatAuthority(origin), config.upstreamTimeout);
-      return 'h2' as const;
-    })();
+    pending = (async () => settle(origin, key, await handshake(origin, ALPN_OFFER)))();
     probes.set(key, pending);
     const settled = (): void => {
       probes.delete(key);
@@ -167,6 +178,8 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     };
     socket.setTimeout(IDLE_MS);
     socket.once('timeout', expire);
+    // An origin that resets a waiting connection must not take the process down with an unheard error.
+    socket.once('error', expire);
     socket.once('close', () => {
       if (spares.get(key)?.socket === socket) spares.delete(key);
     });
@@ -202,6 +215,20 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
       // anything is piped from it: hold it until the call starts (its pipe resumes it).
       if (request.body.kind === 'stream') request.body.stream.pause();
       return deferred(route(origin, key, request, false));
+    },
+    adopt(origin, socket) {
+      const key = originKey(origin);
+      if (socket.destroyed || sessions.get(key) || spares.has(key) || probes.has(key)) {
+        socket.destroy();
+        return;
+      }
+      keepTickets(key, socket);
+      settle(origin, key, socket).then(
+        (outcome) => {
+          if (outcome !== 'h2') offer(key, outcome);
+        },
+        () => socket.destroy(),
+      );
     },
     close() {
       plain.destroy();

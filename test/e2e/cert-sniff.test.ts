@@ -58,6 +58,24 @@ describe('proxy: origin certificate names for IP targets', { timeout: 60_000 }, 
     assert.match(Buffer.concat(chunks).toString(), /\r\n\r\nhello$/);
   });
 
+  it('the sniffing connection serves the first request: one origin connection for a new IP host', async () => {
+    // A proxy of its own, so nothing about this origin is cached yet.
+    const fresh = await startTestProxy(pki);
+    try {
+      const before = origin.connectionCount();
+      const tunnel = await openTunnel(fresh.port, `127.0.0.1:${origin.port}`);
+      const socket = tlsConnect({ socket: tunnel.socket, ca: await readFile(fresh.caPath, 'utf8'), servername: '' });
+      await once(socket, 'secureConnect');
+      socket.write('GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      assert.match(Buffer.concat(chunks).toString(), /^HTTP\/1\.1 200[\s\S]*\r\n\r\nhello$/);
+      assert.equal(origin.connectionCount() - before, 1, 'the sniff connection was handed to the pool, not closed');
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('never copies names from an origin certificate that does not verify', async () => {
     const leaf = await leafViaSClient(mitm.port, `127.0.0.1:${untrusted.port}`, undefined, pki.dir, 'sniff-untrusted.pem');
     assert.equal(leaf.x509.subjectAltName, 'IP Address:127.0.0.1');
