@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
@@ -29,7 +28,7 @@ import type { FlowRecord } from './events.js';
 import { frameBody } from './framing.js';
 import { relayBody } from './relay.js';
 import { getRawHeader, setRawHeader, stripHopByHop } from './headers.js';
-import { formatAuthority, parseAuthority } from './target.js';
+import { formatAuthority, originOfUrl } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
 import type { OriginTarget, Upstream } from './upstream.js';
 
@@ -167,7 +166,7 @@ function fetchFromOrigin(
   res: OutboundResponse,
 ): Promise<{ response: FlowResponse; tail: OriginTail }> {
   const request = flow.request;
-  const { origin, path } = request.retargeted ? targetOf(request.url) : exchange;
+  const { origin, path } = request.retargeted ? originOfUrl(request.url) : exchange;
   const authority = formatAuthority(origin);
   const body = request.bodyStore.outgoing();
   request.bodyStore.recordSent(body);
@@ -273,15 +272,6 @@ function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowRespon
   delete response.headers['content-encoding'];
   const events = rewriteEventStream(decoded, (event) => hooks.serverSentEvent(flow, event));
   return { kind: 'stream', stream: Readable.from(events) };
-}
-
-/** The origin and origin-form path of a URL a hook set. */
-function targetOf(url: string): { origin: OriginTarget; path: string } {
-  const parsed = new URL(url);
-  const secure = parsed.protocol === 'https:';
-  const target = parseAuthority(parsed.host, secure ? 443 : 80);
-  const servername = isIP(target.host) === 0 ? target.host : '';
-  return { origin: { ...target, secure, servername }, path: `${parsed.pathname}${parsed.search}` };
 }
 
 function declaredLength(raw: readonly string[]): number | undefined {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { MitmError } from '../errors.js';
+import type { OriginTarget } from './upstream.js';
 
 /** Where a request or tunnel goes: a validated, lower-case host (IPv6 without brackets) and a port. */
 export interface Target {
@@ -68,4 +69,13 @@ function ipv6Bytes(address: string): Buffer {
   [...headGroups, ...zeros, ...tailGroups].forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
   if (dottedQuad !== undefined) Buffer.from(dottedQuad.split('.').map(Number)).copy(bytes, 12);
   return bytes;
+}
+
+/** The origin and origin-form path of an absolute URL a hook set (`flow.request.url`). */
+export function originOfUrl(url: string): { origin: OriginTarget; path: string } {
+  const parsed = new URL(url);
+  const secure = parsed.protocol === 'https:';
+  const target = parseAuthority(parsed.host, secure ? 443 : 80);
+  const servername = isIP(target.host) === 0 ? target.host : '';
+  return { origin: { ...target, secure, servername }, path: `${parsed.pathname}${parsed.search}` };
 }

@@ -19,9 +19,9 @@ import { h2FromRaw, rawFromH2 } from './h2-headers.js';
 import type { OriginConnector } from './upstream.js';
 import { refusalRecord, resolveRequest, type RefusalContext } from './request-handler.js';
 import type { ProxyRuntime } from './runtime.js';
-import { formatAuthority } from './target.js';
+import { formatAuthority, originOfUrl } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
-import { originOfUrl, sendH2Response, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead } from './ws-http.js';
+import { sendH2Response, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead } from './ws-http.js';
 import { relayWebSocket } from './ws-session.js';
 
 /** What the upgrade handler needs besides the runtime. */

@@ -1,7 +1,6 @@
 // The HTTP side of an upgrade: response heads written straight onto the client's socket (after an
 // 'upgrade' event there is no ServerResponse), and the rebuilt head of upgrades we do not handle.
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
 import { pipeline, type Duplex } from 'node:stream';
 import { MitmError } from '../errors.js';
 import type { FlowResponse } from '../flow/flow.js';
@@ -10,8 +9,6 @@ import type { Http2ServerResponse } from 'node:http2';
 import { respondWithError, writeRawError } from './error-response.js';
 import { h2FromRaw } from './h2-headers.js';
 import { frameBody } from './framing.js';
-import { parseAuthority } from './target.js';
-import type { OriginTarget } from './upstream.js';
 
 /** The head of the 101 as sent to the client: Upgrade and Connection first, then the origin's fields. */
 export function upgradeHead(upgrade: string, fields: readonly string[]): string[] {
@@ -80,15 +77,6 @@ export function sendH2Response(res: Http2ServerResponse, response: FlowResponse,
   }
   body.stream.on('data', (chunk: Buffer) => count(chunk.length));
   pipeline(body.stream, res, () => undefined);
-}
-
-/** The origin and origin-form path of a URL an onRequest hook set. */
-export function originOfUrl(url: string): { origin: OriginTarget; path: string } {
-  const parsed = new URL(url);
-  const secure = parsed.protocol === 'https:';
-  const target = parseAuthority(parsed.host, secure ? 443 : 80);
-  const servername = isIP(target.host) === 0 ? target.host : '';
-  return { origin: { ...target, secure, servername }, path: `${parsed.pathname}${parsed.search}` };
 }
 
 /**
