@@ -122,7 +122,8 @@ export async function runExchange(
   let originTail: OriginTail | undefined;
   let response: FlowResponse | undefined;
   try {
-    await deps.hooks.request(flow);
+    // Phases no hook implements are skipped, awaits included: most proxies run with no hooks at all.
+    if (deps.hooks.has('onRequest')) await deps.hooks.request(flow);
     // A hook answered: the request body goes nowhere, but must still be read off the connection.
     if (flow.response) flow.request.bodyStore.drain();
     else {
@@ -131,7 +132,7 @@ export async function runExchange(
       flow.response = fromOrigin;
     }
     flow.timings.responseStart = Date.now();
-    await deps.hooks.response(flow);
+    if (deps.hooks.has('onResponse')) await deps.hooks.response(flow);
     response = flow.response;
     if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
   } catch (error) {
@@ -189,7 +190,7 @@ function fetchFromOrigin(
   const timer = setTimeout(() => {
     call.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${deps.timeoutMs} ms`));
   }, deps.timeoutMs);
-  if (body.kind === 'stream') body.stream.on('data', () => timer.refresh());
+  if (body.kind === 'stream' && !hasNoBody(req)) body.stream.on('data', () => timer.refresh());
   res.once('close', () => {
     clearTimeout(timer);
     // The client went away first: free the origin connection instead of draining it to nobody.

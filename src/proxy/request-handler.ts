@@ -24,12 +24,11 @@ export type Resolved = Omit<Exchange, 'id' | 'client' | 'connectionId' | 'starte
  * or HTTP/2 streams alike.
  */
 export function createRequestHandler(rt: ProxyRuntime): (req: InboundRequest, res: OutboundResponse) => void {
-  const handle = (req: InboundRequest, res: OutboundResponse, client: FlowClient, startedAt: number): void => {
-    const session = rt.sessions.get(connectionOf(req));
+  const handle = (req: InboundRequest, res: OutboundResponse, session: TunnelSession | undefined, client: FlowClient, startedAt: number): void => {
     const id = rt.nextId();
     let resolved: Resolved;
     try {
-      resolved = resolveRequest(rt, req);
+      resolved = resolveRequest(rt, req, session);
     } catch (error) {
       // A browser pointed at the proxy's own address gets the CA download page, not a 400.
       if (!session && isLandingRequest(req.method, req.url ?? '')) {
@@ -54,12 +53,12 @@ export function createRequestHandler(rt: ProxyRuntime): (req: InboundRequest, re
     // Requests inside a tunnel were authorised with their CONNECT; the CA page on the proxy's own
     // address (relative URLs) forwards nothing, so it needs no credentials either.
     if (!rt.auth || session || isLandingRequest(req.method, req.url ?? '')) {
-      handle(req, res, client, startedAt);
+      handle(req, res, session, client, startedAt);
       return;
     }
     rt.auth.checkHeader(req.headers['proxy-authorization']).then(
       (user) => {
-        if (user !== undefined) handle(req, res, { ...client, user }, startedAt);
+        if (user !== undefined) handle(req, res, session, { ...client, user }, startedAt);
         else refuse(rt, req, res, { id: rt.nextId(), client, startedAt }, proxyAuthRequired(`${req.method ?? 'GET'} request`));
       },
       (error: unknown) => refuse(rt, req, res, { id: rt.nextId(), client, startedAt }, new MitmError('bad_request', String(error))),
@@ -106,8 +105,7 @@ export function refusalRecord(req: { readonly method?: string | undefined; reado
  * else the absolute URI of the request line. Throws a MitmError (bad_request, not_a_proxy_request,
  * proxy_loop) when there is none to forward to.
  */
-export function resolveRequest(rt: ProxyRuntime, req: InboundRequest): Resolved {
-  const session = rt.sessions.get(connectionOf(req));
+export function resolveRequest(rt: ProxyRuntime, req: InboundRequest, session = rt.sessions.get(connectionOf(req))): Resolved {
   const resolved = session ? resolveInTunnel(session, req) : resolveAbsolute(req.url ?? '');
   if (rt.isSelf(resolved.origin)) throw new MitmError('proxy_loop', `${resolved.url} targets this proxy itself`);
   return resolved;

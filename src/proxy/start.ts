@@ -117,7 +117,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       onFlowEnd: (flow, record) => {
         proxy.emit('flow', record);
         store.add(flow);
-        void hooks.flowEnd(flow);
+        if (hooks.has('onFlowEnd')) void hooks.flowEnd(flow);
       },
     },
     decide: createHostPolicy(config),

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Side-by-side A/B of two proxies on the keep-alive workload, for changes smaller than the noise of
+# these shared machines: both run at once on the proxy core, and 3000-request curl runs alternate
+# A, B, A, B… (8 rounds, the first left out as warm-up). Reports each one's mean CPU time per 3000
+# requests (from /proc, the steadier figure) and mean req/s.
+#
+#   bench/ab.sh                                   mitm against mitm-unrecorded (recording's cost)
+#   PEER_B=http-mitm-proxy bench/ab.sh            mitm against http-mitm-proxy
+#   BUILD_A=/tmp/before bench/ab.sh               an older build (a copy of bench/results/build) against this one
+#   FLAGS_B=--max-semi-space-size=1 bench/ab.sh   the same proxy with other node flags
+#
+# Uses the build in bench/results/build (made by `npm run bench`); traffic stays on 127.0.0.1.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="$root/bench/results/build"
+[ -f "$build/bench/origin.js" ] || { echo "no build: run npm run bench -- --quick --only=keepAlive first" >&2; exit 2; }
+build_a="${BUILD_A:-$build}" build_b="${BUILD_B:-$build}"
+peer_a="${PEER_A:-mitm}" peer_b="${PEER_B:-mitm-unrecorded}"
+tmp="$(mktemp -d)"
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+cd "$tmp"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=ab-ca \
+  -addext basicConstraints=critical,CA:true 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout origin.key -out origin.csr -subj /CN=localhost 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > ext
+openssl x509 -req -in origin.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out origin.pem -days 2 -extfile ext 2>/dev/null
+
+json() { node -e "console.log(JSON.parse(require('fs').readFileSync('$1','utf8').split('\n')[0])['$2'])"; }
+wait_line() { for _ in $(seq 300); do [ -s "$1" ] && grep -q '}' "$1" && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
+
+taskset -c 0 node "$build/bench/origin.js" --cert origin.pem --key origin.key > origin.out &
+pids+=($!)
+wait_line origin.out
+port="$(json origin.out h1Port)"
+for _ in $(seq 3000); do printf 'url = "https://localhost:%s/1k"\noutput = "/dev/null"\n' "$port"; done > ka.cfg
+
+start() { # name build peer flags
+  mkdir "state-$1"
+  # shellcheck disable=SC2086
+  taskset -c 1 node $4 "$2/bench/peers/$3.js" --origin-ca ca.pem --state "state-$1" > "proxy-$1.out" &
+  pids+=($!)
+  echo $! > "pid-$1"
+  wait_line "proxy-$1.out"
+}
+start A "$build_a" "$peer_a" "${FLAGS_A:-}"
+start B "$build_b" "$peer_b" "${FLAGS_B:-}"
+
+cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$(cat "pid-$1")/stat"; }
+one() {
+  local proxy ca before start bad
+  proxy="$(json "proxy-$1.out" port)" ca="$(json "proxy-$1.out" ca)"
+  before="$(cpu_ms "$1")" start="$(date +%s%N)"
+  bad="$(taskset -c 0 curl -q -sS --no-progress-meter --cacert "$ca" -x "http://127.0.0.1:$proxy" --http1.1 \
+    -Z --parallel-max 16 -K ka.cfg -w '%{http_code}\n' | grep -vc '^200$' || true)"
+  [ "$bad" = 0 ] || { echo "$1: $bad of 3000 requests failed" >&2; exit 1; }
+  echo "$1 $(( $(cpu_ms "$1") - before )) $(( 3000 * 1000000000 / ($(date +%s%N) - start) ))"
+}
+for _ in $(seq 8); do one A; one B; done > runs
+echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b)"
+awk 'NR > 2 { cpu[$1] += $2; rate[$1] += $3; n[$1]++ }
+  END { for (k in cpu) printf "%s: %d ms CPU per 3000 requests, %d req/s (mean of %d runs)\n", k, cpu[k] / n[k], rate[k] / n[k], n[k] }' runs | sort
