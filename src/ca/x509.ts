@@ -64,7 +64,7 @@ export async function createRootCertificate(
     { name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  return signToPem(getTBSCertificate(cert), privateKey);
+  return signToPem(derBuffer(getTBSCertificate(cert)), privateKey);
 }
 
 /**
@@ -94,20 +94,23 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
   const spki = fromDerKeepingBits(leafPublicKey.export({ type: 'spki', format: 'der' }).toString('binary'));
   templateFields[TBS.spki] = spki;
   const fixedExtensions = [...children(children(templateFields[TBS.extensions])[0]), keyIdentifierExtension(spki)];
+  // The fixed fields go to DER once: a mint encodes only its own four, and splices them in.
+  const fixedDer = templateFields.map(derBuffer);
+  const fixedExtensionsDer = Buffer.concat(fixedExtensions.map(derBuffer));
 
   return {
     async sign(spec) {
-      const fields = [...templateFields];
-      fields[TBS.serial] = integer(randomSerial());
-      fields[TBS.validity] = sequence([time(spec.notBefore), time(spec.notAfter)]);
-      fields[TBS.subject] = sequence(
-        spec.commonName === undefined ? [] : [rdn(OID_COMMON_NAME, spec.commonName)],
+      const fields = [...fixedDer];
+      fields[TBS.serial] = derBuffer(integer(randomSerial()));
+      fields[TBS.validity] = derBuffer(sequence([time(spec.notBefore), time(spec.notAfter)]));
+      fields[TBS.subject] = derBuffer(
+        sequence(spec.commonName === undefined ? [] : [rdn(OID_COMMON_NAME, spec.commonName)]),
       );
-      fields[TBS.extensions] = asn1.create(asn1.Class.CONTEXT_SPECIFIC, 3, true, [
-        // RFC 5280 4.2.1.6: with an empty subject, the SAN must be critical.
-        sequence([...fixedExtensions, subjectAltName(spec.altNames, spec.commonName === undefined)]),
-      ]);
-      return signToPem(sequence(fields), caKey);
+      // extensions [3] EXPLICIT SEQUENCE OF Extension; RFC 5280 4.2.1.6: with an empty subject,
+      // the SAN must be critical.
+      const altName = derBuffer(subjectAltName(spec.altNames, spec.commonName === undefined));
+      fields[TBS.extensions] = derTlv(0xa3, derTlv(0x30, Buffer.concat([fixedExtensionsDer, altName])));
+      return signToPem(derTlv(0x30, Buffer.concat(fields)), caKey);
     },
   };
 }
@@ -150,8 +153,7 @@ function newCertificate(publicKey: KeyObject, notBefore: Date, notAfter: Date): 
 
 // Only the DER bytes wait on the thread pool, not forge's object tree: during a burst of mints,
 // hundreds of live trees would make every young-generation GC pause longer.
-async function signToPem(tbs: Asn1, key: KeyObject): Promise<string> {
-  const tbsDer = derBuffer(tbs);
+async function signToPem(tbsDer: Buffer, key: KeyObject): Promise<string> {
   const signature = await new Promise<Buffer>((resolve, reject) => {
     sign('sha256', tbsDer, key, (err, sig) => (err ? reject(err) : resolve(sig)));
   });
