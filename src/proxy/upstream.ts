@@ -11,6 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { MitmError } from '../errors.js';
 import { h1Call, PlainOriginAgent, TlsOriginAgent } from './h1-origin.js';
+import { createUndiciPool, fitsUndici, undiciCall } from './h1-undici.js';
 import { h2Call, wasUnprocessed } from './h2-origin.js';
 import { deferred, recover, type OriginCall, type OriginRequest } from './origin-call.js';
 import { H2SessionPool } from './origin-pool.js';
@@ -117,9 +118,8 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     });
   };
 
-  const plain = new PlainOriginAgent(pool, (options) => connector.dial(targetOf(options)));
-  const secure = new TlsOriginAgent(pool, (options) => {
-    const origin = { ...targetOf(options), secure: true, servername: typeof options.servername === 'string' ? options.servername : '' };
+  /** A connection for HTTP/1.1 requests to `origin`: the parked spare if there is one, else a new one. */
+  const openH1 = (origin: OriginTarget): Promise<TLSSocket> => {
     const key = originKey(origin);
     const spare = spares.get(key);
     if (spare) {
@@ -130,7 +130,27 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     }
     // Only http/1.1 here: this origin chose it, and an h2 answer would be unusable on this agent.
     return handshake(origin, ['http/1.1']);
-  });
+  };
+  const plain = new PlainOriginAgent(pool, (options) => connector.dial(targetOf(options)));
+  const secure = new TlsOriginAgent(pool, (options) =>
+    openH1({ ...targetOf(options), secure: true, servername: typeof options.servername === 'string' ? options.servername : '' }),
+  );
+  // HTTP/1.1 TLS origins: undici for the requests it can carry, the agent for the rest (h1-undici.ts).
+  const fastPools = new Map<string, ReturnType<typeof createUndiciPool>>();
+  const h1 = (origin: OriginTarget, key: string, request: OriginRequest): OriginCall => {
+    if (!fitsUndici(request)) return h1Call(secure, origin, request);
+    let fast = fastPools.get(key);
+    if (!fast) {
+      fast = createUndiciPool(formatAuthority(origin), { connections: config.maxOriginConnections, idleMs: IDLE_MS, open: () => openH1(origin) });
+      fastPools.set(key, fast);
+      if (fastPools.size > MAX_REMEMBERED) {
+        const [oldestKey, oldest] = fastPools.entries().next().value as [string, ReturnType<typeof createUndiciPool>];
+        fastPools.delete(oldestKey);
+        void oldest.pool.close();
+      }
+    }
+    return undiciCall(fast.pool, fast.peer, request);
+  };
 
   /** Remembers the protocol a fresh connection chose; h2: its session joins the pool; http/1.1: the socket is returned. */
   const settle = async (origin: OriginTarget, key: string, socket: TLSSocket): Promise<'h2' | TLSSocket> => {
@@ -194,13 +214,13 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     for (let attempt = 0; ; attempt += 1) {
       const session = sessions.get(key);
       if (session) return () => onSession(session, origin, key, request, retried);
-      if (protocols.get(key) === 'http/1.1') return () => h1Call(secure, origin, request);
+      if (protocols.get(key) === 'http/1.1') return () => h1(origin, key, request);
       if (attempt === 2) throw Object.assign(new Error('the HTTP/2 session closed as soon as it opened'), { code: 'ECONNRESET' });
       const outcome = await probe(origin, key);
       if (outcome === 'h2') continue;
       // Waiters after the first find the socket claimed and open their own through the agent.
       offer(key, outcome);
-      return () => h1Call(secure, origin, request);
+      return () => h1(origin, key, request);
     }
   };
 
@@ -208,7 +228,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     request(origin, request) {
       if (!origin.secure) return h1Call(plain, origin, request);
       const key = originKey(origin);
-      if (protocols.get(key) === 'http/1.1') return h1Call(secure, origin, request);
+      if (protocols.get(key) === 'http/1.1') return h1(origin, key, request);
       const session = sessions.get(key);
       if (session) return onSession(session, origin, key, request, false);
       // Listeners the caller attached (recording, timers) would set the body flowing before
@@ -233,6 +253,8 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     close() {
       plain.destroy();
       secure.destroy();
+      for (const fast of fastPools.values()) void fast.pool.destroy();
+      fastPools.clear();
       sessions.close();
       for (const spare of spares.values()) spare.socket.destroy();
       spares.clear();
