@@ -137,20 +137,31 @@ function resolveAbsolute(requestTarget: string): Resolved {
  */
 function resolveInTunnel(session: TunnelSession, req: InboundRequest): Resolved {
   const requestTarget = req.url ?? '/';
-  const absolute = ABSOLUTE_FORM.exec(requestTarget);
+  const absolute = requestTarget.startsWith('/') ? null : ABSOLUTE_FORM.exec(requestTarget);
   const path = originForm(absolute ? (absolute[3] as string) : requestTarget);
-  const scheme = session.secure ? 'https' : 'http';
-  const shownHost = formatAuthority(
-    { host: session.servername || session.target.host, port: session.target.port },
-    session.secure ? 443 : 80,
-  );
-  const origin = originOf(session.target, session.secure, session.servername);
+  const { origin, shownHost, scheme } = tunnelOrigin(session);
   if (isH2Request(req)) {
     const authority = req.headers[':authority'] ?? req.headers.host;
     const named = authority === undefined ? shownHost : formatAuthority(parseAuthority(authority, 443), 443);
     return { origin, path, hostHeader: authority ?? shownHost, url: `https://${named}${path}` };
   }
   return { origin, path, hostHeader: req.headers.host ?? shownHost, url: `${scheme}://${shownHost}${path}` };
+}
+
+// What every request of a tunnel shares, worked out once per tunnel rather than per request.
+const tunnelOrigins = new WeakMap<TunnelSession, { origin: OriginTarget; shownHost: string; scheme: string }>();
+
+function tunnelOrigin(session: TunnelSession): { origin: OriginTarget; shownHost: string; scheme: string } {
+  let known = tunnelOrigins.get(session);
+  if (known === undefined) {
+    known = {
+      origin: originOf(session.target, session.secure, session.servername),
+      shownHost: formatAuthority({ host: session.servername || session.target.host, port: session.target.port }, session.secure ? 443 : 80),
+      scheme: session.secure ? 'https' : 'http',
+    };
+    tunnelOrigins.set(session, known);
+  }
+  return known;
 }
 
 function originOf(target: Target, secure: boolean, sni: string): OriginTarget {
