@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Side-by-side A/B of two proxies on the keep-alive workload, for changes smaller than the noise of
-# these shared machines: both run at once on the proxy core, and 3000-request curl runs alternate
-# A, B, A, B… (8 rounds, the first left out as warm-up). Reports each one's mean CPU time per 3000
-# requests (from /proc, the steadier figure) and mean req/s.
+# Side-by-side A/B of two proxies, for changes smaller than the noise of these shared machines:
+# both run at once on the proxy core, and curl runs alternate A, B, A, B… (the first round left
+# out as warm-up). Keep-alive (default): 8 rounds of 3000 requests, each proxy's mean CPU time per
+# 3000 requests (from /proc, the steadier figure) and req/s. WORKLOAD=download: 5 rounds of one
+# 200 MiB download each, plus a direct one per round; mean MiB/s and each proxy's peak RSS.
 #
 #   bench/ab.sh                                   mitm against mitm-unrecorded (recording's cost)
 #   PEER_B=http-mitm-proxy bench/ab.sh            mitm against http-mitm-proxy
 #   BUILD_A=/tmp/before bench/ab.sh               an older build (a copy of bench/results/build) against this one
 #   FLAGS_B=--max-semi-space-size=1 bench/ab.sh   the same proxy with other node flags
+#   WORKLOAD=download PEER_B=mitm BUILD_A=/tmp/before bench/ab.sh
 #
 # Uses the build in bench/results/build (made by `npm run bench`); traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -58,6 +60,19 @@ one() {
   [ "$bad" = 0 ] || { echo "$1: $bad of 3000 requests failed" >&2; exit 1; }
   echo "$1 $(( $(cpu_ms "$1") - before )) $(( 3000 * 1000000000 / ($(date +%s%N) - start) ))"
 }
+download() { # name, or D for direct
+  local args=(--cacert ca.pem)
+  if [ "$1" != D ]; then args=(--cacert "$(json "proxy-$1.out" ca)" -x "http://127.0.0.1:$(json "proxy-$1.out" port)"); fi
+  taskset -c 0 curl -q -sS -o /dev/null "${args[@]}" -w "$1 %{speed_download} %{size_download}\n" "https://localhost:$port/bytes/209715200"
+}
+if [ "${WORKLOAD:-keepAlive}" = download ]; then
+  for _ in $(seq 5); do download A; download B; download D; done > runs
+  echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b); D = direct"
+  awk 'NR > 3 { if ($3 != 209715200) bad = 1; s[$1] += $2 / 1048576; n[$1]++ }
+    END { if (bad) print "FAILED: a download was short"; for (k in s) printf "%s: %.0f MiB/s (mean of %d runs)\n", k, s[k] / n[k], n[k] }' runs | sort
+  for name in A B; do echo "$name peak RSS: $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$(cat "pid-$name")/status")"; done
+  exit 0
+fi
 for _ in $(seq 8); do one A; one B; done > runs
 echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b)"
 awk 'NR > 2 { cpu[$1] += $2; rate[$1] += $3; n[$1]++ }

@@ -74,6 +74,8 @@ export function undiciCall(
       if (abandoned) abortRequest(abandoned);
     },
     onHeaders(status, rawHeaders, resumeReading, statusText) {
+      // undici shows interim (1xx) heads too; as with the Node agent, only the final one is passed on.
+      if (status < 200) return true;
       resume = resumeReading;
       const known = peer();
       if (known) request.onPeer(known);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MitmAgent, send, sendViaProxy } from '../helpers/client.js';
 import { curlVia } from '../helpers/curl.js';
+import { startCustomOrigin } from '../helpers/custom-origin.js';
 import { bigSha256, startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -77,6 +78,28 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
     assert.equal(echo.url, '/echo?via=curl');
     assert.equal(echo.headers['host'], `localhost:${origin.port}`);
     assert.equal(echo.bodySha256, createHash('sha256').update(upload).digest('hex'));
+  });
+
+  it("passes on the final answer after an origin's interim 103, and chunked uploads (both HTTP/1.1 origin paths)", async () => {
+    // undici carries Content-Length requests, Node's agent chunked ones; each must skip the 1xx.
+    const interim = await startCustomOrigin((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        res.end(`${req.headers['transfer-encoding'] ?? 'length'}:${Buffer.concat(chunks).toString()}`);
+      });
+    }, pki.origin);
+    try {
+      const sized = await curlVia(mitm.url, ['--data-binary', 'sized body', `${interim.url}/`], mitm.caPath);
+      assert.equal(sized.status, 200, sized.stderr);
+      assert.equal(sized.text, 'length:sized body');
+      const chunked = await curlVia(mitm.url, ['-H', 'Transfer-Encoding: chunked', '--data-binary', 'chunked body', `${interim.url}/`], mitm.caPath);
+      assert.equal(chunked.status, 200, chunked.stderr);
+      assert.equal(chunked.text, 'chunked:chunked body');
+    } finally {
+      await interim.close();
+    }
   });
 
   it('serves node:http over CONNECT + tls.connect (verifying with the mitm CA)', async () => {
