@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import type { ConnectContext, Flow, Hook, MitmError } from '../../src/index.js';
@@ -10,20 +9,10 @@ import { MitmAgent, openTunnel, send, sendViaProxy } from '../helpers/client.js'
 import { curlVia } from '../helpers/curl.js';
 import { startCustomOrigin, type CustomOrigin } from '../helpers/custom-origin.js';
 import { deferred, hookProxies, type HookProxies } from '../helpers/hook-proxy.js';
+import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { leafViaSClient, opensslSubject } from '../helpers/tls-probe.js';
-
-/** A port nothing listens on: bound once to learn a free number, then closed. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** A real asynchronous step (a file-system round trip), so a hook that is not awaited would be overtaken. */
 const realAsyncStep = async (): Promise<void> => {

@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exchangeRaw, MitmAgent, send, sendViaProxy } from '../helpers/client.js';
 import { curlVia, type CurlResult } from '../helpers/curl.js';
+import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
-
-/** A port nothing listens on: bound once to learn a free number, then closed. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 /** Asserts a proxy-made error response: status, `x-mitm-error`, and a one-line text body matching `body`. */
 function assertProxyError(res: CurlResult, status: number, code: string, body: RegExp): void {

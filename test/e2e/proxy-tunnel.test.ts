@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exchangeRaw, openTunnel, send } from '../helpers/client.js';
 import { curlVia } from '../helpers/curl.js';
+import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -91,12 +91,7 @@ describe('proxy: tunnels', { timeout: 30_000 }, () => {
   });
 
   it('passthrough to a closed port: the CONNECT itself is answered 502 upstream_refused', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port: dead } = server.address() as AddressInfo;
-    server.close();
-    await once(server, 'close');
+    const dead = await refusedPort();
 
     const res = await curlVia(pass.url, [`https://localhost:${dead}/hello`], pki.ca.certPath);
     assert.equal(res.connectStatus, 502, res.stderr);

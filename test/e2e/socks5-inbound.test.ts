@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connectRaw } from '../helpers/client.js';
 import { curl } from '../helpers/curl.js';
+import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -62,12 +63,7 @@ describe('proxy: SOCKS5 inbound', { timeout: 60_000 }, () => {
       startTestProxy(pki, { proxyAuth: ['sam:socks-secret'] }),
     ]);
     mitm.proxy.use({ name: 'no-forbidden', onConnect: ({ host }) => (host === 'forbidden.test' ? 'reject' : undefined) });
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    deadPort = (server.address() as AddressInfo).port;
-    server.close();
-    await once(server, 'close');
+    deadPort = await refusedPort();
   });
 
   after(async () => {

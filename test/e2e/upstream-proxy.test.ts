@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { curlVia } from '../helpers/curl.js';
+import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -154,12 +153,7 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
   });
 
   it('an unreachable upstream proxy is a 502 upstream_proxy_failed naming it', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port: dead } = server.address() as AddressInfo;
-    server.close();
-    await once(server, 'close');
+    const dead = await refusedPort();
 
     const proxy = await mitm({ upstreamProxy: `http://127.0.0.1:${dead}` });
     const res = await curlVia(proxy.url, [`https://localhost:${origin.port}/hello`], proxy.caPath);

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
@@ -10,6 +9,7 @@ import WebSocket from 'ws';
 import type { Flow } from '../../src/index.js';
 import { sendViaProxy } from '../helpers/client.js';
 import { validateHar } from '../helpers/har-schema.js';
+import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -173,12 +173,7 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('an unreachable origin: 502 with x-mitm-error, over the proxy port and through a tunnel', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
-    server.close();
-    await once(server, 'close');
+    const port = await refusedPort();
     const direct = await refusal(new WebSocket(`ws://127.0.0.1:${port}/gone`, { agent: new HttpProxyAgent(mitm.url) }));
     assert.equal(direct.status, 502);
     assert.equal(direct.headers['x-mitm-error'], 'upstream_refused');

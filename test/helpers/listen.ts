@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 /** A test server listening on 127.0.0.1. */
 export interface Listening {
@@ -26,4 +26,15 @@ export async function listenLocal(server: Server): Promise<Listening> {
       await closed;
     },
   };
+}
+
+/** A port nothing listens on: bound once on 127.0.0.1 to learn a free number, then closed. */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  await once(server, 'close');
+  return port;
 }
