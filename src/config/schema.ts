@@ -53,7 +53,7 @@ export const ProxyOptionsSchema = z
       .int()
       .positive()
       .default(128)
-      .meta({ arg: 'N', description: 'Most simultaneous connections to one origin; further requests wait' }),
+      .meta({ arg: 'N', description: 'Most simultaneous connections to one origin; further requests wait (HTTP/1.1 requests with a chunked body, Expect or Upgrade have a pool of their own)' }),
     maxBodyBuffer: z
       .number()
       .int()
