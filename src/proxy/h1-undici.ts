@@ -62,9 +62,11 @@ export function undiciCall(
   let body: Readable | undefined;
   let resume: (() => void) | undefined;
   let trailers: string[] = [];
-  let settle: { resolve: (response: OriginResponse) => void; reject: (error: Error) => void } | undefined;
+  let resolveHead: (response: OriginResponse) => void = () => undefined;
+  let rejectHead: (error: Error) => void = () => undefined;
   const response = new Promise<OriginResponse>((resolve, reject) => {
-    settle = { resolve, reject };
+    resolveHead = resolve;
+    rejectHead = reject;
   });
   response.catch(() => undefined);
 
@@ -80,7 +82,7 @@ export function undiciCall(
       const known = peer();
       if (known) request.onPeer(known);
       body = new Readable({ ...TLS_BUFFERING, read: () => resume?.() });
-      settle?.resolve({
+      resolveHead({
         status,
         statusMessage: statusText,
         rawHeaders: (rawHeaders ?? []).map((field) => field.toString('latin1')),
@@ -100,7 +102,7 @@ export function undiciCall(
     },
     onError(error) {
       if (body) body.destroy(error);
-      else settle?.reject(error);
+      else rejectHead(error);
     },
   };
   const { body: outgoing } = request;
@@ -126,7 +128,7 @@ export function undiciCall(
       abandoned = error ?? new Error('the request was abandoned');
       if (abort) abort(abandoned);
       if (body) body.destroy(error);
-      else settle?.reject(abandoned);
+      else rejectHead(abandoned);
     },
   };
 }

@@ -128,7 +128,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
       spare.socket.setTimeout(0);
       return Promise.resolve(spare.socket);
     }
-    // Only http/1.1 here: this origin chose it, and an h2 answer would be unusable on this agent.
+    // Only http/1.1 here: this origin chose it, and an h2 answer would be unusable in these pools.
     return handshake(origin, ['http/1.1']);
   };
   const plain = new PlainOriginAgent(pool, (options) => connector.dial(targetOf(options)));
@@ -142,12 +142,8 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     let fast = fastPools.get(key);
     if (!fast) {
       fast = createUndiciPool(formatAuthority(origin), { connections: config.maxOriginConnections, idleMs: IDLE_MS, open: () => openH1(origin) });
-      fastPools.set(key, fast);
-      if (fastPools.size > MAX_REMEMBERED) {
-        const [oldestKey, oldest] = fastPools.entries().next().value as [string, ReturnType<typeof createUndiciPool>];
-        fastPools.delete(oldestKey);
-        void oldest.pool.close();
-      }
+      // The least recently created pool goes first, closed once its requests are done.
+      remember(fastPools, key, fast, (evicted) => void evicted.pool.close());
     }
     return undiciCall(fast.pool, fast.peer, request);
   };
@@ -169,7 +165,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
   const probe = (origin: OriginTarget, key: string): Promise<'h2' | TLSSocket> => {
     let pending = probes.get(key);
     if (pending) return pending;
-    pending = (async () => settle(origin, key, await handshake(origin, ALPN_OFFER)))();
+    pending = handshake(origin, ALPN_OFFER).then((socket) => settle(origin, key, socket));
     probes.set(key, pending);
     const settled = (): void => {
       probes.delete(key);
@@ -218,7 +214,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
       if (attempt === 2) throw Object.assign(new Error('the HTTP/2 session closed as soon as it opened'), { code: 'ECONNRESET' });
       const outcome = await probe(origin, key);
       if (outcome === 'h2') continue;
-      // Waiters after the first find the socket claimed and open their own through the agent.
+      // Waiters after the first find the socket claimed and open their own through the pools.
       offer(key, outcome);
       return () => h1(origin, key, request);
     }
@@ -271,12 +267,14 @@ function targetOf(options: { host?: string | null | undefined; port?: string | n
   return { host: String(options.host), port: Number(options.port) };
 }
 
-/** Sets `key` in a map that keeps the MAX_REMEMBERED most recently set keys. */
-function remember<T>(map: Map<string, T>, key: string, value: T): void {
+/** Sets `key` in a map that keeps the MAX_REMEMBERED most recently set keys; `evicted` gets what falls out. */
+function remember<T>(map: Map<string, T>, key: string, value: T, evicted?: (value: T) => void): void {
   map.delete(key);
   map.set(key, value);
   if (map.size > MAX_REMEMBERED) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
+    const oldest = map.entries().next();
+    if (oldest.done) return;
+    map.delete(oldest.value[0]);
+    evicted?.(oldest.value[1]);
   }
 }
