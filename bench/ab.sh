@@ -24,16 +24,13 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 
 cd "$tmp"
-openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=ab-ca \
-  -addext basicConstraints=critical,CA:true 2>/dev/null
-openssl req -newkey rsa:2048 -nodes -keyout origin.key -out origin.csr -subj /CN=localhost 2>/dev/null
-printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > ext
-openssl x509 -req -in origin.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out origin.pem -days 2 -extfile ext 2>/dev/null
+# The origin's PKI as `npm run bench` makes it (bench/lib/certs.ts): ca.pem, origin.pem, origin-key.pem.
+node -e "import('$build/bench/lib/certs.js').then((m) => m.makeOriginPki(process.cwd(), 0))"
 
 json() { node -e "console.log(JSON.parse(require('fs').readFileSync('$1','utf8').split('\n')[0])['$2'])"; }
 wait_line() { for _ in $(seq 300); do [ -s "$1" ] && grep -q '}' "$1" && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; exit 1; }
 
-taskset -c 0 node "$build/bench/origin.js" --cert origin.pem --key origin.key > origin.out &
+taskset -c 0 node "$build/bench/origin.js" --cert origin.pem --key origin-key.pem > origin.out &
 pids+=($!)
 wait_line origin.out
 port="$(json origin.out h1Port)"

@@ -8,7 +8,7 @@ import { isMitmError } from '../../src/index.js';
 import { curlVia } from '../helpers/curl.js';
 import { listenLocal, type Listening } from '../helpers/listen.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { startTestProxy, TestProxies, type TestProxy } from '../helpers/proxy.js';
 import { runOk } from '../helpers/run.js';
 
 const CLIENT_EXTENSIONS = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n';
@@ -35,12 +35,8 @@ describe('proxy: client certificates for origins', { timeout: 60_000 }, () => {
   let port: number;
   let listening: Listening | undefined;
   let files: { pem: string; p12: string };
-  const proxies: TestProxy[] = [];
-  const mitm = async (options: Parameters<typeof startTestProxy>[1]): Promise<TestProxy> => {
-    const proxy = await startTestProxy(pki, options);
-    proxies.push(proxy);
-    return proxy;
-  };
+  const proxies = new TestProxies();
+  const mitm = (options: Parameters<typeof startTestProxy>[1]): Promise<TestProxy> => proxies.start(pki, options);
 
   before(async () => {
     pki = await createTestPki();
@@ -55,7 +51,7 @@ describe('proxy: client certificates for origins', { timeout: 60_000 }, () => {
   });
 
   after(async () => {
-    await Promise.all(proxies.map((proxy) => proxy.close()));
+    await proxies.closeAll();
     await listening?.close();
     await pki?.cleanup();
   });

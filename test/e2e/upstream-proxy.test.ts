@@ -5,7 +5,7 @@ import { curlVia } from '../helpers/curl.js';
 import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { startTestProxy, TestProxies, type TestProxy } from '../helpers/proxy.js';
 import { leafViaSClient } from '../helpers/tls-probe.js';
 import { startHttpUpstreamProxy, startSocksUpstream, type TestUpstreamProxy } from '../helpers/upstream-proxies.js';
 
@@ -20,12 +20,8 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
   let httpUpstream: TestUpstreamProxy;
   let authUpstream: TestUpstreamProxy;
   let socksUpstream: TestUpstreamProxy;
-  const proxies: TestProxy[] = [];
-  const mitm = async (options: Parameters<typeof startTestProxy>[1]): Promise<TestProxy> => {
-    const proxy = await startTestProxy(pki, options);
-    proxies.push(proxy);
-    return proxy;
-  };
+  const proxies = new TestProxies();
+  const mitm = (options: Parameters<typeof startTestProxy>[1]): Promise<TestProxy> => proxies.start(pki, options);
 
   before(async () => {
     pki = await createTestPki();
@@ -38,7 +34,7 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
   });
 
   after(async () => {
-    await Promise.all(proxies.map((proxy) => proxy.close()));
+    await proxies.closeAll();
     await Promise.all([httpUpstream, authUpstream, socksUpstream].map((upstream) => upstream?.close()));
     await Promise.all([origin, selfSigned, plain].map((server) => server?.close()));
     await pki?.cleanup();

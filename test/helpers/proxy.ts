@@ -86,3 +86,20 @@ export async function startTestProxy(pki: TestPki, options: ProxyOptions = {}): 
     },
   };
 }
+
+/** Proxies a suite starts test by test (each with its own options), closed together in its `after`. */
+export class TestProxies {
+  readonly #started: TestProxy[] = [];
+
+  /** Starts one with `startTestProxy(pki, options)` and keeps it for `closeAll()`. */
+  async start(pki: TestPki, options?: ProxyOptions): Promise<TestProxy> {
+    const proxy = await startTestProxy(pki, options);
+    this.#started.push(proxy);
+    return proxy;
+  }
+
+  /** Closes every proxy started so far. */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.#started.splice(0).map((proxy) => proxy.close()));
+  }
+}
