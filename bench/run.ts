@@ -23,8 +23,8 @@ import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/prof
 import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
 import { MiB, download, h2Streams, keepAlive, newHosts, upload, type Bench, type Cell, type Sizes, type Target } from './lib/workloads.js';
 
-const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000, wsMessages: 20_000 };
-const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500, wsMessages: 5000 };
+const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, transferRepeats: 3, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000, wsMessages: 20_000 };
+const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, transferRepeats: 1, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500, wsMessages: 5000 };
 
 const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
   keepAlive,

@@ -1,6 +1,6 @@
 // The measured workloads. Each takes a target (a route, plus the proxy's pid when there is one)
 // and returns a Cell: figures when every transfer checked out, an error otherwise.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newHost } from './certs.js';
 import { curl, median, verify, writeUrlConfig, type Route } from './curl.js';
@@ -13,6 +13,8 @@ export interface Sizes {
   readonly newHosts: number;
   readonly downloadMiB: number;
   readonly uploadMiB: number;
+  /** Rounds of each large transfer (download, upload); the median counts. */
+  readonly transferRepeats: number;
   readonly idleTunnels: number;
   readonly idleSettleMs: number;
   readonly h2Requests: number;
@@ -96,18 +98,29 @@ export async function newHosts(t: Target, b: Bench): Promise<Cell> {
   };
 }
 
-/** (3) One large download on one connection: MiB/s, and the proxy's peak RSS meanwhile. */
+/**
+ * (3) One large download on one connection, `transferRepeats` times: MiB/s (median of the
+ * rounds; the first through a freshly started proxy runs on cold code), and the proxy's peak RSS
+ * over all of them.
+ */
 export async function download(t: Target, b: Bench): Promise<Cell> {
   const bytes = b.sizes.downloadMiB * MiB;
   const warm = await warmUp(t.route, b);
   if (warm) return fail(warm);
   const reset = t.pid !== undefined && (await resetPeak(t.pid));
   const sampler = t.pid !== undefined ? sampleRss(t.pid, 50) : undefined;
-  const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
+  const rates: number[] = [];
+  for (let i = 0; i < b.sizes.transferRepeats; i++) {
+    const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
+    const error = verify(result, { count: 1, down: bytes });
+    if (error) {
+      await sampler?.stop();
+      return fail(error);
+    }
+    rates.push(b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN));
+  }
   const sampled = (await sampler?.stop()) ?? 0;
-  const error = verify(result, { count: 1, down: bytes });
-  if (error) return fail(error);
-  const values: Record<string, number> = { mibPerSec: round1(b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN)) };
+  const values: Record<string, number> = { mibPerSec: round1(median(rates)) };
   if (t.pid !== undefined) {
     const hwm = reset ? (await memoryOf(t.pid)).hwmKiB : 0;
     values.peakRssMiB = mib(Math.max(sampled, hwm));
@@ -115,20 +128,28 @@ export async function download(t: Target, b: Bench): Promise<Cell> {
   return { ok: true, values };
 }
 
-/** (4) One large upload (PUT of a file) on one connection: MiB/s; the origin echoes the byte count. */
+/**
+ * (4) One large upload (PUT of a file) on one connection, `transferRepeats` times: MiB/s (median);
+ * the origin answers each with the byte count it received.
+ */
 export async function upload(t: Target, b: Bench): Promise<Cell> {
   const bytes = b.sizes.uploadMiB * MiB;
   const answer = join(b.tmp, `upload-${t.route.name}.txt`);
   const warm = await warmUp(t.route, b);
   if (warm) return fail(warm);
-  const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
-  const error = verify(result, { count: 1 });
-  if (error) return fail(error);
-  const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
-  if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
-    return fail(`sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`);
+  const rates: number[] = [];
+  for (let i = 0; i < b.sizes.transferRepeats; i++) {
+    await rm(answer, { force: true });
+    const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
+    const error = verify(result, { count: 1 });
+    if (error) return fail(error);
+    const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
+    if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
+      return fail(`sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`);
+    }
+    rates.push(b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN));
   }
-  return { ok: true, values: { mibPerSec: round1(b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN)) } };
+  return { ok: true, values: { mibPerSec: round1(median(rates)) } };
 }
 
 /** (6) HTTP/2: 1 KiB GETs, up to 100 concurrent streams on one connection; skipped if the route speaks HTTP/1.1. */
