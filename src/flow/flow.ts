@@ -1,7 +1,8 @@
 import { MitmError } from '../errors.js';
+import { getRawHeader } from '../proxy/headers.js';
 import { Body } from './body.js';
 import { decodeBody } from './decode.js';
-import { headerMapFromRaw, valuesOf, type HeaderMap } from './header-map.js';
+import { headerMapFromRaw, toRawHeaders, valuesOf, type HeaderMap } from './header-map.js';
 import type { WebSocketLog } from './ws-message.js';
 
 /** Where a flow came from. */
@@ -32,18 +33,38 @@ export interface ResponseInit {
 
 /** Body accessors shared by requests and responses. */
 abstract class Message {
-  /** Lower-case names; mutable. Repeated fields are arrays. */
-  headers: HeaderMap;
   readonly httpVersion: string;
   /** The raw header list as received; the wire form keeps its order for untouched fields. */
   readonly rawHeaders: readonly string[];
   readonly #body: Body;
+  // Built on first use: most exchanges pass through with no hook looking at their headers, and
+  // then the raw list goes on as it came (docs/performance.md).
+  #headers: HeaderMap | undefined;
 
   constructor(rawHeaders: readonly string[], httpVersion: string, body: Body) {
     this.rawHeaders = rawHeaders;
-    this.headers = headerMapFromRaw(rawHeaders);
     this.httpVersion = httpVersion;
     this.#body = body;
+  }
+
+  /** Lower-case names; mutable. Repeated fields are arrays. */
+  get headers(): HeaderMap {
+    this.#headers ??= headerMapFromRaw(this.rawHeaders);
+    return this.#headers;
+  }
+
+  set headers(value: HeaderMap) {
+    this.#headers = value;
+  }
+
+  /** The first value of the field `name` (lower-case) as `headers` has it now. */
+  header(name: string): string | undefined {
+    return this.#headers ? valuesOf(this.#headers[name])[0] : getRawHeader(this.rawHeaders, name);
+  }
+
+  /** The fields in wire form: the raw list with whatever hooks changed in `headers` applied. */
+  wireHeaders(): string[] {
+    return this.#headers ? toRawHeaders(this.rawHeaders, this.#headers) : [...this.rawHeaders];
   }
 
   /** The body bytes, content-decoded (gzip, deflate, br; zstd where Node supports it). Buffers the body, up to the cap. */

@@ -5,7 +5,7 @@ import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
 import type { OutgoingBody } from '../flow/body.js';
 import { decodeStream } from '../flow/decode.js';
-import { toRawHeaders, valuesOf } from '../flow/header-map.js';
+import { valuesOf } from '../flow/header-map.js';
 import { rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import {
@@ -171,7 +171,7 @@ function fetchFromOrigin(
   const authority = formatAuthority(origin);
   const body = request.bodyStore.outgoing();
   request.bodyStore.recordSent(body);
-  const headers = frameBody(toRawHeaders(request.rawHeaders, request.headers), body, hasOpenEndedBody(req));
+  const headers = frameBody(request.wireHeaders(), body, hasOpenEndedBody(req));
   const call = deps.upstream.request(origin, {
     method: request.method,
     path,
@@ -231,7 +231,7 @@ function sendResponse(
 ): void {
   const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing());
   response.bodyStore.recordSent(body);
-  const head = frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false);
+  const head = frameBody(response.wireHeaders(), body, false);
   // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
   res.sendDate = response.synthetic;
   // A replaced body is a new one, without the origin's trailers.
@@ -282,13 +282,12 @@ function declaredLength(raw: readonly string[]): number | undefined {
 
 function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
   const finished = responseCompleted(res);
-  const contentType = flow.response?.headers['content-type'];
   return {
     id: flow.id,
     method: flow.request.method,
     url: flow.request.url,
     status: res.headersSent ? res.statusCode : undefined,
-    contentType: Array.isArray(contentType) ? contentType[0] : contentType,
+    contentType: flow.response?.header('content-type'),
     responseBytes,
     durationMs: performance.now() - exchange.startedAt,
     error: flow.error

@@ -1,5 +1,5 @@
 import type { OutgoingBody } from '../flow/body.js';
-import { getRawHeader, setRawHeader } from './headers.js';
+import { getRawHeader, setRawHeader, withoutRawHeader } from './headers.js';
 
 /**
  * Restates body framing for our hop. A body a hook replaced gets an exact Content-Length and
@@ -14,14 +14,6 @@ export function frameBody(raw: string[], body: OutgoingBody, wasChunked: boolean
   }
   // An unchanged body keeps a declared length: for a HEAD response it describes the GET body.
   if (!body.replaced && getRawHeader(raw, 'content-length') !== undefined) return raw;
-  const kept = body.replaced ? withoutField(raw, 'content-encoding') : raw;
+  const kept = body.replaced ? withoutRawHeader(raw, 'content-encoding') : raw;
   return setRawHeader(kept, 'Content-Length', String(body.data.length));
-}
-
-function withoutField(raw: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() !== name) out.push(raw[i] as string, raw[i + 1] as string);
-  }
-  return out;
 }

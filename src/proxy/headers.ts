@@ -67,3 +67,13 @@ export function getRawHeader(raw: RawHeaders, name: string): string | undefined 
   }
   return undefined;
 }
+
+/** `raw` without any field called `name`. */
+export function withoutRawHeader(raw: RawHeaders, name: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== lower) out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
+}

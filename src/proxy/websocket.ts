@@ -7,7 +7,6 @@ import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
-import { toRawHeaders } from '../flow/header-map.js';
 import { connectionOf, type InboundRequest } from './client-message.js';
 import { respondWithError, writeRawError } from './error-response.js';
 import { flowFor, type Exchange } from './exchange.js';
@@ -79,7 +78,7 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
     const side: ClientSide = {
       duplex: socket,
       head,
-      accept: (response, upgrade) => writeHead(socket, response, upgradeHead(upgrade, toRawHeaders(response.rawHeaders, response.headers))),
+      accept: (response, upgrade) => writeHead(socket, response, upgradeHead(upgrade, response.wireHeaders())),
       refuse: (response, count) => sendPlainResponse(socket, response, count),
       fail: (failure) => writeRawError(socket, failure),
     };
@@ -115,7 +114,7 @@ export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDep
       duplex: stream,
       head: Buffer.alloc(0),
       accept: (response) => {
-        const fields = withoutField(toRawHeaders(response.rawHeaders, response.headers), 'sec-websocket-accept');
+        const fields = withoutField(response.wireHeaders(), 'sec-websocket-accept');
         try {
           stream.respond({ ':status': 200, ...h2FromRaw(fields) });
           return true;
@@ -310,7 +309,7 @@ function dial(
   const request = flow.request;
   const { origin, path } = request.retargeted ? originOfUrl(request.url) : exchange;
   const authority = formatAuthority(origin);
-  const headers = [...toRawHeaders(request.rawHeaders, request.headers), 'Connection', 'Upgrade', 'Upgrade', upgrade];
+  const headers = [...request.wireHeaders(), 'Connection', 'Upgrade', 'Upgrade', upgrade];
   // Never a pooled connection: once upgraded it belongs to this WebSocket alone. Through the dialer,
   // so --upstream-proxy applies (as a CONNECT tunnel, which every proxy relays WebSockets over).
   const open = async (): Promise<Duplex> => {

@@ -4,7 +4,6 @@ import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMes
 import { pipeline, type Duplex } from 'node:stream';
 import { MitmError } from '../errors.js';
 import type { FlowResponse } from '../flow/flow.js';
-import { toRawHeaders } from '../flow/header-map.js';
 import type { Http2ServerResponse } from 'node:http2';
 import { respondWithError, writeRawError } from './error-response.js';
 import { h2FromRaw } from './h2-headers.js';
@@ -44,7 +43,7 @@ export function sendPlainResponse(socket: Duplex, response: FlowResponse, count:
   const body = response.bodyStore.outgoing();
   response.bodyStore.recordSent(body);
   // Without a length the body ends with the connection (RFC 9112 §6.3), which closes anyway.
-  const fields = [...frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false), 'Connection', 'close'];
+  const fields = [...frameBody(response.wireHeaders(), body, false), 'Connection', 'close'];
   if (!writeHead(socket, response, fields)) {
     if (body.kind === 'stream') body.stream.destroy();
     return;
@@ -63,7 +62,7 @@ export function sendH2Response(res: Http2ServerResponse, response: FlowResponse,
   const body = response.bodyStore.outgoing();
   response.bodyStore.recordSent(body);
   try {
-    res.writeHead(response.status, h2FromRaw(frameBody(toRawHeaders(response.rawHeaders, response.headers), body, false)));
+    res.writeHead(response.status, h2FromRaw(frameBody(response.wireHeaders(), body, false)));
   } catch (error) {
     if (body.kind === 'stream') body.stream.destroy();
     const reason = error instanceof Error ? error.message : String(error);

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Flow, FlowRequest, FlowResponse, FlowTimings } from '../flow/flow.js';
-import { toRawHeaders, valuesOf, type HeaderMap } from '../flow/header-map.js';
-import { setRawHeader } from '../proxy/headers.js';
+import { valuesOf, type HeaderMap } from '../flow/header-map.js';
+import { setRawHeader, withoutRawHeader } from '../proxy/headers.js';
 import { harBodyText } from './har-body.js';
 import { addWebSocketMessages } from './har-websocket.js';
 import type {
@@ -70,7 +70,7 @@ function harRequest(request: FlowRequest): HarRequest {
     url: request.url,
     httpVersion: `HTTP/${request.httpVersion}`,
     cookies: valuesOf(request.headers['cookie']).flatMap(parseCookieHeader),
-    headers: headersAsSent(request.rawHeaders, request.headers, request.bodyStore.replaced, recorded),
+    headers: headersAsSent(request.wireHeaders(), request.bodyStore.replaced, recorded),
     queryString: queryOf(request.url),
     headersSize: -1,
     bodySize: recorded.truncated || unrecorded ? (declared ?? -1) : recorded.data.length,
@@ -118,7 +118,7 @@ function harResponse(response: FlowResponse, timings: FlowTimings): HarResponse 
     statusText: response.statusMessage ?? STATUS_CODES[response.status] ?? '',
     httpVersion: `HTTP/${response.httpVersion}`,
     cookies: valuesOf(response.headers['set-cookie']).map((line) => parseSetCookie(line, timings.responseStart ?? timings.start)),
-    headers: headersAsSent(response.rawHeaders, response.headers, response.bodyStore.replaced, recorded),
+    headers: headersAsSent(response.wireHeaders(), response.bodyStore.replaced, recorded),
     content,
     redirectURL: first(response.headers['location']) ?? '',
     headersSize: -1,
@@ -142,28 +142,18 @@ function noResponse(): HarResponse {
 
 /** The header list as it went on the wire, including the framing the proxy restates for a replaced body. */
 function headersAsSent(
-  raw: readonly string[],
-  map: HeaderMap,
+  wire: string[],
   replaced: boolean,
   recorded: { readonly data: Buffer; readonly truncated: boolean },
 ): HarNameValue[] {
-  let wire = toRawHeaders(raw, map);
   if (replaced) {
     // Replacements are sent unencoded with an exact length (src/proxy/framing.ts).
-    wire = withoutField(wire, 'content-encoding');
+    wire = withoutRawHeader(wire, 'content-encoding');
     if (!recorded.truncated) wire = setRawHeader(wire, 'Content-Length', String(recorded.data.length));
   }
   const pairs: HarNameValue[] = [];
   for (let i = 0; i + 1 < wire.length; i += 2) pairs.push({ name: wire[i] as string, value: wire[i + 1] as string });
   return pairs;
-}
-
-function withoutField(raw: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() !== name) out.push(raw[i] as string, raw[i + 1] as string);
-  }
-  return out;
 }
 
 function queryOf(url: string): HarNameValue[] {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { Body } from '../../src/flow/body.js';
+import { FlowRequest } from '../../src/flow/flow.js';
 import { headerMapFromRaw, toRawHeaders } from '../../src/flow/header-map.js';
 
 const raw = ['Host', 'a.test', 'Set-Cookie', 'a=1', 'X-Trace', 't', 'set-cookie', 'b=2', 'Accept', '*/*'];
@@ -30,4 +32,24 @@ test('changes land in place, deletions vanish, additions go last', () => {
     'x-new', '1',
     'x-new', '2',
   ]);
+});
+
+test("a message's wire headers follow its map once a hook touches it, and its raw list until then", () => {
+  const message = () =>
+    new FlowRequest({ method: 'GET', url: 'https://a.test/', rawHeaders: raw, httpVersion: '1.1', body: new Body(undefined, { cap: 0, what: 'x' }) });
+  const untouched = message();
+  assert.equal(untouched.header('set-cookie'), 'a=1');
+  assert.deepEqual(untouched.wireHeaders(), raw);
+  assert.notEqual(untouched.wireHeaders(), raw, 'a copy: framing may change it');
+
+  const changed = message();
+  changed.headers['x-trace'] = 'changed';
+  delete changed.headers['set-cookie'];
+  assert.equal(changed.header('x-trace'), 'changed');
+  assert.equal(changed.header('set-cookie'), undefined);
+  assert.deepEqual(changed.wireHeaders(), ['Host', 'a.test', 'X-Trace', 'changed', 'Accept', '*/*']);
+
+  const replaced = message();
+  replaced.headers = { host: 'b.test' };
+  assert.deepEqual(replaced.wireHeaders(), ['Host', 'b.test']);
 });
