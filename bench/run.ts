@@ -17,20 +17,26 @@ import { makeOriginPki } from './lib/certs.js';
 import { idleTunnels } from './lib/idle.js';
 import { wsMessages } from './lib/ws.js';
 import { describeMachine } from './lib/machine.js';
-import { peers, type Peer } from './lib/peers.js';
+import { peers, type Peer, type Running } from './lib/peers.js';
 import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
 import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/profile.js';
 import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
-import { MiB, download, h2Streams, keepAlive, newHosts, upload, type Bench, type Cell, type Sizes, type Target } from './lib/workloads.js';
+import { MiB, downloadOnce, h2Streams, keepAlive, newHosts, transferRounds, uploadOnce, type Bench, type Cell, type Sizes, type Target, type Transfer } from './lib/workloads.js';
 
 const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, transferRepeats: 3, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000, wsMessages: 20_000 };
 const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, transferRepeats: 1, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500, wsMessages: 5000 };
 
+// Large transfers run on every route at once, round by round (transferRounds); the rest route by route.
+const TRANSFERS: Partial<Record<WorkloadName, { readonly once: Transfer; readonly peakRss: boolean }>> = {
+  download: { once: downloadOnce, peakRss: true },
+  upload: { once: uploadOnce, peakRss: false },
+};
+
 const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
   keepAlive,
   newHosts,
-  download,
-  upload,
+  download: async (t, b) => (await transferRounds([t], downloadOnce, b, true))[0] as Cell,
+  upload: async (t, b) => (await transferRounds([t], uploadOnce, b, false))[0] as Cell,
   idleTunnels,
   h2Streams,
   wsMessages,
@@ -97,6 +103,15 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   const usable = all.filter((peer) => !peer.missing);
   for (const peer of usable) results[peer.name] = {};
   for (const workload of only) {
+    const transfer = TRANSFERS[workload];
+    if (transfer) {
+      log(`${workload}: every route, ${bench.sizes.transferRepeats} round(s)`);
+      const cells = await sideBySide(usable.filter((peer) => !peer.only || peer.only.includes(workload)), direct, originCa, state, (targets) =>
+        transferRounds(targets, transfer.once, bench, transfer.peakRss),
+      );
+      for (const [name, cell] of cells) results[name] = { ...results[name], [workload]: cell };
+      continue;
+    }
     log(`${workload}: direct`);
     results.direct = { ...results.direct, [workload]: await attempt(() => RUNNERS[workload](direct, bench)) };
     for (const peer of usable) {
@@ -142,6 +157,40 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   // A failure of direct or mitm makes the run fail; a peer's failure is reported in the table.
   const failed = ['direct', 'mitm'].some((route) => Object.values(results[route] ?? {}).some((cell) => !cell.ok));
   return failed ? 1 : 0;
+}
+
+/**
+ * Starts every peer at once (each on the proxy core, idle until its turn), runs `measure` on
+ * direct and all of them, and stops them; a peer that fails to start gets that as its cell.
+ */
+async function sideBySide(
+  peers: readonly Peer[],
+  direct: Target,
+  originCa: string,
+  state: string,
+  measure: (targets: readonly Target[]) => Promise<Cell[]>,
+): Promise<Map<string, Cell>> {
+  const cells = new Map<string, Cell>();
+  const running: Running[] = [];
+  try {
+    for (const peer of peers) {
+      try {
+        running.push(await peer.start(originCa, state));
+      } catch (error) {
+        cells.set(peer.name, { ok: false, values: {}, error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    const targets = [direct, ...running.map((r): Target => ({ route: r.route, pid: r.proc.pid }))];
+    const measured = await attempt(async () => {
+      const results = await measure(targets);
+      targets.forEach((t, i) => cells.set(t.route.name, results[i] as Cell));
+      return { ok: true, values: {} };
+    });
+    if (!measured.ok) for (const t of targets) cells.set(t.route.name, measured);
+  } finally {
+    await Promise.all(running.map((r) => r.proc.stop()));
+  }
+  return cells;
 }
 
 /** One workload through mitm under `node --cpu-prof`, then the top self-time functions and files. */

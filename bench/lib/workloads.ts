@@ -98,58 +98,65 @@ export async function newHosts(t: Target, b: Bench): Promise<Cell> {
   };
 }
 
-/**
- * (3) One large download on one connection, `transferRepeats` times: MiB/s (median of the
- * rounds; the first through a freshly started proxy runs on cold code), and the proxy's peak RSS
- * over all of them.
- */
-export async function download(t: Target, b: Bench): Promise<Cell> {
-  const bytes = b.sizes.downloadMiB * MiB;
-  const warm = await warmUp(t.route, b);
-  if (warm) return fail(warm);
-  const reset = t.pid !== undefined && (await resetPeak(t.pid));
-  const sampler = t.pid !== undefined ? sampleRss(t.pid, 50) : undefined;
-  const rates: number[] = [];
-  for (let i = 0; i < b.sizes.transferRepeats; i++) {
-    const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
-    const error = verify(result, { count: 1, down: bytes });
-    if (error) {
-      await sampler?.stop();
-      return fail(error);
-    }
-    rates.push(b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN));
-  }
-  const sampled = (await sampler?.stop()) ?? 0;
-  const values: Record<string, number> = { mibPerSec: round1(median(rates)) };
-  if (t.pid !== undefined) {
-    const hwm = reset ? (await memoryOf(t.pid)).hwmKiB : 0;
-    values.peakRssMiB = mib(Math.max(sampled, hwm));
-  }
-  return { ok: true, values };
-}
+/** One large transfer on one target: its MiB/s, or why it failed. */
+export type Transfer = (t: Target, b: Bench) => Promise<number | string>;
 
-/**
- * (4) One large upload (PUT of a file) on one connection, `transferRepeats` times: MiB/s (median);
- * the origin answers each with the byte count it received.
- */
-export async function upload(t: Target, b: Bench): Promise<Cell> {
+/** (3) One large download on one connection. */
+export const downloadOnce: Transfer = async (t, b) => {
+  const bytes = b.sizes.downloadMiB * MiB;
+  const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
+  return verify(result, { count: 1, down: bytes }) ?? b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN);
+};
+
+/** (4) One large upload (PUT of a file) on one connection; the origin answers with the byte count it received. */
+export const uploadOnce: Transfer = async (t, b) => {
   const bytes = b.sizes.uploadMiB * MiB;
   const answer = join(b.tmp, `upload-${t.route.name}.txt`);
-  const warm = await warmUp(t.route, b);
-  if (warm) return fail(warm);
-  const rates: number[] = [];
-  for (let i = 0; i < b.sizes.transferRepeats; i++) {
-    await rm(answer, { force: true });
-    const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
-    const error = verify(result, { count: 1 });
-    if (error) return fail(error);
-    const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
-    if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
-      return fail(`sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`);
-    }
-    rates.push(b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN));
+  await rm(answer, { force: true });
+  const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
+  const error = verify(result, { count: 1 });
+  if (error) return error;
+  const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
+  if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
+    return `sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`;
   }
-  return { ok: true, values: { mibPerSec: round1(median(rates)) } };
+  return b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN);
+};
+
+/**
+ * Runs `transfer` `transferRepeats` times on every target, round by round (direct, mitm, the peers,
+ * then again), so that the shared machine's changing speed hits every route alike. Each target's
+ * cell holds its median MiB/s and, with `peakRss`, the proxy's peak RSS over all rounds.
+ */
+export async function transferRounds(targets: readonly Target[], transfer: Transfer, b: Bench, peakRss: boolean): Promise<Cell[]> {
+  const state = await Promise.all(
+    targets.map(async (t) => {
+      const warm = await warmUp(t.route, b);
+      const watched = peakRss && t.pid !== undefined;
+      const reset = watched && (await resetPeak(t.pid as number));
+      return { t, error: warm, rates: [] as number[], reset, sampler: watched ? sampleRss(t.pid as number, 50) : undefined };
+    }),
+  );
+  for (let round = 0; round < b.sizes.transferRepeats; round++) {
+    for (const one of state) {
+      if (one.error !== undefined) continue;
+      const outcome = await transfer(one.t, b);
+      if (typeof outcome === 'string') one.error = outcome;
+      else one.rates.push(outcome);
+    }
+  }
+  return Promise.all(
+    state.map(async ({ t, error, rates, reset, sampler }) => {
+      const sampled = (await sampler?.stop()) ?? 0;
+      if (error !== undefined) return fail(error);
+      const values: Record<string, number> = { mibPerSec: round1(median(rates)) };
+      if (sampler && t.pid !== undefined) {
+        const hwm = reset ? (await memoryOf(t.pid)).hwmKiB : 0;
+        values.peakRssMiB = mib(Math.max(sampled, hwm));
+      }
+      return { ok: true, values };
+    }),
+  );
 }
 
 /** (6) HTTP/2: 1 KiB GETs, up to 100 concurrent streams on one connection; skipped if the route speaks HTTP/1.1. */
