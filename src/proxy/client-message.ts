@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2Constants, Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import { h2FromRaw, rawFromH2 } from './h2-headers.js';
 
-const { NGHTTP2_NO_ERROR } = http2Constants;
+const { NGHTTP2_NO_ERROR, NGHTTP2_STREAM_CLOSED } = http2Constants;
 
 /** A request as the client sent it. */
 export type InboundRequest = IncomingMessage | Http2ServerRequest;
@@ -91,11 +91,18 @@ export function addResponseTrailers(res: OutboundResponse, raw: readonly string[
   res.addTrailers(pairs);
 }
 
-/** True once the whole response went out; false when the client left (or reset the stream) first. */
-export function responseCompleted(res: OutboundResponse): boolean {
+/**
+ * True once the whole response went out; false when the client left (or reset the stream) first.
+ * `sent` is what went into the body so far against the length its head declared, if any.
+ */
+export function responseCompleted(res: OutboundResponse, sent?: { readonly bytes: number; readonly declared: number | undefined }): boolean {
+  if (!isH2Response(res)) return res.writableFinished;
   // Node's http2 compatibility layer reports writableFinished for a stream the client reset too.
-  if (isH2Response(res)) return res.writableEnded && (res.stream.rstCode ?? NGHTTP2_NO_ERROR) === NGHTTP2_NO_ERROR;
-  return res.writableFinished;
+  const code = res.stream.rstCode ?? NGHTTP2_NO_ERROR;
+  if (code === NGHTTP2_NO_ERROR) return res.writableEnded;
+  // curl resets a stream with STREAM_CLOSED as soon as it holds the declared length, which can be
+  // before the END_STREAM that follows the last DATA frame reaches it: it had the whole answer.
+  return code === NGHTTP2_STREAM_CLOSED && sent?.declared !== undefined && sent.bytes >= sent.declared;
 }
 
 /** True when nothing can be sent to the client any more. */

@@ -281,7 +281,8 @@ function declaredLength(raw: readonly string[]): number | undefined {
 }
 
 function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
-  const finished = responseCompleted(res);
+  const declared = flow.response?.header('content-length');
+  const finished = responseCompleted(res, { bytes: responseBytes, declared: declared === undefined ? undefined : Number(declared) });
   return {
     id: flow.id,
     method: flow.request.method,

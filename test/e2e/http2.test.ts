@@ -110,6 +110,25 @@ describe('proxy: HTTP/2', { timeout: 60_000 }, () => {
     assert.equal(new Set(flows.map((flow) => flow.connectionId)).size, 1, 'streams of one session share a connection id');
   });
 
+
+  it('curl multiplexing 200 streams: every answer arrives whole and every flow is recorded complete', async () => {
+    // /hello declares its length (curl may finish a stream on the length and reset it with
+    // STREAM_CLOSED before our END_STREAM arrives); /unsized declares none, so each of those
+    // streams must end cleanly, after the last DATA, or curl fails the transfer.
+    const urls = Array.from({ length: 200 }, (_, i) => `https://localhost:${h2.port}/${i % 2 === 0 ? 'hello' : 'unsized'}?n=${i}`);
+    const config = urls.map((url) => `url = "${url}"\noutput = "/dev/null"\n`).join('');
+    const result = await run(
+      'curl',
+      ['-q', '-sS', '--http2', '-Z', '--parallel-max', '100', '--proxy', mitm.url, '--cacert', mitm.caPath, '-w', '%{http_code} %{size_download}\\n', '-K', '-'],
+      { stdin: config },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const outcomes = result.stdout.toString('utf8').trim().split('\n').sort();
+    assert.deepEqual(outcomes, [...Array<string>(100).fill('200 22'), ...Array<string>(100).fill('200 5')]);
+    const records = await Promise.all(urls.map((url) => mitm.flows.waitFor((flow) => flow.url === url)));
+    const broken = records.filter((flow) => flow.error !== undefined).map((flow) => `${flow.url}: ${flow.error?.code}`);
+    assert.deepEqual(broken, []);
+  });
   it('translates 100 concurrent HTTP/2 streams into HTTP/1.1 for an h1 origin', async () => {
     const session = await open(h1.authority);
     const results = await Promise.all(

@@ -32,7 +32,7 @@ export interface H2Origin {
  * Starts an HTTPS origin on 127.0.0.1, port 0, that speaks HTTP/2 (and HTTP/1.1 too when
  * `allowHTTP1`). Routes: `/hello` → 'hello'; `/echo` → `H2EchoBody` JSON, read after the request's
  * trailers; `/trailers` → body 'with trailers' followed by the trailer fields `x-checksum: abc` and
- * `x-count: 2`; anything else → 404.
+ * `x-count: 2`; `/unsized` → 'a body of unknown size' without a content-length; anything else → 404.
  */
 export async function startH2Origin(tls: OriginTls, options: { allowHTTP1: boolean }): Promise<H2Origin> {
   const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: options.allowHTTP1 }, route);
@@ -68,6 +68,9 @@ function route(req: Http2ServerRequest, res: Http2ServerResponse): void {
   const path = new URL(req.url, 'https://origin.invalid').pathname;
   if (path === '/hello') {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 5 }).end('hello');
+  } else if (path === '/unsized') {
+    // No content-length and no trailers: only END_STREAM says where the body ends.
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('a body of unknown size');
   } else if (path === '/echo') {
     void echo(req, res);
   } else if (path === '/trailers') {
