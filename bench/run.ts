@@ -21,22 +21,19 @@ import { peers, type Peer, type Running } from './lib/peers.js';
 import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
 import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/profile.js';
 import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
-import { MiB, downloadOnce, h2Streams, keepAlive, newHosts, transferRounds, uploadOnce, type Bench, type Cell, type Sizes, type Target, type Transfer } from './lib/workloads.js';
+import { MiB, download, h2Streams, inRounds, keepAlive, newHosts, upload, type Bench, type Cell, type SideBySide, type Sizes, type Target } from './lib/workloads.js';
 
-const FULL: Sizes = { keepAliveRequests: 3000, keepAliveRepeats: 3, newHosts: 50, downloadMiB: 200, uploadMiB: 100, transferRepeats: 3, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000, wsMessages: 20_000 };
-const QUICK: Sizes = { keepAliveRequests: 600, keepAliveRepeats: 1, newHosts: 10, downloadMiB: 50, uploadMiB: 25, transferRepeats: 1, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500, wsMessages: 5000 };
+const FULL: Sizes = { keepAliveRequests: 3000, newHosts: 50, downloadMiB: 200, uploadMiB: 100, rounds: 3, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000, wsMessages: 20_000 };
+const QUICK: Sizes = { keepAliveRequests: 600, newHosts: 10, downloadMiB: 50, uploadMiB: 25, rounds: 1, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500, wsMessages: 5000 };
 
-// Large transfers run on every route at once, round by round (transferRounds); the rest route by route.
-const TRANSFERS: Partial<Record<WorkloadName, { readonly once: Transfer; readonly peakRss: boolean }>> = {
-  download: { once: downloadOnce, peakRss: true },
-  upload: { once: uploadOnce, peakRss: false },
-};
+// Measured on every route at once, round by round (inRounds); the rest route by route.
+const SIDE_BY_SIDE: Partial<Record<WorkloadName, SideBySide>> = { keepAlive, download, upload };
 
 const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
-  keepAlive,
+  keepAlive: oneTarget(keepAlive),
   newHosts,
-  download: async (t, b) => (await transferRounds([t], downloadOnce, b, true))[0] as Cell,
-  upload: async (t, b) => (await transferRounds([t], uploadOnce, b, false))[0] as Cell,
+  download: oneTarget(download),
+  upload: oneTarget(upload),
   idleTunnels,
   h2Streams,
   wsMessages,
@@ -103,11 +100,11 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   const usable = all.filter((peer) => !peer.missing);
   for (const peer of usable) results[peer.name] = {};
   for (const workload of only) {
-    const transfer = TRANSFERS[workload];
-    if (transfer) {
-      log(`${workload}: every route, ${bench.sizes.transferRepeats} round(s)`);
+    const measured = SIDE_BY_SIDE[workload];
+    if (measured) {
+      log(`${workload}: every route, ${bench.sizes.rounds} round(s)`);
       const cells = await sideBySide(usable.filter((peer) => !peer.only || peer.only.includes(workload)), direct, originCa, state, (targets) =>
-        transferRounds(targets, transfer.once, bench, transfer.peakRss),
+        inRounds(targets, measured, bench),
       );
       for (const [name, cell] of cells) results[name] = { ...results[name], [workload]: cell };
       continue;
@@ -191,6 +188,11 @@ async function sideBySide(
     await Promise.all(running.map((r) => r.proc.stop()));
   }
   return cells;
+}
+
+/** A side-by-side workload on one target alone (the profile mode). */
+function oneTarget(workload: SideBySide): (t: Target, b: Bench) => Promise<Cell> {
+  return async (t, b) => (await inRounds([t], workload, b))[0] as Cell;
 }
 
 /** One workload through mitm under `node --cpu-prof`, then the top self-time functions and files. */

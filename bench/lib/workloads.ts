@@ -1,5 +1,6 @@
 // The measured workloads. Each takes a target (a route, plus the proxy's pid when there is one)
 // and returns a Cell: figures when every transfer checked out, an error otherwise.
+import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newHost } from './certs.js';
@@ -9,12 +10,11 @@ import { memoryOf, mib, resetPeak, sampleRss } from './memory.js';
 /** How much of each workload a run does (full or --quick). */
 export interface Sizes {
   readonly keepAliveRequests: number;
-  readonly keepAliveRepeats: number;
   readonly newHosts: number;
   readonly downloadMiB: number;
   readonly uploadMiB: number;
-  /** Rounds of each large transfer (download, upload); the median counts. */
-  readonly transferRepeats: number;
+  /** Rounds of the workloads measured side by side (keep-alive, download, upload); the median counts. */
+  readonly rounds: number;
   readonly idleTunnels: number;
   readonly idleSettleMs: number;
   readonly h2Requests: number;
@@ -53,25 +53,30 @@ export async function warmUp(route: Route, b: Bench): Promise<string | undefined
   return error ? `warm-up: ${error}` : undefined;
 }
 
-/** (1) Small keep-alive GETs: 1 KiB responses over 16 HTTP/1.1 connections; req/s (median of repeats). */
-export async function keepAlive(t: Target, b: Bench): Promise<Cell> {
-  const url = `https://localhost:${b.h1Port}/1k`;
-  const n = b.sizes.keepAliveRequests;
-  const args = (cfg: string): string[] => ['--http1.1', '-Z', '--parallel-max', '16', '-K', cfg];
-  await writeUrlConfig(join(b.tmp, 'warm.cfg'), Array<string>(64).fill(url));
-  await writeUrlConfig(join(b.tmp, 'ka.cfg'), Array<string>(n).fill(url));
-  const warm = verify(await curl(t.route, args(join(b.tmp, 'warm.cfg')), 60_000), { count: 64, down: 1024 });
-  if (warm) return fail(`warm-up: ${warm}`);
-  const rates: number[] = [];
-  let connections = 0;
-  for (let i = 0; i < b.sizes.keepAliveRepeats; i++) {
-    const result = await curl(t.route, args(join(b.tmp, 'ka.cfg')), 180_000);
-    const error = verify(result, { count: n, down: 1024 });
-    if (error) return fail(error);
-    rates.push(n / (result.ms / 1000));
-    connections = Math.max(connections, result.transfers.reduce((sum, x) => sum + x.connects, 0));
-  }
-  return { ok: true, values: { reqPerSec: Math.round(median(rates)), requests: n, connections } };
+/**
+ * (1) Small keep-alive GETs: 1 KiB responses over 16 HTTP/1.1 connections (after a 64-request
+ * warm-up); req/s. Measured in rounds across the routes like 3 and 4.
+ */
+export const keepAlive: SideBySide = {
+  figure: 'reqPerSec',
+  warm: async (t, b) => {
+    const error = verify(await curl(t.route, keepAliveArgs(await urlConfig(b, 'warm.cfg', 64)), 60_000), { count: 64, down: 1024 });
+    return error && `warm-up: ${error}`;
+  },
+  once: async (t, b) => {
+    const n = b.sizes.keepAliveRequests;
+    const result = await curl(t.route, keepAliveArgs(await urlConfig(b, 'ka.cfg', n)), 180_000);
+    return verify(result, { count: n, down: 1024 }) ?? n / (result.ms / 1000);
+  },
+};
+
+const keepAliveArgs = (cfg: string): string[] => ['--http1.1', '-Z', '--parallel-max', '16', '-K', cfg];
+
+/** A curl config of `count` GETs of the 1 KiB resource, written once per run. */
+async function urlConfig(b: Bench, name: string, count: number): Promise<string> {
+  const file = join(b.tmp, name);
+  if (!existsSync(file)) await writeUrlConfig(file, Array<string>(count).fill(`https://localhost:${b.h1Port}/1k`));
+  return file;
 }
 
 /**
@@ -98,58 +103,75 @@ export async function newHosts(t: Target, b: Bench): Promise<Cell> {
   };
 }
 
-/** One large transfer on one target: its MiB/s, or why it failed. */
-export type Transfer = (t: Target, b: Bench) => Promise<number | string>;
-
-/** (3) One large download on one connection. */
-export const downloadOnce: Transfer = async (t, b) => {
-  const bytes = b.sizes.downloadMiB * MiB;
-  const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
-  return verify(result, { count: 1, down: bytes }) ?? b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN);
-};
-
-/** (4) One large upload (PUT of a file) on one connection; the origin answers with the byte count it received. */
-export const uploadOnce: Transfer = async (t, b) => {
-  const bytes = b.sizes.uploadMiB * MiB;
-  const answer = join(b.tmp, `upload-${t.route.name}.txt`);
-  await rm(answer, { force: true });
-  const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
-  const error = verify(result, { count: 1 });
-  if (error) return error;
-  const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
-  if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
-    return `sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`;
-  }
-  return b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN);
-};
-
 /**
- * Runs `transfer` `transferRepeats` times on every target, round by round (direct, mitm, the peers,
- * then again), so that the shared machine's changing speed hits every route alike. Each target's
- * cell holds its median MiB/s and, with `peakRss`, the proxy's peak RSS over all rounds.
+ * A workload measured side by side: every route is warmed up, then each round runs `once` on
+ * every route in turn (direct, mitm, the peers), so the shared machine's changing speed hits all
+ * alike. `once` returns the figure, or why it failed.
  */
-export async function transferRounds(targets: readonly Target[], transfer: Transfer, b: Bench, peakRss: boolean): Promise<Cell[]> {
+export interface SideBySide {
+  readonly figure: string;
+  readonly warm: (t: Target, b: Bench) => Promise<string | undefined>;
+  readonly once: (t: Target, b: Bench) => Promise<number | string>;
+  /** Also report each proxy's peak RSS over all rounds. */
+  readonly peakRss?: boolean;
+}
+
+/** (3) One large download on one connection: MiB/s; the proxy's peak RSS. */
+export const download: SideBySide = {
+  figure: 'mibPerSec',
+  peakRss: true,
+  warm: (t, b) => warmUp(t.route, b),
+  once: async (t, b) => {
+    const bytes = b.sizes.downloadMiB * MiB;
+    const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
+    return verify(result, { count: 1, down: bytes }) ?? b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN);
+  },
+};
+
+/** (4) One large upload (PUT of a file) on one connection: MiB/s; the origin answers with the byte count it received. */
+export const upload: SideBySide = {
+  figure: 'mibPerSec',
+  warm: (t, b) => warmUp(t.route, b),
+  once: async (t, b) => {
+    const bytes = b.sizes.uploadMiB * MiB;
+    const answer = join(b.tmp, `upload-${t.route.name}.txt`);
+    await rm(answer, { force: true });
+    const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
+    const error = verify(result, { count: 1 });
+    if (error) return error;
+    const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
+    if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
+      return `sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`;
+    }
+    return b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN);
+  },
+};
+
+/** Runs `workload` on `targets` in `b.sizes.rounds` rounds; one cell per target: the median of its rounds. */
+export async function inRounds(targets: readonly Target[], workload: SideBySide, b: Bench): Promise<Cell[]> {
   const state = await Promise.all(
     targets.map(async (t) => {
-      const warm = await warmUp(t.route, b);
-      const watched = peakRss && t.pid !== undefined;
+      const error = await workload.warm(t, b);
+      const watched = workload.peakRss === true && t.pid !== undefined;
       const reset = watched && (await resetPeak(t.pid as number));
-      return { t, error: warm, rates: [] as number[], reset, sampler: watched ? sampleRss(t.pid as number, 50) : undefined };
+      return { t, error, figures: [] as number[], reset, sampler: watched ? sampleRss(t.pid as number, 50) : undefined };
     }),
   );
-  for (let round = 0; round < b.sizes.transferRepeats; round++) {
+  for (let round = 0; round < b.sizes.rounds; round++) {
     for (const one of state) {
       if (one.error !== undefined) continue;
-      const outcome = await transfer(one.t, b);
+      const outcome = await workload.once(one.t, b);
       if (typeof outcome === 'string') one.error = outcome;
-      else one.rates.push(outcome);
+      else one.figures.push(outcome);
     }
   }
   return Promise.all(
-    state.map(async ({ t, error, rates, reset, sampler }) => {
+    state.map(async ({ t, error, figures, reset, sampler }) => {
       const sampled = (await sampler?.stop()) ?? 0;
       if (error !== undefined) return fail(error);
-      const values: Record<string, number> = { mibPerSec: round1(median(rates)) };
+      const middle = median(figures);
+      // Rates in the thousands (req/s) as whole numbers, MiB/s with one decimal.
+      const values: Record<string, number> = { [workload.figure]: middle >= 1000 ? Math.round(middle) : round1(middle) };
       if (sampler && t.pid !== undefined) {
         const hwm = reset ? (await memoryOf(t.pid)).hwmKiB : 0;
         values.peakRssMiB = mib(Math.max(sampled, hwm));
