@@ -71,10 +71,13 @@ try {
   log(`building into ${BUILD} (${await buildTree()} files)`);
   const pki = makeOriginPki(tmp, sizes.newHosts);
   const uploadFile = join(tmp, 'upload.bin');
-  await writeFile(uploadFile, Buffer.concat(Array.from({ length: sizes.uploadMiB }, () => randomBytes(MiB))));
+  const warmUploadFile = join(tmp, 'upload-warm.bin');
+  const uploadBytes = Buffer.concat(Array.from({ length: sizes.uploadMiB }, () => randomBytes(MiB)));
+  await writeFile(uploadFile, uploadBytes);
+  await writeFile(warmUploadFile, uploadBytes.subarray(0, uploadBytes.length / 4));
   const origin = new Proc('node', [built('bench/origin.ts'), '--cert', pki.cert, '--key', pki.key], CLIENT_CPU);
   const ports = (await origin.nextJson(30_000)) as { h1Port: number; h2Port: number };
-  const bench: Bench = { tmp, h1Port: ports.h1Port, h2Port: ports.h2Port, uploadFile, sizes };
+  const bench: Bench = { tmp, h1Port: ports.h1Port, h2Port: ports.h2Port, uploadFile, warmUploadFile, sizes };
   const state = join(tmp, 'state');
   await mkdir(state);
   const all = peers();

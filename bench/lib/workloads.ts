@@ -27,6 +27,8 @@ export interface Bench {
   readonly h1Port: number;
   readonly h2Port: number;
   readonly uploadFile: string;
+  /** A quarter of `uploadFile`, for the warm-up. */
+  readonly warmUploadFile: string;
   readonly sizes: Sizes;
 }
 
@@ -116,36 +118,57 @@ export interface SideBySide {
   readonly peakRss?: boolean;
 }
 
-/** (3) One large download on one connection: MiB/s; the proxy's peak RSS. */
+/** (3) One large download on one connection: MiB/s; the proxy's peak RSS. Warmed up with a quarter of it. */
 export const download: SideBySide = {
   figure: 'mibPerSec',
   peakRss: true,
-  warm: (t, b) => warmUp(t.route, b),
+  warm: async (t, b) => {
+    const error = await warmUp(t.route, b);
+    const warm = error ?? (await downloadBytes(t, b, (b.sizes.downloadMiB * MiB) / 4));
+    return typeof warm === 'string' ? `warm-up: ${warm}` : undefined;
+  },
   once: async (t, b) => {
-    const bytes = b.sizes.downloadMiB * MiB;
-    const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
-    return verify(result, { count: 1, down: bytes }) ?? b.sizes.downloadMiB / (result.transfers[0]?.seconds ?? NaN);
+    const seconds = await downloadBytes(t, b, b.sizes.downloadMiB * MiB);
+    return typeof seconds === 'string' ? seconds : b.sizes.downloadMiB / seconds;
   },
 };
 
-/** (4) One large upload (PUT of a file) on one connection: MiB/s; the origin answers with the byte count it received. */
+/**
+ * (4) One large upload (PUT of a file) on one connection: MiB/s; the origin answers with the byte
+ * count it received. Warmed up with a file a quarter of the size.
+ */
 export const upload: SideBySide = {
   figure: 'mibPerSec',
-  warm: (t, b) => warmUp(t.route, b),
+  warm: async (t, b) => {
+    const error = await warmUp(t.route, b);
+    const warm = error ?? (await uploadFile(t, b, b.warmUploadFile, (b.sizes.uploadMiB * MiB) / 4));
+    return typeof warm === 'string' ? `warm-up: ${warm}` : undefined;
+  },
   once: async (t, b) => {
-    const bytes = b.sizes.uploadMiB * MiB;
-    const answer = join(b.tmp, `upload-${t.route.name}.txt`);
-    await rm(answer, { force: true });
-    const result = await curl(t.route, ['--http1.1', '-T', b.uploadFile, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
-    const error = verify(result, { count: 1 });
-    if (error) return error;
-    const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
-    if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
-      return `sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`;
-    }
-    return b.sizes.uploadMiB / (result.transfers[0]?.seconds ?? NaN);
+    const seconds = await uploadFile(t, b, b.uploadFile, b.sizes.uploadMiB * MiB);
+    return typeof seconds === 'string' ? seconds : b.sizes.uploadMiB / seconds;
   },
 };
+
+/** Downloads `bytes` from the origin through `t`: seconds taken, or what went wrong. */
+async function downloadBytes(t: Target, b: Bench, bytes: number): Promise<number | string> {
+  const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/bytes/${bytes}`], 300_000);
+  return verify(result, { count: 1, down: bytes }) ?? result.transfers[0]?.seconds ?? NaN;
+}
+
+/** PUTs `file` (`bytes` long) to the origin through `t`: seconds taken, or what went wrong. */
+async function uploadFile(t: Target, b: Bench, file: string, bytes: number): Promise<number | string> {
+  const answer = join(b.tmp, `upload-${t.route.name}.txt`);
+  await rm(answer, { force: true });
+  const result = await curl(t.route, ['--http1.1', '-T', file, '-o', answer, `https://localhost:${b.h1Port}/upload`], 300_000);
+  const error = verify(result, { count: 1 });
+  if (error) return error;
+  const received = (await readFile(answer, 'utf8').catch(() => '')).trim();
+  if (received !== String(bytes) || result.transfers[0]?.up !== bytes) {
+    return `sent ${result.transfers[0]?.up} bytes, origin received ${received || 'nothing'} of ${bytes}`;
+  }
+  return result.transfers[0]?.seconds ?? NaN;
+}
 
 /** Runs `workload` on `targets` in `b.sizes.rounds` rounds; one cell per target: the median of its rounds. */
 export async function inRounds(targets: readonly Target[], workload: SideBySide, b: Bench): Promise<Cell[]> {
