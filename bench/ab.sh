@@ -8,9 +8,11 @@
 #
 #   bench/ab.sh                                   mitm against mitm-unrecorded (recording's cost)
 #   PEER_B=http-mitm-proxy bench/ab.sh            mitm against http-mitm-proxy
-#   BUILD_A=/tmp/before bench/ab.sh               an older build (a copy of bench/results/build) against this one
+#   BUILD_A=$PWD/bench/results/before bench/ab.sh  an older build against this one: a copy of
+#                                                 bench/results/build kept inside the project, where
+#                                                 its packages resolve
 #   FLAGS_B=--max-semi-space-size=1 bench/ab.sh   the same proxy with other node flags
-#   WORKLOAD=download PEER_B=mitm BUILD_A=/tmp/before bench/ab.sh
+#   WORKLOAD=download PEER_B=mitm BUILD_A=$PWD/bench/results/before bench/ab.sh
 #
 # Uses the build in bench/results/build (made by `npm run bench`); traffic stays on 127.0.0.1.
 set -euo pipefail
