@@ -62,6 +62,11 @@ abstract class Message {
     return this.#headers ? valuesOf(this.#headers[name])[0] : getRawHeader(this.rawHeaders, name);
   }
 
+  /** For JSON.stringify and loggers: the public fields, `headers` included (it is not an own property). */
+  toJSON(): object {
+    return { ...this, headers: this.headers };
+  }
+
   /** The fields in wire form: the raw list with whatever hooks changed in `headers` applied. */
   wireHeaders(): string[] {
     return this.#headers ? toRawHeaders(this.rawHeaders, this.#headers) : [...this.rawHeaders];

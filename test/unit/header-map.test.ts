@@ -41,6 +41,9 @@ test("a message's wire headers follow its map once a hook touches it, and its ra
   assert.equal(untouched.header('set-cookie'), 'a=1');
   assert.deepEqual(untouched.wireHeaders(), raw);
   assert.notEqual(untouched.wireHeaders(), raw, 'a copy: framing may change it');
+  const json = JSON.parse(JSON.stringify(untouched)) as { method: string; headers: unknown };
+  assert.equal(json.method, 'GET');
+  assert.deepEqual(json.headers, headerMapFromRaw(raw), 'JSON output still shows the headers');
 
   const changed = message();
   changed.headers['x-trace'] = 'changed';
