@@ -1,8 +1,7 @@
 import { MitmError } from '../errors.js';
-import { getRawHeader } from '../proxy/headers.js';
 import { Body } from './body.js';
 import { decodeBody } from './decode.js';
-import { headerMapFromRaw, toRawHeaders, valuesOf, type HeaderMap } from './header-map.js';
+import { getRawHeader, headerMapFromRaw, toRawHeaders, valuesOf, type HeaderMap } from './header-map.js';
 import type { WebSocketLog } from './ws-message.js';
 
 /** Where a flow came from. */

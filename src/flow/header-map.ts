@@ -59,3 +59,42 @@ function sameValues(a: string | string[] | undefined, b: string | string[]): boo
   const right = valuesOf(b);
   return left.length === right.length && left.every((value, index) => value === right[index]);
 }
+
+// The raw list itself (Node's `rawHeaders`: `[name, value, name, value, ...]`), read and edited
+// by name, case-insensitively.
+
+/** Replaces every `name` field in a raw list with one value, keeping its first position (or appending). */
+export function setRawHeader(raw: string[], name: string, value: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  let placed = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== lower) {
+      out.push(raw[i] as string, raw[i + 1] as string);
+    } else if (!placed) {
+      out.push(raw[i] as string, value);
+      placed = true;
+    }
+  }
+  if (!placed) out.push(name, value);
+  return out;
+}
+
+/** The first value of `name` in a raw list, or undefined. */
+export function getRawHeader(raw: readonly string[], name: string): string | undefined {
+  const lower = name.toLowerCase();
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === lower) return raw[i + 1];
+  }
+  return undefined;
+}
+
+/** `raw` without any field called `name`. */
+export function withoutRawHeader(raw: readonly string[], name: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if ((raw[i] as string).toLowerCase() !== lower) out.push(raw[i] as string, raw[i + 1] as string);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
 import type { OutgoingBody } from '../flow/body.js';
 import { decodeStream } from '../flow/decode.js';
-import { valuesOf } from '../flow/header-map.js';
+import { getRawHeader, setRawHeader, valuesOf } from '../flow/header-map.js';
 import { rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import {
@@ -27,7 +27,7 @@ import { acceptsTrailers } from './h2-headers.js';
 import type { FlowRecord } from './events.js';
 import { frameBody } from './framing.js';
 import { relayBody } from './relay.js';
-import { getRawHeader, setRawHeader, stripHopByHop } from './headers.js';
+import { stripHopByHop } from './headers.js';
 import { formatAuthority, originOfUrl } from './target.js';
 import { classifyUpstreamError } from './upstream-error.js';
 import type { OriginTarget, Upstream } from './upstream.js';

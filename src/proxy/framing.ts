@@ -1,5 +1,5 @@
 import type { OutgoingBody } from '../flow/body.js';
-import { getRawHeader, setRawHeader, withoutRawHeader } from './headers.js';
+import { getRawHeader, setRawHeader, withoutRawHeader } from '../flow/header-map.js';
 
 /**
  * Restates body framing for our hop. A body a hook replaced gets an exact Content-Length and

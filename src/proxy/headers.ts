@@ -41,39 +41,3 @@ export function stripHopByHop(raw: RawHeaders): string[] {
   }
   return kept;
 }
-
-/** Replaces every `name` field in a raw list with one value, keeping its first position (or appending). */
-export function setRawHeader(raw: string[], name: string, value: string): string[] {
-  const lower = name.toLowerCase();
-  const out: string[] = [];
-  let placed = false;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() !== lower) {
-      out.push(raw[i] as string, raw[i + 1] as string);
-    } else if (!placed) {
-      out.push(raw[i] as string, value);
-      placed = true;
-    }
-  }
-  if (!placed) out.push(name, value);
-  return out;
-}
-
-/** The first value of `name` in a raw list, or undefined. */
-export function getRawHeader(raw: RawHeaders, name: string): string | undefined {
-  const lower = name.toLowerCase();
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (raw[i]?.toLowerCase() === lower) return raw[i + 1];
-  }
-  return undefined;
-}
-
-/** `raw` without any field called `name`. */
-export function withoutRawHeader(raw: RawHeaders, name: string): string[] {
-  const lower = name.toLowerCase();
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() !== lower) out.push(raw[i] as string, raw[i + 1] as string);
-  }
-  return out;
-}

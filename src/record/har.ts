@@ -1,7 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { Flow, FlowRequest, FlowResponse, FlowTimings } from '../flow/flow.js';
-import { valuesOf, type HeaderMap } from '../flow/header-map.js';
-import { setRawHeader, withoutRawHeader } from '../proxy/headers.js';
+import { setRawHeader, valuesOf, withoutRawHeader, type HeaderMap } from '../flow/header-map.js';
 import { harBodyText } from './har-body.js';
 import { addWebSocketMessages } from './har-websocket.js';
 import type {
