@@ -8,7 +8,8 @@ import { peekClientHelloSni } from './client-hello.js';
 import { terminateClientTls } from './client-tls.js';
 import { handshakeRejection } from './pinned-clients.js';
 import type { ProxyRuntime } from './runtime.js';
-import type { Target } from './target.js';
+import { LANDING_HOST } from './landing.js';
+import { originTarget, type Target } from './target.js';
 
 // A client that completes the handshake and hangs up this soon without a single byte of request
 // has checked our certificate after the handshake and refused it (certificate pinning); an idle
@@ -26,6 +27,7 @@ export function interceptTls(rt: ProxyRuntime, raw: Socket, target: Target, clie
   };
   raw.once('end', leave);
   raw.once('close', leave);
+  prepareOrigin(rt, target);
   certSource(rt, raw, target, () => {
     offered = !gone;
   })
@@ -52,6 +54,18 @@ export function interceptTls(rt: ProxyRuntime, raw: Socket, target: Target, clie
         if (rejection !== undefined && (offered || !hangUp)) learn(rt, target, client, rejection);
       },
     );
+}
+
+/**
+ * Starts the origin's connection while the client's handshake runs (mitmproxy's "eager"
+ * strategy), so the first request of a new host waits for one handshake instead of two in a row.
+ * Not for IP literals, whose certificate sniffing connects first anyway (cert-sniff.ts), nor for
+ * the proxy's own names, nor while onRequest hooks run: they may answer, block or re-target the
+ * request, and a blocked host must not be contacted at all.
+ */
+function prepareOrigin(rt: ProxyRuntime, target: Target): void {
+  if (isIP(target.host) !== 0 || target.host === LANDING_HOST || rt.isSelf(target) || rt.hooks.has('onRequest')) return;
+  rt.exchangeDeps.upstream.prepare(originTarget(target, true));
 }
 
 /** Remembers that this client refused our certificate for `target` (with --auto-passthrough), and says so once. */

@@ -61,6 +61,7 @@ export function forwardPlainHttp(upstream: Upstream, dialer: Dialer, pool: http.
       return refusingProxyAuth(call, `upstream proxy ${proxy.label} refused ${request.method} ${formatAuthority(origin)}`);
     },
     adopt: (origin, socket) => upstream.adopt(origin, socket),
+    prepare: (origin) => upstream.prepare(origin),
     close() {
       agent.destroy();
       upstream.close();

@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isMitmError, MitmError } from '../errors.js';
 import type { FlowClient } from '../flow/flow.js';
@@ -9,7 +8,7 @@ import type { FlowRecord } from './events.js';
 import { runExchange, type Exchange } from './exchange.js';
 import { answerLanding, isLandingRequest, LANDING_HOST } from './landing.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
-import { formatAuthority, parseAuthority, type Target } from './target.js';
+import { formatAuthority, originTarget, parseAuthority } from './target.js';
 import type { OriginTarget } from './upstream.js';
 
 // absolute-form request target (RFC 9112 §3.2.2): scheme, authority, then path and query kept raw.
@@ -127,7 +126,7 @@ function resolveAbsolute(requestTarget: string): Resolved {
   const target = parseAuthority(authority, secure ? 443 : 80);
   const path = originForm(match[3] as string);
   const hostHeader = formatAuthority(target, secure ? 443 : 80);
-  return { origin: originOf(target, secure, ''), path, hostHeader, url: `${scheme}://${hostHeader}${path}` };
+  return { origin: originTarget(target, secure), path, hostHeader, url: `${scheme}://${hostHeader}${path}` };
 }
 
 /**
@@ -155,18 +154,13 @@ function tunnelOrigin(session: TunnelSession): { origin: OriginTarget; shownHost
   let known = tunnelOrigins.get(session);
   if (known === undefined) {
     known = {
-      origin: originOf(session.target, session.secure, session.servername),
+      origin: originTarget(session.target, session.secure, session.servername),
       shownHost: formatAuthority({ host: session.servername || session.target.host, port: session.target.port }, session.secure ? 443 : 80),
       scheme: session.secure ? 'https' : 'http',
     };
     tunnelOrigins.set(session, known);
   }
   return known;
-}
-
-function originOf(target: Target, secure: boolean, sni: string): OriginTarget {
-  const servername = sni || (isIP(target.host) === 0 ? target.host : '');
-  return { host: target.host, port: target.port, secure, servername };
 }
 
 function originForm(pathAndQuery: string): string {

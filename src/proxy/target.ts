@@ -75,7 +75,11 @@ function ipv6Bytes(address: string): Buffer {
 export function originOfUrl(url: string): { origin: OriginTarget; path: string } {
   const parsed = new URL(url);
   const secure = parsed.protocol === 'https:';
-  const target = parseAuthority(parsed.host, secure ? 443 : 80);
-  const servername = isIP(target.host) === 0 ? target.host : '';
-  return { origin: { ...target, secure, servername }, path: `${parsed.pathname}${parsed.search}` };
+  return { origin: originTarget(parseAuthority(parsed.host, secure ? 443 : 80), secure), path: `${parsed.pathname}${parsed.search}` };
+}
+
+/** Where requests for `target` go: with TLS when `secure`, named by the client's SNI, else by a host name (an IP literal has none). */
+export function originTarget(target: Target, secure: boolean, sni = ''): OriginTarget {
+  const servername = sni || (isIP(target.host) === 0 ? target.host : '');
+  return { host: target.host, port: target.port, secure, servername };
 }

@@ -36,6 +36,12 @@ export interface Upstream {
    * the requests that follow, as if it had opened it itself; destroys it when it has one already.
    */
   adopt(origin: OriginTarget, socket: TLSSocket): void;
+  /**
+   * Opens a connection to a TLS `origin` ahead of its first request, unless one is open, being
+   * opened or its protocol is known; that request then takes it. A failure is left for the
+   * request to meet (and report) on its own attempt.
+   */
+  prepare(origin: OriginTarget): void;
   /** Destroys every pooled connection and session. */
   close(): void;
 }
@@ -244,6 +250,16 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
           if (outcome !== 'h2') offer(key, outcome);
         },
         () => socket.destroy(),
+      );
+    },
+    prepare(origin) {
+      const key = originKey(origin);
+      if (!origin.secure || protocols.has(key) || sessions.get(key) || spares.has(key) || probes.has(key)) return;
+      probe(origin, key).then(
+        (outcome) => {
+          if (outcome !== 'h2') offer(key, outcome);
+        },
+        () => undefined,
       );
     },
     close() {

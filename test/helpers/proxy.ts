@@ -6,7 +6,7 @@ import {
   startProxy,
   type ClientIssue,
   type FlowRecord,
-  type ProxyOptions,
+  type StartOptions,
   type RunningProxy,
   type TunnelRecord,
 } from '../../src/index.js';
@@ -54,7 +54,7 @@ export interface TestProxy {
  * Starts a proxy on 127.0.0.1, port 0, with a fresh CA folder (created by the proxy) and the test
  * PKI's root as an upstream CA; `options` adds or overrides the rest.
  */
-export async function startTestProxy(pki: TestPki, options: ProxyOptions = {}): Promise<TestProxy> {
+export async function startTestProxy(pki: TestPki, options: StartOptions = {}): Promise<TestProxy> {
   const dir = await mkdtemp(join(tmpdir(), 'mitm-test-ca-'));
   let proxy: RunningProxy;
   try {
@@ -92,7 +92,7 @@ export class TestProxies {
   readonly #started: TestProxy[] = [];
 
   /** Starts one with `startTestProxy(pki, options)` and keeps it for `closeAll()`. */
-  async start(pki: TestPki, options?: ProxyOptions): Promise<TestProxy> {
+  async start(pki: TestPki, options?: StartOptions): Promise<TestProxy> {
     const proxy = await startTestProxy(pki, options);
     this.#started.push(proxy);
     return proxy;
