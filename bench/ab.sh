@@ -13,6 +13,7 @@
 #                                                 its packages resolve
 #   FLAGS_B=--max-semi-space-size=1 bench/ab.sh   the same proxy with other node flags
 #   WORKLOAD=download PEER_B=mitm BUILD_A=$PWD/bench/results/before bench/ab.sh
+#   SHOW_RUNS=1 WORKLOAD=download bench/ab.sh     also print every round (on stderr)
 #
 # Uses the build in bench/results/build (made by `npm run bench`); traffic stays on 127.0.0.1.
 set -euo pipefail
@@ -77,6 +78,7 @@ if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then
   if [ "$WORKLOAD" = upload ]; then size=104857600; head -c "$size" /dev/urandom > upload.bin; fi
   for _ in $(seq 5); do transfer A; transfer B; transfer D; done > runs
   echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b); D = direct; $WORKLOAD"
+  [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
   awk -v size="$size" 'NR > 3 { if ($3 != size || $4 != size) bad = 1; s[$1] += $2 / 1048576; n[$1]++ }
     END { if (bad) print "FAILED: a transfer was short"; for (k in s) printf "%s: %.0f MiB/s (mean of %d runs)\n", k, s[k] / n[k], n[k] }' runs | sort
   for name in A B; do echo "$name peak RSS: $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$(cat "pid-$name")/status")"; done
