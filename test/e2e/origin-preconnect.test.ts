@@ -10,17 +10,18 @@ import { startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { TestProxies } from '../helpers/proxy.js';
 
-/** An HTTPS origin that says when its first TLS connection is up and counts its connections. */
+/** An HTTPS origin that says when its first TLS connection is up and counts its TCP connections. */
 async function watchedOrigin(pki: TestPki): Promise<{ port: number; connected: Promise<void>; connections: () => number; close: () => Promise<void> }> {
   const server = createServer({ cert: pki.origin.cert, key: pki.origin.key }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 5 }).end('hello');
   });
   const connected = deferred();
   let connections = 0;
-  server.on('secureConnection', () => {
+  // TCP connections, counted as they are accepted, before any TLS: a preconnect shows up at once.
+  server.on('connection', () => {
     connections += 1;
-    connected.resolve();
   });
+  server.on('secureConnection', () => connected.resolve());
   const { port, close } = await listenLocal(server);
   return { port, connected: connected.promise, connections: () => connections, close };
 }
