@@ -172,14 +172,14 @@ async function uploadFile(t: Target, b: Bench, file: string, bytes: number): Pro
 
 /** Runs `workload` on `targets` in `b.sizes.rounds` rounds; one cell per target: the median of its rounds. */
 export async function inRounds(targets: readonly Target[], workload: SideBySide, b: Bench): Promise<Cell[]> {
-  const state = await Promise.all(
-    targets.map(async (t) => {
-      const error = await workload.warm(t, b);
-      const watched = workload.peakRss === true && t.pid !== undefined;
-      const reset = watched && (await resetPeak(t.pid as number));
-      return { t, error, figures: [] as number[], reset, sampler: watched ? sampleRss(t.pid as number, 50) : undefined };
-    }),
-  );
+  const state = [];
+  // One route after the other, so that no warm-up competes with another.
+  for (const t of targets) {
+    const error = await workload.warm(t, b);
+    const watched = workload.peakRss === true && t.pid !== undefined;
+    const reset = watched && (await resetPeak(t.pid as number));
+    state.push({ t, error, figures: [] as number[], reset, sampler: watched ? sampleRss(t.pid as number, 50) : undefined });
+  }
   for (let round = 0; round < b.sizes.rounds; round++) {
     for (const one of state) {
       if (one.error !== undefined) continue;
