@@ -96,8 +96,16 @@ export class Body {
   /** Records what is actually sent (after any rewriting), up to the record limit. */
   recordSent(body: OutgoingBody): void {
     if (this.#recordLimit === 0) return;
-    if (body.kind === 'bytes') this.#record(body.data);
-    else body.stream.on('data', (chunk: Buffer) => this.#record(chunk));
+    if (body.kind === 'bytes') {
+      this.#record(body.data);
+      return;
+    }
+    const listener = (chunk: Buffer): void => {
+      this.#record(chunk);
+      // Past the limit nothing more is kept: a large body pays nothing more per chunk.
+      if (this.#truncated) body.stream.off('data', listener);
+    };
+    body.stream.on('data', listener);
   }
 
   /** The bytes sent so far, up to the record limit; `truncated` when more went through. */

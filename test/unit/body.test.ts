@@ -58,6 +58,18 @@ test('what is sent is recorded up to the limit', async () => {
   await assert.rejects(body.read(), { code: 'body_consumed' }, 'a streamed body cannot be read afterwards');
 });
 
+test('recording stops listening to a streamed body once past the limit', async () => {
+  const body = new Body(chunks('abc', 'def', 'ghi', 'jkl'), { cap: 0, what: 'x', recordLimit: 4 });
+  const out = body.outgoing();
+  assert.equal(out.kind, 'stream');
+  if (out.kind !== 'stream') return;
+  body.recordSent(out);
+  assert.equal(out.stream.listenerCount('data'), 1);
+  assert.equal(await text(out.stream), 'abcdefghijkl');
+  assert.equal(out.stream.listenerCount('data'), 0);
+  assert.deepEqual(body.recorded(), { data: Buffer.from('abcd'), truncated: true });
+});
+
 test('gzip, deflate (zlib and raw), br and chains decode; unknown codings are reported', async () => {
   const plain = Buffer.from('décodé');
   assert.deepEqual(await decodeBody(await promisify(zlib.gzip)(plain), 'gzip', 'x'), plain);
