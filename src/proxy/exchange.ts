@@ -259,7 +259,20 @@ function sendResponse(
   body.stream.on('data', (chunk: Buffer) => count(chunk.length));
   // An origin that breaks off mid-body breaks the client connection too, rather than end a
   // truncated body cleanly, and a client that leaves frees the origin.
-  relayBody(body.stream, res, sendTrailers);
+  relayBody(body.stream, res, sendTrailers, endOnLength(res, response));
+}
+
+/**
+ * For an HTTP/2 client, the declared length at which its stream can end with the last DATA frame,
+ * rather than in a frame of its own a turn later, which curl answers with RST_STREAM (a cascade of
+ * resets on both hops: ~15 % of the proxy's CPU per HTTP/2 request). Only where no trailers can
+ * follow the body: an HTTP/1.1 origin sends none after a sized one, and a client that did not ask
+ * for them (TE: trailers, as gRPC does) is owed none (RFC 9110 §6.5.1).
+ */
+function endOnLength(res: OutboundResponse, response: FlowResponse): number | undefined {
+  if (!isH2Response(res) || (response.httpVersion === '2.0' && acceptsTrailers(res.req.rawHeaders))) return undefined;
+  const declared = Number(response.header('content-length'));
+  return Number.isSafeInteger(declared) && declared > 0 ? declared : undefined;
 }
 
 /** Routes an event-stream body through the onServerSentEvent hooks, decoded, when any hook has that phase. */

@@ -10,10 +10,13 @@ const ignore = (): void => undefined;
  * then ends `to`. A body that breaks off before its end destroys `to`, so the client sees a cut-off
  * rather than a clean, truncated answer; `to` closing first (the client left) destroys `body`,
  * which frees the origin connection behind it. Errors on either side end up as those closes.
+ * With `endAt` (a declared length after which nothing, trailers included, can follow), `to` ends
+ * as soon as that many bytes went through, without waiting for the body's own end a turn later.
  */
-export function relayBody(body: Readable, to: Writable, beforeEnd: () => void): void {
+export function relayBody(body: Readable, to: Writable, beforeEnd: () => void, endAt?: number): void {
   let ended = false;
   const end = (): void => {
+    if (ended) return;
     ended = true;
     beforeEnd();
     to.end();
@@ -33,4 +36,17 @@ export function relayBody(body: Readable, to: Writable, beforeEnd: () => void): 
     if (!ended) body.destroy();
   });
   body.pipe(to, { end: false });
+  if (endAt === undefined) return;
+  let sent = 0;
+  // Registered after pipe's own listener, so it runs once the chunk has been written.
+  const onData = (chunk: Buffer): void => {
+    sent += chunk.length;
+    if (sent < endAt) return;
+    body.off('data', onData);
+    end();
+    // Anything past the declared length is not the client's: read and dropped, freeing the origin.
+    body.unpipe(to);
+    body.resume();
+  };
+  body.on('data', onData);
 }

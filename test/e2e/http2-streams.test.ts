@@ -116,6 +116,30 @@ describe('proxy: HTTP/2 trailers and streaming', { timeout: 60_000 }, () => {
     assert.equal(echo.trailers['x-req-trailer'], 'v');
   });
 
+  it('ends an HTTP/2 client stream with the last byte of a sized body, before the HTTP/2 origin ends its own', { timeout: 10_000 }, async () => {
+    const session = await open(h2.authority);
+    // Without TE: trailers nothing is owed after the declared length: the answer is complete here
+    // while the origin still holds its stream open (and the trailer it sends later is dropped).
+    const res = await h2Request(session, { ':path': '/held' });
+    h2.releaseHeld();
+    assert.equal(res.status, 200);
+    assert.equal(res.text, 'hello');
+    assert.deepEqual(res.trailers, {});
+  });
+
+  it('waits for the origin to end a sized body when the HTTP/2 client asked for trailers, and passes them on', { timeout: 10_000 }, async () => {
+    const session = await open(h2.authority);
+    const stream = session.request({ ':path': '/held', te: 'trailers' }, { endStream: true });
+    const trailers = once(stream, 'trailers') as Promise<[IncomingHttpHeaders]>;
+    const ended = once(stream, 'end');
+    const [first] = (await once(stream, 'data')) as [Buffer];
+    assert.equal(first.toString('utf8'), 'hello');
+    h2.releaseHeld();
+    const [fields] = await trailers;
+    assert.equal(fields['x-held'], 'released');
+    await ended;
+  });
+
   it('streams server-sent events to an HTTP/2 client as they come, through onServerSentEvent hooks', async () => {
     mitm.proxy.use({
       name: 'shout',

@@ -23,6 +23,8 @@ export interface H2Origin {
   readonly authority: string;
   /** HTTP/2 sessions (connections that chose h2) accepted so far. */
   readonly sessionCount: () => number;
+  /** Ends every `/held` response (with the trailer `x-held: released`). */
+  releaseHeld(): void;
   /** Sends GOAWAY on every open session and resolves once they have all closed. */
   goAway(): Promise<void>;
   close(): Promise<void>;
@@ -32,10 +34,19 @@ export interface H2Origin {
  * Starts an HTTPS origin on 127.0.0.1, port 0, that speaks HTTP/2 (and HTTP/1.1 too when
  * `allowHTTP1`). Routes: `/hello` → 'hello'; `/echo` → `H2EchoBody` JSON, read after the request's
  * trailers; `/trailers` → body 'with trailers' followed by the trailer fields `x-checksum: abc` and
- * `x-count: 2`; `/unsized` → 'a body of unknown size' without a content-length; anything else → 404.
+ * `x-count: 2`; `/unsized` → 'a body of unknown size' without a content-length; `/held` →
+ * 'hello' with its content-length, the stream then held open until `releaseHeld()`; anything else → 404.
  */
 export async function startH2Origin(tls: OriginTls, options: { allowHTTP1: boolean }): Promise<H2Origin> {
-  const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: options.allowHTTP1 }, route);
+  const held = new Set<Http2ServerResponse>();
+  const server = http2.createSecureServer({ cert: tls.cert, key: tls.key, allowHTTP1: options.allowHTTP1 }, (req, res) => {
+    if (new URL(req.url, 'https://origin.invalid').pathname !== '/held') return route(req, res);
+    // The whole declared body at once, then the stream held open until the test releases it.
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 5 });
+    res.write('hello');
+    held.add(res);
+  });
   const sessions = new Set<ServerHttp2Session>();
   let sessionCount = 0;
   server.on('session', (session: ServerHttp2Session) => {
@@ -50,6 +61,13 @@ export async function startH2Origin(tls: OriginTls, options: { allowHTTP1: boole
     port,
     authority: `localhost:${port}`,
     sessionCount: () => sessionCount,
+    releaseHeld: () => {
+      for (const res of held) {
+        res.addTrailers({ 'x-held': 'released' });
+        res.end();
+      }
+      held.clear();
+    },
     goAway: async () => {
       const closing = [...sessions].map((session) => once(session, 'close'));
       for (const session of sessions) session.close();
