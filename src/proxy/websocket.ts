@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
+import { withoutRawHeader } from '../flow/header-map.js';
 import { connectionOf, type InboundRequest } from './client-message.js';
 import { respondWithError, writeRawError } from './error-response.js';
 import { flowFor, type Exchange } from './exchange.js';
@@ -109,12 +110,12 @@ export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDep
     }
     const key = randomBytes(16).toString('base64');
     // RFC 8441 §5: no Sec-WebSocket-Key on an HTTP/2 stream; the origin's HTTP/1.1 upgrade needs ours.
-    const raw = withoutField(rawFromH2(req.rawHeaders), 'sec-websocket-key');
+    const raw = withoutRawHeader(rawFromH2(req.rawHeaders), 'sec-websocket-key');
     const side: ClientSide = {
       duplex: stream,
       head: Buffer.alloc(0),
       accept: (response) => {
-        const fields = withoutField(response.wireHeaders(), 'sec-websocket-accept');
+        const fields = withoutRawHeader(response.wireHeaders(), 'sec-websocket-accept');
         try {
           stream.respond({ ':status': 200, ...h2FromRaw(fields) });
           return true;
@@ -145,15 +146,6 @@ const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function acceptFor(key: string): string {
   return createHash('sha1').update(`${key}${WEBSOCKET_GUID}`).digest('base64');
-}
-
-/** A raw header list without the field `name` (lower case). */
-function withoutField(raw: readonly string[], name: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if ((raw[i] as string).toLowerCase() !== name) out.push(raw[i] as string, raw[i + 1] as string);
-  }
-  return out;
 }
 
 /** The handshake request as the origin will get it (before the onRequest hooks). */
