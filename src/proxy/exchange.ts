@@ -271,8 +271,8 @@ function sendResponse(
  */
 function endOnLength(res: OutboundResponse, response: FlowResponse): number | undefined {
   if (!isH2Response(res) || (response.httpVersion === '2.0' && acceptsTrailers(res.req.rawHeaders))) return undefined;
-  const declared = Number(response.header('content-length'));
-  return Number.isSafeInteger(declared) && declared > 0 ? declared : undefined;
+  const declared = lengthOf(response.header('content-length'));
+  return declared !== undefined && Number.isSafeInteger(declared) && declared > 0 ? declared : undefined;
 }
 
 /** Routes an event-stream body through the onServerSentEvent hooks, decoded, when any hook has that phase. */
@@ -289,13 +289,16 @@ function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowRespon
 }
 
 function declaredLength(raw: readonly string[]): number | undefined {
-  const value = getRawHeader(raw, 'content-length');
+  return lengthOf(getRawHeader(raw, 'content-length'));
+}
+
+/** A Content-Length value as a number; undefined when there is none. */
+function lengthOf(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
 function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
-  const declared = flow.response?.header('content-length');
-  const finished = responseCompleted(res, { bytes: responseBytes, declared: declared === undefined ? undefined : Number(declared) });
+  const finished = responseCompleted(res, { bytes: responseBytes, declared: lengthOf(flow.response?.header('content-length')) });
   return {
     id: flow.id,
     method: flow.request.method,
