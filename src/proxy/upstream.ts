@@ -209,6 +209,13 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     spares.set(key, { socket, expire });
   };
 
+  /** True while `key` has a connection open, parked or being opened: nothing more to open ahead. */
+  const connecting = (key: string): boolean => sessions.get(key) !== undefined || spares.has(key) || probes.has(key);
+  /** What a fresh connection settled to: an http/1.1 socket is parked for the request that follows. */
+  const park = (key: string) => (outcome: 'h2' | TLSSocket): void => {
+    if (outcome !== 'h2') offer(key, outcome);
+  };
+
   /** Resolves to the call to make once the origin's protocol and connection are known. */
   const route = async (origin: OriginTarget, key: string, request: OriginRequest, retried: boolean): Promise<() => OriginCall> => {
     // Two tries: a session can close between its handshake and our first stream, but an origin
@@ -240,27 +247,17 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     },
     adopt(origin, socket) {
       const key = originKey(origin);
-      if (socket.destroyed || sessions.get(key) || spares.has(key) || probes.has(key)) {
+      if (socket.destroyed || connecting(key)) {
         socket.destroy();
         return;
       }
       keepTickets(key, socket);
-      settle(origin, key, socket).then(
-        (outcome) => {
-          if (outcome !== 'h2') offer(key, outcome);
-        },
-        () => socket.destroy(),
-      );
+      settle(origin, key, socket).then(park(key), () => socket.destroy());
     },
     prepare(origin) {
       const key = originKey(origin);
-      if (!origin.secure || protocols.has(key) || sessions.get(key) || spares.has(key) || probes.has(key)) return;
-      probe(origin, key).then(
-        (outcome) => {
-          if (outcome !== 'h2') offer(key, outcome);
-        },
-        () => undefined,
-      );
+      if (!origin.secure || protocols.has(key) || connecting(key)) return;
+      probe(origin, key).then(park(key), () => undefined);
     },
     close() {
       plain.destroy();
