@@ -3,7 +3,8 @@
 # both run at once on the proxy core, and curl runs alternate A, B, A, B… (the first round left
 # out as warm-up). Keep-alive (default): 8 rounds of 3000 requests, each proxy's mean CPU time per
 # 3000 requests (from /proc, the steadier figure) and req/s. WORKLOAD=download: 5 rounds of one
-# 200 MiB download each, plus a direct one per round; mean MiB/s and each proxy's peak RSS.
+# 200 MiB download each, plus a direct one per round; mean MiB/s, each proxy's CPU time per
+# transfer and its peak RSS.
 # WORKLOAD=upload: the same with one 100 MiB PUT per round (the origin answers the byte count).
 #
 #   bench/ab.sh                                   mitm against mitm-unrecorded (recording's cost)
@@ -61,16 +62,20 @@ one() {
   [ "$bad" = 0 ] || { echo "$1: $bad of 3000 requests failed" >&2; exit 1; }
   echo "$1 $(( $(cpu_ms "$1") - before )) $(( 3000 * 1000000000 / ($(date +%s%N) - start) ))"
 }
-transfer() { # name, or D for direct
-  local args=(--cacert ca.pem)
-  if [ "$1" != D ]; then args=(--cacert "$(json "proxy-$1.out" ca)" -x "http://127.0.0.1:$(json "proxy-$1.out" port)"); fi
+transfer() { # name, or D for direct; prints: name bytes/s bytes-sent bytes-received proxy-CPU-ms
+  local args=(--cacert ca.pem) before=0
+  if [ "$1" != D ]; then
+    args=(--cacert "$(json "proxy-$1.out" ca)" -x "http://127.0.0.1:$(json "proxy-$1.out" port)")
+    before="$(cpu_ms "$1")"
+  fi
   if [ "$WORKLOAD" = upload ]; then
     # The origin answers with the byte count it received; curl's speed is the upload's.
     taskset -c 0 curl -q -sS --http1.1 -o answer "${args[@]}" -T upload.bin -w "$1 %{speed_upload} %{size_upload} " "https://localhost:$port/upload"
-    echo "$(cat answer)"
+    echo -n "$(cat answer)"
   else
-    taskset -c 0 curl -q -sS --http1.1 -o /dev/null "${args[@]}" -w "$1 %{speed_download} %{size_download} %{size_download}\n" "https://localhost:$port/bytes/209715200"
+    taskset -c 0 curl -q -sS --http1.1 -o /dev/null "${args[@]}" -w "$1 %{speed_download} %{size_download} %{size_download}" "https://localhost:$port/bytes/209715200"
   fi
+  if [ "$1" != D ]; then echo " $(( $(cpu_ms "$1") - before ))"; else echo " 0"; fi
 }
 WORKLOAD="${WORKLOAD:-keepAlive}"
 if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then
@@ -79,8 +84,9 @@ if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then
   for _ in $(seq 5); do transfer A; transfer B; transfer D; done > runs
   echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b); D = direct; $WORKLOAD"
   [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
-  awk -v size="$size" 'NR > 3 { if ($3 != size || $4 != size) bad = 1; s[$1] += $2 / 1048576; n[$1]++ }
-    END { if (bad) print "FAILED: a transfer was short"; for (k in s) printf "%s: %.0f MiB/s (mean of %d runs)\n", k, s[k] / n[k], n[k] }' runs | sort
+  awk -v size="$size" 'NR > 3 { if ($3 != size || $4 != size) bad = 1; s[$1] += $2 / 1048576; cpu[$1] += $5; n[$1]++ }
+    END { if (bad) print "FAILED: a transfer was short"
+      for (k in s) printf "%s: %.0f MiB/s%s (mean of %d runs)\n", k, s[k] / n[k], k == "D" ? "" : sprintf(", %d ms proxy CPU per transfer", cpu[k] / n[k]), n[k] }' runs | sort
   for name in A B; do echo "$name peak RSS: $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$(cat "pid-$name")/status")"; done
   exit 0
 fi

@@ -35,7 +35,7 @@ function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: str
     name,
     ...(options.note ? { note: options.note } : {}),
     ...(options.only ? { only: options.only } : {}),
-    ...(installed ? {} : { missing: `${options.pkg} is not installed (npm ci installs the devDependencies; skipped)` }),
+    ...(installed ? {} : { missing: `${options.pkg} is not installed (skipped; docs/performance.md says how to add it)` }),
     async start(originCa, state, profileDir) {
       const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
       const proc = new Proc('node', [...profile, built(`bench/peers/${name}.ts`), '--origin-ca', originCa, '--state', state], PROXY_CPU);
@@ -73,6 +73,7 @@ export function peers(): Peer[] {
   return [
     nodePeer('mitm'),
     nodePeer('mitm-unrecorded', { note: 'mitm with --keep 0 --record-body-limit 0, keep-alive only', only: ['keepAlive'] }),
+    nodePeer('tls-relay', { note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)', only: ['keepAlive', 'download', 'upload'] }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
     mitmdump(),
