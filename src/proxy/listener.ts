@@ -3,6 +3,7 @@
 // with it, so everything else goes to the http.Server, which never listens itself.
 import type http from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { onFirstBytes } from './first-bytes.js';
 import { SOCKS_VERSION } from './socks5.js';
 
 // As long as the HTTP server allows for a request head: a client that connects and says nothing is
@@ -24,16 +25,7 @@ export function createListener(
   // (~40 ms per exchange, measured by bench/); http.Server sets it by default, a bare net.Server not.
   const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     track(socket);
-    const drop = (): void => {
-      socket.destroy();
-    };
-    socket.once('error', drop);
-    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, drop);
-    socket.once('data', (first: Buffer) => {
-      socket.pause();
-      socket.unshift(first);
-      socket.off('error', drop);
-      socket.setTimeout(0);
+    onFirstBytes(socket, FIRST_BYTE_TIMEOUT_MS, (first) => {
       if (first[0] === SOCKS_VERSION) {
         onSocks(socket);
       } else {

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
@@ -46,7 +47,7 @@ export interface ProxyRuntime {
   /** True when a target is this proxy's own listening address (a request loop). */
   readonly isSelf: (target: Target) => boolean;
   /** Hands a tunnelled connection to the HTTP parser; its requests are resolved via `sessions`. */
-  readonly serveHttp: (socket: Duplex, session: TunnelSession) => void;
+  readonly serveHttp: (socket: Socket, session: TunnelSession) => void;
   /** The tunnel session of each connection that came through CONNECT. */
   readonly sessions: WeakMap<object, TunnelSession>;
   /** Registers a socket to be destroyed when the proxy closes. */

@@ -14,6 +14,7 @@ import { FlowStore } from '../record/flow-store.js';
 import { MitmError } from '../errors.js';
 import { createCertSniffer } from './cert-sniff.js';
 import { handleConnect } from './connect.js';
+import { onFirstBytes } from './first-bytes.js';
 import { loadConnectivity } from './connectivity.js';
 import { writeRawError } from './error-response.js';
 import { createHostPolicy } from './host-policy.js';
@@ -131,7 +132,18 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
         return;
       }
       sessions.set(socket, session);
-      server.emit('connection', socket);
+      // Node's HTTP server sets up a parser, its listeners and an async resource for each
+      // connection it is given, ~3 KiB; a tunnel a client opens and leaves idle (browsers open
+      // them ahead of need) holds none of it until its first request arrives, and is closed
+      // quietly once idle as long as a request head may take.
+      if (socket.readableLength > 0) {
+        server.emit('connection', socket);
+        return;
+      }
+      onFirstBytes(socket, HEADERS_TIMEOUT_MS, () => {
+        server.emit('connection', socket);
+        socket.resume();
+      });
     },
     track,
     emit: proxy.emit.bind(proxy),

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { exchangeRaw, MitmAgent, send, sendViaProxy } from '../helpers/client.js';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { exchangeRaw, MitmAgent, openTunnel, send, sendViaProxy } from '../helpers/client.js';
 import { curlVia, type CurlResult } from '../helpers/curl.js';
 import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
@@ -170,6 +174,37 @@ describe('proxy: errors', { timeout: 30_000 }, () => {
     assert.equal(res.exitCode, 60, res.stderr);
     const issue = await mitm.clientIssues.waitFor((i) => i.code === 'client_tls');
     assert.equal(issue.host, 'localhost');
+    await assertStillServing();
+  });
+
+  it('serves a tunnel whose first request comes after the handshake settled, and survives a reset before any', async () => {
+    // The proxy holds an intercepted HTTP/1.1 connection without an HTTP parser until its first
+    // request byte (start.ts), then hands it over with that byte put back.
+    const ca = await readFile(mitm.caPath, 'utf8');
+    const settled = async (): Promise<{ raw: Socket; tls: TLSSocket }> => {
+      const tunnel = await openTunnel(mitm.port, `localhost:${good.port}`);
+      assert.equal(tunnel.status, 200);
+      const tls = tlsConnect({ socket: tunnel.socket, ca, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
+      tls.on('error', () => undefined);
+      // A TLS 1.3 server sends its session tickets once its side of the handshake is done: by
+      // then the proxy waits for the first request. Node's TLS client must not write within the
+      // turn that emits 'session' (a Node https origin then answers 408, or the next record
+      // fails its MAC check), so the request goes out one turn later.
+      await once(tls, 'session');
+      await new Promise((resolve) => setImmediate(resolve));
+      return { raw: tunnel.socket, tls };
+    };
+    const late = await settled();
+    late.tls.write(`GET /hello HTTP/1.1\r\nhost: localhost:${good.port}\r\nconnection: close\r\n\r\n`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of late.tls) chunks.push(chunk as Buffer);
+    const answer = Buffer.concat(chunks).toString('latin1');
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    assert.ok(answer.endsWith('\r\n\r\nhello'), answer);
+
+    const reset = await settled();
+    reset.raw.resetAndDestroy();
+    await once(reset.tls, 'close');
     await assertStillServing();
   });
 });
