@@ -177,7 +177,7 @@ describe('proxy: errors', { timeout: 30_000 }, () => {
     await assertStillServing();
   });
 
-  it('serves a tunnel whose first request comes after the handshake settled, and survives a reset before any', async () => {
+  it('serves a tunnel whose first request comes after the handshake settled; closes one left without a request', async () => {
     // The proxy holds an intercepted HTTP/1.1 connection without an HTTP parser until its first
     // request byte (start.ts), then hands it over with that byte put back.
     const ca = await readFile(mitm.caPath, 'utf8');
@@ -205,6 +205,11 @@ describe('proxy: errors', { timeout: 30_000 }, () => {
     const reset = await settled();
     reset.raw.resetAndDestroy();
     await once(reset.tls, 'close');
+    // A client that closes its side without a request gets the proxy's close at once, not after
+    // the idle timeout (60 s; the suite's timeout is 30 s).
+    const quiet = await settled();
+    quiet.tls.end();
+    await once(quiet.tls, 'close');
     await assertStillServing();
   });
 });
