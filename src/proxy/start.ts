@@ -134,12 +134,8 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       sessions.set(socket, session);
       // Node's HTTP server sets up a parser, its listeners and an async resource for each
       // connection it is given, ~3 KiB; a tunnel a client opens and leaves idle (browsers open
-      // them ahead of need) holds none of it until its first request arrives, and is closed
-      // quietly once idle as long as a request head may take.
-      if (socket.readableLength > 0) {
-        server.emit('connection', socket);
-        return;
-      }
+      // them ahead of need) holds none of it until its first request arrives. Until then it is
+      // closed when the client closes its side, or quietly after as long as a request head may take.
       onFirstBytes(socket, HEADERS_TIMEOUT_MS, () => {
         server.emit('connection', socket);
         socket.resume();
