@@ -6,10 +6,6 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { onFirstBytes } from './first-bytes.js';
 import { SOCKS_VERSION } from './socks5.js';
 
-// As long as the HTTP server allows for a request head: a client that connects and says nothing is
-// dropped after this either way.
-const FIRST_BYTE_TIMEOUT_MS = 60_000;
-
 /**
  * Creates the listening server: connections whose first byte is 0x05 go to `onSocks`, all others
  * to `httpServer` (as if it had accepted them).
@@ -25,7 +21,9 @@ export function createListener(
   // (~40 ms per exchange, measured by bench/); http.Server sets it by default, a bare net.Server not.
   const listener = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
     track(socket);
-    onFirstBytes(socket, FIRST_BYTE_TIMEOUT_MS, (first) => {
+    // As long as the HTTP server allows for a request head: a client that connects and says
+    // nothing is dropped after that either way.
+    onFirstBytes(socket, httpServer.headersTimeout, (first) => {
       if (first[0] === SOCKS_VERSION) {
         onSocks(socket);
       } else {

@@ -136,7 +136,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       // connection it is given, ~3 KiB; a tunnel a client opens and leaves idle (browsers open
       // them ahead of need) holds none of it until its first request arrives. Until then it is
       // closed when the client closes its side, or quietly after as long as a request head may take.
-      onFirstBytes(socket, HEADERS_TIMEOUT_MS, () => {
+      onFirstBytes(socket, server.headersTimeout, () => {
         server.emit('connection', socket);
         socket.resume();
       });
