@@ -3,7 +3,7 @@
 // the routing of plain-HTTP requests to an http(s) upstream proxy in absolute form, as proxies
 // expect, rather than through a CONNECT tunnel (which many refuse for port 80).
 import http from 'node:http';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { MitmError } from '../errors.js';
 import { TLS_BUFFERING } from './buffers.js';
 import type { OriginContexts } from './client-certs.js';
@@ -23,19 +23,32 @@ export function createOriginConnector(options: {
   return {
     dial: (target) => options.dialer.dial(target, { timeoutMs: options.timeoutMs }),
     secure: (socket, tls) =>
-      tlsConnect({
-        socket,
-        // '' means no SNI (an IP literal); Node then checks the certificate against `host`.
-        servername: tls.servername,
-        host: tls.host,
-        secureContext: options.contexts(tls.servername || tls.host),
-        rejectUnauthorized: !options.insecure,
-        ...TLS_BUFFERING,
-        ...(tls.ALPNProtocols ? { ALPNProtocols: tls.ALPNProtocols } : {}),
-        // Resuming the origin's TLS session skips a full handshake on every new pooled connection.
-        ...(tls.session ? { session: tls.session } : {}),
-      }),
+      closedOnError(
+        tlsConnect({
+          socket,
+          // '' means no SNI (an IP literal); Node then checks the certificate against `host`.
+          servername: tls.servername,
+          host: tls.host,
+          secureContext: options.contexts(tls.servername || tls.host),
+          rejectUnauthorized: !options.insecure,
+          ...TLS_BUFFERING,
+          ...(tls.ALPNProtocols ? { ALPNProtocols: tls.ALPNProtocols } : {}),
+          // Resuming the origin's TLS session skips a full handshake on every new pooled connection.
+          ...(tls.session ? { session: tls.session } : {}),
+        }),
+      ),
   };
+}
+
+/**
+ * Closes `socket` on its first error. Node emits a TLS alert that arrives after the handshake
+ * (a TLS 1.3 origin refuses a missing client certificate only then) without closing the socket,
+ * so the origin's close that follows reached undici as a bare end, reported as "other side
+ * closed" in place of the alert that names the reason.
+ */
+function closedOnError(socket: TLSSocket): TLSSocket {
+  socket.once('error', () => socket.destroy());
+  return socket;
 }
 
 /**

@@ -44,7 +44,12 @@ const HEADERS_TIMEOUT_MS = 60_000;
 export async function startProxy(options: StartOptions = {}): Promise<RunningProxy> {
   const { hooks: initialHooks = [], ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
-  const [{ ca }, reach] = await Promise.all([initCa(config.ca), loadConnectivity(config)]);
+  const caLoaded = initCa(config.ca);
+  const reachLoaded = loadConnectivity(config);
+  // Both run at once, but a failure of one waits for the other: startProxy must not reject while
+  // initCa is still writing the CA folder (a caller cleaning that folder up would race it).
+  await Promise.allSettled([caLoaded, reachLoaded]);
+  const [{ ca }, reach] = await Promise.all([caLoaded, reachLoaded]);
   const certs = createCertCache(await createLeafMinter(ca, config.leafKey), { max: config.leafCacheSize });
   // Every origin connection (pooled, WebSocket, sniffing) goes through the dialer and the
   // per-origin TLS contexts: --upstream-proxy, --upstream-bypass and --client-cert (connectivity.ts).
