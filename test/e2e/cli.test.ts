@@ -1,16 +1,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { EventEmitter, once } from 'node:events';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { FlowRecord } from '../../src/index.js';
+import { CliProcess } from '../helpers/cli-process.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
-import { childEnv, run, runOk, type RunResult } from '../helpers/run.js';
+import { run, runOk, type RunResult } from '../helpers/run.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -31,64 +30,6 @@ function mitm(args: readonly string[]): Promise<RunResult> {
 // Safety net only, never synchronisation: a CLI that never prints the awaited line fails the test
 // instead of hanging the run.
 const LONG = { timeout: 30_000 };
-
-/** A long-running `mitm start`, with its stdout as lines that tests can wait for. */
-class RunningCli {
-  readonly child: ChildProcessByStdio<Writable, Readable, Readable>;
-  readonly lines: string[] = [];
-  private readonly newLine = new EventEmitter<{ line: [string] }>();
-  private stderrText = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
-
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [...CLI, 'start', ...args], { cwd: ROOT, env: childEnv({ DEBUG: '' }) });
-    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderrText += chunk;
-    });
-    createInterface({ input: this.child.stdout }).on('line', (line) => {
-      this.lines.push(line);
-      this.newLine.emit('line', line);
-    });
-    // 'close' waits for stdout and stderr to end, so `stderr` is complete when this resolves.
-    this.exited = once(this.child, 'close').then(([code, signal]: unknown[]) => ({
-      code: typeof code === 'number' ? code : null,
-      signal: typeof signal === 'string' ? (signal as NodeJS.Signals) : null,
-      stderr: this.stderrText,
-    }));
-  }
-
-  /** Resolves with the first stdout line matching `pattern`; rejects if the CLI exits before printing it. */
-  waitForLine(pattern: RegExp): Promise<RegExpExecArray> {
-    const seen = this.lines.map((line) => pattern.exec(line)).find((match) => match !== null);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const onLine = (line: string): void => {
-        const match = pattern.exec(line);
-        if (match) {
-          this.newLine.off('line', onLine);
-          resolve(match);
-        }
-      };
-      this.newLine.on('line', onLine);
-      // Once the process is gone no line can come; a no-op if the line already resolved us.
-      void this.exited.then(({ code, stderr }) => {
-        reject(new Error(`mitm exited (${code}) before printing ${pattern}: ${stderr}`));
-      });
-    });
-  }
-
-  /** Kills the CLI if it is still running, so a failed test leaves no process behind. */
-  async kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    await this.exited;
-  }
-
-  /** Waits for the listening line and returns the port it names. */
-  async listeningPort(): Promise<number> {
-    const match = await this.waitForLine(/^listening on http:\/\/127\.0\.0\.1:(\d+)$/);
-    return Number(match[1]);
-  }
-}
 
 test('usage errors exit 2, name the flag and point at the help', async () => {
   const cases = [
@@ -172,7 +113,7 @@ test('ca info on a missing CA exits 1 with a one-line reason', async () => {
 test('start prints the listening line, logs a flow, and exits 0 on SIGTERM', LONG, async (t) => {
   const origin: Origin = await startOrigin();
   t.after(() => origin.close());
-  const cli = new RunningCli(['--port', '0', '--ca', path.join(scratch, 'start-ca')]);
+  const cli = new CliProcess(['start', '--port', '0', '--ca', path.join(scratch, 'start-ca')]);
   t.after(() => cli.kill());
   const port = await cli.listeningPort();
   assert.ok(port > 0);
@@ -182,7 +123,7 @@ test('start prints the listening line, logs a flow, and exits 0 on SIGTERM', LON
   const [response] = (await once(request, 'response')) as [http.IncomingMessage];
   response.resume();
   await once(response, 'end');
-  const logged = await cli.waitForLine(/^GET (\S+) 200 (.*)$/);
+  const logged = await cli.waitForLine('stdout', /^GET (\S+) 200 (.*)$/);
   assert.equal(logged[1], `${origin.url}/hello`);
   assert.match(logged[2] ?? '', /^text\/plain 5 B \d+ ms$/);
 
@@ -193,8 +134,31 @@ test('start prints the listening line, logs a flow, and exits 0 on SIGTERM', LON
   assert.match(stderr, /created a new root CA in .*start-ca; trust .*ca\.pem/);
 });
 
+test('start --log-format json keeps stdout to one FlowRecord per line', LONG, async (t) => {
+  const origin: Origin = await startOrigin();
+  t.after(() => origin.close());
+  const cli = new CliProcess(['start', '--port', '0', '--ca', path.join(scratch, 'json-ca'), '--log-format', 'json']);
+  t.after(() => cli.kill());
+  // The listening line is not a FlowRecord: it goes to stderr, so `mitm start ... | jq` reads only flows.
+  const port = await cli.listeningPort('stderr');
+
+  const request = http.get({ host: '127.0.0.1', port, path: `${origin.url}/hello`, agent: false });
+  const [response] = (await once(request, 'response')) as [http.IncomingMessage];
+  response.resume();
+  await once(response, 'end');
+  await cli.waitForLine('stdout', /"url":/);
+
+  cli.child.kill('SIGTERM');
+  const { code, stdout, stderr } = await cli.exited;
+  assert.equal(code, 0, stderr);
+  const records = stdout.split('\n').map((line) => JSON.parse(line) as FlowRecord);
+  assert.equal(records.length, 1, stdout);
+  assert.equal(records[0]?.url, `${origin.url}/hello`);
+  assert.equal(records[0]?.status, 200);
+});
+
 test('start exits 0 on SIGINT and warns about --insecure', LONG, async (t) => {
-  const cli = new RunningCli(['--port', '0', '--ca', path.join(scratch, 'sigint-ca'), '--insecure', '--quiet']);
+  const cli = new CliProcess(['start', '--port', '0', '--ca', path.join(scratch, 'sigint-ca'), '--insecure', '--quiet']);
   t.after(() => cli.kill());
   await cli.listeningPort();
   cli.child.kill('SIGINT');
@@ -205,7 +169,7 @@ test('start exits 0 on SIGINT and warns about --insecure', LONG, async (t) => {
 
 test('a second start on a port in use exits 1 with the reason and no stack', LONG, async (t) => {
   const ca = path.join(scratch, 'busy-ca');
-  const first = new RunningCli(['--port', '0', '--ca', ca]);
+  const first = new CliProcess(['start', '--port', '0', '--ca', ca]);
   t.after(() => first.kill());
   const port = await first.listeningPort();
   const second = await mitm(['start', '--port', String(port), '--ca', ca]);

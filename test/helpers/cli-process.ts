@@ -71,9 +71,9 @@ export class CliProcess {
     });
   }
 
-  /** Waits for `listening on http://127.0.0.1:PORT` and returns the port. */
-  async listeningPort(): Promise<number> {
-    const match = await this.waitForLine('stdout', /^listening on http:\/\/127\.0\.0\.1:(\d+)$/);
+  /** Waits for `listening on http://127.0.0.1:PORT` on `stream` and returns the port. */
+  async listeningPort(stream: Stream = 'stdout'): Promise<number> {
+    const match = await this.waitForLine(stream, /^listening on http:\/\/127\.0\.0\.1:(\d+)$/);
     return Number(match[1]);
   }
 

@@ -52,7 +52,8 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     const har = harFile === undefined ? undefined : new HarOutput(proxy, harFile, io);
     if (har) stopHarSignal = har.writeOnSignal('SIGUSR2');
     attachLog(proxy, io, { quiet, logFormat });
-    writeLine(io.stdout, `listening on ${proxy.url}`);
+    // In json mode stdout carries FlowRecords only (attachLog), so the line goes to stderr there.
+    writeLine(logFormat === 'json' ? io.stderr : io.stdout, `listening on ${proxy.url}`);
     await stop.signalled;
     // Closed first, so flows cut short by the shutdown are in the HAR too.
     await proxy.close();
