@@ -1,11 +1,12 @@
 // The root CA: create it once per machine (or import one), load it at every start, and hand it out
 // in the formats OS trust stores import. File handling and validation live in ca-files.ts.
 import { generateKeyPair, type KeyObject, type X509Certificate } from 'node:crypto';
+import { watch } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { MitmError } from '../errors.js';
-import { exists, readCaFile, validateCa, writeCaFiles } from './ca-files.js';
+import { isMitmError, MitmError } from '../errors.js';
+import { createdElsewhere, exists, readCaFile, validateCa, writeCaFiles } from './ca-files.js';
 import { certificateToPkcs12, createRootCertificate } from './x509.js';
 
 /** A loaded, validated root CA. */
@@ -32,6 +33,8 @@ const EXPECTED_LAYOUTS =
   `${CA_CERT_FILE} and ${CA_KEY_FILE}, or http-mitm-proxy's ${HTTP_MITM_PROXY_CERT} and ${HTTP_MITM_PROXY_KEY}`;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+// How long initCa waits for a CA another process is writing (two small files, each synced).
+const CREATION_WAIT_MS = 10_000;
 const CA_VALIDITY_DAYS = 3650;
 // RFC 5280's ub-common-name is 64; our CN adds 37 characters around the host name.
 const MAX_HOSTNAME_IN_CN = 27;
@@ -64,8 +67,61 @@ export async function initCa(dir: string): Promise<{ ca: CertificateAuthority; c
   }
 
   const { certPem, keyPem } = await generateCa();
-  await writeCaFiles(absDir, { certPath, certPem, keyPath, keyPem });
+  try {
+    await writeCaFiles(absDir, { certPath, certPem, keyPath, keyPem });
+  } catch (error) {
+    // Another process created the CA since we looked (test files starting proxies in parallel on a
+    // fresh folder, two `mitm start`s): everyone uses the one that won, once it is complete.
+    if (!createdElsewhere(error)) throw error;
+    return { ca: await loadWhenComplete(absDir), created: false };
+  }
   return { ca: { ...validateCa(certPem, keyPem, certPath, keyPath), dir: absDir }, created: true };
+}
+
+/**
+ * Loads the CA another process is writing into `dir` (key first, certificate last) as soon as it
+ * loads, trying again on every change in the folder; after CREATION_WAIT_MS, fails with the last reason.
+ */
+function loadWhenComplete(dir: string): Promise<CertificateAuthority> {
+  return new Promise((resolve, reject) => {
+    let lastReason: unknown;
+    let loading = false;
+    let changedMeanwhile = false;
+    const watcher = watch(dir);
+    const finish = (settle: () => void): void => {
+      clearTimeout(timer);
+      watcher.close();
+      settle();
+    };
+    const timer = setTimeout(() => finish(() => reject(lastReason)), CREATION_WAIT_MS);
+    const attempt = (): void => {
+      if (loading) {
+        changedMeanwhile = true;
+        return;
+      }
+      loading = true;
+      loadCa(dir).then(
+        (ca) => finish(() => resolve(ca)),
+        (error: unknown) => {
+          loading = false;
+          // Missing or half written (a certificate that does not parse yet): wait for the next change.
+          if (!isMitmError(error) || (error.code !== 'ca_missing' && error.code !== 'ca_invalid')) {
+            finish(() => reject(error));
+            return;
+          }
+          lastReason = error;
+          if (changedMeanwhile) {
+            changedMeanwhile = false;
+            attempt();
+          }
+        },
+      );
+    };
+    watcher.on('change', attempt);
+    watcher.on('error', (error) => finish(() => reject(error)));
+    // Once the watch is set, so a write that ends before it is not missed.
+    attempt();
+  });
 }
 
 /** Copies a CA from our layout or http-mitm-proxy's sslCaDir into an empty `toDir`, after validating it. */

@@ -3,7 +3,7 @@
 // trust in, so losing it to an overwrite would silently invalidate every device that trusts it.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { MitmError } from '../errors.js';
+import { isMitmError, MitmError } from '../errors.js';
 
 /** A parsed, validated CA: the normalised certificate PEM, both parsed forms and the private key. */
 export interface ValidatedCa {
@@ -116,6 +116,11 @@ async function writeNewFile(path: string, text: string, mode: number): Promise<v
     throw new MitmError('config_invalid', `cannot write ${path}: ${describeFsError(err)}`, { cause: err });
   }
   await handle.close();
+}
+
+/** True when `error` is writeCaFiles refusing a file another process (or call) created since the caller looked. */
+export function createdElsewhere(error: unknown): boolean {
+  return isMitmError(error) && errnoCode(error.cause) === 'EEXIST';
 }
 
 function errnoCode(err: unknown): string | undefined {

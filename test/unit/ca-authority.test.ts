@@ -127,6 +127,17 @@ test('initCa is idempotent: a second call loads the same CA and rewrites nothing
   assert.equal(loaded.certPem, ca.certPem);
 });
 
+test('initCa calls racing on an empty folder all end with the one CA that was written', async () => {
+  // Each call finds the folder empty and generates a key before any writes: all but one lose the
+  // race to create the key file and must load the winner's CA instead of failing.
+  const dir = join(tmp, 'raced');
+  const results = await Promise.all([initCa(dir), initCa(dir), initCa(dir)]);
+  assert.deepEqual(results.map((result) => result.created).sort(), [false, false, true]);
+  const written = await loadCa(dir);
+  for (const result of results) assert.equal(result.ca.certPem, written.certPem);
+  assert.deepEqual((await readdir(dir)).sort(), [CA_CERT_FILE, CA_KEY_FILE].sort());
+});
+
 test('loadCa of an empty folder is ca_missing, naming the full path and the init command', async () => {
   const dir = await freshDir('empty');
   await assert.rejects(loadCa(dir), mitmError('ca_missing', join(dir, CA_CERT_FILE), `mitm ca init --ca ${dir}`));
