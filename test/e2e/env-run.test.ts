@@ -163,6 +163,18 @@ describe('mitm env and mitm run', { timeout: 120_000 }, () => {
     assert.match(JSON.stringify(log), new RegExp(url.replace(/[?.]/g, '\\$&')));
   });
 
+  it('mitm run: a HAR that cannot be written at the end is reported, and a failing command keeps its status', async () => {
+    // The folder is writable when mitm checks it before the command, which then removes it.
+    for (const [status, expected] of [[3, 3], [0, 1]] as const) {
+      const folder = await mkdtemp(join(scratch, 'har-gone-'));
+      const har = join(folder, 'run.har');
+      const result = await mitm(['run', '--ca', caDir, '--har', har, '--', 'sh', '-c', `rm -r "${folder}"; exit ${status}`]);
+      assert.equal(result.code, expected, result.stderr);
+      assert.match(result.stderr, new RegExp(`^mitm: .*${har.replace(/[.]/g, '\\.')}`, 'm'));
+      assert.doesNotMatch(result.stderr, /^wrote /m);
+    }
+  });
+
   it('mitm run usage errors exit 2; a missing command exits 127; a signal death exits 128+N', async () => {
     const noDashes = await mitm(['run', '--ca', caDir]);
     assert.equal(noDashes.code, 2);

@@ -94,7 +94,13 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
       await proxy.close();
     }
     // After close, as `mitm start` does, so flows cut short by the shutdown are in the HAR too.
-    await harOutput?.write();
+    try {
+      await harOutput?.write();
+    } catch (error) {
+      // Said, and never reported as success; but a failing COMMAND's own status is kept, as scripts branch on it.
+      writeLine(io.stderr, `mitm: ${printable(error instanceof Error ? error.message : String(error))}`);
+      return outcome.status === 0 ? 1 : outcome.status;
+    }
     return outcome.status;
   } finally {
     stopHarSignal();
