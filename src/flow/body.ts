@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { MitmError } from '../errors.js';
 
 /** How a body leaves the proxy: the untouched stream, or bytes a hook read or wrote. */
@@ -69,12 +70,25 @@ export class Body {
 
   /**
    * Reads and drops whatever of the original body is still unread, because it will not be sent
-   * (replaced, or a hook answered the request). Left paused, the rest of an upload a hook read
-   * only up to the cap would stall the client and every later request on its connection.
+   * (replaced). Left paused, the rest of an upload a hook read only up to the cap would stall the
+   * client and every later request on its connection.
    */
   drain(): void {
     this.#chunks = [];
     this.#source?.resume();
+  }
+
+  /**
+   * Reads the body to its end without sending it anywhere (a hook answered the request), recording
+   * it as if sent, so the flow still shows what the client sent; resolves once it is read, or its
+   * stream broke off.
+   */
+  consume(): Promise<void> {
+    const body = this.outgoing();
+    this.recordSent(body);
+    if (body.kind === 'bytes') return Promise.resolve();
+    body.stream.resume();
+    return finished(body.stream).catch(() => undefined);
   }
 
   /** What to send on: a replacement, the buffered bytes, or the stream (prefixed by bytes read before a cap error). */

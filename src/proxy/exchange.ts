@@ -113,9 +113,13 @@ export async function runExchange(
     }),
   );
   let responseBytes = 0;
+  // Set when a hook answered: the client's upload may still be arriving, and the flow ends with it.
+  let uploadRead: Promise<void> | undefined;
   res.once('close', () => {
     flow.timings.end = Date.now();
-    deps.onFlowEnd(flow, record(flow, exchange, res, responseBytes));
+    const end = (): void => deps.onFlowEnd(flow, record(flow, exchange, res, responseBytes));
+    if (uploadRead) void uploadRead.then(end);
+    else end();
   });
 
   let fromOrigin: FlowResponse | undefined;
@@ -124,8 +128,9 @@ export async function runExchange(
   try {
     // Phases no hook implements are skipped, awaits included: most proxies run with no hooks at all.
     if (deps.hooks.has('onRequest')) await deps.hooks.request(flow);
-    // A hook answered: the request body goes nowhere, but must still be read off the connection.
-    if (flow.response) flow.request.bodyStore.drain();
+    // A hook answered: the request body goes nowhere, but must still be read off the connection,
+    // and is recorded as it goes (a harness asserts on what its client sent to a mock).
+    if (flow.response) uploadRead = flow.request.bodyStore.consume();
     else {
       flow.timings.requestSent = Date.now();
       ({ response: fromOrigin, tail: originTail } = await fetchFromOrigin(deps, exchange, flow, req, res));

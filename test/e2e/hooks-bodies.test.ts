@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { mockServer, setHeaders, type Flow, type Hook } from '../../src/index.js';
 import { MitmAgent, send } from '../helpers/client.js';
 import { curlVia } from '../helpers/curl.js';
+import { h2Request, h2ViaProxy } from '../helpers/h2-client.js';
 import { startCustomOrigin, type CustomOrigin } from '../helpers/custom-origin.js';
 import { deferred, hookProxies, type HookProxies } from '../helpers/hook-proxy.js';
 import { bigBytes, bigSha256, startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
@@ -324,6 +325,24 @@ describe('hooks: bodies and headers', { timeout: 120_000 }, () => {
     assert.equal((JSON.parse((await post('/echo')).text) as EchoBody).body, 'small');
     assert.equal((await send({ agent: via, host: 'localhost', port: origin.port, path: '/hello' })).text, 'hello');
     assert.equal(via.tunnelsOpened, 1, 'all four requests share one kept-alive connection');
+  });
+
+  it('reads and records an HTTP/2 upload a hook answered unread; the flow ends with the upload', { timeout: 30_000 }, async (t) => {
+    const proxy = await proxies.start(t, [{ name: 'answer', onRequest: (flow) => flow.respond({ status: 201, body: 'mocked' }) }], {
+      recordBodyLimit: 1024,
+    });
+    const session = await h2ViaProxy(proxy.port, `localhost:${origin.port}`, proxies.caPem);
+    t.after(() => session.close());
+    // 4 MiB, 64 times the stream's initial window: the proxy must go on reading it after answering.
+    const upload = Buffer.concat(Array.from({ length: 64 }, (_, i) => bigBytes(i * 65536, 65536)));
+    const response = await h2Request(session, { ':method': 'POST', ':path': '/mocked-upload' }, { body: upload });
+    assert.equal(response.status, 201);
+    assert.equal(response.text, 'mocked');
+    const flow = await proxy.waitForFlow((candidate) => candidate.request.url.endsWith('/mocked-upload'));
+    assert.equal(flow.error, undefined);
+    const recorded = flow.request.bodyStore.recorded();
+    assert.deepEqual(recorded.data, upload.subarray(0, 1024));
+    assert.equal(recorded.truncated, true);
   });
 
   it('streams 100 MiB through hooks that do not read bodies without growing memory', async (t) => {

@@ -122,7 +122,9 @@ describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000
     });
     assert.equal((JSON.parse(echoed.text) as EchoBody).headers['x-added-by-hook'], 'yes');
     const mockedUrl = `${origin.url}/mocked`;
-    await fetchRecorded(proxy, mockedUrl);
+    // The hook answers without reading the upload: it is still recorded whole, as the client sent it.
+    const upload = 'sent to a mock '.repeat(3000);
+    await fetchRecorded(proxy, mockedUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: upload });
     const cookiesUrl = `${contentOrigin.url}/cookies`;
     await fetchRecorded(proxy, cookiesUrl);
     const refusedUrl = 'http://127.0.0.1:1/refused';
@@ -151,6 +153,8 @@ describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000
     assert.equal(echo?.request.bodySize, Buffer.byteLength(json));
     assert.equal(echo?.response.statusText, 'OK');
 
+    assert.equal(mocked?.request.postData?.text, upload);
+    assert.equal(mocked?.request.bodySize, upload.length);
     assert.equal(mocked?.response.status, 201);
     assert.equal(mocked?.response.content.text, '{"mocked":true}');
     assert.equal(mocked?.response.content._truncated, undefined);
