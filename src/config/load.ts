@@ -22,6 +22,24 @@ export function parseProxyOptions(input: unknown): ProxyConfig {
   return parseWith(ProxyOptionsSchema, input);
 }
 
+const MASK = '***';
+// scheme://user:PASSWORD@ — a password in a valid URL holds no '@' or '/' (they are %-encoded).
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:@/]*:)[^@/]*@/i;
+
+/**
+ * `config` as a running proxy shows it (`proxy.config`), frozen: the passwords of --proxy-auth and
+ * --upstream-proxy and the --client-cert passphrase read `***`, so a harness that logs it leaks none.
+ */
+export function redactSecrets(config: ProxyConfig): ProxyConfig {
+  const { upstreamProxy, clientCertPassphrase } = config;
+  return deepFreeze({
+    ...config,
+    proxyAuth: config.proxyAuth.map((entry) => `${entry.slice(0, entry.indexOf(':'))}:${MASK}`),
+    ...(upstreamProxy === undefined ? {} : { upstreamProxy: upstreamProxy.replace(URL_PASSWORD, `$1${MASK}@`) }),
+    ...(clientCertPassphrase === undefined ? {} : { clientCertPassphrase: MASK }),
+  });
+}
+
 function configError(error: z.ZodError, nameOf: (key: string) => string): MitmError {
   const lines = error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') return `unknown option ${issue.keys.map(nameOf).join(', ')}`;

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
+import { redactSecrets } from '../config/load.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Flow } from '../flow/flow.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
@@ -18,6 +19,7 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   readonly port: number;
   /** The root CA certificate (PEM) clients must trust. */
   readonly caCertPem: string;
+  /** The options in effect, defaults filled in; passwords and the passphrase read `***`. */
   readonly config: ProxyConfig;
   /** Recorded flows, oldest first: the last `keep` that ended. */
   readonly flows: readonly Flow[];
@@ -51,7 +53,7 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     teardown: () => Promise<void>;
   }) {
     super();
-    this.config = parts.config;
+    this.config = redactSecrets(parts.config);
     this.caCertPem = parts.caCertPem;
     this.#store = parts.store;
     this.#hooks = parts.hooks;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseProxyOptions } from '../../src/config/load.js';
+import { parseProxyOptions, redactSecrets } from '../../src/config/load.js';
 
 test('defaults are filled in and the result is frozen', () => {
   const config = parseProxyOptions({});
@@ -20,4 +20,24 @@ test('bad values and unknown options are config_invalid errors naming the option
   });
   assert.throws(() => parseProxyOptions({ prot: 1 }), /unknown option prot/);
   assert.throws(() => parseProxyOptions({ passthrough: 'a.test' }), /passthrough/);
+});
+
+test('redactSecrets masks every password and the passphrase, and nothing else', () => {
+  const config = parseProxyOptions({
+    proxyAuth: ['alice:wonder:land', 'bob:'],
+    upstreamProxy: 'http://carol:s%40cret@127.0.0.1:3128',
+    clientCertPassphrase: 'p12-secret',
+    port: 9000,
+  });
+  const shown = redactSecrets(config);
+  assert.deepEqual(shown.proxyAuth, ['alice:***', 'bob:***']);
+  assert.equal(shown.upstreamProxy, 'http://carol:***@127.0.0.1:3128');
+  assert.equal(shown.clientCertPassphrase, '***');
+  assert.equal(shown.port, 9000);
+  assert.ok(Object.isFrozen(shown) && Object.isFrozen(shown.proxyAuth));
+  for (const secret of ['wonder', 's%40cret', 'p12-secret']) assert.ok(!JSON.stringify(shown).includes(secret), secret);
+  // A URL without a password, and no passphrase, stay as given.
+  const plain = redactSecrets(parseProxyOptions({ upstreamProxy: 'socks5://dave@127.0.0.1:1080' }));
+  assert.equal(plain.upstreamProxy, 'socks5://dave@127.0.0.1:1080');
+  assert.equal(plain.clientCertPassphrase, undefined);
 });
