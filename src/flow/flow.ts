@@ -176,6 +176,8 @@ export class Flow {
   server: { readonly address: string; readonly port: number } | undefined;
   /** For an upgraded WebSocket connection: the messages passed on, as far as the record limits allow. */
   webSocket: WebSocketLog | undefined;
+  /** True once the exchange ended with the response not wholly delivered (the client or the origin broke off). */
+  incomplete = false;
 
   constructor(init: { id: number; connectionId: number; client: FlowClient; request: FlowRequest; start: number }) {
     this.id = init.id;

@@ -302,8 +302,10 @@ function lengthOf(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
+/** The flow's summary for the 'flow' event; marks the flow `incomplete` when its response did not reach the client whole. */
 function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
   const finished = responseCompleted(res, { bytes: responseBytes, declared: lengthOf(flow.response?.header('content-length')) });
+  flow.incomplete = !finished;
   return {
     id: flow.id,
     method: flow.request.method,

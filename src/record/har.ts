@@ -44,6 +44,8 @@ function toEntry(flow: Flow): HarEntry {
   if (flow.server) entry.serverIPAddress = flow.server.address;
   if (flow.error) entry._error = { code: flow.error.code, message: flow.error.message };
   else if (!answered) entry._error = { code: 'aborted', message: 'the connection closed before a response was sent' };
+  // Status, headers and the body as far as it went stay: what the client got before the cut.
+  else if (flow.incomplete) entry._error = { code: 'aborted', message: 'the connection closed before the response was complete' };
   if (flow.webSocket) addWebSocketMessages(entry, flow.webSocket);
   return entry;
 }

@@ -9,6 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { isMitmError, startProxy, type ProxyOptions, type RunningProxy, type StartOptions } from '../../src/index.js';
 import { sendViaProxy } from '../helpers/client.js';
 import { lineText, startContentOrigin, type ContentOrigin } from '../helpers/content-origin.js';
+import { startCustomOrigin } from '../helpers/custom-origin.js';
 import { validateHar } from '../helpers/har-schema.js';
 import { bigBytes, startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 
@@ -170,6 +171,30 @@ describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000
     assert.equal(refused?.response.status, 0);
     assert.equal(refused?._error?.code, 'upstream_refused');
     for (const entry of har.log.entries) assert.equal(entry.connection, String(Number(entry.connection)));
+  });
+
+  it('marks a flow whose response broke off mid-body incomplete, and its HAR entry aborted with what came', async () => {
+    // Promises 4000 bytes, sends 1000, then drops the connection.
+    const cutting = await startCustomOrigin((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '4000' });
+      res.write('x'.repeat(1000), () => res.socket?.destroy());
+    });
+    cleanups.push(() => cutting.close());
+    const proxy = await start();
+    const url = `${cutting.url}/cut`;
+    const seen = proxy.waitForFlow((flow) => flow.request.url === url);
+    await assert.rejects(sendViaProxy(proxy.port, url), 'the client sees the cut too');
+    const flow = await seen;
+    assert.equal(flow.incomplete, true);
+    const whole = await fetchRecorded(proxy, `${origin.url}/hello?whole=1`);
+    assert.equal(whole.text, 'hello');
+    assert.equal(proxy.flows.at(-1)?.incomplete, false);
+
+    const [cut, complete] = validateHar(JSON.parse(JSON.stringify(proxy.har()))).log.entries;
+    assert.equal(cut?.response.status, 200);
+    assert.equal(cut?.response.content.text, 'x'.repeat(1000));
+    assert.deepEqual(cut?._error, { code: 'aborted', message: 'the connection closed before the response was complete' });
+    assert.equal(complete?._error, undefined);
   });
 
   it('marks bodies over recordBodyLimit `_truncated` and keeps their start', async () => {
