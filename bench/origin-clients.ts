@@ -1,6 +1,6 @@
 // How much CPU one origin request costs the proxy's origin side, by HTTP client: Node's
 // https.request with a keep-alive Agent (what mitm uses for HTTP/1.1 origins) against undici's Pool
-// (llhttp in WebAssembly; a candidate for that seam, proxy/origin-call.ts). 16 requests in flight,
+// (llhttp in WebAssembly; a candidate for that seam, origin/origin-call.ts). 16 requests in flight,
 // 1 KiB answers from the bench origin on core 0; this process on core 1.
 // Run: node --import tsx bench/origin-clients.ts [requests=6000]
 import { spawnSync } from 'node:child_process';

@@ -2,7 +2,7 @@
 // than PEM (as mockttp does) skips re-parsing key and certificate on every handshake.
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { LRUCache } from 'lru-cache';
-import { normalizeHost } from '../proxy/target.js';
+import { normalizeHost } from '../net/target.js';
 import type { LeafMinter } from './mint-leaf.js';
 import { createTurnQueue } from './turn-queue.js';
 

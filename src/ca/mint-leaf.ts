@@ -3,7 +3,7 @@
 import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
-import { ipAddressBytes, normalizeHost } from '../proxy/target.js';
+import { ipAddressBytes, normalizeHost } from '../net/target.js';
 import type { CertificateAuthority } from './authority.js';
 import { createTurnQueue } from './turn-queue.js';
 import { createLeafSigner } from './x509.js';

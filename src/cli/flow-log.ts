@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { ERROR_CODES } from '../errors.js';
-import type { AutoPassthroughRecord, ClientIssue, FlowRecord, ProxyEventMap, TunnelRecord } from '../proxy/events.js';
+import type { AutoPassthroughRecord, ClientIssue, FlowRecord, ProxyEventMap, TunnelRecord } from '../events.js';
 import { writeLine, type Io } from './io.js';
 
 const UNITS = ['kB', 'MB', 'GB', 'TB'] as const;

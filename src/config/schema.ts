@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
-import { parseUpstreamProxy, validateBypass } from '../proxy/upstream-proxy.js';
+import { parseUpstreamProxy, validateBypass } from './upstream-proxy.js';
 
 /**
  * Every option of the proxy, declared once. The library's `startProxy(options)` validates against

@@ -1,6 +1,6 @@
 import { MitmError } from '../errors.js';
-import { ERROR_HEADER } from '../proxy/error-response.js';
-import { globToRegExp } from '../proxy/host-policy.js';
+import { ERROR_HEADER } from '../exchange/error-response.js';
+import { globToRegExp } from '../inbound/host-policy.js';
 import type { Hook } from './types.js';
 
 /**

@@ -1,10 +1,10 @@
 import { createSecureContext } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
-import { loadClientCerts, type OriginContexts } from './client-certs.js';
-import { createDialer, type Dialer } from './dial.js';
-import { loadOriginTrustPems } from './origin-trust.js';
-import { PinnedClients } from './pinned-clients.js';
-import { loadProxyAuth, type ProxyAuth } from './proxy-auth.js';
+import { loadClientCerts, type OriginContexts } from '../origin/presented-certs.js';
+import { createDialer, type Dialer } from '../origin/dial/dial.js';
+import { loadOriginTrustPems } from '../origin/origin-trust.js';
+import { PinnedClients } from '../tls/pinned-clients.js';
+import { loadProxyAuth, type ProxyAuth } from '../inbound/proxy-auth.js';
 
 /** How the proxy reaches origins and whom it lets in, built once at start from the options. */
 export interface Connectivity {

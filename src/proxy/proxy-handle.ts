@@ -9,7 +9,7 @@ import type { FlowStore } from '../record/flow-store.js';
 import { toHar } from '../record/har.js';
 import { harCreator } from '../record/har-creator.js';
 import type { Har } from '../record/har-types.js';
-import type { ProxyEventMap } from './events.js';
+import type { ProxyEventMap } from '../events.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
 export interface RunningProxy extends EventEmitter<ProxyEventMap> {

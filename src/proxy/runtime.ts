@@ -4,15 +4,15 @@ import type { Duplex } from 'node:stream';
 import type { CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { ProxyConfig } from '../config/schema.js';
-import type { ProxyEventMap } from './events.js';
+import type { ProxyEventMap } from '../events.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
-import type { CertSniffer } from './cert-sniff.js';
-import type { Dialer } from './dial.js';
-import type { ExchangeDeps } from './exchange.js';
-import type { HostDecision } from './host-policy.js';
-import type { PinnedClients } from './pinned-clients.js';
-import type { ProxyAuth } from './proxy-auth.js';
-import type { Target } from './target.js';
+import type { CertSniffer } from '../tls/cert-sniff.js';
+import type { Dialer } from '../origin/dial/dial.js';
+import type { ExchangeDeps } from '../exchange/exchange.js';
+import type { HostDecision } from '../inbound/host-policy.js';
+import type { PinnedClients } from '../tls/pinned-clients.js';
+import type { ProxyAuth } from '../inbound/proxy-auth.js';
+import type { Target } from '../net/target.js';
 
 /** What the proxy knows about a connection that arrived through a CONNECT tunnel it intercepts. */
 export interface TunnelSession {

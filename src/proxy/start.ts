@@ -12,22 +12,22 @@ import { HookPipeline } from '../hooks/pipeline.js';
 import type { Hook } from '../hooks/types.js';
 import { FlowStore } from '../record/flow-store.js';
 import { MitmError } from '../errors.js';
-import { createCertSniffer } from './cert-sniff.js';
-import { handleConnect } from './connect.js';
-import { onFirstBytes } from './first-bytes.js';
+import { createCertSniffer } from '../tls/cert-sniff.js';
+import { handleConnect } from '../inbound/connect.js';
+import { onFirstBytes } from '../inbound/first-bytes.js';
 import { loadConnectivity } from './connectivity.js';
-import { writeRawError } from './error-response.js';
-import { createHostPolicy } from './host-policy.js';
-import { createListener } from './listener.js';
-import { createOriginConnector, forwardPlainHttp } from './origin-agents.js';
-import { createH2Front, speaksH2 } from './h2-server.js';
-import { createRequestHandler } from './request-handler.js';
+import { writeRawError } from '../exchange/error-response.js';
+import { createHostPolicy } from '../inbound/host-policy.js';
+import { createListener } from '../inbound/listener.js';
+import { createOriginConnector, forwardPlainHttp } from '../origin/origin-agents.js';
+import { createH2Front, speaksH2 } from '../inbound/h2-server.js';
+import { createRequestHandler } from '../inbound/request-handler.js';
 import type { ProxyRuntime, TunnelSession } from './runtime.js';
-import type { Target } from './target.js';
+import type { Target } from '../net/target.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
-import { serveSocks5 } from './socks5-server.js';
-import { createUpstream } from './upstream.js';
-import { createH2WebSocketHandler, createUpgradeHandler } from './websocket.js';
+import { serveSocks5 } from '../inbound/socks5-server.js';
+import { createUpstream } from '../origin/upstream.js';
+import { createH2WebSocketHandler, createUpgradeHandler } from '../websocket/websocket.js';
 
 /** What `startProxy` accepts: every option of the schema, plus hooks (code, so not in the schema). */
 export interface StartOptions extends ProxyOptions {

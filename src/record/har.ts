@@ -148,7 +148,7 @@ function headersAsSent(
   recorded: { readonly data: Buffer; readonly truncated: boolean },
 ): HarNameValue[] {
   if (replaced) {
-    // Replacements are sent unencoded with an exact length (src/proxy/framing.ts).
+    // Replacements are sent unencoded with an exact length (src/exchange/framing.ts).
     wire = withoutRawHeader(wire, 'content-encoding');
     if (!recorded.truncated) wire = setRawHeader(wire, 'Content-Length', String(recorded.data.length));
   }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { test } from 'node:test';
-import { parseClientHelloSni } from '../../src/proxy/client-hello.js';
+import { parseClientHelloSni } from '../../src/tls/client-hello.js';
 
 /** The first flight a real Node TLS client sends (its ClientHello), captured by a TCP server. */
 async function captureClientHello(servername: string): Promise<Buffer> {

@@ -12,7 +12,7 @@ import {
   printable,
 } from '../../src/cli/flow-log.js';
 import type { Io } from '../../src/cli/io.js';
-import type { FlowRecord, ProxyEventMap, TunnelRecord } from '../../src/proxy/events.js';
+import type { FlowRecord, ProxyEventMap, TunnelRecord } from '../../src/events.js';
 
 const client = { address: '127.0.0.1', port: 50000 };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { getRawHeader, setRawHeader } from '../../src/flow/header-map.js';
-import { stripHopByHop } from '../../src/proxy/headers.js';
+import { stripHopByHop } from '../../src/exchange/headers.js';
 
 test('hop-by-hop fields and those named by Connection are dropped; order, case and repeats kept', () => {
   const raw = [

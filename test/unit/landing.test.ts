@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLandingRequest } from '../../src/proxy/landing.js';
-import { escapeHtml, landingHtml } from '../../src/proxy/landing-page.js';
+import { isLandingRequest } from '../../src/inbound/landing.js';
+import { escapeHtml, landingHtml } from '../../src/inbound/landing-page.js';
 
 test('landing requests: GET or HEAD of the page and the three downloads, query ignored', () => {
   for (const path of ['/', '/cert/pem', '/cert/der', '/cert/p12', '/?from=browser', '/cert/pem?x=1']) {

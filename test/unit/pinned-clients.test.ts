@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatAutoPassthrough } from '../../src/cli/flow-log.js';
-import { handshakeRejection, PinnedClients } from '../../src/proxy/pinned-clients.js';
+import { handshakeRejection, PinnedClients } from '../../src/tls/pinned-clients.js';
 
 const withCode = (code: string, message = code): Error => Object.assign(new Error(message), { code });
 

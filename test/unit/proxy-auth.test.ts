@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { isMitmError } from '../../src/errors.js';
-import { loadProxyAuth, parseBasic, parseHtpasswd } from '../../src/proxy/proxy-auth.js';
+import { loadProxyAuth, parseBasic, parseHtpasswd } from '../../src/inbound/proxy-auth.js';
 
 const basic = (credentials: string): string => `Basic ${Buffer.from(credentials).toString('base64')}`;
 

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { HandshakeReader } from '../../src/proxy/handshake-reader.js';
-import { encodeAddress, encodeReply, readAddress, replyText, socksConnect, SocksClientError } from '../../src/proxy/socks5.js';
+import { HandshakeReader } from '../../src/net/handshake-reader.js';
+import { encodeAddress, encodeReply, readAddress, replyText, socksConnect, SocksClientError } from '../../src/net/socks5-wire.js';
 
 test('addresses encode as ATYP + address + port, and read back canonically', async () => {
   const cases = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatAuthority, normalizeHost, parseAuthority } from '../../src/proxy/target.js';
+import { formatAuthority, normalizeHost, parseAuthority } from '../../src/net/target.js';
 
 test('host names are lower-cased and lose a trailing dot', () => {
   assert.equal(normalizeHost('Example.COM.'), 'example.com');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MitmError } from '../../src/errors.js';
-import { classifyUpstreamError } from '../../src/proxy/upstream-error.js';
+import { classifyUpstreamError } from '../../src/origin/upstream-error.js';
 
 function errno(code: string, message = code): Error {
   return Object.assign(new Error(message), { code });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseProxyOptions } from '../../src/config/load.js';
 import { isMitmError } from '../../src/errors.js';
-import { basicCredentials, createBypass, parseUpstreamProxy } from '../../src/proxy/upstream-proxy.js';
+import { basicCredentials, createBypass, parseUpstreamProxy } from '../../src/config/upstream-proxy.js';
 
 test('parses upstream proxy URLs: scheme, host, default ports and decoded credentials', () => {
   assert.deepEqual(parseUpstreamProxy('http://127.0.0.1:3128'), {

@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../errors.js';
-import type { HookFault } from '../hooks/pipeline.js';
+import type { ErrorCode } from './errors.js';
+import type { HookFault } from './hooks/pipeline.js';
 
 /** One request/response exchange as it ended: what the CLI prints one line for. */
 export interface FlowRecord {

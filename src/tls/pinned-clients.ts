@@ -3,7 +3,7 @@
 // client→host pair for a while and tunnels it untouched, so the app keeps working and the user sees
 // one line saying why, instead of a wall of handshake failures.
 import { LRUCache } from 'lru-cache';
-import { formatAuthority, type Target } from './target.js';
+import { formatAuthority, type Target } from '../net/target.js';
 
 // TLS alerts a client sends when it does not accept the certificate itself (RFC 8446 §6.2), as
 // OpenSSL names them in err.code; other alerts (protocol_version, handshake_failure...) are about

@@ -3,13 +3,13 @@ import { isMitmError, MitmError } from '../errors.js';
 import type { FlowClient } from '../flow/flow.js';
 import { connectionOf, isH2Request, type InboundRequest, type OutboundResponse } from './client-message.js';
 import { proxyAuthRequired } from './connect.js';
-import { respondWithError } from './error-response.js';
-import type { FlowRecord } from './events.js';
-import { runExchange, type Exchange } from './exchange.js';
+import { respondWithError } from '../exchange/error-response.js';
+import type { FlowRecord } from '../events.js';
+import { runExchange, type Exchange } from '../exchange/exchange.js';
 import { answerLanding, isLandingRequest, LANDING_HOST } from './landing.js';
-import type { ProxyRuntime, TunnelSession } from './runtime.js';
-import { formatAuthority, originTarget, parseAuthority } from './target.js';
-import type { OriginTarget } from './upstream.js';
+import type { ProxyRuntime, TunnelSession } from '../proxy/runtime.js';
+import { formatAuthority, originTarget, parseAuthority } from '../net/target.js';
+import type { OriginTarget } from '../origin/upstream.js';
 
 // absolute-form request target (RFC 9112 §3.2.2): scheme, authority, then path and query kept raw.
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)([^#]*)/i;

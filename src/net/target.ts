@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { MitmError } from '../errors.js';
-import type { OriginTarget } from './upstream.js';
+import type { OriginTarget } from '../origin/upstream.js';
 
 /** Where a request or tunnel goes: a validated, lower-case host (IPv6 without brackets) and a port. */
 export interface Target {

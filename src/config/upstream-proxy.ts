@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { MitmError } from '../errors.js';
-import { globToRegExp } from './host-policy.js';
-import { formatAuthority, normalizeHost, type Target } from './target.js';
+import { globToRegExp } from '../inbound/host-policy.js';
+import { formatAuthority, normalizeHost, type Target } from '../net/target.js';
 
 /** The proxy every origin connection goes through (`--upstream-proxy`), parsed once at start. */
 export interface UpstreamProxy {

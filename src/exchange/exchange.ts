@@ -21,16 +21,16 @@ import {
   writeResponseHead,
   type InboundRequest,
   type OutboundResponse,
-} from './client-message.js';
+} from '../inbound/client-message.js';
 import { respondWithError } from './error-response.js';
 import { acceptsTrailers } from './h2-headers.js';
-import type { FlowRecord } from './events.js';
+import type { FlowRecord } from '../events.js';
 import { frameBody } from './framing.js';
 import { relayBody } from './relay.js';
 import { stripHopByHop } from './headers.js';
-import { formatAuthority, originOfUrl } from './target.js';
-import { classifyUpstreamError } from './upstream-error.js';
-import type { OriginTarget, Upstream } from './upstream.js';
+import { formatAuthority, originOfUrl } from '../net/target.js';
+import { classifyUpstreamError } from '../origin/upstream-error.js';
+import type { OriginTarget, Upstream } from '../origin/upstream.js';
 
 /** What follows an origin's response head: its trailers, or nothing at all. */
 interface OriginTail {

@@ -5,13 +5,13 @@
 import http from 'node:http';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { MitmError } from '../errors.js';
-import { TLS_BUFFERING } from './buffers.js';
-import type { OriginContexts } from './client-certs.js';
-import type { Dialer } from './dial.js';
+import { TLS_BUFFERING } from '../tls/buffers.js';
+import type { OriginContexts } from './presented-certs.js';
+import type { Dialer } from './dial/dial.js';
 import { h1Call, PlainOriginAgent } from './h1-origin.js';
-import { formatAuthority } from './target.js';
+import { formatAuthority } from '../net/target.js';
 import type { OriginCall, OriginConnector, Upstream } from './upstream.js';
-import { basicCredentials } from './upstream-proxy.js';
+import { basicCredentials } from '../config/upstream-proxy.js';
 
 /** Creates the connector for `dialer` and the per-origin TLS contexts. */
 export function createOriginConnector(options: {

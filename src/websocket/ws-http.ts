@@ -5,9 +5,9 @@ import { pipeline, type Duplex } from 'node:stream';
 import { MitmError } from '../errors.js';
 import type { FlowResponse } from '../flow/flow.js';
 import type { Http2ServerResponse } from 'node:http2';
-import { respondWithError, writeRawError } from './error-response.js';
-import { h2FromRaw } from './h2-headers.js';
-import { frameBody } from './framing.js';
+import { respondWithError, writeRawError } from '../exchange/error-response.js';
+import { h2FromRaw } from '../exchange/h2-headers.js';
+import { frameBody } from '../exchange/framing.js';
 
 /** The head of the 101 as sent to the client: Upgrade and Connection first, then the origin's fields. */
 export function upgradeHead(upgrade: string, fields: readonly string[]): string[] {

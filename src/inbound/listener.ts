@@ -4,7 +4,7 @@
 import type http from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { onFirstBytes } from './first-bytes.js';
-import { SOCKS_VERSION } from './socks5.js';
+import { SOCKS_VERSION } from '../net/socks5-wire.js';
 
 /**
  * Creates the listening server: connections whose first byte is 0x05 go to `onSocks`, all others

@@ -15,7 +15,7 @@ import { createUndiciPool, fitsUndici, undiciCall } from './h1-undici.js';
 import { h2Call, wasUnprocessed } from './h2-origin.js';
 import { deferred, recover, type OriginCall, type OriginRequest } from './origin-call.js';
 import { H2SessionPool } from './origin-pool.js';
-import { formatAuthority, type Target } from './target.js';
+import { formatAuthority, type Target } from '../net/target.js';
 
 export type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
 

@@ -7,9 +7,9 @@ import type { FlowClient } from '../flow/flow.js';
 import { peekClientHelloSni } from './client-hello.js';
 import { terminateClientTls } from './client-tls.js';
 import { handshakeRejection } from './pinned-clients.js';
-import type { ProxyRuntime } from './runtime.js';
-import { LANDING_HOST } from './landing.js';
-import { originTarget, type Target } from './target.js';
+import type { ProxyRuntime } from '../proxy/runtime.js';
+import { LANDING_HOST } from '../inbound/landing.js';
+import { originTarget, type Target } from '../net/target.js';
 
 // A client that completes the handshake and hangs up this soon without a single byte of request
 // has checked our certificate after the handshake and refused it (certificate pinning); an idle
