@@ -59,3 +59,6 @@ export function isMitmError(value: unknown): value is MitmError {
   const code: unknown = (value as { code?: unknown }).code;
   return typeof code === 'string' && Object.hasOwn(ERROR_CODES, code);
 }
+
+/** The header that carries an error's stable code to the client (see docs/errors.md). */
+export const ERROR_HEADER = 'x-mitm-error';

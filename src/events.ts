@@ -1,5 +1,4 @@
 import type { ErrorCode } from './errors.js';
-import type { HookFault } from './hooks/pipeline.js';
 
 /** One request/response exchange as it ended: what the CLI prints one line for. */
 export interface FlowRecord {
@@ -52,6 +51,13 @@ export interface AutoPassthroughRecord {
   readonly reason: string;
   /** Epoch milliseconds when the pass-through is forgotten and interception is tried again. */
   readonly until: number;
+}
+
+/** A hook that threw in an observe-only phase (`onError`, `onFlowEnd`): logged, never fatal. */
+export interface HookFault {
+  readonly hook: string;
+  readonly phase: 'onError' | 'onFlowEnd';
+  readonly message: string;
 }
 
 /** The events a running proxy emits; the core never prints, the CLI subscribes. */

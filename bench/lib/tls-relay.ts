@@ -12,7 +12,7 @@ import { TLSSocket, connect, type SecureContext } from 'node:tls';
 import { initCa } from '../../src/ca/authority.js';
 import { createCertCache, type CertCache } from '../../src/ca/cert-cache.js';
 import { createLeafMinter } from '../../src/ca/mint-leaf.js';
-import { TLS_BUFFERING } from '../../src/tls/buffers.js';
+import { TLS_BUFFERING } from '../../src/net/buffers.js';
 import { announce, exitOnSignal, peerArgs } from '../peers/peer-io.js';
 
 const HEAD_LIMIT = 8192;

@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
-import { caSummaries, isCaSubcommand, runCa } from './commands/ca.js';
-import { ENV_SUMMARY, runEnv } from './commands/env.js';
-import { RUN_SUMMARY, runRun } from './commands/run.js';
-import { runStart, START_SUMMARY } from './commands/start.js';
+import { caSummaries, isCaSubcommand, runCa } from './ca.js';
+import { ENV_SUMMARY, runEnv } from './env.js';
+import { RUN_SUMMARY, runRun } from './run.js';
+import { runStart, START_SUMMARY } from './start.js';
 import { UsageError } from './flags.js';
 import { printable } from './flow-log.js';
 import { writeLine, type Io } from './io.js';

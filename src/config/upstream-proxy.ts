@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { MitmError } from '../errors.js';
-import { globToRegExp } from '../inbound/host-policy.js';
+import { globToRegExp } from '../net/glob.js';
 import { formatAuthority, normalizeHost, type Target } from '../net/target.js';
 
 /** The proxy every origin connection goes through (`--upstream-proxy`), parsed once at start. */

@@ -1,10 +1,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ErrorCode, MitmError } from '../errors.js';
-import { isH2Response, type OutboundResponse } from '../inbound/client-message.js';
-
-/** The header that carries an error's stable code to the client (see docs/errors.md). */
-export const ERROR_HEADER = 'x-mitm-error';
+import { ERROR_HEADER, type ErrorCode, type MitmError } from '../errors.js';
+import { isH2Response, type OutboundResponse } from './client-message.js';
 
 // Headers some errors need to be actionable: a 407 must say which scheme to answer with (RFC 9110 §11.7.1).
 const EXTRA_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {

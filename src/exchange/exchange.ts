@@ -21,16 +21,17 @@ import {
   writeResponseHead,
   type InboundRequest,
   type OutboundResponse,
-} from '../inbound/client-message.js';
+} from './client-message.js';
 import { respondWithError } from './error-response.js';
-import { acceptsTrailers } from './h2-headers.js';
+import { acceptsTrailers } from '../flow/h2-headers.js';
 import type { FlowRecord } from '../events.js';
 import { frameBody } from './framing.js';
 import { relayBody } from './relay.js';
 import { stripHopByHop } from './headers.js';
-import { formatAuthority, originOfUrl } from '../net/target.js';
+import { formatAuthority } from '../net/target.js';
+import { originOfUrl, type OriginTarget } from '../origin/origin-target.js';
 import { classifyUpstreamError } from '../origin/upstream-error.js';
-import type { OriginTarget, Upstream } from '../origin/upstream.js';
+import type { Upstream } from '../origin/upstream.js';
 
 /** What follows an origin's response head: its trailers, or nothing at all. */
 interface OriginTail {

@@ -1,6 +1,6 @@
 import { MitmError } from '../errors.js';
-import { ERROR_HEADER } from '../exchange/error-response.js';
-import { globToRegExp } from '../inbound/host-policy.js';
+import { ERROR_HEADER } from '../errors.js';
+import { globToRegExp } from '../net/glob.js';
 import type { Hook } from './types.js';
 
 /**

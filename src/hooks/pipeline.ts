@@ -1,15 +1,9 @@
 import { isMitmError, MitmError } from '../errors.js';
+import type { HookFault } from '../events.js';
 import type { Flow } from '../flow/flow.js';
 import type { ServerSentEvent } from '../flow/sse.js';
 import type { WebSocketMessage } from '../flow/ws-message.js';
 import type { ConnectContext, ConnectVerdict, Hook } from './types.js';
-
-/** A hook that threw in an observe-only phase (`onError`, `onFlowEnd`): logged, never fatal. */
-export interface HookFault {
-  readonly hook: string;
-  readonly phase: 'onError' | 'onFlowEnd';
-  readonly message: string;
-}
 
 /**
  * Runs hooks in registration order, awaiting each. A throw in `onConnect`, `onRequest` or

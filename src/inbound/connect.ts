@@ -4,10 +4,9 @@ import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import type { FlowClient } from '../flow/flow.js';
 import { writeRawError } from '../exchange/error-response.js';
-import { LANDING_HOST } from './landing.js';
 import { interceptTls } from '../tls/intercept-tls.js';
-import type { ProxyRuntime } from '../proxy/runtime.js';
-import { formatAuthority, parseAuthority, type Target } from '../net/target.js';
+import type { ProxyRuntime } from './runtime.js';
+import { formatAuthority, LANDING_HOST, parseAuthority, type Target } from '../net/target.js';
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 // First byte of a TLS record carrying a handshake message (RFC 8446 §5.1, content type 22).

@@ -1,3 +1,5 @@
+import { globToRegExp } from '../net/glob.js';
+
 /** What to do with a CONNECT: decrypt and inspect it, or pipe its bytes untouched. */
 export type ConnectDecision = 'intercept' | 'tunnel';
 
@@ -26,18 +28,4 @@ export function createHostPolicy(rules: {
     }
     return { action: 'intercept', reason: 'default' };
   };
-}
-
-/**
- * Host globs: `*` matches any run of characters (dots included, so `*.example.com` covers every
- * subdomain depth but not `example.com` itself), `?` one character; case-insensitive, anchored.
- */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob
-    .toLowerCase()
-    .replace(/\.$/, '')
-    .split('')
-    .map((ch) => (ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[\\^$+.()|{}[\]]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`, 'i');
 }

@@ -5,12 +5,9 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describeCa, exportCa, type CertificateAuthority } from '../ca/authority.js';
-import type { InboundRequest, OutboundResponse } from './client-message.js';
+import type { InboundRequest, OutboundResponse } from '../exchange/client-message.js';
 import { landingHtml } from './landing-page.js';
-import type { ProxyRuntime } from '../proxy/runtime.js';
-
-/** The host whose every request the proxy answers itself with the landing site. */
-export const LANDING_HOST = 'mitm.it';
+import type { ProxyRuntime } from './runtime.js';
 
 interface Download {
   readonly format: 'pem' | 'der' | 'p12';

@@ -1,15 +1,15 @@
 import { performance } from 'node:perf_hooks';
 import { isMitmError, MitmError } from '../errors.js';
 import type { FlowClient } from '../flow/flow.js';
-import { connectionOf, isH2Request, type InboundRequest, type OutboundResponse } from './client-message.js';
+import { connectionOf, isH2Request, type InboundRequest, type OutboundResponse } from '../exchange/client-message.js';
 import { proxyAuthRequired } from './connect.js';
 import { respondWithError } from '../exchange/error-response.js';
 import type { FlowRecord } from '../events.js';
 import { runExchange, type Exchange } from '../exchange/exchange.js';
-import { answerLanding, isLandingRequest, LANDING_HOST } from './landing.js';
-import type { ProxyRuntime, TunnelSession } from '../proxy/runtime.js';
-import { formatAuthority, originTarget, parseAuthority } from '../net/target.js';
-import type { OriginTarget } from '../origin/upstream.js';
+import { answerLanding, isLandingRequest } from './landing.js';
+import type { ProxyRuntime, TunnelSession } from './runtime.js';
+import { formatAuthority, LANDING_HOST, parseAuthority } from '../net/target.js';
+import { originTarget, type OriginTarget } from '../origin/origin-target.js';
 
 // absolute-form request target (RFC 9112 §3.2.2): scheme, authority, then path and query kept raw.
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)([^#]*)/i;

@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import { MitmError } from '../errors.js';
-import type { OriginTarget } from '../origin/upstream.js';
 
 /** Where a request or tunnel goes: a validated, lower-case host (IPv6 without brackets) and a port. */
 export interface Target {
@@ -71,15 +70,5 @@ function ipv6Bytes(address: string): Buffer {
   return bytes;
 }
 
-/** The origin and origin-form path of an absolute URL a hook set (`flow.request.url`). */
-export function originOfUrl(url: string): { origin: OriginTarget; path: string } {
-  const parsed = new URL(url);
-  const secure = parsed.protocol === 'https:';
-  return { origin: originTarget(parseAuthority(parsed.host, secure ? 443 : 80), secure), path: `${parsed.pathname}${parsed.search}` };
-}
-
-/** Where requests for `target` go: with TLS when `secure`, named by the client's SNI, else by a host name (an IP literal has none). */
-export function originTarget(target: Target, secure: boolean, sni = ''): OriginTarget {
-  const servername = sni || (isIP(target.host) === 0 ? target.host : '');
-  return { host: target.host, port: target.port, secure, servername };
-}
+/** The host whose every request the proxy answers itself with the landing site. */
+export const LANDING_HOST = 'mitm.it';

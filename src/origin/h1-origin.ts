@@ -5,7 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { finished, type Duplex } from 'node:stream';
 import type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
-import type { OriginTarget } from './upstream.js';
+import type { OriginTarget } from './origin-target.js';
 
 type Callback = (error: Error | null, socket: Duplex) => void;
 

@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
-import { TLS_BUFFERING } from '../tls/buffers.js';
+import { TLS_BUFFERING } from '../net/buffers.js';
 import type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
 
 // Request fields undici will not send as given (it throws), and which only requests outside the

@@ -3,7 +3,7 @@
 // a stream nobody reads stops sending WINDOW_UPDATEs, and the origin pauses.
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { MitmError } from '../errors.js';
-import { h2FromRaw, h2RequestHeaders, rawFromH2Object } from '../exchange/h2-headers.js';
+import { h2FromRaw, h2RequestHeaders, rawFromH2Object } from '../flow/h2-headers.js';
 import { failed, type OriginCall, type OriginRequest, type OriginResponse } from './origin-call.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;

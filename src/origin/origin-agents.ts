@@ -5,9 +5,9 @@
 import http from 'node:http';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { MitmError } from '../errors.js';
-import { TLS_BUFFERING } from '../tls/buffers.js';
+import { TLS_BUFFERING } from '../net/buffers.js';
 import type { OriginContexts } from './presented-certs.js';
-import type { Dialer } from './dial/dial.js';
+import type { Dialer } from './dial.js';
 import { h1Call, PlainOriginAgent } from './h1-origin.js';
 import { formatAuthority } from '../net/target.js';
 import type { OriginCall, OriginConnector, Upstream } from './upstream.js';

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { MitmError } from '../errors.js';
-import { globToRegExp } from '../inbound/host-policy.js';
+import { globToRegExp } from '../net/glob.js';
 
 /** Picks the TLS context for an origin by the name it is dialled as (SNI, else host). */
 export type OriginContexts = (host: string) => SecureContext;

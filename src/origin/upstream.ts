@@ -16,16 +16,9 @@ import { h2Call, wasUnprocessed } from './h2-origin.js';
 import { deferred, recover, type OriginCall, type OriginRequest } from './origin-call.js';
 import { H2SessionPool } from './origin-pool.js';
 import { formatAuthority, type Target } from '../net/target.js';
+import type { OriginTarget } from './origin-target.js';
 
 export type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
-
-/** An origin as the upstream side dials it. */
-export interface OriginTarget extends Target {
-  /** Speak TLS to the origin. */
-  readonly secure: boolean;
-  /** SNI and the name the origin's certificate must carry; '' for an IP literal with no name. */
-  readonly servername: string;
-}
 
 /** Pooled connections to origins, shared by every client. */
 export interface Upstream {

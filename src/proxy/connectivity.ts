@@ -1,7 +1,7 @@
 import { createSecureContext } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { loadClientCerts, type OriginContexts } from '../origin/presented-certs.js';
-import { createDialer, type Dialer } from '../origin/dial/dial.js';
+import { createDialer, type Dialer } from '../origin/dial.js';
 import { loadOriginTrustPems } from '../origin/origin-trust.js';
 import { PinnedClients } from '../tls/pinned-clients.js';
 import { loadProxyAuth, type ProxyAuth } from '../inbound/proxy-auth.js';

@@ -22,7 +22,7 @@ import { createListener } from '../inbound/listener.js';
 import { createOriginConnector, forwardPlainHttp } from '../origin/origin-agents.js';
 import { createH2Front, speaksH2 } from '../inbound/h2-server.js';
 import { createRequestHandler } from '../inbound/request-handler.js';
-import type { ProxyRuntime, TunnelSession } from './runtime.js';
+import type { ProxyRuntime, TunnelSession } from '../inbound/runtime.js';
 import type { Target } from '../net/target.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 import { serveSocks5 } from '../inbound/socks5-server.js';

@@ -10,11 +10,11 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
-import { TLS_BUFFERING } from './buffers.js';
+import { TLS_BUFFERING } from '../net/buffers.js';
 import type { OriginContexts } from '../origin/presented-certs.js';
-import type { Dialer } from '../origin/dial/dial.js';
+import type { Dialer } from '../origin/dial.js';
 import { formatAuthority, normalizeHost, type Target } from '../net/target.js';
-import type { OriginTarget } from '../origin/upstream.js';
+import type { OriginTarget } from '../origin/origin-target.js';
 
 /** Reads the names an origin's certificate carries. */
 export interface CertSniffer {

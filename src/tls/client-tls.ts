@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { CertCache } from '../ca/cert-cache.js';
-import { TLS_BUFFERING } from './buffers.js';
+import { TLS_BUFFERING } from '../net/buffers.js';
 
 /**
  * TLS session #1: wraps the client's own socket in a server-side TLSSocket, with no extra

@@ -7,9 +7,9 @@ import type { FlowClient } from '../flow/flow.js';
 import { peekClientHelloSni } from './client-hello.js';
 import { terminateClientTls } from './client-tls.js';
 import { handshakeRejection } from './pinned-clients.js';
-import type { ProxyRuntime } from '../proxy/runtime.js';
-import { LANDING_HOST } from '../inbound/landing.js';
-import { originTarget, type Target } from '../net/target.js';
+import type { TlsRuntime } from './tls-runtime.js';
+import { LANDING_HOST, type Target } from '../net/target.js';
+import { originTarget } from '../origin/origin-target.js';
 
 // A client that completes the handshake and hangs up this soon without a single byte of request
 // has checked our certificate after the handshake and refused it (certificate pinning); an idle
@@ -17,7 +17,7 @@ import { originTarget, type Target } from '../net/target.js';
 const QUIET_CLOSE_WINDOW_MS = 3_000;
 
 /** Terminates the client's TLS inside an intercepted tunnel and serves the requests that follow. */
-export function interceptTls(rt: ProxyRuntime, raw: Socket, target: Target, client: FlowClient): void {
+export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client: FlowClient): void {
   // Set once our certificate is ready to go out: a client that gives up before that, while a slow
   // origin is sniffed, is impatient, not refusing our certificate.
   let offered = false;
@@ -63,13 +63,13 @@ export function interceptTls(rt: ProxyRuntime, raw: Socket, target: Target, clie
  * the proxy's own names, nor while onRequest hooks run: they may answer, block or re-target the
  * request, and a blocked host must not be contacted at all.
  */
-function prepareOrigin(rt: ProxyRuntime, target: Target): void {
+function prepareOrigin(rt: TlsRuntime, target: Target): void {
   if (isIP(target.host) !== 0 || target.host === LANDING_HOST || rt.isSelf(target) || rt.hooks.has('onRequest')) return;
   rt.exchangeDeps.upstream.prepare(originTarget(target, true));
 }
 
 /** Remembers that this client refused our certificate for `target` (with --auto-passthrough), and says so once. */
-function learn(rt: ProxyRuntime, target: Target, client: FlowClient, reason: string): void {
+function learn(rt: TlsRuntime, target: Target, client: FlowClient, reason: string): void {
   const until = rt.pinned?.remember(client.address, target, reason);
   if (until === undefined) return;
   rt.emit('auto-passthrough', { host: target.host, port: target.port, client, reason, until });
@@ -80,7 +80,7 @@ function learn(rt: ProxyRuntime, target: Target, client: FlowClient, reason: str
  * client may check a name we cannot see in the CONNECT line: the names of the origin's own
  * certificate (sniffed with the client's SNI) join the leaf, next to the SNI name and the IP.
  */
-async function certSource(rt: ProxyRuntime, raw: Socket, target: Target, ready: () => void): Promise<CertCache> {
+async function certSource(rt: TlsRuntime, raw: Socket, target: Target, ready: () => void): Promise<CertCache> {
   const offer = (context: Promise<Awaited<ReturnType<CertCache['get']>>>): typeof context =>
     context.then((value) => {
       ready();

@@ -6,7 +6,7 @@ import { MitmError } from '../errors.js';
 import type { FlowResponse } from '../flow/flow.js';
 import type { Http2ServerResponse } from 'node:http2';
 import { respondWithError, writeRawError } from '../exchange/error-response.js';
-import { h2FromRaw } from '../exchange/h2-headers.js';
+import { h2FromRaw } from '../flow/h2-headers.js';
 import { frameBody } from '../exchange/framing.js';
 
 /** The head of the 101 as sent to the client: Upgrade and Connection first, then the origin's fields. */

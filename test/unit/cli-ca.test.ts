@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCa } from '../../src/cli/commands/ca.js';
+import { runCa } from '../../src/cli/ca.js';
 import { UsageError } from '../../src/cli/flags.js';
 import type { Io } from '../../src/cli/io.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { acceptsTrailers, h2FromRaw, h2RequestHeaders, rawFromH2, rawFromH2Object } from '../../src/exchange/h2-headers.js';
+import { acceptsTrailers, h2FromRaw, h2RequestHeaders, rawFromH2, rawFromH2Object } from '../../src/flow/h2-headers.js';
 
 test('an HTTP/2 block loses its pseudo-headers; cookie crumbs join in place of the first', () => {
   const raw = [':method', 'GET', ':path', '/x', 'cookie', 'a=1', 'accept', '*/*', ':authority', 'h.test', 'cookie', 'b=2', 'cookie', 'c=3'];

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createHostPolicy, globToRegExp } from '../../src/inbound/host-policy.js';
+import { createHostPolicy } from '../../src/inbound/host-policy.js';
+import { globToRegExp } from '../../src/net/glob.js';
 
 test('globs: * spans labels, ? one character, anchored and case-insensitive', () => {
   assert.ok(globToRegExp('*.example.com').test('a.b.example.com'));

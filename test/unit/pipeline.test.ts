@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Body } from '../../src/flow/body.js';
 import { Flow, FlowRequest } from '../../src/flow/flow.js';
-import { HookPipeline, type HookFault } from '../../src/hooks/pipeline.js';
+import type { HookFault } from '../../src/events.js';
+import { HookPipeline } from '../../src/hooks/pipeline.js';
 import type { Hook } from '../../src/hooks/types.js';
 
 function makeFlow(): Flow {

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { CliOptionsSchema } from '../../config/schema.js';
-import { initCa, startProxy } from '../../index.js';
-import { assertHarWritable } from '../../record/write-har.js';
-import { formatHelp, parseFlags } from '../flags.js';
-import { attachLog } from '../flow-log.js';
-import { HarOutput } from '../har-output.js';
-import { writeLine, type Io } from '../io.js';
+import { CliOptionsSchema } from '../config/schema.js';
+import { initCa, startProxy } from '../index.js';
+import { assertHarWritable } from '../record/write-har.js';
+import { formatHelp, parseFlags } from './flags.js';
+import { attachLog } from './flow-log.js';
+import { HarOutput } from './har-output.js';
+import { writeLine, type Io } from './io.js';
 
 /** One line for the command list of `mitm --help`. */
 export const START_SUMMARY = 'Run the proxy and print one line per request';

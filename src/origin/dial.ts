@@ -5,12 +5,12 @@
 import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext } from 'node:tls';
-import { MitmError } from '../../errors.js';
-import { HandshakeReader } from '../../net/handshake-reader.js';
-import { socksConnect, SocksClientError } from '../../net/socks5-wire.js';
-import { formatAuthority, type Target } from '../../net/target.js';
-import { classifyUpstreamError } from '../upstream-error.js';
-import { basicCredentials, createBypass, parseUpstreamProxy, type UpstreamProxy } from '../../config/upstream-proxy.js';
+import { MitmError } from '../errors.js';
+import { HandshakeReader } from '../net/handshake-reader.js';
+import { socksConnect, SocksClientError } from '../net/socks5-wire.js';
+import { formatAuthority, type Target } from '../net/target.js';
+import { classifyUpstreamError } from './upstream-error.js';
+import { basicCredentials, createBypass, parseUpstreamProxy, type UpstreamProxy } from '../config/upstream-proxy.js';
 
 /** Bounds on one dial. */
 export interface DialOptions {

@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeCa, exportCa, importCa, initCa, loadCa, type CertificateAuthority } from '../../index.js';
-import { ProxyOptionsSchema } from '../../config/schema.js';
-import { formatHelp, parseFlags, UsageError } from '../flags.js';
-import { writeLine, type Io } from '../io.js';
+import { describeCa, exportCa, importCa, initCa, loadCa, type CertificateAuthority } from '../index.js';
+import { ProxyOptionsSchema } from '../config/schema.js';
+import { formatHelp, parseFlags, UsageError } from './flags.js';
+import { writeLine, type Io } from './io.js';
 
 // The option sets of the `ca` subcommands, declared with zod like `mitm start`'s, so help and
 // validation come from one place and --ca keeps the proxy's type, default and placeholder. Only

@@ -1,14 +1,14 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import path from 'node:path';
-import { CliOptionsSchema, ProxyOptionsSchema } from '../../config/schema.js';
-import { clientEnv, clientProxyUrl } from '../../harness/client-env.js';
-import { initCa, startProxy } from '../../index.js';
-import { assertHarWritable } from '../../record/write-har.js';
-import { formatHelp, parseFlags, UsageError } from '../flags.js';
-import { attachLog, printable } from '../flow-log.js';
-import { HarOutput } from '../har-output.js';
-import { writeLine, type Io } from '../io.js';
+import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
+import { clientEnv, clientProxyUrl } from '../harness/client-env.js';
+import { initCa, startProxy } from '../index.js';
+import { assertHarWritable } from '../record/write-har.js';
+import { formatHelp, parseFlags, UsageError } from './flags.js';
+import { attachLog, printable } from './flow-log.js';
+import { HarOutput } from './har-output.js';
+import { writeLine, type Io } from './io.js';
 import { noProxyOption } from './env.js';
 
 // `mitm start`'s options, so a command line moves between the two unchanged; a free port by

@@ -4,7 +4,7 @@
  * functions turn an HTTP/2 block into such a list and back.
  */
 import type { OutgoingHttpHeaders } from 'node:http2';
-import { getRawHeader } from '../flow/header-map.js';
+import { getRawHeader } from './header-map.js';
 
 // RFC 9113 §8.2.2: connection-specific fields must not appear in HTTP/2; Node throws
 // ERR_HTTP2_INVALID_CONNECTION_HEADERS for them. `host` becomes `:authority` (§8.3.1).

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2Constants, Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import { h2FromRaw, rawFromH2 } from '../exchange/h2-headers.js';
+import { h2FromRaw, rawFromH2 } from '../flow/h2-headers.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_STREAM_CLOSED } = http2Constants;
 
