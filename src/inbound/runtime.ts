@@ -1,4 +1,3 @@
-import type { CertificateAuthority } from '../ca/authority.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { HostDecision } from './host-policy.js';
 import type { ProxyAuth } from './proxy-auth.js';
@@ -9,8 +8,6 @@ export type { TunnelSession } from '../tls/tls-runtime.js';
 /** Shared state of one running proxy, handed to the connection and request handlers. */
 export interface ProxyRuntime extends TlsRuntime {
   readonly config: ProxyConfig;
-  /** The root CA, handed out by the landing page (landing.ts). */
-  readonly ca: CertificateAuthority;
   /** Checks proxy credentials; undefined when --proxy-auth is not set. */
   readonly auth: ProxyAuth | undefined;
   /** Decides intercept or tunnel for a CONNECT host. */

@@ -36,13 +36,23 @@ export async function terminateClientTls(
       reject(error);
     };
     const onClose = (): void => reject(new Error('the client closed the connection during the TLS handshake'));
+    // The client's socket allows half-open connections (listener.ts), so a client that ends its
+    // side mid-handshake would otherwise hold this one until the handshake timeout.
+    const onEnd = (): void => {
+      tlsSocket.destroy();
+      onClose();
+    };
     tlsSocket.once('error', onError);
     tlsSocket.once('close', onClose);
+    tlsSocket.once('end', onEnd);
     tlsSocket.once('secure', () => {
       tlsSocket.off('error', onError);
       tlsSocket.off('close', onClose);
+      tlsSocket.off('end', onEnd);
       // What tls.Server does before 'secureConnection': an http2 session set up on a socket still
       // marked as connecting waits for a 'secureConnect' that a server-side socket never emits.
+      // No public API clears it: a never-listening tls.Server fed this socket would, but it has one
+      // default certificate for clients that send no SNI, where we need the CONNECT host's.
       (tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
       const sni = (tlsSocket as TLSSocket & { servername?: string | false }).servername;
       resolve({ tlsSocket, servername: typeof sni === 'string' ? sni : '' });

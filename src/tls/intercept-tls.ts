@@ -1,12 +1,14 @@
 // TLS session #1 of an intercepted tunnel: choose the leaf, terminate the client's TLS, hand the
 // decrypted stream to the HTTP server, and notice clients that refuse our certificate.
 import { isIP, type Socket } from 'node:net';
+import { isAbsolute, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CA_CERT_FILE } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { FlowClient } from '../flow/flow.js';
 import { peekClientHelloSni } from './client-hello.js';
 import { terminateClientTls } from './client-tls.js';
-import { handshakeRejection } from './pinned-clients.js';
+import { describeHandshakeFailure, handshakeRejection } from './pinned-clients.js';
 import type { TlsRuntime } from './tls-runtime.js';
 import { LANDING_HOST, type Target } from '../net/target.js';
 import { originTarget } from '../origin/origin-target.js';
@@ -46,7 +48,7 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
       },
       (error: unknown) => {
         raw.destroy();
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeHandshakeFailure(error, displayPath(join(rt.ca.dir, CA_CERT_FILE)));
         rt.emit('client-issue', { host: target.host, client, code: 'client_tls', message });
         const rejection = handshakeRejection(error);
         // An alert is an answer to our certificate; a hang-up only counts once the certificate was on its way.
@@ -101,4 +103,10 @@ async function certSource(rt: TlsRuntime, raw: Socket, target: Target, ready: ()
     },
     size: rt.certs.size,
   };
+}
+
+// The CA certificate's path as a user would type it: relative inside the working directory.
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }

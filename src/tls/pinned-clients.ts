@@ -33,6 +33,20 @@ export function handshakeRejection(error: unknown): string | undefined {
     : undefined;
 }
 
+/**
+ * A failed client handshake in plain words: a certificate alert says the client does not trust
+ * `caCertPath` (or refused the certificate) and where to read how to fix that; anything else keeps
+ * Node's own message.
+ */
+export function describeHandshakeFailure(error: unknown, caCertPath: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const alert = typeof code === 'string' ? REJECTION_ALERTS[code] : undefined;
+  if (alert === undefined) return message;
+  const what = alert === 'unknown_ca' ? `does not trust ${caCertPath} (TLS alert: unknown CA)` : `rejected our certificate (TLS alert: ${alert.replace('_', ' ')})`;
+  return `the client ${what} — see README "Trusting the root CA"`;
+}
+
 /** Remembered client→host pairs that rejected our certificate, bounded in number and age. */
 export class PinnedClients {
   readonly #pairs: LRUCache<string, string>;

@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { ProxyEventMap } from '../events.js';
 import type { ExchangeDeps } from '../exchange/exchange.js';
@@ -24,6 +25,8 @@ export interface TunnelSession {
 
 /** What the client-facing TLS session needs of the running proxy (the inbound runtime extends it). */
 export interface TlsRuntime {
+  /** The root CA: its folder names the file a client must trust, in messages. */
+  readonly ca: CertificateAuthority;
   readonly certs: CertCache;
   /** Opens every connection towards origins: directly or through --upstream-proxy (dial.ts). */
   readonly dialer: Dialer;

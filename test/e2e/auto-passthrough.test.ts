@@ -62,7 +62,7 @@ describe('proxy: --auto-passthrough', { timeout: 60_000 }, () => {
     assert.equal(record.client.address, '127.0.0.1');
     assert.ok(record.until > Date.now());
     const issue = await auto.clientIssues.waitFor((i) => i.code === 'client_tls' && i.host === 'localhost');
-    assert.match(issue.message, /unknown ca/i);
+    assert.match(issue.message, /^the client does not trust \S+ca\.pem \(TLS alert: unknown CA\) — see README "Trusting the root CA"$/);
 
     const second = await curlVia(auto.url, [url], pki.ca.certPath);
     assert.equal(second.exitCode, 0, second.stderr);

@@ -1,0 +1,59 @@
+// A client that ends its side in the middle of our TLS handshake: the proxy closes at once instead
+// of holding the half-open connection until the 30 s handshake timeout (issue 11, lifecycle bug 1).
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import { openTunnel } from '../helpers/client.js';
+import { captureClientHello } from '../helpers/client-hello.js';
+import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+
+// Far below the 30 s the proxy held such a connection before, far above a loaded machine's latency.
+const DEADLINE_MS = 10_000;
+
+/** Resolves when `promise` does; rejects with `what` if it takes longer than DEADLINE_MS. */
+async function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+describe('proxy: a client that ends its side during the TLS handshake', { timeout: 30_000 }, () => {
+  let pki: TestPki;
+  let proxy: TestProxy;
+
+  before(async () => {
+    pki = await createTestPki();
+    proxy = await startTestProxy(pki, { autoPassthrough: true });
+  });
+
+  after(async () => {
+    await proxy?.close();
+    await pki?.cleanup();
+  });
+
+  it('is closed at once and reported as a hang-up', async () => {
+    const hello = await captureClientHello('hangup.test');
+    const tunnel = await openTunnel(proxy.port, 'hangup.test:443');
+    assert.equal(tunnel.status, 200);
+    tunnel.socket.on('error', () => {});
+    const closed = once(tunnel.socket, 'close');
+    // The proxy answers the ClientHello (its first flight is on its way); the client says no more.
+    tunnel.socket.write(hello);
+    await within(once(tunnel.socket, 'data'), 'the proxy answers the ClientHello');
+    tunnel.socket.end();
+    await within(closed, 'the proxy closes the connection');
+    const issue = await within(
+      proxy.clientIssues.waitFor((i) => i.host === 'hangup.test'),
+      'a client_tls issue for the host',
+    );
+    assert.equal(issue.code, 'client_tls');
+    assert.match(issue.message, /closed the connection during the TLS handshake/);
+  });
+});
