@@ -57,9 +57,16 @@ export async function loadHookFile(file: string, cwd: string = process.cwd()): P
 
 async function importModule(url: string, typescript: boolean): Promise<unknown> {
   if (!typescript) return (await import(url)) as unknown;
-  // Loaded only when a .ts hook is asked for: tsx (esbuild) is heavy, and most runs need neither.
-  const { tsImport } = await import('tsx/esm/api');
-  return (await tsImport(url, { parentURL: import.meta.url })) as unknown;
+  // Loaded only when a .ts hook is asked for: tsx (esbuild) is heavy, and most runs need neither,
+  // so it is an optional peer dependency rather than one every install pulls in.
+  let api: typeof import('tsx/esm/api');
+  try {
+    api = await import('tsx/esm/api');
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error('a .ts hook needs tsx, which is not installed: run `npm install tsx`, or compile the hook to .js/.mjs', { cause: error });
+  }
+  return (await api.tsImport(url, { parentURL: import.meta.url })) as unknown;
 }
 
 /**
