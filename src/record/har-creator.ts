@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { HarCreator } from './har-types.js';
+import type { Creator } from 'har-format';
 
-let creator: HarCreator | undefined;
+let creator: Creator | undefined;
 
 /** The HAR `creator`: this package's name and version, read from package.json once. */
-export function harCreator(): HarCreator {
+export function harCreator(): Creator {
   // package.json is two levels up from both src/record/ and dist/record/.
   creator ??= z
     .object({ name: z.string(), version: z.string() })

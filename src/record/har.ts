@@ -3,25 +3,15 @@ import type { Flow, FlowRequest, FlowResponse, FlowTimings } from '../flow/flow.
 import { setRawHeader, valuesOf, withoutRawHeader, type HeaderMap } from '../flow/header-map.js';
 import { harBodyText } from './har-body.js';
 import { addWebSocketMessages } from './har-websocket.js';
-import type {
-  Har,
-  HarContent,
-  HarCookie,
-  HarCreator,
-  HarEntry,
-  HarNameValue,
-  HarPostData,
-  HarRequest,
-  HarResponse,
-  HarTimings,
-} from './har-types.js';
+import type { Cookie, Creator, Header, QueryString } from 'har-format';
+import type { Har, HarContent, HarEntry, HarPostData, HarRequest, HarResponse, HarTimings } from './har-types.js';
 
 /**
  * Turns recorded flows into a HAR 1.2 log, oldest request first, that Chrome DevTools (Network →
  * Import HAR) and other viewers open. Headers are in wire order as sent after hooks; bodies are
  * content-decoded, as far as `recordBodyLimit` kept them (`_truncated` marks the rest as missing).
  */
-export function toHar(flows: readonly Flow[], creator: HarCreator): Har {
+export function toHar(flows: readonly Flow[], creator: Creator): Har {
   const entries = [...flows].sort((a, b) => a.timings.start - b.timings.start || a.id - b.id).map(toEntry);
   return { log: { version: '1.2', creator: { name: creator.name, version: creator.version }, pages: [], entries } };
 }
@@ -146,18 +136,18 @@ function headersAsSent(
   wire: string[],
   replaced: boolean,
   recorded: { readonly data: Buffer; readonly truncated: boolean },
-): HarNameValue[] {
+): Header[] {
   if (replaced) {
     // Replacements are sent unencoded with an exact length (src/exchange/framing.ts).
     wire = withoutRawHeader(wire, 'content-encoding');
     if (!recorded.truncated) wire = setRawHeader(wire, 'Content-Length', String(recorded.data.length));
   }
-  const pairs: HarNameValue[] = [];
+  const pairs: Header[] = [];
   for (let i = 0; i + 1 < wire.length; i += 2) pairs.push({ name: wire[i] as string, value: wire[i + 1] as string });
   return pairs;
 }
 
-function queryOf(url: string): HarNameValue[] {
+function queryOf(url: string): QueryString[] {
   try {
     return [...new URL(url).searchParams].map(([name, value]) => ({ name, value }));
   } catch {
@@ -166,8 +156,8 @@ function queryOf(url: string): HarNameValue[] {
 }
 
 /** `a=1; b=2` → two cookies (RFC 6265 §4.2). */
-function parseCookieHeader(value: string): HarCookie[] {
-  const cookies: HarCookie[] = [];
+function parseCookieHeader(value: string): Cookie[] {
+  const cookies: Cookie[] = [];
   for (const item of value.split(';')) {
     const eq = item.indexOf('=');
     if (eq <= 0) continue;
@@ -177,11 +167,11 @@ function parseCookieHeader(value: string): HarCookie[] {
 }
 
 /** One Set-Cookie line (RFC 6265 §5.2); Max-Age counts from when the response arrived. */
-function parseSetCookie(line: string, receivedAt: number): HarCookie {
+function parseSetCookie(line: string, receivedAt: number): Cookie {
   const [pair = '', ...attributes] = line.split(';');
   const eq = pair.indexOf('=');
   // A pair without "=" is a cookie with an empty name (RFC 6265bis §5.6).
-  const cookie: HarCookie = eq < 0 ? { name: '', value: pair.trim() } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
+  const cookie: Cookie = eq < 0 ? { name: '', value: pair.trim() } : { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim() };
   let maxAge: number | undefined;
   for (const attribute of attributes) {
     const at = attribute.indexOf('=');
