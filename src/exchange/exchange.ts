@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
-import { isMitmError, MitmError } from '../errors.js';
+import { MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
 import type { OutgoingBody } from '../flow/body.js';
@@ -23,6 +22,8 @@ import {
   type OutboundResponse,
 } from './client-message.js';
 import { respondWithError } from './error-response.js';
+import { endFlow, type Delivery } from './flow-record.js';
+import { runPhases } from './phases.js';
 import { acceptsTrailers } from '../flow/h2-headers.js';
 import type { FlowRecord } from '../events.js';
 import { frameBody } from './framing.js';
@@ -117,46 +118,23 @@ export async function runExchange(
   // Set when a hook answered: the client's upload may still be arriving, and the flow ends with it.
   let uploadRead: Promise<void> | undefined;
   res.once('close', () => {
-    flow.timings.end = Date.now();
-    const end = (): void => deps.onFlowEnd(flow, record(flow, exchange, res, responseBytes));
-    if (uploadRead) void uploadRead.then(end);
-    else end();
+    endFlow(deps.onFlowEnd, flow, exchange, () => delivery(flow, res, responseBytes), uploadRead ? [uploadRead] : []);
   });
 
-  let fromOrigin: FlowResponse | undefined;
-  let originTail: OriginTail | undefined;
-  let response: FlowResponse | undefined;
-  try {
-    // Phases no hook implements are skipped, awaits included: most proxies run with no hooks at all.
-    if (deps.hooks.has('onRequest')) await deps.hooks.request(flow);
-    // A hook answered: the request body goes nowhere, but must still be read off the connection,
-    // and is recorded as it goes (a harness asserts on what its client sent to a mock).
-    if (flow.response) uploadRead = flow.request.bodyStore.consume();
-    else {
-      flow.timings.requestSent = Date.now();
-      ({ response: fromOrigin, tail: originTail } = await fetchFromOrigin(deps, exchange, flow, req, res));
-      flow.response = fromOrigin;
-    }
-    flow.timings.responseStart = Date.now();
-    if (deps.hooks.has('onResponse')) await deps.hooks.response(flow);
-    response = flow.response;
-    if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
-  } catch (error) {
-    const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
-    // An origin response a hook failed on is never sent: stop reading it and free its connection.
-    fromOrigin?.bodyStore.discard();
-    if (clientGone(res)) return;
-    flow.error = failure;
-    await deps.hooks.error(flow, failure);
-    respondWithError(res, failure);
-    return;
-  }
-  // An onResponse hook that answered instead (flow.respond()) leaves the origin's body unread; left
-  // alone it would hold its pooled connection forever, and --max-origin-connections such flows would
-  // stall every later request to that origin.
-  if (fromOrigin && response !== fromOrigin) fromOrigin.bodyStore.discard();
+  const outcome = await runPhases(deps.hooks, flow, {
+    answered: () => {
+      // The request body goes nowhere, but must still be read off the connection, and is recorded
+      // as it goes (a harness asserts on what its client sent to a mock).
+      uploadRead = flow.request.bodyStore.consume();
+    },
+    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, res),
+    clientGone: () => clientGone(res),
+    fail: (failure) => respondWithError(res, failure),
+  });
+  if (!outcome) return;
+  const { response, reply } = outcome;
   // The origin's trailers (gRPC's grpc-status) go on with its body, not with a hook's answer.
-  sendResponse(deps.hooks, flow, response, res, response === fromOrigin ? originTail : undefined, (bytes) => {
+  sendResponse(deps.hooks, flow, response, res, response === reply?.response ? reply.tail : undefined, (bytes) => {
     responseBytes += bytes;
   });
 }
@@ -303,23 +281,8 @@ function lengthOf(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-/** The flow's summary for the 'flow' event; marks the flow `incomplete` when its response did not reach the client whole. */
-function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
-  const finished = responseCompleted(res, { bytes: responseBytes, declared: lengthOf(flow.response?.header('content-length')) });
-  flow.incomplete = !finished;
-  return {
-    id: flow.id,
-    method: flow.request.method,
-    url: flow.request.url,
-    status: res.headersSent ? res.statusCode : undefined,
-    contentType: flow.response?.header('content-type'),
-    responseBytes,
-    durationMs: performance.now() - exchange.startedAt,
-    error: flow.error
-      ? { code: flow.error.code, message: flow.error.message }
-      : finished
-        ? undefined
-        : { code: 'aborted', message: 'the connection closed before the response was complete' },
-    client: exchange.client,
-  };
+/** How the response went out: complete unless the client or the origin broke off first. */
+function delivery(flow: Flow, res: OutboundResponse, responseBytes: number): Delivery {
+  const complete = responseCompleted(res, { bytes: responseBytes, declared: lengthOf(flow.response?.header('content-length')) });
+  return { status: res.headersSent ? res.statusCode : undefined, bytes: responseBytes, complete };
 }

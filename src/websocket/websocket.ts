@@ -5,6 +5,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
+import { endFlow } from '../exchange/flow-record.js';
+import { runPhases } from '../exchange/phases.js';
 import { Body } from '../flow/body.js';
 import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
 import { withoutRawHeader } from '../flow/header-map.js';
@@ -210,49 +212,25 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
     // `ended` too: a client gone mid-handshake ends the flow, and an origin socket may still follow.
     if (open > 0 || ended) return;
     ended = true;
-    flow.timings.end = Date.now();
-    const contentType = flow.response?.headers['content-type'];
-    ex.onFlowEnd(flow, {
-      id: flow.id,
-      method: flow.request.method,
-      url: flow.request.url,
-      status,
-      contentType: Array.isArray(contentType) ? contentType[0] : contentType,
-      responseBytes: bytes,
-      durationMs: performance.now() - exchange.startedAt,
-      error: flow.error && { code: flow.error.code, message: flow.error.message },
-      client: exchange.client,
-    });
+    // Until an answer went out, the status is that of the error the client is being sent, if any.
+    endFlow(ex.onFlowEnd, flow, exchange, () => ({ status: status ?? flow.error?.status, bytes, complete: true }));
   };
   socket.once('close', closed);
 
-  let dialed: Dialed | undefined;
-  let response: FlowResponse | undefined;
-  try {
-    await ex.hooks.request(flow);
-    if (!flow.response) {
-      flow.timings.requestSent = Date.now();
-      dialed = await dial(rt, deps.connector, exchange, flow, socket, req.upgrade, req.ownKey === true);
+  const outcome = await runPhases(ex.hooks, flow, {
+    toOrigin: async () => {
+      const dialed = await dial(rt, deps.connector, exchange, flow, socket, req.upgrade, req.ownKey === true);
       if (dialed.upgraded) {
         open += 1;
         dialed.upgraded.socket.once('close', closed);
       }
-      flow.response = dialed.response;
-    }
-    flow.timings.responseStart = Date.now();
-    await ex.hooks.response(flow);
-    response = flow.response;
-    if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
-  } catch (error) {
-    const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
-    dialed?.upgraded?.socket.destroy();
-    dialed?.response.bodyStore.discard();
-    flow.error = failure;
-    status = failure.status;
-    await ex.hooks.error(flow, failure);
-    side.fail(failure);
-    return;
-  }
+      return dialed;
+    },
+    abandon: (dialed) => dialed.upgraded?.socket.destroy(),
+    fail: (failure) => side.fail(failure),
+  });
+  if (!outcome) return;
+  const { response, reply: dialed } = outcome;
   const upgraded = dialed?.upgraded;
   if (upgraded && response === dialed?.response && response.status === 101) {
     const sent = side.accept(response, upgraded.upgrade);
@@ -281,7 +259,6 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
   // Refused (or a hook answered): a plain response, after which the connection closes, since the
   // client's next bytes may already be WebSocket frames.
   upgraded?.socket.destroy();
-  if (dialed && response !== dialed.response) dialed.response.bodyStore.discard();
   status = response.status;
   side.refuse(response, (count) => {
     bytes += count;
