@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { MitmError } from '../errors.js';
+import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
 import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
 import type { OutgoingBody } from '../flow/body.js';
@@ -9,6 +9,7 @@ import { rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import {
   addResponseTrailers,
+  clientFailure,
   clientGone,
   endWithHead,
   hasNoBody,
@@ -22,12 +23,12 @@ import {
   type OutboundResponse,
 } from './client-message.js';
 import { respondWithError } from './error-response.js';
-import { endFlow, type Delivery } from './flow-record.js';
+import { describeError, endFlow, type Delivery } from './flow-record.js';
 import { runPhases } from './phases.js';
 import { acceptsTrailers } from '../flow/h2-headers.js';
 import type { FlowRecord } from '../events.js';
 import { frameBody } from './framing.js';
-import { relayBody } from './relay.js';
+import { relayBody, type RelaySide } from './relay.js';
 import { stripHopByHop } from './headers.js';
 import { formatAuthority } from '../net/target.js';
 import { originOfUrl, type OriginTarget } from '../origin/origin-target.js';
@@ -114,18 +115,16 @@ export async function runExchange(
       recordLimit: deps.recordBodyLimit,
     }),
   );
-  let responseBytes = 0;
-  // Set when a hook answered: the client's upload may still be arriving, and the flow ends with it.
-  let uploadRead: Promise<void> | undefined;
+  const tally = new ResponseTally(deps.hooks, flow);
   res.once('close', () => {
-    endFlow(deps.onFlowEnd, flow, exchange, () => delivery(flow, res, responseBytes), uploadRead ? [uploadRead] : []);
+    endFlow(deps.onFlowEnd, flow, exchange, () => tally.delivery(res), tally.pending);
   });
 
   const outcome = await runPhases(deps.hooks, flow, {
     answered: () => {
       // The request body goes nowhere, but must still be read off the connection, and is recorded
       // as it goes (a harness asserts on what its client sent to a mock).
-      uploadRead = flow.request.bodyStore.consume();
+      tally.pending.push(flow.request.bodyStore.consume());
     },
     toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, res),
     clientGone: () => clientGone(res),
@@ -134,9 +133,7 @@ export async function runExchange(
   if (!outcome) return;
   const { response, reply } = outcome;
   // The origin's trailers (gRPC's grpc-status) go on with its body, not with a hook's answer.
-  sendResponse(deps.hooks, flow, response, res, response === reply?.response ? reply.tail : undefined, (bytes) => {
-    responseBytes += bytes;
-  });
+  sendResponse(deps.hooks, flow, response, res, response === reply?.response ? reply.tail : undefined, tally);
 }
 
 /**
@@ -211,7 +208,7 @@ function sendResponse(
   response: FlowResponse,
   res: OutboundResponse,
   tail: OriginTail | undefined,
-  count: (bytes: number) => void,
+  tally: ResponseTally,
 ): void {
   const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing());
   response.bodyStore.recordSent(body);
@@ -231,7 +228,7 @@ function sendResponse(
   writeResponseHead(res, response.status, response.statusMessage, head);
   const sendTrailers = (): void => addResponseTrailers(res, trailers());
   if (body.kind === 'bytes') {
-    count(body.data.length);
+    tally.count(body.data.length);
     sendTrailers();
     res.end(body.data);
     return;
@@ -240,10 +237,10 @@ function sendResponse(
   // sends it together with the first body bytes, in one write.
   // (An HTTP/2 head is sent by writeHead itself.)
   if (body.stream.readableLength === 0 && !isH2Response(res)) res.flushHeaders();
-  body.stream.on('data', (chunk: Buffer) => count(chunk.length));
+  body.stream.on('data', (chunk: Buffer) => tally.count(chunk.length));
   // An origin that breaks off mid-body breaks the client connection too, rather than end a
   // truncated body cleanly, and a client that leaves frees the origin.
-  relayBody(body.stream, res, sendTrailers, endOnLength(res, response));
+  relayBody(body.stream, res, { beforeEnd: sendTrailers, endAt: endOnLength(res, response), onError: tally.broke });
 }
 
 /**
@@ -263,7 +260,7 @@ function endOnLength(res: OutboundResponse, response: FlowResponse): number | un
 function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowResponse, body: OutgoingBody): OutgoingBody {
   if (body.kind !== 'stream' || !hooks.has('onServerSentEvent')) return body;
   if (!valuesOf(response.headers['content-type']).join().toLowerCase().startsWith('text/event-stream')) return body;
-  const decoded = decodeStream(body.stream, valuesOf(response.headers['content-encoding']).join(','));
+  const decoded = decodeStream(body.stream, valuesOf(response.headers['content-encoding']).join(','), `the response body of ${flow.request.method} ${flow.request.url}`);
   if (!decoded) return body;
   // Rewritten events change the length, and are sent decoded.
   delete response.headers['content-length'];
@@ -281,8 +278,46 @@ function lengthOf(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-/** How the response went out: complete unless the client or the origin broke off first. */
-function delivery(flow: Flow, res: OutboundResponse, responseBytes: number): Delivery {
-  const complete = responseCompleted(res, { bytes: responseBytes, declared: lengthOf(flow.response?.header('content-length')) });
-  return { status: res.headersSent ? res.statusCode : undefined, bytes: responseBytes, complete };
+/** What went to the client, and why it broke off if it did: read when the flow ends. */
+class ResponseTally {
+  /** Body bytes written to the client. */
+  bytes = 0;
+  /** What the flow's end waits for: an upload still being read after a hook answered, onError hooks. */
+  readonly pending: Promise<unknown>[] = [];
+  #cause: string | undefined;
+  readonly #hooks: HookPipeline;
+  readonly #flow: Flow;
+
+  constructor(hooks: HookPipeline, flow: Flow) {
+    this.#hooks = hooks;
+    this.#flow = flow;
+  }
+
+  /** Counts body bytes sent. */
+  readonly count = (bytes: number): void => {
+    this.bytes += bytes;
+  };
+
+  /**
+   * Takes the error that broke the body off. A coded one is the proxy's own failure mid-body (a
+   * body that does not decode, an onServerSentEvent hook that threw): it becomes `flow.error`, and
+   * the onError hooks see it. Anything else is a peer breaking off, which the record names.
+   */
+  readonly broke = (error: Error, side: RelaySide): void => {
+    if (isMitmError(error)) {
+      if (this.#flow.error) return;
+      this.#flow.error = error;
+      this.pending.push(this.#hooks.error(this.#flow, error));
+      return;
+    }
+    this.#cause ??= `${side === 'body' ? 'the origin broke off the response body' : 'the client connection failed'}: ${describeError(error)}`;
+  };
+
+  /** How the response went out: complete unless the client or the origin broke off first. */
+  delivery(res: OutboundResponse): Delivery {
+    const complete = responseCompleted(res, { bytes: this.bytes, declared: lengthOf(this.#flow.response?.header('content-length')) });
+    const client = clientFailure(res);
+    const cause = this.#cause ?? (client && `the client's HTTP/2 stream failed: ${describeError(client)}`);
+    return { status: res.headersSent ? res.statusCode : undefined, bytes: this.bytes, complete, cause };
+  }
 }

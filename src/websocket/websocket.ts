@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
-import { endFlow } from '../exchange/flow-record.js';
+import { describeError, endFlow } from '../exchange/flow-record.js';
 import { runPhases } from '../exchange/phases.js';
 import { Body } from '../flow/body.js';
 import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
@@ -23,7 +23,7 @@ import type { ProxyRuntime } from '../inbound/runtime.js';
 import { formatAuthority, LANDING_HOST } from '../net/target.js';
 import { originOfUrl } from '../origin/origin-target.js';
 import { classifyUpstreamError } from '../origin/upstream-error.js';
-import { sendH2Response, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead } from './ws-http.js';
+import { sendH2Response, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead, type SendTally } from './ws-http.js';
 import { relayWebSocket } from './ws-session.js';
 
 /** What the upgrade handler needs besides the runtime. */
@@ -53,8 +53,8 @@ interface ClientSide {
   readonly head: Buffer;
   /** Sends the accepted handshake; false when a hook made it unsendable (a 500 went instead). */
   accept(response: FlowResponse, upgrade: string): boolean;
-  /** Sends a non-upgrade response (a refusal, or a hook's answer), counting body bytes. */
-  refuse(response: FlowResponse, count: (bytes: number) => void): void;
+  /** Sends a non-upgrade response (a refusal, or a hook's answer), counting body bytes and reporting a body that broke off. */
+  refuse(response: FlowResponse, tally: SendTally): void;
   /** Answers with an error. */
   fail(failure: MitmError): void;
 }
@@ -82,7 +82,7 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
       duplex: socket,
       head,
       accept: (response, upgrade) => writeHead(socket, response, upgradeHead(upgrade, response.wireHeaders())),
-      refuse: (response, count) => sendPlainResponse(socket, response, count),
+      refuse: (response, tally) => sendPlainResponse(socket, response, tally),
       fail: (failure) => writeRawError(socket, failure),
     };
     const request: HandshakeRequest = {
@@ -127,7 +127,7 @@ export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDep
           return false;
         }
       },
-      refuse: (response, count) => sendH2Response(res, response, count),
+      refuse: (response, tally) => sendH2Response(res, response, tally),
       fail: (failure) => respondWithError(res, failure),
     };
     const request: HandshakeRequest = {
@@ -204,6 +204,8 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
   const flow = flowFor(exchange, req, new Body(undefined, { cap: 0, what: `the request body of ${req.method} ${exchange.url}` }));
   let status: number | undefined;
   let bytes = 0;
+  // Why a refusal's body did not reach the client whole (the origin or the client broke off).
+  let cause: string | undefined;
   // The flow ends when every connection it holds has closed: the client's, and the origin's once dialed.
   let open = 1;
   let ended = false;
@@ -213,7 +215,7 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
     if (open > 0 || ended) return;
     ended = true;
     // Until an answer went out, the status is that of the error the client is being sent, if any.
-    endFlow(ex.onFlowEnd, flow, exchange, () => ({ status: status ?? flow.error?.status, bytes, complete: true }));
+    endFlow(ex.onFlowEnd, flow, exchange, () => ({ status: status ?? flow.error?.status, bytes, complete: cause === undefined, cause }));
   };
   socket.once('close', closed);
 
@@ -260,8 +262,13 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
   // client's next bytes may already be WebSocket frames.
   upgraded?.socket.destroy();
   status = response.status;
-  side.refuse(response, (count) => {
-    bytes += count;
+  side.refuse(response, {
+    count: (count) => {
+      bytes += count;
+    },
+    broke: (error) => {
+      cause = `the response body broke off: ${describeError(error)}`;
+    },
   });
 }
 
