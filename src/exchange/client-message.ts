@@ -105,6 +105,15 @@ export function responseCompleted(res: OutboundResponse, sent?: { readonly bytes
   return code === NGHTTP2_STREAM_CLOSED && sent?.declared !== undefined && sent.bytes >= sent.declared;
 }
 
+/**
+ * The error the client's side failed with, if any. For HTTP/2 that is the stream's: a session that
+ * fails (a protocol error, a reset connection: the server's 'sessionError') destroys each of its
+ * streams with its error before their responses close.
+ */
+export function clientFailure(res: OutboundResponse): Error | undefined {
+  return isH2Response(res) ? (res.stream.errored ?? undefined) : undefined;
+}
+
 /** True when nothing can be sent to the client any more. */
 export function clientGone(res: OutboundResponse): boolean {
   return isH2Response(res) ? res.stream.destroyed || res.stream.closed : res.destroyed;

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { Readable } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
 import { Body } from '../flow/body.js';
@@ -10,6 +9,7 @@ import { rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import {
   addResponseTrailers,
+  clientFailure,
   clientGone,
   endWithHead,
   hasNoBody,
@@ -23,10 +23,12 @@ import {
   type OutboundResponse,
 } from './client-message.js';
 import { respondWithError } from './error-response.js';
+import { describeError, endFlow, type Delivery } from './flow-record.js';
+import { runPhases } from './phases.js';
 import { acceptsTrailers } from '../flow/h2-headers.js';
 import type { FlowRecord } from '../events.js';
 import { frameBody } from './framing.js';
-import { relayBody } from './relay.js';
+import { relayBody, type RelaySide } from './relay.js';
 import { stripHopByHop } from './headers.js';
 import { formatAuthority } from '../net/target.js';
 import { originOfUrl, type OriginTarget } from '../origin/origin-target.js';
@@ -113,52 +115,25 @@ export async function runExchange(
       recordLimit: deps.recordBodyLimit,
     }),
   );
-  let responseBytes = 0;
-  // Set when a hook answered: the client's upload may still be arriving, and the flow ends with it.
-  let uploadRead: Promise<void> | undefined;
+  const tally = new ResponseTally(deps.hooks, flow);
   res.once('close', () => {
-    flow.timings.end = Date.now();
-    const end = (): void => deps.onFlowEnd(flow, record(flow, exchange, res, responseBytes));
-    if (uploadRead) void uploadRead.then(end);
-    else end();
+    endFlow(deps.onFlowEnd, flow, exchange, () => tally.delivery(res), tally.pending);
   });
 
-  let fromOrigin: FlowResponse | undefined;
-  let originTail: OriginTail | undefined;
-  let response: FlowResponse | undefined;
-  try {
-    // Phases no hook implements are skipped, awaits included: most proxies run with no hooks at all.
-    if (deps.hooks.has('onRequest')) await deps.hooks.request(flow);
-    // A hook answered: the request body goes nowhere, but must still be read off the connection,
-    // and is recorded as it goes (a harness asserts on what its client sent to a mock).
-    if (flow.response) uploadRead = flow.request.bodyStore.consume();
-    else {
-      flow.timings.requestSent = Date.now();
-      ({ response: fromOrigin, tail: originTail } = await fetchFromOrigin(deps, exchange, flow, req, res));
-      flow.response = fromOrigin;
-    }
-    flow.timings.responseStart = Date.now();
-    if (deps.hooks.has('onResponse')) await deps.hooks.response(flow);
-    response = flow.response;
-    if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
-  } catch (error) {
-    const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
-    // An origin response a hook failed on is never sent: stop reading it and free its connection.
-    fromOrigin?.bodyStore.discard();
-    if (clientGone(res)) return;
-    flow.error = failure;
-    await deps.hooks.error(flow, failure);
-    respondWithError(res, failure);
-    return;
-  }
-  // An onResponse hook that answered instead (flow.respond()) leaves the origin's body unread; left
-  // alone it would hold its pooled connection forever, and --max-origin-connections such flows would
-  // stall every later request to that origin.
-  if (fromOrigin && response !== fromOrigin) fromOrigin.bodyStore.discard();
-  // The origin's trailers (gRPC's grpc-status) go on with its body, not with a hook's answer.
-  sendResponse(deps.hooks, flow, response, res, response === fromOrigin ? originTail : undefined, (bytes) => {
-    responseBytes += bytes;
+  const outcome = await runPhases(deps.hooks, flow, {
+    answered: () => {
+      // The request body goes nowhere, but must still be read off the connection, and is recorded
+      // as it goes (a harness asserts on what its client sent to a mock).
+      tally.pending.push(flow.request.bodyStore.consume());
+    },
+    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, res),
+    clientGone: () => clientGone(res),
+    fail: (failure) => respondWithError(res, failure),
   });
+  if (!outcome) return;
+  const { response, reply } = outcome;
+  // The origin's trailers (gRPC's grpc-status) go on with its body, not with a hook's answer.
+  sendResponse(deps.hooks, flow, response, res, response === reply?.response ? reply.tail : undefined, tally);
 }
 
 /**
@@ -233,7 +208,7 @@ function sendResponse(
   response: FlowResponse,
   res: OutboundResponse,
   tail: OriginTail | undefined,
-  count: (bytes: number) => void,
+  tally: ResponseTally,
 ): void {
   const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing());
   response.bodyStore.recordSent(body);
@@ -253,7 +228,7 @@ function sendResponse(
   writeResponseHead(res, response.status, response.statusMessage, head);
   const sendTrailers = (): void => addResponseTrailers(res, trailers());
   if (body.kind === 'bytes') {
-    count(body.data.length);
+    tally.count(body.data.length);
     sendTrailers();
     res.end(body.data);
     return;
@@ -262,10 +237,10 @@ function sendResponse(
   // sends it together with the first body bytes, in one write.
   // (An HTTP/2 head is sent by writeHead itself.)
   if (body.stream.readableLength === 0 && !isH2Response(res)) res.flushHeaders();
-  body.stream.on('data', (chunk: Buffer) => count(chunk.length));
+  body.stream.on('data', (chunk: Buffer) => tally.count(chunk.length));
   // An origin that breaks off mid-body breaks the client connection too, rather than end a
   // truncated body cleanly, and a client that leaves frees the origin.
-  relayBody(body.stream, res, sendTrailers, endOnLength(res, response));
+  relayBody(body.stream, res, { beforeEnd: sendTrailers, endAt: endOnLength(res, response), onError: tally.broke });
 }
 
 /**
@@ -285,7 +260,7 @@ function endOnLength(res: OutboundResponse, response: FlowResponse): number | un
 function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowResponse, body: OutgoingBody): OutgoingBody {
   if (body.kind !== 'stream' || !hooks.has('onServerSentEvent')) return body;
   if (!valuesOf(response.headers['content-type']).join().toLowerCase().startsWith('text/event-stream')) return body;
-  const decoded = decodeStream(body.stream, valuesOf(response.headers['content-encoding']).join(','));
+  const decoded = decodeStream(body.stream, valuesOf(response.headers['content-encoding']).join(','), `the response body of ${flow.request.method} ${flow.request.url}`);
   if (!decoded) return body;
   // Rewritten events change the length, and are sent decoded.
   delete response.headers['content-length'];
@@ -303,23 +278,46 @@ function lengthOf(value: string | undefined): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-/** The flow's summary for the 'flow' event; marks the flow `incomplete` when its response did not reach the client whole. */
-function record(flow: Flow, exchange: Exchange, res: OutboundResponse, responseBytes: number): FlowRecord {
-  const finished = responseCompleted(res, { bytes: responseBytes, declared: lengthOf(flow.response?.header('content-length')) });
-  flow.incomplete = !finished;
-  return {
-    id: flow.id,
-    method: flow.request.method,
-    url: flow.request.url,
-    status: res.headersSent ? res.statusCode : undefined,
-    contentType: flow.response?.header('content-type'),
-    responseBytes,
-    durationMs: performance.now() - exchange.startedAt,
-    error: flow.error
-      ? { code: flow.error.code, message: flow.error.message }
-      : finished
-        ? undefined
-        : { code: 'aborted', message: 'the connection closed before the response was complete' },
-    client: exchange.client,
+/** What went to the client, and why it broke off if it did: read when the flow ends. */
+class ResponseTally {
+  /** Body bytes written to the client. */
+  bytes = 0;
+  /** What the flow's end waits for: an upload still being read after a hook answered, onError hooks. */
+  readonly pending: Promise<unknown>[] = [];
+  #cause: string | undefined;
+  readonly #hooks: HookPipeline;
+  readonly #flow: Flow;
+
+  constructor(hooks: HookPipeline, flow: Flow) {
+    this.#hooks = hooks;
+    this.#flow = flow;
+  }
+
+  /** Counts body bytes sent. */
+  readonly count = (bytes: number): void => {
+    this.bytes += bytes;
   };
+
+  /**
+   * Takes the error that broke the body off. A coded one is the proxy's own failure mid-body (a
+   * body that does not decode, an onServerSentEvent hook that threw): it becomes `flow.error`, and
+   * the onError hooks see it. Anything else is a peer breaking off, which the record names.
+   */
+  readonly broke = (error: Error, side: RelaySide): void => {
+    if (isMitmError(error)) {
+      if (this.#flow.error) return;
+      this.#flow.error = error;
+      this.pending.push(this.#hooks.error(this.#flow, error));
+      return;
+    }
+    this.#cause ??= `${side === 'body' ? 'the origin broke off the response body' : 'the client connection failed'}: ${describeError(error)}`;
+  };
+
+  /** How the response went out: complete unless the client or the origin broke off first. */
+  delivery(res: OutboundResponse): Delivery {
+    const complete = responseCompleted(res, { bytes: this.bytes, declared: lengthOf(this.#flow.response?.header('content-length')) });
+    const client = clientFailure(res);
+    const cause = this.#cause ?? (client && `the client's HTTP/2 stream failed: ${describeError(client)}`);
+    return { status: res.headersSent ? res.statusCode : undefined, bytes: this.bytes, complete, cause };
+  }
 }

@@ -3,17 +3,30 @@
 // busy time under small keep-alive requests, measured with `npm run bench -- --profile`).
 import type { Readable, Writable } from 'node:stream';
 
-const ignore = (): void => undefined;
+/** Which side of a relay raised an error: the body (the origin, a decoder, a hook) or the destination (the client). */
+export type RelaySide = 'body' | 'destination';
+
+/** What a relay does around the bytes it moves. */
+export interface RelayOptions {
+  /** Runs once the body has ended, before the destination ends (trailers go here). */
+  readonly beforeEnd: () => void;
+  /** A declared length after which nothing, trailers included, can follow. */
+  readonly endAt?: number | undefined;
+  /** Told of the first error either side raised; the relay has already torn both down by then, or is about to. */
+  readonly onError: (error: Error, side: RelaySide) => void;
+}
 
 /**
  * Pipes `body` into `to` with backpressure, runs `beforeEnd` (trailers) once the body has ended,
  * then ends `to`. A body that breaks off before its end destroys `to`, so the client sees a cut-off
  * rather than a clean, truncated answer; `to` closing first (the client left) destroys `body`,
- * which frees the origin connection behind it. Errors on either side end up as those closes.
- * With `endAt` (a declared length after which nothing, trailers included, can follow), `to` ends
- * as soon as that many bytes went through, without waiting for the body's own end a turn later.
+ * which frees the origin connection behind it. Errors on either side end up as those closes, the
+ * first of them handed to `onError` so the flow can say why it broke off.
+ * With `endAt`, `to` ends as soon as that many bytes went through, without waiting for the body's
+ * own end a turn later.
  */
-export function relayBody(body: Readable, to: Writable, beforeEnd: () => void, endAt?: number): void {
+export function relayBody(body: Readable, to: Writable, options: RelayOptions): void {
+  const { beforeEnd, endAt } = options;
   let ended = false;
   const end = (): void => {
     if (ended) return;
@@ -26,8 +39,14 @@ export function relayBody(body: Readable, to: Writable, beforeEnd: () => void, e
     end();
     return;
   }
-  body.on('error', ignore);
-  to.on('error', ignore);
+  let failed = false;
+  const failure = (side: RelaySide) => (error: Error): void => {
+    if (failed) return;
+    failed = true;
+    options.onError(error, side);
+  };
+  body.on('error', failure('body'));
+  to.on('error', failure('destination'));
   body.once('end', end);
   body.once('close', () => {
     if (!ended) to.destroy();

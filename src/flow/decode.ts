@@ -58,11 +58,28 @@ const STREAM_DECODERS: Record<string, () => Transform> = {
   br: () => zlib.createBrotliDecompress(),
 };
 
-/** A decoded view of a streaming body, or undefined when a coding cannot be undone as a stream. */
-export function decodeStream(source: Readable, contentEncoding: string | undefined): Readable | undefined {
-  const steps = codings(contentEncoding).reverse().map((coding) => STREAM_DECODERS[coding]);
+/**
+ * A decoded view of a streaming body, or undefined when a coding cannot be undone as a stream. A
+ * body that does not decode (corrupt, truncated) ends the view with a `body_undecodable` error
+ * naming `what`; an error of `source` itself (the origin broke off) reaches the view as it is.
+ */
+export function decodeStream(source: Readable, contentEncoding: string | undefined, what = 'the body'): Readable | undefined {
+  const names = codings(contentEncoding).reverse();
+  const steps = names.map((coding) => STREAM_DECODERS[coding]);
   if (steps.some((step) => step === undefined)) return undefined;
-  return steps.reduce<Readable>((stream, step) => pipeline(stream, (step as () => Transform)(), () => undefined), source);
+  const view = new PassThrough();
+  const decoders = steps.map((step, i) => {
+    const decoder = (step as () => Transform)();
+    // Registered before pipeline()'s own listener, so the view carries the coded error. A decoder
+    // that pipeline() destroys because another stream failed finds the view destroyed already.
+    decoder.once('error', (error: Error) => {
+      view.destroy(new MitmError('body_undecodable', `cannot decode ${what} as ${names[i] ?? ''}: ${error.message}`, { cause: error }));
+    });
+    return decoder;
+  });
+  // Every error ends up on `view`, where its reader sees it; nothing is left to do with it here.
+  pipeline([source, ...decoders, view], () => undefined);
+  return view;
 }
 
 function codings(contentEncoding: string | undefined): string[] {

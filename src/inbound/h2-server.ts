@@ -35,7 +35,9 @@ export function createH2Front(
   server.on('request', onRequest);
   // The compatibility API emits CONNECT streams as 'connect' (405 when nobody listens).
   server.on('connect', onConnect);
-  // A protocol error ends that client's session (Node sends GOAWAY); nothing else needs doing.
+  // A session that fails (the client sent a protocol error, or its connection was reset) is ended
+  // by Node with GOAWAY, and each of its open streams was destroyed with the session's error
+  // before this event: each flow records it from its stream (clientFailure in client-message.ts).
   server.on('sessionError', () => undefined);
   return {
     serve(socket, onSession) {

@@ -5,6 +5,8 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { isMitmError, MitmError } from '../errors.js';
+import { describeError, endFlow } from '../exchange/flow-record.js';
+import { runPhases } from '../exchange/phases.js';
 import { Body } from '../flow/body.js';
 import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
 import { withoutRawHeader } from '../flow/header-map.js';
@@ -21,7 +23,7 @@ import type { ProxyRuntime } from '../inbound/runtime.js';
 import { formatAuthority, LANDING_HOST } from '../net/target.js';
 import { originOfUrl } from '../origin/origin-target.js';
 import { classifyUpstreamError } from '../origin/upstream-error.js';
-import { sendH2Response, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead } from './ws-http.js';
+import { sendH2Response, sendPlainResponse, upgradeHead, withoutUpgrade, writeHead, type SendTally } from './ws-http.js';
 import { relayWebSocket } from './ws-session.js';
 
 /** What the upgrade handler needs besides the runtime. */
@@ -51,8 +53,8 @@ interface ClientSide {
   readonly head: Buffer;
   /** Sends the accepted handshake; false when a hook made it unsendable (a 500 went instead). */
   accept(response: FlowResponse, upgrade: string): boolean;
-  /** Sends a non-upgrade response (a refusal, or a hook's answer), counting body bytes. */
-  refuse(response: FlowResponse, count: (bytes: number) => void): void;
+  /** Sends a non-upgrade response (a refusal, or a hook's answer), counting body bytes and reporting a body that broke off. */
+  refuse(response: FlowResponse, tally: SendTally): void;
   /** Answers with an error. */
   fail(failure: MitmError): void;
 }
@@ -80,7 +82,7 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
       duplex: socket,
       head,
       accept: (response, upgrade) => writeHead(socket, response, upgradeHead(upgrade, response.wireHeaders())),
-      refuse: (response, count) => sendPlainResponse(socket, response, count),
+      refuse: (response, tally) => sendPlainResponse(socket, response, tally),
       fail: (failure) => writeRawError(socket, failure),
     };
     const request: HandshakeRequest = {
@@ -125,7 +127,7 @@ export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDep
           return false;
         }
       },
-      refuse: (response, count) => sendH2Response(res, response, count),
+      refuse: (response, tally) => sendH2Response(res, response, tally),
       fail: (failure) => respondWithError(res, failure),
     };
     const request: HandshakeRequest = {
@@ -202,6 +204,8 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
   const flow = flowFor(exchange, req, new Body(undefined, { cap: 0, what: `the request body of ${req.method} ${exchange.url}` }));
   let status: number | undefined;
   let bytes = 0;
+  // Why a refusal's body did not reach the client whole (the origin or the client broke off).
+  let cause: string | undefined;
   // The flow ends when every connection it holds has closed: the client's, and the origin's once dialed.
   let open = 1;
   let ended = false;
@@ -210,49 +214,25 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
     // `ended` too: a client gone mid-handshake ends the flow, and an origin socket may still follow.
     if (open > 0 || ended) return;
     ended = true;
-    flow.timings.end = Date.now();
-    const contentType = flow.response?.headers['content-type'];
-    ex.onFlowEnd(flow, {
-      id: flow.id,
-      method: flow.request.method,
-      url: flow.request.url,
-      status,
-      contentType: Array.isArray(contentType) ? contentType[0] : contentType,
-      responseBytes: bytes,
-      durationMs: performance.now() - exchange.startedAt,
-      error: flow.error && { code: flow.error.code, message: flow.error.message },
-      client: exchange.client,
-    });
+    // Until an answer went out, the status is that of the error the client is being sent, if any.
+    endFlow(ex.onFlowEnd, flow, exchange, () => ({ status: status ?? flow.error?.status, bytes, complete: cause === undefined, cause }));
   };
   socket.once('close', closed);
 
-  let dialed: Dialed | undefined;
-  let response: FlowResponse | undefined;
-  try {
-    await ex.hooks.request(flow);
-    if (!flow.response) {
-      flow.timings.requestSent = Date.now();
-      dialed = await dial(rt, deps.connector, exchange, flow, socket, req.upgrade, req.ownKey === true);
+  const outcome = await runPhases(ex.hooks, flow, {
+    toOrigin: async () => {
+      const dialed = await dial(rt, deps.connector, exchange, flow, socket, req.upgrade, req.ownKey === true);
       if (dialed.upgraded) {
         open += 1;
         dialed.upgraded.socket.once('close', closed);
       }
-      flow.response = dialed.response;
-    }
-    flow.timings.responseStart = Date.now();
-    await ex.hooks.response(flow);
-    response = flow.response;
-    if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
-  } catch (error) {
-    const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
-    dialed?.upgraded?.socket.destroy();
-    dialed?.response.bodyStore.discard();
-    flow.error = failure;
-    status = failure.status;
-    await ex.hooks.error(flow, failure);
-    side.fail(failure);
-    return;
-  }
+      return dialed;
+    },
+    abandon: (dialed) => dialed.upgraded?.socket.destroy(),
+    fail: (failure) => side.fail(failure),
+  });
+  if (!outcome) return;
+  const { response, reply: dialed } = outcome;
   const upgraded = dialed?.upgraded;
   if (upgraded && response === dialed?.response && response.status === 101) {
     const sent = side.accept(response, upgraded.upgrade);
@@ -281,10 +261,14 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
   // Refused (or a hook answered): a plain response, after which the connection closes, since the
   // client's next bytes may already be WebSocket frames.
   upgraded?.socket.destroy();
-  if (dialed && response !== dialed.response) dialed.response.bodyStore.discard();
   status = response.status;
-  side.refuse(response, (count) => {
-    bytes += count;
+  side.refuse(response, {
+    count: (count) => {
+      bytes += count;
+    },
+    broke: (error) => {
+      cause = `the response body broke off: ${describeError(error)}`;
+    },
   });
 }
 

@@ -38,8 +38,14 @@ export function writeHead(socket: Duplex, response: FlowResponse, fields: readon
   return true;
 }
 
+/** What a sent response reports: body bytes as they go, and the error that broke the body off, if one did. */
+export interface SendTally {
+  readonly count: (bytes: number) => void;
+  readonly broke: (error: Error) => void;
+}
+
 /** Sends a non-101 response (the origin refused, or a hook answered), then closes the connection. */
-export function sendPlainResponse(socket: Duplex, response: FlowResponse, count: (bytes: number) => void): void {
+export function sendPlainResponse(socket: Duplex, response: FlowResponse, tally: SendTally): void {
   const body = response.bodyStore.outgoing();
   response.bodyStore.recordSent(body);
   // Without a length the body ends with the connection (RFC 9112 §6.3), which closes anyway.
@@ -49,16 +55,16 @@ export function sendPlainResponse(socket: Duplex, response: FlowResponse, count:
     return;
   }
   if (body.kind === 'bytes') {
-    count(body.data.length);
+    tally.count(body.data.length);
     socket.end(body.data);
     return;
   }
-  body.stream.on('data', (chunk: Buffer) => count(chunk.length));
-  pipeline(body.stream, socket, () => undefined);
+  body.stream.on('data', (chunk: Buffer) => tally.count(chunk.length));
+  pipeline(body.stream, socket, (error) => error && tally.broke(error));
 }
 
 /** Sends a refusal (or a hook's answer) to an RFC 8441 WebSocket stream of an HTTP/2 client. */
-export function sendH2Response(res: Http2ServerResponse, response: FlowResponse, count: (bytes: number) => void): void {
+export function sendH2Response(res: Http2ServerResponse, response: FlowResponse, tally: SendTally): void {
   const body = response.bodyStore.outgoing();
   response.bodyStore.recordSent(body);
   try {
@@ -70,12 +76,12 @@ export function sendH2Response(res: Http2ServerResponse, response: FlowResponse,
     return;
   }
   if (body.kind === 'bytes') {
-    count(body.data.length);
+    tally.count(body.data.length);
     res.end(body.data);
     return;
   }
-  body.stream.on('data', (chunk: Buffer) => count(chunk.length));
-  pipeline(body.stream, res, () => undefined);
+  body.stream.on('data', (chunk: Buffer) => tally.count(chunk.length));
+  pipeline(body.stream, res, (error) => error && tally.broke(error));
 }
 
 /**
