@@ -53,18 +53,25 @@ export class H2SessionPool {
       if (this.#streams.get(session) === 0) session.close();
     });
     await new Promise<void>((resolve, reject) => {
+      // Every way out clears the timer and the other listeners: a timer left armed would hold the
+      // process for `timeoutMs` after close() (issue #11).
+      const settle = (error?: Error): void => {
+        clearTimeout(timer);
+        session.off('remoteSettings', onSettings);
+        session.off('error', onError);
+        session.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
       const timer = setTimeout(() => {
         session.destroy();
-        reject(new MitmError('upstream_timeout', `${authority} sent no HTTP/2 settings within ${timeoutMs} ms`));
+        settle(new MitmError('upstream_timeout', `${authority} sent no HTTP/2 settings within ${timeoutMs} ms`));
       }, timeoutMs);
-      session.once('remoteSettings', () => {
-        clearTimeout(timer);
-        session.off('error', reject);
-        session.off('close', onClose);
-        resolve();
-      });
-      const onClose = (): void => reject(Object.assign(new Error('the HTTP/2 session closed before it started'), { code: 'ECONNRESET' }));
-      session.once('error', reject);
+      const onSettings = (): void => settle();
+      const onError = (error: Error): void => settle(error);
+      const onClose = (): void => settle(Object.assign(new Error('the HTTP/2 session closed before it started'), { code: 'ECONNRESET' }));
+      session.once('remoteSettings', onSettings);
+      session.once('error', onError);
       session.once('close', onClose);
     });
     this.#sessions.set(key, session);

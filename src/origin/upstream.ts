@@ -100,6 +100,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
     keepTickets(key, socket);
     return new Promise((resolve, reject) => {
       const fail = (error: Error): void => {
+        clearTimeout(timer);
         socket.destroy();
         raw.destroy();
         reject(error);
