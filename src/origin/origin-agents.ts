@@ -10,7 +10,8 @@ import type { OriginContexts } from './presented-certs.js';
 import type { Dialer } from './dial.js';
 import { h1Call, PlainOriginAgent } from './h1-origin.js';
 import { formatAuthority } from '../net/target.js';
-import type { OriginCall, OriginConnector, Upstream } from './upstream.js';
+import type { OriginConnector } from './origin-connector.js';
+import type { OriginCall, Upstream } from './upstream.js';
 import { basicCredentials } from '../config/upstream-proxy.js';
 
 /** Creates the connector for `dialer` and the per-origin TLS contexts. */
@@ -21,7 +22,7 @@ export function createOriginConnector(options: {
   readonly timeoutMs: number;
 }): OriginConnector {
   return {
-    dial: (target) => options.dialer.dial(target, { timeoutMs: options.timeoutMs }),
+    dial: (target, signal) => options.dialer.dial(target, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) }),
     secure: (socket, tls) =>
       closedOnError(
         tlsConnect({

@@ -23,6 +23,8 @@ export async function startSilentServer(): Promise<SilentServer> {
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
     closed.set(socket, once(socket, 'close'));
+    // Read (and drop) what arrives: unread bytes would hold back the peer's FIN, and 'close' with it.
+    socket.resume();
     connections.push(socket);
   });
   const listening = await listenLocal(server);
