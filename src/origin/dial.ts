@@ -181,7 +181,9 @@ function bounded(
       if (finish()) reject(error);
     };
     const onAbort = (): void => fail(new Error('the dial was abandoned'));
-    const timer = setTimeout(() => fail(onTimeout()), options.timeoutMs);
+    // Cleared however the dial ends; unref'd besides, so that a dial nobody can abandon (no
+    // signal) never holds the process open on its own: the socket it waits on does that.
+    const timer = setTimeout(() => fail(onTimeout()), options.timeoutMs).unref();
     if (options.signal?.aborted) {
       onAbort();
       return;

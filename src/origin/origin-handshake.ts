@@ -63,7 +63,7 @@ export class OriginHandshakes {
       const timer = setTimeout(
         () => settle(new MitmError('upstream_timeout', `the TLS handshake with ${formatAuthority(origin)} took longer than ${this.#timeoutMs} ms`)),
         this.#timeoutMs,
-      );
+      ).unref(); // the handshaking socket keeps the process alive while it matters
       signal.addEventListener('abort', onAbort, { once: true });
       socket.once('error', settle);
       socket.once('secureConnect', onSecure);

@@ -73,7 +73,7 @@ export class H2SessionPool {
       const timer = setTimeout(() => {
         session.destroy();
         settle(new MitmError('upstream_timeout', `${authority} sent no HTTP/2 settings within ${timeoutMs} ms`));
-      }, timeoutMs);
+      }, timeoutMs).unref(); // the session's socket keeps the process alive while it matters
       const onSettings = (): void => settle();
       const onError = (error: Error): void => settle(error);
       const onClose = (): void => settle(Object.assign(new Error('the HTTP/2 session closed before it started'), { code: 'ECONNRESET' }));
