@@ -1,6 +1,6 @@
 // TLS session #2 on a fresh connection: dialled through the connector, offered the caller's ALPN
 // list and the origin's latest session ticket, bounded by the upstream timeout. Every timer is
-// cleared however the handshake ends, and close() ends the handshakes still under way (issue #11).
+// cleared however the handshake ends, and `closing` aborts the handshakes still under way (issue #11).
 import type { TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { MitmError } from '../errors.js';
@@ -8,18 +8,20 @@ import { formatAuthority } from '../net/target.js';
 import type { OriginConnector } from './origin-connector.js';
 import { MAX_REMEMBERED_ORIGINS, originKey, type OriginTarget } from './origin-target.js';
 
-/** Opens verified TLS connections to origins, resuming their sessions; close() ends those under way. */
+/** Opens verified TLS connections to origins, resuming their sessions; `closing` ends those under way. */
 export class OriginHandshakes {
   // The latest TLS session ticket per origin: resuming skips the certificate chain on later
   // connections, as https.Agent's own session cache did before the agents dialled for themselves.
   readonly #tickets = new LRUCache<string, Buffer>({ max: MAX_REMEMBERED_ORIGINS });
-  readonly #closing = new AbortController();
   readonly #connector: OriginConnector;
   readonly #timeoutMs: number;
+  readonly #closing: AbortSignal;
 
-  constructor(connector: OriginConnector, timeoutMs: number) {
+  /** `closing` (the upstream's close) destroys every dial and handshake under way and fails later ones at once. */
+  constructor(connector: OriginConnector, timeoutMs: number, closing: AbortSignal) {
     this.#connector = connector;
     this.#timeoutMs = timeoutMs;
+    this.#closing = closing;
   }
 
   /** Keeps the session tickets `socket` receives, to resume the next connection to the origin of `key`. */
@@ -29,7 +31,7 @@ export class OriginHandshakes {
 
   /** A new connection to `origin` offering `alpn`, once its handshake is done; rejects with the dial, TLS or timeout error. */
   async open(origin: OriginTarget, alpn: string[]): Promise<TLSSocket> {
-    const { signal } = this.#closing;
+    const signal = this.#closing;
     const raw = await this.#connector.dial(origin, signal);
     if (signal.aborted) {
       raw.destroy();
@@ -68,11 +70,6 @@ export class OriginHandshakes {
       socket.once('error', settle);
       socket.once('secureConnect', onSecure);
     });
-  }
-
-  /** Ends every dial and handshake under way; later ones fail at once. */
-  close(): void {
-    this.#closing.abort();
   }
 }
 

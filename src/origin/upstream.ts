@@ -52,20 +52,21 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
 
 /** Routes each request to its origin's HTTP/2 session, undici pool or Node agent. */
 class PooledUpstream implements Upstream {
+  // Aborted by close(): dials and handshakes under way are destroyed, later ones fail at once.
+  readonly #closing = new AbortController();
   readonly #handshakes: OriginHandshakes;
   readonly #sessions = new H2SessionPool(IDLE_MS);
   readonly #probes: AlpnProbes;
   readonly #spares = new SpareSockets(IDLE_MS);
   readonly #h1: H1Pools;
-  #closed = false;
 
   constructor(config: ProxyConfig, connector: OriginConnector) {
-    this.#handshakes = new OriginHandshakes(connector, config.upstreamTimeout);
+    this.#handshakes = new OriginHandshakes(connector, config.upstreamTimeout, this.#closing.signal);
     this.#probes = new AlpnProbes(this.#handshakes, this.#sessions, config.upstreamTimeout);
     this.#h1 = new H1Pools({
       maxConnections: config.maxOriginConnections,
       idleMs: IDLE_MS,
-      dial: (target) => connector.dial(target),
+      dial: (target) => connector.dial(target, this.#closing.signal),
       // A connection for HTTP/1.1 requests: the parked spare if there is one, else a new one offering
       // only http/1.1 (this origin chose it, and an h2 answer would be unusable in these pools).
       open: (origin) => {
@@ -76,7 +77,7 @@ class PooledUpstream implements Upstream {
   }
 
   request(origin: OriginTarget, request: OriginRequest): OriginCall {
-    if (this.#closed) return failed(closingError());
+    if (this.#closing.signal.aborted) return failed(closingError());
     if (!origin.secure) return this.#h1.plain(origin, request);
     const key = originKey(origin);
     if (this.#probes.chosen(key) === 'http/1.1') return this.#h1.secure(origin, key, request);
@@ -90,7 +91,7 @@ class PooledUpstream implements Upstream {
 
   adopt(origin: OriginTarget, socket: TLSSocket): void {
     const key = originKey(origin);
-    if (this.#closed || socket.destroyed || this.#connecting(key)) {
+    if (this.#closing.signal.aborted || socket.destroyed || this.#connecting(key)) {
       socket.destroy();
       return;
     }
@@ -100,14 +101,13 @@ class PooledUpstream implements Upstream {
 
   prepare(origin: OriginTarget): void {
     const key = originKey(origin);
-    if (this.#closed || !origin.secure || this.#probes.knows(key) || this.#connecting(key)) return;
+    if (this.#closing.signal.aborted || !origin.secure || this.#probes.knows(key) || this.#connecting(key)) return;
     this.#probes.probe(origin, key).then(this.#park(key), () => undefined);
   }
 
   close(): void {
-    this.#closed = true;
     // First the connections being opened, so none lands in a pool already emptied.
-    this.#handshakes.close();
+    this.#closing.abort();
     this.#h1.close();
     this.#sessions.close();
     this.#spares.close();
@@ -140,7 +140,7 @@ class PooledUpstream implements Upstream {
     // Two tries: a session can close between its handshake and our first stream, but an origin
     // that keeps doing so gets a 502, not endless reconnects.
     for (let attempt = 0; ; attempt += 1) {
-      if (this.#closed) throw closingError();
+      if (this.#closing.signal.aborted) throw closingError();
       const session = this.#sessions.get(key);
       if (session) return () => this.#onSession(session, origin, key, request, retried);
       if (this.#probes.chosen(key) === 'http/1.1') return () => this.#h1.secure(origin, key, request);
@@ -149,7 +149,7 @@ class PooledUpstream implements Upstream {
       if (outcome === 'h2') continue;
       // Waiters after the first find the socket claimed and open their own through the pools.
       this.#spares.offer(key, outcome);
-      if (this.#closed) throw closingError();
+      if (this.#closing.signal.aborted) throw closingError();
       return () => this.#h1.secure(origin, key, request);
     }
   }

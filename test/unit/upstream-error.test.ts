@@ -133,7 +133,7 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
     it('a TLS handshake the origin never answers: upstream_timeout', async () => {
       const dialer = createDialer({}, createSecureContext());
       const connector = createOriginConnector({ dialer, contexts: () => createSecureContext(), insecure: false, timeoutMs: 200 });
-      const handshakes = new OriginHandshakes(connector, 200);
+      const handshakes = new OriginHandshakes(connector, 200, new AbortController().signal);
       const error = await within(
         handshakes.open({ host: '127.0.0.1', port: silent.port, secure: true, servername: 'localhost' }, ['http/1.1']).then(
           () => assert.fail('the handshake completed'),
