@@ -31,8 +31,11 @@ export interface Dialer {
    * SOCKS5 CONNECT. Rejects with a `MitmError` whose message names the origin, and the proxy if any.
    */
   dial(target: Target, options: DialOptions): Promise<Socket>;
-  /** A connection to the upstream proxy itself (TLS for https://), for plain-HTTP requests sent to it in absolute form. */
-  dialProxy(proxy: UpstreamProxy, options: DialOptions): Promise<Socket>;
+  /**
+   * A connection to the upstream proxy itself (TLS for https://), for plain-HTTP requests sent to it
+   * in absolute form; `origin` (host:port) is the request's, named in the error as `dial` does.
+   */
+  dialProxy(proxy: UpstreamProxy, origin: string, options: DialOptions): Promise<Socket>;
 }
 
 // An upstream proxy's answer to CONNECT is a short head; anything longer is not a proxy talking.
@@ -101,10 +104,10 @@ export function createDialer(
         return socket;
       });
     },
-    dialProxy(via, options) {
+    dialProxy(via, origin, options) {
       const timeout = (): MitmError =>
-        new MitmError('upstream_timeout', `connecting to upstream proxy ${via.label} timed out after ${options.timeoutMs} ms`);
-      return bounded(options, timeout, (adopt) => openToProxy(via, via.label, adopt));
+        new MitmError('upstream_timeout', `connecting to upstream proxy ${via.label} for ${origin} timed out after ${options.timeoutMs} ms`);
+      return bounded(options, timeout, (adopt) => openToProxy(via, origin, adopt));
     },
   };
 }
@@ -178,7 +181,9 @@ function bounded(
       if (finish()) reject(error);
     };
     const onAbort = (): void => fail(new Error('the dial was abandoned'));
-    const timer = setTimeout(() => fail(onTimeout()), options.timeoutMs);
+    // Cleared however the dial ends; unref'd besides, so that a dial nobody can abandon (no
+    // signal) never holds the process open on its own: the socket it waits on does that.
+    const timer = setTimeout(() => fail(onTimeout()), options.timeoutMs).unref();
     if (options.signal?.aborted) {
       onAbort();
       return;

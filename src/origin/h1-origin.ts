@@ -9,8 +9,17 @@ import type { OriginTarget } from './origin-target.js';
 
 type Callback = (error: Error | null, socket: Duplex) => void;
 
-/** Opens a connection for the agent; `options` are the request's (host, port, servername). */
-export type OpenConnection = (options: http.ClientRequestArgs) => Promise<Duplex>;
+/** A request's options as the agent hands them to `createConnection`. */
+export interface ConnectionArgs extends http.ClientRequestArgs {
+  /**
+   * The origin (host:port) the request is for, when the connection goes elsewhere (an upstream
+   * proxy taking absolute-form requests): failures name it. Node passes unknown options through.
+   */
+  readonly forOrigin?: string;
+}
+
+/** Opens a connection for the agent; `options` are the request's (host, port, servername, forOrigin). */
+export type OpenConnection = (options: ConnectionArgs) => Promise<Duplex>;
 
 /**
  * Hands an asynchronously opened connection to the agent: returning undefined tells it to wait
@@ -53,9 +62,22 @@ export class TlsOriginAgent extends https.Agent {
   }
 }
 
-/** Sends `request` through `agent` (HTTP/1.1); the response body is the IncomingMessage itself. */
-export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginRequest): OriginCall {
-  const common = { host: origin.host, port: origin.port, method: request.method, path: request.path, headers: request.headers, setHost: false, agent };
+/**
+ * Sends `request` through `agent` (HTTP/1.1) to `origin`, the server it connects to; `forOrigin`
+ * names the request's own origin when that is another (see ConnectionArgs). The response body is
+ * the IncomingMessage itself.
+ */
+export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginRequest, forOrigin?: string): OriginCall {
+  const common: ConnectionArgs = {
+    host: origin.host,
+    port: origin.port,
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
+    setHost: false,
+    agent,
+    ...(forOrigin === undefined ? {} : { forOrigin }),
+  };
   // Explicit servername, '' included: otherwise the agent derives SNI from the Host header, and
   // the CONNECT target, not a client-written header, decides whom we verify.
   const req = origin.secure ? https.request({ ...common, servername: origin.servername }) : http.request(common);

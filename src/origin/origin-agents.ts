@@ -10,7 +10,8 @@ import type { OriginContexts } from './presented-certs.js';
 import type { Dialer } from './dial.js';
 import { h1Call, PlainOriginAgent } from './h1-origin.js';
 import { formatAuthority } from '../net/target.js';
-import type { OriginCall, OriginConnector, Upstream } from './upstream.js';
+import type { OriginConnector } from './origin-connector.js';
+import type { OriginCall, Upstream } from './upstream.js';
 import { basicCredentials } from '../config/upstream-proxy.js';
 
 /** Creates the connector for `dialer` and the per-origin TLS contexts. */
@@ -21,7 +22,7 @@ export function createOriginConnector(options: {
   readonly timeoutMs: number;
 }): OriginConnector {
   return {
-    dial: (target) => options.dialer.dial(target, { timeoutMs: options.timeoutMs }),
+    dial: (target, signal) => options.dialer.dial(target, { timeoutMs: options.timeoutMs, ...(signal ? { signal } : {}) }),
     secure: (socket, tls) =>
       closedOnError(
         tlsConnect({
@@ -59,23 +60,29 @@ function closedOnError(socket: TLSSocket): TLSSocket {
 export function forwardPlainHttp(upstream: Upstream, dialer: Dialer, pool: http.AgentOptions, timeoutMs: number): Upstream {
   const proxy = dialer.proxy;
   if (proxy === undefined || proxy.protocol === 'socks5' || proxy.protocol === 'socks5h') return upstream;
-  // Every request in this pool is addressed to the upstream proxy itself, so that is what it dials.
-  const agent = new PlainOriginAgent(pool, () => dialer.dialProxy(proxy, { timeoutMs }));
+  // Every request in this pool is addressed to the upstream proxy itself, so that is what it dials;
+  // a failure names the origin of the request that asked for the connection (h1Call forOrigin).
+  const closing = new AbortController();
+  const agent = new PlainOriginAgent(pool, (options) =>
+    dialer.dialProxy(proxy, options.forOrigin ?? proxy.label, { timeoutMs, signal: closing.signal }),
+  );
   const credentials = proxy.credentials ? ['Proxy-Authorization', basicCredentials(proxy.credentials)] : [];
   return {
     request(origin, request) {
       if (origin.secure || dialer.route(origin) === undefined) return upstream.request(origin, request);
       const url = `http://${formatAuthority(origin, 80)}${request.path}`;
-      const call = h1Call(agent, { host: proxy.host, port: proxy.port, secure: false, servername: '' }, {
-        ...request,
-        path: url,
-        headers: [...request.headers, ...credentials],
-      });
+      const call = h1Call(
+        agent,
+        { host: proxy.host, port: proxy.port, secure: false, servername: '' },
+        { ...request, path: url, headers: [...request.headers, ...credentials] },
+        formatAuthority(origin),
+      );
       return refusingProxyAuth(call, `upstream proxy ${proxy.label} refused ${request.method} ${formatAuthority(origin)}`);
     },
     adopt: (origin, socket) => upstream.adopt(origin, socket),
     prepare: (origin) => upstream.prepare(origin),
     close() {
+      closing.abort();
       agent.destroy();
       upstream.close();
     },

@@ -4,6 +4,7 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { MitmError } from '../errors.js';
+import { closingError } from './origin-handshake.js';
 
 /** Live HTTP/2 sessions to origins, keyed by `originKey`. */
 export class H2SessionPool {
@@ -11,6 +12,7 @@ export class H2SessionPool {
   readonly #streams = new WeakMap<ClientHttp2Session, number>();
   readonly #all = new Set<ClientHttp2Session>();
   readonly #idleMs: number;
+  #closed = false;
 
   constructor(idleMs: number) {
     this.#idleMs = idleMs;
@@ -32,6 +34,11 @@ export class H2SessionPool {
    * refused (nghttp2 queues streams beyond the limit only once it knows the limit).
    */
   async open(key: string, socket: TLSSocket, authority: string, timeoutMs: number): Promise<ClientHttp2Session> {
+    // A handshake that finished as the pool closed must not start a session nobody will close.
+    if (this.#closed) {
+      socket.destroy();
+      throw closingError();
+    }
     const session = http2.connect(`https://${authority}`, {
       createConnection: () => socket,
       // Server push is for browsers' caches; a proxy would only have to refuse every pushed stream.
@@ -53,18 +60,25 @@ export class H2SessionPool {
       if (this.#streams.get(session) === 0) session.close();
     });
     await new Promise<void>((resolve, reject) => {
+      // Every way out clears the timer and the other listeners: a timer left armed would hold the
+      // process for `timeoutMs` after close() (issue #11).
+      const settle = (error?: Error): void => {
+        clearTimeout(timer);
+        session.off('remoteSettings', onSettings);
+        session.off('error', onError);
+        session.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
       const timer = setTimeout(() => {
         session.destroy();
-        reject(new MitmError('upstream_timeout', `${authority} sent no HTTP/2 settings within ${timeoutMs} ms`));
-      }, timeoutMs);
-      session.once('remoteSettings', () => {
-        clearTimeout(timer);
-        session.off('error', reject);
-        session.off('close', onClose);
-        resolve();
-      });
-      const onClose = (): void => reject(Object.assign(new Error('the HTTP/2 session closed before it started'), { code: 'ECONNRESET' }));
-      session.once('error', reject);
+        settle(new MitmError('upstream_timeout', `${authority} sent no HTTP/2 settings within ${timeoutMs} ms`));
+      }, timeoutMs).unref(); // the session's socket keeps the process alive while it matters
+      const onSettings = (): void => settle();
+      const onError = (error: Error): void => settle(error);
+      const onClose = (): void => settle(Object.assign(new Error('the HTTP/2 session closed before it started'), { code: 'ECONNRESET' }));
+      session.once('remoteSettings', onSettings);
+      session.once('error', onError);
       session.once('close', onClose);
     });
     this.#sessions.set(key, session);
@@ -83,8 +97,9 @@ export class H2SessionPool {
     });
   }
 
-  /** Destroys every session. */
+  /** Destroys every session, and each socket offered to open() later. */
   close(): void {
+    this.#closed = true;
     for (const session of this.#all) session.destroy();
     this.#all.clear();
     this.#sessions.clear();

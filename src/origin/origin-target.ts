@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseAuthority, type Target } from '../net/target.js';
+import { formatAuthority, parseAuthority, type Target } from '../net/target.js';
 
 /** An origin as the upstream side dials it. */
 export interface OriginTarget extends Target {
@@ -20,4 +20,12 @@ export function originOfUrl(url: string): { origin: OriginTarget; path: string }
 export function originTarget(target: Target, secure: boolean, sni = ''): OriginTarget {
   const servername = sni || (isIP(target.host) === 0 ? target.host : '');
   return { host: target.host, port: target.port, secure, servername };
+}
+
+/** Origins whose ALPN choice, TLS ticket and undici pool are remembered; the least recently used go first (they are only re-probed). */
+export const MAX_REMEMBERED_ORIGINS = 1000;
+
+/** Identifies an origin for pooling and the remembered ALPN choice: host, port and SNI name. */
+export function originKey(origin: OriginTarget): string {
+  return `${formatAuthority(origin)}/${origin.servername}`;
 }

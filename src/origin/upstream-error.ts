@@ -25,6 +25,14 @@ const VERIFY_FAILURES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+// What the reader of a verification failure can do about it, on the same line (docs/errors.md).
+// Trusting another CA cures an unknown issuer, not a wrong name or a date out of range.
+const TRUST_FIX = " — trust the origin's CA with --upstream-ca FILE, or use --insecure";
+const NAME_FIX = ' — the certificate is for other names; use --insecure to accept it anyway';
+const DATE_FIX = ' — the certificate is outside its validity period; use --insecure to accept it anyway';
+const NAME_FAILURES = new Set(['HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const DATE_FAILURES = new Set(['CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD']);
+
 /**
  * Turns whatever a connection or request to an origin failed with into a `MitmError` whose
  * one-line message names the origin (`authority`) and the reason, as the client will read it.
@@ -35,7 +43,7 @@ export function classifyUpstreamError(error: unknown, authority: string): MitmEr
   const reason = error instanceof Error ? error.message : String(error);
   const cause = { cause: error };
   if (VERIFY_FAILURES.has(code)) {
-    return new MitmError('upstream_tls_verify', `upstream certificate verification failed for ${authority}: ${reason}`, cause);
+    return new MitmError('upstream_tls_verify', `upstream certificate verification failed for ${authority}: ${reason}${verifyFix(code)}`, cause);
   }
   switch (code) {
     case 'ECONNREFUSED':
@@ -61,4 +69,11 @@ export function classifyUpstreamError(error: unknown, authority: string): MitmEr
   }
   const detail = code || reason;
   return new MitmError('upstream_reset', `${authority} closed the connection before answering (${detail})`, cause);
+}
+
+/** The remedy appended to a verification failure with OpenSSL/Node `code`. */
+function verifyFix(code: string): string {
+  if (NAME_FAILURES.has(code)) return NAME_FIX;
+  if (DATE_FAILURES.has(code)) return DATE_FIX;
+  return TRUST_FIX;
 }

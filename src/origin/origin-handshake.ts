@@ -1,0 +1,79 @@
+// TLS session #2 on a fresh connection: dialled through the connector, offered the caller's ALPN
+// list and the origin's latest session ticket, bounded by the upstream timeout. Every timer is
+// cleared however the handshake ends, and `closing` aborts the handshakes still under way (issue #11).
+import type { TLSSocket } from 'node:tls';
+import { LRUCache } from 'lru-cache';
+import { MitmError } from '../errors.js';
+import { formatAuthority } from '../net/target.js';
+import type { OriginConnector } from './origin-connector.js';
+import { MAX_REMEMBERED_ORIGINS, originKey, type OriginTarget } from './origin-target.js';
+
+/** Opens verified TLS connections to origins, resuming their sessions; `closing` ends those under way. */
+export class OriginHandshakes {
+  // The latest TLS session ticket per origin: resuming skips the certificate chain on later
+  // connections, as https.Agent's own session cache did before the agents dialled for themselves.
+  readonly #tickets = new LRUCache<string, Buffer>({ max: MAX_REMEMBERED_ORIGINS });
+  readonly #connector: OriginConnector;
+  readonly #timeoutMs: number;
+  readonly #closing: AbortSignal;
+
+  /** `closing` (the upstream's close) destroys every dial and handshake under way and fails later ones at once. */
+  constructor(connector: OriginConnector, timeoutMs: number, closing: AbortSignal) {
+    this.#connector = connector;
+    this.#timeoutMs = timeoutMs;
+    this.#closing = closing;
+  }
+
+  /** Keeps the session tickets `socket` receives, to resume the next connection to the origin of `key`. */
+  keepTickets(key: string, socket: TLSSocket): void {
+    socket.on('session', (ticket: Buffer) => this.#tickets.set(key, ticket));
+  }
+
+  /** A new connection to `origin` offering `alpn`, once its handshake is done; rejects with the dial, TLS or timeout error. */
+  async open(origin: OriginTarget, alpn: string[]): Promise<TLSSocket> {
+    const signal = this.#closing;
+    const raw = await this.#connector.dial(origin, signal);
+    if (signal.aborted) {
+      raw.destroy();
+      throw closingError();
+    }
+    const key = originKey(origin);
+    let socket: TLSSocket;
+    try {
+      socket = this.#connector.secure(raw, { servername: origin.servername, host: origin.host, ALPNProtocols: alpn, session: this.#tickets.get(key) });
+    } catch (error) {
+      raw.destroy();
+      throw error;
+    }
+    this.keepTickets(key, socket);
+    return new Promise((resolve, reject) => {
+      const settle = (error?: Error): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        socket.off('error', settle);
+        socket.off('secureConnect', onSecure);
+        if (!error) {
+          resolve(socket);
+          return;
+        }
+        socket.destroy();
+        raw.destroy();
+        reject(error);
+      };
+      const onSecure = (): void => settle();
+      const onAbort = (): void => settle(closingError());
+      const timer = setTimeout(
+        () => settle(new MitmError('upstream_timeout', `the TLS handshake with ${formatAuthority(origin)} took longer than ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      ).unref(); // the handshaking socket keeps the process alive while it matters
+      signal.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', settle);
+      socket.once('secureConnect', onSecure);
+    });
+  }
+}
+
+/** What a connection or request cut short by the upstream's close() fails with; no client is left to read it. */
+export function closingError(): Error {
+  return Object.assign(new Error('the proxy is closing'), { code: 'ECONNABORTED' });
+}
