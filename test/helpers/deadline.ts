@@ -82,6 +82,21 @@ export class TextReader {
     );
   }
 
+  /** Resolves with everything received once the stream has ended; rejects after `ms`, saying what arrived. */
+  ended(ms = WAIT_MS): Promise<string> {
+    let check = (): void => undefined;
+    const ended = new Promise<string>((resolve) => {
+      check = (): void => {
+        if (this.#ended) resolve(this.#seen);
+      };
+    });
+    this.#wakers.add(check);
+    check();
+    return within(ended, () => `the end of the stream; so far received ${JSON.stringify(this.#seen)}`, ms).finally(() =>
+      this.#wakers.delete(check),
+    );
+  }
+
   #wake(): void {
     for (const wake of [...this.#wakers]) wake();
   }
