@@ -1,5 +1,7 @@
+import type { RequestListener } from 'node:http';
 import { after, before } from 'node:test';
 import type { StartOptions } from '../../src/index.js';
+import { startCustomOrigin, type CustomOrigin } from './custom-origin.js';
 import { hookProxies, type HookProxies } from './hook-proxy.js';
 import { startOrigin, type Origin } from './origin.js';
 import { createTestPki, type TestPki } from './pki.js';
@@ -21,6 +23,11 @@ export const httpOrigin: OriginFactory<Origin> = () => startOrigin();
 export const selfSignedOrigin: OriginFactory<Origin> = (pki) => startOrigin(pki.selfSigned);
 /** An HTTPS origin with a trusted certificate for another name (wrong-name.test). */
 export const wrongNameOrigin: OriginFactory<Origin> = (pki) => startOrigin(pki.wrongName);
+
+/** An origin answering with `handler` (`startCustomOrigin`): over HTTPS with the `localhost` certificate when `secure`. */
+export function customOrigin(handler: RequestListener, options: { secure?: boolean } = {}): OriginFactory<CustomOrigin> {
+  return (pki) => startCustomOrigin(handler, options.secure === true ? pki.origin : undefined);
+}
 
 /** What a proxy of the suite is started with: options, or a function of the PKI and the started origins. */
 export type ProxySpec<O> = StartOptions | ((pki: TestPki, origins: O) => StartOptions | Promise<StartOptions>);
