@@ -5,24 +5,9 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { openTunnel } from '../helpers/client.js';
 import { captureClientHello } from '../helpers/client-hello.js';
+import { within } from '../helpers/deadline.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
-
-// Far below the 30 s the proxy held such a connection before, far above a loaded machine's latency.
-const DEADLINE_MS = 10_000;
-
-/** Resolves when `promise` does; rejects with `what` if it takes longer than DEADLINE_MS. */
-async function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('proxy: a client that ends its side during the TLS handshake', { timeout: 30_000 }, () => {
   let pki: TestPki;

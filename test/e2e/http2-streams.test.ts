@@ -7,6 +7,7 @@ import type { ClientHttp2Session, IncomingHttpHeaders } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { MitmAgent } from '../helpers/client.js';
 import { startCustomOrigin, type CustomOrigin } from '../helpers/custom-origin.js';
+import { within } from '../helpers/deadline.js';
 import { h2Request, h2ViaProxy } from '../helpers/h2-client.js';
 import { deferred } from '../helpers/hook-proxy.js';
 import { startH2Origin, type H2EchoBody, type H2Origin } from '../helpers/h2-origin.js';
@@ -224,7 +225,7 @@ describe('proxy: HTTP/2 trailers and streaming', { timeout: 60_000 }, () => {
       // regardless of its client lets the origin drain meanwhile, and in the end finish.
       while (!finished) {
         if (!stalled) {
-          await new Promise<void>((resolve) => (wake = resolve));
+          await within(new Promise<void>((resolve) => (wake = resolve)), 'the origin to stall, drain or finish');
           continue;
         }
         const drainsBefore = drains;

@@ -54,9 +54,9 @@ describe('origin side: close() ends connections still being opened', { timeout: 
       let stop: (() => void) | undefined;
       try {
         stop = await send(proxy, silent.port);
-        await within(silent.connections.waitFor(() => true), DEADLINE_MS, 'the proxy to open a connection');
+        await within(silent.connections.waitFor(() => true), 'the proxy to open a connection', DEADLINE_MS);
         await proxy.close();
-        await within(silent.allClosed(), DEADLINE_MS, () => `the ${silent.connections.items.length} connection(s) to close after proxy.close()`);
+        await within(silent.allClosed(), () => `the ${silent.connections.items.length} connection(s) to close after proxy.close()`, DEADLINE_MS);
         assert.ok(silent.connections.items.length >= 1);
       } finally {
         stop?.();

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:https';
 import type { TLSSocket } from 'node:tls';
-import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { openTlsTunnel, sendViaProxy } from '../helpers/client.js';
+import { openTlsTunnel } from '../helpers/client.js';
+import { within } from '../helpers/deadline.js';
 import { deferred } from '../helpers/hook-proxy.js';
 import { listenLocal } from '../helpers/listen.js';
-import { startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { TestProxies } from '../helpers/proxy.js';
 
@@ -38,18 +37,14 @@ async function getOver(tls: TLSSocket, authority: string): Promise<string> {
 // waits for one handshake instead of two in a row; never when hooks could block or re-target it.
 describe('proxy: origin connection opened ahead of the first request', { timeout: 30_000 }, () => {
   let pki: TestPki;
-  /** A plain-HTTP origin for a whole exchange through the same proxy. */
-  let other: Origin;
   const proxies = new TestProxies();
 
   before(async () => {
     pki = await createTestPki();
-    other = await startOrigin();
   });
 
   after(async () => {
     await proxies.closeAll();
-    await other?.close();
     await pki?.cleanup();
   });
 
@@ -57,10 +52,10 @@ describe('proxy: origin connection opened ahead of the first request', { timeout
     const origin = await watchedOrigin(pki);
     try {
       const mitm = await proxies.start(pki);
-      const tls = await openTlsTunnel(mitm.port, `localhost:${origin.port}`, { ca: await readFile(mitm.caPath, 'utf8'), servername: 'localhost' });
+      const tls = await openTlsTunnel(mitm.port, `localhost:${origin.port}`, { ca: mitm.caPem, servername: 'localhost' });
       // No request has been written yet: only the proxy's own preconnect can make this resolve.
-      await origin.connected;
-      const answer = await getOver(tls, `localhost:${origin.port}`);
+      await within(origin.connected, 'the origin to accept the preconnected TLS connection');
+      const answer = await within(getOver(tls, `localhost:${origin.port}`), 'the answer over the tunnel');
       assert.match(answer, /^HTTP\/1\.1 200 [^]*\r\n\r\nhello$/);
       assert.equal(origin.connections(), 1, 'the preconnected connection served the request');
     } finally {
@@ -71,14 +66,17 @@ describe('proxy: origin connection opened ahead of the first request', { timeout
   it('waits for the request when an onRequest hook could block or re-target it', async () => {
     const origin = await watchedOrigin(pki);
     try {
-      const mitm = await proxies.start(pki, { hooks: [{ name: 'looks at requests', onRequest: () => undefined }] });
-      const tls = await openTlsTunnel(mitm.port, `localhost:${origin.port}`, { ca: await readFile(mitm.caPath, 'utf8'), servername: 'localhost' });
-      // A whole exchange with another origin through the same proxy: time enough for a preconnect.
-      const res = await sendViaProxy(mitm.port, `${other.url}/hello`);
-      assert.equal(res.status, 200);
-      assert.equal(origin.connections(), 0, 'nothing reached the origin before its request');
-      assert.match(await getOver(tls, `localhost:${origin.port}`), /\r\n\r\nhello$/);
-      assert.equal(origin.connections(), 1);
+      // The known point: the hook sees the request only after the client's whole TLS handshake
+      // and its request went through the proxy. A preconnect starts before that handshake (when
+      // the CONNECT is accepted), so by now the origin would have counted its connection.
+      const atRequest: number[] = [];
+      const mitm = await proxies.start(pki, {
+        hooks: [{ name: 'looks at requests', onRequest: () => void atRequest.push(origin.connections()) }],
+      });
+      const tls = await openTlsTunnel(mitm.port, `localhost:${origin.port}`, { ca: mitm.caPem, servername: 'localhost' });
+      assert.match(await within(getOver(tls, `localhost:${origin.port}`), 'the answer over the tunnel'), /\r\n\r\nhello$/);
+      assert.deepEqual(atRequest, [0], 'nothing reached the origin before its request was seen by the hook');
+      assert.equal(origin.connections(), 1, 'the request opened exactly one origin connection');
     } finally {
       await origin.close();
     }

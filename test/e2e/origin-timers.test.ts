@@ -44,9 +44,9 @@ describe('origin side: no timer outlives proxy.close()', { timeout: 60_000 }, ()
     });
     const exited = once(child, 'exit');
     try {
-      await within(Promise.race([once(child, 'proxy-closed'), exited]), 30_000, 'the child to close its proxy');
+      await within(Promise.race([once(child, 'proxy-closed'), exited]), 'the child to close its proxy', 30_000);
       const closedAt = performance.now();
-      await within(exited, EXIT_DEADLINE_MS, () => `the child to exit after proxy.close() (${stderr.trim()})`);
+      await within(exited, () => `the child to exit after proxy.close() (${stderr.trim()})`, EXIT_DEADLINE_MS);
       const lingered = Math.round(performance.now() - closedAt);
       assert.equal(child.exitCode, 0, stderr);
       assert.match(stdout, /^HTTP\/1\.1 502 /m, stdout);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { connectRaw } from '../helpers/client.js';
+import { within } from '../helpers/deadline.js';
 import { curl } from '../helpers/curl.js';
 import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
@@ -21,7 +22,7 @@ async function readBytes(socket: Socket, n: number): Promise<Buffer> {
       continue;
     }
     if (socket.readableEnded || socket.destroyed) break;
-    await Promise.race([once(socket, 'readable'), once(socket, 'close')]);
+    await within(Promise.race([once(socket, 'readable'), once(socket, 'close')]), `${n} bytes from the proxy (${length} arrived)`);
   }
   return Buffer.concat(chunks);
 }

@@ -3,6 +3,7 @@ import { EventEmitter, once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { within } from './deadline.js';
 import { childEnv } from './run.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -57,7 +58,8 @@ export class CliProcess {
       .map((line) => pattern.exec(line))
       .find((match) => match !== null);
     if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
+    let stop = (): void => undefined;
+    const matched = new Promise<RegExpExecArray>((resolve, reject) => {
       const onLine = (where: Stream, line: string): void => {
         const match = where === stream ? pattern.exec(line) : null;
         if (match) {
@@ -66,9 +68,11 @@ export class CliProcess {
         }
       };
       this.#newLine.on('line', onLine);
+      stop = () => this.#newLine.off('line', onLine);
       // Once the process is gone no line can come; a no-op if the line already resolved us.
       void this.exited.then(({ code, stderr }) => reject(new Error(`mitm exited (${code}) before printing ${pattern}: ${stderr}`)));
     });
+    return within(matched, () => `mitm to print ${pattern} on ${stream}; it printed: ${this.lines[stream].join('\n')}`, 30_000).finally(stop);
   }
 
   /** Waits for `listening on http://127.0.0.1:PORT` on `stream` and returns the port. */

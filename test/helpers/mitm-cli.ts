@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { within } from './deadline.js';
 import { childEnv } from './run.js';
 
 /** `--import <tsx>` by absolute URL, so the CLI can run from any working directory. */
@@ -34,7 +35,7 @@ export function startCli(args: readonly string[], cwd: string): StartedCli {
     child.emit('stderr-grew');
   });
   const exited = once(child, 'close').then(([code]: unknown[]) => ({ code: typeof code === 'number' ? code : null, stderr }));
-  const port = new Promise<number>((resolve, reject) => {
+  const listening = new Promise<number>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
       const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(stdout);
@@ -42,19 +43,21 @@ export function startCli(args: readonly string[], cwd: string): StartedCli {
     });
     void exited.then(({ code }) => reject(new Error(`mitm exited (${code}) before listening: ${stderr}`)));
   });
+  const port = within(listening, () => `mitm to print its listening line; stderr: ${stderr}`, 30_000);
   // A test that never awaits `port` (because the CLI was meant to fail) must not see an unhandled rejection.
   port.catch(() => undefined);
-  const waitForStderr = (pattern: RegExp): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!pattern.test(stderr)) return;
-        child.off('stderr-grew', check);
-        resolve();
+  const waitForStderr = (pattern: RegExp): Promise<void> => {
+    let check = (): void => undefined;
+    const printed = new Promise<void>((resolve, reject) => {
+      check = (): void => {
+        if (pattern.test(stderr)) resolve();
       };
-      child.on('stderr-grew', check);
-      check();
       void exited.then(() => reject(new Error(`mitm exited without printing ${pattern} on stderr: ${stderr}`)));
     });
+    child.on('stderr-grew', check);
+    check();
+    return within(printed, () => `mitm to print ${pattern} on stderr; it printed: ${stderr}`, 30_000).finally(() => child.off('stderr-grew', check));
+  };
   return {
     port,
     exited,

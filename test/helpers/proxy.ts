@@ -10,6 +10,7 @@ import {
   type RunningProxy,
   type TunnelRecord,
 } from '../../src/index.js';
+import { within, WAIT_MS } from './deadline.js';
 import type { TestPki } from './pki.js';
 
 /** Keeps every event of one kind and lets a test await one that matches. */
@@ -27,11 +28,21 @@ export class Recorder<T> {
     }
   }
 
-  /** The first recorded item matching `match`, or the next one to arrive. */
-  waitFor(match: (item: T) => boolean): Promise<T> {
+  /**
+   * The first recorded item matching `match`, or the next one to arrive; rejects after `ms` with
+   * the predicate's source and how many items did arrive.
+   */
+  waitFor(match: (item: T) => boolean, ms = WAIT_MS): Promise<T> {
     const seen = this.items.find(match);
     if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((resolve) => this.#waiters.add({ match, resolve }));
+    const waiter = { match, resolve: (_item: T): void => undefined };
+    const arrived = new Promise<T>((resolve) => {
+      waiter.resolve = resolve;
+    });
+    this.#waiters.add(waiter);
+    return within(arrived, () => `an item matching ${match.toString()} (${this.items.length} recorded, none matched)`, ms).finally(() =>
+      this.#waiters.delete(waiter),
+    );
   }
 }
 
@@ -43,6 +54,8 @@ export interface TestProxy {
   readonly port: number;
   /** The proxy's root CA, which clients trust for intercepted hosts. */
   readonly caPath: string;
+  /** The same root CA as PEM text, for Node clients. */
+  readonly caPem: string;
   readonly flows: Recorder<FlowRecord>;
   readonly tunnels: Recorder<TunnelRecord>;
   readonly clientIssues: Recorder<ClientIssue>;
@@ -74,6 +87,7 @@ export async function startTestProxy(pki: TestPki, options: StartOptions = {}): 
     url: proxy.url,
     port: proxy.port,
     caPath: join(dir, 'ca.pem'),
+    caPem: proxy.caCertPem,
     flows,
     tunnels,
     clientIssues,

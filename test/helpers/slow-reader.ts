@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import type { ClientRequest, IncomingMessage } from 'node:http';
+import { within } from './deadline.js';
 import type { Origin } from './origin.js';
 
 /** What a slow download measured. */
@@ -29,8 +30,8 @@ export interface SlowDownload {
  *
  * A proxy that reads its origin regardless of its client never blocks the origin for long, so the
  * origin finishes while the client has read next to nothing and the in-flight count at 'finish' is
- * the whole body. A proxy that never resumes the origin after the client caught up hangs here and
- * fails on the test's timeout.
+ * the whole body. A proxy that never resumes the origin after the client caught up fails here on
+ * a wait's deadline.
  */
 export async function slowDownload(origin: Origin, start: () => ClientRequest, probe: () => Promise<unknown>): Promise<SlowDownload> {
   const rssBefore = process.memoryUsage.rss();
@@ -47,7 +48,9 @@ export async function slowDownload(origin: Origin, start: () => ClientRequest, p
     wake?.();
     wake = undefined;
   };
-  const nextChange = (): Promise<void> => new Promise((resolve) => (wake = resolve));
+  // Every step makes progress within the deadline, or the proxy stopped relaying: fail, do not hang.
+  const nextChange = (): Promise<void> =>
+    within(new Promise((resolve) => (wake = resolve)), () => `progress (origin wrote ${written}, client read ${received}, stalled ${stalled})`);
   const sample = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     maxInFlight = Math.max(maxInFlight, written - received);
@@ -71,7 +74,7 @@ export async function slowDownload(origin: Origin, start: () => ClientRequest, p
   origin.big.on('stall', onStall).on('drain', onDrain).on('finish', onFinish);
   try {
     const req = start();
-    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    const [res] = (await within(once(req, 'response'), 'the response head')) as [IncomingMessage];
     // Explicitly paused, so adding the 'data' listener does not switch to flowing mode.
     res.pause();
     const hash = createHash('sha256');
@@ -102,7 +105,7 @@ export async function slowDownload(origin: Origin, start: () => ClientRequest, p
     sample();
     target = Number.POSITIVE_INFINITY;
     res.resume();
-    await ended;
+    await within(ended, () => `the end of the body (${received} bytes read)`, 60_000);
     return {
       status: res.statusCode ?? 0,
       received,

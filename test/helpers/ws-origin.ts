@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type PerMessageDeflateOptions, type RawData, type WebSocket } from 'ws';
+import { within } from './deadline.js';
 import { listenLocal } from './listen.js';
 import type { OriginTls } from './origin.js';
 
@@ -74,7 +75,17 @@ export async function startWsOrigin(options: WsOriginOptions = {}): Promise<WsOr
     url: `${options.tls ? 'wss' : 'ws'}://localhost:${port}`,
     nextSocket: () => {
       const ready = accepted.shift();
-      return ready ? Promise.resolve(ready) : new Promise((resolve) => waiting.push(resolve));
+      if (ready) return Promise.resolve(ready);
+      let taker: (socket: OriginSocket) => void = () => undefined;
+      const next = new Promise<OriginSocket>((resolve) => {
+        taker = resolve;
+        waiting.push(resolve);
+      });
+      // On a timeout the waiter leaves the queue, so a later connection is not handed to nobody.
+      return within(next, 'the WebSocket origin to accept a connection').finally(() => {
+        const at = waiting.indexOf(taker);
+        if (at >= 0) waiting.splice(at, 1);
+      });
     },
     close: async () => {
       for (const client of wss.clients) client.terminate();
@@ -108,17 +119,17 @@ export function watchSocket(ws: WebSocket, echo = false): WatchedSocket {
     ws,
     messages,
     closed,
-    received: async (n) => {
-      while (messages.length < n) {
-        if (ended) throw new Error(`closed (${ended.code} ${ended.reason}) after ${messages.length} of ${n} messages`);
-        await new Promise<void>((resolve) => {
-          const wake = (): void => {
-            wakers.delete(wake);
-            resolve();
-          };
-          wakers.add(wake);
-        });
-      }
+    received: (n) => {
+      let check = (): void => undefined;
+      const arrived = new Promise<void>((resolve, reject) => {
+        check = (): void => {
+          if (messages.length >= n) resolve();
+          else if (ended) reject(new Error(`closed (${ended.code} ${ended.reason}) after ${messages.length} of ${n} messages`));
+        };
+      });
+      wakers.add(check);
+      check();
+      return within(arrived, () => `${n} messages (${messages.length} arrived)`).finally(() => wakers.delete(check));
     },
   };
 }

@@ -36,11 +36,22 @@ test('past the cap the reader gets body_too_large and nothing is lost downstream
   if (out.kind === 'stream') assert.equal(await text(out.stream), 'aaaabbbbccccdddd');
 });
 
-test('a declared length over the cap fails before reading', async () => {
-  const source = chunks('x');
+test('a declared length over the cap fails before reading, and the body is sent on whole', async () => {
+  // A source that counts how often the stream machinery asks it for data.
+  let pulls = 0;
+  const source = new Readable({
+    read() {
+      pulls += 1;
+      this.push(Buffer.from('abcdefg'));
+      this.push(null);
+    },
+  });
   const body = new Body(source, { cap: 6, what: 'x', declaredLength: 7 });
   await assert.rejects(body.read(), { code: 'body_too_large' });
-  assert.equal(source.readableLength, 0, 'nothing was read');
+  assert.equal(pulls, 0, 'the source was never asked for a byte');
+  const out = body.outgoing();
+  assert.equal(out.kind === 'stream' && out.stream, source, 'the untouched source is sent on');
+  if (out.kind === 'stream') assert.equal(await text(out.stream), 'abcdefg');
 });
 
 test('a replacement is sent as bytes marked replaced', () => {

@@ -11,6 +11,7 @@ import { initCa, type CertificateAuthority } from '../../src/ca/authority.js';
 import { createCertCache, refreshAfterMs } from '../../src/ca/cert-cache.js';
 import { createLeafMinter, type LeafCertificate, type LeafMinter } from '../../src/ca/mint-leaf.js';
 import { isMitmError } from '../../src/errors.js';
+import { deferred } from '../helpers/hook-proxy.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -44,15 +45,66 @@ function countingMinter(failures = 0): LeafMinter & { readonly calls: string[] }
   };
 }
 
+/** Serves one TLS handshake for `servername` with `context` on 127.0.0.1 and returns the subjectAltName the client saw. */
+async function servedSan(context: SecureContext, servername: string): Promise<string | undefined> {
+  const server = createServer({ SNICallback: (_name, callback) => callback(null, context) });
+  server.on('secureConnection', (socket) => socket.end());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const socket = connect({ host: '127.0.0.1', port, servername, ca: ca.certPem });
+    try {
+      await once(socket, 'secureConnect');
+      assert.equal(socket.authorized, true, `the leaf for ${servername} verifies against the CA`);
+      return socket.getPeerX509Certificate()?.subjectAltName;
+    } finally {
+      socket.destroy();
+    }
+  } finally {
+    server.close();
+    await once(server, 'close');
+  }
+}
+
 test('20 concurrent misses for one host share one mint and one context', async () => {
+  // The mint is held open until all 20 gets are in, so every one of them is a miss in flight.
+  const gate = deferred();
+  const calls: string[] = [];
+  const minter: LeafMinter = {
+    async mint(host, extraNames) {
+      calls.push(host);
+      await gate.promise;
+      return realMinter.mint(host, extraNames);
+    },
+  };
+  const cache = createCertCache(minter, { max: 10 });
+  const pending = Array.from({ length: 20 }, () => cache.get('a.test'));
+  assert.equal(cache.size, 1, 'one mint in flight');
+  gate.resolve();
+  const contexts = await Promise.all(pending);
+  const [first] = contexts;
+  assert.ok(first);
+  assert.deepEqual(calls, ['a.test']);
+  assert.ok(contexts.every((context) => context === first), 'every caller got the very same SecureContext');
+  assert.equal(cache.size, 1);
+  assert.equal(await cache.get('a.test'), first, 'a later hit reuses the entry');
+  assert.equal(calls.length, 1);
+  assert.equal(await servedSan(first, 'a.test'), 'DNS:a.test');
+});
+
+test('distinct hosts get distinct contexts, each serving a leaf for its own host', async () => {
   const minter = countingMinter();
   const cache = createCertCache(minter, { max: 10 });
-  const contexts = await Promise.all(Array.from({ length: 20 }, () => cache.get('a.test')));
-  assert.deepEqual(minter.calls, ['a.test']);
-  assert.equal(new Set<SecureContext>(contexts).size, 1);
-  assert.equal(cache.size, 1);
-  assert.equal(await cache.get('a.test'), contexts[0], 'a later hit reuses the entry');
-  assert.equal(minter.calls.length, 1);
+  const hosts = ['one.test', 'two.test', 'three.test'];
+  const contexts = await Promise.all(hosts.map((host) => cache.get(host)));
+  assert.equal(new Set<SecureContext>(contexts).size, hosts.length);
+  assert.deepEqual([...minter.calls].sort(), [...hosts].sort());
+  for (const [i, host] of hosts.entries()) {
+    const context = contexts[i];
+    assert.ok(context);
+    assert.equal(await servedSan(context, host), `DNS:${host}`);
+  }
 });
 
 test('hosts are normalised into one cache key', async () => {
@@ -84,25 +136,32 @@ test('a failed mint is not cached: the next get mints again', async () => {
 test('the cache holds at most max entries, evicting the least recently used', async () => {
   const minter = countingMinter();
   const cache = createCertCache(minter, { max: 2 });
-  await cache.get('one.test');
+  const one = await cache.get('one.test');
   await cache.get('two.test');
-  await cache.get('one.test');
+  assert.equal(await cache.get('one.test'), one, 'one.test is now the most recently used');
   await cache.get('three.test');
   assert.equal(cache.size, 2);
-  await cache.get('one.test');
+  assert.equal(await cache.get('one.test'), one, 'the recently used entry survived');
   assert.deepEqual(minter.calls, ['one.test', 'two.test', 'three.test']);
-  await cache.get('two.test');
-  assert.deepEqual(minter.calls, ['one.test', 'two.test', 'three.test', 'two.test']);
+  const twoAgain = await cache.get('two.test');
+  assert.deepEqual(minter.calls, ['one.test', 'two.test', 'three.test', 'two.test'], 'two.test was evicted and is minted anew');
+  assert.equal(await servedSan(twoAgain, 'two.test'), 'DNS:two.test');
 });
 
-test('a burst of more distinct hosts than max still gives every caller a context', async () => {
+test('a burst of more distinct hosts than max still gives every caller its own host\'s context', async () => {
   const minter = countingMinter();
   const cache = createCertCache(minter, { max: 2 });
   const hosts = Array.from({ length: 10 }, (_, i) => `burst-${i}.test`);
   const contexts = await Promise.all(hosts.map((host) => cache.get(host)));
-  assert.equal(contexts.length, 10);
-  assert.equal(minter.calls.length, 10);
-  assert.ok(cache.size <= 2);
+  assert.deepEqual([...minter.calls].sort(), [...hosts].sort(), 'one mint per host');
+  assert.equal(new Set<SecureContext>(contexts).size, hosts.length, 'no caller got another host\'s context');
+  // Mints in flight cannot be evicted by the burst, so each caller got a context for its own host.
+  for (const [i, host] of hosts.entries()) {
+    const context = contexts[i];
+    assert.ok(context);
+    assert.equal(await servedSan(context, host), `DNS:${host}`);
+  }
+  assert.equal(cache.size, 2, 'once the burst is over the cache is back to max');
 });
 
 test('the cached context serves a TLS handshake that verifies against the CA', async () => {

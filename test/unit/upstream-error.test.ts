@@ -26,7 +26,7 @@ function failureOf(emitter: EventEmitter & { destroy(): void }): Promise<Error> 
     emitter.once('error', resolve);
     emitter.once('close', () => reject(new Error('it closed without an error')));
   });
-  return within(failed, DEADLINE_MS, 'the failure').finally(() => emitter.destroy());
+  return within(failed, 'the failure', DEADLINE_MS).finally(() => emitter.destroy());
 }
 
 /** The error a verifying TLS client meets at 127.0.0.1:`port` (SNI localhost, Node's default roots unless `options` says otherwise). */
@@ -134,36 +134,28 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
       const dialer = createDialer({}, createSecureContext());
       const connector = createOriginConnector({ dialer, contexts: () => createSecureContext(), insecure: false, timeoutMs: 200 });
       const handshakes = new OriginHandshakes(connector, 200, new AbortController().signal);
-      const error = await within(
-        handshakes.open({ host: '127.0.0.1', port: silent.port, secure: true, servername: 'localhost' }, ['http/1.1']).then(
+      const error = await within(handshakes.open({ host: '127.0.0.1', port: silent.port, secure: true, servername: 'localhost' }, ['http/1.1']).then(
           () => assert.fail('the handshake completed'),
           (reason: unknown) => reason,
-        ),
-        DEADLINE_MS,
-        'the handshake timeout',
-      );
+        ), 'the handshake timeout', DEADLINE_MS);
       const mapped = classifyUpstreamError(error, `localhost:${silent.port}`);
       assert.equal(mapped, error, 'a MitmError passes through unchanged');
       assert.equal(mapped.code, 'upstream_timeout');
       assert.equal(mapped.status, 504);
       assert.equal(mapped.message, `the TLS handshake with 127.0.0.1:${silent.port} took longer than 200 ms`);
-      await within(silent.allClosed(), DEADLINE_MS, 'the timed-out connection to close');
+      await within(silent.allClosed(), 'the timed-out connection to close', DEADLINE_MS);
     });
 
     it('an upstream proxy that never answers CONNECT: upstream_timeout naming both', async () => {
       const dialer = createDialer({ upstreamProxy: `http://127.0.0.1:${silent.port}` }, createSecureContext());
-      const error = await within(
-        dialer.dial({ host: 'localhost', port: 443 }, { timeoutMs: 200 }).then(
+      const error = await within(dialer.dial({ host: 'localhost', port: 443 }, { timeoutMs: 200 }).then(
           () => assert.fail('the dial completed'),
           (reason: unknown) => reason,
-        ),
-        DEADLINE_MS,
-        'the dial timeout',
-      );
+        ), 'the dial timeout', DEADLINE_MS);
       const mapped = classifyUpstreamError(error, 'localhost:443');
       assert.equal(mapped.code, 'upstream_timeout');
       assert.equal(mapped.message, `connecting to localhost:443 through upstream proxy 127.0.0.1:${silent.port} timed out after 200 ms`);
-      await within(silent.allClosed(), DEADLINE_MS, 'the timed-out connection to close');
+      await within(silent.allClosed(), 'the timed-out connection to close', DEADLINE_MS);
     });
   });
 });
