@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import path from 'node:path';
 import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
 import { clientEnv, clientProxyUrl } from '../harness/client-env.js';
 import { initCa, startProxy } from '../index.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
+import { caNotice } from './ca-notice.js';
 import { attachLog, printable } from './flow-log.js';
 import { HarOutput } from './har-output.js';
 import { writeLine, type Io } from './io.js';
@@ -74,8 +74,7 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     if (har !== undefined) await assertHarWritable(har);
     if (har !== undefined && proxyOptions.keep === 0) writeLine(io.stderr, 'warning: --keep 0 records no flows; the HAR will be empty');
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
-    const { created } = await initCa(proxyOptions.ca);
-    if (created) writeLine(io.stderr, `created a new root CA in ${proxyOptions.ca} (${path.resolve(proxyOptions.ca, 'ca.pem')})`);
+    const { ca, created } = await initCa(proxyOptions.ca);
     const proxy = await startProxy(proxyOptions);
     // The same --har handling as `mitm start`: on SIGUSR2 while COMMAND runs, and at the end.
     const harOutput = har === undefined ? undefined : new HarOutput(proxy, har, io);
@@ -85,6 +84,7 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
       // Flows go to stderr: COMMAND's stdout is often data (curl -o -, jq pipelines) and must stay clean.
       attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat });
       writeLine(io.stderr, `listening on ${proxy.url}`);
+      writeLine(io.stderr, caNotice(ca, created));
       const proxyUrl = clientProxyUrl(proxy.host, proxy.port);
       const env = { ...process.env, ...(await clientEnv({ proxyUrl, caDir: proxyOptions.ca, noProxy, nodePreload: true })) };
       const early = signals.received;
