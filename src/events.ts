@@ -53,10 +53,13 @@ export interface AutoPassthroughRecord {
   readonly until: number;
 }
 
-/** A hook that threw in an observe-only phase (`onError`, `onFlowEnd`): logged, never fatal. */
+/**
+ * A hook that threw in an observe-only phase (`onError`, `onFlowEnd`), or an event listener of the
+ * running proxy that threw or rejected (phase `listener`, `hook` naming the event): logged, never fatal.
+ */
 export interface HookFault {
   readonly hook: string;
-  readonly phase: 'onError' | 'onFlowEnd';
+  readonly phase: 'onError' | 'onFlowEnd' | 'listener';
   readonly message: string;
 }
 
@@ -67,6 +70,6 @@ export interface ProxyEventMap {
   'client-issue': [ClientIssue];
   /** `--auto-passthrough` started tunnelling a client→host pair after the client rejected our certificate. */
   'auto-passthrough': [AutoPassthroughRecord];
-  /** A hook threw in an observe-only phase (onError, onFlowEnd); the flow went on. */
+  /** A hook threw in an observe-only phase (onError, onFlowEnd), or a listener of another event threw; the proxy went on. */
   'hook-fault': [HookFault];
 }

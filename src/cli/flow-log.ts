@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import { ERROR_CODES } from '../errors.js';
-import type { AutoPassthroughRecord, ClientIssue, FlowRecord, ProxyEventMap, TunnelRecord } from '../events.js';
+import type { AutoPassthroughRecord, ClientIssue, FlowRecord, HookFault, ProxyEventMap, TunnelRecord } from '../events.js';
 import { writeLine, type Io } from './io.js';
 
 const UNITS = ['kB', 'MB', 'GB', 'TB'] as const;
@@ -109,5 +109,12 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
   // Printed even with --quiet: interception silently stopping for a host is worth one line.
   proxy.on('auto-passthrough', (record) => writeLine(io.stderr, formatAutoPassthrough(record)));
   // A --hook file's onError/onFlowEnd failures are swallowed by the engine; this is where they show.
-  proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(`hook "${fault.hook}" failed in ${fault.phase}: ${fault.message}`)));
+  proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(formatHookFault(fault))));
+}
+
+/** One stderr line for a hook or event listener that threw. */
+export function formatHookFault(fault: HookFault): string {
+  return fault.phase === 'listener'
+    ? `a '${fault.hook}' event listener failed: ${fault.message}`
+    : `hook "${fault.hook}" failed in ${fault.phase}: ${fault.message}`;
 }

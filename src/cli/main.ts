@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
+import { BROWSER_SUMMARY, runBrowser } from './browser.js';
 import { caSummaries, isCaSubcommand, runCa } from './ca.js';
 import { ENV_SUMMARY, runEnv } from './env.js';
 import { RUN_SUMMARY, runRun } from './run.js';
@@ -16,6 +17,7 @@ function topHelp(): string {
     ['start', START_SUMMARY],
     ['run', RUN_SUMMARY],
     ['env', ENV_SUMMARY],
+    ['browser', BROWSER_SUMMARY],
     ...caSummaries(),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
@@ -64,6 +66,8 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runRun(rest, io);
       case 'env':
         return await runEnv(rest, io);
+      case 'browser':
+        return await runBrowser(rest, io);
       case 'ca':
         return await runCa(rest, io);
       default:
@@ -101,7 +105,7 @@ function report(error: unknown, argv: readonly string[], io: Io): number {
 /** The help command closest to what was typed: `mitm ca export --help`, `mitm start --help`, `mitm --help`. */
 function helpCommand(argv: readonly string[]): string {
   const [command, sub] = argv;
-  if (command === 'start' || command === 'run' || command === 'env') return `mitm ${command} --help`;
+  if (command === 'start' || command === 'run' || command === 'env' || command === 'browser') return `mitm ${command} --help`;
   if (command === 'ca') return isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
   return 'mitm --help';
 }

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
-import path from 'node:path';
 import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
 import { clientEnv, clientProxyUrl } from '../harness/client-env.js';
 import { initCa, startProxy } from '../index.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
+import { caNotice } from './ca-notice.js';
+import { runChild, signalStatus, SignalRelay, type Outcome } from './child.js';
 import { attachLog, printable } from './flow-log.js';
 import { HarOutput } from './har-output.js';
 import { writeLine, type Io } from './io.js';
@@ -44,13 +43,6 @@ export function runHelp(): string {
   );
 }
 
-/** How the command ended, as an exit status for mitm itself. */
-interface Outcome {
-  readonly status: number;
-  /** Said on stderr when the command could not be started. */
-  readonly problem?: string;
-}
-
 /** Runs `mitm run [options] -- COMMAND ARGS...` and returns COMMAND's exit status. */
 export async function runRun(argv: readonly string[], io: Io): Promise<number> {
   const dashes = argv.indexOf('--');
@@ -74,8 +66,7 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     if (har !== undefined) await assertHarWritable(har);
     if (har !== undefined && proxyOptions.keep === 0) writeLine(io.stderr, 'warning: --keep 0 records no flows; the HAR will be empty');
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
-    const { created } = await initCa(proxyOptions.ca);
-    if (created) writeLine(io.stderr, `created a new root CA in ${proxyOptions.ca} (${path.resolve(proxyOptions.ca, 'ca.pem')})`);
+    const { ca, created } = await initCa(proxyOptions.ca);
     const proxy = await startProxy(proxyOptions);
     // The same --har handling as `mitm start`: on SIGUSR2 while COMMAND runs, and at the end.
     const harOutput = har === undefined ? undefined : new HarOutput(proxy, har, io);
@@ -85,6 +76,7 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
       // Flows go to stderr: COMMAND's stdout is often data (curl -o -, jq pipelines) and must stay clean.
       attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat });
       writeLine(io.stderr, `listening on ${proxy.url}`);
+      writeLine(io.stderr, caNotice(ca, created));
       const proxyUrl = clientProxyUrl(proxy.host, proxy.port);
       const env = { ...process.env, ...(await clientEnv({ proxyUrl, caDir: proxyOptions.ca, noProxy, nodePreload: true })) };
       const early = signals.received;
@@ -105,59 +97,5 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     stopHarSignal();
     signals.dispose();
-  }
-}
-
-/** Starts COMMAND with the terminal's stdio and resolves with its exit status once it is gone. */
-function runChild(command: string, args: readonly string[], env: NodeJS.ProcessEnv, signals: SignalRelay): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: 'inherit', env });
-    signals.forwardTo((signal) => child.kill(signal));
-    child.once('error', (error: NodeJS.ErrnoException) => {
-      // After a successful spawn, 'error' only reports a failed kill; 'exit' still follows.
-      if (child.pid !== undefined) return;
-      // The shell's conventions: 127 for a command that does not exist, 126 for one that cannot run.
-      if (error.code === 'ENOENT') resolve({ status: 127, problem: `${command}: command not found` });
-      else resolve({ status: 126, problem: `${command}: cannot run it (${error.code ?? error.message})` });
-    });
-    child.once('exit', (code, signal) => {
-      resolve({ status: code ?? (signal === null ? 1 : signalStatus(signal)) });
-    });
-  });
-}
-
-/** 128 + the signal's number, as shells report a command a signal ended. */
-function signalStatus(signal: NodeJS.Signals): number {
-  return 128 + (constants.signals[signal] ?? 0);
-}
-
-/**
- * Holds SIGINT and SIGTERM for the whole run: before COMMAND starts it only remembers them (mitm
- * then does not start it), afterwards it passes each one on and lets COMMAND decide when to exit.
- * A Ctrl-C in a terminal thus reaches COMMAND from the terminal and again from us, as it does
- * under `npm run`, which relays the same way; relaying is what makes `kill <mitm pid>` reach
- * COMMAND at all, and running COMMAND in a process group of its own instead would cut it off
- * from the terminal (a REPL or a prompt could no longer read it).
- */
-class SignalRelay {
-  received: NodeJS.Signals | undefined;
-  #forward: ((signal: NodeJS.Signals) => void) | undefined;
-  readonly #onSignal = (signal: NodeJS.Signals): void => {
-    this.received ??= signal;
-    this.#forward?.(signal);
-  };
-
-  constructor() {
-    process.on('SIGINT', this.#onSignal);
-    process.on('SIGTERM', this.#onSignal);
-  }
-
-  forwardTo(forward: (signal: NodeJS.Signals) => void): void {
-    this.#forward = forward;
-  }
-
-  dispose(): void {
-    process.off('SIGINT', this.#onSignal);
-    process.off('SIGTERM', this.#onSignal);
   }
 }

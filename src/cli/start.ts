@@ -1,8 +1,8 @@
-import path from 'node:path';
 import { CliOptionsSchema } from '../config/schema.js';
 import { initCa, startProxy } from '../index.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, parseFlags } from './flags.js';
+import { caNotice, closingNotice } from './ca-notice.js';
 import { attachLog } from './flow-log.js';
 import { HarOutput } from './har-output.js';
 import { writeLine, type Io } from './io.js';
@@ -18,7 +18,9 @@ export function startHelp(): string {
       `${START_SUMMARY}.`,
       "Set the printed address as the client's HTTP and HTTPS proxy, and have the client",
       'trust ca.pem from the --ca folder to see inside HTTPS traffic.',
-      'Stops on Ctrl-C (SIGINT) or SIGTERM.',
+      'Stops on Ctrl-C (SIGINT) or SIGTERM: it stops accepting connections and closes idle ones,',
+      'waits for those still busy (a request, a tunnel, a WebSocket) to end, then exits;',
+      'a second signal exits at once.',
       'With --har FILE, the HAR is written on exit, and on SIGUSR2 without stopping.',
     ].join('\n'),
     CliOptionsSchema,
@@ -43,20 +45,21 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     if (harFile !== undefined && proxyOptions.keep === 0) writeLine(io.stderr, 'warning: --keep 0 records no flows; the HAR will be empty');
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
     // startProxy creates a missing CA silently; initCa is idempotent and tells us whether it did.
-    const { created } = await initCa(proxyOptions.ca);
-    if (created) {
-      const certificate = path.join(proxyOptions.ca, 'ca.pem');
-      writeLine(io.stderr, `created a new root CA in ${proxyOptions.ca}; trust ${certificate} to see HTTPS traffic`);
-    }
+    const { ca, created } = await initCa(proxyOptions.ca);
     const proxy = await startProxy(proxyOptions);
     const har = harFile === undefined ? undefined : new HarOutput(proxy, harFile, io);
     if (har) stopHarSignal = har.writeOnSignal('SIGUSR2');
     attachLog(proxy, io, { quiet, logFormat });
     // In json mode stdout carries FlowRecords only (attachLog), so the line goes to stderr there.
     writeLine(logFormat === 'json' ? io.stderr : io.stdout, `listening on ${proxy.url}`);
+    writeLine(io.stderr, caNotice(ca, created));
     await stop.signalled;
-    // Closed first, so flows cut short by the shutdown are in the HAR too.
-    await proxy.close();
+    const open = proxy.connections;
+    // Closed first, so flows cut short by the shutdown are in the HAR too. Said once the listener
+    // has stopped accepting (drain starts synchronously), so whoever reads the line is refused.
+    const closed = proxy.close({ graceful: true });
+    writeLine(io.stderr, closingNotice(open));
+    await closed;
     await har?.write();
     return 0;
   } finally {
@@ -65,7 +68,7 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM; a second one forces the exit, in case closing hangs. */
+/** Resolves on the first SIGINT or SIGTERM; a second one exits at once, without waiting for connections to end. */
 function stopSignal(io: Io): { signalled: Promise<NodeJS.Signals>; dispose(): void } {
   let resolve: (signal: NodeJS.Signals) => void = () => undefined;
   const signalled = new Promise<NodeJS.Signals>((done) => {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
 import { parseUpstreamProxy, validateBypass } from './upstream-proxy.js';
@@ -12,8 +14,11 @@ export const ProxyOptionsSchema = z
     ca: z
       .string()
       .min(1)
-      .default('./certs')
-      .meta({ arg: 'DIR', description: 'CA folder holding ca.pem and ca-key.pem; created with a new root CA when missing' }),
+      .default(() => defaultCaDir())
+      .meta({
+        arg: 'DIR',
+        description: 'CA folder holding ca.pem and ca-key.pem; created with a new root CA when missing (by default the per-user folder $XDG_CONFIG_HOME/mitm, else ~/.mitm)',
+      }),
     host: z
       .string()
       .min(1)
@@ -130,6 +135,17 @@ export const ProxyOptionsSchema = z
       .meta({ description: 'Tunnel a client→host pair untouched for 10 minutes after that client rejects our certificate (pinning apps)' }),
   })
   .strict();
+
+/**
+ * The CA folder used when none is given: one per user, whatever the working directory, so every
+ * `mitm start` and every harness shares the root CA the user installed once (mitmproxy keeps its
+ * in ~/.mitmproxy). `$XDG_CONFIG_HOME/mitm` when that variable holds an absolute path (the XDG
+ * Base Directory rule), else `~/.mitm`.
+ */
+export function defaultCaDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env['XDG_CONFIG_HOME'];
+  return xdg !== undefined && isAbsolute(xdg) ? join(xdg, 'mitm') : join(homedir(), '.mitm');
+}
 
 /** A zod refinement that runs `check` on a present value and reports its MitmError message as the issue. */
 function checkWith(check: (value: string) => unknown): (value: string | undefined, ctx: z.RefinementCtx) => void {

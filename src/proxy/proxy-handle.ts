@@ -3,13 +3,14 @@ import { isIP } from 'node:net';
 import { redactSecrets } from '../config/load.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Flow } from '../flow/flow.js';
-import type { HookPipeline } from '../hooks/pipeline.js';
+import { HookPipeline } from '../hooks/pipeline.js';
 import type { Hook } from '../hooks/types.js';
 import type { FlowStore } from '../record/flow-store.js';
 import { toHar } from '../record/har.js';
 import { harCreator } from '../record/har-creator.js';
 import type { Har } from '../record/har-types.js';
 import type { ProxyEventMap } from '../events.js';
+import { callListeners } from './guarded-emit.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
 export interface RunningProxy extends EventEmitter<ProxyEventMap> {
@@ -23,7 +24,12 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   readonly config: ProxyConfig;
   /** Recorded flows, oldest first: the last `keep` that ended. */
   readonly flows: readonly Flow[];
-  /** Resolves with the first recorded flow matching `predicate` (already recorded or yet to come); rejects after `timeout` ms. */
+  /** Client connections open now on the proxy port (each CONNECT tunnel counts once). */
+  readonly connections: number;
+  /**
+   * Resolves with the first recorded flow matching `predicate` (already recorded or yet to come);
+   * rejects after `timeout` ms, when the proxy closes, or with the error `predicate` throws.
+   */
   waitForFlow(predicate: (flow: Flow) => boolean, options?: { timeout?: number }): Promise<Flow>;
   /** Appends a hook; it sees every flow that starts from now on. */
   use(hook: Hook): void;
@@ -31,7 +37,22 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   clear(): void;
   /** The recorded flows as a HAR 1.2 log (what `mitm start --har` writes); pass it to `writeHarFile` to save it. */
   har(): Har;
-  /** Stops listening and closes every client, tunnel and origin connection. */
+  /**
+   * Stops listening and closes every client, tunnel and origin connection. With `graceful`, it
+   * first waits for the connections busy with a request, tunnel or WebSocket to end by themselves
+   * (idle ones are closed at once); a later `close()` without it cuts that wait short.
+   */
+  close(options?: { readonly graceful?: boolean }): Promise<void>;
+}
+
+/** What the handle needs of the network side: counting, draining and closing connections. */
+export interface ProxyNetwork {
+  readonly port: number;
+  /** Client connections open now. */
+  readonly connections: number;
+  /** Stops accepting, closes idle connections, and resolves once every client connection has ended. */
+  drain(): Promise<void>;
+  /** Closes everything at once. */
   close(): Promise<void>;
 }
 
@@ -39,30 +60,38 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
 export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningProxy {
   readonly config: ProxyConfig;
   readonly caCertPem: string;
+  /** The hook pipeline every flow runs through (internal: the runtime reads it; not part of RunningProxy). */
+  readonly pipeline: HookPipeline;
   readonly #store: FlowStore;
-  readonly #hooks: HookPipeline;
-  readonly #teardown: () => Promise<void>;
-  #port = 0;
+  #network: ProxyNetwork | undefined;
   #closing: Promise<void> | undefined;
+  #draining: Promise<void> | undefined;
 
-  constructor(parts: {
-    config: ProxyConfig;
-    caCertPem: string;
-    store: FlowStore;
-    hooks: HookPipeline;
-    teardown: () => Promise<void>;
-  }) {
+  constructor(parts: { config: ProxyConfig; caCertPem: string; store: FlowStore }) {
     super();
     this.config = redactSecrets(parts.config);
     this.caCertPem = parts.caCertPem;
     this.#store = parts.store;
-    this.#hooks = parts.hooks;
-    this.#teardown = parts.teardown;
+    this.pipeline = new HookPipeline((fault) => this.emit('hook-fault', fault));
   }
 
-  /** Records the port actually bound (port 0 picks one); called once by startProxy. */
-  listeningOn(port: number): void {
-    this.#port = port;
+  /** Attaches the listening network side; called once by startProxy. */
+  attach(network: ProxyNetwork): void {
+    this.#network = network;
+  }
+
+  /**
+   * Calls every listener of `event`, like EventEmitter's emit, except that a listener that throws
+   * (or returns a promise that rejects) cannot take the proxy down: its error is reported as a
+   * `hook-fault` with phase `listener`, and the remaining listeners still run. Emits happen inside
+   * socket callbacks, where a throw would be an uncaught exception ending the process.
+   */
+  override emit<K>(event: K | keyof ProxyEventMap, ...args: K extends keyof ProxyEventMap ? ProxyEventMap[K] : never): boolean {
+    return callListeners(this, this.rawListeners(event), args, (error) => {
+      // A throwing hook-fault listener has no one left to tell; reporting it again would loop.
+      if (event === 'hook-fault') return;
+      this.emit('hook-fault', { hook: String(event), phase: 'listener', message: errorMessage(error) });
+    });
   }
 
   get host(): string {
@@ -70,16 +99,20 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   }
 
   get port(): number {
-    return this.#port;
+    return this.#network?.port ?? 0;
   }
 
   get url(): string {
     const host = this.config.host;
-    return `http://${isIP(host) === 6 ? `[${host}]` : host}:${this.#port}`;
+    return `http://${isIP(host) === 6 ? `[${host}]` : host}:${this.port}`;
   }
 
   get flows(): readonly Flow[] {
     return this.#store.flows;
+  }
+
+  get connections(): number {
+    return this.#network?.connections ?? 0;
   }
 
   waitForFlow(predicate: (flow: Flow) => boolean, options?: { timeout?: number }): Promise<Flow> {
@@ -87,7 +120,7 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   }
 
   use(hook: Hook): void {
-    this.#hooks.use(hook);
+    this.pipeline.use(hook);
   }
 
   clear(): void {
@@ -98,8 +131,19 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     return toHar(this.#store.flows, harCreator());
   }
 
-  close(): Promise<void> {
-    this.#closing ??= this.#teardown();
+  close(options: { readonly graceful?: boolean } = {}): Promise<void> {
+    const network = this.#network;
+    if (network === undefined) return Promise.resolve();
+    if (options.graceful === true && this.#closing === undefined) {
+      // The drain ends when the last connection does, also when a forced close() ends them all.
+      this.#draining ??= network.drain().then(() => this.close());
+      return this.#draining;
+    }
+    this.#closing ??= network.close().finally(() => this.#store.close());
     return this.#closing;
   }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -4,6 +4,7 @@ import type { Flow } from '../flow/flow.js';
 interface Waiter {
   readonly predicate: (flow: Flow) => boolean;
   readonly resolve: (flow: Flow) => void;
+  readonly reject: (error: unknown) => void;
 }
 
 /**
@@ -14,6 +15,7 @@ export class FlowStore {
   readonly #keep: number;
   #flows: Flow[] = [];
   readonly #waiters = new Set<Waiter>();
+  #closed = false;
 
   constructor(keep: number) {
     this.#keep = keep;
@@ -24,7 +26,7 @@ export class FlowStore {
     return this.#flows.length > this.#keep ? this.#flows.slice(-this.#keep) : this.#flows;
   }
 
-  /** Records a finished flow and wakes whoever waits for one like it. */
+  /** Records a finished flow and wakes whoever waits for one like it (or whose predicate throws on it). */
   add(flow: Flow): void {
     if (this.#keep > 0) {
       this.#flows.push(flow);
@@ -32,7 +34,17 @@ export class FlowStore {
       if (this.#flows.length > this.#keep + Math.ceil(this.#keep / 8)) this.#flows = this.#flows.slice(-this.#keep);
     }
     for (const waiter of this.#waiters) {
-      if (!waiter.predicate(flow)) continue;
+      // The predicate is the caller's code, run from a socket's close handler: a throw there would
+      // be an uncaught exception ending the process, so it rejects that caller's wait instead.
+      let matched: boolean;
+      try {
+        matched = waiter.predicate(flow);
+      } catch (error) {
+        this.#waiters.delete(waiter);
+        waiter.reject(error);
+        continue;
+      }
+      if (!matched) continue;
       this.#waiters.delete(waiter);
       waiter.resolve(flow);
     }
@@ -43,24 +55,49 @@ export class FlowStore {
     this.#flows = [];
   }
 
+  /** Rejects every pending wait (no flow can arrive any more); later waits see only the recorded flows. */
+  close(): void {
+    this.#closed = true;
+    for (const waiter of this.#waiters) {
+      waiter.reject(new MitmError('wait_timeout', `the proxy closed before a flow matched (${this.flows.length} flows recorded)`));
+    }
+    this.#waiters.clear();
+  }
+
   /**
    * Resolves with the first recorded flow matching `predicate`, looking at those already kept
-   * first, then at each new one; rejects after `timeout` ms (default 5000) with a clear error.
+   * first, then at each new one; rejects after `timeout` ms (default 5000) with a clear error,
+   * when the proxy closes, or with whatever `predicate` throws.
    */
   waitFor(predicate: (flow: Flow) => boolean, options: { timeout?: number } = {}): Promise<Flow> {
-    const found = this.flows.find(predicate);
+    let found: Flow | undefined;
+    try {
+      found = this.flows.find(predicate);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (found) return Promise.resolve(found);
+    if (this.#closed) {
+      return Promise.reject(new MitmError('wait_timeout', `the proxy is closed and none of its ${this.flows.length} recorded flows matched`));
+    }
     const timeout = options.timeout ?? 5000;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters.delete(waiter);
         reject(new MitmError('wait_timeout', `no flow matched within ${timeout} ms (${this.flows.length} flows recorded)`));
       }, timeout);
+      // The proxy's own sockets keep the process alive while it runs; a pending wait alone must not.
+      timer.unref();
+      const settle = (): void => clearTimeout(timer);
       const waiter: Waiter = {
         predicate,
         resolve: (flow) => {
-          clearTimeout(timer);
+          settle();
           resolve(flow);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
         },
       };
       this.#waiters.add(waiter);

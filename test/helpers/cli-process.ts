@@ -28,10 +28,12 @@ export class CliProcess {
   readonly exited: Promise<CliExit>;
   readonly #newLine = new EventEmitter<{ line: [Stream, string] }>();
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: childEnv({ DEBUG: '' }),
+  /** `options.cwd` runs it elsewhere than the repository; `options.env` adds variables (HOME, XDG_CONFIG_HOME...). */
+  constructor(args: readonly string[], options: { readonly cwd?: string; readonly env?: Readonly<Record<string, string>> } = {}) {
+    // By absolute path, so any working directory works.
+    this.child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), `${ROOT}src/cli/main.ts`, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: childEnv({ DEBUG: '', ...options.env }),
     });
     for (const stream of ['stdout', 'stderr'] as const) {
       createInterface({ input: this.child[stream] }).on('line', (line) => {

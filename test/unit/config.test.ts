@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseProxyOptions, redactSecrets } from '../../src/config/load.js';
+import { defaultCaDir } from '../../src/config/schema.js';
 
 test('defaults are filled in and the result is frozen', () => {
   const config = parseProxyOptions({});
   assert.equal(config.host, '127.0.0.1', 'listens on loopback unless told otherwise');
   assert.equal(config.port, 8080);
   assert.equal(config.insecure, false, 'origins are verified by default');
-  assert.equal(config.ca, './certs');
+  assert.equal(config.ca, defaultCaDir(), 'the per-user CA folder, not one relative to the working directory');
   assert.deepEqual(config.passthrough, []);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(config.passthrough));
 });

@@ -1,0 +1,72 @@
+import type { CertificateAuthority } from '../ca/authority.js';
+import type { CertCache } from '../ca/cert-cache.js';
+import type { ProxyConfig } from '../config/schema.js';
+import { createHostPolicy } from '../inbound/host-policy.js';
+import type { ProxyRuntime } from '../inbound/runtime.js';
+import type { Target } from '../net/target.js';
+import type { FlowStore } from '../record/flow-store.js';
+import type { ClientFront } from './client-front.js';
+import type { Connectivity } from './connectivity.js';
+import type { OriginSide } from './origin-side.js';
+import type { ProxyHandle } from './proxy-handle.js';
+
+/** The parts startProxy has built by the time the handlers need their shared runtime. */
+export interface RuntimeParts {
+  readonly config: ProxyConfig;
+  readonly ca: CertificateAuthority;
+  readonly certs: CertCache;
+  readonly reach: Connectivity;
+  readonly origins: OriginSide;
+  readonly store: FlowStore;
+  readonly proxy: ProxyHandle;
+  readonly front: ClientFront;
+}
+
+/** Builds the runtime every connection and request handler reads (inbound/runtime.ts). */
+export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
+  const { config, reach, origins, store, proxy, front } = parts;
+  const hooks = proxy.pipeline;
+  let flowId = 0;
+  let connectionCount = 0;
+  const connectionIds = new WeakMap<object, number>();
+  return {
+    config,
+    ca: parts.ca,
+    certs: parts.certs,
+    dialer: reach.dialer,
+    auth: reach.auth,
+    pinned: reach.pinned,
+    sniffer: origins.sniffer,
+    hooks,
+    exchangeDeps: {
+      upstream: origins.upstream,
+      hooks,
+      timeoutMs: config.upstreamTimeout,
+      maxBodyBuffer: config.maxBodyBuffer,
+      recordBodyLimit: config.keep > 0 ? config.recordBodyLimit : 0,
+      onFlowEnd: (flow, record) => {
+        // Neither can throw: listeners and waitForFlow predicates are guarded (proxy-handle.ts, flow-store.ts).
+        proxy.emit('flow', record);
+        store.add(flow);
+        if (hooks.has('onFlowEnd')) void hooks.flowEnd(flow);
+      },
+    },
+    decide: createHostPolicy(config),
+    isSelf: (target) => target.port === proxy.port && isOwnHost(target, config.host),
+    sessions: front.sessions,
+    serveHttp: front.serveHttp,
+    track: front.track,
+    emit: proxy.emit.bind(proxy),
+    nextId: () => ++flowId,
+    connectionId: (socket) => {
+      let id = connectionIds.get(socket);
+      if (id === undefined) connectionIds.set(socket, (id = ++connectionCount));
+      return id;
+    },
+  };
+}
+
+function isOwnHost(target: Target, listenHost: string): boolean {
+  const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
+  return wildcard || target.host === listenHost || target.host === 'localhost' || /^127\.|^::1$/.test(target.host);
+}

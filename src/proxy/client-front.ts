@@ -1,0 +1,197 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { ServerHttp2Session } from 'node:http2';
+import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { MitmError } from '../errors.js';
+import { writeRawError } from '../exchange/error-response.js';
+import { handleConnect } from '../inbound/connect.js';
+import { onFirstBytes } from '../inbound/first-bytes.js';
+import { createH2Front, speaksH2, type H2Front } from '../inbound/h2-server.js';
+import { createListener } from '../inbound/listener.js';
+import { createRequestHandler } from '../inbound/request-handler.js';
+import type { ProxyRuntime, TunnelSession } from '../inbound/runtime.js';
+import { serveSocks5 } from '../inbound/socks5-server.js';
+import type { OriginConnector } from '../origin/upstream.js';
+import { createH2WebSocketHandler, createUpgradeHandler } from '../websocket/websocket.js';
+
+// Clients commonly keep idle connections for a minute or more; Node's 5 s default would make
+// them redo CONNECT and two TLS handshakes after every pause.
+const KEEP_ALIVE_TIMEOUT_MS = 60_000;
+const HEADERS_TIMEOUT_MS = 60_000;
+
+/**
+ * Where clients meet the proxy, as one object: the listener on the proxy port, the HTTP server that
+ * parses every request (on the port and decrypted from tunnels), the HTTP/2 front, and the
+ * bookkeeping of their sockets for counting, draining and closing. Built in two steps because the
+ * runtime needs `serveHttp`/`track`/`sessions` and the handlers need the runtime: construct, build
+ * the runtime, then `route(rt)`.
+ */
+export class ClientFront {
+  /** The tunnel session of each connection that came through CONNECT (the runtime's `sessions`). */
+  readonly sessions = new WeakMap<object, TunnelSession>();
+  // One HTTP server parses everything: requests on the proxy port and requests decrypted from
+  // tunnels, which are handed to it as connections (https.Server does the same with TLS sockets).
+  readonly #server = http.createServer({ requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS });
+  /** Every socket to destroy on close: client connections, decrypted tunnels, relays. */
+  readonly #sockets = new Set<Duplex>();
+  /** Connections accepted on the proxy port. */
+  readonly #clients = new Set<Socket>();
+  readonly #h2Sessions = new Set<ServerHttp2Session>();
+  #h2: H2Front | undefined;
+  #listener: Server | undefined;
+  #listenerClosed: Promise<void> = Promise.resolve();
+  #draining = false;
+  #drained: (() => void) | undefined;
+
+  constructor() {
+    this.#server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+    this.#server.on('connection', this.track);
+  }
+
+  /** Registers a socket to be destroyed when the proxy closes. */
+  readonly track = (socket: Duplex): void => {
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  };
+
+  /** Hands a decrypted tunnel to the HTTP/1.1 server or, if the client chose h2 in ALPN, to the HTTP/2 front. */
+  readonly serveHttp = (socket: Socket, session: TunnelSession): void => {
+    const h2 = this.#h2;
+    if (h2 === undefined) throw new Error('ClientFront.route() must run before connections are served');
+    // Requests are then resolved through the session object, as an HTTP/2 stream has no socket of its own.
+    if (speaksH2(socket)) {
+      h2.serve(socket, (h2Session) => this.#adoptH2Session(h2Session, session));
+      return;
+    }
+    this.sessions.set(socket, session);
+    // Node's HTTP server sets up a parser, its listeners and an async resource for each
+    // connection it is given, ~3 KiB; a tunnel a client opens and leaves idle (browsers open
+    // them ahead of need) holds none of it until its first request arrives. Until then it is
+    // closed when the client closes its side, or quietly after as long as a request head may take.
+    onFirstBytes(socket, this.#server.headersTimeout, () => {
+      this.#server.emit('connection', socket);
+      socket.resume();
+    });
+  };
+
+  /** Client connections open now on the proxy port. */
+  get connections(): number {
+    return this.#clients.size;
+  }
+
+  /** Connects the request, CONNECT, upgrade and error handlers to `rt`, and creates the listener. */
+  route(rt: ProxyRuntime, connector: OriginConnector): void {
+    const server = this.#server;
+    const handleRequest = createRequestHandler(rt);
+    server.on('request', handleRequest);
+    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      // While draining, a connection whose exchange ended is idle: close it rather than keep it alive.
+      res.once('close', () => {
+        if (this.#draining) setImmediate(() => server.closeIdleConnections());
+      });
+    });
+    // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
+    this.#h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS, createH2WebSocketHandler(rt, { connector }));
+    server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(rt, req, socket, head));
+    // WebSocket upgrades (websocket.ts); any other upgrade is handed back to be parsed as a plain request.
+    const reparse = (socket: Duplex, bytes: Buffer): void => {
+      socket.unshift(bytes);
+      server.emit('connection', socket);
+    };
+    server.on('upgrade', createUpgradeHandler(rt, { connector, reparse }));
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(rt, error, socket));
+    // The listener sniffs each connection's first byte: SOCKS5 greetings go to socks5-server.ts, the
+    // rest to `server` (listener.ts).
+    const listener = createListener(server, (socket) => serveSocks5(rt, socket), (socket) => this.#accept(socket));
+    // net.Server emits 'close' once it stopped listening and its last connection ended.
+    this.#listenerClosed = new Promise((resolve) => listener.once('close', () => resolve()));
+    this.#listener = listener;
+  }
+
+  /** Listens on `host:port` (0 picks a free port) and returns the port bound. */
+  async listen(host: string, port: number): Promise<number> {
+    const listener = this.#listening();
+    listener.listen(port, host);
+    try {
+      await once(listener, 'listening');
+    } catch (error) {
+      throw listenError(error, host, port);
+    }
+    return (listener.address() as AddressInfo).port;
+  }
+
+  /**
+   * Stops accepting connections and closes the idle ones (HTTP/1.1 between requests, HTTP/2
+   * sessions by GOAWAY once their streams end); resolves when the last client connection has closed.
+   */
+  drain(): Promise<void> {
+    this.#draining = true;
+    this.#listening().close();
+    this.#server.closeIdleConnections();
+    for (const session of this.#h2Sessions) session.close();
+    if (this.#clients.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  /** Stops listening and destroys every socket at once; resolves when the listener has closed. */
+  async close(): Promise<void> {
+    this.#listening().close();
+    this.#server.close();
+    for (const socket of this.#sockets) socket.destroy();
+    await this.#listenerClosed;
+  }
+
+  #listening(): Server {
+    if (this.#listener === undefined) throw new Error('ClientFront.route() must run before listen() and close()');
+    return this.#listener;
+  }
+
+  #accept(socket: Socket): void {
+    this.track(socket);
+    this.#clients.add(socket);
+    socket.once('close', () => {
+      this.#clients.delete(socket);
+      if (this.#clients.size === 0) this.#drained?.();
+    });
+  }
+
+  #adoptH2Session(h2Session: ServerHttp2Session, session: TunnelSession): void {
+    this.sessions.set(h2Session, session);
+    this.#h2Sessions.add(h2Session);
+    h2Session.once('close', () => this.#h2Sessions.delete(h2Session));
+    if (this.#draining) h2Session.close();
+  }
+
+  /** A request the HTTP parser refused: reported as a `client-issue`, answered 400 or 431, closed. */
+  #clientError(rt: ProxyRuntime, error: NodeJS.ErrnoException, socket: Duplex): void {
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const failure = tooLarge
+      ? new MitmError('headers_too_large', 'request header fields too large (the limit is 16 KiB)')
+      : new MitmError('bad_request', `malformed HTTP request (${error.code ?? error.message})`);
+    const raw = socket as Socket;
+    const session = this.sessions.get(socket);
+    rt.emit('client-issue', {
+      host: session?.target.host,
+      client: session?.client ?? { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 },
+      code: tooLarge ? 'headers_too_large' : 'bad_request',
+      message: failure.message,
+    });
+    writeRawError(socket, failure);
+  }
+}
+
+function listenError(error: unknown, host: string, port: number): MitmError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason =
+    code === 'EADDRINUSE'
+      ? `port ${port} is already in use on ${host}`
+      : code === 'EACCES'
+        ? `permission denied to listen on ${host}:${port}`
+        : code === 'EADDRNOTAVAIL'
+          ? `${host} is not an address of this machine`
+          : `cannot listen on ${host}:${port}: ${(error as Error).message}`;
+  return new MitmError('listen_failed', reason, { cause: error });
+}
