@@ -107,7 +107,14 @@ function intercept(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, 
   reply.established(raw);
   if (head.length > 0) raw.unshift(head);
   raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
+  // The listener allows half-open connections: a client that ends its side before a single byte
+  // would otherwise hold this socket until the timeout.
+  const hangUp = (): void => {
+    raw.destroy();
+  };
+  raw.once('end', hangUp);
   raw.once('data', (first: Buffer) => {
+    raw.off('end', hangUp);
     raw.pause();
     raw.unshift(first);
     if (first[0] === TLS_HANDSHAKE) {

@@ -42,3 +42,28 @@ describe('proxy: a client that ends its side during the TLS handshake', { timeou
     assert.match(issue.message, /closed the connection during the TLS handshake/);
   });
 });
+
+describe('proxy: a client that ends an intercepted tunnel before its first byte', { timeout: 30_000 }, () => {
+  let pki: TestPki;
+  let proxy: TestProxy;
+
+  before(async () => {
+    pki = await createTestPki();
+    proxy = await startTestProxy(pki);
+  });
+
+  after(async () => {
+    await proxy?.close();
+    await pki?.cleanup();
+  });
+
+  it('is closed at once, not held until the handshake timeout', async () => {
+    const tunnel = await openTunnel(proxy.port, 'silent.test:443');
+    assert.equal(tunnel.status, 200);
+    tunnel.socket.on('error', () => {});
+    const closed = once(tunnel.socket, 'close');
+    tunnel.socket.end();
+    await within(closed, 'the proxy closes the tunnel', 10_000);
+    assert.equal(proxy.proxy.connections, 0);
+  });
+});
