@@ -13,11 +13,12 @@ const ESSENCE_TESTS: Readonly<Record<string, (essence: string) => boolean>> = {
   image: (e) => e.startsWith('image/'),
   js: (e) => /^(?:application|text)\/(?:x-)?(?:javascript|ecmascript)$/.test(e) || e === 'text/jscript',
   css: (e) => e === 'text/css',
+  xml: (e) => e === 'application/xml' || e === 'text/xml' || e.endsWith('+xml'),
   font: (e) => e.startsWith('font/') || /^application\/(?:x-)?font-/.test(e) || e === 'application/vnd.ms-fontobject',
 };
 
 /** The short names of `type:`, in the order docs/filters.md lists them. */
-export const TYPE_ALIASES = ['json', 'html', 'image', 'js', 'css', 'font', 'ws', 'sse'] as const;
+export const TYPE_ALIASES = ['json', 'html', 'xml', 'image', 'js', 'css', 'font', 'ws', 'sse'] as const;
 
 /** The media type without parameters, lower-case: `text/html; charset=utf-8` → `text/html`. */
 export function essenceOf(contentType: string | undefined): string | undefined {
