@@ -37,7 +37,12 @@ export function typeMatcher(value: string, wildcard: (pattern: string) => RegExp
   if (lower === 'ws') return (m) => m.isWebSocket;
   if (lower === 'sse') return (m) => m.isSse || essenceOf(m.contentType) === 'text/event-stream';
   const alias = ESSENCE_TESTS[lower];
-  const test = alias ?? ((pattern: RegExp) => (essence: string) => pattern.test(essence))(wildcard(lower));
+  const test =
+    alias ??
+    (
+      (pattern: RegExp) => (essence: string) =>
+        pattern.test(essence)
+    )(wildcard(lower));
   return (m) => {
     const essence = essenceOf(m.contentType);
     return essence !== undefined && test(essence);

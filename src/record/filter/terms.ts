@@ -57,7 +57,9 @@ export function termOf(word: WordToken): FilterNode {
       return { kind: 'user', name: value === '' ? undefined : value };
     case 'type':
       if (!isTypeValue(value)) {
-        throw bad(`unknown type "${value}"${didYouMean(value, TYPE_ALIASES)}: use ${TYPE_ALIASES.join(', ')} or a MIME type such as application/xml`);
+        throw bad(
+          `unknown type "${value}"${didYouMean(value, TYPE_ALIASES)}: use ${TYPE_ALIASES.join(', ')} or a MIME type such as application/xml`,
+        );
       }
       return { kind: 'field', field, value };
     default:
@@ -69,12 +71,9 @@ export function termOf(word: WordToken): FilterNode {
 function statusTerm(value: string, bad: (reason: string) => Error): TermNode {
   const cls = /^([1-5])xx$/i.exec(value);
   if (cls) return { kind: 'status', op: 'class', value: Number(cls[1]) };
-  const match = NUMBER.exec(value);
-  const code = Number(match?.[2]);
-  if (!match || match[3] !== '' || !Number.isInteger(code) || code < 100 || code > 999) {
-    throw bad(`invalid status "${value}": use a code (404), a class (5xx) or a comparison (>=400, <300)`);
-  }
-  return { kind: 'status', op: (match[1] ?? '=') as Comparison, value: code };
+  const match = /^(>=|<=|>|<|=)?([1-9]\d\d)$/.exec(value);
+  if (!match) throw bad(`invalid status "${value}": use a code (404), a class (5xx) or a comparison (>=400, <300)`);
+  return { kind: 'status', op: (match[1] ?? '=') as Comparison, value: Number(match[2]) };
 }
 
 function sizeTerm(value: string, bad: (reason: string) => Error): TermNode {
