@@ -56,6 +56,7 @@ export function termOf(word: WordToken): FilterNode {
     case 'user':
       return { kind: 'user', name: value === '' ? undefined : value };
     case 'type':
+      if (value === '') throw bad(`type: needs a value: ${TYPE_ALIASES.join(', ')} or a MIME type`);
       if (!isTypeValue(value)) {
         throw bad(
           `unknown type "${value}"${didYouMean(value, TYPE_ALIASES)}: use ${TYPE_ALIASES.join(', ')} or a MIME type such as application/xml`,
