@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   wait_timeout: { status: undefined, summary: 'proxy.waitForFlow() saw no matching flow in time' },
   listen_failed: { status: undefined, summary: 'The proxy could not listen on its address' },
   har_write_failed: { status: undefined, summary: 'A HAR file could not be written' },
+  filter_invalid: { status: 400, summary: 'A flow filter (docs/filters.md) does not parse' },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 
 /** A stable error code; see docs/errors.md. */
