@@ -18,6 +18,8 @@ export interface FlowRecord {
   readonly error: { readonly code: ErrorCode | 'aborted'; readonly message: string } | undefined;
   /** Address of the client connection the request came from, and the proxy user it authenticated as (`--proxy-auth`). */
   readonly client: { readonly address: string; readonly port: number; readonly user?: string };
+  /** The kind of listener it came through: `regular`, `transparent` or `reverse` (docs/modes.md). */
+  readonly mode: string;
 }
 
 /** A CONNECT that was tunnelled untouched (no decryption). */

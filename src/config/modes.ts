@@ -113,3 +113,21 @@ function reverseOrigin(text: string, fail: (why: string) => MitmError): ReverseO
   const secure = url.protocol === 'https:';
   return { secure, host: normalizeHost(url.hostname), port: url.port === '' ? (secure ? 443 : 80) : Number(url.port) };
 }
+
+/** Checks that `text` is an IPv4 or IPv6 literal (`--dns-answer`), or throws `config_invalid`. */
+export function ipLiteral(text: string): string {
+  if (isIP(text) === 0) throw new MitmError('config_invalid', `${JSON.stringify(text)} is not an IP address`);
+  return text;
+}
+
+/** Parses `--dns-upstream`: `ADDR`, `ADDR:PORT` or `[V6]:PORT` (port 53 by default), or throws `config_invalid`. */
+export function parseDnsUpstream(text: string): { host: string; port: number } {
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(text);
+  const plain = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+  const host = isIP(text) === 6 ? text : (bracketed?.[1] ?? plain?.[1] ?? '');
+  const port = Number((isIP(text) === 6 ? undefined : (bracketed?.[2] ?? plain?.[2])) ?? 53);
+  if (isIP(host) === 0 || !(port >= 1 && port <= 65535)) {
+    throw new MitmError('config_invalid', `${JSON.stringify(text)} is not a resolver address: expected ADDR or ADDR:PORT (an IP address)`);
+  }
+  return { host, port };
+}

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
+import { ipLiteral, parseDnsUpstream, parseMode } from './modes.js';
 import { parseUpstreamProxy, validateBypass } from './upstream-proxy.js';
 
 /**
@@ -31,6 +32,28 @@ export const ProxyOptionsSchema = z
       .max(65535)
       .default(8080)
       .meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
+    mode: z
+      .array(z.string().min(1).superRefine(checkWith(parseMode)))
+      .default([])
+      .meta({
+        arg: 'MODE',
+        description:
+          'A listener: regular[@[HOST:]PORT], transparent@[HOST:]PORT[:ORIGINPORT], reverse:URL@[HOST:]PORT or dns@[HOST:]PORT (repeatable; default: regular on --host/--port; docs/modes.md)',
+      }),
+    keepHost: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Reverse listeners: send the client's Host header on instead of the origin's" }),
+    dnsAnswer: z
+      .string()
+      .optional()
+      .superRefine(checkWith(ipLiteral))
+      .meta({ arg: 'ADDR', description: "DNS listeners: the address answered for intercepted names (default: the transparent listener's)" }),
+    dnsUpstream: z
+      .string()
+      .optional()
+      .superRefine(checkWith(parseDnsUpstream))
+      .meta({ arg: 'ADDR[:PORT]', description: "DNS listeners: the resolver other queries go to (default: the system's first)" }),
     passthrough: z
       .array(z.string().min(1))
       .default([])

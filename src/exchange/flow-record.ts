@@ -42,6 +42,7 @@ export function flowRecord(flow: Flow, at: FlowOrigin, delivery: Delivery): Flow
         ? undefined
         : { code: 'aborted', message: delivery.cause ?? UNEXPLAINED },
     client: at.client,
+    mode: flow.mode,
   };
 }
 

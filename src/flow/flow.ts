@@ -10,6 +10,11 @@ export interface FlowClient {
   readonly port: number;
   /** The proxy user it authenticated as (`--proxy-auth`; for tunnels, the CONNECT's or SOCKS5 user); never the password. */
   readonly user?: string;
+  /**
+   * The kind of listener it came through (`--mode`): `regular`, `transparent` or `reverse`;
+   * absent means regular. Kept on the connection, as mitmproxy's `client_conn.proxy_mode` is.
+   */
+  readonly mode?: string;
 }
 
 /** Milestones of a flow, in epoch milliseconds; later ones are undefined until reached. */
@@ -185,6 +190,11 @@ export class Flow {
     this.client = init.client;
     this.request = init.request;
     this.timings = { start: init.start };
+  }
+
+  /** The kind of listener the request came through: `regular`, `transparent` or `reverse` (docs/modes.md). */
+  get mode(): string {
+    return this.client.mode ?? 'regular';
   }
 
   /** Answers the request without contacting the origin; later `onRequest` hooks are skipped, `onResponse` still runs. */

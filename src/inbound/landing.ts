@@ -5,6 +5,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describeCa, exportCa, type CertificateAuthority } from '../ca/authority.js';
+import type { FlowClient } from '../flow/flow.js';
 import type { InboundRequest, OutboundResponse } from '../exchange/client-message.js';
 import { landingHtml } from './landing-page.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -87,7 +88,7 @@ export function serveLanding(
 /** A request the handler routed to the landing site. */
 export interface LandingExchange {
   readonly id: number;
-  readonly client: { readonly address: string; readonly port: number };
+  readonly client: FlowClient;
   /** `performance.now()` when the request head arrived. */
   readonly startedAt: number;
   /** Origin-form target: path and query. */
@@ -108,6 +109,7 @@ export function answerLanding(rt: ProxyRuntime, req: InboundRequest, res: Outbou
     contentType: answer.contentType,
     responseBytes: answer.bytes,
     durationMs: performance.now() - exchange.startedAt,
+    mode: exchange.client.mode ?? 'regular',
     error: undefined,
     client: exchange.client,
   });

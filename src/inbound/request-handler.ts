@@ -96,6 +96,7 @@ export function refusalRecord(req: { readonly method?: string | undefined; reado
     durationMs: performance.now() - at.startedAt,
     error: { code: failure.code, message: failure.message },
     client: at.client,
+    mode: at.client.mode ?? 'regular',
   };
 }
 
@@ -139,6 +140,7 @@ function resolveInTunnel(session: TunnelSession, req: InboundRequest): Resolved 
   const absolute = requestTarget.startsWith('/') ? null : ABSOLUTE_FORM.exec(requestTarget);
   const path = originForm(absolute ? (absolute[3] as string) : requestTarget);
   const { origin, shownHost, scheme } = tunnelOrigin(session);
+  if (session.rewriteHost === true) return { origin, path, hostHeader: shownHost, url: `${scheme}://${shownHost}${path}` };
   if (isH2Request(req)) {
     const authority = req.headers[':authority'] ?? req.headers.host;
     const named = authority === undefined ? shownHost : formatAuthority(parseAuthority(authority, 443), 443);

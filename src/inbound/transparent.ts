@@ -26,7 +26,7 @@ export interface TransparentMode {
 
 /** Serves one connection accepted by a transparent listener, its first bytes already waiting (paused). */
 export function serveTransparent(rt: ProxyRuntime, mode: TransparentMode, socket: Socket, first: Buffer): void {
-  const client: FlowClient = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+  const client: FlowClient = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0, mode: 'transparent' };
   const tls = first[0] === TLS_HANDSHAKE;
   const refuse = (host: string | undefined, error: MitmError): void => {
     const code = tls ? 'client_tls' : error.code === 'headers_too_large' ? 'headers_too_large' : 'bad_request';

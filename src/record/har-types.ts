@@ -27,6 +27,8 @@ export type HarEntry = Omit<Entry, 'request'> & {
   _error?: { code: string; message: string };
   /** `flow.tags`, e.g. `mocked`. */
   _tags: string[];
+  /** The kind of listener the request came through: `regular`, `transparent` or `reverse` (docs/modes.md). */
+  _mode: string;
   /** The messages of a WebSocket connection, oldest first, as far as they were recorded. */
   _webSocketMessages?: HarWebSocketMessage[];
 };

@@ -30,6 +30,7 @@ function toEntry(flow: Flow): HarEntry {
     timings,
     connection: String(flow.connectionId),
     _tags: [...flow.tags],
+    _mode: flow.mode,
   };
   if (flow.server) entry.serverIPAddress = flow.server.address;
   if (flow.error) entry._error = { code: flow.error.code, message: flow.error.message };

@@ -3,7 +3,7 @@
 import { isIP, type Socket } from 'node:net';
 import { isAbsolute, join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CA_CERT_FILE } from '../ca/authority.js';
+import { CA_CERT_FILE, type CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { FlowClient } from '../flow/flow.js';
 import { peekClientHelloSni } from './client-hello.js';
@@ -48,7 +48,7 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
       },
       (error: unknown) => {
         raw.destroy();
-        const message = describeHandshakeFailure(error, displayPath(join(rt.ca.dir, CA_CERT_FILE)));
+        const message = describeHandshakeFailure(error, caFileShown(rt.ca));
         rt.emit('client-issue', { host: target.host, client, code: 'client_tls', message });
         const rejection = handshakeRejection(error);
         // An alert is an answer to our certificate; a hang-up only counts once the certificate was on its way.
@@ -105,8 +105,9 @@ async function certSource(rt: TlsRuntime, raw: Socket, target: Target, ready: ()
   };
 }
 
-// The CA certificate's path as a user would type it: relative inside the working directory.
-function displayPath(path: string): string {
+/** The CA certificate's path as a user would type it (relative inside the working directory), for messages. */
+export function caFileShown(ca: CertificateAuthority): string {
+  const path = join(ca.dir, CA_CERT_FILE);
   const rel = relative(process.cwd(), path);
   return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
 }

@@ -19,6 +19,11 @@ export interface TunnelSession {
   readonly secure: boolean;
   /** SNI the client sent, else ''. Used as the origin's SNI and the name its certificate must carry. */
   readonly servername: string;
+  /**
+   * Send the origin's authority as Host instead of the client's (a reverse listener without
+   * --keep-host: the client named the proxy, the origin expects its own name).
+   */
+  readonly rewriteHost?: boolean;
   /** Who opened the tunnel; `user` is the proxy user its CONNECT (or SOCKS5 handshake) authenticated as. */
   readonly client: { readonly address: string; readonly port: number; readonly user?: string };
 }

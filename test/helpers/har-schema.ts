@@ -87,6 +87,7 @@ const entry = z
     connection: z.string().regex(/^\d+$/),
     _error: z.strictObject({ code: z.string().min(1), message: z.string() }).optional(),
     _tags: z.array(z.string()),
+    _mode: z.enum(['regular', 'transparent', 'reverse']),
     _resourceType: z.literal('websocket').optional(),
     _webSocketMessages: z
       .array(

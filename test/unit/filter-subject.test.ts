@@ -18,6 +18,7 @@ const RECORD: FlowRecord = {
   durationMs: 1200,
   error: undefined,
   client: { address: '127.0.0.1', port: 50000, user: 'qa' },
+  mode: 'transparent',
 };
 
 /** A body read to its end and recorded up to `limit` bytes, as a sent one is. */

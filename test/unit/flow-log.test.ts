@@ -28,6 +28,7 @@ function flow(overrides: Partial<FlowRecord> = {}): FlowRecord {
     durationMs: 45.2,
     error: undefined,
     client,
+    mode: 'regular',
     ...overrides,
   };
 }

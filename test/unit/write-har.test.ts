@@ -32,6 +32,7 @@ const har = (entries: number): Har => ({
       timings: { blocked: -1, dns: -1, connect: -1, ssl: -1, send: 0, wait: 0, receive: 0 },
       connection: '1',
       _tags: [],
+      _mode: 'regular',
     })),
   },
 });

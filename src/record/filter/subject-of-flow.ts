@@ -33,7 +33,7 @@ export function subjectOfFlow(flow: Flow, facts: FlowFacts = {}): FilterSubject 
     responseSize: facts.responseSize ?? (response ? sentSize(response) : undefined),
     durationMs: facts.durationMs ?? (end === undefined ? undefined : end - flow.timings.start),
     errorCode: flow.error?.code ?? (flow.incomplete ? 'aborted' : undefined),
-    mode: facts.mode,
+    mode: facts.mode ?? flow.mode,
     user: flow.client.user,
     isWebSocket: flow.webSocket !== undefined || response?.status === 101,
     isSse: isEventStream(contentType),

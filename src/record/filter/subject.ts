@@ -55,8 +55,8 @@ export function isEventStream(contentType: string | undefined): boolean {
 }
 
 /**
- * The subject of a `flow` event record. A record has no headers, bodies or listener mode, so
- * `header:`, `req:`, `res:` and `mode:` terms do not match it; a WebSocket shows as status 101.
+ * The subject of a `flow` event record. A record has no headers or bodies, so
+ * `header:`, `req:` and `res:` terms do not match it; a WebSocket shows as status 101.
  */
 export function subjectOfRecord(record: FlowRecord): FilterSubject {
   return {
@@ -70,7 +70,7 @@ export function subjectOfRecord(record: FlowRecord): FilterSubject {
     responseSize: record.responseBytes,
     durationMs: record.durationMs,
     errorCode: record.error?.code,
-    mode: undefined,
+    mode: record.mode,
     user: record.client.user,
     isWebSocket: record.status === 101,
     isSse: isEventStream(record.contentType),
