@@ -79,7 +79,7 @@ describe('store: opening, refusing, migrating', () => {
     await assert.rejects(openStore(missing), failsWith('store_failed', missing, 'does not exist'));
     const plain = join(temp.dir, 'plain-file');
     await writeFile(plain, 'x');
-    await assert.rejects(openStore(join(plain, 'flows.db')), failsWith('store_failed', join(plain, 'flows.db')));
+    await assert.rejects(openStore(join(plain, 'flows.db')), failsWith('store_failed', join(plain, 'flows.db'), 'is not a folder'));
     await assert.rejects(openStore(join(temp.dir, 'absent.db'), { readonly: true }), failsWith('store_failed', 'absent.db'));
   });
 

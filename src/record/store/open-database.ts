@@ -59,7 +59,7 @@ async function checkPath(path: string, readonly: boolean): Promise<void> {
     });
     return;
   }
-  if (info.code !== 'ENOENT') throw new MitmError('store_failed', `cannot open the store ${path}: ${info.message}`, { cause: info });
+  if (info.code !== 'ENOENT' && info.code !== 'ENOTDIR') throw new MitmError('store_failed', `cannot open the store ${path}: ${info.message}`, { cause: info });
   if (readonly) throw new MitmError('store_failed', `there is no store ${path}`, { cause: info });
   const folder = dirname(path);
   const parent = await stat(folder).catch((error: NodeJS.ErrnoException) => error);
