@@ -69,3 +69,8 @@ export async function tempDir(prefix: string): Promise<{ readonly dir: string; r
   const dir = await mkdtemp(join(tmpdir(), prefix));
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }
+
+/** The body of flow `id` in store-writer-child.ts: recognisable, and large enough that a batch spans many pages. */
+export function killBody(id: number): string {
+  return `flow ${id} `.repeat(200);
+}
