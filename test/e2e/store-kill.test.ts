@@ -18,8 +18,9 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
     await temp.remove();
   });
 
-  for (const round of [1, 2, 3]) {
-    it(`round ${round}: reopens with every flow of the committed batches intact`, async (t) => {
+  // Killed on `committed N`: between writes; on `writing N`: while (or just before) a batch is written.
+  for (const [round, killOn] of [[1, 'committed'], [2, 'writing'], [3, 'writing'], [4, 'writing']] as const) {
+    it(`round ${round}: killed on "${killOn}", reopens with every flow of the committed batches intact`, async (t) => {
       const file = join(temp.dir, `killed-${round}.db`);
       // Stop at a different point each round, so the kill lands at different places in a write.
       const target = 1000 + round * 700;
@@ -30,16 +31,20 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
       const committed = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the writer did not commit ${target} flows within 60 s: ${stderr}`)), 60_000);
         let buffered = '';
+        let lastCommitted = 0;
         child.stdout.on('data', (chunk: Buffer) => {
           buffered += chunk.toString();
           const lines = buffered.split('\n');
           buffered = lines.pop() ?? '';
-          const last = Number(lines.at(-1)?.split(' ')[1] ?? 0);
-          if (last >= target) {
-            clearTimeout(timer);
-            // Killed mid-traffic: the writer goes on appending and writing batches meanwhile.
-            child.kill('SIGKILL');
-            resolve(last);
+          for (const line of lines) {
+            const [word, n] = line.split(' ');
+            if (word === 'committed') lastCommitted = Number(n);
+            if (word === killOn && Number(n) >= target && child.exitCode === null && !child.killed) {
+              clearTimeout(timer);
+              // Killed mid-traffic: the writer goes on appending and writing batches meanwhile.
+              child.kill('SIGKILL');
+              resolve(lastCommitted);
+            }
           }
         });
         child.once('exit', () => {
@@ -59,6 +64,7 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
         const ids = store.query({ bodies: false }).map((flow) => flow.proxyFlowId);
         t.diagnostic(`committed ${committed} before the kill; ${ids.length} flows on disk`);
         assert.ok(ids.length >= committed, `${ids.length} flows on disk, ${committed} were committed`);
+        assert.ok(ids.length <= committed + 200, `${ids.length} flows on disk, more than the writer appended`);
         assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1), 'no gaps, no duplicates');
         for (const flow of store.query({ where: (row) => row.proxyFlowId % 97 === 0 || row.proxyFlowId === committed })) {
           assert.equal(flow.responseBody?.text, killBody(flow.proxyFlowId));
