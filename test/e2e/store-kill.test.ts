@@ -19,7 +19,12 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
   });
 
   // Killed on `committed N`: between writes; on `writing N`: while (or just before) a batch is written.
-  for (const [round, killOn] of [[1, 'committed'], [2, 'writing'], [3, 'writing'], [4, 'writing']] as const) {
+  for (const [round, killOn] of [
+    [1, 'committed'],
+    [2, 'writing'],
+    [3, 'writing'],
+    [4, 'writing'],
+  ] as const) {
     it(`round ${round}: killed on "${killOn}", reopens with every flow of the committed batches intact`, async (t) => {
       const file = join(temp.dir, `killed-${round}.db`);
       // Stop at a different point each round, so the kill lands at different places in a write.
@@ -65,7 +70,11 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
         t.diagnostic(`committed ${committed} before the kill; ${ids.length} flows on disk`);
         assert.ok(ids.length >= committed, `${ids.length} flows on disk, ${committed} were committed`);
         assert.ok(ids.length <= committed + 200, `${ids.length} flows on disk, more than the writer appended`);
-        assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1), 'no gaps, no duplicates');
+        assert.deepEqual(
+          ids,
+          Array.from({ length: ids.length }, (_, i) => i + 1),
+          'no gaps, no duplicates',
+        );
         for (const flow of store.query({ where: (row) => row.proxyFlowId % 97 === 0 || row.proxyFlowId === committed })) {
           assert.equal(flow.responseBody?.text, killBody(flow.proxyFlowId));
         }

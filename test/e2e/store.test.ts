@@ -78,7 +78,15 @@ describe('store: flows from real traffic', { timeout: 60_000 }, () => {
     try {
       const hello = await send({ agent, host: 'localhost', port: origin.port, path: '/hello', headers: { 'X-Test': 'one' } });
       assert.equal(hello.text, 'hello');
-      const echo = await send({ agent, host: 'localhost', port: origin.port, path: '/echo?x=1', method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"store"}' });
+      const echo = await send({
+        agent,
+        host: 'localhost',
+        port: origin.port,
+        path: '/echo?x=1',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"store"}',
+      });
       assert.equal((JSON.parse(echo.text) as EchoBody).body, '{"name":"store"}');
       const big = await send({ agent, host: 'localhost', port: origin.port, path: '/big?bytes=300000' });
       assert.equal(big.body.length, 300_000);

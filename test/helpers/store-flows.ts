@@ -20,7 +20,11 @@ export interface FlowSpec {
   readonly noResponse?: boolean;
   readonly tags?: readonly string[];
   readonly user?: string;
-  readonly webSocket?: readonly { readonly direction: 'client-to-server' | 'server-to-client'; readonly type: 'text' | 'binary'; readonly data: Buffer }[];
+  readonly webSocket?: readonly {
+    readonly direction: 'client-to-server' | 'server-to-client';
+    readonly type: 'text' | 'binary';
+    readonly data: Buffer;
+  }[];
 }
 
 function recordedBody(data: Buffer | string | undefined, recordLimit: number): Body {
@@ -40,7 +44,13 @@ export function makeFlow(spec: FlowSpec): Flow {
     httpVersion: '1.1',
     body: recordedBody(spec.requestBody, recordLimit),
   });
-  const flow = new Flow({ id: spec.id, connectionId: 7, client: { address: '127.0.0.1', port: 5000, ...(spec.user ? { user: spec.user } : {}) }, request, start });
+  const flow = new Flow({
+    id: spec.id,
+    connectionId: 7,
+    client: { address: '127.0.0.1', port: 5000, ...(spec.user ? { user: spec.user } : {}) },
+    request,
+    start,
+  });
   if (!spec.noResponse) {
     flow.response = new FlowResponse({
       status: spec.status ?? 200,

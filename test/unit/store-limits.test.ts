@@ -22,9 +22,18 @@ describe('store: cutting, batching, bounded memory, pruning', () => {
     const store = await openStore(join(temp.dir, 'cut.db'), { storeBodyLimit: 1000 });
     try {
       const long = 'x'.repeat(5000);
-      store.append(makeFlow({ id: 1, responseBody: long, webSocket: [{ direction: 'server-to-client', type: 'text', data: Buffer.from(long) }] }));
+      store.append(
+        makeFlow({ id: 1, responseBody: long, webSocket: [{ direction: 'server-to-client', type: 'text', data: Buffer.from(long) }] }),
+      );
       // The recorder kept 100 of 500 bytes (--record-body-limit): the store says so too.
-      store.append(makeFlow({ id: 2, recordLimit: 100, responseHeaders: ['Content-Type', 'text/plain', 'Content-Length', '500'], responseBody: 'y'.repeat(500) }));
+      store.append(
+        makeFlow({
+          id: 2,
+          recordLimit: 100,
+          responseHeaders: ['Content-Type', 'text/plain', 'Content-Length', '500'],
+          responseBody: 'y'.repeat(500),
+        }),
+      );
       store.append(makeFlow({ id: 3, responseBody: 'z'.repeat(1000) }));
       const [cutHere, cutByRecorder, whole] = store.query();
       assert.equal(cutHere?.responseBody?.raw.length, 1000);
@@ -53,7 +62,10 @@ describe('store: cutting, batching, bounded memory, pruning', () => {
       store.append(makeFlow({ id: 10 }));
       assert.equal(store.stats().written, 0, 'append only queues');
       await nextTurn();
-      assert.deepEqual({ ...store.stats(), batches: undefined }, { appended: 10, written: 10, queued: 0, batches: undefined, syncFlushes: 0, failedFlows: 0, prunedFlows: 0, cutBodies: 0 });
+      assert.deepEqual(
+        { ...store.stats(), batches: undefined },
+        { appended: 10, written: 10, queued: 0, batches: undefined, syncFlushes: 0, failedFlows: 0, prunedFlows: 0, cutBodies: 0 },
+      );
     } finally {
       await store.close();
     }
@@ -101,7 +113,11 @@ describe('store: cutting, batching, bounded memory, pruning', () => {
     await store.close();
     assert.ok(kept.length > 10 && kept.length < 40, `kept ${kept.length} flows`);
     assert.equal(kept[kept.length - 1], 200, 'the newest flow stays');
-    assert.deepEqual(kept, Array.from({ length: kept.length }, (_, i) => 201 - kept.length + i), 'the oldest go first');
+    assert.deepEqual(
+      kept,
+      Array.from({ length: kept.length }, (_, i) => 201 - kept.length + i),
+      'the oldest go first',
+    );
     assert.equal(stats.prunedFlows, 200 - kept.length);
     const size = (await stat(file)).size;
     assert.ok(size <= maxSize + 64 * 1024, `file is ${size} bytes`);

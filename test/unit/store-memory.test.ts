@@ -50,7 +50,9 @@ describe('store: memory and throughput over 20 000 flows', { timeout: 300_000 },
     await store.close();
 
     assert.equal(stats.written, TOTAL);
-    t.diagnostic(`${TOTAL} flows (~1.4 KiB of bodies each) appended and written in ${seconds.toFixed(2)} s: ${Math.round(TOTAL / seconds)} flows/s, ${stats.batches} batches`);
+    t.diagnostic(
+      `${TOTAL} flows (~1.4 KiB of bodies each) appended and written in ${seconds.toFixed(2)} s: ${Math.round(TOTAL / seconds)} flows/s, ${stats.batches} batches`,
+    );
     t.diagnostic(`RSS by flows stored: ${samples.map((s) => `${s.flows / 1000}k=${(s.rss / MiB).toFixed(0)}`).join(' ')} MiB`);
     // Warm-up (page cache, statement caches, JIT) ends well before 5000; compare two later slices.
     const mean = (from: number, to: number): number => {

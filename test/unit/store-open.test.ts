@@ -83,7 +83,9 @@ describe('store: opening, refusing, migrating', () => {
     await assert.rejects(openStore(join(temp.dir, 'absent.db'), { readonly: true }), failsWith('store_failed', 'absent.db'));
   });
 
-  it('says when the folder or the file is not writable', { skip: process.getuid?.() === 0 ? 'root may write anywhere' : false }, async () => {
+  it('says when the folder or the file is not writable', {
+    skip: process.getuid?.() === 0 ? 'root may write anywhere' : false,
+  }, async () => {
     const locked = join(temp.dir, 'locked');
     await mkdir(locked);
     await chmod(locked, 0o500);
@@ -133,10 +135,14 @@ describe('store: opening, refusing, migrating', () => {
       if (typeof startProxy !== 'function') throw new Error('index did not load');
       try { await openStore('unused.db'); console.log('opened'); }
       catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
-    const child = spawn(process.execPath, ['--import', pathToFileURL(registerFile).href, '--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: new URL('../..', import.meta.url).pathname,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', pathToFileURL(registerFile).href, '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));

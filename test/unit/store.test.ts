@@ -48,7 +48,11 @@ describe('store: round trip, reopen, query', () => {
       }),
     );
     store.append(
-      makeFlow({ id: 4, responseHeaders: ['Content-Type', 'text/event-stream'], responseBody: 'event: tick\ndata: 1\n\ndata: two\nid: 9\n\n' }),
+      makeFlow({
+        id: 4,
+        responseHeaders: ['Content-Type', 'text/event-stream'],
+        responseBody: 'event: tick\ndata: 1\n\ndata: two\nid: 9\n\n',
+      }),
     );
     await store.close();
 
@@ -75,7 +79,12 @@ describe('store: round trip, reopen, query', () => {
       assert.equal(first.user, 'alice');
       assert.equal(first.mode, 'regular');
       assert.deepEqual(first.tls, { sni: 'example.test', alpn: 'h2' });
-      assert.deepEqual(first.timings, { start: 1_700_000_000_001, requestSent: 1_700_000_000_002, responseStart: 1_700_000_000_006, end: 1_700_000_000_010 });
+      assert.deepEqual(first.timings, {
+        start: 1_700_000_000_001,
+        requestSent: 1_700_000_000_002,
+        responseStart: 1_700_000_000_006,
+        end: 1_700_000_000_010,
+      });
       assert.equal(first.durationMs, 9);
       assert.equal(first.error, undefined);
 

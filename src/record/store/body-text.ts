@@ -36,7 +36,12 @@ export function isTextual(contentType: string | undefined): boolean {
  */
 export function decodedText(
   raw: Buffer,
-  options: { readonly contentType: string | undefined; readonly contentEncoding: string | undefined; readonly cut: boolean; readonly maxBytes: number },
+  options: {
+    readonly contentType: string | undefined;
+    readonly contentEncoding: string | undefined;
+    readonly cut: boolean;
+    readonly maxBytes: number;
+  },
 ): string | undefined {
   if (!isTextual(options.contentType)) return undefined;
   const codings = (options.contentEncoding ?? '')

@@ -13,20 +13,22 @@ let loading: Promise<DatabaseConstructor> | undefined;
  * machine where it could not be built still runs everything else; only opening a store fails.
  */
 export function loadDriver(): Promise<DatabaseConstructor> {
-  loading ??= import('better-sqlite3').then(
-    (module: { default: DatabaseConstructor }) => {
-      const Database = module.default;
-      // Loading the JS does not load the native addon: a throwaway in-memory database does.
-      new Database(':memory:').close();
-      return Database;
-    },
-    (error: unknown) => {
-      throw unavailable(error);
-    },
-  ).catch((error: unknown) => {
-    loading = undefined;
-    throw error instanceof MitmError ? error : unavailable(error);
-  });
+  loading ??= import('better-sqlite3')
+    .then(
+      (module: { default: DatabaseConstructor }) => {
+        const Database = module.default;
+        // Loading the JS does not load the native addon: a throwaway in-memory database does.
+        new Database(':memory:').close();
+        return Database;
+      },
+      (error: unknown) => {
+        throw unavailable(error);
+      },
+    )
+    .catch((error: unknown) => {
+      loading = undefined;
+      throw error instanceof MitmError ? error : unavailable(error);
+    });
   return loading;
 }
 

@@ -125,7 +125,12 @@ function bodyRow(side: 'request' | 'response', message: FlowRequest | FlowRespon
   const cut = cutHere || recorded.truncated;
   const declared = Number(message.header('content-length') ?? Number.NaN);
   const contentEncoding = message.bodyStore.replaced ? undefined : valuesOf(message.headers['content-encoding']).join(',') || undefined;
-  const text = decodedText(raw, { contentType: message.header('content-type'), contentEncoding, cut, maxBytes: Math.max(bodyLimit, 1024 * 1024) });
+  const text = decodedText(raw, {
+    contentType: message.header('content-type'),
+    contentEncoding,
+    cut,
+    maxBytes: Math.max(bodyLimit, 1024 * 1024),
+  });
   return {
     side,
     raw,

@@ -24,7 +24,10 @@ export function identify(db: Database, path: string, migrations: readonly Migrat
   }
   if (applicationId !== APPLICATION_ID) {
     const listed = tables.length > 5 ? `${tables.slice(0, 5).join(', ')}…` : tables.join(', ');
-    throw new MitmError('store_invalid', `${path} is not a mitm store: it is an SQLite database of something else (tables: ${listed || 'none'})`);
+    throw new MitmError(
+      'store_invalid',
+      `${path} is not a mitm store: it is an SQLite database of something else (tables: ${listed || 'none'})`,
+    );
   }
   const newest = migrations[migrations.length - 1]?.version ?? 0;
   if (version > newest) {

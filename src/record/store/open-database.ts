@@ -23,7 +23,10 @@ export async function openDatabase(Driver: DatabaseConstructor, file: string, re
     const found = identify(db, path, MIGRATIONS);
     if (readonly) {
       if (found.version < latest()) {
-        throw new MitmError('store_invalid', `the store ${path} has schema version ${found.version} and must be migrated to ${latest()}: open it once for writing`);
+        throw new MitmError(
+          'store_invalid',
+          `the store ${path} has schema version ${found.version} and must be migrated to ${latest()}: open it once for writing`,
+        );
       }
     } else {
       if (found.fresh) db.pragma('auto_vacuum = INCREMENTAL');
@@ -52,14 +55,18 @@ function latest(): number {
 async function checkPath(path: string, readonly: boolean): Promise<void> {
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
   if (!(info instanceof Error)) {
-    if (info.isDirectory()) throw new MitmError('store_failed', `cannot use ${path} as a store: it is a folder; name a file in it, e.g. ${path}/flows.db`);
+    if (info.isDirectory())
+      throw new MitmError('store_failed', `cannot use ${path} as a store: it is a folder; name a file in it, e.g. ${path}/flows.db`);
     const mode = readonly ? constants.R_OK : constants.R_OK | constants.W_OK;
     await access(path, mode).catch((error: unknown) => {
-      throw new MitmError('store_failed', `cannot open the store ${path}: it is not ${readonly ? 'readable' : 'readable and writable'}`, { cause: error });
+      throw new MitmError('store_failed', `cannot open the store ${path}: it is not ${readonly ? 'readable' : 'readable and writable'}`, {
+        cause: error,
+      });
     });
     return;
   }
-  if (info.code !== 'ENOENT' && info.code !== 'ENOTDIR') throw new MitmError('store_failed', `cannot open the store ${path}: ${info.message}`, { cause: info });
+  if (info.code !== 'ENOENT' && info.code !== 'ENOTDIR')
+    throw new MitmError('store_failed', `cannot open the store ${path}: ${info.message}`, { cause: info });
   if (readonly) throw new MitmError('store_failed', `there is no store ${path}`, { cause: info });
   const folder = dirname(path);
   const parent = await stat(folder).catch((error: NodeJS.ErrnoException) => error);

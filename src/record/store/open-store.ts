@@ -80,7 +80,8 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
     query: (queryOptions) => reading('query', () => reader.query(queryOptions)),
     get: (id) => reading('read', () => reader.get(id)),
     count: () => reading('count the flows of', () => count.get() ?? 0),
-    stats: () => writer?.stats ?? { appended: 0, written: 0, queued: 0, batches: 0, syncFlushes: 0, failedFlows: 0, prunedFlows: 0, cutBodies: 0 },
+    stats: () =>
+      writer?.stats ?? { appended: 0, written: 0, queued: 0, batches: 0, syncFlushes: 0, failedFlows: 0, prunedFlows: 0, cutBodies: 0 },
     async close() {
       if (closed) return;
       closed = true;
@@ -96,6 +97,7 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
 
 function positive(value: number | undefined, fallback: number, name: string, min: number): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value < min) throw new MitmError('config_invalid', `store option ${name} must be a number ≥ ${min}, got ${value}`);
+  if (!Number.isFinite(value) || value < min)
+    throw new MitmError('config_invalid', `store option ${name} must be a number ≥ ${min}, got ${value}`);
   return value;
 }

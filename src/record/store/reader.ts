@@ -57,10 +57,16 @@ export class StoreReader {
     const asc = db.prepare<[number, number], FlowsRow>('SELECT * FROM flows WHERE id > ? ORDER BY id ASC LIMIT ?');
     const desc = db.prepare<[number, number], FlowsRow>('SELECT * FROM flows WHERE id < ? ORDER BY id DESC LIMIT ?');
     const one = db.prepare<[number], FlowsRow>('SELECT * FROM flows WHERE id = ?');
-    const bodies = db.prepare<[number], BodiesRow>('SELECT side, raw, content_encoding, text, cut, full_length FROM bodies WHERE flow_id = ?');
+    const bodies = db.prepare<[number], BodiesRow>(
+      'SELECT side, raw, content_encoding, text, cut, full_length FROM bodies WHERE flow_id = ?',
+    );
     const text = db.prepare<[number, string], string | null>('SELECT text FROM bodies WHERE flow_id = ? AND side = ?').pluck();
-    const messages = db.prepare<[number], MessagesRow>('SELECT seq, direction, time, type, data, size, cut FROM ws_messages WHERE flow_id = ? ORDER BY seq');
-    const events = db.prepare<[number], EventsRow>('SELECT seq, event, data, last_id, retry FROM sse_events WHERE flow_id = ? ORDER BY seq');
+    const messages = db.prepare<[number], MessagesRow>(
+      'SELECT seq, direction, time, type, data, size, cut FROM ws_messages WHERE flow_id = ? ORDER BY seq',
+    );
+    const events = db.prepare<[number], EventsRow>(
+      'SELECT seq, event, data, last_id, retry FROM sse_events WHERE flow_id = ? ORDER BY seq',
+    );
     this.#page = { asc: (after) => asc.all(after, PAGE), desc: (before) => desc.all(before, PAGE) };
     this.#one = (id) => one.get(id);
     this.#bodies = (id) => bodies.all(id);
@@ -85,7 +91,11 @@ export class StoreReader {
           skipped += 1;
           continue;
         }
-        out.push(bodies ? this.#complete(head) : { ...head, requestBody: undefined, responseBody: undefined, webSocketMessages: [], sseEvents: [] });
+        out.push(
+          bodies
+            ? this.#complete(head)
+            : { ...head, requestBody: undefined, responseBody: undefined, webSocketMessages: [], sseEvents: [] },
+        );
         if (out.length >= limit) return out;
       }
       const last = rows[rows.length - 1];

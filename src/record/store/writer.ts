@@ -28,7 +28,16 @@ export class StoreWriter {
   readonly #db: Database;
   readonly #file: string;
   readonly #options: WriterOptions;
-  readonly #counters: Counters = { appended: 0, written: 0, queued: 0, batches: 0, syncFlushes: 0, failedFlows: 0, prunedFlows: 0, cutBodies: 0 };
+  readonly #counters: Counters = {
+    appended: 0,
+    written: 0,
+    queued: 0,
+    batches: 0,
+    syncFlushes: 0,
+    failedFlows: 0,
+    prunedFlows: 0,
+    cutBodies: 0,
+  };
   #queue: { flow: Flow; extra: AppendExtra }[] = [];
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
@@ -47,7 +56,9 @@ export class StoreWriter {
     const message = db.prepare(
       'INSERT INTO ws_messages (flow_id, seq, direction, time, type, data, size, cut) VALUES (@flow_id, @seq, @direction, @time, @type, @data, @size, @cut)',
     );
-    const event = db.prepare('INSERT INTO sse_events (flow_id, seq, event, data, last_id, retry) VALUES (@flow_id, @seq, @event, @data, @last_id, @retry)');
+    const event = db.prepare(
+      'INSERT INTO sse_events (flow_id, seq, event, data, last_id, retry) VALUES (@flow_id, @seq, @event, @data, @last_id, @retry)',
+    );
     this.#insert = (rows) => {
       const flowId = flow.run(rows.flow).lastInsertRowid;
       for (const row of rows.bodies) {
@@ -136,13 +147,17 @@ export class StoreWriter {
       this.#counters.batches += 1;
     } catch (error) {
       this.#counters.failedFlows += batch.length;
-      throw new MitmError('store_failed', `cannot write ${batch.length} flows to the store ${this.#file}: ${reason(error)}`, { cause: error });
+      throw new MitmError('store_failed', `cannot write ${batch.length} flows to the store ${this.#file}: ${reason(error)}`, {
+        cause: error,
+      });
     }
     if (this.#options.maxSize !== undefined) {
       try {
         this.#counters.prunedFlows += pruneToSize(this.#db, this.#options.maxSize);
       } catch (error) {
-        throw new MitmError('store_failed', `cannot prune the store ${this.#file} to ${this.#options.maxSize} bytes: ${reason(error)}`, { cause: error });
+        throw new MitmError('store_failed', `cannot prune the store ${this.#file} to ${this.#options.maxSize} bytes: ${reason(error)}`, {
+          cause: error,
+        });
       }
     }
     if (problems.length > 0) {
@@ -152,9 +167,37 @@ export class StoreWriter {
 }
 
 const FLOW_COLUMNS = [
-  'proxy_flow_id', 'started_at', 'method', 'url', 'host', 'path', 'status', 'status_message', 'content_type',
-  'request_http_version', 'response_http_version', 'request_headers', 'response_headers', 'request_size',
-  'response_size', 'duration_ms', 'timings', 'error_code', 'error_message', 'incomplete', 'synthetic', 'tags',
-  'mode', 'user', 'client_address', 'client_port', 'connection_id', 'server_address', 'server_port', 'tls',
-  'is_websocket', 'is_sse', 'ws_omitted',
+  'proxy_flow_id',
+  'started_at',
+  'method',
+  'url',
+  'host',
+  'path',
+  'status',
+  'status_message',
+  'content_type',
+  'request_http_version',
+  'response_http_version',
+  'request_headers',
+  'response_headers',
+  'request_size',
+  'response_size',
+  'duration_ms',
+  'timings',
+  'error_code',
+  'error_message',
+  'incomplete',
+  'synthetic',
+  'tags',
+  'mode',
+  'user',
+  'client_address',
+  'client_port',
+  'connection_id',
+  'server_address',
+  'server_port',
+  'tls',
+  'is_websocket',
+  'is_sse',
+  'ws_omitted',
 ] as const satisfies readonly (keyof FlowRowData)[];
