@@ -1,0 +1,94 @@
+/** One step of the store's schema; applied in order, each in its own transaction. */
+export interface Migration {
+  readonly version: number;
+  readonly description: string;
+  readonly sql: string;
+}
+
+/** `PRAGMA application_id` of every store: "mitm" in ASCII, so `file(1)` and we can tell it apart. */
+export const APPLICATION_ID = 0x6d69746d;
+
+/** The first migration is the schema itself (docs/store.md describes every column). */
+const SCHEMA_1 = `
+CREATE TABLE schema_migrations (
+  version     INTEGER PRIMARY KEY,
+  description TEXT NOT NULL,
+  applied_at  TEXT NOT NULL
+);
+
+CREATE TABLE flows (
+  id                    INTEGER PRIMARY KEY,
+  proxy_flow_id         INTEGER NOT NULL,
+  started_at            REAL NOT NULL,
+  method                TEXT NOT NULL,
+  url                   TEXT NOT NULL,
+  host                  TEXT NOT NULL,
+  path                  TEXT NOT NULL,
+  status                INTEGER,
+  status_message        TEXT,
+  content_type          TEXT,
+  request_http_version  TEXT NOT NULL,
+  response_http_version TEXT,
+  request_headers       TEXT NOT NULL,
+  response_headers      TEXT,
+  request_size          INTEGER,
+  response_size         INTEGER,
+  duration_ms           REAL,
+  timings               TEXT NOT NULL,
+  error_code            TEXT,
+  error_message         TEXT,
+  incomplete            INTEGER NOT NULL,
+  synthetic             INTEGER NOT NULL,
+  tags                  TEXT NOT NULL,
+  mode                  TEXT,
+  user                  TEXT,
+  client_address        TEXT NOT NULL,
+  client_port           INTEGER NOT NULL,
+  connection_id         INTEGER NOT NULL,
+  server_address        TEXT,
+  server_port           INTEGER,
+  tls                   TEXT,
+  is_websocket          INTEGER NOT NULL,
+  is_sse                INTEGER NOT NULL,
+  ws_omitted            INTEGER NOT NULL
+);
+CREATE INDEX flows_host ON flows (host);
+CREATE INDEX flows_status ON flows (status);
+CREATE INDEX flows_started_at ON flows (started_at);
+
+CREATE TABLE bodies (
+  flow_id          INTEGER NOT NULL REFERENCES flows (id) ON DELETE CASCADE,
+  side             TEXT NOT NULL CHECK (side IN ('request', 'response')),
+  raw              BLOB NOT NULL,
+  content_encoding TEXT,
+  text             TEXT,
+  cut              INTEGER NOT NULL,
+  full_length      INTEGER,
+  PRIMARY KEY (flow_id, side)
+);
+
+CREATE TABLE ws_messages (
+  flow_id   INTEGER NOT NULL REFERENCES flows (id) ON DELETE CASCADE,
+  seq       INTEGER NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('client-to-server', 'server-to-client')),
+  time      REAL NOT NULL,
+  type      TEXT NOT NULL CHECK (type IN ('text', 'binary')),
+  data      BLOB NOT NULL,
+  size      INTEGER NOT NULL,
+  cut       INTEGER NOT NULL,
+  PRIMARY KEY (flow_id, seq)
+);
+
+CREATE TABLE sse_events (
+  flow_id INTEGER NOT NULL REFERENCES flows (id) ON DELETE CASCADE,
+  seq     INTEGER NOT NULL,
+  event   TEXT,
+  data    TEXT NOT NULL,
+  last_id TEXT,
+  retry   INTEGER,
+  PRIMARY KEY (flow_id, seq)
+);
+`;
+
+/** Every migration, oldest first; the last one's version is the schema this code reads and writes. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'the schema', sql: SCHEMA_1 }];

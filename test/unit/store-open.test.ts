@@ -1,0 +1,158 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { isMitmError, type ErrorCode } from '../../src/errors.js';
+import { loadDriver } from '../../src/record/store/driver.js';
+import { applyMigrations } from '../../src/record/store/migrations.js';
+import { openStore } from '../../src/record/store/open-store.js';
+import { MIGRATIONS } from '../../src/record/store/schema.js';
+import { makeFlow, tempDir } from '../helpers/store-flows.js';
+
+/** Asserts a MitmError with `code` whose message contains every one of `parts`. */
+function failsWith(code: ErrorCode, ...parts: string[]): (error: unknown) => boolean {
+  return (error: unknown) => {
+    assert.ok(isMitmError(error), `not a MitmError: ${String(error)}`);
+    assert.equal(error.code, code, error.message);
+    for (const part of parts) assert.ok(error.message.includes(part), `${JSON.stringify(error.message)} lacks ${JSON.stringify(part)}`);
+    return true;
+  };
+}
+
+describe('store: opening, refusing, migrating', () => {
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  before(async () => {
+    temp = await tempDir('mitm-store-open-');
+  });
+  after(async () => {
+    await temp.remove();
+  });
+
+  it('creates a WAL store with schema version 1 and a migrations table', async () => {
+    const file = join(temp.dir, 'new.db');
+    await (await openStore(file)).close();
+    const Database = await loadDriver();
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('application_id', { simple: true }), 0x6d69746d);
+      assert.deepEqual(db.prepare('SELECT version, description FROM schema_migrations').all(), [{ version: 1, description: 'the schema' }]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a store of a newer schema, naming the file, and leaves it untouched', async () => {
+    const file = join(temp.dir, 'newer.db');
+    await (await openStore(file)).close();
+    const Database = await loadDriver();
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    await assert.rejects(openStore(file), failsWith('store_invalid', file, 'newer mitm', 'schema version 99'));
+    const check = new Database(file, { readonly: true });
+    assert.equal(check.pragma('user_version', { simple: true }), 99);
+    check.close();
+  });
+
+  it('refuses a text file and a SQLite database of something else, naming the file', async () => {
+    const text = join(temp.dir, 'notes.txt');
+    await writeFile(text, 'these are not the flows you are looking for\n'.repeat(100));
+    await assert.rejects(openStore(text), failsWith('store_invalid', text, 'not an SQLite database'));
+
+    const other = join(temp.dir, 'other.db');
+    const Database = await loadDriver();
+    const db = new Database(other);
+    db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)');
+    db.close();
+    await assert.rejects(openStore(other), failsWith('store_invalid', other, 'not a mitm store', 'customers'));
+  });
+
+  it('says what is wrong with a bad path: a folder, a missing folder, a file as folder', async () => {
+    const folder = join(temp.dir, 'a-folder');
+    await mkdir(folder);
+    await assert.rejects(openStore(folder), failsWith('store_failed', folder, 'is a folder'));
+    const missing = join(temp.dir, 'no-such-folder', 'flows.db');
+    await assert.rejects(openStore(missing), failsWith('store_failed', missing, 'does not exist'));
+    const plain = join(temp.dir, 'plain-file');
+    await writeFile(plain, 'x');
+    await assert.rejects(openStore(join(plain, 'flows.db')), failsWith('store_failed', join(plain, 'flows.db'), 'is not a folder'));
+    await assert.rejects(openStore(join(temp.dir, 'absent.db'), { readonly: true }), failsWith('store_failed', 'absent.db'));
+  });
+
+  it('says when the folder or the file is not writable', {
+    skip: process.getuid?.() === 0 ? 'root may write anywhere' : false,
+  }, async () => {
+    const locked = join(temp.dir, 'locked');
+    await mkdir(locked);
+    await chmod(locked, 0o500);
+    try {
+      await assert.rejects(openStore(join(locked, 'flows.db')), failsWith('store_failed', locked, 'not writable'));
+    } finally {
+      await chmod(locked, 0o700);
+    }
+    const file = join(temp.dir, 'readonly-file.db');
+    await (await openStore(file)).close();
+    await chmod(file, 0o400);
+    await assert.rejects(openStore(file), failsWith('store_failed', file, 'not readable and writable'));
+  });
+
+  it('migrates an older schema, one recorded step at a time, keeping its flows', async () => {
+    const file = join(temp.dir, 'older.db');
+    const store = await openStore(file);
+    store.append(makeFlow({ id: 1, responseBody: 'kept' }));
+    await store.close();
+    const Database = await loadDriver();
+    const db = new Database(file);
+    try {
+      const next = [...MIGRATIONS, { version: 2, description: 'a note per flow', sql: 'ALTER TABLE flows ADD COLUMN note TEXT' }];
+      assert.deepEqual(applyMigrations(db, file, next), [2]);
+      assert.deepEqual(applyMigrations(db, file, next), []);
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
+      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2]);
+      assert.equal(db.prepare('SELECT count(*) FROM flows WHERE note IS NULL').pluck().get(), 1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('without a loadable better-sqlite3, everything else imports and openStore says why and how to fix', async () => {
+    // A resolve hook that makes `better-sqlite3` fail to load, as on a machine where it did not build.
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (specifier === 'better-sqlite3') throw new Error('Cannot find module better-sqlite3 (simulated)');
+      return next(specifier, context);
+    }`;
+    const hooksFile = join(temp.dir, 'no-sqlite-hooks.mjs');
+    const registerFile = join(temp.dir, 'no-sqlite.mjs');
+    await writeFile(hooksFile, hooks);
+    await writeFile(registerFile, `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooksFile).href)});`);
+    const script = `
+      const { startProxy } = await import('./src/index.ts');
+      const { openStore } = await import('./src/record/store/open-store.ts');
+      if (typeof startProxy !== 'function') throw new Error('index did not load');
+      try { await openStore('unused.db'); console.log('opened'); }
+      catch (error) { console.log(JSON.stringify({ code: error.code, message: error.message })); }`;
+    const child = spawn(
+      process.execPath,
+      ['--import', pathToFileURL(registerFile).href, '--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    assert.equal(code, 0, err);
+    const result = JSON.parse(out.trim()) as { code: string; message: string };
+    assert.equal(result.code, 'store_unavailable');
+    assert.match(result.message, /better-sqlite3.*simulated.*npm rebuild better-sqlite3.*python3, make and g\+\+/);
+  });
+});
