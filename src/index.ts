@@ -31,3 +31,4 @@ export { clientEnv, clientEnvVars, clientProxyUrl, formatExports, shellQuote, ty
 export { toHar } from './record/har.js';
 export { writeHarFile } from './record/write-har.js';
 export type { Har } from './record/har-types.js';
+export type { ListenerInfo } from './config/modes.js';

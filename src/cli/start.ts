@@ -1,3 +1,4 @@
+import type { ListenerInfo } from '../config/modes.js';
 import { CliOptionsSchema } from '../config/schema.js';
 import { initCa, startProxy } from '../index.js';
 import { assertHarWritable } from '../record/write-har.js';
@@ -51,7 +52,7 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     if (har) stopHarSignal = har.writeOnSignal('SIGUSR2');
     attachLog(proxy, io, { quiet, logFormat });
     // In json mode stdout carries FlowRecords only (attachLog), so the line goes to stderr there.
-    writeLine(logFormat === 'json' ? io.stderr : io.stdout, `listening on ${proxy.url}`);
+    for (const line of readyLines(proxy.addresses)) writeLine(logFormat === 'json' ? io.stderr : io.stdout, line);
     writeLine(io.stderr, caNotice(ca, created));
     await stop.signalled;
     const open = proxy.connections;
@@ -93,4 +94,16 @@ function stopSignal(io: Io): { signalled: Promise<NodeJS.Signals>; dispose(): vo
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/**
+ * The ready line(s): `listening on http://HOST:PORT` for the one regular listener of a plain start
+ * (the form scripts parse), else one line per listener saying its mode (`dns on udp://…` for DNS).
+ */
+export function readyLines(listeners: readonly ListenerInfo[]): string[] {
+  const [only] = listeners;
+  if (listeners.length === 1 && only?.kind === 'regular') return [`listening on ${only.address}`];
+  return listeners.map((listener) =>
+    listener.kind === 'dns' ? `dns on ${listener.address}` : `listening on ${listener.address} (${listener.mode})`,
+  );
 }

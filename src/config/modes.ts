@@ -26,6 +26,17 @@ export type ModeSpec =
   | { readonly kind: 'dns'; readonly listen: ListenAddress }
   | { readonly kind: 'reverse'; readonly listen: ListenAddress; readonly origin: ReverseOrigin };
 
+/** A listener as bound: what `proxy.listeners` lists and the ready lines print. */
+export interface ListenerInfo {
+  readonly kind: ModeSpec['kind'];
+  /** `describeMode`: the kind, and for reverse its origin. */
+  readonly mode: string;
+  readonly host: string;
+  readonly port: number;
+  /** How a client names it: `http://HOST:PORT` (regular), `HOST:PORT` (transparent, reverse), `udp://HOST:PORT` (dns). */
+  readonly address: string;
+}
+
 /** The kinds of listener, in the order `--help` lists them. */
 export const MODE_KINDS = ['regular', 'transparent', 'reverse', 'dns'] as const;
 
@@ -130,4 +141,11 @@ export function parseDnsUpstream(text: string): { host: string; port: number } {
     throw new MitmError('config_invalid', `${JSON.stringify(text)} is not a resolver address: expected ADDR or ADDR:PORT (an IP address)`);
   }
   return { host, port };
+}
+
+/** The listener facts for a bound `mode` on `host:port`. */
+export function listenerInfo(mode: ModeSpec, host: string, port: number): ListenerInfo {
+  const authority = formatAuthority({ host, port });
+  const address = mode.kind === 'regular' ? `http://${authority}` : mode.kind === 'dns' ? `udp://${authority}` : authority;
+  return { kind: mode.kind, mode: describeMode(mode), host, port, address };
 }

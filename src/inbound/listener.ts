@@ -32,8 +32,5 @@ export function createListener(
       }
     });
   });
-  // The http.Server starts the timers that enforce headersTimeout and requestTimeout on 'listening',
-  // which it never sees itself; hand it ours.
-  listener.once('listening', () => httpServer.emit('listening'));
   return listener;
 }

@@ -3,7 +3,6 @@ import type { CertCache } from '../ca/cert-cache.js';
 import type { ProxyConfig } from '../config/schema.js';
 import { createHostPolicy } from '../inbound/host-policy.js';
 import type { ProxyRuntime } from '../inbound/runtime.js';
-import type { Target } from '../net/target.js';
 import type { FlowStore } from '../record/flow-store.js';
 import type { ClientFront } from './client-front.js';
 import type { Connectivity } from './connectivity.js';
@@ -52,7 +51,7 @@ export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
       },
     },
     decide: createHostPolicy(config),
-    isSelf: (target) => target.port === proxy.port && isOwnHost(target, config.host),
+    isSelf: (target) => front.ownsTarget(target),
     sessions: front.sessions,
     serveHttp: front.serveHttp,
     track: front.track,
@@ -64,9 +63,4 @@ export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
       return id;
     },
   };
-}
-
-function isOwnHost(target: Target, listenHost: string): boolean {
-  const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
-  return wildcard || target.host === listenHost || target.host === 'localhost' || /^127\.|^::1$/.test(target.host);
 }

@@ -1,17 +1,22 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import type { ServerHttp2Session } from 'node:http2';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { listenerInfo, type ListenerInfo, type ModeSpec } from '../config/modes.js';
 import { MitmError } from '../errors.js';
 import { writeRawError } from '../exchange/error-response.js';
 import { handleConnect } from '../inbound/connect.js';
 import { onFirstBytes } from '../inbound/first-bytes.js';
 import { createH2Front, speaksH2, type H2Front } from '../inbound/h2-server.js';
+import { startDnsServer, type DnsServer } from '../inbound/dns-server.js';
 import { createListener } from '../inbound/listener.js';
 import { createRequestHandler } from '../inbound/request-handler.js';
 import type { ProxyRuntime, TunnelSession } from '../inbound/runtime.js';
+import { serveReverse } from '../inbound/reverse.js';
 import { serveSocks5 } from '../inbound/socks5-server.js';
+import { serveTransparent } from '../inbound/transparent.js';
+import { LANDING_HOST, type Target } from '../net/target.js';
 import type { OriginConnector } from '../origin/upstream.js';
 import { createH2WebSocketHandler, createUpgradeHandler } from '../websocket/websocket.js';
 
@@ -39,8 +44,11 @@ export class ClientFront {
   readonly #clients = new Set<Socket>();
   readonly #h2Sessions = new Set<ServerHttp2Session>();
   #h2: H2Front | undefined;
-  #listener: Server | undefined;
-  #listenerClosed: Promise<void> = Promise.resolve();
+  #rt: ProxyRuntime | undefined;
+  /** Every TCP listener (one per --mode), once bound. */
+  readonly #servers: Array<{ readonly server: Server; readonly closed: Promise<void>; readonly info: ListenerInfo }> = [];
+  readonly #dns: DnsServer[] = [];
+  readonly #dnsInfo: ListenerInfo[] = [];
   #draining = false;
   #drained: (() => void) | undefined;
 
@@ -101,24 +109,66 @@ export class ClientFront {
     };
     server.on('upgrade', createUpgradeHandler(rt, { connector, reparse }));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(rt, error, socket));
-    // The listener sniffs each connection's first byte: SOCKS5 greetings go to socks5-server.ts, the
-    // rest to `server` (listener.ts).
-    const listener = createListener(server, (socket) => serveSocks5(rt, socket), (socket) => this.#accept(socket));
-    // net.Server emits 'close' once it stopped listening and its last connection ended.
-    this.#listenerClosed = new Promise((resolve) => listener.once('close', () => resolve()));
-    this.#listener = listener;
+    this.#rt = rt;
   }
 
-  /** Listens on `host:port` (0 picks a free port) and returns the port bound. */
-  async listen(host: string, port: number): Promise<number> {
-    const listener = this.#listening();
-    listener.listen(port, host);
+  /**
+   * Binds one listener per mode, TCP ones first (a DNS listener answers with a transparent one's
+   * address). If any cannot bind, those already bound are closed again and the error names the
+   * address, so nothing is left listening.
+   */
+  async listen(modes: readonly ModeSpec[], defaults: { host: string; port: number }, dns: DnsSettings): Promise<readonly ListenerInfo[]> {
+    const rt = this.#runtime();
     try {
-      await once(listener, 'listening');
+      for (const mode of modes) {
+        if (mode.kind === 'dns') continue;
+        const host = mode.listen?.host ?? defaults.host;
+        const server = this.#createServer(rt, mode);
+        // net.Server emits 'close' once it stopped listening and its last connection ended.
+        const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
+        server.listen(mode.listen?.port ?? defaults.port, host);
+        try {
+          await once(server, 'listening');
+        } catch (error) {
+          throw listenError(error, host, mode.listen?.port ?? defaults.port);
+        }
+        this.#servers.push({ server, closed, info: listenerInfo(mode, host, (server.address() as AddressInfo).port) });
+        // The http.Server starts the timers that enforce headersTimeout and requestTimeout on
+        // 'listening', which it never sees itself (it never listens): hand it the first of ours.
+        if (this.#servers.length === 1) this.#server.emit('listening');
+      }
+      for (const mode of modes) {
+        if (mode.kind !== 'dns') continue;
+        const host = mode.listen.host ?? defaults.host;
+        const dnsServer = await startDnsServer({
+          host,
+          port: mode.listen.port,
+          intercepts: (name) => name === LANDING_HOST || rt.decide(name).action === 'intercept',
+          answer: dnsAnswer(dns.answer, this.listeners),
+          upstream: dns.upstream,
+          timeoutMs: 5_000,
+          onQuery: () => {},
+        }).catch((error: unknown) => {
+          throw listenError(error, host, mode.listen.port);
+        });
+        this.#dns.push(dnsServer);
+        this.#dnsInfo.push(listenerInfo(mode, host, dnsServer.address.port));
+      }
     } catch (error) {
-      throw listenError(error, host, port);
+      await this.close();
+      throw error;
     }
-    return (listener.address() as AddressInfo).port;
+    return this.listeners;
+  }
+
+  /** The bound listeners, in the order of the modes. */
+  get listeners(): readonly ListenerInfo[] {
+    return [...this.#servers.map(({ info }) => info), ...this.#dnsInfo];
+  }
+
+  /** True when `target` is one of our own TCP listeners (a request would loop back into the proxy). */
+  ownsTarget(target: Target): boolean {
+    return this.#servers.some(({ info }) => info.port === target.port && isOwnHost(target, info.host));
   }
 
   /**
@@ -127,7 +177,8 @@ export class ClientFront {
    */
   drain(): Promise<void> {
     this.#draining = true;
-    this.#listening().close();
+    for (const { server } of this.#servers) server.close();
+    for (const dnsServer of this.#dns) void dnsServer.close();
     this.#server.closeIdleConnections();
     for (const session of this.#h2Sessions) session.close();
     if (this.#clients.size === 0) return Promise.resolve();
@@ -138,15 +189,32 @@ export class ClientFront {
 
   /** Stops listening and destroys every socket at once; resolves when the listener has closed. */
   async close(): Promise<void> {
-    this.#listening().close();
+    for (const { server } of this.#servers) server.close();
     this.#server.close();
     for (const socket of this.#sockets) socket.destroy();
-    await this.#listenerClosed;
+    await Promise.all([...this.#servers.map(({ closed }) => closed), ...this.#dns.map((dnsServer) => dnsServer.close())]);
   }
 
-  #listening(): Server {
-    if (this.#listener === undefined) throw new Error('ClientFront.route() must run before listen() and close()');
-    return this.#listener;
+  #runtime(): ProxyRuntime {
+    if (this.#rt === undefined) throw new Error('ClientFront.route() must run before listen()');
+    return this.#rt;
+  }
+
+  /**
+   * The TCP listener of one mode. regular: SOCKS5 or HTTP by the first byte (listener.ts);
+   * transparent and reverse: the first bytes go to their handler (transparent.ts, reverse.ts).
+   */
+  #createServer(rt: ProxyRuntime, mode: Exclude<ModeSpec, { kind: 'dns' }>): Server {
+    if (mode.kind === 'regular') return createListener(this.#server, (socket) => serveSocks5(rt, socket), (socket) => this.#accept(socket));
+    const serve =
+      mode.kind === 'transparent'
+        ? (socket: Socket, first: Buffer) => serveTransparent(rt, { originPort: mode.originPort }, socket, first)
+        : (socket: Socket, first: Buffer) => serveReverse(rt, { origin: mode.origin, keepHost: rt.config.keepHost }, socket, first);
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      this.#accept(socket);
+      onFirstBytes(socket, this.#server.headersTimeout, (first) => serve(socket, first));
+    });
+    return server;
   }
 
   #accept(socket: Socket): void {
@@ -183,7 +251,31 @@ export class ClientFront {
   }
 }
 
+/** What DNS listeners answer with and forward to. */
+export interface DnsSettings {
+  /** `--dns-answer`; else the first transparent listener's address. */
+  readonly answer: string | undefined;
+  readonly upstream: { readonly host: string; readonly port: number };
+}
+
+function dnsAnswer(configured: string | undefined, listeners: readonly ListenerInfo[]): { ipv4: string | undefined; ipv6: string | undefined } {
+  const address = configured ?? listeners.find((listener) => listener.kind === 'transparent')?.host;
+  if (address === undefined || isIP(address) === 0 || address === '0.0.0.0' || address === '::') {
+    throw new MitmError(
+      'config_invalid',
+      'a dns listener answers with the transparent listener\'s address: add --mode transparent@ADDR:443 on a specific address, or name it with --dns-answer ADDR',
+    );
+  }
+  return isIP(address) === 4 ? { ipv4: address, ipv6: undefined } : { ipv4: undefined, ipv6: address };
+}
+
+function isOwnHost(target: Target, listenHost: string): boolean {
+  const wildcard = listenHost === '0.0.0.0' || listenHost === '::';
+  return wildcard || target.host === listenHost || target.host === 'localhost' || /^127\.|^::1$/.test(target.host);
+}
+
 function listenError(error: unknown, host: string, port: number): MitmError {
+  if (error instanceof MitmError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   const reason =
     code === 'EADDRINUSE'

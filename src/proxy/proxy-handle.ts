@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { redactSecrets } from '../config/load.js';
+import type { ListenerInfo } from '../config/modes.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Flow } from '../flow/flow.js';
 import { HookPipeline } from '../hooks/pipeline.js';
@@ -14,10 +15,15 @@ import { callListeners } from './guarded-emit.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
 export interface RunningProxy extends EventEmitter<ProxyEventMap> {
-  /** `http://HOST:PORT`: what clients set as their HTTP and HTTPS proxy. */
+  /** `http://HOST:PORT` of the first regular listener (else the first listener): what clients set as their HTTP and HTTPS proxy. */
   readonly url: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * Every listener (`--mode`), in order: kind, mode, host, port and address. (Not `listeners`:
+   * that is EventEmitter's method.)
+   */
+  readonly addresses: readonly ListenerInfo[];
   /** The root CA certificate (PEM) clients must trust. */
   readonly caCertPem: string;
   /** The options in effect, defaults filled in; passwords and the passphrase read `***`. */
@@ -47,7 +53,8 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
 
 /** What the handle needs of the network side: counting, draining and closing connections. */
 export interface ProxyNetwork {
-  readonly port: number;
+  /** Every listener bound, in --mode order. */
+  readonly listeners: readonly ListenerInfo[];
   /** Client connections open now. */
   readonly connections: number;
   /** Stops accepting, closes idle connections, and resolves once every client connection has ended. */
@@ -94,17 +101,27 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     });
   }
 
+  get addresses(): readonly ListenerInfo[] {
+    return this.#network?.listeners ?? [];
+  }
+
   get host(): string {
-    return this.config.host;
+    return this.#primary()?.host ?? this.config.host;
   }
 
   get port(): number {
-    return this.#network?.port ?? 0;
+    return this.#primary()?.port ?? 0;
   }
 
   get url(): string {
-    const host = this.config.host;
+    const host = this.host;
     return `http://${isIP(host) === 6 ? `[${host}]` : host}:${this.port}`;
+  }
+
+  // The listener `url`, `host` and `port` describe: the first regular one, else the first of all.
+  #primary(): ListenerInfo | undefined {
+    const listeners = this.addresses;
+    return listeners.find((listener) => listener.kind === 'regular') ?? listeners[0];
   }
 
   get flows(): readonly Flow[] {

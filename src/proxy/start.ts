@@ -1,13 +1,16 @@
 import { initCa, type CertificateAuthority } from '../ca/authority.js';
 import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
+import { getServers } from 'node:dns';
 import { parseProxyOptions } from '../config/load.js';
+import { parseDnsUpstream, parseMode, type ListenerInfo, type ModeSpec } from '../config/modes.js';
 import type { ProxyConfig, ProxyOptions } from '../config/schema.js';
 import { loadHookFile } from '../hooks/load-hook-file.js';
+import { MitmError } from '../errors.js';
 import type { Hook } from '../hooks/types.js';
 import { FlowStore } from '../record/flow-store.js';
 import { buildRuntime } from './build-runtime.js';
-import { ClientFront } from './client-front.js';
+import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
 import { createOriginSide } from './origin-side.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
@@ -34,9 +37,16 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const origins = createOriginSide(config, reach);
   const front = new ClientFront();
   front.route(buildRuntime({ config, ca, certs, reach, origins, store, proxy, front }), origins.connector);
-  const port = await front.listen(config.host, config.port);
+  let listeners: readonly ListenerInfo[];
+  try {
+    listeners = await front.listen(modesOf(config), config, dnsSettings(config));
+  } catch (error) {
+    reach.pinned?.stop();
+    origins.upstream.close();
+    throw error;
+  }
   proxy.attach({
-    port,
+    listeners,
     get connections() {
       return front.connections;
     },
@@ -68,4 +78,18 @@ async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], files: reado
   for (const file of files) {
     for (const hook of await loadHookFile(file)) proxy.use(hook);
   }
+}
+
+/** The listeners to bind: each --mode, or one regular listener on --host/--port. */
+function modesOf(config: ProxyConfig): readonly ModeSpec[] {
+  return config.mode.length === 0 ? [{ kind: 'regular', listen: undefined }] : config.mode.map(parseMode);
+}
+
+/** What DNS listeners answer with and forward to: --dns-answer, --dns-upstream, else the system's first resolver. */
+function dnsSettings(config: ProxyConfig): DnsSettings {
+  const upstream = config.dnsUpstream ?? getServers()[0] ?? '';
+  if (upstream === '' && config.mode.some((mode) => mode.startsWith('dns'))) {
+    throw new MitmError('config_invalid', 'a dns listener forwards queries, but this machine has no resolver configured: name one with --dns-upstream ADDR[:PORT]');
+  }
+  return { answer: config.dnsAnswer, upstream: upstream === '' ? { host: '127.0.0.1', port: 53 } : parseDnsUpstream(upstream) };
 }
