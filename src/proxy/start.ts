@@ -20,6 +20,7 @@ import { writeRawError } from '../exchange/error-response.js';
 import { createHostPolicy } from '../inbound/host-policy.js';
 import { createListener } from '../inbound/listener.js';
 import { createOriginConnector, forwardPlainHttp } from '../origin/origin-agents.js';
+import type { OriginLookup } from '../origin/dial.js';
 import { createH2Front, speaksH2 } from '../inbound/h2-server.js';
 import { createRequestHandler } from '../inbound/request-handler.js';
 import type { ProxyRuntime, TunnelSession } from '../inbound/runtime.js';
@@ -33,6 +34,11 @@ import { createH2WebSocketHandler, createUpgradeHandler } from '../websocket/web
 export interface StartOptions extends ProxyOptions {
   /** Hooks to run on every flow, in this order, before any loaded with `hook` files or added by `use`. */
   readonly hooks?: readonly Hook[];
+  /**
+   * Resolves origin host names for every dial (default: the system's resolver); `resolve`
+   * entries are looked up first. For embedders and tests with a DNS server of their own.
+   */
+  readonly lookup?: OriginLookup;
 }
 
 // Clients commonly keep idle connections for a minute or more; Node's 5 s default would make
@@ -42,10 +48,10 @@ const HEADERS_TIMEOUT_MS = 60_000;
 
 /** Starts the proxy: loads or creates the CA, then listens (port 0 picks a free port). */
 export async function startProxy(options: StartOptions = {}): Promise<RunningProxy> {
-  const { hooks: initialHooks = [], ...schemaOptions } = options;
+  const { hooks: initialHooks = [], lookup, ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
   const caLoaded = initCa(config.ca);
-  const reachLoaded = loadConnectivity(config);
+  const reachLoaded = loadConnectivity(config, lookup);
   // Both run at once, but a failure of one waits for the other: startProxy must not reject while
   // initCa is still writing the CA folder (a caller cleaning that folder up would race it).
   await Promise.allSettled([caLoaded, reachLoaded]);
