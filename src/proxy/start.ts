@@ -66,6 +66,8 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     timeoutMs: config.upstreamTimeout,
   });
   const upstream = forwardPlainHttp(createUpstream(config, connector), reach.dialer, originPool(config), config.upstreamTimeout);
+  // Aborted by close(): origin dials outside the upstream's pools (WebSockets, certificate sniffing) are abandoned.
+  const closing = new AbortController();
   const sockets = new Set<Duplex>();
   const track = (socket: Duplex): void => {
     sockets.add(socket);
@@ -87,6 +89,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     hooks,
     teardown: async () => {
       reach.pinned?.stop();
+      closing.abort();
       const closed = once(listener, 'close');
       listener.close();
       server.close();
@@ -118,6 +121,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       insecure: config.insecure,
       timeoutMs: config.upstreamTimeout,
       handOver: (origin, socket) => upstream.adopt(origin, socket),
+      closing: closing.signal,
     }),
     hooks,
     exchangeDeps: {
@@ -166,14 +170,14 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const handleRequest = createRequestHandler(rt);
   server.on('request', handleRequest);
   // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
-  const h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS, createH2WebSocketHandler(rt, { connector }));
+  const h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS, createH2WebSocketHandler(rt, { connector, closing: closing.signal }));
   server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(rt, req, socket, head));
   // WebSocket upgrades (websocket.ts); any other upgrade is handed back to be parsed as a plain request.
   const reparse = (socket: Duplex, bytes: Buffer): void => {
     socket.unshift(bytes);
     server.emit('connection', socket);
   };
-  server.on('upgrade', createUpgradeHandler(rt, { connector, reparse }));
+  server.on('upgrade', createUpgradeHandler(rt, { connector, closing: closing.signal, reparse }));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const failure = tooLarge
