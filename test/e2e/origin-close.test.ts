@@ -20,6 +20,17 @@ async function startTlsRequest(proxy: TestProxy, authority: string): Promise<() 
   return () => tls.destroy();
 }
 
+/**
+ * Sends `CONNECT authority` through `proxy` and leaves it waiting: an intercepted CONNECT is answered
+ * only once the origin is dialled (connect.ts), so this is the dial held up by a silent upstream proxy.
+ */
+async function startConnect(proxy: TestProxy, authority: string): Promise<() => void> {
+  const req = request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: authority, headers: { host: authority }, agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  return () => req.destroy();
+}
+
 /** Sends one plain-HTTP GET (absolute form) through `proxy` and leaves it waiting. */
 async function startPlainRequest(proxy: TestProxy): Promise<() => void> {
   const req = request({ host: '127.0.0.1', port: proxy.port, path: 'http://localhost:9/', headers: { host: 'localhost:9' }, agent: false });
@@ -43,7 +54,7 @@ describe('origin side: close() ends connections still being opened', { timeout: 
   const cases: ReadonlyArray<{ name: string; upstream?: (port: number) => string; send: (proxy: TestProxy, port: number) => Promise<() => void> }> = [
     { name: 'a TLS handshake with an origin that never answers', send: (proxy, port) => startTlsRequest(proxy, `localhost:${port}`) },
     // Through an upstream proxy the origin's port is never reached: any number will do.
-    { name: 'a CONNECT to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: (proxy) => startTlsRequest(proxy, 'localhost:9') },
+    { name: 'a CONNECT to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: (proxy) => startConnect(proxy, 'localhost:9') },
     { name: 'a SOCKS5 handshake (plain HTTP) with an upstream proxy that never answers', upstream: (port) => `socks5h://127.0.0.1:${port}`, send: startPlainRequest },
     { name: 'a plain-HTTP request to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: startPlainRequest },
   ];
