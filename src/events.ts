@@ -22,12 +22,15 @@ export interface FlowRecord {
   readonly mode: string;
 }
 
-/** A CONNECT that was tunnelled untouched (no decryption). */
+/**
+ * A CONNECT that was tunnelled untouched (no decryption), or one to an intercepted host whose
+ * origin could not be dialled (`reason` 'intercept', `error` set: the client got 502/504).
+ */
 export interface TunnelRecord {
   readonly host: string;
   readonly port: number;
   readonly client: { readonly address: string; readonly port: number };
-  /** The rule that made it a tunnel, e.g. `--passthrough *.apple.com`. */
+  /** The rule that made it a tunnel, e.g. `--passthrough *.apple.com`; 'intercept' for an intercepted host. */
   readonly reason: string;
   /** Set when the origin could not be reached (the client got 502/504 to its CONNECT). */
   readonly error: { readonly code: ErrorCode; readonly message: string } | undefined;

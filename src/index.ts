@@ -3,6 +3,7 @@
  * manage the root CA with the `ca` functions. Importing this module has no side effects.
  */
 export { startProxy, type StartOptions } from './proxy/start.js';
+export type { OriginLookup } from './origin/dial.js';
 export type { RunningProxy } from './proxy/proxy-handle.js';
 export type { Hook, ConnectContext, ConnectVerdict, Awaitable } from './hooks/types.js';
 export { setHeaders, type SetHeadersOptions, type HeaderEdits } from './hooks/set-headers.js';

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
+import { parseResolveEntry } from '../net/resolve-map.js';
 import { ipLiteral, parseDnsUpstream, parseMode } from './modes.js';
 import { parseUpstreamProxy, validateBypass } from './upstream-proxy.js';
 
@@ -131,6 +132,14 @@ export const ProxyOptionsSchema = z
       .meta({
         arg: 'LIST',
         description: 'Hosts dialled directly despite --upstream-proxy, NO_PROXY style: comma-separated names (with subdomains), globs, IPs, CIDRs, host:port, or *',
+      }),
+    resolve: z
+      .array(z.string().superRefine(checkWith(parseResolveEntry)))
+      .default([])
+      .meta({
+        arg: 'NAME=ADDR',
+        description:
+          "Connect to ADDR (an IPv4/IPv6 address) for origin NAME (a host name or glob such as *.test) without a DNS lookup; SNI and certificate checks still use NAME. With --upstream-proxy the name goes to that proxy as before (repeatable; exact names win over globs, then the first glob given)",
       }),
     proxyAuth: z
       .array(z.string().regex(/^[^:]+:/, 'expected USER:PASSWORD'))

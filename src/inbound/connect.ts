@@ -7,6 +7,7 @@ import { writeRawError } from '../exchange/error-response.js';
 import { interceptTls } from '../tls/intercept-tls.js';
 import type { ProxyRuntime } from './runtime.js';
 import { formatAuthority, LANDING_HOST, parseAuthority, type Target } from '../net/target.js';
+import { originTarget } from '../origin/origin-target.js';
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
 // First byte of a TLS record carrying a handshake message (RFC 8446 §5.1, content type 22).
@@ -102,9 +103,69 @@ async function decide(
   return rt.decide(target.host);
 }
 
-/** Answers success, then terminates TLS when the client speaks it, else parses plain HTTP. */
+/**
+ * An intercepted tunnel. When no onRequest hook could answer or re-target its requests, the
+ * origin is dialled first and the CONNECT answered only once that TCP connection is up (a 502/504
+ * naming the failure otherwise), so a client that reads 200 as "connected" is told the truth; the
+ * connection then carries TLS session #2 (intercept-tls.ts). With hooks, a hook may answer for a
+ * host that does not even exist: success is answered at once, and the origin dialled on demand.
+ */
 function intercept(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: FlowClient, reply: TunnelReply): void {
+  if (!dialsFirst(rt, target)) {
+    answer(rt, raw, head, target, client, reply, undefined);
+    return;
+  }
+  // A client that gives up before the origin answers takes the half-open dial with it; so does the
+  // proxy's close(), which destroys every client socket.
+  const abandoned = new AbortController();
+  const abandon = (): void => abandoned.abort();
+  raw.once('close', abandon);
+  rt.dialer.dial(target, { timeoutMs: rt.config.upstreamTimeout, signal: abandoned.signal }).then(
+    (origin) => {
+      raw.off('close', abandon);
+      rt.track(origin);
+      // Whoever holds it later (the TLS handshake, the pools) listens too; until then an origin
+      // that resets the idle connection must not throw.
+      origin.on('error', () => origin.destroy());
+      answer(rt, raw, head, target, client, reply, origin);
+    },
+    (error: unknown) => {
+      raw.off('close', abandon);
+      if (abandoned.signal.aborted) return;
+      const failure = isMitmError(error) ? error : new MitmError('upstream_reset', String(error));
+      reply.refuse(raw, failure);
+      rt.emit('tunnel', {
+        host: target.host,
+        port: target.port,
+        client,
+        reason: 'intercept',
+        error: { code: failure.code, message: failure.message },
+      });
+    },
+  );
+}
+
+/**
+ * True when the CONNECT waits for the origin's TCP connection: not while onRequest hooks are
+ * installed, not for the landing page or the proxy itself, and not when an HTTP/2 session to the
+ * origin is open already (it proves the origin reachable, and will carry the requests).
+ */
+function dialsFirst(rt: ProxyRuntime, target: Target): boolean {
+  if (rt.hooks.has('onRequest') || target.host === LANDING_HOST || rt.isSelf(target)) return false;
+  return !rt.exchangeDeps.upstream.hasSession(originTarget(target, true));
+}
+
+/**
+ * Answers success, then terminates TLS when the client speaks it (`origin`, when dialled, carries
+ * TLS session #2), else parses plain HTTP (and closes `origin`: see below).
+ */
+function answer(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: FlowClient, reply: TunnelReply, origin: Socket | undefined): void {
   reply.established(raw);
+  // A client that leaves before saying anything leaves no use for the origin's connection.
+  const drop = (): void => {
+    origin?.destroy();
+  };
+  raw.once('close', drop);
   if (head.length > 0) raw.unshift(head);
   raw.setTimeout(HANDSHAKE_TIMEOUT_MS, () => raw.destroy());
   // The listener allows half-open connections: a client that ends its side before a single byte
@@ -115,11 +176,16 @@ function intercept(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, 
   raw.once('end', hangUp);
   raw.once('data', (first: Buffer) => {
     raw.off('end', hangUp);
+    raw.off('close', drop);
     raw.pause();
     raw.unshift(first);
     if (first[0] === TLS_HANDSHAKE) {
-      interceptTls(rt, raw, target, client);
+      interceptTls(rt, raw, target, client, origin);
     } else {
+      // Plain HTTP goes through the plain-HTTP pool, which dials per request (and, behind an
+      // http(s) upstream proxy, sends absolute-form requests to that proxy, not through a tunnel):
+      // the connection has told its truth and is closed.
+      origin?.destroy();
       raw.setTimeout(0);
       rt.serveHttp(raw, { target, secure: false, servername: '', client });
       raw.resume();

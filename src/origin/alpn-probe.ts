@@ -1,6 +1,7 @@
 // Which protocol each TLS origin speaks. Its first connection offers ALPN ['h2', 'http/1.1'], once
 // for all the requests waiting on it, and the answer is remembered per host, port and SNI name:
 // an h2 connection becomes a pooled session (origin-pool.ts), an http/1.1 one is handed back.
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { formatAuthority } from '../net/target.js';
@@ -45,12 +46,16 @@ export class AlpnProbes {
   /**
    * Opens a new connection to a TLS origin offering h2 and http/1.1, once for all requests that
    * wait for it; remembers the choice. h2: the session joins the pool. http/1.1: the socket is
-   * returned for the first waiter to claim.
+   * returned for the first waiter to claim. `connected`: a TCP connection already dialled to run
+   * the handshake over (dropped when a probe is under way already).
    */
-  probe(origin: OriginTarget, key: string): Promise<ProbeOutcome> {
+  probe(origin: OriginTarget, key: string, connected?: Socket): Promise<ProbeOutcome> {
     let pending = this.#pending.get(key);
-    if (pending) return pending;
-    pending = this.#handshakes.open(origin, ALPN_OFFER).then((socket) => this.settle(origin, key, socket));
+    if (pending) {
+      connected?.destroy();
+      return pending;
+    }
+    pending = this.#handshakes.open(origin, ALPN_OFFER, connected).then((socket) => this.settle(origin, key, socket));
     this.#pending.set(key, pending);
     const settled = (): void => {
       this.#pending.delete(key);

@@ -8,6 +8,7 @@ import { connect as tlsConnect, type SecureContext } from 'node:tls';
 import { MitmError } from '../errors.js';
 import { HandshakeReader } from '../net/handshake-reader.js';
 import { socksConnect, SocksClientError } from '../net/socks5-wire.js';
+import { createResolveMap } from '../net/resolve-map.js';
 import { formatAuthority, type Target } from '../net/target.js';
 import { classifyUpstreamError } from './upstream-error.js';
 import { basicCredentials, createBypass, parseUpstreamProxy, type UpstreamProxy } from '../config/upstream-proxy.js';
@@ -19,6 +20,12 @@ export interface DialOptions {
   /** Aborts the dial, e.g. when the client that wanted it went away. */
   readonly signal?: AbortSignal;
 }
+
+/**
+ * Resolves an origin host name to the IP address to connect to; rejects like `dns.lookup` does
+ * (`ENOTFOUND`...). The default is the system's resolver (Node's own lookup in `net.connect`).
+ */
+export type OriginLookup = (hostname: string) => Promise<string>;
 
 /** Opens connections towards origins, directly or through the upstream proxy. */
 export interface Dialer {
@@ -41,14 +48,38 @@ export interface Dialer {
 // An upstream proxy's answer to CONNECT is a short head; anything longer is not a proxy talking.
 const MAX_CONNECT_HEAD = 16 * 1024;
 
-/** Creates the dialer for `--upstream-proxy` / `--upstream-bypass`; `trust` verifies an https:// proxy's certificate. */
-export function createDialer(
-  settings: { readonly upstreamProxy?: string | undefined; readonly upstreamBypass?: string | undefined },
-  trust: SecureContext,
-): Dialer {
+/** What the dialer is built from: the upstream proxy options, `--resolve`, and an optional own resolver. */
+export interface DialerSettings {
+  readonly upstreamProxy?: string | undefined;
+  readonly upstreamBypass?: string | undefined;
+  /** `--resolve NAME=ADDR` entries (resolve-map.ts). */
+  readonly resolve?: readonly string[] | undefined;
+  readonly lookup?: OriginLookup | undefined;
+}
+
+/**
+ * Creates the dialer for `--upstream-proxy` / `--upstream-bypass` / `--resolve`; `trust` verifies
+ * an https:// proxy's certificate.
+ */
+export function createDialer(settings: DialerSettings, trust: SecureContext): Dialer {
   const proxy = settings.upstreamProxy === undefined ? undefined : parseUpstreamProxy(settings.upstreamProxy);
   const bypass = createBypass(settings.upstreamBypass);
   const route = (target: Target): UpstreamProxy | undefined => (proxy && !bypass(target) ? proxy : undefined);
+  const resolved = createResolveMap(settings.resolve ?? []);
+  const ownLookup = settings.lookup;
+  // Where a name is connected to when we resolve it ourselves: --resolve first, then the own
+  // resolver; left to net.connect's lookup (the system's, with its address-family fallback) otherwise.
+  const endpoint = async (target: Target, authority: string, always: boolean): Promise<Target> => {
+    if (isIP(target.host) !== 0) return target;
+    const mapped = resolved?.(target.host);
+    if (mapped !== undefined) return { host: mapped, port: target.port };
+    if (!ownLookup && !always) return target;
+    try {
+      return { host: ownLookup ? await ownLookup(target.host) : (await lookup(target.host)).address, port: target.port };
+    } catch (error) {
+      throw classifyUpstreamError(error, authority);
+    }
+  };
 
   const openToProxy = async (via: UpstreamProxy, origin: string, adopt: (socket: Socket) => void): Promise<Socket> => {
     try {
@@ -75,8 +106,9 @@ export function createDialer(
         );
       return bounded(options, timeout, async (adopt) => {
         if (!via) {
+          const address = await endpoint(target, authority, false);
           try {
-            return await connectTo(target, undefined, adopt);
+            return await connectTo(address, undefined, adopt);
           } catch (error) {
             throw classifyUpstreamError(error, authority);
           }
@@ -87,7 +119,8 @@ export function createDialer(
           if (via.protocol === 'http' || via.protocol === 'https') {
             await httpConnect(socket, reader, via, authority);
           } else {
-            const host = via.protocol === 'socks5' && isIP(target.host) === 0 ? await lookupAddress(target.host, authority) : target.host;
+            // socks5:// gets an address resolved here, as curl does; socks5h:// the name.
+            const host = via.protocol === 'socks5' ? (await endpoint(target, authority, true)).host : target.host;
             await socksConnect(socket, reader, { host, port: target.port }, via.credentials).catch((error: unknown) => {
               const reason = error instanceof SocksClientError ? error.message : 'it closed the connection during the SOCKS5 handshake';
               throw new MitmError('upstream_proxy_failed', `upstream proxy ${via.label} (SOCKS5) refused CONNECT ${authority}: ${reason}`, {
@@ -196,15 +229,6 @@ function bounded(
       else socket.destroy();
     }, fail);
   });
-}
-
-/** The address a socks5:// (not socks5h) proxy is given: names are resolved here, as curl does. */
-async function lookupAddress(host: string, authority: string): Promise<string> {
-  try {
-    return (await lookup(host)).address;
-  } catch (error) {
-    throw classifyUpstreamError(error, authority);
-  }
 }
 
 /** Why a connection to the upstream proxy failed, in a few words. */

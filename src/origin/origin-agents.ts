@@ -80,7 +80,8 @@ export function forwardPlainHttp(upstream: Upstream, dialer: Dialer, pool: http.
       return refusingProxyAuth(call, `upstream proxy ${proxy.label} refused ${request.method} ${formatAuthority(origin)}`);
     },
     adopt: (origin, socket) => upstream.adopt(origin, socket),
-    prepare: (origin) => upstream.prepare(origin),
+    prepare: (origin, socket) => upstream.prepare(origin, socket),
+    hasSession: (origin) => upstream.hasSession(origin),
     close() {
       closing.abort();
       agent.destroy();

@@ -1,6 +1,7 @@
 // TLS session #2 on a fresh connection: dialled through the connector, offered the caller's ALPN
 // list and the origin's latest session ticket, bounded by the upstream timeout. Every timer is
 // cleared however the handshake ends, and `closing` aborts the handshakes still under way (issue #11).
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { MitmError } from '../errors.js';
@@ -29,10 +30,14 @@ export class OriginHandshakes {
     socket.on('session', (ticket: Buffer) => this.#tickets.set(key, ticket));
   }
 
-  /** A new connection to `origin` offering `alpn`, once its handshake is done; rejects with the dial, TLS or timeout error. */
-  async open(origin: OriginTarget, alpn: string[]): Promise<TLSSocket> {
+  /**
+   * A new connection to `origin` offering `alpn`, once its handshake is done; rejects with the
+   * dial, TLS or timeout error. `connected`: a TCP connection to the origin already dialled (the
+   * CONNECT's, connect.ts), used instead of dialling.
+   */
+  async open(origin: OriginTarget, alpn: string[], connected?: Socket): Promise<TLSSocket> {
     const signal = this.#closing;
-    const raw = await this.#connector.dial(origin, signal);
+    const raw = connected ?? (await this.#connector.dial(origin, signal));
     if (signal.aborted) {
       raw.destroy();
       throw closingError();

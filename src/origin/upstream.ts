@@ -8,6 +8,7 @@
 // Every connection is opened by the `OriginConnector` (origin-agents.ts), the one seam for
 // upstream proxies and client certificates.
 import type { ClientHttp2Session } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { AlpnProbes, type ProbeOutcome } from './alpn-probe.js';
@@ -35,9 +36,14 @@ export interface Upstream {
   /**
    * Opens a connection to a TLS `origin` ahead of its first request, unless one is open, being
    * opened or its protocol is known; that request then takes it. A failure is left for the
-   * request to meet (and report) on its own attempt.
+   * request to meet (and report) on its own attempt. With `socket` (a TCP connection to the origin
+   * already dialled, the CONNECT's), TLS runs over it rather than over a new dial: as the protocol
+   * probe, or, for an origin known to choose http/1.1, as a spare for its pool; it is destroyed
+   * when a connection is open or being opened already.
    */
-  prepare(origin: OriginTarget): void;
+  prepare(origin: OriginTarget, socket?: Socket): void;
+  /** True when an HTTP/2 session to `origin` is open: its next request needs no new connection. */
+  hasSession(origin: OriginTarget): boolean;
   /** Destroys every pooled connection and session, and every connection still being opened. */
   close(): void;
 }
@@ -99,10 +105,23 @@ class PooledUpstream implements Upstream {
     this.#probes.settle(origin, key, socket).then(this.#park(key), () => socket.destroy());
   }
 
-  prepare(origin: OriginTarget): void {
+  prepare(origin: OriginTarget, socket?: Socket): void {
     const key = originKey(origin);
-    if (this.#closing.signal.aborted || !origin.secure || this.#probes.knows(key) || this.#connecting(key)) return;
-    this.#probes.probe(origin, key).then(this.#park(key), () => undefined);
+    if (this.#closing.signal.aborted || !origin.secure || this.#connecting(key)) {
+      socket?.destroy();
+      return;
+    }
+    if (socket && this.#probes.chosen(key) === 'http/1.1') {
+      this.#handshakes.open(origin, ['http/1.1'], socket).then((tls) => this.#spares.offer(key, tls), () => undefined);
+      return;
+    }
+    // Without a socket in hand, an origin whose protocol is known is left to its pools.
+    if (!socket && this.#probes.knows(key)) return;
+    this.#probes.probe(origin, key, socket).then(this.#park(key), () => undefined);
+  }
+
+  hasSession(origin: OriginTarget): boolean {
+    return this.#sessions.get(originKey(origin)) !== undefined;
   }
 
   close(): void {

@@ -88,8 +88,8 @@ export class ClientFront {
     return this.#clients.size;
   }
 
-  /** Connects the request, CONNECT, upgrade and error handlers to `rt`, and creates the listener. */
-  route(rt: ProxyRuntime, connector: OriginConnector): void {
+  /** Connects the request, CONNECT, upgrade and error handlers to `rt`; `closing` abandons WebSocket dials on close. */
+  route(rt: ProxyRuntime, connector: OriginConnector, closing: AbortSignal): void {
     const server = this.#server;
     const handleRequest = createRequestHandler(rt);
     server.on('request', handleRequest);
@@ -100,14 +100,14 @@ export class ClientFront {
       });
     });
     // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
-    this.#h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS, createH2WebSocketHandler(rt, { connector }));
+    this.#h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS, createH2WebSocketHandler(rt, { connector, closing }));
     server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(rt, req, socket, head));
     // WebSocket upgrades (websocket.ts); any other upgrade is handed back to be parsed as a plain request.
     const reparse = (socket: Duplex, bytes: Buffer): void => {
       socket.unshift(bytes);
       server.emit('connection', socket);
     };
-    server.on('upgrade', createUpgradeHandler(rt, { connector, reparse }));
+    server.on('upgrade', createUpgradeHandler(rt, { connector, closing, reparse }));
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(rt, error, socket));
     this.#rt = rt;
   }

@@ -1,7 +1,7 @@
 import { createSecureContext } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { loadClientCerts, type OriginContexts } from '../origin/presented-certs.js';
-import { createDialer, type Dialer } from '../origin/dial.js';
+import { createDialer, type Dialer, type OriginLookup } from '../origin/dial.js';
 import { loadOriginTrustPems } from '../origin/origin-trust.js';
 import { PinnedClients } from '../tls/pinned-clients.js';
 import { loadProxyAuth, type ProxyAuth } from '../inbound/proxy-auth.js';
@@ -19,12 +19,15 @@ export interface Connectivity {
 // been reconfigured to trust the CA meanwhile); the pairs kept are bounded like every other cache.
 const AUTO_PASSTHROUGH = { max: 1000, ttlMs: 10 * 60 * 1000 };
 
-/** Reads the trust store, client certificates and credential files; any unreadable file stops start-up with `config_invalid`. */
-export async function loadConnectivity(config: ProxyConfig): Promise<Connectivity> {
+/**
+ * Reads the trust store, client certificates and credential files; any unreadable file stops
+ * start-up with `config_invalid`. `lookup` replaces the system's resolver for origin names.
+ */
+export async function loadConnectivity(config: ProxyConfig, lookup?: OriginLookup): Promise<Connectivity> {
   const [pems, auth] = await Promise.all([loadOriginTrustPems(config.upstreamCa), loadProxyAuth(config)]);
   const trust = createSecureContext({ ca: pems });
   const originContexts = await loadClientCerts(config.clientCert, config.clientCertPassphrase, pems, trust);
-  const dialer = createDialer(config, trust);
+  const dialer = createDialer({ ...config, lookup }, trust);
   return {
     originContexts,
     dialer,

@@ -18,8 +18,9 @@ export interface OriginSide {
 /**
  * Builds the origin side: every connection goes through the dialer and the per-origin TLS
  * contexts, which is where --upstream-proxy, --upstream-bypass and --client-cert plug in (connectivity.ts).
+ * `closing` (aborted by close()) abandons the sniffer's dials.
  */
-export function createOriginSide(config: ProxyConfig, reach: Connectivity): OriginSide {
+export function createOriginSide(config: ProxyConfig, reach: Connectivity, closing: AbortSignal): OriginSide {
   const dialing = {
     dialer: reach.dialer,
     contexts: reach.originContexts,
@@ -29,7 +30,7 @@ export function createOriginSide(config: ProxyConfig, reach: Connectivity): Orig
   const connector = createOriginConnector(dialing);
   const upstream = forwardPlainHttp(createUpstream(config, connector), reach.dialer, plainHttpPool(config), config.upstreamTimeout);
   // The sniffing connection then serves the tunnel's first request instead of being wasted.
-  const sniffer = createCertSniffer({ ...dialing, handOver: (origin, socket) => upstream.adopt(origin, socket) });
+  const sniffer = createCertSniffer({ ...dialing, handOver: (origin, socket) => upstream.adopt(origin, socket), closing });
   return { connector, upstream, sniffer };
 }
 

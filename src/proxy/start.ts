@@ -8,6 +8,7 @@ import type { ProxyConfig, ProxyOptions } from '../config/schema.js';
 import { loadHookFile } from '../hooks/load-hook-file.js';
 import { MitmError } from '../errors.js';
 import type { Hook } from '../hooks/types.js';
+import type { OriginLookup } from '../origin/dial.js';
 import { FlowStore } from '../record/flow-store.js';
 import { buildRuntime } from './build-runtime.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
@@ -19,6 +20,11 @@ import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 export interface StartOptions extends ProxyOptions {
   /** Hooks to run on every flow, in this order, before any loaded with `hook` files or added by `use`. */
   readonly hooks?: readonly Hook[];
+  /**
+   * Resolves origin host names for every dial (default: the system's resolver); `resolve`
+   * entries are looked up first. For embedders and tests with a DNS server of their own.
+   */
+  readonly lookup?: OriginLookup;
 }
 
 /**
@@ -26,22 +32,25 @@ export interface StartOptions extends ProxyOptions {
  * config/schema.ts), then listens (port 0 picks a free port).
  */
 export async function startProxy(options: StartOptions = {}): Promise<RunningProxy> {
-  const { hooks = [], ...schemaOptions } = options;
+  const { hooks = [], lookup, ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
-  const { ca, reach } = await loadCaAndConnectivity(config);
+  const { ca, reach } = await loadCaAndConnectivity(config, lookup);
   const certs = createCertCache(await createLeafMinter(ca, config.leafKey), { max: config.leafCacheSize });
   const store = new FlowStore(config.keep);
   const proxy = new ProxyHandle({ config, caCertPem: ca.certPem, store });
   // A bad hook file stops start-up before we listen.
   await addHooks(proxy, hooks, config.hook);
-  const origins = createOriginSide(config, reach);
+  // Aborted by close(): origin dials outside the upstream's pools (WebSockets, certificate sniffing) are abandoned.
+  const closing = new AbortController();
+  const origins = createOriginSide(config, reach, closing.signal);
   const front = new ClientFront();
-  front.route(buildRuntime({ config, ca, certs, reach, origins, store, proxy, front }), origins.connector);
+  front.route(buildRuntime({ config, ca, certs, reach, origins, store, proxy, front }), origins.connector, closing.signal);
   let listeners: readonly ListenerInfo[];
   try {
     listeners = await front.listen(modesOf(config), config, dnsSettings(config));
   } catch (error) {
     reach.pinned?.stop();
+    closing.abort();
     origins.upstream.close();
     throw error;
   }
@@ -53,6 +62,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     drain: () => front.drain(),
     close: async () => {
       reach.pinned?.stop();
+      closing.abort();
       const closed = front.close();
       origins.upstream.close();
       await closed;
@@ -62,9 +72,9 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
 }
 
 /** Loads the CA and the connectivity files at once; a failure of one still waits for the other. */
-async function loadCaAndConnectivity(config: ProxyConfig): Promise<{ ca: CertificateAuthority; reach: Connectivity }> {
+async function loadCaAndConnectivity(config: ProxyConfig, lookup: OriginLookup | undefined): Promise<{ ca: CertificateAuthority; reach: Connectivity }> {
   const caLoaded = initCa(config.ca);
-  const reachLoaded = loadConnectivity(config);
+  const reachLoaded = loadConnectivity(config, lookup);
   // startProxy must not reject while initCa is still writing the CA folder (a caller cleaning that
   // folder up would race it).
   await Promise.allSettled([caLoaded, reachLoaded]);

@@ -7,7 +7,7 @@
 // request's own connection would (else it is closed, and the request connects and verifies anew):
 // a new IP host costs one origin handshake, not two.
 import { X509Certificate } from 'node:crypto';
-import { isIP } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { TLS_BUFFERING } from '../net/buffers.js';
@@ -18,8 +18,12 @@ import type { OriginTarget } from '../origin/origin-target.js';
 
 /** Reads the names an origin's certificate carries. */
 export interface CertSniffer {
-  /** The DNS names and IPs in the certificate `target` presents for `sni` ('' for none); [] when it cannot be had. */
-  namesFor(target: Target, sni: string): Promise<string[]>;
+  /**
+   * The DNS names and IPs in the certificate `target` presents for `sni` ('' for none); [] when it
+   * cannot be had. `connected` may hand over a TCP connection to `target` already dialled (the
+   * CONNECT's), taken only when the names must be sniffed; else a connection is dialled.
+   */
+  namesFor(target: Target, sni: string, connected?: () => Socket | undefined): Promise<string[]>;
 }
 
 // Kept short: the client's handshake waits for this, and a leaf without the extra names still
@@ -37,6 +41,8 @@ export interface SnifferOptions {
   readonly timeoutMs: number;
   /** Takes a connection that passed the identity check for `origin` (the upstream pool). */
   readonly handOver: (origin: OriginTarget, socket: TLSSocket) => void;
+  /** The proxy's close: abandons the dials under way. */
+  readonly closing: AbortSignal;
 }
 
 /** Creates a sniffer that dials through `dialer` and verifies with the origin contexts, caching per origin and SNI. */
@@ -44,11 +50,11 @@ export function createCertSniffer(options: SnifferOptions): CertSniffer {
   const cache = new LRUCache<string, Promise<string[]>>(CACHE);
   const timeoutMs = Math.min(options.timeoutMs, SNIFF_TIMEOUT_MS);
   return {
-    namesFor(target, sni) {
+    namesFor(target, sni, connected) {
       const key = `${formatAuthority(target)} ${sni}`;
       let names = cache.get(key);
       if (names === undefined) {
-        names = sniff(options, target, sni, timeoutMs).catch(() => []);
+        names = sniff(options, target, sni, timeoutMs, connected?.()).catch(() => []);
         // A failure is retried on the next connection rather than remembered.
         void names.then((found) => found.length === 0 && cache.delete(key));
         cache.set(key, names);
@@ -63,8 +69,9 @@ async function sniff(
   target: Target,
   sni: string,
   timeoutMs: number,
+  connected: Socket | undefined,
 ): Promise<string[]> {
-  const socket = await options.dialer.dial(target, { timeoutMs });
+  const socket = connected ?? (await options.dialer.dial(target, { timeoutMs, signal: options.closing }));
   return new Promise<string[]>((resolve, reject) => {
     const tls = tlsConnect({
       socket,

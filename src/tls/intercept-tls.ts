@@ -10,7 +10,7 @@ import { peekClientHelloSni } from './client-hello.js';
 import { terminateClientTls } from './client-tls.js';
 import { describeHandshakeFailure, handshakeRejection } from './pinned-clients.js';
 import type { TlsRuntime } from './tls-runtime.js';
-import { LANDING_HOST, type Target } from '../net/target.js';
+import type { Target } from '../net/target.js';
 import { originTarget } from '../origin/origin-target.js';
 
 // A client that completes the handshake and hangs up this soon without a single byte of request
@@ -18,8 +18,12 @@ import { originTarget } from '../origin/origin-target.js';
 // pre-connection is closed much later than this, if at all.
 const QUIET_CLOSE_WINDOW_MS = 3_000;
 
-/** Terminates the client's TLS inside an intercepted tunnel and serves the requests that follow. */
-export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client: FlowClient): void {
+/**
+ * Terminates the client's TLS inside an intercepted tunnel and serves the requests that follow.
+ * `origin`: the TCP connection to the origin the CONNECT was answered after (connect.ts), which
+ * carries TLS session #2 while the client's handshake runs.
+ */
+export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client: FlowClient, origin?: Socket): void {
   // Set once our certificate is ready to go out: a client that gives up before that, while a slow
   // origin is sniffed, is impatient, not refusing our certificate.
   let offered = false;
@@ -29,13 +33,23 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
   };
   raw.once('end', leave);
   raw.once('close', leave);
-  prepareOrigin(rt, target);
-  certSource(rt, raw, target, () => {
+  // A host name's origin connection starts TLS at once; an IP literal's is first offered to the
+  // certificate sniffer, which must connect anyway, and otherwise serves once the SNI is known.
+  let spare = origin;
+  const takeSpare = (): Socket | undefined => {
+    const taken = spare;
+    spare = undefined;
+    return taken;
+  };
+  if (isIP(target.host) === 0) prepareOrigin(rt, target, takeSpare());
+  certSource(rt, raw, target, takeSpare, () => {
     offered = !gone;
   })
     .then((certs) => terminateClientTls(raw, target.host, certs))
     .then(
       ({ tlsSocket, servername }) => {
+        const unused = takeSpare();
+        if (unused) rt.exchangeDeps.upstream.prepare(originTarget(target, true, servername), unused);
         raw.setTimeout(0);
         rt.track(tlsSocket);
         const secureAt = performance.now();
@@ -48,6 +62,7 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
       },
       (error: unknown) => {
         raw.destroy();
+        takeSpare()?.destroy();
         const message = describeHandshakeFailure(error, caFileShown(rt.ca));
         rt.emit('client-issue', { host: target.host, client, code: 'client_tls', message });
         const rejection = handshakeRejection(error);
@@ -59,15 +74,14 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
 }
 
 /**
- * Starts the origin's connection while the client's handshake runs (mitmproxy's "eager"
- * strategy), so the first request of a new host waits for one handshake instead of two in a row.
- * Not for IP literals, whose certificate sniffing connects first anyway (cert-sniff.ts), nor for
- * the proxy's own names, nor while onRequest hooks run: they may answer, block or re-target the
- * request, and a blocked host must not be contacted at all.
+ * Runs TLS session #2 over the origin connection the CONNECT was answered after, while the
+ * client's handshake runs (mitmproxy's "eager" strategy), so the first request of a new host
+ * waits for one handshake instead of two in a row. connect.ts dials it only when it may: not for
+ * the proxy's own names, nor while onRequest hooks run (they may answer, block or re-target the
+ * request, and a blocked host must not be contacted at all).
  */
-function prepareOrigin(rt: TlsRuntime, target: Target): void {
-  if (isIP(target.host) !== 0 || target.host === LANDING_HOST || rt.isSelf(target) || rt.hooks.has('onRequest')) return;
-  rt.exchangeDeps.upstream.prepare(originTarget(target, true));
+function prepareOrigin(rt: TlsRuntime, target: Target, origin: Socket | undefined): void {
+  if (origin) rt.exchangeDeps.upstream.prepare(originTarget(target, true), origin);
 }
 
 /** Remembers that this client refused our certificate for `target` (with --auto-passthrough), and says so once. */
@@ -82,7 +96,13 @@ function learn(rt: TlsRuntime, target: Target, client: FlowClient, reason: strin
  * client may check a name we cannot see in the CONNECT line: the names of the origin's own
  * certificate (sniffed with the client's SNI) join the leaf, next to the SNI name and the IP.
  */
-async function certSource(rt: TlsRuntime, raw: Socket, target: Target, ready: () => void): Promise<CertCache> {
+async function certSource(
+  rt: TlsRuntime,
+  raw: Socket,
+  target: Target,
+  takeSpare: () => Socket | undefined,
+  ready: () => void,
+): Promise<CertCache> {
   const offer = (context: Promise<Awaited<ReturnType<CertCache['get']>>>): typeof context =>
     context.then((value) => {
       ready();
@@ -92,7 +112,7 @@ async function certSource(rt: TlsRuntime, raw: Socket, target: Target, ready: ()
     return { get: (name) => offer(rt.certs.get(name)), size: rt.certs.size };
   }
   const sni = await peekClientHelloSni(raw);
-  const namesFor = (name: string): Promise<string[]> => rt.sniffer.namesFor(target, name === target.host ? '' : name);
+  const namesFor = (name: string): Promise<string[]> => rt.sniffer.namesFor(target, name === target.host ? '' : name, takeSpare);
   return {
     // The fallback context (asked for by target.host) only serves clients that send no SNI; with
     // an SNI the callback asks again by name, so the fallback needs no sniffing of its own.

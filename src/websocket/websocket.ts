@@ -30,6 +30,8 @@ import { relayWebSocket } from './ws-session.js';
 export interface UpgradeDeps {
   /** Opens verified origin connections as the pooled agents do (dialer, trust, --client-cert, --insecure). */
   readonly connector: OriginConnector;
+  /** The proxy's close: abandons origin dials under way. */
+  readonly closing: AbortSignal;
   /** Hands a socket back to the HTTP parser, `bytes` to be read first. */
   readonly reparse: (socket: Duplex, bytes: Buffer) => void;
 }
@@ -101,7 +103,7 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
  * Sec-WebSocket-Key of ours, its Accept checked), and the origin's 101 becomes `:status: 200`.
  * Any other CONNECT on an HTTP/2 stream is refused with 405 (the tunnel is already a tunnel).
  */
-export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
+export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector' | 'closing'>): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
   return (req, res) => {
     const stream = req.stream;
     stream.on('error', () => stream.destroy());
@@ -162,7 +164,7 @@ interface HandshakeRequest {
 }
 
 /** Resolves the handshake like a plain request, checks --proxy-auth, then runs it. */
-function startHandshake(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>, req: InboundRequest, request: HandshakeRequest, side: ClientSide, peer: FlowClient): void {
+function startHandshake(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector' | 'closing'>, req: InboundRequest, request: HandshakeRequest, side: ClientSide, peer: FlowClient): void {
   const startedAt = performance.now();
   const connection = connectionOf(req);
   const session = rt.sessions.get(connection);
@@ -198,7 +200,7 @@ function refuse(rt: ProxyRuntime, req: InboundRequest, side: ClientSide, at: Ref
   rt.emit('flow', refusalRecord(req, at, failure));
 }
 
-async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>, exchange: Exchange, req: HandshakeRequest, side: ClientSide): Promise<void> {
+async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector' | 'closing'>, exchange: Exchange, req: HandshakeRequest, side: ClientSide): Promise<void> {
   const ex = rt.exchangeDeps;
   const socket = side.duplex;
   const flow = flowFor(exchange, req, new Body(undefined, { cap: 0, what: `the request body of ${req.method} ${exchange.url}` }));
@@ -221,7 +223,7 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
 
   const outcome = await runPhases(ex.hooks, flow, {
     toOrigin: async () => {
-      const dialed = await dial(rt, deps.connector, exchange, flow, socket, req.upgrade, req.ownKey === true);
+      const dialed = await dial(rt, deps.connector, deps.closing, exchange, flow, socket, req.upgrade, req.ownKey === true);
       if (dialed.upgraded) {
         open += 1;
         dialed.upgraded.socket.once('close', closed);
@@ -276,6 +278,7 @@ async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector'>
 function dial(
   rt: ProxyRuntime,
   connector: OriginConnector,
+  closing: AbortSignal,
   exchange: Exchange,
   flow: Flow,
   client: Duplex,
@@ -289,7 +292,7 @@ function dial(
   // Never a pooled connection: once upgraded it belongs to this WebSocket alone. Through the dialer,
   // so --upstream-proxy applies (as a CONNECT tunnel, which every proxy relays WebSockets over).
   const open = async (): Promise<Duplex> => {
-    const socket = await connector.dial(origin);
+    const socket = await connector.dial(origin, closing);
     if (socket.remoteAddress) flow.server = { address: socket.remoteAddress, port: socket.remotePort ?? origin.port };
     return origin.secure ? connector.secure(socket, { servername: origin.servername, host: origin.host }) : socket;
   };

@@ -43,7 +43,7 @@ describe('proxy: --auto-passthrough', { timeout: 60_000 }, () => {
   before(async () => {
     pki = await createTestPki();
     origin = await startOrigin(pki.origin);
-    [auto, off] = await Promise.all([startTestProxy(pki, { autoPassthrough: true }), startTestProxy(pki)]);
+    [auto, off] = await Promise.all([startTestProxy(pki, { autoPassthrough: true, resolve: ['garbage.test=127.0.0.1'] }), startTestProxy(pki)]);
     auto.proxy.on('auto-passthrough', (record) => learned.push(record));
     off.proxy.on('auto-passthrough', (record) => learnedWhenOff.push(record));
     originFingerprint = new X509Certificate(pki.origin.cert).fingerprint256;
@@ -117,7 +117,8 @@ describe('proxy: --auto-passthrough', { timeout: 60_000 }, () => {
   });
 
   it('a handshake that fails for another reason (garbage in a TLS record) never triggers it', async () => {
-    const tunnel = await openTunnel(auto.port, 'garbage.test:443');
+    // The CONNECT is answered once the origin is dialled: --resolve points the name at a local origin.
+    const tunnel = await openTunnel(auto.port, `garbage.test:${origin.port}`);
     assert.equal(tunnel.status, 200);
     tunnel.socket.on('error', () => {});
     // A handshake record header followed by bytes that are no ClientHello.

@@ -8,24 +8,29 @@ import { captureClientHello } from '../helpers/client-hello.js';
 import { within } from '../helpers/deadline.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import { startSilentServer, type SilentServer } from '../helpers/silent-server.js';
 
 describe('proxy: a client that ends its side during the TLS handshake', { timeout: 30_000 }, () => {
   let pki: TestPki;
   let proxy: TestProxy;
+  // The CONNECT is answered once the origin is dialled: a local server that accepts and says nothing.
+  let origin: SilentServer;
 
   before(async () => {
     pki = await createTestPki();
-    proxy = await startTestProxy(pki, { autoPassthrough: true });
+    origin = await startSilentServer();
+    proxy = await startTestProxy(pki, { autoPassthrough: true, resolve: ['hangup.test=127.0.0.1'] });
   });
 
   after(async () => {
     await proxy?.close();
+    await origin?.close();
     await pki?.cleanup();
   });
 
   it('is closed at once and reported as a hang-up', async () => {
     const hello = await captureClientHello('hangup.test');
-    const tunnel = await openTunnel(proxy.port, 'hangup.test:443');
+    const tunnel = await openTunnel(proxy.port, `hangup.test:${origin.port}`);
     assert.equal(tunnel.status, 200);
     tunnel.socket.on('error', () => {});
     const closed = once(tunnel.socket, 'close');

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'node:http';
-import { openTlsTunnel } from '../helpers/client.js';
+import { connect as tlsConnect } from 'node:tls';
+import { openTlsTunnel, openTunnel } from '../helpers/client.js';
 import { within } from '../helpers/deadline.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
@@ -17,6 +18,25 @@ async function startTlsRequest(proxy: TestProxy, authority: string): Promise<() 
   // close() tears this down too; the reset is expected.
   tls.on('error', () => undefined);
   tls.write(`GET / HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+  return () => tls.destroy();
+}
+
+/**
+ * Sends `CONNECT authority` through `proxy` and leaves it waiting: an intercepted CONNECT is answered
+ * only once the origin is dialled (connect.ts), so this is the dial held up by a silent upstream proxy.
+ */
+async function startConnect(proxy: TestProxy, authority: string): Promise<() => void> {
+  const req = request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: authority, headers: { host: authority }, agent: false });
+  req.on('error', () => undefined);
+  req.end();
+  return () => req.destroy();
+}
+
+/** CONNECTs to `authority` (answered at once: hooks are installed) and starts a TLS handshake it never sees finish. */
+async function startHandshake(proxy: TestProxy, authority: string): Promise<() => void> {
+  const tunnel = await openTunnel(proxy.port, authority);
+  const tls = tlsConnect({ socket: tunnel.socket, ca: await readFile(proxy.caPath, 'utf8'), servername: 'localhost' });
+  tls.on('error', () => undefined);
   return () => tls.destroy();
 }
 
@@ -40,23 +60,42 @@ describe('origin side: close() ends connections still being opened', { timeout: 
     await pki?.cleanup();
   });
 
-  const cases: ReadonlyArray<{ name: string; upstream?: (port: number) => string; send: (proxy: TestProxy, port: number) => Promise<() => void> }> = [
+  const cases: ReadonlyArray<{
+    name: string;
+    upstream?: (port: number) => string;
+    hooks?: boolean;
+    /** Below a timeout of the proxy's own that would end the connection anyway (the sniff's 5 s). */
+    closeWithinMs?: number;
+    send: (proxy: TestProxy, port: number) => Promise<() => void>;
+  }> = [
     { name: 'a TLS handshake with an origin that never answers', send: (proxy, port) => startTlsRequest(proxy, `localhost:${port}`) },
     // Through an upstream proxy the origin's port is never reached: any number will do.
-    { name: 'a CONNECT to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: (proxy) => startTlsRequest(proxy, 'localhost:9') },
+    { name: 'a CONNECT to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: (proxy) => startConnect(proxy, 'localhost:9') },
     { name: 'a SOCKS5 handshake (plain HTTP) with an upstream proxy that never answers', upstream: (port) => `socks5h://127.0.0.1:${port}`, send: startPlainRequest },
     { name: 'a plain-HTTP request to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: startPlainRequest },
+    // With an onRequest hook the CONNECT is answered at once, and the certificate sniffer of an IP
+    // literal dials on its own (cert-sniff.ts).
+    {
+      name: 'a certificate sniff through an upstream proxy that never answers',
+      upstream: (port) => `http://127.0.0.1:${port}`,
+      hooks: true,
+      closeWithinMs: 2_000,
+      send: (proxy) => startHandshake(proxy, '127.0.0.1:9'),
+    },
   ];
-  for (const { name, upstream, send } of cases) {
+  for (const { name, upstream, hooks, closeWithinMs = DEADLINE_MS, send } of cases) {
     it(`destroys ${name}`, async () => {
       const silent = await startSilentServer();
-      const proxy = await startTestProxy(pki, upstream ? { upstreamProxy: upstream(silent.port) } : {});
+      const proxy = await startTestProxy(pki, {
+        ...(upstream ? { upstreamProxy: upstream(silent.port) } : {}),
+        ...(hooks ? { hooks: [{ name: 'observer', onRequest: () => undefined }] } : {}),
+      });
       let stop: (() => void) | undefined;
       try {
         stop = await send(proxy, silent.port);
         await within(silent.connections.waitFor(() => true), 'the proxy to open a connection', DEADLINE_MS);
         await proxy.close();
-        await within(silent.allClosed(), () => `the ${silent.connections.items.length} connection(s) to close after proxy.close()`, DEADLINE_MS);
+        await within(silent.allClosed(), () => `the ${silent.connections.items.length} connection(s) to close after proxy.close()`, closeWithinMs);
         assert.ok(silent.connections.items.length >= 1);
       } finally {
         stop?.();

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { refusedConnect } from '../helpers/client.js';
 import { curlVia } from '../helpers/curl.js';
+import { within } from '../helpers/deadline.js';
 import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
@@ -69,8 +71,9 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
 
       // A proxy certificate that does not verify is refused before any credentials are sent.
       const untrustedUpstream = await mitm({ upstreamProxy: `https://127.0.0.1:${secureUpstream.port}`, upstreamCa: [] });
-      const refused = await curlVia(untrustedUpstream.url, [`https://localhost:${origin.port}/hello`], untrustedUpstream.caPath);
-      assert.equal(refused.status, 502, refused.stderr);
+      // The intercepted CONNECT is answered once the origin is dialled, so the failure is its answer.
+      const refused = await within(refusedConnect(untrustedUpstream.port, `localhost:${origin.port}`), 'the CONNECT answer', 5_000);
+      assert.equal(refused.status, 502);
       assert.equal(refused.headers['x-mitm-error'], 'upstream_proxy_failed');
       assert.match(refused.text, new RegExp(`^cannot reach upstream proxy 127\\.0\\.0\\.1:${secureUpstream.port} for localhost:${origin.port}: `));
     } finally {
@@ -99,8 +102,8 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
     await authUpstream.requests.waitFor((r) => r.method === 'GET' && r.credentials === BASIC_UP);
 
     const bad = await mitm({ upstreamProxy: `http://up:wrong@127.0.0.1:${authUpstream.port}` });
-    const refused = await curlVia(bad.url, [`https://localhost:${origin.port}/hello`], bad.caPath);
-    assert.equal(refused.status, 502, refused.stderr);
+    const refused = await within(refusedConnect(bad.port, `localhost:${origin.port}`), 'the CONNECT answer', 5_000);
+    assert.equal(refused.status, 502);
     assert.equal(refused.headers['x-mitm-error'], 'upstream_proxy_failed');
     assert.equal(refused.text, `upstream proxy 127.0.0.1:${authUpstream.port} refused CONNECT localhost:${origin.port}: 407 Proxy Authentication Required\n`);
     assert.doesNotMatch(refused.text, /wrong|secret/);
@@ -152,8 +155,8 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
     const dead = await refusedPort();
 
     const proxy = await mitm({ upstreamProxy: `http://127.0.0.1:${dead}` });
-    const res = await curlVia(proxy.url, [`https://localhost:${origin.port}/hello`], proxy.caPath);
-    assert.equal(res.status, 502, res.stderr);
+    const res = await within(refusedConnect(proxy.port, `localhost:${origin.port}`), 'the CONNECT answer', 5_000);
+    assert.equal(res.status, 502);
     assert.equal(res.headers['x-mitm-error'], 'upstream_proxy_failed');
     assert.equal(res.text, `cannot reach upstream proxy 127.0.0.1:${dead} for localhost:${origin.port}: connection refused\n`);
 

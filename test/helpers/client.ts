@@ -53,6 +53,26 @@ export async function openTunnel(proxyPort: number, authority: string): Promise<
   return { status: res.statusCode ?? 0, headers: res.headers, socket };
 }
 
+/** A CONNECT the proxy answered with an error: its status, headers and one-line body. */
+export interface ConnectRefusal {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly text: string;
+}
+
+/** Sends `CONNECT authority` and reads the whole answer, which must not be a 200 (the proxy closes after an error). */
+export async function refusedConnect(proxyPort: number, authority: string): Promise<ConnectRefusal> {
+  const tunnel = await openTunnel(proxyPort, authority);
+  if (tunnel.status === 200) {
+    tunnel.socket.destroy();
+    throw new Error(`CONNECT ${authority} was answered 200`);
+  }
+  const chunks: Buffer[] = [];
+  tunnel.socket.on('error', () => {});
+  for await (const chunk of tunnel.socket) chunks.push(chunk as Buffer);
+  return { status: tunnel.status, headers: tunnel.headers, text: Buffer.concat(chunks).toString('utf8') };
+}
+
 /** TLS options for the client side of an intercepted tunnel. */
 export interface TunnelTlsOptions {
   /** Trusted roots: the proxy's CA for intercepted hosts. */

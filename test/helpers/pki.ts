@@ -103,6 +103,28 @@ export async function createTestPki(): Promise<TestPki> {
   };
 }
 
+/**
+ * A leaf signed by the test root CA for `dnsNames` (e.g. `api.test`, `*.api.test`), written into
+ * the PKI's folder under `name`; for origins reached by name through `--resolve`.
+ */
+export async function createLeaf(pki: TestPki, name: string, dnsNames: readonly string[]): Promise<CertPair> {
+  if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`leaf file name ${name} must be [a-z0-9-]`);
+  const file = (suffix: string): string => join(pki.dir, `${name}${suffix}`);
+  await writeFile(file('.cnf'), `${OPENSSL_CNF}
+[v3_leaf]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = ${dnsNames.map((dns) => `DNS:${dns}`).join(',')}
+authorityKeyIdentifier = keyid
+`);
+  await runOk('openssl', ['req', '-new', '-config', file('.cnf'), ...NEW_KEY, '-subj', `/CN=${dnsNames[0] ?? name}`,
+    '-keyout', file('-key.pem'), '-out', file('.csr')]);
+  await runOk('openssl', ['x509', '-req', '-in', file('.csr'), '-CA', pki.ca.certPath, '-CAkey', join(pki.dir, 'ca-key.pem'),
+    '-set_serial', serial(), ...DAYS, '-extfile', file('.cnf'), '-extensions', 'v3_leaf', '-out', file('.pem')]);
+  return { certPath: file('.pem'), keyPath: file('-key.pem'), cert: await readFile(file('.pem'), 'utf8'), key: await readFile(file('-key.pem'), 'utf8') };
+}
+
 /** A random positive 64-bit serial in the `0x…` form openssl accepts. */
 function serial(): string {
   const bytes = randomBytes(8);
