@@ -7,13 +7,25 @@ import { once } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, it } from 'node:test';
 import type { ListenerInfo } from '../../src/index.js';
-import { exchangeRaw } from '../helpers/client.js';
+import { connectRaw } from '../helpers/client.js';
 import { curl } from '../helpers/curl.js';
 import { within } from '../helpers/deadline.js';
 import { startDnsUpstream, type DnsUpstream } from '../helpers/dns-upstream.js';
 import { e2eFixture, httpOrigin, httpsOrigin } from '../helpers/fixture.js';
 import type { EchoBody } from '../helpers/origin.js';
 import type { TestProxy } from '../helpers/proxy.js';
+
+/** Writes `text` without half-closing (Node's HTTP server aborts a half-closed request) and reads until the proxy closes. */
+async function askRaw(port: number, text: string): Promise<string> {
+  const socket = await connectRaw(port);
+  const chunks: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+  socket.on('error', () => {});
+  const closed = new Promise((resolve) => socket.once('close', resolve));
+  socket.write(text);
+  await within(closed, `the answer to ${JSON.stringify(text.split('\r\n')[0])}`);
+  return Buffer.concat(chunks).toString('latin1');
+}
 
 function listener(proxy: TestProxy, kind: ListenerInfo['kind']): ListenerInfo {
   const found = proxy.proxy.addresses.find((l) => l.kind === kind);
@@ -30,6 +42,7 @@ describe('proxy modes', { timeout: 90_000 }, () => {
         upstream = await startDnsUpstream({ 'elsewhere.test': [{ type: 'A', name: 'elsewhere.test', ttl: 321, data: '127.0.0.66' }] });
         return {
           passthrough: ['pass.localhost'],
+          resolve: ['*.localhost=127.0.0.1'],
           intercept: ['localhost', '127.0.0.1', '*.localhost'],
           mode: [
             'regular@0',
@@ -85,7 +98,7 @@ describe('proxy modes', { timeout: 90_000 }, () => {
     // An IP address as host: Node sends no SNI.
     const socket = tlsConnect({ host: '127.0.0.1', port: t.port, rejectUnauthorized: false });
     socket.on('error', () => {});
-    await within(once(socket, 'close'), 'the proxy closes the connection');
+    await within(new Promise((resolve) => socket.once('close', resolve)), 'the proxy closes the connection');
     const issue = await fx.multi.clientIssues.waitFor((i) => /names no server \(SNI\)/.test(i.message));
     assert.equal(issue.code, 'client_tls');
     const again = await curl(['--cacert', fx.multi.caPath, '--connect-to', `localhost:${fx.tls.port}:127.0.0.1:${t.port}`, `https://localhost:${fx.tls.port}/hello`]);
@@ -94,18 +107,18 @@ describe('proxy modes', { timeout: 90_000 }, () => {
 
   it('transparent, plain HTTP: routed by Host; no Host is a 400; our own address is a 508 loop', async () => {
     const t = listener(fx.multi, 'transparent');
-    const ok = (await exchangeRaw(t.port, `GET /hello HTTP/1.1\r\nHost: 127.0.0.1:${fx.plain.port}\r\nConnection: close\r\n\r\n`)).toString('latin1');
+    const ok = await askRaw(t.port, `GET /hello HTTP/1.1\r\nHost: 127.0.0.1:${fx.plain.port}\r\nConnection: close\r\n\r\n`);
     assert.match(ok, /^HTTP\/1\.1 200 /);
     assert.match(ok, /\r\n\r\nhello$/);
     const flow = await fx.multi.flows.waitFor((f) => f.url === `http://127.0.0.1:${fx.plain.port}/hello`);
     assert.equal(flow.mode, 'transparent');
 
-    const noHost = (await exchangeRaw(t.port, 'GET /hello HTTP/1.0\r\n\r\n')).toString('latin1');
+    const noHost = await askRaw(t.port, 'GET /hello HTTP/1.0\r\n\r\n');
     assert.match(noHost, /^HTTP\/1\.1 400 /);
     assert.match(noHost, /x-mitm-error: bad_request/i);
     assert.match(noHost, /no Host header/);
 
-    const loop = (await exchangeRaw(t.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nConnection: close\r\n\r\n`)).toString('latin1');
+    const loop = await askRaw(t.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nConnection: close\r\n\r\n`);
     assert.match(loop, /^HTTP\/1\.1 508 /);
     assert.match(loop, /x-mitm-error: proxy_loop/i);
   });

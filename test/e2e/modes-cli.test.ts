@@ -1,0 +1,111 @@
+// `mitm start --mode …` from the command line: one ready line per listener, usage errors naming the
+// bad --mode, and a listener that cannot bind leaving nothing listening.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { isMitmError, startProxy } from '../../src/index.js';
+import { CliProcess } from '../helpers/cli-process.js';
+import { within } from '../helpers/deadline.js';
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+async function accepting(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe('mitm start --mode', { timeout: 90_000 }, () => {
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mitm-modes-cli-'));
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints one line per listener, each with its mode', async () => {
+    const cli = new CliProcess([
+      'start',
+      '--ca',
+      join(dir, 'ca'),
+      '--mode',
+      'regular@127.0.0.1:0',
+      '--mode',
+      'transparent@127.0.0.1:0',
+      '--mode',
+      'reverse:http://127.0.0.1:9@127.0.0.1:0',
+      '--mode',
+      'dns@127.0.0.1:0',
+      '--dns-upstream',
+      '127.0.0.1:9',
+    ]);
+    try {
+      const regular = await cli.waitForLine('stdout', /^listening on http:\/\/127\.0\.0\.1:(\d+) \(regular\)$/);
+      const transparent = await cli.waitForLine('stdout', /^listening on 127\.0\.0\.1:(\d+) \(transparent\)$/);
+      await cli.waitForLine('stdout', /^listening on 127\.0\.0\.1:(\d+) \(reverse:http:\/\/127\.0\.0\.1:9\)$/);
+      await cli.waitForLine('stdout', /^dns on udp:\/\/127\.0\.0\.1:(\d+)$/);
+      assert.ok(await accepting(Number(regular[1])));
+      assert.ok(await accepting(Number(transparent[1])));
+    } finally {
+      await cli.kill();
+    }
+  });
+
+  it('a malformed --mode is a usage error (exit 2) naming the flag and the bad part', async () => {
+    const cli = new CliProcess(['start', '--ca', join(dir, 'ca'), '--mode', 'transparent@127.0.0.1:notaport']);
+    const exit = await within(cli.exited, 'mitm to exit');
+    assert.equal(exit.code, 2, exit.stderr);
+    assert.match(exit.stderr, /--mode: invalid mode "transparent@127\.0\.0\.1:notaport": "notaport" is not a port/);
+  });
+
+  it('a port in use is a runtime error (exit 1) naming the address, with nothing left listening', async () => {
+    const busy = createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const taken = (busy.address() as AddressInfo).port;
+    // A free port for the first listener, known in advance so the test can check it was released.
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const free = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    try {
+      const cli = new CliProcess(['start', '--ca', join(dir, 'ca'), '--mode', `regular@127.0.0.1:${free}`, '--mode', `transparent@127.0.0.1:${taken}`]);
+      const exit = await within(cli.exited, 'mitm to exit');
+      assert.equal(exit.code, 1, exit.stderr);
+      assert.match(exit.stderr, new RegExp(`port ${taken} is already in use on 127\\.0\\.0\\.1`));
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('startProxy: when a later listener cannot bind, the ones bound before it are closed again', async () => {
+    const busy = createServer().listen(0, '127.0.0.1');
+    await once(busy, 'listening');
+    const taken = (busy.address() as AddressInfo).port;
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const free = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    try {
+      await assert.rejects(
+        startProxy({ ca: join(dir, 'ca'), mode: [`regular@127.0.0.1:${free}`, `transparent@127.0.0.1:${taken}`] }),
+        (error: unknown) => isMitmError(error) && error.code === 'listen_failed' && error.message.includes(`port ${taken}`),
+      );
+      // In this process, so only the proxy's own close can have released it.
+      assert.equal(await accepting(free), false, 'the regular listener bound first is closed again');
+    } finally {
+      busy.close();
+    }
+  });
+});
