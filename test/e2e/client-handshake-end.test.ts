@@ -51,19 +51,22 @@ describe('proxy: a client that ends its side during the TLS handshake', { timeou
 describe('proxy: a client that ends an intercepted tunnel before its first byte', { timeout: 30_000 }, () => {
   let pki: TestPki;
   let proxy: TestProxy;
+  let origin: SilentServer;
 
   before(async () => {
     pki = await createTestPki();
-    proxy = await startTestProxy(pki);
+    origin = await startSilentServer();
+    proxy = await startTestProxy(pki, { resolve: ['silent.test=127.0.0.1'] });
   });
 
   after(async () => {
     await proxy?.close();
+    await origin?.close();
     await pki?.cleanup();
   });
 
   it('is closed at once, not held until the handshake timeout', async () => {
-    const tunnel = await openTunnel(proxy.port, 'silent.test:443');
+    const tunnel = await openTunnel(proxy.port, `silent.test:${origin.port}`);
     assert.equal(tunnel.status, 200);
     tunnel.socket.on('error', () => {});
     const closed = once(tunnel.socket, 'close');
