@@ -34,7 +34,7 @@ test('urlParts: host without port or brackets, lower-case; path without query', 
   assert.deepEqual(urlParts('not a url'), { host: '', path: '' });
 });
 
-test('subjectOfRecord: what a flow event knows matches; headers, bodies and mode never do', () => {
+test('subjectOfRecord: what a flow event knows matches (its listener mode too); headers and bodies never do', () => {
   const s = subjectOfRecord(RECORD);
   for (const filter of [
     'login',
@@ -46,6 +46,7 @@ test('subjectOfRecord: what a flow event knows matches; headers, bodies and mode
     'size:2k',
     'duration:>1s',
     'user:qa',
+    'mode:transparent',
     '-error:',
   ]) {
     assert.equal(compileFilter(filter)(s), true, filter);
@@ -97,7 +98,8 @@ test('subjectOfFlow: wire headers, decoded recorded bodies, facts the flow lacks
   ];
   for (const filter of matching) assert.equal(compileFilter(filter)(s), true, filter);
   assert.equal(compileFilter('error:')(s), false);
-  assert.equal(compileFilter('mode:regular')(subjectOfFlow(flow)), false, 'no mode given: no match');
+  assert.equal(compileFilter('mode:regular')(subjectOfFlow(flow)), true, 'a flow without a listener mode came through a regular one');
+  assert.equal(compileFilter('mode:transparent')(subjectOfFlow(flow)), false);
 
   flow.error = new MitmError('hook_failed', 'boom');
   assert.equal(compileFilter('error:hook_failed')(subjectOfFlow(flow)), true);
