@@ -6,6 +6,7 @@ import type { ProxyConfig, ProxyOptions } from '../config/schema.js';
 import { loadHookFile } from '../hooks/load-hook-file.js';
 import type { Hook } from '../hooks/types.js';
 import { FlowStore } from '../record/flow-store.js';
+import { openProxyStore } from './open-proxy-store.js';
 import { buildRuntime } from './build-runtime.js';
 import { ClientFront } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
@@ -28,13 +29,23 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const { ca, reach } = await loadCaAndConnectivity(config);
   const certs = createCertCache(await createLeafMinter(ca, config.leafKey), { max: config.leafCacheSize });
   const store = new FlowStore(config.keep);
-  const proxy = new ProxyHandle({ config, caCertPem: ca.certPem, store });
-  // A bad hook file stops start-up before we listen.
-  await addHooks(proxy, hooks, config.hook);
+  // A bad --store path stops start-up before we listen; its write errors become 'store-error' events.
+  const session = await openProxyStore(config, (record) => proxy.emit('store-error', record));
+  const proxy = new ProxyHandle({ config, caCertPem: ca.certPem, store, session });
+  try {
+    // A bad hook file stops start-up before we listen.
+    await addHooks(proxy, hooks, config.hook);
+  } catch (error) {
+    await session?.close();
+    throw error;
+  }
   const origins = createOriginSide(config, reach);
   const front = new ClientFront();
-  front.route(buildRuntime({ config, ca, certs, reach, origins, store, proxy, front }), origins.connector);
-  const port = await front.listen(config.host, config.port);
+  front.route(buildRuntime({ config, ca, certs, reach, origins, store, session, proxy, front }), origins.connector);
+  const port = await front.listen(config.host, config.port).catch(async (error: unknown) => {
+    await session?.close();
+    throw error;
+  });
   proxy.attach({
     port,
     get connections() {
