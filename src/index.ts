@@ -31,3 +31,12 @@ export { clientEnv, clientEnvVars, clientProxyUrl, formatExports, shellQuote, ty
 export { toHar } from './record/har.js';
 export { writeHarFile } from './record/write-har.js';
 export type { Har } from './record/har-types.js';
+export { openStore, type SessionStore } from './record/store/open-store.js';
+export type { StoredFlow, StoredFlowHead, StoredBody, StoreOptions, QueryOptions, StoreStats, HeaderPair } from './record/store/types.js';
+export type { FlowQueryOptions } from './proxy/query-flows.js';
+export type { StoreErrorRecord } from './events.js';
+export { FilterError, compileFilter, parseFilter, printFilter, subjectOfStored, type FilterSubject } from './record/filter/filter.js';
+export { storedToHar } from './record/har-stored.js';
+export { importHar } from './record/har-import.js';
+export { curlCommand } from './record/curl-command.js';
+export { replay, type ReplayOptions, type ReplayResult } from './record/replay.js';
