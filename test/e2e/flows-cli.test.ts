@@ -90,7 +90,7 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
   });
 
   it('curl: the generated command runs, through a proxy, with the same status and body', async () => {
-    const text = stdout(await mitm(['flows', '--store', store, '--format', 'curl', 'method:POST OR path:/gz']));
+    const text = stdout(await mitm(['flows', '--store', store, '--format', 'curl', 'method:POST OR path:/text']));
     const commands = text.split('\n').filter((line) => line.startsWith('curl ') || line.startsWith('printf '));
     assert.equal(commands.length, 2);
     assert.match(text, /--data-binary \$'a=1&b=it\\'s'/);
@@ -103,7 +103,7 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
         const out = result.stdout.toString('utf8');
         assert.equal(result.code, 0, result.stderr);
         if (command.includes('/echo')) assert.equal(out, "a=1&b=it's\n200");
-        else assert.equal(out, `${'compressed 1 '.repeat(50)}\n200`);
+        else assert.equal(out, 'hello 1\n\n200');
       }
       await proxy.flows.waitFor((flow) => flow.method === 'POST' && flow.status === 200);
     } finally {
@@ -138,7 +138,7 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
     assert.match(same.stdout.toString('utf8'), new RegExp(`^GET ${origin.url}/json 200 → 200 body unchanged\\n$`));
     origin.version = 2;
     try {
-      const changed = await mitm([...common, '--concurrency', '2', 'path:/json OR path:/missing']);
+      const changed = await mitm([...common, '--concurrency', '2', '--limit', '2', 'path:/json OR path:/missing']);
       assert.equal(changed.code, 1, changed.stderr);
       const out = changed.stdout.toString('utf8');
       assert.match(out, new RegExp(`GET ${origin.url}/json 200 → 200 body changed DIFFERENT`));

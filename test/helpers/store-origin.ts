@@ -44,12 +44,12 @@ export async function startStoreOrigin(tls?: OriginTls): Promise<StoreOrigin> {
     });
   };
   const origin = await startCustomOrigin(handler, tls);
-  return Object.assign(origin, {
-    get version() {
-      return state.version;
-    },
-    set version(value: number) {
+  // A property whose setter reaches the handler (Object.assign would copy the getter's value only).
+  return Object.defineProperty(origin, 'version', {
+    get: () => state.version,
+    set: (value: number) => {
       state.version = value;
     },
-  });
+    enumerable: true,
+  }) as StoreOrigin;
 }
