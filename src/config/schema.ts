@@ -121,7 +121,7 @@ export const ProxyOptionsSchema = z
       .optional()
       .meta({ arg: 'FILE', description: 'Also write every finished flow to this SQLite store (created when missing; docs/store.md)' }),
     storeBodyLimit: sizeOption
-      .prefault('8m')
+      .prefault(8 * 2 ** 20)
       .meta({ arg: 'SIZE', description: 'Bytes of each body the store keeps (suffixes k, m, g, 1024-based); longer ones are cut and marked cut' }),
     storeMaxSize: sizeOption
       .optional()

@@ -56,7 +56,7 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
   it('table: one live-log line per matching flow', async () => {
     const lines = stdout(await mitm(['flows', '--store', store, 'status:404'])).trim().split('\n');
     assert.equal(lines.length, 1);
-    assert.match(lines[0] ?? '', new RegExp(`^\\s+4  GET ${origin.url}/missing 404 text/plain 9 B \\d+ ms$`));
+    assert.match(lines[0] ?? '', new RegExp(`^\\s*4  GET ${origin.url}/missing 404 text/plain 9 B \\d+ ms$`));
     const all = stdout(await mitm(['flows', '--store', store, '--limit', '3', '--order', 'desc'])).trim().split('\n');
     assert.deepEqual(all.map((line) => line.trim().split(/\s+/)[0]), ['5', '4', '3']);
   });
