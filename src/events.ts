@@ -77,4 +77,15 @@ export interface ProxyEventMap {
   'auto-passthrough': [AutoPassthroughRecord];
   /** A hook threw in an observe-only phase (onError, onFlowEnd), or a listener of another event threw; the proxy went on. */
   'hook-fault': [HookFault];
+  /** Writing to the `store` failed (disk full, file removed): those flows are lost, the proxy went on. */
+  'store-error': [StoreErrorRecord];
+}
+
+/** A failed write to the flow store (`--store`). */
+export interface StoreErrorRecord {
+  /** The store file. */
+  readonly file: string;
+  /** `store_failed`, naming the file and the reason. */
+  readonly code: string;
+  readonly message: string;
 }

@@ -88,11 +88,18 @@ export function checkTargets(results: Results): TargetCheck[] {
   });
   const returned = figure('idleTunnels', 'returned');
   const unrecorded = ratio('keepAlive', 'reqPerSec', 'mitm-unrecorded');
+  const stored = ratio('keepAlive', 'reqPerSec', 'mitm-unrecorded', 'mitm-store');
   return [
     check('keep-alive small requests ≥ 0.65× direct', ratio('keepAlive', 'reqPerSec'), (x) => x >= 0.65),
     check(
       'recording on costs ≤ 15% of keep-alive throughput',
       unrecorded === undefined ? undefined : (1 - unrecorded) * 100,
+      (x) => x <= 15,
+      '%',
+    ),
+    check(
+      'recording to the store costs ≤ 15% of keep-alive throughput',
+      stored === undefined ? undefined : (1 - stored) * 100,
       (x) => x <= 15,
       '%',
     ),

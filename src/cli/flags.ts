@@ -32,7 +32,9 @@ export interface FlagSpec {
 // The subset of JSON Schema that z.toJSONSchema emits for the flat option schemas we accept. Parsing
 // it (rather than casting) makes an unsupported option type fail loudly when a schema grows one.
 const PropertySchema = z.object({
-  type: z.enum(['string', 'integer', 'number', 'boolean', 'array']),
+  type: z.enum(['string', 'integer', 'number', 'boolean', 'array']).optional(),
+  // A size option (config/schema.ts) takes a number or text such as 8m: the flag passes the text on.
+  anyOf: z.array(z.object({ type: z.string() })).optional(),
   items: z.object({ type: z.literal('string') }).optional(),
   default: z.unknown().optional(),
   description: z.string().optional(),
@@ -62,11 +64,13 @@ export function describeFlags(schema: z.ZodObject): FlagSpec[] {
   const json = ObjectSchema.parse(z.toJSONSchema(schema, { io: 'input' }));
   return Object.entries(json.properties).map(([key, property]) => {
     if (key === 'help') throw new Error('an option schema must not declare "help": the CLI reserves --help');
-    const isBoolean = property.type === 'boolean';
+    const type = property.type ?? (property.anyOf?.some((choice) => choice.type === 'string') ? 'string' : undefined);
+    if (type === undefined) throw new Error(`option ${key}: unsupported schema type`);
+    const isBoolean = type === 'boolean';
     return {
       key,
       flag: keyToFlag(key),
-      type: property.type,
+      type,
       arg: isBoolean ? undefined : (property.arg ?? property.enum?.join('|') ?? 'VALUE'),
       description: property.description ?? '',
       defaultValue: property.default,

@@ -110,6 +110,8 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
   proxy.on('auto-passthrough', (record) => writeLine(io.stderr, formatAutoPassthrough(record)));
   // A --hook file's onError/onFlowEnd failures are swallowed by the engine; this is where they show.
   proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(formatHookFault(fault))));
+  // Flows that could not be written are lost from the store, not from the proxy: said once per failed batch.
+  proxy.on('store-error', (record) => writeLine(io.stderr, printable(`mitm: ${record.message}`)));
 }
 
 /** One stderr line for a hook or event listener that threw. */

@@ -5,6 +5,8 @@ import { isMitmError } from '../errors.js';
 import { BROWSER_SUMMARY, runBrowser } from './browser.js';
 import { caSummaries, isCaSubcommand, runCa } from './ca.js';
 import { ENV_SUMMARY, runEnv } from './env.js';
+import { FLOWS_SUMMARY, runFlows } from './flows.js';
+import { REPLAY_SUMMARY, runReplay } from './replay.js';
 import { RUN_SUMMARY, runRun } from './run.js';
 import { runStart, START_SUMMARY } from './start.js';
 import { UsageError } from './flags.js';
@@ -18,6 +20,8 @@ function topHelp(): string {
     ['run', RUN_SUMMARY],
     ['env', ENV_SUMMARY],
     ['browser', BROWSER_SUMMARY],
+    ['flows', FLOWS_SUMMARY],
+    ['replay', REPLAY_SUMMARY],
     ...caSummaries(),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
@@ -70,6 +74,10 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runBrowser(rest, io);
       case 'ca':
         return await runCa(rest, io);
+      case 'flows':
+        return await runFlows(rest, io);
+      case 'replay':
+        return await runReplay(rest, io);
       default:
         throw new UsageError(
           command.startsWith('-')
@@ -105,7 +113,7 @@ function report(error: unknown, argv: readonly string[], io: Io): number {
 /** The help command closest to what was typed: `mitm ca export --help`, `mitm start --help`, `mitm --help`. */
 function helpCommand(argv: readonly string[]): string {
   const [command, sub] = argv;
-  if (command === 'start' || command === 'run' || command === 'env' || command === 'browser') return `mitm ${command} --help`;
+  if (['start', 'run', 'env', 'browser', 'flows', 'replay'].includes(command ?? '')) return `mitm ${command} --help`;
   if (command === 'ca') return isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
   return 'mitm --help';
 }

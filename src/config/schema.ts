@@ -6,6 +6,21 @@ import { parseResolveEntry } from '../net/resolve-map.js';
 import { ipLiteral, parseDnsUpstream, parseMode } from './modes.js';
 import { parseUpstreamProxy, validateBypass } from './upstream-proxy.js';
 
+// A byte count as a number, or as text with an optional k, m or g suffix (1024-based, like the
+// filter language's sizes): `8m`, `512k`, `1.5g`, `65536`.
+const SIZE_TEXT = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i;
+const sizeOption = z
+  .union([z.number().int().nonnegative(), z.string().regex(SIZE_TEXT, 'expected a size such as 65536, 512k, 8m or 2g')])
+  .transform((value) => (typeof value === 'number' ? value : parseSize(value)));
+
+/** Parses `8m`, `512k`, `1.5g` or `65536` into bytes (suffixes are 1024-based); NaN when it is not a size. */
+export function parseSize(text: string): number {
+  const match = SIZE_TEXT.exec(text);
+  if (!match) return Number.NaN;
+  const power = ['', 'k', 'm', 'g'].indexOf((match[2] ?? '').toLowerCase());
+  return Math.floor(Number(match[1]) * 1024 ** power);
+}
+
 /**
  * Every option of the proxy, declared once. The library's `startProxy(options)` validates against
  * it, and the CLI derives its flags and `--help` text from it (see src/cli/flags.ts), so a default
@@ -101,6 +116,17 @@ export const ProxyOptionsSchema = z
       .nonnegative()
       .default(64 * 2 ** 10)
       .meta({ arg: 'BYTES', description: 'Bytes of each request and response body kept with a recorded flow' }),
+    store: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ arg: 'FILE', description: 'Also write every finished flow to this SQLite store (created when missing; docs/store.md)' }),
+    storeBodyLimit: sizeOption
+      .prefault(8 * 2 ** 20)
+      .meta({ arg: 'SIZE', description: 'Bytes of each body the store keeps (suffixes k, m, g, 1024-based); longer ones are cut and marked cut' }),
+    storeMaxSize: sizeOption
+      .optional()
+      .meta({ arg: 'SIZE', description: 'Delete the oldest stored flows once the store holds more than SIZE (default: unlimited)' }),
     hook: z
       .array(z.string().min(1))
       .default([])

@@ -11,7 +11,10 @@ import { toHar } from '../record/har.js';
 import { harCreator } from '../record/har-creator.js';
 import type { Har } from '../record/har-types.js';
 import type { ProxyEventMap } from '../events.js';
+import type { SessionStore } from '../record/store/open-store.js';
+import type { StoredFlow } from '../record/store/types.js';
 import { callListeners } from './guarded-emit.js';
+import { queryRing, type FlowQueryOptions } from './query-flows.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
 export interface RunningProxy extends EventEmitter<ProxyEventMap> {
@@ -41,6 +44,13 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   use(hook: Hook): void;
   /** Forgets the recorded flows. */
   clear(): void;
+  /** The `store` option's open store (docs/store.md), or undefined without one; `close()` closes it. */
+  readonly store: SessionStore | undefined;
+  /**
+   * The recorded flows matching `filter` (docs/filters.md; '' matches all), read from the store
+   * when there is one, else from the in-memory ring. Throws FilterError when the filter does not parse.
+   */
+  query(filter: string, options?: FlowQueryOptions): StoredFlow[];
   /** The recorded flows as a HAR 1.2 log (what `mitm start --har` writes); pass it to `writeHarFile` to save it. */
   har(): Har;
   /**
@@ -70,15 +80,17 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   /** The hook pipeline every flow runs through (internal: the runtime reads it; not part of RunningProxy). */
   readonly pipeline: HookPipeline;
   readonly #store: FlowStore;
+  readonly store: SessionStore | undefined;
   #network: ProxyNetwork | undefined;
   #closing: Promise<void> | undefined;
   #draining: Promise<void> | undefined;
 
-  constructor(parts: { config: ProxyConfig; caCertPem: string; store: FlowStore }) {
+  constructor(parts: { config: ProxyConfig; caCertPem: string; store: FlowStore; session?: SessionStore | undefined }) {
     super();
     this.config = redactSecrets(parts.config);
     this.caCertPem = parts.caCertPem;
     this.#store = parts.store;
+    this.store = parts.session;
     this.pipeline = new HookPipeline((fault) => this.emit('hook-fault', fault));
   }
 
@@ -144,6 +156,11 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     this.#store.clear();
   }
 
+  query(filter: string, options: FlowQueryOptions = {}): StoredFlow[] {
+    if (this.store) return this.store.query(filter, options);
+    return queryRing(this.#store.flows, filter, options, this.config);
+  }
+
   har(): Har {
     return toHar(this.#store.flows, harCreator());
   }
@@ -156,7 +173,11 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
       this.#draining ??= network.drain().then(() => this.close());
       return this.#draining;
     }
-    this.#closing ??= network.close().finally(() => this.#store.close());
+    // The store is closed last, so flows ended by the shutdown are written too.
+    this.#closing ??= network.close().finally(async () => {
+      this.#store.close();
+      await this.store?.close();
+    });
     return this.#closing;
   }
 }

@@ -10,6 +10,7 @@ import { MitmError } from '../errors.js';
 import type { Hook } from '../hooks/types.js';
 import type { OriginLookup } from '../origin/dial.js';
 import { FlowStore } from '../record/flow-store.js';
+import { openProxyStore } from './open-proxy-store.js';
 import { buildRuntime } from './build-runtime.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
@@ -37,14 +38,21 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const { ca, reach } = await loadCaAndConnectivity(config, lookup);
   const certs = createCertCache(await createLeafMinter(ca, config.leafKey), { max: config.leafCacheSize });
   const store = new FlowStore(config.keep);
-  const proxy = new ProxyHandle({ config, caCertPem: ca.certPem, store });
-  // A bad hook file stops start-up before we listen.
-  await addHooks(proxy, hooks, config.hook);
+  // A bad --store path stops start-up before we listen; its write errors become 'store-error' events.
+  const session = await openProxyStore(config, (record) => proxy.emit('store-error', record));
+  const proxy = new ProxyHandle({ config, caCertPem: ca.certPem, store, session });
+  try {
+    // A bad hook file stops start-up before we listen.
+    await addHooks(proxy, hooks, config.hook);
+  } catch (error) {
+    await session?.close();
+    throw error;
+  }
   // Aborted by close(): origin dials outside the upstream's pools (WebSockets, certificate sniffing) are abandoned.
   const closing = new AbortController();
   const origins = createOriginSide(config, reach, closing.signal);
   const front = new ClientFront();
-  front.route(buildRuntime({ config, ca, certs, reach, origins, store, proxy, front }), origins.connector, closing.signal);
+  front.route(buildRuntime({ config, ca, certs, reach, origins, store, session, proxy, front }), origins.connector, closing.signal);
   let listeners: readonly ListenerInfo[];
   try {
     listeners = await front.listen(modesOf(config), config, dnsSettings(config));
@@ -52,6 +60,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     reach.pinned?.stop();
     closing.abort();
     origins.upstream.close();
+    await session?.close();
     throw error;
   }
   proxy.attach({

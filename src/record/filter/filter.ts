@@ -10,6 +10,7 @@ export type { FilterPredicate } from './matcher.js';
 export { parseFilter } from './parser.js';
 export { printFilter } from './printer.js';
 export { subjectOfFlow, type FlowFacts } from './subject-of-flow.js';
+export { subjectOfStored } from './subject-of-stored.js';
 export { subjectOfRecord, urlParts, type FilterSubject } from './subject.js';
 
 /** Parses and compiles filter text into a predicate over FilterSubjects; empty text matches every flow. Throws FilterError. */

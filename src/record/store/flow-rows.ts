@@ -179,7 +179,8 @@ function splitUrl(url: string): { host: string; path: string } {
   }
 }
 
-function sseEvents(text: string): FlowRows['events'] {
+/** The server-sent events of a decoded `text/event-stream` body, as `sse_events` rows. */
+export function sseEvents(text: string): FlowRows['events'] {
   const parser = new EventStreamParser();
   return parser
     .push(Buffer.from(text))

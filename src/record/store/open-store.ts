@@ -6,6 +6,8 @@ import { openDatabase, reason } from './open-database.js';
 import { StoreReader } from './reader.js';
 import type { AppendExtra, QueryOptions, StoredFlow, StoreOptions, StoreStats } from './types.js';
 import { StoreWriter } from './writer.js';
+import type { FlowRows } from './flow-rows.js';
+import { whereFilter } from './where-filter.js';
 
 /** Defaults of `StoreOptions` (docs/store.md). */
 export const STORE_DEFAULTS = { storeBodyLimit: 8 * 2 ** 20, batchSize: 200, flushIntervalMs: 50, maxQueue: 2000 } as const;
@@ -16,10 +18,14 @@ export interface SessionStore {
   readonly file: string;
   /** Queues a finished flow (call it from onFlowEnd); never blocks on the disk unless the queue is full. */
   append(flow: Flow, extra?: AppendExtra): void;
+  /** Queues a flow already turned into rows, e.g. an imported HAR entry (`importHar`). */
+  appendRows(rows: FlowRows): void;
   /** Writes everything queued now. */
   flush(): Promise<void>;
   /** Flows matching `where`, in append order (or reversed); queued flows are written first. */
   query(options?: QueryOptions): StoredFlow[];
+  /** Flows matching a filter (docs/filters.md); throws FilterError when it does not parse. */
+  query(filter: string, options?: Omit<QueryOptions, 'where'>): StoredFlow[];
   /** One flow by its store id. */
   get(id: number): StoredFlow | undefined;
   /** How many flows the store holds. */
@@ -73,11 +79,20 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
       if (!writer) throw new MitmError('store_failed', `cannot append a flow: the store ${path} was opened read-only`);
       writer.append(flow, extra);
     },
+    appendRows(rows) {
+      open('append a flow to');
+      if (!writer) throw new MitmError('store_failed', `cannot append a flow: the store ${path} was opened read-only`);
+      writer.appendRows(rows);
+    },
     async flush() {
       open('flush');
       writer?.flush();
     },
-    query: (queryOptions) => reading('query', () => reader.query(queryOptions)),
+    query: (filter?: QueryOptions | string, queryOptions?: Omit<QueryOptions, 'where'>) => {
+      // Compiled before reading, so a bad filter throws its FilterError, not store_failed.
+      const options = typeof filter === 'string' ? { ...queryOptions, where: whereFilter(filter) } : filter;
+      return reading('query', () => reader.query(options));
+    },
     get: (id) => reading('read', () => reader.get(id)),
     count: () => reading('count the flows of', () => count.get() ?? 0),
     stats: () =>

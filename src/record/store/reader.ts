@@ -14,7 +14,8 @@ import type {
   StoredWebSocketMessage,
 } from './types.js';
 
-type FlowsRow = FlowRowData & { id: number };
+/** A `flows` row as read back, with its id. */
+export type FlowsRow = FlowRowData & { id: number };
 interface BodiesRow {
   side: 'request' | 'response';
   raw: Buffer;
@@ -148,7 +149,8 @@ export class StoreReader {
   }
 }
 
-function toHead(row: FlowsRow): StoredFlowHead {
+/** A `flows` row as a StoredFlowHead. */
+export function toHead(row: FlowsRow): StoredFlowHead {
   return {
     id: row.id,
     proxyFlowId: row.proxy_flow_id,

@@ -16,6 +16,8 @@ export interface WriterOptions {
   readonly onError: ((error: Error) => void) | undefined;
 }
 
+type Queued = { flow: Flow; extra: AppendExtra; rows: undefined } | { flow: undefined; extra: AppendExtra; rows: FlowRows };
+
 type Counters = { -readonly [K in keyof StoreStats]: StoreStats[K] };
 
 /**
@@ -38,7 +40,7 @@ export class StoreWriter {
     prunedFlows: 0,
     cutBodies: 0,
   };
-  #queue: { flow: Flow; extra: AppendExtra }[] = [];
+  #queue: Queued[] = [];
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   readonly #insert: (rows: FlowRows) => void;
@@ -77,7 +79,16 @@ export class StoreWriter {
 
   /** Queues a finished flow; see the class comment for when it is written. */
   append(flow: Flow, extra: AppendExtra): void {
-    this.#queue.push({ flow, extra });
+    this.#enqueue({ flow, extra, rows: undefined });
+  }
+
+  /** Queues a flow already turned into rows (an imported HAR entry). */
+  appendRows(rows: FlowRows): void {
+    this.#enqueue({ flow: undefined, extra: {}, rows });
+  }
+
+  #enqueue(item: Queued): void {
+    this.#queue.push(item);
     this.#counters.appended += 1;
     if (this.#queue.length >= this.#options.maxQueue) {
       this.#counters.syncFlushes += 1;
@@ -130,14 +141,14 @@ export class StoreWriter {
     const problems: string[] = [];
     try {
       this.#db.transaction(() => {
-        for (const { flow, extra } of batch) {
+        for (const { flow, extra, rows: given } of batch) {
           let rows: FlowRows;
           try {
-            rows = flowRows(flow, extra, this.#options.bodyLimit);
+            rows = given ?? flowRows(flow as Flow, extra, this.#options.bodyLimit);
           } catch (error) {
             // One flow that cannot be turned into rows must not cost the rest of its batch.
             this.#counters.failedFlows += 1;
-            problems.push(`flow ${flow.id}: ${reason(error)}`);
+            problems.push(`flow ${flow?.id ?? '?'}: ${reason(error)}`);
             continue;
           }
           this.#insert(rows);
