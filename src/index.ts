@@ -31,3 +31,13 @@ export { clientEnv, clientEnvVars, clientProxyUrl, formatExports, shellQuote, ty
 export { toHar } from './record/har.js';
 export { writeHarFile } from './record/write-har.js';
 export type { Har } from './record/har-types.js';
+export {
+  startUi,
+  proxySource,
+  storeSource,
+  uiGuardHook,
+  type RunningUi,
+  type UiOptions,
+  type UiSource,
+  type InspectedProxy,
+} from './ui/ui.js';
