@@ -134,6 +134,7 @@ export function App() {
         )}
         {selected !== undefined ? (
           <DetailPane
+            key={selected}
             flow={detail?.id === selected ? detail : undefined}
             missing={missing}
             onClose={() => {
