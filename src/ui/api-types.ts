@@ -132,7 +132,10 @@ export interface FilterProblem {
 /** What the page sends on the push channel. */
 export type ClientMessage = { readonly type: 'subscribe'; readonly filter: string };
 
-/** What the push channel sends; flows and connections arrive in batches. */
+/**
+ * What the push channel sends; flows and connections arrive in batches. A `reset` carries the
+ * first rows of the snapshot (`total` says how many match); the rest follow as `flows` messages.
+ */
 export type PushMessage =
   | { readonly type: 'hello'; readonly version: number; readonly stats: UiStats }
   | { readonly type: 'reset'; readonly filter: string; readonly total: number; readonly flows: readonly FlowSummary[] }

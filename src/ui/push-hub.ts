@@ -18,6 +18,9 @@ export interface PushOptions {
 // this much unsent, its queue is dropped and it gets a fresh snapshot once it catches up.
 const MAX_BUFFERED = 8 * 2 ** 20;
 const MAX_PENDING = 50_000;
+// A snapshot goes out in slices, each its own message and so its own task in the page: one
+// 20 000-row message is a 5 MB parse and a long pause.
+const SLICE = 2000;
 
 interface Page {
   readonly ws: WebSocket;
@@ -115,7 +118,8 @@ export class PushHub {
     const { total, flows } = this.#source.list(page.filter);
     page.flows = [];
     page.stale = false;
-    this.#send(page, { type: 'reset', filter: page.filterText, total, flows });
+    this.#send(page, { type: 'reset', filter: page.filterText, total, flows: flows.slice(0, SLICE) });
+    for (let at = SLICE; at < flows.length; at += SLICE) this.#send(page, { type: 'flows', flows: flows.slice(at, at + SLICE) });
   }
 
   #onFlow(summary: FlowSummary, subject: FilterSubject): void {

@@ -17,7 +17,6 @@ export function App() {
   // 50 000-row array per batch would cost more than the render itself.
   const flows = useRef<FlowSummary[]>([]);
   const [version, setVersion] = useState(0);
-  const [total, setTotal] = useState(0);
   const [text, setText] = useState(filterFromUrl);
   const [problem, setProblem] = useState<FilterProblem | undefined>(undefined);
   const [stats, setStats] = useState<UiStats | undefined>(undefined);
@@ -46,13 +45,11 @@ export function App() {
         break;
       case 'reset':
         flows.current = [...message.flows];
-        setTotal(message.total);
         setProblem(undefined);
         bump();
         break;
       case 'flows':
         flows.current.push(...message.flows);
-        setTotal((n) => n + message.flows.length);
         bump();
         break;
       case 'connections':
@@ -63,7 +60,6 @@ export function App() {
         break;
       case 'cleared':
         flows.current = [];
-        setTotal(0);
         setEvents([]);
         setSelected(undefined);
         setDetail(undefined);
@@ -144,7 +140,7 @@ export function App() {
           />
         ) : null}
       </main>
-      <StatusBar stats={stats} shown={flows.current.length} total={total} connected={connected} />
+      <StatusBar stats={stats} shown={flows.current.length} connected={connected} />
     </div>
   );
 }

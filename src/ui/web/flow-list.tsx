@@ -82,7 +82,7 @@ export function FlowList(props: {
       <div
         key={flow.id}
         class={`row${flow.id === selected ? ' selected' : ''}${flow.error && flow.error.code !== 'aborted' ? ' errored' : ''}`}
-        style={{ transform: `translateY(${i * ROW_HEIGHT}px)` }}
+        style={{ top: `${i * ROW_HEIGHT}px` }}
         data-id={flow.id}
         title={titleOf(flow)}
         onClick={() => onSelect(flow.id)}

@@ -2,13 +2,13 @@ import type { UiStats } from '../api-types.js';
 import { formatBytes } from './format.js';
 
 /** Flow counts, the CA with its download link, the store, memory, and whether the push channel is up. */
-export function StatusBar(props: { readonly stats: UiStats | undefined; readonly shown: number; readonly total: number; readonly connected: boolean }) {
+export function StatusBar(props: { readonly stats: UiStats | undefined; readonly shown: number; readonly connected: boolean }) {
   const { stats } = props;
   return (
     <footer class="status-bar" data-testid="status-bar">
       <span class={props.connected ? 'live' : 'offline'}>{props.connected ? '● live' : '○ reconnecting'}</span>
       <span data-testid="counts">
-        {props.shown} shown · {props.total} matching · {stats?.flows ?? 0} flows
+        {props.shown} shown · {stats?.flows ?? 0} flows
       </span>
       {stats ? <span>{stats.connections} connections</span> : null}
       {stats?.caFingerprint ? (
