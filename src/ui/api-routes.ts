@@ -37,7 +37,8 @@ export async function handleRequest(req: IncomingMessage, res: ServerResponse, c
 
 async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContext): Promise<void> {
   const { access, source } = ctx;
-  if (!access.hostAllowed(req)) return sendError(res, 421, 'ui_host', 'this inspector answers only to its own address (Host header refused)');
+  if (!access.hostAllowed(req))
+    return sendError(res, 421, 'ui_host', 'this inspector answers only to its own address (Host header refused)');
   const url = new URL(req.url ?? '/', 'http://ui.invalid');
   const method = req.method ?? 'GET';
   // The token arrives once, in the URL printed at start; from then on the cookie carries it.
@@ -96,7 +97,11 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
   if (method === 'GET' && path === `${API}/ca.pem`) {
     const pem = source.caPem();
     if (pem === undefined) return sendError(res, 404, 'ui_not_found', 'no CA certificate is known to this inspector');
-    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'application/x-pem-file', 'content-disposition': 'attachment; filename="mitm-ca.pem"' });
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'application/x-pem-file',
+      'content-disposition': 'attachment; filename="mitm-ca.pem"',
+    });
     res.end(pem);
     return;
   }
@@ -118,7 +123,11 @@ function count(value: string | null): number | undefined {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

@@ -13,7 +13,12 @@ export function mediaType(contentType: string | undefined): string | undefined {
  */
 export function bodyView(
   raw: Buffer,
-  options: { readonly contentEncoding: string; readonly contentType: string | undefined; readonly cut: boolean; readonly fullLength?: number | undefined },
+  options: {
+    readonly contentEncoding: string;
+    readonly contentType: string | undefined;
+    readonly cut: boolean;
+    readonly fullLength?: number | undefined;
+  },
 ): BodyView | undefined {
   if (raw.length === 0 && !options.cut) return undefined;
   const mimeType = options.contentType ?? '';

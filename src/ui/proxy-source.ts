@@ -120,7 +120,10 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
     },
     har(filter) {
       const ids = new Set(matching(filter).map((row) => row.summary.id));
-      return toHar(proxy.flows.filter((flow) => ids.has(flow.id)), harCreator());
+      return toHar(
+        proxy.flows.filter((flow) => ids.has(flow.id)),
+        harCreator(),
+      );
     },
     connections: () => connections.events,
     stats: () => ({

@@ -60,12 +60,26 @@ export class PushHub {
     socket.on('error', () => socket.destroy());
     const path = new URL(req.url ?? '/', 'http://ui.invalid').pathname;
     const refuse = (status: number, reason: string): void => {
-      socket.end(`HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${reason.length}\r\n\r\n${reason}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain\r\nconnection: close\r\ncontent-length: ${reason.length}\r\n\r\n${reason}`,
+      );
     };
-    if (path !== `/api/v${UI_API_VERSION}/push`) return refuse(404, 'Not Found');
-    if (!this.#access.hostAllowed(req)) return refuse(421, 'Misdirected Request');
-    if (!this.#access.originAllowed(req, true)) return refuse(403, 'Forbidden');
-    if (!this.#access.authorized(req)) return refuse(401, 'Unauthorized');
+    if (path !== `/api/v${UI_API_VERSION}/push`) {
+      refuse(404, 'Not Found');
+      return;
+    }
+    if (!this.#access.hostAllowed(req)) {
+      refuse(421, 'Misdirected Request');
+      return;
+    }
+    if (!this.#access.originAllowed(req, true)) {
+      refuse(403, 'Forbidden');
+      return;
+    }
+    if (!this.#access.authorized(req)) {
+      refuse(401, 'Unauthorized');
+      return;
+    }
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws));
   }
 

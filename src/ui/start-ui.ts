@@ -44,7 +44,11 @@ export async function startUi(options: UiOptions): Promise<RunningUi> {
   const server: Server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new MitmError('listen_failed', `the inspector cannot listen on ${host}:${options.port ?? 8081}: ${error.message}`, { cause: error })),
+      reject(
+        new MitmError('listen_failed', `the inspector cannot listen on ${host}:${options.port ?? 8081}: ${error.message}`, {
+          cause: error,
+        }),
+      ),
     );
     server.listen(options.port ?? 8081, host, () => resolve());
   });

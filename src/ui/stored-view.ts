@@ -53,7 +53,7 @@ export function detailOfStored(flow: StoredFlow): FlowDetail {
 
 /** What a filter looks at for a store row; bodies are read only when a `req:`/`res:` term asks. */
 export function subjectOfRow(row: FlowRow): FilterSubject {
-  const flat = (pairs: StoredFlowHead['requestHeaders']): string[] => pairs.flatMap(([name, value]) => [name, value]);
+  const flat = (pairs: StoredFlowHead['requestHeaders']): string[] => pairs.flat();
   let path = row.path;
   const query = path.indexOf('?');
   if (query >= 0) path = path.slice(0, query);

@@ -14,7 +14,11 @@ export function uiGuardHook(ui: { readonly port: number }): Hook {
       const url = new URL(flow.request.url);
       const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
       if (port === ui.port && loopback(url.hostname)) {
-        flow.respond({ status: 403, headers: { 'content-type': 'text/plain' }, body: 'the mitm inspector is not reachable through the proxy\n' });
+        flow.respond({
+          status: 403,
+          headers: { 'content-type': 'text/plain' },
+          body: 'the mitm inspector is not reachable through the proxy\n',
+        });
       }
     },
   };

@@ -56,14 +56,20 @@ describe('ui API', () => {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  it('lists a running proxy\'s flows with a filter, body terms included, and pages', async () => {
+  it("lists a running proxy's flows with a filter, body terms included, and pages", async () => {
     const all = await get<FlowPage>(live, '/api/v1/flows');
     assert.equal(all.body.total, 3);
     const secret = await get<FlowPage>(live, `/api/v1/flows?filter=${encodeURIComponent('res:swordfish')}`);
-    assert.deepEqual(secret.body.flows.map((flow) => flow.path), ['/data.json']);
+    assert.deepEqual(
+      secret.body.flows.map((flow) => flow.path),
+      ['/data.json'],
+    );
     const page = await get<FlowPage>(live, '/api/v1/flows?limit=1&offset=1');
     assert.equal(page.body.total, 3);
-    assert.deepEqual(page.body.flows.map((flow) => flow.path), ['/missing']);
+    assert.deepEqual(
+      page.body.flows.map((flow) => flow.path),
+      ['/missing'],
+    );
   });
 
   it('gives one flow in detail: headers in wire order, decoded body, timings', async () => {
@@ -81,7 +87,10 @@ describe('ui API', () => {
   it('exports the filtered set as HAR and serves the CA', async () => {
     const { status, body } = await get<{ log: { entries: Array<{ request: { url: string } }> } }>(live, '/api/v1/har?filter=status:404');
     assert.equal(status, 200);
-    assert.deepEqual(body.log.entries.map((entry) => new URL(entry.request.url).pathname), ['/missing']);
+    assert.deepEqual(
+      body.log.entries.map((entry) => new URL(entry.request.url).pathname),
+      ['/missing'],
+    );
     const ca = await uiRequest(live.port, '/api/v1/ca.pem', { headers: { authorization: `Bearer ${live.token}` } });
     assert.equal(ca.text, mitm.caPem);
   });
@@ -94,7 +103,10 @@ describe('ui API', () => {
     const reader = await openStore(file, { readonly: true });
     stored = await startUi({ port: 0, source: storeSource(reader), assetsDir: await buildUiAssets() });
     const all = await get<FlowPage>(stored, '/api/v1/flows?filter=status:404');
-    assert.deepEqual(all.body.flows.map((flow) => flow.path), ['/missing']);
+    assert.deepEqual(
+      all.body.flows.map((flow) => flow.path),
+      ['/missing'],
+    );
     const [json] = (await get<FlowPage>(stored, `/api/v1/flows?filter=${encodeURIComponent('res:swordfish')}`)).body.flows;
     assert.ok(json);
     const detail = await get<FlowDetail>(stored, `/api/v1/flows/${json.id}`);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import type { Browser, Page } from 'playwright-core';
 import { proxySource, startUi, type RunningUi } from '../../src/index.js';
-import { browserSkip, launchChromium } from '../helpers/browser.js';
+import { browserSkip, launchChromium, type PageDocument } from '../helpers/browser.js';
 import { curl } from '../helpers/curl.js';
 import { startCustomOrigin, type CustomOrigin } from '../helpers/custom-origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
@@ -17,6 +17,9 @@ import { run } from '../helpers/run.js';
 import { buildUiAssets } from '../helpers/ui.js';
 import { openClient } from '../helpers/ws-client.js';
 import { startWsOrigin, type WsOrigin } from '../helpers/ws-origin.js';
+
+// Page callbacks run in the browser; the Node compilation has no DOM lib (helpers/browser.ts).
+declare const document: PageDocument;
 
 const DOCS = fileURLToPath(new URL('../../docs/', import.meta.url));
 const PIXEL = Buffer.from(
@@ -112,7 +115,7 @@ describe('web inspector in chromium', { skip: browserSkip, timeout: 180_000 }, (
     await page.click('.rows .row:has-text("/pixel.png")');
     const image = page.locator('[data-testid=body-image]');
     await image.waitFor();
-    await page.waitForFunction(() => (document.querySelector('[data-testid=body-image]') as HTMLImageElement | null)?.naturalWidth === 16);
+    await page.waitForFunction(() => document.querySelector('[data-testid=body-image]')?.naturalWidth === 16);
   });
 
   it('copies a request as curl that, run, gets the same status', async () => {

@@ -5,23 +5,29 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startUi, type RunningUi } from '../../src/index.js';
-import { browserSkip, launchChromium } from '../helpers/browser.js';
+import { browserSkip, launchChromium, type PageDocument, type PageElement } from '../helpers/browser.js';
 import { buildUiAssets, fakeSummary, MemorySource } from '../helpers/ui.js';
+
+// Page callbacks run in the browser; the Node compilation has no DOM lib (helpers/browser.ts).
+declare const document: PageDocument;
+declare const window: object;
+declare class PerformanceObserver {
+  constructor(callback: (list: { getEntries(): Array<{ duration: number }> }) => void);
+  observe(options: { type: string; buffered: boolean }): void;
+}
 
 const FLOWS = 20_000;
 const BURST = 1000;
 const ROW_HEIGHT = 22;
 
 async function visibleIds(page: Page): Promise<number[]> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll<HTMLElement>('.rows .row')].map((row) => Number(row.dataset.id)).sort((a, b) => a - b),
-  );
+  return page.evaluate(() => [...document.querySelectorAll('.rows .row')].map((row) => Number(row.dataset.id)).sort((a, b) => a - b));
 }
 
 async function scrollToRow(page: Page, index: number, wantId: number): Promise<number[]> {
   await page.evaluate(
     ([at, height]) => {
-      const box = document.querySelector('.rows') as HTMLElement;
+      const box = document.querySelector('.rows') as PageElement;
       box.scrollTop = (at as number) * (height as number);
     },
     [index, ROW_HEIGHT],
@@ -88,7 +94,7 @@ describe('web inspector with 20 000 flows', { skip: browserSkip, timeout: 180_00
     for (const id of [1, 12_345, FLOWS]) {
       await page.fill('[data-testid=filter]', `path:*/item/${id}`);
       await page.waitForFunction((want) => {
-        const rows = [...document.querySelectorAll<HTMLElement>('.rows .row')];
+        const rows = [...document.querySelectorAll('.rows .row')];
         return rows.length === 1 && rows[0]?.dataset.id === String(want);
       }, id);
     }

@@ -24,3 +24,22 @@ export function launchChromium(): Promise<Browser> {
     ],
   });
 }
+
+/**
+ * The little of the DOM that page callbacks (`page.evaluate`, `waitForFunction`) touch, typed for
+ * the Node compilation, which has no DOM lib. Test files declare `document` with it locally.
+ */
+export interface PageElement {
+  readonly textContent: string | null;
+  readonly dataset: Readonly<Record<string, string | undefined>>;
+  readonly naturalWidth?: number;
+  scrollTop: number;
+  readonly clientHeight: number;
+  readonly scrollHeight: number;
+}
+
+/** See PageElement. */
+export interface PageDocument {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+}

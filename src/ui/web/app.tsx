@@ -37,36 +37,39 @@ export function App() {
     });
   }, []);
 
-  const onMessage = useCallback((message: PushMessage) => {
-    switch (message.type) {
-      case 'hello':
-      case 'stats':
-        setStats(message.stats);
-        break;
-      case 'reset':
-        flows.current = [...message.flows];
-        setProblem(undefined);
-        bump();
-        break;
-      case 'flows':
-        flows.current.push(...message.flows);
-        bump();
-        break;
-      case 'connections':
-        setEvents((old) => [...old, ...message.events].slice(-5000));
-        break;
-      case 'filter-error':
-        setProblem(message.error);
-        break;
-      case 'cleared':
-        flows.current = [];
-        setEvents([]);
-        setSelected(undefined);
-        setDetail(undefined);
-        bump();
-        break;
-    }
-  }, [bump]);
+  const onMessage = useCallback(
+    (message: PushMessage) => {
+      switch (message.type) {
+        case 'hello':
+        case 'stats':
+          setStats(message.stats);
+          break;
+        case 'reset':
+          flows.current = [...message.flows];
+          setProblem(undefined);
+          bump();
+          break;
+        case 'flows':
+          flows.current.push(...message.flows);
+          bump();
+          break;
+        case 'connections':
+          setEvents((old) => [...old, ...message.events].slice(-5000));
+          break;
+        case 'filter-error':
+          setProblem(message.error);
+          break;
+        case 'cleared':
+          flows.current = [];
+          setEvents([]);
+          setSelected(undefined);
+          setDetail(undefined);
+          bump();
+          break;
+      }
+    },
+    [bump],
+  );
 
   useEffect(() => {
     const push = new PushClient(onMessage, setConnected);
@@ -110,7 +113,12 @@ export function App() {
           <button type="button" class={view === 'flows' ? 'on' : ''} onClick={() => setView('flows')}>
             Flows
           </button>
-          <button type="button" class={view === 'connections' ? 'on' : ''} onClick={() => setView('connections')} data-testid="connections-tab">
+          <button
+            type="button"
+            class={view === 'connections' ? 'on' : ''}
+            onClick={() => setView('connections')}
+            data-testid="connections-tab"
+          >
             Connections ({events.length})
           </button>
         </div>
@@ -118,7 +126,12 @@ export function App() {
         <a class="button" href={harHref} download="mitm-flows.har" data-testid="export-har">
           Export HAR
         </a>
-        <button type="button" onClick={clear} disabled={stats?.readOnly ?? false} title={stats?.readOnly ? 'read-only store' : 'Forget every flow'}>
+        <button
+          type="button"
+          onClick={clear}
+          disabled={stats?.readOnly ?? false}
+          title={stats?.readOnly ? 'read-only store' : 'Forget every flow'}
+        >
           Clear
         </button>
       </header>

@@ -1,3 +1,4 @@
+import type { ComponentChild } from 'preact';
 import { useState } from 'preact/hooks';
 import type { BodyView } from '../api-types.js';
 import { formatBytes } from './format.js';
@@ -31,7 +32,7 @@ export function BodyViewer(props: { readonly body: BodyView | undefined }) {
         ? `data:image/svg+xml;base64,${utf8Base64(body.text)}`
         : undefined;
   const bytes = (): Uint8Array => (body.base64 !== undefined ? fromBase64(body.base64) : new TextEncoder().encode(body.text ?? ''));
-  let view;
+  let view: ComponentChild;
   if (mode === 'hex') view = <pre class="hex">{hexDump(bytes())}</pre>;
   else if (mode === 'pretty' && json) view = <JsonTree value={json.value} />;
   else if (mode === 'pretty' && image) {

@@ -106,7 +106,10 @@ function Timing(props: { readonly flow: FlowDetail }) {
               <th>{label}</th>
               <td>
                 <div class="bar-track">
-                  <div class="bar" style={{ marginLeft: `${((from - t.start) / total) * 100}%`, width: `${Math.max(0.5, ((to - from) / total) * 100)}%` }} />
+                  <div
+                    class="bar"
+                    style={{ marginLeft: `${((from - t.start) / total) * 100}%`, width: `${Math.max(0.5, ((to - from) / total) * 100)}%` }}
+                  />
                 </div>
               </td>
               <td class="t">{formatMs(to - from)}</td>
@@ -192,7 +195,8 @@ export function DetailPane(props: { readonly flow: FlowDetail | undefined; reado
         {shown === 'response' ? (
           <>
             <p class="status-line">
-              HTTP/{flow.responseHttpVersion ?? '?'} <span class={statusClass(flow.status)}>{flow.status ?? '—'}</span> {flow.statusMessage ?? ''}
+              HTTP/{flow.responseHttpVersion ?? '?'} <span class={statusClass(flow.status)}>{flow.status ?? '—'}</span>{' '}
+              {flow.statusMessage ?? ''}
               {flow.synthetic ? <span class="tag">answered by a hook</span> : null}
               {flow.tags.map((tag) => (
                 <span class="tag" key={tag}>

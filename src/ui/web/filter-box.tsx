@@ -17,7 +17,11 @@ export function toggleTerm(text: string, term: string): string {
 }
 
 /** The filter input; a parse error is underlined where the filter language says it is. */
-export function FilterBox(props: { readonly text: string; readonly problem: FilterProblem | undefined; readonly onChange: (text: string) => void }) {
+export function FilterBox(props: {
+  readonly text: string;
+  readonly problem: FilterProblem | undefined;
+  readonly onChange: (text: string) => void;
+}) {
   const { text, problem } = props;
   const mirror = useRef<HTMLDivElement>(null);
   const start = problem ? Math.min(text.length, problem.column - 1) : 0;

@@ -84,8 +84,14 @@ export function FlowList(props: {
         class={`row${flow.id === selected ? ' selected' : ''}${flow.error && flow.error.code !== 'aborted' ? ' errored' : ''}`}
         style={{ top: `${i * ROW_HEIGHT}px` }}
         data-id={flow.id}
+        role="option"
+        aria-selected={flow.id === selected}
         title={titleOf(flow)}
+        tabIndex={-1}
         onClick={() => onSelect(flow.id)}
+        onKeyDown={(event) => {
+          if (event.key === 'Enter') onSelect(flow.id);
+        }}
       >
         <span class="c-id">{flow.id}</span>
         <span class="c-method">{flow.method}</span>
@@ -112,7 +118,7 @@ export function FlowList(props: {
         <span class="c-time">Time</span>
         <span class="c-marks" />
       </div>
-      <div class="rows" ref={box} onScroll={onScroll} tabIndex={0} onKeyDown={onKey} data-testid="rows">
+      <div class="rows" ref={box} onScroll={onScroll} tabIndex={0} onKeyDown={onKey} role="listbox" aria-label="Flows" data-testid="rows">
         <div class="rows-inner" style={{ height: `${flows.length * ROW_HEIGHT}px` }}>
           {rows}
         </div>

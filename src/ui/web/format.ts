@@ -25,5 +25,8 @@ export function shortType(type: string | undefined, webSocket: boolean): string 
   if (webSocket) return 'ws';
   if (type === undefined) return '';
   const sub = type.split('/')[1] ?? type;
-  return sub.replace(/^(x-|vnd\.)/, '').replace(/\+json$/, '+json').slice(0, 14);
+  return sub
+    .replace(/^(x-|vnd\.)/, '')
+    .replace(/\+json$/, '+json')
+    .slice(0, 14);
 }
