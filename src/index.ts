@@ -42,3 +42,13 @@ export { storedToHar } from './record/har-stored.js';
 export { importHar } from './record/har-import.js';
 export { curlCommand } from './record/curl-command.js';
 export { replay, type ReplayOptions, type ReplayResult } from './record/replay.js';
+export {
+  startUi,
+  proxySource,
+  storeSource,
+  uiGuardHook,
+  type RunningUi,
+  type UiOptions,
+  type UiSource,
+  type InspectedProxy,
+} from './ui/ui.js';

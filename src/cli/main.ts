@@ -9,6 +9,7 @@ import { FLOWS_SUMMARY, runFlows } from './flows.js';
 import { REPLAY_SUMMARY, runReplay } from './replay.js';
 import { RUN_SUMMARY, runRun } from './run.js';
 import { runStart, START_SUMMARY } from './start.js';
+import { runUi, UI_SUMMARY } from './ui.js';
 import { UsageError } from './flags.js';
 import { printable } from './flow-log.js';
 import { writeLine, type Io } from './io.js';
@@ -22,6 +23,7 @@ function topHelp(): string {
     ['browser', BROWSER_SUMMARY],
     ['flows', FLOWS_SUMMARY],
     ['replay', REPLAY_SUMMARY],
+    ['ui', UI_SUMMARY],
     ...caSummaries(),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
@@ -78,6 +80,8 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runFlows(rest, io);
       case 'replay':
         return await runReplay(rest, io);
+      case 'ui':
+        return await runUi(rest, io);
       default:
         throw new UsageError(
           command.startsWith('-')

@@ -56,6 +56,9 @@ export const ProxyOptionsSchema = z
         description:
           'A listener: regular[@[HOST:]PORT], transparent@[HOST:]PORT[:ORIGINPORT], reverse:URL@[HOST:]PORT or dns@[HOST:]PORT (repeatable; default: regular on --host/--port; docs/modes.md)',
       }),
+    ui: z.boolean().default(false).meta({ description: 'Serve the web inspector (docs/ui.md); its URL with the access token is printed at start' }),
+    uiHost: z.string().min(1).default('127.0.0.1').meta({ arg: 'ADDR', description: 'Address the web inspector listens on' }),
+    uiPort: z.number().int().min(0).max(65535).default(8081).meta({ arg: 'N', description: 'Port the web inspector listens on; 0 picks a free port' }),
     keepHost: z
       .boolean()
       .default(false)

@@ -49,6 +49,7 @@ export class ClientFront {
   readonly #servers: Array<{ readonly server: Server; readonly closed: Promise<void>; readonly info: ListenerInfo }> = [];
   readonly #dns: DnsServer[] = [];
   readonly #dnsInfo: ListenerInfo[] = [];
+  readonly #claimed: Array<{ readonly host: string; readonly port: number }> = [];
   #draining = false;
   #drained: (() => void) | undefined;
 
@@ -166,9 +167,15 @@ export class ClientFront {
     return [...this.#servers.map(({ info }) => info), ...this.#dnsInfo];
   }
 
-  /** True when `target` is one of our own TCP listeners (a request would loop back into the proxy). */
+  /** True when `target` is one of our own TCP listeners or claimed ports (a request would loop back into the proxy). */
   ownsTarget(target: Target): boolean {
-    return this.#servers.some(({ info }) => info.port === target.port && isOwnHost(target, info.host));
+    const own = [...this.#servers.map(({ info }) => info), ...this.#claimed];
+    return own.some((listener) => listener.port === target.port && isOwnHost(target, listener.host));
+  }
+
+  /** Counts another of the process's listeners (the web inspector) as ours, so the proxy never forwards to it. */
+  claim(listener: { readonly host: string; readonly port: number }): void {
+    this.#claimed.push(listener);
   }
 
   /**

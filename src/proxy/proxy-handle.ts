@@ -11,6 +11,7 @@ import { toHar } from '../record/har.js';
 import { harCreator } from '../record/har-creator.js';
 import type { Har } from '../record/har-types.js';
 import type { ProxyEventMap } from '../events.js';
+import type { RunningUi } from '../ui/ui.js';
 import type { SessionStore } from '../record/store/open-store.js';
 import type { StoredFlow } from '../record/store/types.js';
 import { callListeners } from './guarded-emit.js';
@@ -59,6 +60,8 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
    * (idle ones are closed at once); a later `close()` without it cuts that wait short.
    */
   close(options?: { readonly graceful?: boolean }): Promise<void>;
+  /** The web inspector (`ui: true`): its URL with the access token, and whether it listens beyond loopback. */
+  readonly ui: { readonly url: string; readonly origin: string; readonly exposed: boolean } | undefined;
 }
 
 /** What the handle needs of the network side: counting, draining and closing connections. */
@@ -82,6 +85,7 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   readonly #store: FlowStore;
   readonly store: SessionStore | undefined;
   #network: ProxyNetwork | undefined;
+  #ui: RunningUi | undefined;
   #closing: Promise<void> | undefined;
   #draining: Promise<void> | undefined;
 
@@ -165,7 +169,17 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     return toHar(this.#store.flows, harCreator());
   }
 
+  get ui(): RunningUi | undefined {
+    return this.#ui;
+  }
+
+  /** Attaches the web inspector; it closes first when the proxy closes. */
+  attachUi(ui: RunningUi): void {
+    this.#ui = ui;
+  }
+
   close(options: { readonly graceful?: boolean } = {}): Promise<void> {
+    void this.#ui?.close();
     const network = this.#network;
     if (network === undefined) return Promise.resolve();
     if (options.graceful === true && this.#closing === undefined) {

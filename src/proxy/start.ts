@@ -12,6 +12,7 @@ import type { OriginLookup } from '../origin/dial.js';
 import { FlowStore } from '../record/flow-store.js';
 import { openProxyStore } from './open-proxy-store.js';
 import { buildRuntime } from './build-runtime.js';
+import { proxySource, startUi } from '../ui/ui.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
 import { createOriginSide } from './origin-side.js';
@@ -77,6 +78,15 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       await closed;
     },
   });
+  if (config.ui) {
+    // Never reachable through the proxy itself: its port counts as one of ours (a request to it is a loop).
+    const ui = await startUi({ host: config.uiHost, port: config.uiPort, source: proxySource(proxy) }).catch(async (error: unknown) => {
+      await proxy.close();
+      throw error;
+    });
+    front.claim({ host: ui.host, port: ui.port });
+    proxy.attachUi(ui);
+  }
   return proxy;
 }
 

@@ -26,10 +26,12 @@ const LAYERS: Readonly<Record<string, number>> = {
   tls: 6,
   inbound: 7,
   websocket: 8,
-  proxy: 9,
-  preload: 9,
-  cli: 10,
-  'index.ts': 10,
+  // The inspector reads flows and events; the proxy wiring and the CLI start it.
+  ui: 9,
+  proxy: 10,
+  preload: 10,
+  cli: 11,
+  'index.ts': 11,
 };
 
 function sourceFiles(dir: string): string[] {

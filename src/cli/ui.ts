@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { openStore } from '../record/store/open-store.js';
+import { startUi, storeSource } from '../ui/ui.js';
+import { formatHelp, parseFlags } from './flags.js';
+import { writeLine, type Io } from './io.js';
+
+/** The flags of `mitm ui`; `--ui-host` and `--ui-port` are spelt as on `mitm start --ui`. */
+export const UiCommandSchema = z
+  .object({
+    store: z.string().min(1).meta({ arg: 'FILE', description: 'The store file to show (written by mitm start --store); opened read-only' }),
+    uiHost: z
+      .string()
+      .min(1)
+      .default('127.0.0.1')
+      .meta({ arg: 'HOST', description: 'Address the inspector listens on (anything but loopback exposes it to the network)' }),
+    uiPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8081)
+      .meta({ arg: 'PORT', description: 'Port the inspector listens on; 0 = a free one' }),
+  })
+  .strict();
+
+/** One line for the command list of `mitm --help`. */
+export const UI_SUMMARY = 'Open a recorded session (a store file) in the web inspector, without a proxy';
+
+/** Runs `mitm ui --store FILE`: serves the inspector over the store until SIGINT or SIGTERM. */
+export async function runUi(argv: readonly string[], io: Io): Promise<number> {
+  const parsed = parseFlags(UiCommandSchema, argv);
+  if (parsed.help) {
+    io.stdout.write(formatHelp('mitm ui --store FILE [options]', `${UI_SUMMARY}. See docs/ui.md.`, UiCommandSchema));
+    return 0;
+  }
+  const { store: file, uiHost, uiPort } = parsed.options;
+  const store = await openStore(file, { readonly: true });
+  try {
+    const ui = await startUi({ host: uiHost, port: uiPort, source: storeSource(store) });
+    writeLine(io.stderr, `mitm ui: ${store.count()} flows from ${store.file}`);
+    if (ui.exposed)
+      writeLine(io.stderr, `mitm ui: warning: listening on ${uiHost}, reachable from the network (the token still guards it)`);
+    writeLine(io.stdout, `inspector: ${ui.url}`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await ui.close();
+    return 0;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,146 @@
+// The web inspector's API shapes (docs/ui-api.md), shared by the server and the page: types only,
+// so the browser bundle can import them without pulling in Node code.
+
+/** The API version in every path (`/api/v1/…`) and in the push channel's `hello`. */
+export const UI_API_VERSION = 1;
+
+/** One `[name, value]` header field, in wire order and spelling. */
+export type HeaderPair = readonly [name: string, value: string];
+
+/** One row of the flow list. */
+export interface FlowSummary {
+  readonly id: number;
+  readonly method: string;
+  readonly url: string;
+  readonly host: string;
+  /** Path and query. */
+  readonly path: string;
+  /** Status sent to the client; absent when none went out. */
+  readonly status?: number | undefined;
+  /** The response's media type without parameters (`application/json`). */
+  readonly type?: string | undefined;
+  /** Response body bytes sent to the client. */
+  readonly size?: number | undefined;
+  readonly durationMs?: number | undefined;
+  /** Epoch milliseconds. */
+  readonly start: number;
+  /** Error code (docs/errors.md, or `aborted`) and message. */
+  readonly error?: { readonly code: string; readonly message: string } | undefined;
+  /** The response did not reach the client whole. */
+  readonly incomplete: boolean;
+  /** A hook or the proxy made the response (mocks, blocks, map-local). */
+  readonly synthetic: boolean;
+  readonly tags: readonly string[];
+  readonly webSocket: boolean;
+}
+
+/** A body as the page shows it: decoded text, or base64 of the decoded bytes. */
+export interface BodyView {
+  /** Bytes kept (decoded). */
+  readonly size: number;
+  /** True when only the start of the body was kept; `fullLength` says how long it was, when known. */
+  readonly cut: boolean;
+  readonly fullLength?: number | undefined;
+  readonly mimeType: string;
+  readonly text?: string | undefined;
+  readonly base64?: string | undefined;
+  /** Why the body is not shown decoded (undecodable, unknown encoding). */
+  readonly note?: string | undefined;
+}
+
+/** One WebSocket data message. */
+export interface MessageView {
+  readonly direction: 'client-to-server' | 'server-to-client';
+  readonly type: 'text' | 'binary';
+  /** Epoch milliseconds. */
+  readonly time: number;
+  readonly size: number;
+  readonly cut: boolean;
+  readonly text?: string | undefined;
+  readonly base64?: string | undefined;
+}
+
+/** Everything about one flow. */
+export interface FlowDetail extends FlowSummary {
+  readonly requestHttpVersion: string;
+  readonly responseHttpVersion?: string | undefined;
+  readonly statusMessage?: string | undefined;
+  readonly requestHeaders: readonly HeaderPair[];
+  readonly responseHeaders: readonly HeaderPair[];
+  readonly requestBody?: BodyView | undefined;
+  readonly responseBody?: BodyView | undefined;
+  /** Epoch milliseconds. */
+  readonly timings: { readonly start: number; readonly requestSent?: number; readonly responseStart?: number; readonly end?: number };
+  readonly client: { readonly address: string; readonly port: number; readonly user?: string | undefined };
+  readonly server?: { readonly address: string; readonly port: number } | undefined;
+  readonly mode?: string | undefined;
+  readonly webSocket: boolean;
+  readonly messages?: readonly MessageView[] | undefined;
+  /** Messages passed on but not recorded. */
+  readonly messagesOmitted?: number | undefined;
+}
+
+/** A connection that carried no inspectable flow: a tunnel, an auto-passthrough, a refused handshake. */
+export interface ConnectionEvent {
+  /** Increasing within one inspector. */
+  readonly seq: number;
+  readonly kind: 'tunnel' | 'auto-passthrough' | 'client-issue';
+  /** Epoch milliseconds, when the inspector heard of it. */
+  readonly time: number;
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly client: { readonly address: string; readonly port: number };
+  /** Why: the rule that tunnelled it, the TLS alert, the issue's message. */
+  readonly reason: string;
+  /** An error code when it failed (`client_tls`, `upstream_refused`…). */
+  readonly code?: string | undefined;
+}
+
+/** The status bar's figures. */
+export interface UiStats {
+  readonly source: 'proxy' | 'store';
+  readonly readOnly: boolean;
+  /** Flows the source holds. */
+  readonly flows: number;
+  readonly connections: number;
+  /** SHA-256 fingerprint of the root CA (colon-separated hex), when the source knows it. */
+  readonly caFingerprint?: string | undefined;
+  /** Where the page downloads the CA (`/api/v1/ca.pem`). */
+  readonly caPath?: string | undefined;
+  /** The store file and its size in bytes, for a store source. */
+  readonly store?: { readonly file: string; readonly bytes: number } | undefined;
+  /** The inspector's process, in bytes. */
+  readonly memory: { readonly rss: number; readonly heapUsed: number };
+}
+
+/** `GET /api/v1/flows`. */
+export interface FlowPage {
+  /** Flows matching the filter, all pages together. */
+  readonly total: number;
+  readonly flows: readonly FlowSummary[];
+}
+
+/** A filter that does not parse, as the API reports it (400 body, push `filter-error`). */
+export interface FilterProblem {
+  readonly message: string;
+  readonly reason: string;
+  /** 1-based, in UTF-16 code units. */
+  readonly column: number;
+  readonly length: number;
+}
+
+/** What the page sends on the push channel. */
+export type ClientMessage = { readonly type: 'subscribe'; readonly filter: string };
+
+/**
+ * What the push channel sends; flows and connections arrive in batches. A `reset` carries the
+ * first rows of the snapshot (`total` says how many match); the rest follow as `flows` messages.
+ */
+export type PushMessage =
+  | { readonly type: 'hello'; readonly version: number; readonly stats: UiStats }
+  | { readonly type: 'reset'; readonly filter: string; readonly total: number; readonly flows: readonly FlowSummary[] }
+  | { readonly type: 'flows'; readonly flows: readonly FlowSummary[] }
+  | { readonly type: 'connections'; readonly events: readonly ConnectionEvent[] }
+  | { readonly type: 'filter-error'; readonly filter: string; readonly error: FilterProblem }
+  | { readonly type: 'cleared' }
+  | { readonly type: 'stats'; readonly stats: UiStats };

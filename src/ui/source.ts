@@ -1,0 +1,43 @@
+import type { FilterPredicate, FilterSubject } from '../record/filter/filter.js';
+import type { Har } from '../record/har-types.js';
+import type { ConnectionEvent, FlowDetail, FlowSummary, UiStats } from './api-types.js';
+
+/** What a source tells its subscribers; each callback is guarded, so a throw reaches no one else. */
+export interface SourceListener {
+  /** A flow ended; `subject` is what filters look at. */
+  flow?(summary: FlowSummary, subject: FilterSubject): void;
+  connection?(event: ConnectionEvent): void;
+  /** Every flow was forgotten. */
+  cleared?(): void;
+}
+
+/** A page of a listing. */
+export interface ListOptions {
+  readonly limit?: number | undefined;
+  readonly offset?: number | undefined;
+}
+
+/** Where the inspector reads flows: a running proxy (live) or a store file (read-only). */
+export interface UiSource {
+  readonly kind: 'proxy' | 'store';
+  /** True when `clear` is refused (a store opened for reading). */
+  readonly readOnly: boolean;
+  /** Flows matching `filter`, oldest first, with how many match in all. */
+  list(filter: FilterPredicate, options?: ListOptions): { total: number; flows: FlowSummary[] };
+  /** One flow with headers, bodies and messages; undefined when unknown (or no longer kept). */
+  detail(id: number): FlowDetail | undefined;
+  /** The matching flows as a HAR 1.2 log. */
+  har(filter: FilterPredicate): Har;
+  /** Recent tunnels, auto-passthroughs and refused handshakes, oldest first. */
+  connections(): readonly ConnectionEvent[];
+  /** Status figures, memory aside. */
+  stats(): Omit<UiStats, 'memory' | 'caPath'>;
+  /** The root CA (PEM) clients trust, when known. */
+  caPem(): string | undefined;
+  /** Forgets the flows and connections; throws when read-only. */
+  clear(): void;
+  /** Calls `listener` for what happens from now on; returns the unsubscribe function. */
+  subscribe(listener: SourceListener): () => void;
+  /** Releases what the source holds (event listeners); does not close the proxy or the store. */
+  close(): void;
+}

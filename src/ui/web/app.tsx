@@ -1,0 +1,159 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { ConnectionEvent, FilterProblem, FlowDetail, FlowSummary, PushMessage, UiStats } from '../api-types.js';
+import { ConnectionsTable } from './connections-table.js';
+import { DetailPane } from './detail-pane.js';
+import { FilterBox } from './filter-box.js';
+import { FlowList } from './flow-list.js';
+import { PushClient } from './push-client.js';
+import { StatusBar } from './status-bar.js';
+import { filterFromUrl, filterToUrl } from './url-state.js';
+
+const API = '/api/v1';
+const TYPING_DELAY_MS = 150;
+
+/** The inspector page: toolbar, filter, list (or connections), detail, status bar. */
+export function App() {
+  // The rows live in a ref and grow in place; `version` tells the list to re-render. Copying a
+  // 50 000-row array per batch would cost more than the render itself.
+  const flows = useRef<FlowSummary[]>([]);
+  const [version, setVersion] = useState(0);
+  const [text, setText] = useState(filterFromUrl);
+  const [problem, setProblem] = useState<FilterProblem | undefined>(undefined);
+  const [stats, setStats] = useState<UiStats | undefined>(undefined);
+  const [events, setEvents] = useState<readonly ConnectionEvent[]>([]);
+  const [connected, setConnected] = useState(false);
+  const [view, setView] = useState<'flows' | 'connections'>('flows');
+  const [selected, setSelected] = useState<number | undefined>(undefined);
+  const [detail, setDetail] = useState<FlowDetail | undefined>(undefined);
+  const [missing, setMissing] = useState(false);
+  const client = useRef<PushClient | undefined>(undefined);
+  const frame = useRef(0);
+
+  const bump = useCallback(() => {
+    if (frame.current !== 0) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      setVersion((v) => v + 1);
+    });
+  }, []);
+
+  const onMessage = useCallback(
+    (message: PushMessage) => {
+      switch (message.type) {
+        case 'hello':
+        case 'stats':
+          setStats(message.stats);
+          break;
+        case 'reset':
+          flows.current = [...message.flows];
+          setProblem(undefined);
+          bump();
+          break;
+        case 'flows':
+          flows.current.push(...message.flows);
+          bump();
+          break;
+        case 'connections':
+          setEvents((old) => [...old, ...message.events].slice(-5000));
+          break;
+        case 'filter-error':
+          setProblem(message.error);
+          break;
+        case 'cleared':
+          flows.current = [];
+          setEvents([]);
+          setSelected(undefined);
+          setDetail(undefined);
+          bump();
+          break;
+      }
+    },
+    [bump],
+  );
+
+  useEffect(() => {
+    const push = new PushClient(onMessage, setConnected);
+    client.current = push;
+    push.start(text);
+    return () => push.close();
+  }, []);
+
+  useEffect(() => {
+    filterToUrl(text);
+    const timer = setTimeout(() => client.current?.subscribe(text), TYPING_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [text]);
+
+  useEffect(() => {
+    if (selected === undefined) return undefined;
+    const controller = new AbortController();
+    setMissing(false);
+    fetch(`${API}/flows/${selected}`, { signal: controller.signal })
+      .then(async (res) => {
+        if (res.status === 404) {
+          setDetail(undefined);
+          setMissing(true);
+          return;
+        }
+        setDetail((await res.json()) as FlowDetail);
+      })
+      .catch(() => undefined);
+    return () => controller.abort();
+  }, [selected]);
+
+  const clear = (): void => {
+    void fetch(`${API}/clear`, { method: 'POST' });
+  };
+  const harHref = `${API}/har?filter=${encodeURIComponent(text)}`;
+  return (
+    <div class={`app${selected === undefined ? '' : ' with-detail'}`}>
+      <header class="toolbar">
+        <strong class="brand">mitm</strong>
+        <div class="views">
+          <button type="button" class={view === 'flows' ? 'on' : ''} onClick={() => setView('flows')}>
+            Flows
+          </button>
+          <button
+            type="button"
+            class={view === 'connections' ? 'on' : ''}
+            onClick={() => setView('connections')}
+            data-testid="connections-tab"
+          >
+            Connections ({events.length})
+          </button>
+        </div>
+        <FilterBox text={text} problem={problem} onChange={setText} />
+        <a class="button" href={harHref} download="mitm-flows.har" data-testid="export-har">
+          Export HAR
+        </a>
+        <button
+          type="button"
+          onClick={clear}
+          disabled={stats?.readOnly ?? false}
+          title={stats?.readOnly ? 'read-only store' : 'Forget every flow'}
+        >
+          Clear
+        </button>
+      </header>
+      <main class="panes">
+        {view === 'flows' ? (
+          <FlowList flows={flows.current} version={version} selected={selected} onSelect={setSelected} />
+        ) : (
+          <ConnectionsTable events={events} />
+        )}
+        {selected !== undefined ? (
+          <DetailPane
+            key={selected}
+            flow={detail?.id === selected ? detail : undefined}
+            missing={missing}
+            onClose={() => {
+              setSelected(undefined);
+              setDetail(undefined);
+            }}
+          />
+        ) : null}
+      </main>
+      <StatusBar stats={stats} shown={flows.current.length} connected={connected} />
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+import type { FlowDetail, HeaderPair } from '../api-types.js';
+
+// Fields the client computes itself or that only make sense on the original connection.
+const SKIPPED = new Set(['content-length', 'connection', 'transfer-encoding', 'keep-alive', 'proxy-connection', 'host']);
+
+function sendable(headers: readonly HeaderPair[]): HeaderPair[] {
+  return headers.filter(([name]) => !name.startsWith(':') && !SKIPPED.has(name.toLowerCase()));
+}
+
+/** A POSIX shell single-quoted word. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The request as a curl command (body as text; `--compressed` when the client accepted encodings). */
+export function toCurl(flow: FlowDetail): string {
+  const parts = ['curl'];
+  if (flow.method !== 'GET' || flow.requestBody !== undefined) parts.push('-X', shellQuote(flow.method));
+  parts.push(shellQuote(flow.url));
+  let compressed = false;
+  for (const [name, value] of sendable(flow.requestHeaders)) {
+    if (name.toLowerCase() === 'accept-encoding') {
+      compressed = true;
+      continue;
+    }
+    parts.push('-H', shellQuote(`${name}: ${value}`));
+  }
+  if (compressed) parts.push('--compressed');
+  const body = flow.requestBody;
+  if (body?.text !== undefined) parts.push('--data-binary', shellQuote(body.text));
+  else if (body?.base64 !== undefined) parts.push('--data-binary', `"$(printf %s ${shellQuote(body.base64)} | base64 -d)"`);
+  return parts.join(' ');
+}
+
+/** The request as a `fetch()` call for a browser console or Node. */
+export function toFetch(flow: FlowDetail): string {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of sendable(flow.requestHeaders)) {
+    if (name.toLowerCase() === 'accept-encoding') continue;
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  const init: Record<string, unknown> = { method: flow.method, headers };
+  if (flow.requestBody?.text !== undefined) init.body = flow.requestBody.text;
+  return `await fetch(${JSON.stringify(flow.url)}, ${JSON.stringify(init, null, 2)});`;
+}
