@@ -26,6 +26,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   tls: 6,
   inbound: 7,
   websocket: 8,
+  metrics: 8,
   proxy: 9,
   preload: 9,
   cli: 10,
