@@ -41,7 +41,7 @@ async function busyConnection(port: number, url: string, localAddress = '127.0.0
   await within(once(socket, 'connect'), 'the connection');
   const reader = new TextReader(socket);
   socket.write(`GET ${url} HTTP/1.1\r\nhost: ${new URL(url).host}\r\n\r\n`);
-  await reader.until('\r\n\r\nok');
+  await reader.until('\r\n0\r\n\r\n');
   return socket;
 }
 
