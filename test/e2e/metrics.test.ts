@@ -43,10 +43,10 @@ describe('--metrics', () => {
   test('GET /metrics after traffic reports flows, origin errors, mints, cache hits, connections, bytes and event-loop delay', async () => {
     const url = fx.proxy.proxy.metricsUrl;
     assert.ok(url !== undefined);
-    assert.equal((await sendViaProxy(fx.proxy.port, `${fx.plain.url}/x`)).status, 200);
+    assert.equal((await sendViaProxy(fx.proxy.port, `${fx.plain.url}/hello`)).status, 200);
     // Two intercepted requests to one host: one mint, then a cache hit.
     for (let i = 0; i < 2; i++) {
-      const res = await curlVia(fx.proxy.url, [`https://localhost:${fx.secure.port}/y`], fx.proxy.caPath);
+      const res = await curlVia(fx.proxy.url, [`https://localhost:${fx.secure.port}/hello`], fx.proxy.caPath);
       assert.equal(res.status, 200, res.stderr);
     }
     assert.equal((await sendViaProxy(fx.proxy.port, 'http://127.0.0.1:1/refused')).status, 502);
