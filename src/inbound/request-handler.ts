@@ -151,7 +151,11 @@ function resolveInTunnel(session: TunnelSession, req: InboundRequest): Resolved 
     const named = authority === undefined ? shownHost : formatAuthority(parseAuthority(authority, 443), 443);
     return { origin, path, hostHeader: authority ?? shownHost, url: `https://${named}${path}` };
   }
-  return { origin, path, hostHeader: req.headers.host ?? shownHost, url: `${scheme}://${shownHost}${path}` };
+  // The client's Host goes on to the origin as it is (reverse with --keep-host, transparent,
+  // intercepted tunnels): only a well-formed host[:port] (net/target.ts), else host_invalid.
+  const host = req.headers.host;
+  if (host !== undefined) parseAuthority(host, session.secure ? 443 : 80);
+  return { origin, path, hostHeader: host ?? shownHost, url: `${scheme}://${shownHost}${path}` };
 }
 
 // What every request of a tunnel shares, worked out once per tunnel rather than per request.
