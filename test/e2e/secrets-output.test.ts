@@ -67,6 +67,9 @@ describe('secrets never reach mitm output', { timeout: 60_000 }, () => {
     const badUrl = new CliProcess(['start', '--port', '0', '--ca', ca, '--upstream-proxy', `ftp://up:${SECRETS[1]}@127.0.0.1:1`]);
     const second = await badUrl.exited;
     assert.notEqual(second.code, 0);
+    // Each failed for the reason given, so the output checked below is the error path's.
+    assert.match(first.stderr, /passphrase/);
+    assert.match(second.stderr, /upstream-proxy/);
     assertClean(`${first.stdout}\n${first.stderr}\n${second.stdout}\n${second.stderr}`, await readFile(join(ca, 'ca-key.pem'), 'utf8').catch(() => 'x\nnot-created-yet-xxxxxxxxxxxxxxxxxxxxx\n'));
   });
 });

@@ -11,6 +11,7 @@ import { sendViaProxy } from '../helpers/client.js';
 import { TextReader } from '../helpers/deadline.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
 import { Recorder, startTestProxy } from '../helpers/proxy.js';
+import { CliProcess } from '../helpers/cli-process.js';
 import { run } from '../helpers/run.js';
 
 const fx = e2eFixture({
@@ -112,6 +113,29 @@ describe('the CA key', () => {
       const wrong = await run('openssl', ['pkcs12', '-in', file, '-passin', 'pass:wrong one', '-nodes']);
       assert.notEqual(wrong.code, 0);
       assert.throws(() => exportCaWithKey({ dir } as never, 'short'), /at least 8/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('mitm ca export exports the key only with --include-key, as p12, with the passphrase from MITM_CA_PASSPHRASE', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mitm-key-cli-'));
+    try {
+      await initCa(dir);
+      const file = join(dir, 'with-key.p12');
+      const args = ['ca', 'export', '--ca', dir, '--format', 'p12', '--include-key', '--out', file];
+      const exported = await new CliProcess(args, { env: { MITM_CA_PASSPHRASE: 'a long passphrase' } }).exited;
+      assert.equal(exported.code, 0, exported.stderr);
+      const opened = await run('openssl', ['pkcs12', '-in', file, '-passin', 'pass:a long passphrase', '-nodes']);
+      assert.match(opened.stdout.toString(), /BEGIN PRIVATE KEY/);
+      const noPass = await new CliProcess(args).exited;
+      assert.equal(noPass.code, 2);
+      assert.match(noPass.stderr, /MITM_CA_PASSPHRASE/);
+      const pem = await new CliProcess(['ca', 'export', '--ca', dir, '--format', 'pem', '--include-key'], { env: { MITM_CA_PASSPHRASE: 'a long passphrase' } }).exited;
+      assert.equal(pem.code, 2);
+      assert.ok(!pem.stdout.includes('PRIVATE KEY'));
+      const plain = await new CliProcess(['ca', 'export', '--ca', dir, '--format', 'pem']).exited;
+      assert.ok(plain.stdout.includes('BEGIN CERTIFICATE') && !plain.stdout.includes('PRIVATE KEY'));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
