@@ -20,7 +20,8 @@ export function checkExposure(config: ProxyConfig): void {
   for (const { kind, host } of modes) {
     if (isLoopbackHost(host)) continue;
     if (kind === 'regular' && credentials) continue;
-    const add = kind === 'regular' ? 'add --allow-client CIDR (the networks to serve, e.g. --allow-client 192.168.1.0/24) or --proxy-auth USER:PASS' : 'add --allow-client CIDR (the networks to serve, e.g. --allow-client 192.168.1.0/24); proxy credentials cannot be asked for on a ' + kind + ' listener';
+    const allow = 'add --allow-client CIDR (the networks to serve, e.g. --allow-client 192.168.1.0/24)';
+    const add = kind === 'regular' ? `${allow} or --proxy-auth USER:PASS` : `${allow}; proxy credentials cannot be asked for on a ${kind} listener`;
     throw new MitmError('config_invalid', `listening on ${host} (${kind}) would make an open proxy for every machine that can reach it: ${add}`);
   }
   if (config.metrics !== undefined) {
