@@ -33,7 +33,13 @@ export interface ProxyMetrics {
 }
 
 // TLS alerts and failures a client reports, kept to a fixed set so the label stays small.
-const CLIENT_TLS_REASONS = ['unknown_ca', 'bad_certificate', 'certificate_unknown', 'handshake_failure', 'protocol_version', 'no_shared_cipher', 'closed'] as const;
+const CLIENT_TLS_REASONS = ['unknown_ca', 'bad_certificate', 'certificate_unknown', 'handshake_failure', 'protocol_version', 'no_shared_cipher', 'wrong_version_number', 'invalid_host', 'hang_up'] as const;
+
+/** The reason label of a client handshake failure, from its message (`TLS alert: unknown CA` → `unknown_ca`). */
+function clientTlsReason(message: string): string {
+  const words = message.toLowerCase().replaceAll(/[\s-]+/g, '_');
+  return CLIENT_TLS_REASONS.find((reason) => words.includes(reason)) ?? 'other';
+}
 
 /** Creates the metrics of one proxy; `sources` are read at scrape time. */
 export function createProxyMetrics(sources: MetricSources): ProxyMetrics {
@@ -123,7 +129,7 @@ export function createProxyMetrics(sources: MetricSources): ProxyMetrics {
     },
     clientIssue(issue) {
       if (issue.code !== 'client_tls') return;
-      tlsFailures.inc({ side: 'client', reason: CLIENT_TLS_REASONS.find((reason) => issue.message.includes(reason.replace('closed', 'closed the connection'))) ?? 'other' });
+      tlsFailures.inc({ side: 'client', reason: clientTlsReason(issue.message) });
     },
     clientRefused(refusal) {
       refused.inc({ reason: refusal.reason });

@@ -142,7 +142,7 @@ export class ClientFront {
       });
     });
     // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
-    this.#h2 = createH2Front(handleRequest, this.#limits.idleTimeout, createH2WebSocketHandler(rt, { connector, closing }));
+    this.#h2 = createH2Front(handleRequest, this.#limits.idleTimeout, createH2WebSocketHandler(rt, { connector, closing }), this.#limits);
     server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const failure = tooMany(req);
       if (failure === undefined) handleConnect(rt, req, socket, head);

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { send, sendViaProxy } from '../helpers/client.js';
 import { curlVia } from '../helpers/curl.js';
-import { e2eFixture, httpOrigin, httpsOrigin } from '../helpers/fixture.js';
+import { e2eFixture, httpOrigin, httpsOrigin, selfSignedOrigin } from '../helpers/fixture.js';
 
 const fx = e2eFixture({
-  origins: { plain: httpOrigin, secure: httpsOrigin },
+  origins: { plain: httpOrigin, secure: httpsOrigin, untrusted: selfSignedOrigin },
   proxies: { proxy: { metrics: '127.0.0.1:0' } },
 });
 
@@ -50,13 +50,23 @@ describe('--metrics', () => {
       assert.equal(res.status, 200, res.stderr);
     }
     assert.equal((await sendViaProxy(fx.proxy.port, 'http://127.0.0.1:1/refused')).status, 502);
+    // TLS failures on each side: a client without our CA (curl says unknown CA), an origin nobody trusts.
+    const distrusting = await curlVia(fx.proxy.url, [`https://localhost:${fx.secure.port}/hello`]);
+    assert.notEqual(distrusting.exitCode, 0);
+    await fx.proxy.clientIssues.waitFor((issue) => issue.code === 'client_tls');
+    const untrusted = await curlVia(fx.proxy.url, [`https://localhost:${fx.untrusted.port}/hello`], fx.proxy.caPath);
+    assert.equal(untrusted.status, 502);
     const scraped = await send({ host: new URL(url).hostname, port: Number(new URL(url).port), path: '/metrics', agent: false });
     assert.equal(scraped.status, 200);
     assert.match(String(scraped.headers['content-type']), /^text\/plain; version=0\.0\.4/);
     const { samples, types } = parseMetrics(scraped.text);
     assert.ok((value(samples, 'mitm_flows_total', { status_class: '2xx' }) ?? 0) >= 3);
-    assert.equal(value(samples, 'mitm_flows_total', { status_class: '5xx' }), 1);
+    assert.equal(value(samples, 'mitm_flows_total', { status_class: '5xx' }), 2);
+    assert.equal(value(samples, 'mitm_tls_handshake_failures_total', { side: 'client', reason: 'unknown_ca' }), 1);
+    assert.equal(value(samples, 'mitm_tls_handshake_failures_total', { side: 'origin', reason: 'verify' }), 1);
+    assert.equal(value(samples, 'mitm_origin_errors_total', { code: 'upstream_tls_verify' }), 1);
     assert.equal(value(samples, 'mitm_origin_errors_total', { code: 'upstream_refused' }), 1);
+    // localhost once: the distrusting client and the untrusted origin reuse the cached leaf.
     assert.equal(value(samples, 'mitm_leaf_mints_total'), 1);
     assert.ok((value(samples, 'mitm_leaf_cache_hits_total') ?? 0) >= 1);
     assert.equal(types.get('mitm_leaf_mint_seconds'), 'histogram');
