@@ -68,6 +68,17 @@ export interface HookFault {
   readonly message: string;
 }
 
+/**
+ * A client connection turned away as it was accepted: from outside `--allow-client`, or beyond
+ * `--max-connections` / `--max-client-connections` (HTTP clients got `503`, others a closed socket).
+ */
+export interface ClientRefusal {
+  readonly client: { readonly address: string; readonly port: number };
+  /** The kind of listener it reached (`regular`, `transparent`, `reverse`, `metrics`). */
+  readonly mode: string;
+  readonly reason: 'client_not_allowed' | 'max_connections' | 'max_client_connections';
+}
+
 /** The events a running proxy emits; the core never prints, the CLI subscribes. */
 export interface ProxyEventMap {
   flow: [FlowRecord];
@@ -77,6 +88,8 @@ export interface ProxyEventMap {
   'auto-passthrough': [AutoPassthroughRecord];
   /** A hook threw in an observe-only phase (onError, onFlowEnd), or a listener of another event threw; the proxy went on. */
   'hook-fault': [HookFault];
+  /** A client connection was refused as it was accepted (--allow-client, connection limits). */
+  'client-refused': [ClientRefusal];
   /** Writing to the `store` failed (disk full, file removed): those flows are lost, the proxy went on. */
   'store-error': [StoreErrorRecord];
 }

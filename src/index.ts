@@ -18,7 +18,7 @@ export type { Flow, FlowRequest, FlowResponse, FlowClient, FlowTimings, Response
 export type { HeaderMap } from './flow/header-map.js';
 export type { WebSocketMessage, WebSocketDirection, RecordedWebSocketMessage, WebSocketLog } from './flow/ws-message.js';
 export type { ProxyOptions, ProxyConfig } from './config/schema.js';
-export type { FlowRecord, TunnelRecord, ClientIssue, AutoPassthroughRecord, HookFault, ProxyEventMap } from './events.js';
+export type { FlowRecord, TunnelRecord, ClientIssue, ClientRefusal, AutoPassthroughRecord, HookFault, ProxyEventMap } from './events.js';
 export { MitmError, isMitmError, ERROR_CODES, type ErrorCode } from './errors.js';
 export {
   initCa,
@@ -26,6 +26,7 @@ export {
   importCa,
   describeCa,
   exportCa,
+  exportCaWithKey,
   type CertificateAuthority,
 } from './ca/authority.js';
 export { clientEnv, clientEnvVars, clientProxyUrl, formatExports, shellQuote, type ClientEnvOptions } from './harness/client-env.js';

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { isMitmError, MitmError } from '../errors.js';
 import { createdElsewhere, exists, readCaFile, validateCa, writeCaFiles } from './ca-files.js';
-import { certificateToPkcs12, createRootCertificate } from './x509.js';
+import { certificateToPkcs12, createRootCertificate, keyAndCertificateToPkcs12 } from './x509.js';
 
 /** A loaded, validated root CA. */
 export interface CertificateAuthority {
@@ -163,6 +163,14 @@ export function describeCa(ca: CertificateAuthority): {
 }
 
 /** The root certificate (never the key) as PEM text, DER bytes, or a PKCS#12 file with an empty password. */
+/** The root certificate and its private key as PKCS#12 encrypted with `passphrase` (8+ characters). */
+export function exportCaWithKey(ca: CertificateAuthority, passphrase: string): Buffer {
+  if (passphrase.length < 8) throw new MitmError('config_invalid', 'the passphrase of an exported CA key must have at least 8 characters');
+  const commonName = /^CN=(.*)$/m.exec(ca.cert.subject)?.[1];
+  const keyPem = ca.key.export({ type: 'pkcs1', format: 'pem' }).toString();
+  return keyAndCertificateToPkcs12(ca.certPem, keyPem, passphrase, commonName ?? 'mitm root CA');
+}
+
 export function exportCa(ca: CertificateAuthority, format: 'pem' | 'der' | 'p12'): Buffer {
   switch (format) {
     case 'pem':

@@ -115,6 +115,18 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
   };
 }
 
+/**
+ * Wraps a certificate and its private key in a PKCS#12 file encrypted with `passphrase` (AES-256),
+ * for moving the CA to another machine (`mitm ca export --include-key`).
+ */
+export function keyAndCertificateToPkcs12(certPem: string, keyPem: string, passphrase: string, friendlyName: string): Buffer {
+  const p12 = forge.pkcs12.toPkcs12Asn1(pki.privateKeyFromPem(keyPem), pki.certificateFromPem(certPem), passphrase, {
+    algorithm: 'aes256',
+    friendlyName,
+  });
+  return derBuffer(p12);
+}
+
 /** Wraps a certificate (no key) in a PKCS#12 file with an empty password, for OS trust-store import. */
 export function certificateToPkcs12(certPem: string, friendlyName: string): Buffer {
   // Forge never encrypts certificate bags and its MAC is HMAC-SHA1, so OpenSSL 3 reads the result

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { describeCa, exportCa, importCa, initCa, loadCa, type CertificateAuthority } from '../index.js';
+import { describeCa, exportCa, exportCaWithKey, importCa, initCa, loadCa, type CertificateAuthority } from '../index.js';
 import { ProxyOptionsSchema } from '../config/schema.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { writeLine, type Io } from './io.js';
@@ -12,6 +12,8 @@ import { writeLine, type Io } from './io.js';
 const InitOptions = ProxyOptionsSchema.pick({ ca: true }).strict();
 const existingCa = ProxyOptionsSchema.shape.ca.meta({ description: 'CA folder holding ca.pem and ca-key.pem' });
 const InfoOptions = z.object({ ca: existingCa }).strict();
+/** Where `ca export --include-key` reads its passphrase: an environment variable, so it is never on a command line or in shell history. */
+const PASSPHRASE_ENV = 'MITM_CA_PASSPHRASE';
 const ExportOptions = z
   .object({
     ca: existingCa,
@@ -19,6 +21,10 @@ const ExportOptions = z
       .enum(['pem', 'der', 'p12'])
       .meta({ arg: 'FORMAT', description: 'pem (text), der (binary X.509) or p12 (binary PKCS#12, empty password)' }),
     out: z.string().min(1).optional().meta({ arg: 'FILE', description: 'Write to this file instead of stdout' }),
+    includeKey: z
+      .boolean()
+      .default(false)
+      .meta({ description: `Also export the private key (--format p12 only), encrypted with the passphrase in $${PASSPHRASE_ENV} (8+ characters): whoever holds it can impersonate any site to machines trusting this CA` }),
   })
   .strict();
 const ImportOptions = z
@@ -89,13 +95,23 @@ async function exportCommand(options: Readonly<z.output<typeof ExportOptions>>, 
   if (out === undefined && format !== 'pem' && io.stdout.isTTY === true) {
     throw new UsageError(`--format ${format}: refusing to write binary data to a terminal; use --out FILE or a pipe`);
   }
-  const data = exportCa(await loadCa(options.ca), format);
+  const data = options.includeKey ? exportKey(await loadCa(options.ca), format) : exportCa(await loadCa(options.ca), format);
   if (out === undefined) {
     io.stdout.write(data);
     return;
   }
   await writeFile(out, data);
   writeLine(io.stderr, `wrote ${out} (${format})`);
+}
+
+/** The CA with its key as passphrase-protected PKCS#12; anything else is a usage error. */
+function exportKey(ca: CertificateAuthority, format: string): Buffer {
+  if (format !== 'p12') throw new UsageError('--include-key: the key is only exported as --format p12 (encrypted with a passphrase)');
+  const passphrase = process.env[PASSPHRASE_ENV];
+  if (passphrase === undefined || passphrase === '') {
+    throw new UsageError(`--include-key: set ${PASSPHRASE_ENV} to the passphrase that will protect the key (8+ characters)`);
+  }
+  return exportCaWithKey(ca, passphrase);
 }
 
 /** `mitm ca import`: copies another folder's CA into --ca. */

@@ -53,6 +53,7 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     attachLog(proxy, io, { quiet, logFormat });
     // In json mode stdout carries FlowRecords only (attachLog), so the line goes to stderr there.
     for (const line of readyLines(proxy.addresses)) writeLine(logFormat === 'json' ? io.stderr : io.stdout, line);
+    if (proxy.metricsUrl !== undefined) writeLine(logFormat === 'json' ? io.stderr : io.stdout, `metrics on ${proxy.metricsUrl}/metrics`);
     if (proxy.ui) {
       writeLine(io.stderr, `inspector: ${proxy.ui.url}`);
       if (proxy.ui.exposed) writeLine(io.stderr, 'warning: the inspector is reachable from the network (the access token is required)');

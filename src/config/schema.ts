@@ -2,7 +2,9 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
+import { parseCidr } from '../net/cidr.js';
 import { parseResolveEntry } from '../net/resolve-map.js';
+import { parseListenAddress } from './listen-address.js';
 import { ipLiteral, parseDnsUpstream, parseMode } from './modes.js';
 import { parseUpstreamProxy, validateBypass } from './upstream-proxy.js';
 
@@ -40,7 +42,7 @@ export const ProxyOptionsSchema = z
       .string()
       .min(1)
       .default('127.0.0.1')
-      .meta({ arg: 'ADDR', description: 'Address to listen on (use 0.0.0.0 to accept other machines)' }),
+      .meta({ arg: 'ADDR', description: 'Address to listen on; a non-loopback one (0.0.0.0 accepts other machines) needs --allow-client or --proxy-auth' }),
     port: z
       .number()
       .int()
@@ -179,6 +181,66 @@ export const ProxyOptionsSchema = z
       .min(1)
       .optional()
       .meta({ arg: 'FILE', description: 'Require proxy credentials from an htpasswd file: bcrypt ($2y$), {SHA} or plain user:password lines' }),
+    // Exposure, limits, loops and metrics (docs/security.md, README "Limits").
+    allowClient: z
+      .array(z.string().superRefine(checkWith(parseCidr)))
+      .default([])
+      .meta({ arg: 'CIDR', description: 'Accept client connections only from these addresses (10.0.0.0/8, 192.168.1.7, ::1/128); others are closed. Required, or --proxy-auth, to listen on a non-loopback address (repeatable)' }),
+    allowInsecureKey: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Start even when ca-key.pem is readable by group or others (otherwise refused: chmod 600 it)' }),
+    via: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Add a Via header (RFC 9110 §7.6.3) to forwarded requests and answer requests that already passed this proxy with 508; --no-via turns it off' }),
+    maxConnections: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ arg: 'N', description: "Most client connections open at once; beyond it HTTP clients get 503 and other sockets are closed (default: sized under the open-file limit, at most 10000)" }),
+    maxClientConnections: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .meta({ arg: 'N', description: 'Most connections open at once from one client address (default: no limit beyond --max-connections)' }),
+    maxHeaderSize: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024)
+      .meta({ arg: 'BYTES', description: 'Largest HTTP/1.x request line and header block; beyond it 431 (Node\'s default)' }),
+    maxHeaders: z
+      .number()
+      .int()
+      .positive()
+      .default(100)
+      .meta({ arg: 'N', description: 'Most header fields in a request; beyond it 431 (as Apache\'s LimitRequestFields)' }),
+    headersTimeout: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .meta({ arg: 'MS', description: 'Time a client has to send a complete request head' }),
+    idleTimeout: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .meta({ arg: 'MS', description: 'An idle keep-alive client connection is closed after this long' }),
+    maxRequestsPerConnection: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(1000)
+      .meta({ arg: 'N', description: "Requests served on one HTTP/1.1 client connection before it is closed (nginx's keepalive_requests); 0 = no limit" }),
+    metrics: z
+      .string()
+      .optional()
+      .superRefine(checkWith(parseListenAddress))
+      .meta({ arg: '[HOST:]PORT', description: 'Serve Prometheus metrics (GET /metrics) and GET /healthz on this address (HOST defaults to 127.0.0.1)' }),
     clientCert: z
       .array(z.string().regex(/^[^=]+=.+$/, 'expected HOSTGLOB=FILE'))
       .default([])

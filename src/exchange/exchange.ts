@@ -30,6 +30,7 @@ import type { FlowRecord } from '../events.js';
 import { frameBody } from './framing.js';
 import { relayBody, type RelaySide } from './relay.js';
 import { stripHopByHop } from './headers.js';
+import { withVia } from './via.js';
 import { formatAuthority } from '../net/target.js';
 import { originOfUrl, type OriginTarget } from '../origin/origin-target.js';
 import { classifyUpstreamError } from '../origin/upstream-error.js';
@@ -68,6 +69,8 @@ export interface ExchangeDeps {
   readonly maxBodyBuffer: number;
   /** Bytes of each body kept with the flow for recording. */
   readonly recordBodyLimit: number;
+  /** This proxy's Via marker (via.ts), added to every forwarded request; undefined with --no-via. */
+  readonly viaMarker: string | undefined;
   /** Called once per flow when its response is sent or it broke off. */
   readonly onFlowEnd: (flow: Flow, record: FlowRecord) => void;
 }
@@ -107,7 +110,7 @@ export async function runExchange(
   const method = req.method ?? 'GET';
   const flow = flowFor(
     exchange,
-    { method, rawHeaders: requestRawHeaders(req), httpVersion: req.httpVersion },
+    { method, rawHeaders: deps.viaMarker === undefined ? requestRawHeaders(req) : withVia(requestRawHeaders(req), req.httpVersion, deps.viaMarker), httpVersion: req.httpVersion },
     new Body(req, {
       cap: deps.maxBodyBuffer,
       what: `the request body of ${method} ${exchange.url}`,
@@ -210,7 +213,7 @@ function sendResponse(
   tail: OriginTail | undefined,
   tally: ResponseTally,
 ): void {
-  const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing());
+  const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing(), response.bodyStore.cap);
   response.bodyStore.recordSent(body);
   const head = frameBody(response.wireHeaders(), body, false);
   // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
@@ -257,7 +260,7 @@ function endOnLength(res: OutboundResponse, response: FlowResponse): number | un
 }
 
 /** Routes an event-stream body through the onServerSentEvent hooks, decoded, when any hook has that phase. */
-function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowResponse, body: OutgoingBody): OutgoingBody {
+function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowResponse, body: OutgoingBody, maxBlock: number): OutgoingBody {
   if (body.kind !== 'stream' || !hooks.has('onServerSentEvent')) return body;
   if (!valuesOf(response.headers['content-type']).join().toLowerCase().startsWith('text/event-stream')) return body;
   const decoded = decodeStream(body.stream, valuesOf(response.headers['content-encoding']).join(','), `the response body of ${flow.request.method} ${flow.request.url}`);
@@ -265,7 +268,8 @@ function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowRespon
   // Rewritten events change the length, and are sent decoded.
   delete response.headers['content-length'];
   delete response.headers['content-encoding'];
-  const events = rewriteEventStream(decoded, (event) => hooks.serverSentEvent(flow, event));
+  // An event longer than a hook may buffer (--max-body-buffer) ends the parsing: the rest streams on as it is.
+  const events = rewriteEventStream(decoded, (event) => hooks.serverSentEvent(flow, event), maxBlock);
   return { kind: 'stream', stream: Readable.from(events) };
 }
 

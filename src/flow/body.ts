@@ -41,6 +41,11 @@ export class Body {
   }
 
   /** Bytes of this body kept for recording (0: none). */
+  /** The most bytes a hook may hold in memory for this body, read or decoded (--max-body-buffer). */
+  get cap(): number {
+    return this.#cap;
+  }
+
   get recordLimit(): number {
     return this.#recordLimit;
   }

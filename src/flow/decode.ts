@@ -3,24 +3,36 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { MitmError } from '../errors.js';
 
-type Decoder = (data: Buffer) => Promise<Buffer>;
+// `maxOutputLength` bounds what one coding may expand to: a zip bomb (a few KiB of gzip that
+// inflate to gigabytes) stops at the hook's buffer limit instead of exhausting memory.
+type Decoder = (data: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>;
+type ZlibCall = (data: Buffer, options: zlib.ZlibOptions, callback: (error: Error | null, result: Buffer) => void) => void;
 
-const gunzip = promisify(zlib.gunzip);
-const inflate = promisify(zlib.inflate);
-const inflateRaw = promisify(zlib.inflateRaw);
-const brotli = promisify(zlib.brotliDecompress);
+const gunzip: Decoder = promisify(zlib.gunzip as ZlibCall);
+const inflate: Decoder = promisify(zlib.inflate as ZlibCall);
+const inflateRaw: Decoder = promisify(zlib.inflateRaw as ZlibCall);
+const brotli: Decoder = promisify(zlib.brotliDecompress as ZlibCall);
 // zstd arrived in Node 22.15 / 23.8; on older versions a zstd body is reported, not guessed at.
-const zstdDecompress = (zlib as { zstdDecompress?: typeof zlib.gunzip }).zstdDecompress;
+const zstdDecompress = (zlib as { zstdDecompress?: ZlibCall }).zstdDecompress;
 
 const DECODERS: Record<string, Decoder> = {
   identity: async (data) => data,
   gzip: gunzip,
   'x-gzip': gunzip,
   // "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2), but servers still send raw deflate.
-  deflate: async (data) => inflate(data).catch(() => inflateRaw(data)),
+  deflate: async (data, options) =>
+    inflate(data, options).catch((error: unknown) => {
+      if (isTooLarge(error)) throw error;
+      return inflateRaw(data, options);
+    }),
   br: brotli,
-  ...(zstdDecompress ? { zstd: promisify(zstdDecompress) } : {}),
+  ...(zstdDecompress ? { zstd: promisify(zstdDecompress) as Decoder } : {}),
 };
+
+/** True for zlib's "output would exceed maxOutputLength" failure. */
+function isTooLarge(error: unknown): boolean {
+  return error instanceof RangeError || (error as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
+}
 
 /** True when every coding in a Content-Encoding value can be undone here. */
 export function canDecode(contentEncoding: string | undefined): boolean {
@@ -30,8 +42,9 @@ export function canDecode(contentEncoding: string | undefined): boolean {
 /**
  * Undoes a Content-Encoding (`gzip`, `deflate`, `br`, `zstd` where Node supports it, or a
  * comma-separated chain of them, applied last-first). `what` names the body in error messages.
+ * A body that decodes to more than `maxOutput` bytes throws `body_too_large`.
  */
-export async function decodeBody(data: Buffer, contentEncoding: string | undefined, what: string): Promise<Buffer> {
+export async function decodeBody(data: Buffer, contentEncoding: string | undefined, what: string, maxOutput = 2 ** 30): Promise<Buffer> {
   let out = data;
   for (const coding of codings(contentEncoding).reverse()) {
     const decoder = DECODERS[coding];
@@ -40,8 +53,11 @@ export async function decodeBody(data: Buffer, contentEncoding: string | undefin
       throw new MitmError('body_undecodable', `cannot decode ${what}: unsupported content-encoding ${coding}${hint}`);
     }
     try {
-      out = await decoder(out);
+      out = await decoder(out, { maxOutputLength: maxOutput });
     } catch (error) {
+      if (isTooLarge(error)) {
+        throw new MitmError('body_too_large', `${what} decodes (${coding}) to more than the ${maxOutput} byte buffer limit (--max-body-buffer)`, { cause: error });
+      }
       throw new MitmError('body_undecodable', `cannot decode ${what} as ${coding}: ${(error as Error).message}`, {
         cause: error,
       });

@@ -80,7 +80,7 @@ abstract class Message {
   async bytes(): Promise<Buffer> {
     const raw = await this.#body.read();
     if (this.#body.replaced) return raw;
-    return decodeBody(raw, valuesOf(this.headers['content-encoding']).join(','), 'the body');
+    return decodeBody(raw, valuesOf(this.headers['content-encoding']).join(','), 'the body', this.#body.cap);
   }
 
   /** The decoded body as UTF-8 text. */

@@ -42,6 +42,11 @@ export class EventStreamParser {
     return blocks;
   }
 
+  /** Characters held waiting for the blank line that ends their block. */
+  get pendingLength(): number {
+    return this.#pending.length;
+  }
+
   /** What is left when the stream ends (an unterminated block is not an event, per spec). */
   end(): string {
     return this.#pending + this.#decoder.end();
@@ -86,14 +91,22 @@ export function sameEvent(a: ServerSentEvent, b: ServerSentEvent): boolean {
 /**
  * Runs every event of `source` through `transform` as it arrives and yields the resulting wire
  * bytes: chunk by chunk, so the first event reaches the client at once, not when the stream ends.
- * Unchanged events and comments keep their exact original bytes.
+ * Unchanged events and comments keep their exact original bytes. A block (an event, or a line
+ * that never ends) longer than `maxBlock` characters is not held in memory: from there on the rest
+ * of the stream is passed through unparsed.
  */
 export async function* rewriteEventStream(
   source: AsyncIterable<Buffer>,
   transform: (event: ServerSentEvent) => Promise<readonly ServerSentEvent[]>,
+  maxBlock = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<Buffer> {
   const parser = new EventStreamParser();
+  let parsing = true;
   for await (const chunk of source) {
+    if (!parsing) {
+      yield chunk;
+      continue;
+    }
     let out = '';
     for (const block of parser.push(chunk)) {
       if (block.kind === 'text') {
@@ -105,8 +118,13 @@ export async function* rewriteEventStream(
       const untouched = after.length === 1 && after[0] === block.event && sameEvent(block.event, before);
       out += untouched ? block.raw : after.map(serializeEvent).join('');
     }
+    if (parser.pendingLength > maxBlock) {
+      parsing = false;
+      out += parser.end();
+    }
     if (out !== '') yield Buffer.from(out);
   }
+  if (!parsing) return;
   const rest = parser.end();
   if (rest !== '') yield Buffer.from(rest);
 }

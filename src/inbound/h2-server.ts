@@ -30,8 +30,14 @@ export function createH2Front(
   onRequest: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
   idleMs: number,
   onConnect: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
+  limits: { readonly maxHeaderSize: number; readonly maxHeaders: number } = { maxHeaderSize: 16 * 1024, maxHeaders: 100 },
 ): H2Front {
-  const server = http2.createServer({ settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, enableConnectProtocol: true } });
+  // --max-header-size and --max-headers as HTTP/2 knows them: an advertised SETTINGS_MAX_HEADER_LIST_SIZE,
+  // and a cap on fields per block (pseudo-headers and Node's own count included, hence the margin).
+  const server = http2.createServer({
+    settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, enableConnectProtocol: true, maxHeaderListSize: limits.maxHeaderSize },
+    maxHeaderListPairs: Math.max(4, limits.maxHeaders + 8),
+  });
   server.on('request', onRequest);
   // The compatibility API emits CONNECT streams as 'connect' (405 when nobody listens).
   server.on('connect', onConnect);

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { isMitmError, MitmError } from '../errors.js';
 import type { FlowClient } from '../flow/flow.js';
-import { connectionOf, isH2Request, type InboundRequest, type OutboundResponse } from '../exchange/client-message.js';
+import { connectionOf, isH2Request, requestRawHeaders, type InboundRequest, type OutboundResponse } from '../exchange/client-message.js';
+import { carriesVia } from '../exchange/via.js';
 import { proxyAuthRequired } from './connect.js';
 import { respondWithError } from '../exchange/error-response.js';
 import type { FlowRecord } from '../events.js';
@@ -108,6 +109,10 @@ export function refusalRecord(req: { readonly method?: string | undefined; reado
 export function resolveRequest(rt: ProxyRuntime, req: InboundRequest, session = rt.sessions.get(connectionOf(req))): Resolved {
   const resolved = session ? resolveInTunnel(session, req) : resolveAbsolute(req.url ?? '');
   if (rt.isSelf(resolved.origin)) throw new MitmError('proxy_loop', `${resolved.url} targets this proxy itself`);
+  const marker = rt.exchangeDeps.viaMarker;
+  if (marker !== undefined && carriesVia(requestRawHeaders(req), marker)) {
+    throw new MitmError('proxy_loop', `${resolved.url} already passed through this proxy (its Via header carries our marker)`);
+  }
   return resolved;
 }
 
@@ -146,7 +151,11 @@ function resolveInTunnel(session: TunnelSession, req: InboundRequest): Resolved 
     const named = authority === undefined ? shownHost : formatAuthority(parseAuthority(authority, 443), 443);
     return { origin, path, hostHeader: authority ?? shownHost, url: `https://${named}${path}` };
   }
-  return { origin, path, hostHeader: req.headers.host ?? shownHost, url: `${scheme}://${shownHost}${path}` };
+  // The client's Host goes on to the origin as it is (reverse with --keep-host, transparent,
+  // intercepted tunnels): only a well-formed host[:port] (net/target.ts), else host_invalid.
+  const host = req.headers.host;
+  if (host !== undefined) parseAuthority(host, session.secure ? 443 : 80);
+  return { origin, path, hostHeader: host ?? shownHost, url: `${scheme}://${shownHost}${path}` };
 }
 
 // What every request of a tunnel shares, worked out once per tunnel rather than per request.

@@ -1,6 +1,7 @@
 import type { CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { ProxyConfig } from '../config/schema.js';
+import { newViaMarker } from '../exchange/via.js';
 import { createHostPolicy } from '../inbound/host-policy.js';
 import type { ProxyRuntime } from '../inbound/runtime.js';
 import type { FlowRecord } from '../events.js';
@@ -48,6 +49,7 @@ export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
       timeoutMs: config.upstreamTimeout,
       maxBodyBuffer: config.maxBodyBuffer,
       recordBodyLimit: recordBodyLimit(config, session !== undefined),
+      viaMarker: config.via ? newViaMarker() : undefined,
       onFlowEnd: (flow, record) => {
         // Neither can throw: listeners and waitForFlow predicates are guarded (proxy-handle.ts, flow-store.ts).
         proxy.emit('flow', record);

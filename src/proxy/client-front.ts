@@ -10,6 +10,7 @@ import { handleConnect } from '../inbound/connect.js';
 import { onFirstBytes } from '../inbound/first-bytes.js';
 import { createH2Front, speaksH2, type H2Front } from '../inbound/h2-server.js';
 import { startDnsServer, type DnsServer } from '../inbound/dns-server.js';
+import type { Admission } from '../inbound/admission.js';
 import { createListener } from '../inbound/listener.js';
 import { createRequestHandler } from '../inbound/request-handler.js';
 import type { ProxyRuntime, TunnelSession } from '../inbound/runtime.js';
@@ -20,10 +21,20 @@ import { LANDING_HOST, type Target } from '../net/target.js';
 import type { OriginConnector } from '../origin/upstream.js';
 import { createH2WebSocketHandler, createUpgradeHandler } from '../websocket/websocket.js';
 
-// Clients commonly keep idle connections for a minute or more; Node's 5 s default would make
-// them redo CONNECT and two TLS handshakes after every pause.
-const KEEP_ALIVE_TIMEOUT_MS = 60_000;
-const HEADERS_TIMEOUT_MS = 60_000;
+/**
+ * The per-connection limits of the client side (README "Limits"). The idle timeout defaults to a
+ * minute: clients keep idle connections that long, and Node's 5 s default would make them redo
+ * CONNECT and two TLS handshakes after every pause.
+ */
+export interface FrontLimits {
+  readonly maxHeaderSize: number;
+  readonly maxHeaders: number;
+  readonly headersTimeout: number;
+  readonly idleTimeout: number;
+  readonly maxRequestsPerConnection: number;
+  /** Who may connect and how many at once (inbound/admission.ts). */
+  readonly admission: Admission;
+}
 
 /**
  * Where clients meet the proxy, as one object: the listener on the proxy port, the HTTP server that
@@ -37,7 +48,10 @@ export class ClientFront {
   readonly sessions = new WeakMap<object, TunnelSession>();
   // One HTTP server parses everything: requests on the proxy port and requests decrypted from
   // tunnels, which are handed to it as connections (https.Server does the same with TLS sockets).
-  readonly #server = http.createServer({ requestTimeout: 0, headersTimeout: HEADERS_TIMEOUT_MS });
+  readonly #server: http.Server;
+  readonly #limits: FrontLimits;
+  /** Bytes read from and written to client connections that have closed (open ones are added when asked). */
+  readonly #closedBytes = { in: 0, out: 0 };
   /** Every socket to destroy on close: client connections, decrypted tunnels, relays. */
   readonly #sockets = new Set<Duplex>();
   /** Connections accepted on the proxy port. */
@@ -53,8 +67,19 @@ export class ClientFront {
   #draining = false;
   #drained: (() => void) | undefined;
 
-  constructor() {
-    this.#server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  constructor(limits: FrontLimits) {
+    this.#limits = limits;
+    this.#server = http.createServer({
+      requestTimeout: 0,
+      headersTimeout: limits.headersTimeout,
+      maxHeaderSize: limits.maxHeaderSize,
+      // Node checks the headers timeout this often (default 30 s); a short timeout needs a shorter beat.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(limits.headersTimeout / 4))),
+    });
+    this.#server.keepAliveTimeout = limits.idleTimeout;
+    this.#server.maxRequestsPerSocket = limits.maxRequestsPerConnection;
+    // Node drops fields past maxHeadersCount silently; one more than the limit lets us see and refuse them.
+    this.#server.maxHeadersCount = limits.maxHeaders + 1;
     this.#server.on('connection', this.track);
   }
 
@@ -89,11 +114,28 @@ export class ClientFront {
     return this.#clients.size;
   }
 
+  /** Bytes received from and sent to clients on their connections (TLS records included), so far. */
+  get clientBytes(): { readonly in: number; readonly out: number } {
+    let read = this.#closedBytes.in;
+    let written = this.#closedBytes.out;
+    for (const socket of this.#clients) {
+      read += socket.bytesRead;
+      written += socket.bytesWritten;
+    }
+    return { in: read, out: written };
+  }
+
   /** Connects the request, CONNECT, upgrade and error handlers to `rt`; `closing` abandons WebSocket dials on close. */
   route(rt: ProxyRuntime, connector: OriginConnector, closing: AbortSignal): void {
     const server = this.#server;
     const handleRequest = createRequestHandler(rt);
-    server.on('request', handleRequest);
+    const tooMany = (req: http.IncomingMessage): MitmError | undefined =>
+      req.rawHeaders.length / 2 > this.#limits.maxHeaders ? new MitmError('headers_too_large', `more than ${this.#limits.maxHeaders} request header fields (--max-headers)`) : undefined;
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const failure = tooMany(req);
+      if (failure === undefined) handleRequest(req, res);
+      else this.#clientError(rt, failure, req.socket);
+    });
     server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
       // While draining, a connection whose exchange ended is idle: close it rather than keep it alive.
       res.once('close', () => {
@@ -101,15 +143,24 @@ export class ClientFront {
       });
     });
     // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
-    this.#h2 = createH2Front(handleRequest, KEEP_ALIVE_TIMEOUT_MS, createH2WebSocketHandler(rt, { connector, closing }));
-    server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(rt, req, socket, head));
+    this.#h2 = createH2Front(handleRequest, this.#limits.idleTimeout, createH2WebSocketHandler(rt, { connector, closing }), this.#limits);
+    server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const failure = tooMany(req);
+      if (failure === undefined) handleConnect(rt, req, socket, head);
+      else this.#clientError(rt, failure, socket);
+    });
     // WebSocket upgrades (websocket.ts); any other upgrade is handed back to be parsed as a plain request.
     const reparse = (socket: Duplex, bytes: Buffer): void => {
       socket.unshift(bytes);
       server.emit('connection', socket);
     };
-    server.on('upgrade', createUpgradeHandler(rt, { connector, closing, reparse }));
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(rt, error, socket));
+    const upgrade = createUpgradeHandler(rt, { connector, closing, reparse });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const failure = tooMany(req);
+      if (failure === undefined) upgrade(req, socket, head);
+      else this.#clientError(rt, failure, socket);
+    });
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(rt, parserFailure(error, this.#limits.maxHeaderSize), socket));
     this.#rt = rt;
   }
 
@@ -134,6 +185,9 @@ export class ClientFront {
           throw listenError(error, host, mode.listen?.port ?? defaults.port);
         }
         this.#servers.push({ server, closed, info: listenerInfo(mode, host, (server.address() as AddressInfo).port) });
+        // accept() failing (EMFILE, ENFILE) must not take the proxy down: the connection limit keeps
+        // us under the open-file limit, and whatever slips past it costs that one connection.
+        server.on('error', () => undefined);
         // The http.Server starts the timers that enforce headersTimeout and requestTimeout on
         // 'listening', which it never sees itself (it never listens): hand it the first of ours.
         if (this.#servers.length === 1) this.#server.emit('listening');
@@ -212,25 +266,30 @@ export class ClientFront {
    * transparent and reverse: the first bytes go to their handler (transparent.ts, reverse.ts).
    */
   #createServer(rt: ProxyRuntime, mode: Exclude<ModeSpec, { kind: 'dns' }>): Server {
-    if (mode.kind === 'regular') return createListener(this.#server, (socket) => serveSocks5(rt, socket), (socket) => this.#accept(socket));
+    if (mode.kind === 'regular') return createListener(this.#server, (socket) => serveSocks5(rt, socket), (socket) => this.#accept(socket, mode.kind));
     const serve =
       mode.kind === 'transparent'
         ? (socket: Socket, first: Buffer) => serveTransparent(rt, { originPort: mode.originPort }, socket, first)
         : (socket: Socket, first: Buffer) => serveReverse(rt, { origin: mode.origin, keepHost: rt.config.keepHost }, socket, first);
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      this.#accept(socket);
+      if (!this.#accept(socket, mode.kind)) return;
       onFirstBytes(socket, this.#server.headersTimeout, (first) => serve(socket, first));
     });
     return server;
   }
 
-  #accept(socket: Socket): void {
+  /** Counts an accepted connection, or refuses it (admission.ts) and returns false. */
+  #accept(socket: Socket, kind: string): boolean {
+    if (!this.#limits.admission.admit(socket, kind)) return false;
     this.track(socket);
     this.#clients.add(socket);
     socket.once('close', () => {
+      this.#closedBytes.in += socket.bytesRead;
+      this.#closedBytes.out += socket.bytesWritten;
       this.#clients.delete(socket);
       if (this.#clients.size === 0) this.#drained?.();
     });
+    return true;
   }
 
   #adoptH2Session(h2Session: ServerHttp2Session, session: TunnelSession): void {
@@ -240,12 +299,9 @@ export class ClientFront {
     if (this.#draining) h2Session.close();
   }
 
-  /** A request the HTTP parser refused: reported as a `client-issue`, answered 400 or 431, closed. */
-  #clientError(rt: ProxyRuntime, error: NodeJS.ErrnoException, socket: Duplex): void {
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const failure = tooLarge
-      ? new MitmError('headers_too_large', 'request header fields too large (the limit is 16 KiB)')
-      : new MitmError('bad_request', `malformed HTTP request (${error.code ?? error.message})`);
+  /** A request the HTTP parser or a limit refused: reported as a `client-issue`, answered 400 or 431, closed. */
+  #clientError(rt: ProxyRuntime, failure: MitmError, socket: Duplex): void {
+    const tooLarge = failure.code === 'headers_too_large';
     const raw = socket as Socket;
     const session = this.sessions.get(socket);
     rt.emit('client-issue', {
@@ -256,6 +312,13 @@ export class ClientFront {
     });
     writeRawError(socket, failure);
   }
+}
+
+/** The error a parser failure is answered with: 431 for a head over `maxHeaderSize`, else 400. */
+function parserFailure(error: NodeJS.ErrnoException, maxHeaderSize: number): MitmError {
+  return error.code === 'HPE_HEADER_OVERFLOW'
+    ? new MitmError('headers_too_large', `request header fields too large (the limit is ${maxHeaderSize} bytes, --max-header-size)`)
+    : new MitmError('bad_request', `malformed HTTP request (${error.code ?? error.message})`);
 }
 
 /** What DNS listeners answer with and forward to. */

@@ -36,6 +36,8 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   readonly flows: readonly Flow[];
   /** Client connections open now on the proxy port (each CONNECT tunnel counts once). */
   readonly connections: number;
+  /** `http://HOST:PORT` of the `metrics` listener (GET /metrics, /healthz); undefined without that option. */
+  readonly metricsUrl: string | undefined;
   /**
    * Resolves with the first recorded flow matching `predicate` (already recorded or yet to come);
    * rejects after `timeout` ms, when the proxy closes, or with the error `predicate` throws.
@@ -70,6 +72,8 @@ export interface ProxyNetwork {
   readonly listeners: readonly ListenerInfo[];
   /** Client connections open now. */
   readonly connections: number;
+  /** The metrics listener's URL, when one runs. */
+  readonly metricsUrl?: string | undefined;
   /** Stops accepting, closes idle connections, and resolves once every client connection has ended. */
   drain(): Promise<void>;
   /** Closes everything at once. */
@@ -115,6 +119,10 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
       if (event === 'hook-fault') return;
       this.emit('hook-fault', { hook: String(event), phase: 'listener', message: errorMessage(error) });
     });
+  }
+
+  get metricsUrl(): string | undefined {
+    return this.#network?.metricsUrl;
   }
 
   get addresses(): readonly ListenerInfo[] {

@@ -16,7 +16,11 @@ import { proxySource, startUi } from '../ui/ui.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
 import { createOriginSide } from './origin-side.js';
+import { frontLimits, observe, serveMetrics } from './guards.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
+import { checkKeyMode } from '../ca/key-mode.js';
+import { checkExposure } from '../config/exposure.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
 
 /** What `startProxy` accepts: every option of the schema, plus hooks (code, so not in the schema). */
 export interface StartOptions extends ProxyOptions {
@@ -36,8 +40,11 @@ export interface StartOptions extends ProxyOptions {
 export async function startProxy(options: StartOptions = {}): Promise<RunningProxy> {
   const { hooks = [], lookup, ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
-  const { ca, reach } = await loadCaAndConnectivity(config, lookup);
-  const certs = createCertCache(await createLeafMinter(ca, config.leafKey), { max: config.leafCacheSize });
+  checkExposure(config);
+  const { ca, reach: loaded } = await loadCaAndConnectivity(config, lookup);
+  if (!config.allowInsecureKey) await checkKeyMode(config.ca);
+  const { metrics, minter, wrapCache, reach } = observe(config, { minter: await createLeafMinter(ca, config.leafKey), reach: loaded, front: () => front });
+  const certs = wrapCache(createCertCache(minter, { max: config.leafCacheSize }));
   const store = new FlowStore(config.keep);
   // A bad --store path stops start-up before we listen; its write errors become 'store-error' events.
   const session = await openProxyStore(config, (record) => proxy.emit('store-error', record));
@@ -52,14 +59,18 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   // Aborted by close(): origin dials outside the upstream's pools (WebSockets, certificate sniffing) are abandoned.
   const closing = new AbortController();
   const origins = createOriginSide(config, reach, closing.signal);
-  const front = new ClientFront();
+  const front = new ClientFront(frontLimits(config, proxy));
   front.route(buildRuntime({ config, ca, certs, reach, origins, store, session, proxy, front }), origins.connector, closing.signal);
   let listeners: readonly ListenerInfo[];
+  let metricsServer: MetricsServer | undefined;
   try {
     listeners = await front.listen(modesOf(config), config, dnsSettings(config));
+    if (metrics !== undefined) metricsServer = await serveMetrics(config, metrics, proxy);
   } catch (error) {
+    metrics?.stop();
     reach.pinned?.stop();
     closing.abort();
+    await front.close();
     origins.upstream.close();
     await session?.close();
     throw error;
@@ -69,13 +80,16 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     get connections() {
       return front.connections;
     },
+    metricsUrl: metricsServer?.url,
     drain: () => front.drain(),
     close: async () => {
+      metrics?.stop();
+      const metricsClosed = metricsServer?.close();
       reach.pinned?.stop();
       closing.abort();
       const closed = front.close();
       origins.upstream.close();
-      await closed;
+      await Promise.all([closed, metricsClosed]);
     },
   });
   if (config.ui) {

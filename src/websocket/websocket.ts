@@ -14,6 +14,7 @@ import { connectionOf, type InboundRequest } from '../exchange/client-message.js
 import { respondWithError, writeRawError } from '../exchange/error-response.js';
 import { flowFor, type Exchange } from '../exchange/exchange.js';
 import { stripHopByHop } from '../exchange/headers.js';
+import { withVia } from '../exchange/via.js';
 import { proxyAuthRequired } from '../inbound/connect.js';
 import { PlainOriginAgent } from '../origin/h1-origin.js';
 import { h2FromRaw, rawFromH2 } from '../flow/h2-headers.js';
@@ -89,7 +90,7 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
     };
     const request: HandshakeRequest = {
       method: req.method ?? 'GET',
-      rawHeaders: [...req.rawHeaders],
+      rawHeaders: rt.exchangeDeps.viaMarker === undefined ? [...req.rawHeaders] : withVia(req.rawHeaders, req.httpVersion, rt.exchangeDeps.viaMarker),
       httpVersion: req.httpVersion,
       upgrade: req.headers.upgrade ?? 'websocket',
     };

@@ -26,6 +26,7 @@ const LAYERS: Readonly<Record<string, number>> = {
   tls: 6,
   inbound: 7,
   websocket: 8,
+  metrics: 8,
   // The inspector reads flows and events; the proxy wiring and the CLI start it.
   ui: 9,
   proxy: 10,
