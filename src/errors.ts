@@ -27,7 +27,7 @@ export const ERROR_CODES = {
   body_undecodable: { status: 500, summary: 'A hook asked for a body whose content-encoding cannot be decoded' },
   body_consumed: { status: 500, summary: 'A body was read after it had been streamed on unread' },
   connect_rejected: { status: 403, summary: 'An onConnect hook rejected the CONNECT' },
-  blocked: { status: 403, summary: 'A blockHosts hook refused a request to a blocked host' },
+  blocked: { status: 403, summary: 'A blockHosts or blockRequests hook (--block) refused a request' },
   hook_load_failed: { status: undefined, summary: 'A --hook file could not be loaded or exports no valid hook' },
   wait_timeout: { status: undefined, summary: 'proxy.waitForFlow() saw no matching flow in time' },
   listen_failed: { status: undefined, summary: 'The proxy could not listen on its address' },

@@ -105,6 +105,27 @@ export const ProxyOptionsSchema = z
       .array(z.string().min(1))
       .default([])
       .meta({ arg: 'FILE', description: 'Load hooks from a JavaScript or TypeScript module (.mjs, .js, .ts, .mts...) whose default export is a hook or an array of hooks; relative to the working directory (repeatable)' }),
+    // Stock hooks as options (src/proxy/flag-hooks.ts builds and checks them; docs/cli.md).
+    setHeader: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: '[FILTER:]SIDE:NAME=VALUE', description: 'Set a header on the request (SIDE req) or the response (SIDE res) on flows FILTER matches (all when left out); an empty VALUE removes it (repeatable)' }),
+    mapRemote: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'FROM_URL=TO_URL', description: "Send requests under FROM_URL to TO_URL instead (a prefix, or a glob whose *s fill TO_URL's) (repeatable)" }),
+    mapLocal: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'URL_PREFIX=PATH', description: 'Answer requests under URL_PREFIX from the file or folder PATH (repeatable)' }),
+    block: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'FILTER', description: 'Answer flows FILTER matches with 403 and x-mitm-error: blocked, without contacting the origin (repeatable)' }),
+    mock: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'FILTER=STATUS[:FILE]', description: "Answer flows FILTER matches with STATUS and FILE's content (empty without FILE), without contacting the origin (repeatable)" }),
     leafCacheSize: z
       .number()
       .int()
@@ -194,6 +215,23 @@ function checkWith(check: (value: string) => unknown): (value: string | undefine
 /** Options of the command line only: how `mitm start` reports what it sees. */
 export const CliOptionsSchema = ProxyOptionsSchema.extend({
   quiet: z.boolean().default(false).meta({ description: 'Print only the listening line and errors, not each flow' }),
+  flowDetail: z
+    .number()
+    .int()
+    .min(0, 'must be 0–4')
+    .max(4, 'must be 0–4')
+    .default(1)
+    .meta({ arg: 'N', description: 'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings and WebSocket messages' }),
+  detailBodyLimit: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(2048)
+    .meta({ arg: 'BYTES', description: 'Bytes of each body printed at --flow-detail 3 and up (JSON pretty-printed, binary as size and type)' }),
+  logFilter: z
+    .string()
+    .optional()
+    .meta({ arg: 'FILTER', description: "Print only flows this filter matches (docs/filters.md), e.g. '-host:*.googleapis.com'; recording is unaffected" }),
   logFormat: z
     .enum(['pretty', 'json'])
     .default('pretty')

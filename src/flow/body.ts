@@ -27,6 +27,7 @@ export class Body {
   #recorded: Buffer[] = [];
   #recordedSize = 0;
   #truncated = false;
+  #revision = 0;
 
   /** `source` is undefined for a message without a body; `what` names it in errors ("the response body of GET https://…"). */
   constructor(
@@ -62,8 +63,14 @@ export class Body {
     return this.#reading;
   }
 
+  /** Counts replacements, so the hook pipeline can tell whether a hook changed the body. */
+  get revision(): number {
+    return this.#revision;
+  }
+
   /** Replaces the body; the old one is discarded unread where it was still streaming. */
   replace(data: string | Buffer): void {
+    this.#revision += 1;
     this.#replacement = typeof data === 'string' ? Buffer.from(data) : data;
     this.drain();
   }

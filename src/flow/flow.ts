@@ -175,6 +175,8 @@ export class Flow {
   readonly timings: FlowTimings;
   /** Free-form labels hooks may add, e.g. `mocked`. */
   readonly tags = new Set<string>();
+  /** Names of the hooks whose onRequest/onResponse changed the request or response (or answered it), in order. */
+  readonly changedBy = new Set<string>();
   /** Identifies the client connection the request arrived on (several flows share one under keep-alive). */
   readonly connectionId: number;
   /** The origin's address as connected, once known; undefined for answers made by hooks. */

@@ -45,7 +45,7 @@ export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
       recordBodyLimit: config.keep > 0 ? config.recordBodyLimit : 0,
       onFlowEnd: (flow, record) => {
         // Neither can throw: listeners and waitForFlow predicates are guarded (proxy-handle.ts, flow-store.ts).
-        proxy.emit('flow', record);
+        proxy.emit('flow', record, flow);
         store.add(flow);
         if (hooks.has('onFlowEnd')) void hooks.flowEnd(flow);
       },

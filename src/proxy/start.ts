@@ -14,6 +14,7 @@ import { buildRuntime } from './build-runtime.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
 import { createOriginSide } from './origin-side.js';
+import { hooksFromOptions } from './flag-hooks.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 
 /** What `startProxy` accepts: every option of the schema, plus hooks (code, so not in the schema). */
@@ -39,7 +40,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const store = new FlowStore(config.keep);
   const proxy = new ProxyHandle({ config, caCertPem: ca.certPem, store });
   // A bad hook file stops start-up before we listen.
-  await addHooks(proxy, hooks, config.hook);
+  await addHooks(proxy, hooks, config);
   // Aborted by close(): origin dials outside the upstream's pools (WebSockets, certificate sniffing) are abandoned.
   const closing = new AbortController();
   const origins = createOriginSide(config, reach, closing.signal);
@@ -82,11 +83,12 @@ async function loadCaAndConnectivity(config: ProxyConfig, lookup: OriginLookup |
   return { ca, reach };
 }
 
-/** Adds the `hooks` option's hooks, then those of each `hook` file, in the order given. */
-async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], files: readonly string[]): Promise<void> {
+/** Adds the `hooks` option's hooks, then the stock hooks of options (`block`, `setHeader`...), then those of each `hook` file. */
+async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], config: ProxyConfig): Promise<void> {
   for (const hook of hooks) proxy.use(hook);
-  for (const file of files) {
-    for (const hook of await loadHookFile(file)) proxy.use(hook);
+  for (const { hook, key } of hooksFromOptions(config)) proxy.use(hook, key);
+  for (const file of config.hook) {
+    for (const hook of await loadHookFile(file)) proxy.use(hook, file);
   }
 }
 
