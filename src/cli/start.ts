@@ -1,6 +1,6 @@
 import type { ListenerInfo } from '../config/modes.js';
 import { CliOptionsSchema, type CliConfig } from '../config/schema.js';
-import { isMitmError } from '../errors.js';
+import { isMitmError, MitmError } from '../errors.js';
 import { describeHooks, hooksFromOptions } from '../proxy/flag-hooks.js';
 import { compileFilter } from '../record/filter/filter.js';
 import { initCa, startProxy } from '../index.js';
@@ -52,7 +52,9 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
     // startProxy creates a missing CA silently; initCa is idempotent and tells us whether it did.
     const { ca, created } = await initCa(proxyOptions.ca);
-    const proxy = await startProxy(proxyOptions);
+    const proxy = await startProxy(proxyOptions).catch((error: unknown) => {
+      throw inFlagWords(error);
+    });
     const har = harFile === undefined ? undefined : new HarOutput(proxy, harFile, io);
     if (har) stopHarSignal = har.writeOnSignal('SIGUSR2');
     attachLog(proxy, io, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stdout) });
@@ -116,6 +118,14 @@ export function readyLines(listeners: readonly ListenerInfo[], pid?: number): st
     listener.kind === 'dns' ? `dns on ${listener.address}` : `listening on ${listener.address} (${listener.mode})`,
   );
   return pid === undefined ? lines : [...lines, `pid ${pid}`];
+}
+
+/** A library error naming options as the library spells them (`upstreamCa /x.pem: …`), reworded with their flags (`--upstream-ca /x.pem: …`). */
+function inFlagWords(error: unknown): unknown {
+  if (!isMitmError(error) || error.code !== 'config_invalid') return error;
+  const keys = Object.keys(CliOptionsSchema.shape).join('|');
+  const message = error.message.replace(new RegExp(`(^|: |; )(${keys})(?= )`, 'g'), (_, before: string, key: string) => `${before}${keyToFlag(key)}`);
+  return new MitmError('config_invalid', message, { cause: error.cause });
 }
 
 /** Checks what only the CLI or the hook builder can check (filters, hook option syntax) as usage errors naming the flag. */

@@ -218,8 +218,8 @@ export const CliOptionsSchema = ProxyOptionsSchema.extend({
   flowDetail: z
     .number()
     .int()
-    .min(0, 'must be 0–4')
-    .max(4, 'must be 0–4')
+    .min(0)
+    .max(4)
     .default(1)
     .meta({ arg: 'N', description: 'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings and WebSocket messages' }),
   detailBodyLimit: z
