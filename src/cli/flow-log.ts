@@ -118,7 +118,10 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
   const bodyLimit = options.detailBodyLimit ?? 2048;
   const style = json ? PLAIN : (options.style ?? PLAIN);
   const matches = options.logFilter === undefined || options.logFilter.trim() === '' ? undefined : compileFilter(options.logFilter);
+  const stackShown = new Set<string>();
   proxy.on('flow', (record, flow) => {
+    const stack = flow?.error === undefined ? undefined : firstHookStack(flow.error, stackShown);
+    if (stack !== undefined) writeLine(io.stderr, stack);
     if (level === 0) return;
     if (options.quiet && record.error === undefined) return;
     if (matches && !matches(flow ? subjectOfFlow(flow, { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs }) : subjectOfRecord(record))) return;
@@ -139,6 +142,20 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
   proxy.on('auto-passthrough', (record) => writeLine(io.stderr, formatAutoPassthrough(record)));
   // A --hook file's onError/onFlowEnd failures are swallowed by the engine; this is where they show.
   proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(formatHookFault(fault))));
+}
+
+/**
+ * The stack of a hook that threw in onRequest/onResponse (its message is on the flow's line), the
+ * first time that hook fails in that phase; undefined after that, or for other errors.
+ */
+export function firstHookStack(error: Error, shown: Set<string>): string | undefined {
+  const where = /^hook "(.*)" failed in (\w+):/s.exec(error.message);
+  const stack = error.cause instanceof Error ? error.cause.stack : undefined;
+  if (where === null || stack === undefined) return undefined;
+  const key = `${where[1]} ${where[2]}`;
+  if (shown.has(key)) return undefined;
+  shown.add(key);
+  return `hook "${printable(where[1] ?? '')}" failed in ${where[2]} (shown once per hook and phase):\n${stack.split('\n').map(printable).join('\n')}`;
 }
 
 /** ` [mock] [modified by set-header]` after a flow's line; empty without marks. */
