@@ -139,3 +139,24 @@ describe('mitm start --log-filter and marks', () => {
     assert.match(await usageError(['--flow-detail', '5']), /^mitm: .*--flow-detail must be 0–4, got 5$/);
   });
 });
+
+describe('hook files outside the project', () => {
+  test("import … from 'mitm' resolves to the running package", async () => {
+    const folder = await mkdtemp(path.join(tmpdir(), 'mitm-outside-hooks-'));
+    try {
+      const file = path.join(folder, 'stamp.mjs');
+      await writeFile(file, "import { setHeaders, isMitmError } from 'mitm';\nexport default setHeaders({ request: { authorization: typeof isMitmError } });\n");
+      const cli = new CliProcess(['start', '--port', '0', '--ca', path.join(scratch, 'ca'), '--hook', file], { cwd: folder });
+      try {
+        const port = await cli.listeningPort();
+        const result = await curlVia(`http://127.0.0.1:${port}`, [`${base}/plain`]);
+        assert.equal(result.headers['x-seen-auth'], 'function');
+        await cli.waitForLine('stderr', /^hooks: setHeaders \(.*stamp\.mjs\)$/);
+      } finally {
+        await cli.kill();
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});
