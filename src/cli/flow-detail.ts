@@ -56,6 +56,7 @@ export function flowMarks(flow: Flow): string[] {
   if (blocked) marks.push('blocked');
   if (mocked) marks.push('mock');
   if (flow.tags.has('replayed')) marks.push('replay');
+  if (flow.tags.has('throttled')) marks.push('throttled');
   const others = [...flow.changedBy].filter((name) => !((blocked || mocked) && ANSWERING_HOOKS.has(name)));
   if (others.length > 0) marks.push(`modified by ${others.join(', ')}`);
   return marks;

@@ -126,6 +126,10 @@ export const ProxyOptionsSchema = z
       .array(z.string().min(1))
       .default([])
       .meta({ arg: 'FILTER=STATUS[:FILE]', description: "Answer flows FILTER matches with STATUS and FILE's content (empty without FILE), without contacting the origin (repeatable)" }),
+    throttle: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: '[FILTER:]RATE[,latency=MS]', description: 'Slow flows FILTER matches to RATE bits per second each way per connection (256k, 2m; presets 3g, slow-3g, offline), each request delayed by MS (repeatable)' }),
     leafCacheSize: z
       .number()
       .int()

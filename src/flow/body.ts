@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { MitmError } from '../errors.js';
 
@@ -28,6 +28,7 @@ export class Body {
   #recordedSize = 0;
   #truncated = false;
   #revision = 0;
+  readonly #through: Transform[] = [];
 
   /** `source` is undefined for a message without a body; `what` names it in errors ("the response body of GET https://…"). */
   constructor(
@@ -67,6 +68,14 @@ export class Body {
     }
     this.#reading ??= this.#buffer();
     return this.#reading;
+  }
+
+  /**
+   * Streams the body through `transform` on its way out (throttling, metering), after any earlier
+   * ones; bodies sent as bytes (replaced, buffered by a hook, made by a mock) are not passed through.
+   */
+  pipeThrough(transform: Transform): void {
+    this.#through.push(transform);
   }
 
   /** Counts replacements, so the hook pipeline can tell whether a hook changed the body. */
@@ -117,7 +126,17 @@ export class Body {
     });
     const head = this.#chunks;
     this.#chunks = [];
-    return { kind: 'stream', stream: head.length === 0 ? source : Readable.from(prefixed(head, source)) };
+    let stream: Readable = head.length === 0 ? source : Readable.from(prefixed(head, source));
+    for (const transform of this.#through) {
+      // Errors travel downstream and a torn-down reader tears down the source, as pipeline() would.
+      const from = stream;
+      from.once('error', (error) => transform.destroy(error));
+      transform.once('close', () => {
+        if (!from.readableEnded) from.destroy();
+      });
+      stream = from.pipe(transform);
+    }
+    return { kind: 'stream', stream };
   }
 
   /** Records what is actually sent (after any rewriting), up to the record limit. */

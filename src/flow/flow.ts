@@ -1,3 +1,4 @@
+import type { Transform } from 'node:stream';
 import { MitmError } from '../errors.js';
 import { Body } from './body.js';
 import { decodeBody } from './decode.js';
@@ -96,6 +97,11 @@ abstract class Message {
   /** Replaces the body; it is sent unencoded, with Content-Length set and Content-Encoding removed. */
   set body(data: string | Buffer) {
     this.#body.replace(data);
+  }
+
+  /** Streams the body through `transform` as it goes out (e.g. a throttle); bodies sent as bytes skip it. */
+  pipeThrough(transform: Transform): void {
+    this.#body.pipeThrough(transform);
   }
 
   /** The body store, for the engine. */

@@ -8,11 +8,12 @@ import { mapLocal } from '../hooks/map-local.js';
 import { mapRemote } from '../hooks/map-remote.js';
 import { mockServer } from '../hooks/mock-server.js';
 import { setHeaders } from '../hooks/set-headers.js';
+import { throttle } from '../hooks/throttle.js';
 import type { Hook } from '../hooks/types.js';
 import { compileFilter, subjectOfFlow } from '../record/filter/filter.js';
 
 /** The options that install stock hooks, in the order their hooks run. */
-export type HookFlagKey = 'block' | 'mock' | 'mapLocal' | 'mapRemote' | 'setHeader';
+export type HookFlagKey = 'block' | 'mock' | 'mapLocal' | 'mapRemote' | 'setHeader' | 'throttle';
 
 /** One hook made from an option value, with the option it came from. */
 export interface FlagHook {
@@ -27,8 +28,8 @@ export function flowFilter(text: string): (flow: Flow) => boolean {
 }
 
 /**
- * The stock hooks the `block`, `mock`, `mapLocal`, `mapRemote` and `setHeader` options ask for,
- * in that order (answers first, rewrites after). A bad value throws `config_invalid` naming the
+ * The stock hooks the `block`, `mock`, `mapLocal`, `mapRemote`, `setHeader` and `throttle`
+ * options ask for, in that order (answers first, rewrites after). A bad value throws `config_invalid` naming the
  * option through `nameOf` (the CLI passes one that spells flags) and the part that is wrong.
  */
 export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey>, nameOf: (key: string) => string = (key) => key): FlagHook[] {
@@ -41,7 +42,7 @@ export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey>, nameOf:
       try {
         out.push({ key, hook: { ...build(value, fail), name: kebab(key) } });
       } catch (error) {
-        if (isMitmError(error) && error.code === 'filter_invalid') fail(error.message);
+        if (isMitmError(error) && (error.code === 'filter_invalid' || error.code === 'config_invalid')) fail(error.message);
         throw error;
       }
     }
@@ -77,6 +78,17 @@ export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey>, nameOf:
     const edits = { [name]: header === '' ? null : header };
     return setHeaders({
       ...(side === 'req' ? { request: edits } : { response: edits }),
+      ...(filter === undefined || filter === '' ? {} : { filter: flowFilter(filter) }),
+    });
+  });
+  each('throttle', (value, fail) => {
+    // The filter ends at the last ':' (a rate holds none); `,latency=MS` may follow the rate.
+    const parts = /^(?:(.*):)?([^:,]+)(?:,latency=(\d+)(?:ms)?)?$/s.exec(value);
+    if (!parts) return fail('expected [FILTER:]RATE[,latency=MS], e.g. 256k, 2m,latency=100 or host:api.test:slow-3g');
+    const [, filter, rate = '', latency] = parts;
+    return throttle({
+      rate,
+      ...(latency === undefined ? {} : { latency: Number(latency) }),
       ...(filter === undefined || filter === '' ? {} : { filter: flowFilter(filter) }),
     });
   });

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { within } from '../helpers/deadline.js';
 import { CliProcess } from '../helpers/cli-process.js';
 import { curlVia } from '../helpers/curl.js';
 import { startCustomOrigin, type CustomOrigin } from '../helpers/custom-origin.js';
@@ -19,6 +21,19 @@ before(async () => {
     if (req.url === '/json') {
       res.writeHead(200, { 'content-type': 'application/json', 'x-origin': 'yes' });
       res.end('{"user":{"id":7,"name":"Ada"},"tags":["a","b"]}');
+      return;
+    }
+    if (req.url === '/big') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(64 * 1024) });
+      res.end(Buffer.alloc(64 * 1024, 0x61));
+      return;
+    }
+    if (req.url === '/upload') {
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+      });
+      req.on('end', () => res.end(String(size)));
       return;
     }
     if (req.url === '/binary') {
@@ -160,3 +175,55 @@ describe('hook files outside the project', () => {
     }
   });
 });
+
+/** GETs `url` through the proxy with Node's http client; when the first and the last body bytes arrived (ms after the request). */
+function timedGet(proxy: string, url: string): Promise<{ first: number; last: number; bytes: number }> {
+  const { port } = new URL(proxy);
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: Number(port), path: url, headers: { host: new URL(url).host } }, (res) => {
+      let first = -1;
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        if (first < 0) first = performance.now() - started;
+        bytes += chunk.length;
+      });
+      res.on('end', () => resolve({ first, last: performance.now() - started, bytes }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('mitm start --throttle', () => {
+  test('a 64 KiB body at 256k takes at least 1.5 s and arrives progressively, both ways', async () => {
+    const { cli, proxy } = await startMitm(['--throttle', 'path:/big OR path:/upload:256k']);
+    try {
+      await cli.waitForLine('stderr', /^hooks: throttle$/);
+      const download = await within(timedGet(proxy, `${base}/big`), 'the throttled download', 20_000);
+      assert.equal(download.bytes, 64 * 1024);
+      assert.ok(download.last >= 1500, `took only ${Math.round(download.last)} ms`);
+      assert.ok(download.first < download.last / 2, `first bytes at ${Math.round(download.first)} ms of ${Math.round(download.last)} ms`);
+      const started = performance.now();
+      const upload = await curlVia(proxy, ['--data-binary', `@${await bigFile()}`, `${base}/upload`]);
+      assert.equal(upload.text, String(64 * 1024));
+      assert.ok(performance.now() - started >= 1500, 'the upload was slowed too');
+      await cli.waitForLine('stdout', /\/big 200 .* \[throttled\]$/);
+      // Not matched by the filter: full speed.
+      const plain = await within(timedGet(proxy, `${base}/plain`), 'the unthrottled download', 20_000);
+      assert.ok(plain.last < 1500, `an unmatched flow took ${Math.round(plain.last)} ms`);
+    } finally {
+      await cli.kill();
+    }
+  });
+
+  test('a bad rate is a usage error naming the flag', async () => {
+    assert.match(await usageError(['--throttle', '12 parsecs']), /^mitm: --throttle "12 parsecs": rate "12 parsecs": expected bits per second/);
+  });
+});
+
+async function bigFile(): Promise<string> {
+  const file = path.join(scratch, 'upload.bin');
+  await writeFile(file, Buffer.alloc(64 * 1024, 0x62));
+  return file;
+}
