@@ -42,7 +42,9 @@ export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey>, nameOf:
       try {
         out.push({ key, hook: { ...build(value, fail), name: kebab(key) } });
       } catch (error) {
-        if (isMitmError(error) && (error.code === 'filter_invalid' || error.code === 'config_invalid')) fail(error.message);
+        // A filter's or a rate's own error, not yet framed with the option and its value.
+        const framed = isMitmError(error) && error.message.startsWith(`${nameOf(key)} `);
+        if (isMitmError(error) && !framed && (error.code === 'filter_invalid' || error.code === 'config_invalid')) fail(error.message);
         throw error;
       }
     }
