@@ -151,7 +151,7 @@ describe('mitm start --log-filter and marks', () => {
     assert.match(await usageError(['--set-header', 'authorization=x']), /^mitm: --set-header "authorization=x": expected \[FILTER:\]req\|res:NAME=VALUE/);
     assert.match(await usageError(['--mock', 'path:/x=999']), /^mitm: --mock "path:\/x=999": status 999 is not 100–599/);
     assert.match(await usageError(['--map-remote', 'api.test=http://127.0.0.1:1/']), /^mitm: --map-remote "api\.test=http:\/\/127\.0\.0\.1:1\/": "api\.test" is not an http/);
-    assert.match(await usageError(['--flow-detail', '5']), /^mitm: .*--flow-detail must be 0–4, got 5$/);
+    assert.match(await usageError(['--flow-detail', '5']), /^mitm: .*--flow-detail must be 0–4, got 5$/m);
   });
 });
 
