@@ -11,6 +11,7 @@ export { blockHosts, blockRequests } from './hooks/block-hosts.js';
 export { flowFilter } from './proxy/flag-hooks.js';
 export { mapRemote } from './hooks/map-remote.js';
 export { throttle, type ThrottleOptions } from './hooks/throttle.js';
+export { failRequests, type FailRequestsOptions, type FailureKind } from './hooks/fail-requests.js';
 export { mapLocal } from './hooks/map-local.js';
 export { mockServer, type MockServer, type MockServerOptions, type MockCall } from './hooks/mock-server.js';
 export { MockRule, type MockCriteria } from './hooks/mock-rule.js';

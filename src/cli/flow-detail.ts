@@ -46,7 +46,7 @@ export interface FlowDetail {
 }
 
 // The stock hooks that answer a flow themselves: their mark ([mock], [blocked]) already says it.
-const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer']);
+const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'fail', 'failRequests']);
 
 /** The marks of a flow's line: how hooks treated it (`mock`, `blocked`, `modified by NAME`). */
 export function flowMarks(flow: Flow): string[] {
@@ -57,7 +57,9 @@ export function flowMarks(flow: Flow): string[] {
   if (mocked) marks.push('mock');
   if (flow.tags.has('replayed')) marks.push('replay');
   if (flow.tags.has('throttled')) marks.push('throttled');
-  const others = [...flow.changedBy].filter((name) => !((blocked || mocked) && ANSWERING_HOOKS.has(name)));
+  if (flow.tags.has('failed')) marks.push('failed on purpose');
+  const answered = blocked || mocked || flow.tags.has('failed');
+  const others = [...flow.changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)));
   if (others.length > 0) marks.push(`modified by ${others.join(', ')}`);
   return marks;
 }

@@ -122,6 +122,10 @@ export const ProxyOptionsSchema = z
       .array(z.string().min(1))
       .default([])
       .meta({ arg: 'FILTER', description: 'Answer flows FILTER matches with 403 and x-mitm-error: blocked, without contacting the origin (repeatable)' }),
+    fail: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: '[FILTER:]SHARE[,KIND]', description: 'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout (repeatable)' }),
     mock: z
       .array(z.string().min(1))
       .default([])

@@ -4,6 +4,7 @@ import type { ProxyConfig } from '../config/schema.js';
 import { isMitmError, MitmError } from '../errors.js';
 import type { Flow } from '../flow/flow.js';
 import { blockRequests } from '../hooks/block-hosts.js';
+import { failRequests, parseShare } from '../hooks/fail-requests.js';
 import { mapLocal } from '../hooks/map-local.js';
 import { mapRemote } from '../hooks/map-remote.js';
 import { mockServer } from '../hooks/mock-server.js';
@@ -13,7 +14,7 @@ import type { Hook } from '../hooks/types.js';
 import { compileFilter, subjectOfFlow } from '../record/filter/filter.js';
 
 /** The options that install stock hooks, in the order their hooks run. */
-export type HookFlagKey = 'block' | 'mock' | 'mapLocal' | 'mapRemote' | 'setHeader' | 'throttle';
+export type HookFlagKey = 'block' | 'fail' | 'mock' | 'mapLocal' | 'mapRemote' | 'setHeader' | 'throttle';
 
 /** One hook made from an option value, with the option it came from. */
 export interface FlagHook {
@@ -28,11 +29,11 @@ export function flowFilter(text: string): (flow: Flow) => boolean {
 }
 
 /**
- * The stock hooks the `block`, `mock`, `mapLocal`, `mapRemote`, `setHeader` and `throttle`
+ * The stock hooks the `block`, `fail`, `mock`, `mapLocal`, `mapRemote`, `setHeader` and `throttle`
  * options ask for, in that order (answers first, rewrites after). A bad value throws `config_invalid` naming the
  * option through `nameOf` (the CLI passes one that spells flags) and the part that is wrong.
  */
-export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey>, nameOf: (key: string) => string = (key) => key): FlagHook[] {
+export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey | 'upstreamTimeout'>, nameOf: (key: string) => string = (key) => key): FlagHook[] {
   const out: FlagHook[] = [];
   const each = (key: HookFlagKey, build: (value: string, fail: (what: string) => never) => Hook): void => {
     for (const value of config[key]) {
@@ -50,6 +51,17 @@ export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey>, nameOf:
     }
   };
   each('block', (value) => blockRequests(flowFilter(value), `--block ${value}`));
+  each('fail', (value, fail) => {
+    const parts = /^(?:(.*):)?([^:,]+)(?:,(502|timeout))?$/s.exec(value);
+    if (!parts) return fail('expected [FILTER:]SHARE[,502|timeout], e.g. 10%, host:api.test:0.5,timeout');
+    const [, filter, share = '', kind] = parts;
+    return failRequests({
+      share: parseShare(share),
+      kind: kind === 'timeout' ? 'timeout' : '502',
+      timeoutMs: config.upstreamTimeout,
+      ...(filter === undefined || filter === '' ? {} : { filter: flowFilter(filter) }),
+    });
+  });
   each('mock', (value, fail) => {
     const parts = /^(.*)=(\d{3})(?::(.+))?$/s.exec(value);
     if (!parts) return fail('expected FILTER=STATUS[:FILE], e.g. host:api.test=503 or path:/users=200:users.json');

@@ -217,6 +217,21 @@ describe('mitm start --throttle', () => {
     }
   });
 
+  test('--fail answers a share of matching requests 502 without the origin', async () => {
+    const { cli, proxy } = await startMitm(['--fail', 'path:/plain:100%']);
+    try {
+      const before = origin.requestCount();
+      const failed = await curlVia(proxy, [`${base}/plain`]);
+      assert.equal(failed.status, 502);
+      assert.equal(failed.headers['x-mitm-error'], 'injected_failure');
+      assert.equal(origin.requestCount(), before);
+      await cli.waitForLine('stdout', /\/plain 502 .* \[failed on purpose\]$/);
+    } finally {
+      await cli.kill();
+    }
+    assert.match(await usageError(['--fail', 'path:/x:150%']), /^mitm: --fail "path:\/x:150%": share "150%": expected 0–1/);
+  });
+
   test('a bad rate is a usage error naming the flag', async () => {
     assert.match(await usageError(['--throttle', '12 parsecs']), /^mitm: --throttle "12 parsecs": rate "12 parsecs": expected bits per second/);
   });
