@@ -129,7 +129,7 @@ function inFlagWords(error: unknown): unknown {
 }
 
 /** Checks what only the CLI or the hook builder can check (filters, hook option syntax) as usage errors naming the flag. */
-function checkLogAndHookFlags(options: CliConfig): void {
+export function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): void {
   try {
     if (options.logFilter !== undefined) compileFilter(options.logFilter);
   } catch (error) {
