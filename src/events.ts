@@ -1,4 +1,5 @@
 import type { ErrorCode } from './errors.js';
+import type { Flow } from './flow/flow.js';
 
 /** One request/response exchange as it ended: what the CLI prints one line for. */
 export interface FlowRecord {
@@ -81,7 +82,12 @@ export interface ClientRefusal {
 
 /** The events a running proxy emits; the core never prints, the CLI subscribes. */
 export interface ProxyEventMap {
-  flow: [FlowRecord];
+  /**
+   * An exchange ended: its summary (plain data, what the log line shows), and the finished Flow
+   * itself (headers, recorded bodies, timings, tags), the object `proxy.flows` keeps. The Flow is
+   * absent for a request refused before it became a flow (bad request, proxy auth) and for the CA download page.
+   */
+  flow: [record: FlowRecord, flow?: Flow];
   tunnel: [TunnelRecord];
   'client-issue': [ClientIssue];
   /** `--auto-passthrough` started tunnelling a client→host pair after the client rejected our certificate. */

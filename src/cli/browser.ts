@@ -11,6 +11,8 @@ import { caNotice } from './ca-notice.js';
 import { runChild, SignalRelay } from './child.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { attachLog, printable } from './flow-log.js';
+import { checkLogAndHookFlags } from './start.js';
+import { styleFor } from './term-style.js';
 import { writeLine, type Io } from './io.js';
 
 // Tried in this order on PATH when neither --browser nor $BROWSER names one.
@@ -56,7 +58,8 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
     return 0;
   }
   const extra = dashes === -1 ? [] : argv.slice(dashes + 1);
-  const { quiet, logFormat, browser: chosen, ...proxyOptions } = parsed.options;
+  const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, browser: chosen, ...proxyOptions } = parsed.options;
+  checkLogAndHookFlags(parsed.options);
   const signals = new SignalRelay();
   try {
     const browser = await findBrowser(chosen ?? process.env['BROWSER']);
@@ -64,7 +67,7 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
     const proxy = await startProxy(proxyOptions);
     const profile = await mkdtemp(path.join(tmpdir(), 'mitm-browser-'));
     try {
-      attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat });
+      attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) });
       writeLine(io.stderr, `listening on ${proxy.url}`);
       writeLine(io.stderr, caNotice(ca, created));
       // Loopback when the proxy listens on every address (0.0.0.0, ::), as `mitm run` does.

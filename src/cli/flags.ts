@@ -158,8 +158,9 @@ const DECIMAL = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;
 function readValue(spec: FlagSpec, value: string | undefined, inline: boolean): string | number {
   const expected = spec.arg === undefined ? '' : ` (${spec.arg})`;
   if (value === undefined) throw new UsageError(`${spec.flag}: missing value${expected}`);
-  // parseArgs takes the next word as the value even when it is another flag (`--port --quiet`).
-  if (!inline && value.startsWith('-')) {
+  // parseArgs takes the next word as the value even when it is another flag (`--port --quiet`);
+  // other words with a leading '-' are values (`--log-filter -host:*.ads.test`, `--port -1`).
+  if (!inline && /^--?[a-z][a-z0-9-]*$/i.test(value)) {
     throw new UsageError(`${spec.flag}: missing value${expected}; write ${spec.flag}=${value} if that is the value`);
   }
   if (spec.type === 'integer' && !INTEGER.test(value)) {

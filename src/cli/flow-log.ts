@@ -1,7 +1,11 @@
 import type { EventEmitter } from 'node:events';
 import { ERROR_CODES } from '../errors.js';
 import type { AutoPassthroughRecord, ClientIssue, FlowRecord, HookFault, ProxyEventMap, TunnelRecord } from '../events.js';
+import { compileFilter, subjectOfFlow, subjectOfRecord } from '../record/filter/filter.js';
+import { detailLines } from './detail-text.js';
+import { flowDetail, type FlowDetail } from './flow-detail.js';
 import { writeLine, type Io } from './io.js';
+import { PLAIN, type TermStyle } from './term-style.js';
 
 const UNITS = ['kB', 'MB', 'GB', 'TB'] as const;
 
@@ -63,11 +67,16 @@ export function formatAutoPassthrough(record: AutoPassthroughRecord): string {
   return printable(`${hostPort(record.host, record.port)}: the client ${how}; tunnelling it untouched from now on`);
 }
 
-/** One JSON line for a finished exchange: the FlowRecord itself, for `jq` and log shippers. */
-export function formatFlowJson(flow: FlowRecord): string {
+/**
+ * One JSON line for a finished exchange, for `jq` and log shippers: the FlowRecord, plus `marks`
+ * when hooks treated it, plus the `--flow-detail` fields (headers, bodies, timings...) when given.
+ */
+export function formatFlowJson(flow: FlowRecord, detail?: FlowDetail): string {
+  const { marks = [], ...rest } = detail ?? {};
+  const value = { ...flow, ...(marks.length > 0 ? { marks } : {}), ...rest };
   // JSON.stringify escapes C0 controls but not DEL and C1 (U+0080–U+009F), which some terminals
   // still act on; \u escapes keep the line valid JSON and inert on screen.
-  return JSON.stringify(flow).replace(/[\u007f-\u009f]/g, (char) => `\\u00${char.charCodeAt(0).toString(16)}`);
+  return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (char) => `\\u00${char.charCodeAt(0).toString(16)}`);
 }
 
 /** `host:port`, with brackets around IPv6 literals. */
@@ -84,25 +93,48 @@ export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, escape);
 }
 
-/** How `mitm start` reports what it sees; the two CLI-only options of CliOptionsSchema. */
+/** How `mitm start` reports what it sees (the CLI-only options of CliOptionsSchema). */
 export interface LogOptions {
   readonly quiet: boolean;
   readonly logFormat: 'pretty' | 'json';
+  /** 0 nothing per flow, 1 one line (the default), 2 + headers, 3 + bodies, 4 + connection, timings, messages. */
+  readonly flowDetail?: number;
+  /** Bytes of each body shown at detail 3 and up (default 2 KiB). */
+  readonly detailBodyLimit?: number;
+  /** Only flows this filter (docs/filters.md) matches are printed; recording is unaffected. */
+  readonly logFilter?: string | undefined;
+  /** Colours for the pretty format; plain when left out. */
+  readonly style?: TermStyle;
 }
 
 /**
- * Prints a running proxy's events. Flows go to stdout; in json mode stdout carries FlowRecords
+ * Prints a running proxy's events. Flows go to stdout; in json mode stdout carries flow objects
  * only (one schema per stream for jq), so tunnels move to stderr there. `quiet` drops successful
  * flows and tunnels but keeps failed ones and client issues: those are the errors it promises.
  */
 export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: LogOptions): void {
   const json = options.logFormat === 'json';
-  proxy.on('flow', (flow) => {
-    if (options.quiet && flow.error === undefined) return;
-    writeLine(io.stdout, json ? formatFlowJson(flow) : formatFlow(flow));
+  const level = options.flowDetail ?? 1;
+  const bodyLimit = options.detailBodyLimit ?? 2048;
+  const style = json ? PLAIN : (options.style ?? PLAIN);
+  const matches = options.logFilter === undefined || options.logFilter.trim() === '' ? undefined : compileFilter(options.logFilter);
+  const stackShown = new Set<string>();
+  proxy.on('flow', (record, flow) => {
+    const stack = flow?.error === undefined ? undefined : firstHookStack(flow.error, stackShown);
+    if (stack !== undefined) writeLine(io.stderr, stack);
+    if (level === 0) return;
+    if (options.quiet && record.error === undefined) return;
+    if (matches && !matches(flow ? subjectOfFlow(flow, { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs }) : subjectOfRecord(record))) return;
+    const detail = flow ? flowDetail(flow, level, bodyLimit) : undefined;
+    if (json) {
+      writeLine(io.stdout, formatFlowJson(record, detail));
+      return;
+    }
+    writeLine(io.stdout, colourLine(record, formatFlow(record), style) + formatMarks(detail?.marks ?? [], style));
+    if (detail && level >= 2) for (const line of detailLines(detail, style)) writeLine(io.stdout, line);
   });
   proxy.on('tunnel', (tunnel) => {
-    if (options.quiet && tunnel.error === undefined) return;
+    if ((options.quiet || level === 0) && tunnel.error === undefined) return;
     writeLine(json ? io.stderr : io.stdout, formatTunnel(tunnel));
   });
   proxy.on('client-issue', (issue) => writeLine(io.stderr, formatClientIssue(issue)));
@@ -112,6 +144,33 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
   proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(formatHookFault(fault))));
   // Flows that could not be written are lost from the store, not from the proxy: said once per failed batch.
   proxy.on('store-error', (record) => writeLine(io.stderr, printable(`mitm: ${record.message}`)));
+}
+
+/**
+ * The stack of a hook that threw in onRequest/onResponse (its message is on the flow's line), the
+ * first time that hook fails in that phase; undefined after that, or for other errors.
+ */
+export function firstHookStack(error: Error, shown: Set<string>): string | undefined {
+  const where = /^hook "(.*)" failed in (\w+):/s.exec(error.message);
+  const stack = error.cause instanceof Error ? error.cause.stack : undefined;
+  if (where === null || stack === undefined) return undefined;
+  const key = `${where[1]} ${where[2]}`;
+  if (shown.has(key)) return undefined;
+  shown.add(key);
+  return `hook "${printable(where[1] ?? '')}" failed in ${where[2]} (shown once per hook and phase):\n${stack.split('\n').map(printable).join('\n')}`;
+}
+
+/** ` [mock] [modified by set-header]` after a flow's line; empty without marks. */
+export function formatMarks(marks: readonly string[], style: TermStyle = PLAIN): string {
+  return marks.map((mark) => ` ${style.yellow(`[${printable(mark)}]`)}`).join('');
+}
+
+/** The line in the colour of its outcome: red for errors and 5xx, yellow for 4xx. */
+function colourLine(record: FlowRecord, line: string, style: TermStyle): string {
+  const status = record.status ?? 0;
+  if (record.error !== undefined || status >= 500) return style.red(line);
+  if (status >= 400) return style.yellow(line);
+  return line;
 }
 
 /** One stderr line for a hook or event listener that threw. */

@@ -6,6 +6,8 @@ import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { caNotice } from './ca-notice.js';
 import { runChild, signalStatus, SignalRelay, type Outcome } from './child.js';
 import { attachLog, printable } from './flow-log.js';
+import { checkLogAndHookFlags } from './start.js';
+import { styleFor } from './term-style.js';
 import { HarOutput } from './har-output.js';
 import { writeLine, type Io } from './io.js';
 import { noProxyOption } from './env.js';
@@ -57,7 +59,8 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
       dashes === -1 ? 'missing -- and the command to run, as in mitm run -- curl https://example.com/' : 'missing the command after --',
     );
   }
-  const { quiet, logFormat, noProxy, har, ...proxyOptions } = parsed.options;
+  const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, noProxy, har, ...proxyOptions } = parsed.options;
+  checkLogAndHookFlags(parsed.options);
   // Installed before the first await, so a Ctrl-C during start-up is not fatal half-way.
   const signals = new SignalRelay();
   let stopHarSignal = (): void => undefined;
@@ -74,7 +77,7 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     let outcome: Outcome;
     try {
       // Flows go to stderr: COMMAND's stdout is often data (curl -o -, jq pipelines) and must stay clean.
-      attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat });
+      attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) });
       writeLine(io.stderr, `listening on ${proxy.url}`);
       writeLine(io.stderr, caNotice(ca, created));
       const proxyUrl = clientProxyUrl(proxy.host, proxy.port);

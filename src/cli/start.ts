@@ -1,12 +1,16 @@
 import type { ListenerInfo } from '../config/modes.js';
-import { CliOptionsSchema } from '../config/schema.js';
+import { CliOptionsSchema, type CliConfig } from '../config/schema.js';
+import { isMitmError, MitmError } from '../errors.js';
+import { describeHooks, hooksFromOptions } from '../proxy/flag-hooks.js';
+import { compileFilter } from '../record/filter/filter.js';
 import { initCa, startProxy } from '../index.js';
 import { assertHarWritable } from '../record/write-har.js';
-import { formatHelp, parseFlags } from './flags.js';
+import { formatHelp, keyToFlag, parseFlags, UsageError } from './flags.js';
 import { caNotice, closingNotice } from './ca-notice.js';
-import { attachLog } from './flow-log.js';
+import { attachLog, printable } from './flow-log.js';
 import { HarOutput } from './har-output.js';
 import { writeLine, type Io } from './io.js';
+import { styleFor } from './term-style.js';
 
 /** One line for the command list of `mitm --help`. */
 export const START_SUMMARY = 'Run the proxy and print one line per request';
@@ -35,7 +39,8 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     io.stdout.write(startHelp());
     return 0;
   }
-  const { quiet, logFormat, har: harFile, ...proxyOptions } = parsed.options;
+  const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, har: harFile, ...proxyOptions } = parsed.options;
+  checkLogAndHookFlags(parsed.options);
   // Listen for signals before the first await: a signal during start-up must still close the proxy
   // and exit 0, not kill the process with the CA half-written.
   const stop = stopSignal(io);
@@ -47,18 +52,22 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
     // startProxy creates a missing CA silently; initCa is idempotent and tells us whether it did.
     const { ca, created } = await initCa(proxyOptions.ca);
-    const proxy = await startProxy(proxyOptions);
+    const proxy = await startProxy(proxyOptions).catch((error: unknown) => {
+      throw inFlagWords(error);
+    });
     const har = harFile === undefined ? undefined : new HarOutput(proxy, harFile, io);
     if (har) stopHarSignal = har.writeOnSignal('SIGUSR2');
-    attachLog(proxy, io, { quiet, logFormat });
+    attachLog(proxy, io, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stdout) });
     // In json mode stdout carries FlowRecords only (attachLog), so the line goes to stderr there.
-    for (const line of readyLines(proxy.addresses)) writeLine(logFormat === 'json' ? io.stderr : io.stdout, line);
+    for (const line of readyLines(proxy.addresses, process.pid)) writeLine(logFormat === 'json' ? io.stderr : io.stdout, line);
     if (proxy.metricsUrl !== undefined) writeLine(logFormat === 'json' ? io.stderr : io.stdout, `metrics on ${proxy.metricsUrl}/metrics`);
     if (proxy.ui) {
       writeLine(io.stderr, `inspector: ${proxy.ui.url}`);
       if (proxy.ui.exposed) writeLine(io.stderr, 'warning: the inspector is reachable from the network (the access token is required)');
     }
     writeLine(io.stderr, caNotice(ca, created));
+    const hooks = describeHooks(proxy.hooks);
+    if (hooks !== undefined) writeLine(io.stderr, printable(hooks));
     await stop.signalled;
     const open = proxy.connections;
     // Closed first, so flows cut short by the shutdown are in the HAR too. Said once the listener
@@ -102,13 +111,39 @@ function stopSignal(io: Io): { signalled: Promise<NodeJS.Signals>; dispose(): vo
 }
 
 /**
- * The ready line(s): `listening on http://HOST:PORT` for the one regular listener of a plain start
- * (the form scripts parse), else one line per listener saying its mode (`dns on udp://…` for DNS).
+ * The ready line(s): `listening on http://HOST:PORT (pid N)` for the one regular listener of a
+ * plain start (scripts parse the prefix; the pid is where signals go when npx sits in between),
+ * else one line per listener saying its mode (`dns on udp://…` for DNS) and then `pid N`.
  */
-export function readyLines(listeners: readonly ListenerInfo[]): string[] {
+export function readyLines(listeners: readonly ListenerInfo[], pid?: number): string[] {
   const [only] = listeners;
-  if (listeners.length === 1 && only?.kind === 'regular') return [`listening on ${only.address}`];
-  return listeners.map((listener) =>
+  const suffix = pid === undefined ? '' : ` (pid ${pid})`;
+  if (listeners.length === 1 && only?.kind === 'regular') return [`listening on ${only.address}${suffix}`];
+  const lines = listeners.map((listener) =>
     listener.kind === 'dns' ? `dns on ${listener.address}` : `listening on ${listener.address} (${listener.mode})`,
   );
+  return pid === undefined ? lines : [...lines, `pid ${pid}`];
+}
+
+/** A library error naming options as the library spells them (`upstreamCa /x.pem: …`), reworded with their flags (`--upstream-ca /x.pem: …`). */
+function inFlagWords(error: unknown): unknown {
+  if (!isMitmError(error) || error.code !== 'config_invalid') return error;
+  const keys = Object.keys(CliOptionsSchema.shape).join('|');
+  const message = error.message.replace(new RegExp(`(^|: |; )(${keys})(?= )`, 'g'), (_, before: string, key: string) => `${before}${keyToFlag(key)}`);
+  return new MitmError('config_invalid', message, { cause: error.cause });
+}
+
+/** Checks what only the CLI or the hook builder can check (filters, hook option syntax) as usage errors naming the flag. */
+export function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): void {
+  try {
+    if (options.logFilter !== undefined) compileFilter(options.logFilter);
+  } catch (error) {
+    throw new UsageError(`--log-filter ${JSON.stringify(options.logFilter)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    hooksFromOptions(options, keyToFlag);
+  } catch (error) {
+    if (isMitmError(error) && error.code === 'config_invalid') throw new UsageError(error.message);
+    throw error;
+  }
 }

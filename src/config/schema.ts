@@ -136,6 +136,35 @@ export const ProxyOptionsSchema = z
       .array(z.string().min(1))
       .default([])
       .meta({ arg: 'FILE', description: 'Load hooks from a JavaScript or TypeScript module (.mjs, .js, .ts, .mts...) whose default export is a hook or an array of hooks; relative to the working directory (repeatable)' }),
+    // Stock hooks as options (src/proxy/flag-hooks.ts builds and checks them; docs/cli.md).
+    setHeader: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: '[FILTER:]SIDE:NAME=VALUE', description: 'Set a header on the request (SIDE req) or the response (SIDE res) on flows FILTER matches (all when left out); an empty VALUE removes it (repeatable)' }),
+    mapRemote: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'FROM_URL=TO_URL', description: "Send requests under FROM_URL to TO_URL instead (a prefix, or a glob whose *s fill TO_URL's) (repeatable)" }),
+    mapLocal: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'URL_PREFIX=PATH', description: 'Answer requests under URL_PREFIX from the file or folder PATH (repeatable)' }),
+    block: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'FILTER', description: 'Answer flows FILTER matches with 403 and x-mitm-error: blocked, without contacting the origin (repeatable)' }),
+    fail: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: '[FILTER:]SHARE[,KIND]', description: 'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout (repeatable)' }),
+    mock: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: 'FILTER=STATUS[:FILE]', description: "Answer flows FILTER matches with STATUS and FILE's content (empty without FILE), without contacting the origin (repeatable)" }),
+    throttle: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ arg: '[FILTER:]RATE[,latency=MS]', description: 'Slow flows FILTER matches to RATE bits per second each way per connection (256k, 2m; presets 3g, slow-3g, offline), each request delayed by MS (repeatable)' }),
     leafCacheSize: z
       .number()
       .int()
@@ -285,6 +314,23 @@ function checkWith(check: (value: string) => unknown): (value: string | undefine
 /** Options of the command line only: how `mitm start` reports what it sees. */
 export const CliOptionsSchema = ProxyOptionsSchema.extend({
   quiet: z.boolean().default(false).meta({ description: 'Print only the listening line and errors, not each flow' }),
+  flowDetail: z
+    .number()
+    .int()
+    .min(0)
+    .max(4)
+    .default(1)
+    .meta({ arg: 'N', description: 'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings and WebSocket messages' }),
+  detailBodyLimit: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(2048)
+    .meta({ arg: 'BYTES', description: 'Bytes of each body printed at --flow-detail 3 and up (JSON pretty-printed, binary as size and type)' }),
+  logFilter: z
+    .string()
+    .optional()
+    .meta({ arg: 'FILTER', description: "Print only flows this filter matches (docs/filters.md), e.g. '-host:*.googleapis.com'; recording is unaffected" }),
   logFormat: z
     .enum(['pretty', 'json'])
     .default('pretty')

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { MitmError } from '../errors.js';
 
@@ -27,6 +27,8 @@ export class Body {
   #recorded: Buffer[] = [];
   #recordedSize = 0;
   #truncated = false;
+  #revision = 0;
+  readonly #through: Transform[] = [];
 
   /** `source` is undefined for a message without a body; `what` names it in errors ("the response body of GET https://…"). */
   constructor(
@@ -58,6 +60,12 @@ export class Body {
   /** The body as sent by its author (still content-encoded), buffered on first call. */
   read(): Promise<Buffer> {
     if (this.#replacement) return Promise.resolve(this.#replacement);
+    if (this.#streamed && !this.#reading && this.#source === undefined) {
+      // The flow is over: what was recorded is the body, when it was recorded whole.
+      if (this.#recordLimit > 0 && !this.#truncated) return Promise.resolve(this.recorded().data);
+      const why = this.#recordLimit === 0 ? 'no bodies are recorded (keep or recordBodyLimit is 0)' : `only its first ${this.#recordLimit} bytes were recorded (recordBodyLimit)`;
+      return Promise.reject(new MitmError('body_not_recorded', `${this.#what} was streamed on unread and ${why}`));
+    }
     if (this.#streamed && !this.#reading) {
       return Promise.reject(
         new MitmError('body_consumed', `${this.#what} was streamed on unread; read bodies in onRequest/onResponse, or use the recording (proxy.har())`),
@@ -67,8 +75,22 @@ export class Body {
     return this.#reading;
   }
 
+  /**
+   * Streams the body through `transform` on its way out (throttling, metering), after any earlier
+   * ones; bodies sent as bytes (replaced, buffered by a hook, made by a mock) are not passed through.
+   */
+  pipeThrough(transform: Transform): void {
+    this.#through.push(transform);
+  }
+
+  /** Counts replacements, so the hook pipeline can tell whether a hook changed the body. */
+  get revision(): number {
+    return this.#revision;
+  }
+
   /** Replaces the body; the old one is discarded unread where it was still streaming. */
   replace(data: string | Buffer): void {
+    this.#revision += 1;
     this.#replacement = typeof data === 'string' ? Buffer.from(data) : data;
     this.drain();
   }
@@ -109,7 +131,17 @@ export class Body {
     });
     const head = this.#chunks;
     this.#chunks = [];
-    return { kind: 'stream', stream: head.length === 0 ? source : Readable.from(prefixed(head, source)) };
+    let stream: Readable = head.length === 0 ? source : Readable.from(prefixed(head, source));
+    for (const transform of this.#through) {
+      // Errors travel downstream and a torn-down reader tears down the source, as pipeline() would.
+      const from = stream;
+      from.once('error', (error) => transform.destroy(error));
+      transform.once('close', () => {
+        if (!from.readableEnded) from.destroy();
+      });
+      stream = from.pipe(transform);
+    }
+    return { kind: 'stream', stream };
   }
 
   /** Records what is actually sent (after any rewriting), up to the record limit. */

@@ -1,3 +1,4 @@
+import type { Transform } from 'node:stream';
 import { MitmError } from '../errors.js';
 import { Body } from './body.js';
 import { decodeBody } from './decode.js';
@@ -98,6 +99,11 @@ abstract class Message {
     this.#body.replace(data);
   }
 
+  /** Streams the body through `transform` as it goes out (e.g. a throttle); bodies sent as bytes skip it. */
+  pipeThrough(transform: Transform): void {
+    this.#body.pipeThrough(transform);
+  }
+
   /** The body store, for the engine. */
   get bodyStore(): Body {
     return this.#body;
@@ -175,6 +181,8 @@ export class Flow {
   readonly timings: FlowTimings;
   /** Free-form labels hooks may add, e.g. `mocked`. */
   readonly tags = new Set<string>();
+  /** Names of the hooks whose onRequest/onResponse changed the request or response (or answered it), in order. */
+  readonly changedBy = new Set<string>();
   /** Identifies the client connection the request arrived on (several flows share one under keep-alive). */
   readonly connectionId: number;
   /** The origin's address as connected, once known; undefined for answers made by hooks. */

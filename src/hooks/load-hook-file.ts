@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MitmError } from '../errors.js';
+import { registerMitmAlias } from './mitm-alias.js';
 import type { Hook } from './types.js';
 
 const PHASES = [
@@ -36,6 +37,7 @@ export async function loadHookFile(file: string, cwd: string = process.cwd()): P
     throw fail(`unsupported extension ${JSON.stringify(extension)} (use .mjs, .js, .cjs, .ts, .mts or .cts)`);
   }
 
+  registerMitmAlias();
   let namespace: unknown;
   try {
     namespace = await importModule(pathToFileURL(absolute).href, TYPESCRIPT.has(extension));

@@ -9,6 +9,8 @@ export interface MockCriteria {
   readonly headers?: HeaderMatchers;
   /** The decoded request body: equal text, a RegExp it matches, or a JSON object it contains. */
   readonly body?: BodyMatcher;
+  /** Only flows this predicate accepts (e.g. `flowFilter('method:POST header:x-test')`). */
+  readonly filter?: (flow: Flow) => boolean;
 }
 
 /** One mock rule: what it matches, what it answers, and how often. */
@@ -77,6 +79,7 @@ export class MockRule {
     if (this.exhausted) return false;
     if (this.#method !== undefined && this.#method !== request.method.toUpperCase()) return false;
     if (!this.#url.test(request.url)) return false;
+    if (this.#criteria.filter && !this.#criteria.filter(flow)) return false;
     if (this.#criteria.headers && !matchesHeaders(request.headers, this.#criteria.headers)) return false;
     return this.#criteria.body === undefined || matchesBody(await request.text().catch(() => undefined), this.#criteria.body);
   }

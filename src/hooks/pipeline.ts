@@ -12,18 +12,25 @@ import type { ConnectContext, ConnectVerdict, Hook } from './types.js';
  */
 export class HookPipeline {
   readonly #hooks: Hook[] = [];
+  readonly #sources = new Map<Hook, string>();
   readonly #onFault: (fault: HookFault) => void;
 
   constructor(onFault: (fault: HookFault) => void) {
     this.#onFault = onFault;
   }
 
-  /** Appends a hook; it sees every flow that starts after this call. */
-  use(hook: Hook): void {
+  /** Appends a hook; it sees every flow that starts after this call. `source` says where it came from (a --hook file, a flag). */
+  use(hook: Hook, source?: string): void {
     if (typeof hook !== 'object' || hook === null || typeof hook.name !== 'string' || hook.name === '') {
       throw new MitmError('config_invalid', 'a hook must be an object with a non-empty string "name"');
     }
     this.#hooks.push(hook);
+    if (source !== undefined) this.#sources.set(hook, source);
+  }
+
+  /** The installed hooks in order: name, and where each came from when known. */
+  list(): Array<{ readonly name: string; readonly source: string | undefined }> {
+    return this.#hooks.map((hook) => ({ name: hook.name, source: this.#sources.get(hook) }));
   }
 
   /** The first verdict any onConnect hook returns, with that hook's name; undefined when none decides. */
@@ -43,14 +50,20 @@ export class HookPipeline {
   async request(flow: Flow): Promise<void> {
     for (const hook of this.#hooks) {
       if (flow.response) return;
-      if (hook.onRequest) await guard(hook, 'onRequest', () => hook.onRequest?.(flow));
+      if (!hook.onRequest) continue;
+      const before = requestState(flow);
+      await guard(hook, 'onRequest', () => hook.onRequest?.(flow));
+      if (flow.response || requestState(flow) !== before) flow.changedBy.add(hook.name);
     }
   }
 
   /** Runs every onResponse hook. */
   async response(flow: Flow): Promise<void> {
     for (const hook of this.#hooks) {
-      if (hook.onResponse) await guard(hook, 'onResponse', () => hook.onResponse?.(flow));
+      if (!hook.onResponse) continue;
+      const before = responseState(flow);
+      await guard(hook, 'onResponse', () => hook.onResponse?.(flow));
+      if (responseState(flow) !== before) flow.changedBy.add(hook.name);
     }
   }
 
@@ -107,6 +120,27 @@ export class HookPipeline {
       this.#onFault({ hook: hook.name, phase, message: error instanceof Error ? error.message : String(error) });
     }
   }
+}
+
+/** What a hook may change of the request, as one comparable string (cheap next to a hook's await). */
+function requestState(flow: Flow): string {
+  const { request } = flow;
+  return `${request.method} ${request.url} ${request.bodyStore.revision}\n${request.wireHeaders().join('\n')}`;
+}
+
+/** What a hook may change of the response; a new response object counts as a change. */
+function responseState(flow: Flow): string {
+  const { response } = flow;
+  if (!response) return '';
+  return `${responseIds.get(response) ?? idOf(response)} ${response.status} ${response.bodyStore.revision}\n${response.wireHeaders().join('\n')}`;
+}
+
+const responseIds = new WeakMap<object, number>();
+let nextResponseId = 0;
+function idOf(response: object): number {
+  const id = ++nextResponseId;
+  responseIds.set(response, id);
+  return id;
 }
 
 async function guard<T>(hook: Hook, phase: string, run: () => T): Promise<Awaited<T>> {

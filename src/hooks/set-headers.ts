@@ -1,3 +1,4 @@
+import type { Flow } from '../flow/flow.js';
 import type { HeaderMap } from '../flow/header-map.js';
 import type { Hook } from './types.js';
 import { urlMatcher, type UrlPattern } from './url-pattern.js';
@@ -13,24 +14,27 @@ export interface SetHeadersOptions {
   readonly response?: HeaderEdits;
   /** Only requests whose URL matches (a URL glob or RegExp); every request when left out. */
   readonly match?: UrlPattern;
+  /** Only flows this predicate accepts (e.g. `flowFilter('host:api.test method:POST')`); with `match`, both must hold. */
+  readonly filter?: (flow: Flow) => boolean;
 }
 
 /** A hook that adds, replaces or removes request and response headers, optionally only for matching URLs. */
 export function setHeaders(options: SetHeadersOptions): Hook {
   const matcher = options.match === undefined ? undefined : urlMatcher(options.match);
-  const applies = (url: string): boolean => matcher === undefined || matcher.test(url);
+  const { filter } = options;
+  const applies = (flow: Flow): boolean => (matcher === undefined || matcher.test(flow.request.url)) && (filter === undefined || filter(flow));
   const { request, response } = options;
   return {
     name: 'setHeaders',
     ...(request && {
       onRequest(flow) {
-        if (applies(flow.request.url)) edit(flow.request.headers, request);
+        if (applies(flow)) edit(flow.request.headers, request);
       },
     }),
     ...(response && {
       onResponse(flow) {
         // The request URL as the hooks before us left it: what the response actually answers.
-        if (flow.response && applies(flow.request.url)) edit(flow.response.headers, response);
+        if (flow.response && applies(flow)) edit(flow.response.headers, response);
       },
     }),
   };

@@ -29,12 +29,12 @@ async function readCaFile(file: string): Promise<string> {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new MitmError('config_invalid', `--upstream-ca ${file}: cannot read the file (${reason})`, { cause: error });
+    throw new MitmError('config_invalid', `upstreamCa ${file}: cannot read the file (${reason})`, { cause: error });
   }
   try {
     new X509Certificate(text);
   } catch (error) {
-    throw new MitmError('config_invalid', `--upstream-ca ${file}: no PEM certificate found in the file`, { cause: error });
+    throw new MitmError('config_invalid', `upstreamCa ${file}: no PEM certificate found in the file`, { cause: error });
   }
   return text;
 }

@@ -25,7 +25,7 @@ export async function loadClientCerts(
   for (const entry of entries) {
     const equals = entry.indexOf('=');
     if (equals <= 0 || equals === entry.length - 1) {
-      throw new MitmError('config_invalid', `--client-cert ${entry}: expected HOSTGLOB=FILE`);
+      throw new MitmError('config_invalid', `clientCert ${entry}: expected HOSTGLOB=FILE`);
     }
     const glob = entry.slice(0, equals);
     const file = entry.slice(equals + 1);
@@ -41,7 +41,7 @@ async function loadContext(
   passphrase: string | undefined,
   trustPems: readonly string[],
 ): Promise<SecureContext> {
-  const where = `--client-cert ${entry}`;
+  const where = `clientCert ${entry}`;
   const bytes = await readFile(file).catch((error: unknown) => {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
     throw new MitmError('config_invalid', `${where}: cannot read the file (${reason})`, { cause: error });

@@ -52,7 +52,7 @@ export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
       viaMarker: config.via ? newViaMarker() : undefined,
       onFlowEnd: (flow, record) => {
         // Neither can throw: listeners and waitForFlow predicates are guarded (proxy-handle.ts, flow-store.ts).
-        proxy.emit('flow', record);
+        proxy.emit('flow', record, flow);
         store.add(flow);
         // Only queues the flow: the store writes batches later, off the request path (docs/store.md).
         if (session) appendToStore(session, flow, record);

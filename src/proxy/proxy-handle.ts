@@ -45,6 +45,8 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   waitForFlow(predicate: (flow: Flow) => boolean, options?: { timeout?: number }): Promise<Flow>;
   /** Appends a hook; it sees every flow that starts from now on. */
   use(hook: Hook): void;
+  /** The installed hooks in running order: each one's name, and the option or file it came from (`--block`, `./hooks/auth.ts`) when known. */
+  readonly hooks: ReadonlyArray<{ readonly name: string; readonly source: string | undefined }>;
   /** Forgets the recorded flows. */
   clear(): void;
   /** The `store` option's open store (docs/store.md), or undefined without one; `close()` closes it. */
@@ -160,8 +162,13 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     return this.#store.waitFor(predicate, options);
   }
 
-  use(hook: Hook): void {
-    this.pipeline.use(hook);
+  get hooks(): ReadonlyArray<{ readonly name: string; readonly source: string | undefined }> {
+    return this.pipeline.list();
+  }
+
+  /** Appends a hook; `source` says which option or file it came from. */
+  use(hook: Hook, source?: string): void {
+    this.pipeline.use(hook, source);
   }
 
   clear(): void {

@@ -16,6 +16,7 @@ import { proxySource, startUi } from '../ui/ui.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
 import { createOriginSide } from './origin-side.js';
+import { hooksFromOptions } from './flag-hooks.js';
 import { frontLimits, observe, serveMetrics } from './guards.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 import { checkKeyMode } from '../ca/key-mode.js';
@@ -51,7 +52,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const proxy = new ProxyHandle({ config, caCertPem: ca.certPem, store, session });
   try {
     // A bad hook file stops start-up before we listen.
-    await addHooks(proxy, hooks, config.hook);
+    await addHooks(proxy, hooks, config);
   } catch (error) {
     await session?.close();
     throw error;
@@ -115,11 +116,12 @@ async function loadCaAndConnectivity(config: ProxyConfig, lookup: OriginLookup |
   return { ca, reach };
 }
 
-/** Adds the `hooks` option's hooks, then those of each `hook` file, in the order given. */
-async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], files: readonly string[]): Promise<void> {
+/** Adds the `hooks` option's hooks, then the stock hooks of options (`block`, `setHeader`...), then those of each `hook` file. */
+async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], config: ProxyConfig): Promise<void> {
   for (const hook of hooks) proxy.use(hook);
-  for (const file of files) {
-    for (const hook of await loadHookFile(file)) proxy.use(hook);
+  for (const { hook, key } of hooksFromOptions(config)) proxy.use(hook, key);
+  for (const file of config.hook) {
+    for (const hook of await loadHookFile(file)) proxy.use(hook, file);
   }
 }
 

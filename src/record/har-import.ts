@@ -18,7 +18,8 @@ export async function importHar(store: SessionStore, text: string, file: string)
     const reason = error instanceof SyntaxError ? error.message : 'it has no log.entries list of requests';
     throw new MitmError('config_invalid', `${file} is not a HAR file: ${reason}`, { cause: error });
   }
-  parsed.log.entries.forEach((entry, index) => store.appendRows(harEntryRows(entry, index + 1)));
+  // Our own HARs carry the proxy's flow id; others are numbered in order.
+  parsed.log.entries.forEach((entry, index) => store.appendRows(harEntryRows(entry, entry._id ?? index + 1)));
   await store.flush();
   return parsed.log.entries.length;
 }

@@ -43,6 +43,7 @@ export const HarInputEntry = z.looseObject({
   connection: z.union([z.string(), z.number()]).optional().catch(undefined),
   serverIPAddress: z.string().optional().catch(undefined),
   _error: z.looseObject({ code: z.string(), message: z.string() }).optional().catch(undefined),
+  _id: z.number().int().positive().optional().catch(undefined),
   _tags: z.array(z.string()).optional().catch(undefined),
   _mode: z.string().optional().catch(undefined),
   _resourceType: z.string().optional().catch(undefined),

@@ -31,6 +31,7 @@ export function storedEntry(flow: StoredFlow): HarEntry {
     cache: {},
     timings,
     connection: String(flow.connectionId),
+    _id: flow.proxyFlowId,
     _tags: [...flow.tags],
     _mode: flow.mode ?? 'regular',
   };

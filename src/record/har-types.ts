@@ -25,6 +25,8 @@ export type HarEntry = Omit<Entry, 'request'> & {
   timings: HarTimings;
   /** Why the exchange failed; the response then has status 0. */
   _error?: { code: string; message: string };
+  /** The flow's id (`flow.id`, the FlowRecord's `id`), to find an entry from a log line. */
+  _id: number;
   /** `flow.tags`, e.g. `mocked`. */
   _tags: string[];
   /** The kind of listener the request came through: `regular`, `transparent` or `reverse` (docs/modes.md). */

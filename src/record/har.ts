@@ -30,6 +30,7 @@ function toEntry(flow: Flow): HarEntry {
     cache: {},
     timings,
     connection: String(flow.connectionId),
+    _id: flow.id,
     _tags: [...flow.tags],
     _mode: flow.mode,
   };

@@ -89,7 +89,7 @@ describe('proxy: client certificates for origins', { timeout: 60_000 }, () => {
   it('refuses to start with a wrong passphrase, or a PEM without its key', async () => {
     await assert.rejects(
       startTestProxy(pki, { clientCert: [`localhost=${files.p12}`], clientCertPassphrase: 'wrong' }),
-      (error: unknown) => isMitmError(error) && error.code === 'config_invalid' && /--client-cert localhost=.*passphrase/.test(error.message),
+      (error: unknown) => isMitmError(error) && error.code === 'config_invalid' && /clientCert localhost=.*passphrase/.test(error.message),
     );
     await assert.rejects(
       startTestProxy(pki, { clientCert: [`localhost=${pki.origin.certPath}`] }),

@@ -79,7 +79,7 @@ export class CliProcess {
 
   /** Waits for `listening on http://127.0.0.1:PORT` on `stream` and returns the port. */
   async listeningPort(stream: Stream = 'stdout'): Promise<number> {
-    const match = await this.waitForLine(stream, /^listening on http:\/\/127\.0\.0\.1:(\d+)$/);
+    const match = await this.waitForLine(stream, /^listening on http:\/\/127\.0\.0\.1:(\d+)(?: \(pid \d+\))?$/);
     return Number(match[1]);
   }
 

@@ -86,6 +86,7 @@ const entry = z
     serverIPAddress: z.ipv4().or(z.ipv6()).optional(),
     connection: z.string().regex(/^\d+$/),
     _error: z.strictObject({ code: z.string().min(1), message: z.string() }).optional(),
+    _id: z.number().int().positive(),
     _tags: z.array(z.string()),
     _mode: z.enum(['regular', 'transparent', 'reverse']),
     _resourceType: z.literal('websocket').optional(),

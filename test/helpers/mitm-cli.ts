@@ -38,7 +38,7 @@ export function startCli(args: readonly string[], cwd: string): StartedCli {
   const listening = new Promise<number>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(stdout);
+      const match = /^listening on http:\/\/127\.0\.0\.1:(\d+)(?: \(pid \d+\))?$/m.exec(stdout);
       if (match) resolve(Number(match[1]));
     });
     void exited.then(({ code }) => reject(new Error(`mitm exited (${code}) before listening: ${stderr}`)));

@@ -66,7 +66,15 @@ test('what is sent is recorded up to the limit', async () => {
   body.recordSent(out);
   if (out.kind === 'stream') await text(out.stream);
   assert.deepEqual(body.recorded(), { data: Buffer.from('abcd'), truncated: true });
-  await assert.rejects(body.read(), { code: 'body_consumed' }, 'a streamed body cannot be read afterwards');
+  await assert.rejects(body.read(), { code: 'body_not_recorded' }, 'a streamed body recorded in part cannot be read afterwards');
+});
+
+test('a finished body recorded whole reads back from the recording', async () => {
+  const body = new Body(chunks('abc', 'def'), { cap: 0, what: 'x', recordLimit: 100 });
+  const out = body.outgoing();
+  body.recordSent(out);
+  if (out.kind === 'stream') await text(out.stream);
+  assert.deepEqual(await body.read(), Buffer.from('abcdef'));
 });
 
 test('recording stops listening to a streamed body once past the limit', async () => {

@@ -20,7 +20,13 @@ test('bad values and unknown options are config_invalid errors naming the option
     return true;
   });
   assert.throws(() => parseProxyOptions({ prot: 1 }), /unknown option prot/);
-  assert.throws(() => parseProxyOptions({ passthrough: 'a.test' }), /passthrough/);
+  assert.throws(() => parseProxyOptions({ passthrough: 5 }), /invalid options: passthrough must be a list of strings \(or one string\), got number$/);
+  assert.throws(() => parseProxyOptions({ port: 70000 }), /invalid options: port must be 0–65535, got 70000$/);
+});
+
+test('a list option accepts a single string', () => {
+  assert.deepEqual(parseProxyOptions({ upstreamCa: './ca.pem', passthrough: 'a.test' }).upstreamCa, ['./ca.pem']);
+  assert.deepEqual(parseProxyOptions({ passthrough: 'a.test' }).passthrough, ['a.test']);
 });
 
 test('redactSecrets masks every password and the passphrase, and nothing else', () => {

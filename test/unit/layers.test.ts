@@ -9,15 +9,16 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
-// Lower numbers sit lower. Root files are placed one by one: errors.ts and events.ts at the
-// bottom (every layer may name an error or an event), index.ts, the public API, on top.
+// Lower numbers sit lower. Root files are placed one by one: errors.ts at the bottom, events.ts
+// just above flow/ (the 'flow' event carries the Flow; every layer from hooks/ up may name an
+// event), index.ts, the public API, on top.
 const LAYERS: Readonly<Record<string, number>> = {
   'errors.ts': 0,
   net: 1,
-  'events.ts': 1,
   config: 2,
   ca: 2,
   flow: 2,
+  'events.ts': 2.5,
   hooks: 3,
   record: 3,
   harness: 3,

@@ -96,3 +96,19 @@ test('setting request.url re-targets and updates Host', () => {
   assert.equal(flow.request.headers.host, 'b.test:8080');
   assert.throws(() => (flow.request.url = 'ftp://x/'), { code: 'hook_failed' });
 });
+
+test('changedBy names the hooks that changed the request or response, or answered, and no others', async () => {
+  const pipeline = new HookPipeline(() => undefined);
+  pipeline.use({ name: 'looker', onRequest: (flow) => void flow.request.headers['host'] });
+  pipeline.use({ name: 'header', onRequest: (flow) => void (flow.request.headers['x-a'] = '1') });
+  pipeline.use({ name: 'same-url', onRequest: (flow) => void (flow.request.url = flow.request.url) });
+  pipeline.use({ name: 'answer', onRequest: (flow) => flow.respond({ status: 204 }) });
+  pipeline.use({ name: 'status', onResponse: (flow) => void (flow.response && (flow.response.status = 299)) });
+  pipeline.use({ name: 'reader', onResponse: async (flow) => void (await flow.response?.text()) });
+  pipeline.use({ name: 'body', onResponse: (flow) => void (flow.response && (flow.response.body = 'new')) });
+  const flow = makeFlow();
+  await pipeline.request(flow);
+  await pipeline.response(flow);
+  assert.deepEqual([...flow.changedBy], ['header', 'answer', 'status', 'body']);
+  assert.deepEqual(pipeline.list().map(({ name }) => name), ['looker', 'header', 'same-url', 'answer', 'status', 'reader', 'body']);
+});

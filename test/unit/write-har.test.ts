@@ -31,6 +31,7 @@ const har = (entries: number): Har => ({
       cache: {},
       timings: { blocked: -1, dns: -1, connect: -1, ssl: -1, send: 0, wait: 0, receive: 0 },
       connection: '1',
+      _id: 1,
       _tags: [],
       _mode: 'regular',
     })),

@@ -1,0 +1,48 @@
+import type { BodyView, FlowDetail } from './flow-detail.js';
+import { formatBytes, printable } from './flow-log.js';
+import type { TermStyle } from './term-style.js';
+
+const INDENT = '    ';
+
+/** The lines `--flow-detail` 2–4 prints under a flow's line, indented, control characters escaped. */
+export function detailLines(detail: FlowDetail, style: TermStyle): string[] {
+  const lines: string[] = [];
+  if (detail.requestHeaders) {
+    for (const [name, value] of detail.requestHeaders) lines.push(`${style.cyan('>')} ${style.bold(printable(name))}: ${printable(value)}`);
+  }
+  if (detail.requestBody) lines.push(...bodyLines(detail.requestBody, '>', style));
+  if (detail.responseHeaders) {
+    for (const [name, value] of detail.responseHeaders) lines.push(`${style.magenta('<')} ${style.bold(printable(name))}: ${printable(value)}`);
+  }
+  if (detail.responseBody) lines.push(...bodyLines(detail.responseBody, '<', style));
+  if (detail.connection) {
+    const { client, server, requestHttpVersion, responseHttpVersion, tls } = detail.connection;
+    const origin = server === undefined ? 'no origin connection' : `origin ${server}${responseHttpVersion ? ` HTTP/${responseHttpVersion}` : ''}`;
+    lines.push(style.dim(`client ${client} HTTP/${requestHttpVersion}${tls ? ' over TLS' : ''} → ${origin}`));
+  }
+  if (detail.timings) {
+    const { requestSent, responseStart, end } = detail.timings;
+    const parts = [
+      requestSent === undefined ? undefined : `sent +${requestSent} ms`,
+      responseStart === undefined ? undefined : `response head +${responseStart} ms`,
+      end === undefined ? undefined : `end +${end} ms`,
+    ].filter((part) => part !== undefined);
+    if (parts.length > 0) lines.push(style.dim(`timings: ${parts.join(', ')}`));
+  }
+  for (const message of detail.messages ?? []) {
+    const arrow = message.direction === 'client-to-server' ? style.cyan('→') : style.magenta('←');
+    const text = message.text === undefined ? '' : `: ${printable(message.text)}`;
+    lines.push(`${arrow} ${message.type} ${formatBytes(message.size)}${text}`);
+  }
+  if ((detail.messagesOmitted ?? 0) > 0) lines.push(style.dim(`… ${detail.messagesOmitted} more messages not recorded`));
+  return lines.map((line) => `${INDENT}${line}`);
+}
+
+function bodyLines(body: BodyView, arrow: string, style: TermStyle): string[] {
+  const type = body.type === undefined ? '' : `${printable(body.type.split(';')[0]?.trim() ?? '')}, `;
+  if (body.note !== undefined) return [style.dim(`${arrow} (body ${type}${formatBytes(body.size)}: ${body.note})`)];
+  if (body.binary || body.text === undefined) return [style.dim(`${arrow} (binary body, ${type}${formatBytes(body.size)})`)];
+  const lines = body.text.split('\n').map((line) => `${arrow} ${printable(line)}`);
+  if (body.truncated) lines.push(style.dim(`${arrow} … (${formatBytes(body.size)} in all)`));
+  return lines;
+}

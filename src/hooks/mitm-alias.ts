@@ -1,0 +1,30 @@
+import { register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The resolve hook, as a data: URL so it needs no file of its own next to either src/ or dist/.
+// It runs on Node's loader thread; `initialize` receives the running package's entry point.
+const RESOLVER = `
+let target;
+export function initialize(data) { target = data.target; }
+export async function resolve(specifier, context, next) {
+  if (specifier === 'mitm') return { url: target, shortCircuit: true };
+  return next(specifier, context);
+}
+`;
+
+let registered = false;
+
+/**
+ * Makes `import … from 'mitm'` in hook files resolve to the running package (src/index.ts from
+ * source, dist/index.js when installed), wherever the file lives: a hook folder outside the
+ * project need not install mitm, and its MitmError and stock hooks are the proxy's own. ESM
+ * imports only (`require('mitm')` in a CommonJS hook still needs the package installed).
+ */
+export function registerMitmAlias(): void {
+  if (registered) return;
+  registered = true;
+  const here = fileURLToPath(import.meta.url);
+  const target = new URL(`../index${path.extname(here)}`, import.meta.url).href;
+  register(`data:text/javascript,${encodeURIComponent(RESOLVER)}`, { data: { target } });
+}
