@@ -30,7 +30,7 @@ const ONE_K = BLOCK.subarray(0, 1024);
 const { values } = parseArgs({ options: { cert: { type: 'string' }, key: { type: 'string' } } });
 const tls = { cert: readFileSync(values.cert ?? ''), key: readFileSync(values.key ?? '') };
 
-function handle(req: Readable & { method?: string; url?: string }, res: Sink): void {
+function handle(req: Readable & { method?: string | undefined; url?: string | undefined }, res: Sink): void {
   const url = req.url ?? '/';
   const bytes = /^\/bytes\/(\d+)$/.exec(url);
   if (req.method === 'GET' && url.startsWith('/1k')) {

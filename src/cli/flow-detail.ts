@@ -40,7 +40,7 @@ export interface FlowDetail {
     readonly tls: boolean;
   };
   /** Milliseconds from the request head's arrival. */
-  readonly timings?: { readonly requestSent?: number; readonly responseStart?: number; readonly end?: number };
+  readonly timings?: { readonly requestSent?: number | undefined; readonly responseStart?: number | undefined; readonly end?: number | undefined };
   readonly messages?: readonly MessageView[];
   readonly messagesOmitted?: number;
 }

@@ -15,7 +15,7 @@ export interface ClientEnvOptions {
   /** The proxy's CA folder (holding ca.pem); ca-bundle.pem is written next to it. */
   readonly caDir: string;
   /** NO_PROXY value (comma-separated hosts); empty by default, so localhost goes through the proxy too. */
-  readonly noProxy?: string;
+  readonly noProxy?: string | undefined;
   /** The Node version whose capabilities decide NODE_USE_ENV_PROXY; defaults to the running one. */
   readonly nodeVersion?: string;
   /** System bundle locations to try, for tests; defaults to the usual distribution paths. */
@@ -44,7 +44,7 @@ export interface CaFiles {
 export function clientEnvVars(
   proxyUrl: string,
   files: CaFiles,
-  options: { readonly noProxy?: string; readonly nodeVersion?: string } = {},
+  options: { readonly noProxy?: string | undefined; readonly nodeVersion?: string } = {},
 ): Record<string, string> {
   const noProxy = options.noProxy ?? '';
   const vars: Record<string, string> = {

@@ -89,7 +89,7 @@ async function replayOne(flow: StoredFlow, dispatcher: Dispatcher, timeoutMs: nu
       dispatcher,
       method: flow.method as Dispatcher.HttpMethod,
       headers,
-      body: body === undefined ? undefined : body.raw,
+      ...(body === undefined ? {} : { body: body.raw }),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });

@@ -216,7 +216,7 @@ describe('hooks: bodies and headers', { timeout: 120_000 }, () => {
   });
 
   it('reports zstd as undecodable on Nodes without it (naming the version), and still forwards the bytes', async (t) => {
-    const outcome = deferred<{ text?: string; code?: string; message?: string }>();
+    const outcome = deferred<{ text?: string | undefined; code?: string; message?: string }>();
     const proxy = await proxies.start(t, [
       {
         name: 'zstd-reader',

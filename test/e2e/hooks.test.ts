@@ -157,7 +157,7 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
     const counted: CustomOrigin = await startCustomOrigin((_req, res) => res.end('from origin'), pki.origin);
     t.after(() => counted.close());
     let laterRan = false;
-    const seen: { synthetic?: boolean; body?: string } = {};
+    const seen: { synthetic?: boolean | undefined; body?: string | undefined } = {};
     const proxy = await proxies.start(t, [
       { name: 'mock', onRequest: (flow) => flow.respond({ status: 201, headers: { 'content-type': 'text/plain' }, body: 'mocked' }) },
       { name: 'later', onRequest: () => void (laterRan = true) },

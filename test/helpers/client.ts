@@ -78,7 +78,7 @@ export interface TunnelTlsOptions {
   /** Trusted roots: the proxy's CA for intercepted hosts. */
   readonly ca: string;
   /** SNI and the name checked against the leaf; leave out for IP literals (then `host` is checked). */
-  readonly servername?: string;
+  readonly servername?: string | undefined;
   readonly host?: string;
 }
 

@@ -11,7 +11,7 @@ export interface FlowSpec {
   readonly method?: string;
   readonly url?: string;
   readonly requestHeaders?: readonly string[];
-  readonly requestBody?: Buffer | string;
+  readonly requestBody?: Buffer | string | undefined;
   readonly status?: number;
   readonly responseHeaders?: readonly string[];
   readonly responseBody?: Buffer | string;
