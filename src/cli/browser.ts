@@ -62,7 +62,7 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
   checkLogAndHookFlags(parsed.options);
   const signals = new SignalRelay();
   try {
-    const browser = await findBrowser(chosen ?? process.env['BROWSER']);
+    const browser = await findBrowser(chosen ?? process.env.BROWSER);
     const { ca, created } = await initCa(proxyOptions.ca);
     const proxy = await startProxy(proxyOptions);
     const profile = await mkdtemp(path.join(tmpdir(), 'mitm-browser-'));
@@ -110,7 +110,7 @@ async function findBrowser(named: string | undefined): Promise<string> {
 }
 
 async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir === '') continue;
     const candidate = path.join(dir, name);
     if (await executable(candidate)) return candidate;

@@ -104,7 +104,7 @@ function report(error: unknown, argv: readonly string[], io: Io): number {
   // A MitmError's message is written for users; its stack would only bury it.
   const message = error instanceof Error ? error.message : String(error);
   writeLine(io.stderr, `mitm: ${printable(message)}`);
-  if (process.env['DEBUG'] && error instanceof Error) {
+  if (process.env.DEBUG && error instanceof Error) {
     writeLine(io.stderr, error.stack ?? '');
     const cause = error.cause instanceof Error ? error.cause.stack : error.cause;
     if (cause !== undefined) writeLine(io.stderr, `cause: ${String(cause)}`);

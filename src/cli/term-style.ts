@@ -29,6 +29,6 @@ export const ANSI: TermStyle = {
 
 /** Colours only when `stream` is a terminal and `NO_COLOR` (no-color.org) is unset or empty. */
 export function styleFor(stream: { readonly isTTY?: boolean | undefined }, env: NodeJS.ProcessEnv = process.env): TermStyle {
-  const noColor = env['NO_COLOR'];
+  const noColor = env.NO_COLOR;
   return stream.isTTY === true && (noColor === undefined || noColor === '') ? ANSI : PLAIN;
 }

@@ -295,7 +295,7 @@ export const ProxyOptionsSchema = z
  * Base Directory rule), else `~/.mitm`.
  */
 export function defaultCaDir(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env['XDG_CONFIG_HOME'];
+  const xdg = env.XDG_CONFIG_HOME;
   return xdg !== undefined && isAbsolute(xdg) ? join(xdg, 'mitm') : join(homedir(), '.mitm');
 }
 

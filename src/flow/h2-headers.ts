@@ -75,7 +75,7 @@ export function h2FromRaw(raw: readonly string[], trailersAccepted = false): Out
     else if (Array.isArray(existing)) existing.push(value);
     else headers[name] = [existing, value];
   }
-  if (trailersAccepted) headers['te'] = 'trailers';
+  if (trailersAccepted) headers.te = 'trailers';
   return headers;
 }
 

@@ -63,7 +63,7 @@ export function clientEnvVars(
     CURL_CA_BUNDLE: files.bundlePath,
     GIT_SSL_CAINFO: files.bundlePath,
   };
-  if (nodeMajor(options.nodeVersion ?? process.version) >= 24) vars['NODE_USE_ENV_PROXY'] = '1';
+  if (nodeMajor(options.nodeVersion ?? process.version) >= 24) vars.NODE_USE_ENV_PROXY = '1';
   return vars;
 }
 
@@ -75,7 +75,7 @@ export async function clientEnv(options: ClientEnvOptions): Promise<Record<strin
   const ca = await loadCa(options.caDir);
   const bundlePath = await ensureCaBundle(ca.dir, ca.certPem, options.systemBundlePaths ?? SYSTEM_BUNDLE_PATHS);
   const vars = clientEnvVars(options.proxyUrl, { caCertPath: join(ca.dir, CA_CERT_FILE), bundlePath }, options);
-  if (options.nodePreload === true) vars['NODE_OPTIONS'] = withPreload(process.env['NODE_OPTIONS']);
+  if (options.nodePreload === true) vars.NODE_OPTIONS = withPreload(process.env.NODE_OPTIONS);
   return vars;
 }
 

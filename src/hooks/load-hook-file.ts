@@ -77,8 +77,8 @@ async function importModule(url: string, typescript: boolean): Promise<unknown> 
  */
 function defaultExport(namespace: unknown): unknown {
   if (!isObject(namespace)) return undefined;
-  const exported = namespace['default'];
-  if (isObject(exported) && exported['__esModule'] === true && 'default' in exported) return exported['default'];
+  const exported = namespace.default;
+  if (isObject(exported) && exported.__esModule === true && 'default' in exported) return exported.default;
   return exported;
 }
 
@@ -86,7 +86,7 @@ function defaultExport(namespace: unknown): unknown {
 function hookProblem(value: unknown): string | undefined {
   if (typeof value === 'function') return 'is a function, not a hook: export default what it returns, e.g. export default setHeaders({...})';
   if (!isObject(value) || Array.isArray(value)) return 'is not a hook object ({ name, onRequest?, ... })';
-  const name = value['name'];
+  const name = value.name;
   if (typeof name !== 'string' || name === '') return 'has no non-empty string "name"';
   const bad = PHASES.find((phase) => value[phase] !== undefined && typeof value[phase] !== 'function');
   if (bad !== undefined) return `("${name}") has a ${bad} that is not a function`;

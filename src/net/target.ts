@@ -30,7 +30,7 @@ export function normalizeHost(input: string): string {
 
 /** Parses the `host:port` authority of a CONNECT request (`[v6]:port` for IPv6); the port is required. */
 export function parseAuthority(authority: string, defaultPort?: number): Target {
-  const match = /^(\[[^\]]*\]|[^:\[\]]*)(?::(\d{1,5}))?$/.exec(authority);
+  const match = /^(\[[^\]]*\]|[^:[\]]*)(?::(\d{1,5}))?$/.exec(authority);
   const portText = match?.[2];
   const port = portText === undefined ? defaultPort : Number(portText);
   if (!match || port === undefined || port < 1 || port > 65535) {

@@ -2,7 +2,7 @@
 // connection with (so --upstream-proxy, --upstream-bypass and --client-cert apply everywhere), and
 // the routing of plain-HTTP requests to an http(s) upstream proxy in absolute form, as proxies
 // expect, rather than through a CONNECT tunnel (which many refuse for port 80).
-import http from 'node:http';
+import type http from 'node:http';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { MitmError } from '../errors.js';
 import { TLS_BUFFERING } from '../net/buffers.js';

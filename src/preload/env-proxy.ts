@@ -32,7 +32,7 @@ export function proxyConfigured(env: ProxyEnv): boolean {
  */
 export function nativeEnvProxy(nodeVersion: string, env: ProxyEnv): Installed {
   const [major = 0, minor = 0] = nodeVersion.replace(/^v/, '').split('.').map(Number);
-  const enabled = env['NODE_USE_ENV_PROXY'] === '1';
+  const enabled = env.NODE_USE_ENV_PROXY === '1';
   return {
     fetch: enabled && major >= 24,
     http: enabled && (major > 24 || (major === 24 && minor >= 5)),

@@ -52,7 +52,7 @@ function harRequest(request: FlowRequest): HarRequest {
     method: request.method,
     url: request.url,
     httpVersion: `HTTP/${request.httpVersion}`,
-    cookies: valuesOf(request.headers['cookie']).flatMap(parseCookieHeader),
+    cookies: valuesOf(request.headers.cookie).flatMap(parseCookieHeader),
     headers: headersAsSent(request.wireHeaders(), request.bodyStore.replaced, recorded),
     queryString: queryOf(request.url),
     headersSize: -1,
@@ -103,7 +103,7 @@ function harResponse(response: FlowResponse, timings: FlowTimings): HarResponse 
     cookies: valuesOf(response.headers['set-cookie']).map((line) => parseSetCookie(line, timings.responseStart ?? timings.start)),
     headers: headersAsSent(response.wireHeaders(), response.bodyStore.replaced, recorded),
     content,
-    redirectURL: first(response.headers['location']) ?? '',
+    redirectURL: first(response.headers.location) ?? '',
     headersSize: -1,
     bodySize,
   };

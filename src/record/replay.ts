@@ -83,7 +83,7 @@ async function replayOne(flow: StoredFlow, dispatcher: Dispatcher, timeoutMs: nu
   const body = flow.requestBody;
   if (body?.cut) return failed(`not sent: the recorded request body was cut after ${body.raw.length} bytes`);
   if (flow.isWebSocket) return failed('not sent: WebSocket connections are not replayed');
-  const headers = resendHeaders(flow.requestHeaders).flatMap(([name, value]) => [name, value]);
+  const headers = resendHeaders(flow.requestHeaders).flat();
   try {
     const response = await request(flow.url, {
       dispatcher,

@@ -262,7 +262,7 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
     assert.equal(toPlain.status, 200, toPlain.stderr);
     const echoed = JSON.parse(toPlain.text) as EchoBody;
     assert.equal(echoed.url, '/echo?moved=1');
-    assert.equal(echoed.headers['host'], `localhost:${plain.port}`, 'Host must follow the new URL');
+    assert.equal(echoed.headers.host, `localhost:${plain.port}`, 'Host must follow the new URL');
     const toHttps = await curlVia(proxy.url, [`${plain.url}/to-https`]);
     assert.equal(toHttps.status, 200, toHttps.stderr);
     assert.equal((JSON.parse(toHttps.text) as EchoBody).url, '/echo?moved=2');

@@ -97,7 +97,7 @@ describe('landing page', { timeout: 60_000 }, () => {
     assert.match(missing.text, /this proxy serves \//);
     const post = await curlVia(mitm.url, ['-X', 'POST', '-d', 'x', 'http://mitm.it/']);
     assert.equal(post.status, 405);
-    assert.equal(post.headers['allow'], 'GET, HEAD');
+    assert.equal(post.headers.allow, 'GET, HEAD');
   });
 
   it('https://mitm.it through the proxy, trusted through the mitm CA', async () => {

@@ -60,7 +60,7 @@ describe('proxy: plain HTTP forwarding', { timeout: 30_000 }, () => {
     assert.equal(echo.method, 'POST');
     assert.equal(echo.url, '/echo', 'the origin must get the origin-form path, not the absolute URI');
     assert.equal(echo.body, 'posted by curl');
-    assert.equal(echo.headers['host'], `127.0.0.1:${origin.port}`);
+    assert.equal(echo.headers.host, `127.0.0.1:${origin.port}`);
   });
 
   it('streams an 8 MiB upload from curl intact', async () => {

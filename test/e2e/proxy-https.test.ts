@@ -57,7 +57,7 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
     const echo = JSON.parse(res.text) as EchoBody;
     assert.equal(echo.method, 'POST');
     assert.equal(echo.url, '/echo?via=curl');
-    assert.equal(echo.headers['host'], `localhost:${fx.origin.port}`);
+    assert.equal(echo.headers.host, `localhost:${fx.origin.port}`);
     assert.equal(echo.bodySha256, createHash('sha256').update(upload).digest('hex'));
   });
 

@@ -45,7 +45,7 @@ test('the client sends its token and reads the profile', async () => {
 
   // Assert on what the client sent: waitForFlow finds a flow already recorded or waits for it.
   const flow = await proxy.waitForFlow((f) => f.request.url === 'https://api.example.test/v1/profile');
-  assert.equal(flow.request.headers['authorization'], 'Bearer test-token');
+  assert.equal(flow.request.headers.authorization, 'Bearer test-token');
   assert.ok(flow.tags.has('mocked'));
   assert.equal(proxy.flows.length, 1);
 

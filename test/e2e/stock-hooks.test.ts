@@ -122,14 +122,14 @@ describe('stock hooks', { timeout: 60_000 }, () => {
     assert.equal(glob.status, 200, glob.stderr);
     const echo = JSON.parse(glob.text) as EchoBody;
     assert.equal(echo.url, '/echo?page=2');
-    assert.equal(echo.headers['host'], `127.0.0.1:${fx.plain.port}`);
+    assert.equal(echo.headers.host, `127.0.0.1:${fx.plain.port}`);
 
     const prefix = await curlVia(proxy.url, ['-d', 'moved body', 'http://legacy.test/v1/echo'], fx.hooks.caPath);
     assert.equal(prefix.status, 200, prefix.stderr);
     const echo2 = JSON.parse(prefix.text) as EchoBody;
     assert.equal(echo2.url, '/echo');
     assert.equal(echo2.body, 'moved body');
-    assert.equal(echo2.headers['host'], `localhost:${fx.origin.port}`);
+    assert.equal(echo2.headers.host, `localhost:${fx.origin.port}`);
     const flow = await proxy.waitForFlow((f) => f.request.url === `${fx.origin.url}/echo`);
     assert.ok(flow.tags.has('mapped'));
 

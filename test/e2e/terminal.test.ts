@@ -41,7 +41,7 @@ before(async () => {
       res.end(Buffer.alloc(3000, 0x89));
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/plain', 'x-seen-auth': req.headers['authorization'] ?? '-' });
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-seen-auth': req.headers.authorization ?? '-' });
     res.end('x'.repeat(5000));
   });
   base = `http://127.0.0.1:${origin.port}`;

@@ -34,7 +34,7 @@ describe('web inspector wiring', { timeout: 60_000 }, () => {
   });
 
   it('mitm start --ui prints the inspector URL with its token after the ready line', async () => {
-    const cli = new CliProcess(['start', '--port', '0', '--ca', fx.pki.dir + '/cli-ui-ca', '--ui', '--ui-port', '0']);
+    const cli = new CliProcess(['start', '--port', '0', '--ca', `${fx.pki.dir}/cli-ui-ca`, '--ui', '--ui-port', '0']);
     try {
       await cli.listeningPort();
       const [, url] = await cli.waitForLine('stderr', /^inspector: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/);

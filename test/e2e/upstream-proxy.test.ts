@@ -7,7 +7,7 @@ import { within } from '../helpers/deadline.js';
 import { refusedPort } from '../helpers/listen.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startTestProxy, TestProxies, type TestProxy } from '../helpers/proxy.js';
+import { type startTestProxy, TestProxies, type TestProxy } from '../helpers/proxy.js';
 import { leafViaSClient } from '../helpers/tls-probe.js';
 import { startHttpUpstreamProxy, startSocksUpstream, type TestUpstreamProxy } from '../helpers/upstream-proxies.js';
 

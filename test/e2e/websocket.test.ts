@@ -192,7 +192,7 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     assert.equal(res.status, 200);
     const echo = JSON.parse(res.text) as EchoBody;
     assert.equal(echo.body, 'hello');
-    assert.equal(echo.headers['upgrade'], undefined);
+    assert.equal(echo.headers.upgrade, undefined);
     assert.equal(echo.headers['http2-settings'], undefined);
   });
 

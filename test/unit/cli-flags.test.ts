@@ -164,10 +164,10 @@ test('flag specs follow the schema: kebab names, types, placeholders, defaults, 
 
 test('parseArgs options: booleans take no value, arrays are multiple, --help is reserved', () => {
   const table = toParseArgsOptions(describeFlags(CliOptionsSchema));
-  assert.deepEqual(table['insecure'], { type: 'boolean' });
+  assert.deepEqual(table.insecure, { type: 'boolean' });
   assert.deepEqual(table['upstream-ca'], { type: 'string', multiple: true });
-  assert.deepEqual(table['port'], { type: 'string', multiple: false });
-  assert.deepEqual(table['help'], { type: 'boolean', short: 'h' });
+  assert.deepEqual(table.port, { type: 'string', multiple: false });
+  assert.deepEqual(table.help, { type: 'boolean', short: 'h' });
   assert.throws(() => describeFlags(z.object({ help: z.boolean() })), /reserves --help/);
 });
 

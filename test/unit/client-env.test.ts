@@ -50,16 +50,16 @@ test('proxy, NO_PROXY and CA variables, in print order', () => {
   });
   assert.deepEqual(Object.keys(vars).slice(0, 4), ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']);
   const withList = clientEnvVars('http://127.0.0.1:8080', FILES, { noProxy: 'internal.example,10.0.0.1', nodeVersion: 'v20.0.0' });
-  assert.equal(withList['NO_PROXY'], 'internal.example,10.0.0.1');
-  assert.equal(withList['no_proxy'], 'internal.example,10.0.0.1');
+  assert.equal(withList.NO_PROXY, 'internal.example,10.0.0.1');
+  assert.equal(withList.no_proxy, 'internal.example,10.0.0.1');
 });
 
 test('NODE_USE_ENV_PROXY only where Node honours it (24 and later)', () => {
   for (const version of ['v18.19.0', 'v20.20.2', 'v22.21.0', 'v23.11.0']) {
-    assert.equal(clientEnvVars('http://p:1', FILES, { nodeVersion: version })['NODE_USE_ENV_PROXY'], undefined, version);
+    assert.equal(clientEnvVars('http://p:1', FILES, { nodeVersion: version }).NODE_USE_ENV_PROXY, undefined, version);
   }
   for (const version of ['v24.0.0', 'v25.2.1', '26.0.0']) {
-    assert.equal(clientEnvVars('http://p:1', FILES, { nodeVersion: version })['NODE_USE_ENV_PROXY'], '1', version);
+    assert.equal(clientEnvVars('http://p:1', FILES, { nodeVersion: version }).NODE_USE_ENV_PROXY, '1', version);
   }
 });
 
@@ -126,11 +126,11 @@ test('ca-bundle.pem is rewritten only when its content would change, and atomica
 
 test('clientEnv: absolute paths to ca.pem and the bundle; NODE_OPTIONS only when asked', async () => {
   const vars = await clientEnv({ proxyUrl: 'http://127.0.0.1:1', caDir: ca.dir, systemBundlePaths: NO_SYSTEM_BUNDLE });
-  assert.equal(vars['NODE_EXTRA_CA_CERTS'], join(ca.dir, 'ca.pem'));
-  assert.equal(vars['SSL_CERT_FILE'], join(ca.dir, CA_BUNDLE_FILE));
-  assert.equal(vars['NODE_OPTIONS'], undefined);
+  assert.equal(vars.NODE_EXTRA_CA_CERTS, join(ca.dir, 'ca.pem'));
+  assert.equal(vars.SSL_CERT_FILE, join(ca.dir, CA_BUNDLE_FILE));
+  assert.equal(vars.NODE_OPTIONS, undefined);
   const withNode = await clientEnv({ proxyUrl: 'http://127.0.0.1:1', caDir: ca.dir, nodePreload: true, systemBundlePaths: NO_SYSTEM_BUNDLE });
-  assert.ok(withNode['NODE_OPTIONS']?.includes(preloadImports().join(' ')));
+  assert.ok(withNode.NODE_OPTIONS?.includes(preloadImports().join(' ')));
   await assert.rejects(clientEnv({ proxyUrl: 'http://127.0.0.1:1', caDir: join(tmp, 'no-ca') }), { code: 'ca_missing' });
 });
 

@@ -45,9 +45,9 @@ test('marks: mock, blocked, modified by; json carries them and the detail as fie
   assert.equal(formatMarks(flowMarks(flow)), ' [mock] [modified by add-auth]');
   const record = { id: 3, method: 'POST', url: 'https://a.test/x', status: 200, contentType: 'text/plain', responseBytes: 1, durationMs: 2, error: undefined, client: { address: '127.0.0.1', port: 5 }, mode: 'regular' };
   const parsed = JSON.parse(formatFlowJson(record, flowDetail(flow, 2, 10))) as Record<string, unknown>;
-  assert.deepEqual(parsed['marks'], ['mock', 'modified by add-auth']);
-  assert.deepEqual(parsed['responseHeaders'], [['content-type', 'text/plain']]);
-  assert.equal(JSON.parse(formatFlowJson(record))['marks'], undefined);
+  assert.deepEqual(parsed.marks, ['mock', 'modified by add-auth']);
+  assert.deepEqual(parsed.responseHeaders, [['content-type', 'text/plain']]);
+  assert.equal(JSON.parse(formatFlowJson(record)).marks, undefined);
 });
 
 test('colours only on a terminal without NO_COLOR', () => {

@@ -99,7 +99,7 @@ test('setting request.url re-targets and updates Host', () => {
 
 test('changedBy names the hooks that changed the request or response, or answered, and no others', async () => {
   const pipeline = new HookPipeline(() => undefined);
-  pipeline.use({ name: 'looker', onRequest: (flow) => void flow.request.headers['host'] });
+  pipeline.use({ name: 'looker', onRequest: (flow) => void flow.request.headers.host });
   pipeline.use({ name: 'header', onRequest: (flow) => void (flow.request.headers['x-a'] = '1') });
   pipeline.use({ name: 'same-url', onRequest: (flow) => void (flow.request.url = flow.request.url) });
   pipeline.use({ name: 'answer', onRequest: (flow) => flow.respond({ status: 204 }) });
