@@ -20,9 +20,17 @@ export interface SoakOrigins {
 const BLOCK = Buffer.alloc(1 << 16, 0x61);
 
 type Req = IncomingMessage | Http2ServerRequest;
-type Res = ServerResponse | Http2ServerResponse;
+/** What both response types (HTTP/1.1 and the HTTP/2 compatibility API) offer. */
+interface Res {
+  writeHead(status: number, headers?: Record<string, string | number>): unknown;
+  write(chunk: Uint8Array | string, callback?: () => void): boolean;
+  end(chunk?: Uint8Array | string): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+  on(event: 'error', listener: () => void): unknown;
+}
 
-function handle(req: Req, res: Res): void {
+function handle(req: Req, response: ServerResponse | Http2ServerResponse): void {
+  const res = response as Res;
   const url = req.url ?? '/';
   const bytes = /^\/bytes\/(\d+)$/.exec(url);
   if (url === '/1k') {
@@ -72,7 +80,11 @@ export async function startSoakOrigins(tls: { cert: string; key: string }): Prom
   const h1 = createServer({ ...tls, keepAliveTimeout: 30_000 }, handle);
   const h2 = createSecureServer({ ...tls, allowHTTP1: true }, handle);
   const echo = new WebSocketServer({ noServer: true, perMessageDeflate: false });
-  echo.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+  echo.on('connection', (ws) => {
+    // The fuzzer sends broken frames through the proxy: the echo just closes on them.
+    ws.on('error', () => ws.terminate());
+    ws.on('message', (data, binary) => ws.send(data, { binary }));
+  });
   h1.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (req.url !== '/ws') {
       socket.destroy();

@@ -1,11 +1,13 @@
-// The proxy under soak, in a process of its own so its figures are its own: started by
-// bench/soak.ts with IPC; it sends {port, caPem} once listening and answers each 'sample' message
-// with its RSS, heap, active resources, open file descriptors and client connections.
+// The proxy under soak (or fuzz), in a process of its own so its figures are its own, and a crash
+// is seen as an exit: started by bench/soak.ts and bench/fuzz/run-fuzz.ts with IPC and, as its
+// argument, the startProxy options as JSON (soak defaults otherwise). It sends {port, caPem} once
+// listening and answers each 'sample' message with its RSS, heap, active resources, open file
+// descriptors and client connections.
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startProxy } from '../../src/index.js';
+import { startProxy, type StartOptions } from '../../src/index.js';
 
 /** One reading of the proxy process. */
 export interface ProxySample {
@@ -17,7 +19,8 @@ export interface ProxySample {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'mitm-soak-ca-'));
-const proxy = await startProxy({ port: 0, ca: dir, insecure: true, resolve: ['*.test=127.0.0.1'], keep: 200 });
+const given = process.argv[2] === undefined ? {} : (JSON.parse(process.argv[2]) as StartOptions);
+const proxy = await startProxy({ insecure: true, resolve: ['*.test=127.0.0.1'], keep: 200, ...given, port: 0, ca: dir });
 process.send?.({ port: proxy.port, caPem: proxy.caCertPem });
 process.on('message', (message: unknown) => {
   if (message === 'sample') {
