@@ -14,7 +14,7 @@ export interface TrafficTarget {
   readonly caPem: string;
   readonly h1Port: number;
   readonly h2Port: number;
-  /** A local port nothing listens on (connection refused: a 502). */
+  /** A local port whose listener closes every connection at once (a 502). */
   readonly deadPort: number;
 }
 
@@ -43,14 +43,15 @@ export class Traffic {
     ['keep-alive 1k', () => this.#get(this.#keepAlive, `https://localhost:${this.#t.h1Port}/1k`, 200)],
     ['keep-alive 1k', () => this.#get(this.#keepAlive, `https://localhost:${this.#t.h1Port}/1k`, 200)],
     ['new connection', () => this.#fresh(`https://localhost:${this.#t.h1Port}/1k`, 200)],
-    ['new host', () => this.#fresh(`https://h${(this.#hostCounter++ % 400) + 1}.test:${this.#t.h1Port}/1k`, 200)],
+    // A name never used before, every time: minting, the leaf cache's LRU and per-origin pools aging out.
+    ['new host', () => this.#fresh(`https://h${++this.#hostCounter}.test:${this.#t.h1Port}/1k`, 200)],
     ['large body 16 MiB', () => this.#get(this.#keepAlive, `https://localhost:${this.#t.h1Port}/bytes/${16 * MIB}`, 200)],
     ['upload 4 MiB', () => this.#upload()],
     ['websocket', () => this.#websocket()],
     ['sse', () => this.#get(this.#keepAlive, `https://localhost:${this.#t.h1Port}/sse`, 200)],
     ['http2', () => this.#http2()],
     ['plain http', () => this.#plain()],
-    ['error: refused origin', () => this.#get(this.#keepAlive, `https://localhost:${this.#t.deadPort}/`, 502, true)],
+    ['error: origin hangs up', () => this.#get(this.#keepAlive, `https://localhost:${this.#t.deadPort}/`, 502, true)],
     ['error: origin reset', () => this.#get(this.#keepAlive, `https://localhost:${this.#t.h1Port}/reset`, 200, true)],
   ];
 
