@@ -86,7 +86,7 @@ function mutateOnce(input: Buffer, others: readonly Buffer[], rng: Rng): Buffer 
     default: {
       // A 16- or 8-bit length field set to an edge value.
       const out = Buffer.from(input);
-      if (at + 1 < out.length) out.writeUInt16BE(rng.pick([0, 1, 0x7fff, 0xffff, out.length]), at);
+      if (at + 1 < out.length) out.writeUInt16BE(rng.pick([0, 1, 0x7fff, 0xffff, out.length & 0xffff]), at);
       return out;
     }
   }
