@@ -27,11 +27,19 @@ const report = await runFuzz({
   log: (line) => console.log(line),
 });
 const elapsed = (Date.now() - started) / 1000;
-console.log(`\nseed ${report.seed}: ${report.inputs} inputs in ${report.batches} batches, ${elapsed.toFixed(0)} s (${(report.inputs / elapsed).toFixed(0)} inputs/s)`);
-console.log(`proxy peak RSS ${report.peakRssMiB.toFixed(0)} MiB; at the end fds ${report.lastSample?.fds ?? '?'}, handles ${report.lastSample?.handles ?? '?'}`);
-if (report.settled) console.log(`settled after the last batch: ${report.settled.connections} client connections, fds ${report.settled.fds}, handles ${report.settled.handles} (at start: fds ${report.baseline?.fds}, handles ${report.baseline?.handles})`);
+console.log(
+  `\nseed ${report.seed}: ${report.inputs} inputs in ${report.batches} batches, ${elapsed.toFixed(0)} s (${(report.inputs / elapsed).toFixed(0)} inputs/s)`,
+);
+console.log(
+  `proxy peak RSS ${report.peakRssMiB.toFixed(0)} MiB; at the end fds ${report.lastSample?.fds ?? '?'}, handles ${report.lastSample?.handles ?? '?'}`,
+);
+if (report.settled)
+  console.log(
+    `settled after the last batch: ${report.settled.connections} client connections, fds ${report.settled.fds}, handles ${report.settled.handles} (at start: fds ${report.baseline?.fds}, handles ${report.baseline?.handles})`,
+  );
 console.log('answers:', JSON.stringify(report.answers));
 console.log('inputs by seed:', JSON.stringify(report.bySeed));
 console.log(`findings: ${report.findings.length}`);
-for (const finding of report.findings) console.log(`  ${finding.kind} after batch ${finding.batch}: ${finding.detail}\n    inputs: ${finding.saved.join(' ')}`);
+for (const finding of report.findings)
+  console.log(`  ${finding.kind} after batch ${finding.batch}: ${finding.detail}\n    inputs: ${finding.saved.join(' ')}`);
 process.exit(report.findings.length > 0 ? 1 : 0);

@@ -18,7 +18,11 @@ import { Traffic } from './soak/traffic.js';
 import { trendOf, type Trend } from './soak/trend.js';
 
 const { values } = parseArgs({
-  options: { minutes: { type: 'string', default: '1' }, workers: { type: 'string', default: '4' }, svg: { type: 'string', default: 'bench/results/soak.svg' } },
+  options: {
+    minutes: { type: 'string', default: '1' },
+    workers: { type: 'string', default: '4' },
+    svg: { type: 'string', default: 'bench/results/soak.svg' },
+  },
 });
 const minutes = Number(values.minutes);
 const workers = Number(values.workers);
@@ -81,10 +85,26 @@ const idleBack = idle.fds <= baseline.fds + 5 && idle.handles <= baseline.handle
 
 const afterWarmup = samples.filter((_, i) => (times[i] ?? 0) * 1000 >= warmupMs);
 const trends: Trend[] = [
-  trendOf('rss', afterWarmup.map((s) => s.rssMiB), { relative: 0.1, absolute: 8 }),
-  trendOf('heap', afterWarmup.map((s) => s.heapMiB), { relative: 0.1, absolute: 4 }),
-  trendOf('handles', afterWarmup.map((s) => s.handles), { relative: 0, absolute: 20 }),
-  trendOf('fds', afterWarmup.map((s) => s.fds), { relative: 0, absolute: 20 }),
+  trendOf(
+    'rss',
+    afterWarmup.map((s) => s.rssMiB),
+    { relative: 0.1, absolute: 8 },
+  ),
+  trendOf(
+    'heap',
+    afterWarmup.map((s) => s.heapMiB),
+    { relative: 0.1, absolute: 4 },
+  ),
+  trendOf(
+    'handles',
+    afterWarmup.map((s) => s.handles),
+    { relative: 0, absolute: 20 },
+  ),
+  trendOf(
+    'fds',
+    afterWarmup.map((s) => s.fds),
+    { relative: 0, absolute: 20 },
+  ),
 ];
 const unexpected = Object.values(traffic.tally).reduce((n, t) => n + t.unexpected, 0);
 const runs = Object.values(traffic.tally).reduce((n, t) => n + t.runs, 0);
@@ -107,9 +127,16 @@ writeFileSync(
 console.log(`\nscenarios (runs / unexpected failures):`);
 for (const [name, t] of Object.entries(traffic.tally)) console.log(`  ${name.padEnd(24)} ${t.runs} / ${t.unexpected}`);
 if (traffic.lastError !== '') console.log(`last unexpected failure: ${traffic.lastError}`);
-console.log(`baseline: rss ${baseline.rssMiB.toFixed(1)} MiB, heap ${baseline.heapMiB.toFixed(1)} MiB, handles ${baseline.handles}, fds ${baseline.fds}`);
-console.log(`idle after traffic (${idleSeconds.toFixed(0)} s, ${idleBack ? 'back at baseline' : 'NOT back at baseline'}): rss ${idle.rssMiB.toFixed(1)} MiB, heap ${idle.heapMiB.toFixed(1)} MiB, handles ${idle.handles}, fds ${idle.fds}, connections ${idle.connections}`);
-for (const t of trends) console.log(`${t.name.padEnd(8)} medians by third after warm-up: ${t.medians.map((m) => m.toFixed(1)).join(' → ')}  ${t.growing ? 'GROWING' : 'flat'}`);
+console.log(
+  `baseline: rss ${baseline.rssMiB.toFixed(1)} MiB, heap ${baseline.heapMiB.toFixed(1)} MiB, handles ${baseline.handles}, fds ${baseline.fds}`,
+);
+console.log(
+  `idle after traffic (${idleSeconds.toFixed(0)} s, ${idleBack ? 'back at baseline' : 'NOT back at baseline'}): rss ${idle.rssMiB.toFixed(1)} MiB, heap ${idle.heapMiB.toFixed(1)} MiB, handles ${idle.handles}, fds ${idle.fds}, connections ${idle.connections}`,
+);
+for (const t of trends)
+  console.log(
+    `${t.name.padEnd(8)} medians by third after warm-up: ${t.medians.map((m) => m.toFixed(1)).join(' → ')}  ${t.growing ? 'GROWING' : 'flat'}`,
+  );
 console.log(`graph: ${values.svg}`);
 
 child.send('close');

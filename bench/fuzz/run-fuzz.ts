@@ -98,7 +98,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       batches += 1;
       const batch = Array.from({ length: concurrency }, () => {
         const from = rng.pick(seedList);
-        return { seed: from, bytes: rng.next() < 0.05 ? from.bytes : mutate(from.bytes, seedBytes, rng), split: rng.int(3), end: rng.next() < 0.7 };
+        return {
+          seed: from,
+          bytes: rng.next() < 0.05 ? from.bytes : mutate(from.bytes, seedBytes, rng),
+          split: rng.int(3),
+          end: rng.next() < 0.7,
+        };
       });
       const outcomes = await Promise.all(batch.map((input) => send(proxy, input.seed, input.bytes, input.split, input.end)));
       for (const [i, outcome] of outcomes.entries()) {
@@ -139,12 +144,20 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         await proxy.exit;
         proxy = await startChild(sink.port);
       }
-      if (batches % 50 === 0) log(`${batches} batches, ${inputs} inputs, rss ${lastSample.rssMiB.toFixed(0)} MiB, fds ${lastSample.fds}, findings ${findings.length}`);
+      if (batches % 50 === 0)
+        log(
+          `${batches} batches, ${inputs} inputs, rss ${lastSample.rssMiB.toFixed(0)} MiB, fds ${lastSample.fds}, findings ${findings.length}`,
+        );
     }
     if ((options.settleSeconds ?? 0) > 0 && proxy.exited === undefined) {
       settled = await settle(proxy, options.settleSeconds ?? 0);
       if (settled.connections > 0 || settled.fds > baseline.fds + 10) {
-        findings.push({ kind: 'leak', batch: batches, detail: `after ${options.settleSeconds} s idle: ${settled.connections} client connections, ${settled.fds} fds (${baseline.fds} at start)`, saved: [] });
+        findings.push({
+          kind: 'leak',
+          batch: batches,
+          detail: `after ${options.settleSeconds} s idle: ${settled.connections} client connections, ${settled.fds} fds (${baseline.fds} at start)`,
+          saved: [],
+        });
       }
     }
   } finally {
@@ -233,7 +246,9 @@ async function healthCheck(proxy: ProxyChild): Promise<string | undefined> {
   try {
     const answer = await request('https://fuzz.test/1k', { dispatcher: agent, signal: timeout });
     const body = await answer.body.arrayBuffer();
-    return answer.statusCode === 200 && body.byteLength === 1024 ? undefined : `health check: status ${answer.statusCode}, ${body.byteLength} bytes`;
+    return answer.statusCode === 200 && body.byteLength === 1024
+      ? undefined
+      : `health check: status ${answer.statusCode}, ${body.byteLength} bytes`;
   } catch (error) {
     return `health check failed: ${error instanceof Error ? error.message : String(error)}`;
   } finally {
@@ -284,7 +299,12 @@ function send(proxy: ProxyChild, seed: Seed, bytes: Buffer, split: number, end: 
         return;
       }
       raw.pause();
-      const tls = tlsConnect({ socket: raw, ca: proxy.caPem, servername: 'fuzz.test', ALPNProtocols: [seed.channel === 'tls-h2' ? 'h2' : 'http/1.1'] });
+      const tls = tlsConnect({
+        socket: raw,
+        ca: proxy.caPem,
+        servername: 'fuzz.test',
+        ALPNProtocols: [seed.channel === 'tls-h2' ? 'h2' : 'http/1.1'],
+      });
       sockets.push(tls);
       tls.on('error', () => undefined);
       tls.on('data', (data: Buffer) => {

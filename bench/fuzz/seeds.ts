@@ -22,7 +22,8 @@ function http(lines: string[], body = ''): Buffer {
 function wsFrame(opcode: number, payload: Buffer): Buffer {
   const key = Buffer.of(1, 2, 3, 4);
   const masked = Buffer.from(payload.map((b, i) => b ^ (key[i & 3] as number)));
-  const length = payload.length < 126 ? Buffer.of(0x80 | payload.length) : Buffer.of(0x80 | 126, payload.length >> 8, payload.length & 0xff);
+  const length =
+    payload.length < 126 ? Buffer.of(0x80 | payload.length) : Buffer.of(0x80 | 126, payload.length >> 8, payload.length & 0xff);
   return Buffer.concat([Buffer.of(0x80 | opcode), length, key, masked]);
 }
 
@@ -84,25 +85,79 @@ const WS_UPGRADE = [
 export function seeds(clientHello: Buffer): Seed[] {
   const frames = Buffer.concat([wsFrame(0x1, Buffer.from('hello')), wsFrame(0x9, Buffer.from('ping')), wsFrame(0x8, Buffer.of(3, 0xe8))]);
   return [
-    { name: 'http get', channel: 'raw', bytes: http([`GET http://${HOST}/a/b?c=d HTTP/1.1`, `Host: ${HOST}`, 'Accept: */*', 'Accept-Encoding: gzip, br', 'Cookie: a=b']) },
-    { name: 'http post length', channel: 'raw', bytes: http([`POST http://${HOST}/upload HTTP/1.1`, `Host: ${HOST}`, 'Content-Length: 11', 'Content-Type: text/plain'], 'hello world') },
+    {
+      name: 'http get',
+      channel: 'raw',
+      bytes: http([`GET http://${HOST}/a/b?c=d HTTP/1.1`, `Host: ${HOST}`, 'Accept: */*', 'Accept-Encoding: gzip, br', 'Cookie: a=b']),
+    },
+    {
+      name: 'http post length',
+      channel: 'raw',
+      bytes: http(
+        [`POST http://${HOST}/upload HTTP/1.1`, `Host: ${HOST}`, 'Content-Length: 11', 'Content-Type: text/plain'],
+        'hello world',
+      ),
+    },
     {
       name: 'http post chunked',
       channel: 'raw',
-      bytes: http([`POST http://${HOST}/upload HTTP/1.1`, `Host: ${HOST}`, 'Transfer-Encoding: chunked', 'Expect: 100-continue'], '5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n'),
+      bytes: http(
+        [`POST http://${HOST}/upload HTTP/1.1`, `Host: ${HOST}`, 'Transfer-Encoding: chunked', 'Expect: 100-continue'],
+        '5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n',
+      ),
     },
-    { name: 'http pipelined', channel: 'raw', bytes: Buffer.concat([http([`GET http://${HOST}/1 HTTP/1.1`, `Host: ${HOST}`]), http([`GET http://${HOST}/2 HTTP/1.0`, `Host: ${HOST}`])]) },
+    {
+      name: 'http pipelined',
+      channel: 'raw',
+      bytes: Buffer.concat([
+        http([`GET http://${HOST}/1 HTTP/1.1`, `Host: ${HOST}`]),
+        http([`GET http://${HOST}/2 HTTP/1.0`, `Host: ${HOST}`]),
+      ]),
+    },
     { name: 'landing', channel: 'raw', bytes: http(['GET / HTTP/1.1', 'Host: mitm.it']) },
-    { name: 'connect + http', channel: 'raw', bytes: Buffer.concat([http([`CONNECT ${HOST}:443 HTTP/1.1`, `Host: ${HOST}:443`, 'Proxy-Authorization: Basic dXNlcjpwYXNz']), http(['GET /ok HTTP/1.1', `Host: ${HOST}`])]) },
-    { name: 'connect + client hello', channel: 'raw', bytes: Buffer.concat([http([`CONNECT ${HOST}:443 HTTP/1.1`, `Host: ${HOST}:443`]), clientHello]) },
+    {
+      name: 'connect + http',
+      channel: 'raw',
+      bytes: Buffer.concat([
+        http([`CONNECT ${HOST}:443 HTTP/1.1`, `Host: ${HOST}:443`, 'Proxy-Authorization: Basic dXNlcjpwYXNz']),
+        http(['GET /ok HTTP/1.1', `Host: ${HOST}`]),
+      ]),
+    },
+    {
+      name: 'connect + client hello',
+      channel: 'raw',
+      bytes: Buffer.concat([http([`CONNECT ${HOST}:443 HTTP/1.1`, `Host: ${HOST}:443`]), clientHello]),
+    },
     { name: 'socks5 + client hello', channel: 'raw', bytes: socksConnect(false, clientHello) },
     { name: 'socks5 auth', channel: 'raw', bytes: socksConnect(true, Buffer.alloc(0)) },
-    { name: 'websocket upgrade', channel: 'raw', bytes: Buffer.concat([http([`GET http://${HOST}/ws HTTP/1.1`, `Host: ${HOST}`, ...WS_UPGRADE]), frames]) },
+    {
+      name: 'websocket upgrade',
+      channel: 'raw',
+      bytes: Buffer.concat([http([`GET http://${HOST}/ws HTTP/1.1`, `Host: ${HOST}`, ...WS_UPGRADE]), frames]),
+    },
     { name: 'h2 preface (plain)', channel: 'raw', bytes: h2Exchange() },
-    { name: 'h2c upgrade', channel: 'raw', bytes: http([`GET http://${HOST}/ HTTP/1.1`, `Host: ${HOST}`, 'Connection: Upgrade, HTTP2-Settings', 'Upgrade: h2c', 'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA']) },
+    {
+      name: 'h2c upgrade',
+      channel: 'raw',
+      bytes: http([
+        `GET http://${HOST}/ HTTP/1.1`,
+        `Host: ${HOST}`,
+        'Connection: Upgrade, HTTP2-Settings',
+        'Upgrade: h2c',
+        'HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA',
+      ]),
+    },
     { name: 'tls: http get', channel: 'tls-http/1.1', bytes: http(['GET /ok?x=1 HTTP/1.1', `Host: ${HOST}`, 'Accept-Encoding: gzip']) },
-    { name: 'tls: http post chunked', channel: 'tls-http/1.1', bytes: http(['POST /upload HTTP/1.1', `Host: ${HOST}`, 'Transfer-Encoding: chunked'], '3\r\nabc\r\n0\r\n\r\n') },
-    { name: 'tls: websocket', channel: 'tls-http/1.1', bytes: Buffer.concat([http(['GET /ws HTTP/1.1', `Host: ${HOST}`, ...WS_UPGRADE]), frames]) },
+    {
+      name: 'tls: http post chunked',
+      channel: 'tls-http/1.1',
+      bytes: http(['POST /upload HTTP/1.1', `Host: ${HOST}`, 'Transfer-Encoding: chunked'], '3\r\nabc\r\n0\r\n\r\n'),
+    },
+    {
+      name: 'tls: websocket',
+      channel: 'tls-http/1.1',
+      bytes: Buffer.concat([http(['GET /ws HTTP/1.1', `Host: ${HOST}`, ...WS_UPGRADE]), frames]),
+    },
     { name: 'tls: h2', channel: 'tls-h2', bytes: h2Exchange() },
   ];
 }

@@ -63,7 +63,8 @@ export class Traffic {
         const entry = this.scenarios[next++ % this.scenarios.length];
         if (entry === undefined) return;
         const [name, scenario] = entry;
-        const count = (this.tally[name] ??= { runs: 0, unexpected: 0 });
+        const count = this.tally[name] ?? { runs: 0, unexpected: 0 };
+        this.tally[name] = count;
         count.runs += 1;
         try {
           await withTimeout(scenario(), 30_000, name);
@@ -155,7 +156,12 @@ export class Traffic {
   async #plain(): Promise<void> {
     // Plain HTTP in absolute form to the HTTP/2 origin's port would be TLS: use a name that fails instead,
     // exercising the plain-HTTP path and its 502 without any origin.
-    const req = httpRequest({ host: '127.0.0.1', port: this.#t.proxyPort, path: `http://plain.test:${this.#t.deadPort}/x`, headers: { host: `plain.test:${this.#t.deadPort}` } });
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port: this.#t.proxyPort,
+      path: `http://plain.test:${this.#t.deadPort}/x`,
+      headers: { host: `plain.test:${this.#t.deadPort}` },
+    });
     req.end();
     const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
     res.resume();

@@ -219,19 +219,31 @@ describe('faults', () => {
         }),
       );
     }
-    await until(() => fx.mitm.proxy.connections === 0, 'the proxy to drop every connection', { ms: 20_000, describe: () => `${fx.mitm.proxy.connections} open` });
-    await until(() => fdCount() <= before + 5, 'fds back to the baseline', { ms: 20_000, describe: () => `${fdCount()} fds, ${before} before` });
+    await until(() => fx.mitm.proxy.connections === 0, 'the proxy to drop every connection', {
+      ms: 20_000,
+      describe: () => `${fx.mitm.proxy.connections} open`,
+    });
+    await until(() => fdCount() <= before + 5, 'fds back to the baseline', {
+      ms: 20_000,
+      describe: () => `${fdCount()} fds, ${before} before`,
+    });
     assert.equal((await sendViaProxy(fx.mitm.port, `${fx.plain.url}/ok`)).text, 'ok');
   });
 
   it('nothing leaks: connections, fds and active resources back at the baseline', TEST, async () => {
     for (const entry of seen.values()) entry.res.destroy();
-    await until(() => fx.mitm.proxy.connections === 0 && fx.impatient.proxy.connections === 0, 'both proxies to have no client connections', {
-      describe: () => `${fx.mitm.proxy.connections} + ${fx.impatient.proxy.connections}`,
-    });
+    await until(
+      () => fx.mitm.proxy.connections === 0 && fx.impatient.proxy.connections === 0,
+      'both proxies to have no client connections',
+      {
+        describe: () => `${fx.mitm.proxy.connections} + ${fx.impatient.proxy.connections}`,
+      },
+    );
     // Keep-alive pools (proxy → origin) may still hold idle sockets; they are the proxy's, bounded, and
     // closed by close(): the suite's after() proves that. Here: no growth beyond a pooled few.
-    await until(() => fdCount() <= baseline.fds + 12, 'fds near the suite baseline', { describe: () => `${fdCount()} fds, ${baseline.fds} at start` });
+    await until(() => fdCount() <= baseline.fds + 12, 'fds near the suite baseline', {
+      describe: () => `${fdCount()} fds, ${baseline.fds} at start`,
+    });
     await until(() => process.getActiveResourcesInfo().length <= baseline.resources + 12, 'active resources near the suite baseline', {
       describe: () => `${process.getActiveResourcesInfo().join(',')} (${baseline.resources} at start)`,
     });

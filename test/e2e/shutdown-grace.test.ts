@@ -70,7 +70,20 @@ describe('mitm start: SIGTERM under load with --shutdown-grace', { timeout: 90_0
 
   it('drains what finishes within the grace, closes the rest after it, exits 0, and the HAR has every completed flow', async () => {
     const harFile = join(scratch, 'run.har');
-    const cli = new CliProcess(['start', '--port', '0', '--quiet', '--ca', join(scratch, 'ca'), '--upstream-ca', pki.ca.certPath, '--har', harFile, '--shutdown-grace', '2']);
+    const cli = new CliProcess([
+      'start',
+      '--port',
+      '0',
+      '--quiet',
+      '--ca',
+      join(scratch, 'ca'),
+      '--upstream-ca',
+      pki.ca.certPath,
+      '--har',
+      harFile,
+      '--shutdown-grace',
+      '2',
+    ]);
     try {
       const port = await cli.listeningPort();
       // Load: 20 completed exchanges, then two in flight: one the origin answers during the drain, one it never answers.

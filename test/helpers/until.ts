@@ -6,7 +6,11 @@ import { within, WAIT_MS } from './deadline.js';
  * connections or file descriptors that settles a moment after the peer's close): a condition
  * with a deadline, not a sleep.
  */
-export function until(check: () => boolean, what: string, options: { ms?: number; everyMs?: number; describe?: () => string } = {}): Promise<void> {
+export function until(
+  check: () => boolean,
+  what: string,
+  options: { ms?: number; everyMs?: number; describe?: () => string } = {},
+): Promise<void> {
   const everyMs = options.everyMs ?? 20;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;

@@ -42,7 +42,10 @@ function sniExtension(name: string): [number, Buffer] {
 
 const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
 const name = fc.array(label, { minLength: 1, maxLength: 4 }).map((labels) => labels.join('.'));
-const otherExtension = fc.tuple(fc.integer({ min: 1, max: 0xffff }), fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)));
+const otherExtension = fc.tuple(
+  fc.integer({ min: 1, max: 0xffff }),
+  fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+);
 
 function isAllowedResult(result: unknown): boolean {
   return result === undefined || typeof result === 'string';
@@ -93,16 +96,19 @@ test('a built ClientHello: the SNI comes back, and every proper prefix is "incom
 test('a real ClientHello with bytes flipped, cut or inserted: never throws', () => {
   assert.equal(parseClientHelloSni(realHello), 'fuzz.example.test');
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), { maxLength: 6 }), (edits) => {
-      let bytes = Buffer.from(realHello);
-      for (const [at, value, kind] of edits) {
-        const i = at % Math.max(bytes.length, 1);
-        if (kind === 'flip') bytes[i] = value;
-        else if (kind === 'cut') bytes = bytes.subarray(0, i);
-        else bytes = Buffer.concat([bytes.subarray(0, i), Buffer.of(value), bytes.subarray(i)]);
-      }
-      assert.ok(isAllowedResult(parseClientHelloSni(bytes)));
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('flip', 'cut', 'insert')), { maxLength: 6 }),
+      (edits) => {
+        let bytes = Buffer.from(realHello);
+        for (const [at, value, kind] of edits) {
+          const i = at % Math.max(bytes.length, 1);
+          if (kind === 'flip') bytes[i] = value;
+          else if (kind === 'cut') bytes = bytes.subarray(0, i);
+          else bytes = Buffer.concat([bytes.subarray(0, i), Buffer.of(value), bytes.subarray(i)]);
+        }
+        assert.ok(isAllowedResult(parseClientHelloSni(bytes)));
+      },
+    ),
     RUNS,
   );
 });

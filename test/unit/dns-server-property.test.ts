@@ -38,7 +38,12 @@ after(async () => {
   await upstream?.close();
 });
 
-const QUERY = dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name: 'www.api.test' }] });
+const QUERY = dnsPacket.encode({
+  type: 'query',
+  id: 7,
+  flags: dnsPacket.RECURSION_DESIRED,
+  questions: [{ type: 'A', name: 'www.api.test' }],
+});
 
 const mutated = fc.oneof(
   fc.uint8Array({ maxLength: 80 }).map((a) => Buffer.from(a)),

@@ -9,7 +9,10 @@ const RUNS = { numRuns: 500 };
 
 const token = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
 // A few names repeat often, in different spellings, so repeated fields are common.
-const name = fc.oneof(token, fc.constantFrom('Set-Cookie', 'set-cookie', 'SET-COOKIE', 'Host', 'content-type', 'X-A', 'x-a', '__proto__', 'constructor'));
+const name = fc.oneof(
+  token,
+  fc.constantFrom('Set-Cookie', 'set-cookie', 'SET-COOKIE', 'Host', 'content-type', 'X-A', 'x-a', '__proto__', 'constructor'),
+);
 const value = fc.string({ maxLength: 20 });
 const raw = fc.array(fc.tuple(name, value), { maxLength: 12 }).map((pairs) => pairs.flat());
 

@@ -40,7 +40,9 @@ test('parseHtpasswd: only config_invalid; every accepted user has a verifier', a
 });
 
 test('parseHtpasswd: user:password lines round-trip and verify', async () => {
-  const field = fc.string({ minLength: 1, maxLength: 10 }).filter((s) => !/[:\r\n#]/.test(s) && s.trim() === s && !s.startsWith('{SHA}') && !s.startsWith('$'));
+  const field = fc
+    .string({ minLength: 1, maxLength: 10 })
+    .filter((s) => !/[:\r\n#]/.test(s) && s.trim() === s && !s.startsWith('{SHA}') && !s.startsWith('$'));
   await fc.assert(
     fc.asyncProperty(fc.uniqueArray(fc.tuple(field, field), { maxLength: 5, selector: ([user]) => user }), async (entries) => {
       const users = parseHtpasswd(entries.map(([u, p]) => `${u}:${p}`).join('\n'), 'x');
@@ -63,18 +65,44 @@ test('parseBasic: never throws; a valid header round-trips', () => {
     RUNS,
   );
   fc.assert(
-    fc.property(fc.string({ minLength: 1 }).filter((s) => !s.includes(':')), fc.string(), (user, password) => {
-      const header = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-      const got = parseBasic(header);
-      // Lone surrogates do not survive UTF-8; everything else does.
-      if (Buffer.from(user).toString() === user && Buffer.from(password).toString() === password) assert.deepEqual(got, { user, password });
-    }),
+    fc.property(
+      fc.string({ minLength: 1 }).filter((s) => !s.includes(':')),
+      fc.string(),
+      (user, password) => {
+        const header = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+        const got = parseBasic(header);
+        // Lone surrogates do not survive UTF-8; everything else does.
+        if (Buffer.from(user).toString() === user && Buffer.from(password).toString() === password)
+          assert.deepEqual(got, { user, password });
+      },
+    ),
     RUNS,
   );
 });
 
 const modePiece = fc.oneof(
-  fc.constantFrom('regular', 'transparent', 'reverse', 'dns', ':', '@', '[', ']', '::1', '127.0.0.1', 'http://', 'https://', 'localhost', '8080', '0', '65536', '/', '?', '%', '.'),
+  fc.constantFrom(
+    'regular',
+    'transparent',
+    'reverse',
+    'dns',
+    ':',
+    '@',
+    '[',
+    ']',
+    '::1',
+    '127.0.0.1',
+    'http://',
+    'https://',
+    'localhost',
+    '8080',
+    '0',
+    '65536',
+    '/',
+    '?',
+    '%',
+    '.',
+  ),
   fc.string({ maxLength: 5 }),
 );
 
@@ -100,12 +128,17 @@ test('parseMode: only config_invalid / host_invalid; accepted modes describe the
 test('parseMode: generated valid modes parse to what was written', () => {
   const port = fc.integer({ min: 0, max: 65535 });
   fc.assert(
-    fc.property(fc.constantFrom('regular', 'transparent', 'dns'), fc.constantFrom('127.0.0.1', '[::1]', 'localhost'), port, (kind, host, p) => {
-      const mode = parseMode(`${kind}@${host}:${p}`);
-      assert.equal(mode.kind, kind);
-      assert.equal(mode.listen?.port, p);
-      assert.equal(mode.listen?.host, host.replace(/^\[|\]$/g, ''));
-    }),
+    fc.property(
+      fc.constantFrom('regular', 'transparent', 'dns'),
+      fc.constantFrom('127.0.0.1', '[::1]', 'localhost'),
+      port,
+      (kind, host, p) => {
+        const mode = parseMode(`${kind}@${host}:${p}`);
+        assert.equal(mode.kind, kind);
+        assert.equal(mode.listen?.port, p);
+        assert.equal(mode.listen?.host, host.replace(/^\[|\]$/g, ''));
+      },
+    ),
     RUNS,
   );
 });

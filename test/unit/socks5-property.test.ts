@@ -17,7 +17,11 @@ import { within } from '../helpers/deadline.js';
 import { until } from '../helpers/until.js';
 
 const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?$/);
-const host = fc.oneof(fc.array(label, { minLength: 1, maxLength: 4 }).map((l) => l.join('.')), fc.ipV4(), fc.ipV6());
+const host = fc.oneof(
+  fc.array(label, { minLength: 1, maxLength: 4 }).map((l) => l.join('.')),
+  fc.ipV4(),
+  fc.ipV6(),
+);
 
 test('readAddress ∘ encodeAddress is the identity (IPv6 in canonical form)', async () => {
   await fc.assert(
@@ -83,12 +87,16 @@ test('a live proxy: mutated valid handshakes are answered or closed', async () =
     }),
     { numRuns: 150 },
   );
-  await until(() => proxy.connections === 0, 'every refused connection to close on the proxy side', { describe: () => `${proxy.connections} open` });
+  await until(() => proxy.connections === 0, 'every refused connection to close on the proxy side', {
+    describe: () => `${proxy.connections} open`,
+  });
 });
 
 test('regression: a refused handshake (no acceptable method, hook reject) does not leave its socket open', async () => {
   await exchange(Buffer.of(5, 1, 2));
   await exchange(VALID);
   // Before the fix the proxy never read the client's FIN after answering: the socket stayed half-closed.
-  await until(() => proxy.connections === 0, 'both refused connections to close on the proxy side', { describe: () => `${proxy.connections} open` });
+  await until(() => proxy.connections === 0, 'both refused connections to close on the proxy side', {
+    describe: () => `${proxy.connections} open`,
+  });
 });

@@ -46,7 +46,10 @@ test('serializeEvent → parser round trip, whatever the chunking', () => {
       blocks.forEach((block, i) => {
         const want = events[i];
         assert.ok(want && block.kind === 'event');
-        assert.ok(sameEvent(block.event, { event: undefined, id: undefined, retry: undefined, ...want }), JSON.stringify([block.event, want]));
+        assert.ok(
+          sameEvent(block.event, { event: undefined, id: undefined, retry: undefined, ...want }),
+          JSON.stringify([block.event, want]),
+        );
       });
     }),
     RUNS,
@@ -54,7 +57,10 @@ test('serializeEvent → parser round trip, whatever the chunking', () => {
 });
 
 test('arbitrary text with any line ends: never throws, and no byte is lost', () => {
-  const piece = fc.oneof(fc.constantFrom('\r', '\n', '\r\n', ':', 'data:', 'event: x', 'retry: 5', 'id', ' '), fc.string({ unit: 'grapheme', maxLength: 5 }));
+  const piece = fc.oneof(
+    fc.constantFrom('\r', '\n', '\r\n', ':', 'data:', 'event: x', 'retry: 5', 'id', ' '),
+    fc.string({ unit: 'grapheme', maxLength: 5 }),
+  );
   fc.assert(
     fc.property(fc.array(piece, { maxLength: 30 }), fc.array(fc.nat(), { maxLength: 6 }), (pieces, cuts) => {
       const text = pieces.join('');
