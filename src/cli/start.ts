@@ -1,4 +1,5 @@
 import type { ListenerInfo } from '../config/modes.js';
+import { z } from 'zod';
 import { CliOptionsSchema, type CliConfig } from '../config/schema.js';
 import { isMitmError, MitmError } from '../errors.js';
 import { describeHooks, hooksFromOptions } from '../proxy/flag-hooks.js';
@@ -12,6 +13,15 @@ import { HarOutput } from './har-output.js';
 import { writeLine, type Io } from './io.js';
 import { styleFor } from './term-style.js';
 
+/** The options of `mitm start`: the CLI's, and how long a stop waits for busy connections. */
+export const StartOptionsSchema = CliOptionsSchema.extend({
+  shutdownGrace: z
+    .number()
+    .min(0)
+    .default(5)
+    .meta({ arg: 'SECONDS', description: 'On SIGINT/SIGTERM, wait at most this long for busy connections to end before closing them' }),
+}).strict();
+
 /** One line for the command list of `mitm --help`. */
 export const START_SUMMARY = 'Run the proxy and print one line per request';
 
@@ -24,22 +34,23 @@ export function startHelp(): string {
       "Set the printed address as the client's HTTP and HTTPS proxy, and have the client",
       'trust ca.pem from the --ca folder to see inside HTTPS traffic.',
       'Stops on Ctrl-C (SIGINT) or SIGTERM: it stops accepting connections and closes idle ones,',
-      'waits for those still busy (a request, a tunnel, a WebSocket) to end, then exits;',
+      'waits up to --shutdown-grace seconds for those still busy (a request, a tunnel, a WebSocket)',
+      'to end, closes any left, then exits;',
       'a second signal exits at once.',
       'With --har FILE, the HAR is written on exit, and on SIGUSR2 without stopping.',
     ].join('\n'),
-    CliOptionsSchema,
+    StartOptionsSchema,
   );
 }
 
 /** Runs `mitm start`: starts the proxy, prints what it sees, and closes it on SIGINT or SIGTERM (writing `--har` first). */
 export async function runStart(argv: readonly string[], io: Io): Promise<number> {
-  const parsed = parseFlags(CliOptionsSchema, argv);
+  const parsed = parseFlags(StartOptionsSchema, argv);
   if (parsed.help) {
     io.stdout.write(startHelp());
     return 0;
   }
-  const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, har: harFile, ...proxyOptions } = parsed.options;
+  const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, har: harFile, shutdownGrace, ...proxyOptions } = parsed.options;
   checkLogAndHookFlags(parsed.options);
   // Listen for signals before the first await: a signal during start-up must still close the proxy
   // and exit 0, not kill the process with the CA half-written.
@@ -74,7 +85,10 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     // has stopped accepting (drain starts synchronously), so whoever reads the line is refused.
     const closed = proxy.close({ graceful: true });
     writeLine(io.stderr, closingNotice(open));
+    // --shutdown-grace: a forced close() cuts the graceful wait short; unref'd, so it never holds the process.
+    const grace = setTimeout(() => void proxy.close(), shutdownGrace * 1000).unref();
     await closed;
+    clearTimeout(grace);
     await har?.write();
     return 0;
   } finally {

@@ -12,12 +12,22 @@ export function headerMapFromRaw(raw: readonly string[]): HeaderMap {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
-    const existing = map[name];
-    if (existing === undefined) map[name] = value;
+    const existing = own(map, name);
+    if (existing === undefined) put(map, name, value);
     else if (Array.isArray(existing)) existing.push(value);
-    else map[name] = [existing, value];
+    else put(map, name, [existing, value]);
   }
   return map;
+}
+
+// A field called `constructor` or `__proto__` is a header like any other: read own properties
+// only, and define rather than assign (assigning `__proto__` would change the prototype).
+function own(map: HeaderMap, name: string): string | string[] | undefined {
+  return Object.hasOwn(map, name) ? map[name] : undefined;
+}
+
+function put(map: HeaderMap, name: string, value: string | string[]): void {
+  Object.defineProperty(map, name, { value, writable: true, enumerable: true, configurable: true });
 }
 
 /**
@@ -32,9 +42,9 @@ export function toRawHeaders(original: readonly string[], current: HeaderMap): s
   for (let i = 0; i + 1 < original.length; i += 2) {
     const name = original[i] as string;
     const lower = name.toLowerCase();
-    const now = current[lower];
+    const now = own(current, lower);
     if (now === undefined) continue;
-    if (sameValues(before[lower], now)) {
+    if (sameValues(own(before, lower), now)) {
       out.push(name, original[i + 1] as string);
     } else if (!written.has(lower)) {
       for (const value of valuesOf(now)) out.push(name, value);
@@ -42,7 +52,7 @@ export function toRawHeaders(original: readonly string[], current: HeaderMap): s
     written.add(lower);
   }
   for (const [name, value] of Object.entries(current)) {
-    if (written.has(name) || before[name] !== undefined) continue;
+    if (written.has(name) || own(before, name) !== undefined) continue;
     for (const item of valuesOf(value)) out.push(name, item);
   }
   return out;

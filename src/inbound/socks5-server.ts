@@ -28,7 +28,8 @@ const REPLY_FOR: Partial<Record<ErrorCode, number>> = {
 
 const SOCKS_REPLY: TunnelReply = {
   established: (socket) => socket.write(encodeReply(REPLY.succeeded)),
-  refuse: (socket: Socket, error: MitmError) => socket.end(encodeReply(REPLY_FOR[error.code] ?? REPLY.generalFailure)),
+  // resume(): read on to the client's FIN, or the half-closed socket lingers (see serveSocks5).
+  refuse: (socket: Socket, error: MitmError) => socket.end(encodeReply(REPLY_FOR[error.code] ?? REPLY.generalFailure)).resume(),
 };
 
 /** Serves one SOCKS5 connection: negotiates, then opens the tunnel like an HTTP CONNECT would. */
@@ -40,8 +41,13 @@ export function serveSocks5(rt: ProxyRuntime, socket: Socket): void {
   negotiate(rt, socket, reader).then(
     (outcome) => {
       reader.release();
+      // Refused and answered with end(): read on to the client's FIN (discarding anything else),
+      // or the half-closed socket and its fd linger until the proxy closes; the timeout stays.
+      if (outcome === undefined) {
+        socket.resume();
+        return;
+      }
       socket.setTimeout(0);
-      if (outcome === undefined) return;
       const user = outcome.user === undefined ? {} : { user: outcome.user };
       openTunnel(rt, socket, Buffer.alloc(0), outcome.target, { ...client, ...user }, SOCKS_REPLY);
     },
