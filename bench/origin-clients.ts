@@ -31,7 +31,9 @@ try {
     new Promise((resolve, reject) => {
       const req = https.request({ host: 'localhost', port: h1Port, path: '/1k', agent }, (res) => {
         let bytes = 0;
-        res.on('data', (chunk: Buffer) => void (bytes += chunk.length));
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+        });
         res.on('end', () => (res.statusCode === 200 && bytes === 1024 ? resolve() : reject(new Error(`${res.statusCode}, ${bytes} bytes`))));
       });
       req.on('error', reject);

@@ -183,7 +183,9 @@ async function sideBySide(
     const targets = [direct, ...running.map((r): Target => ({ route: r.route, pid: r.proc.pid }))];
     const measured = await attempt(async () => {
       const results = await measure(targets);
-      targets.forEach((t, i) => cells.set(t.route.name, results[i] as Cell));
+      targets.forEach((t, i) => {
+        cells.set(t.route.name, results[i] as Cell);
+      });
       return { ok: true, values: {} };
     });
     if (!measured.ok) for (const t of targets) cells.set(t.route.name, measured);

@@ -184,7 +184,10 @@ export class Body {
   }
 
   async #buffer(): Promise<Buffer> {
-    if (!this.#source) return (this.#complete = Buffer.alloc(0));
+    if (!this.#source) {
+      this.#complete = Buffer.alloc(0);
+      return this.#complete;
+    }
     if (this.#declaredLength !== undefined && this.#declaredLength > this.#cap) throw this.#tooLarge();
     let size = 0;
     // destroyOnReturn: false leaves the unread rest in the stream when the cap stops us early.

@@ -11,6 +11,7 @@ export interface ServerSentEvent {
 }
 
 /** What a hook returns per event: nothing (keep it, with any changes), null (drop it), or events to send instead. */
+// biome-ignore lint/suspicious/noConfusingVoidType: public hook API: a hook that returns nothing (a void function) keeps the event.
 export type ServerSentEventVerdict = ServerSentEvent | ServerSentEvent[] | null | undefined | void;
 
 /** A parsed block of an event stream: an event with the exact text it came as, or text to pass on as is (comments). */

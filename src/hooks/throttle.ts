@@ -57,7 +57,10 @@ export function throttle(options: ThrottleOptions): Hook {
         return;
       }
       let link = connections.get(flow.connectionId);
-      if (!link) connections.set(flow.connectionId, (link = { up: new ByteBudget(bytesPerSecond), down: new ByteBudget(bytesPerSecond), flows: 0 }));
+      if (!link) {
+        link = { up: new ByteBudget(bytesPerSecond), down: new ByteBudget(bytesPerSecond), flows: 0 };
+        connections.set(flow.connectionId, link);
+      }
       link.flows += 1;
       flow.tags.add('throttled');
       flow.request.pipeThrough(new RateMeter(link.up));

@@ -56,6 +56,7 @@ export function shellWord(value: string): string {
 
 /** bash's `$'…'` quoting: every control character, quote and backslash escaped, so the line stays one line. */
 function ansiC(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are escaped.
   const escaped = text.replace(/[\\'\u0000-\u001f\u007f]/g, (char) => {
     if (char === '\\') return '\\\\';
     if (char === "'") return "\\'";

@@ -19,7 +19,9 @@ export async function importHar(store: SessionStore, text: string, file: string)
     throw new MitmError('config_invalid', `${file} is not a HAR file: ${reason}`, { cause: error });
   }
   // Our own HARs carry the proxy's flow id; others are numbered in order.
-  parsed.log.entries.forEach((entry, index) => store.appendRows(harEntryRows(entry, entry._id ?? index + 1)));
+  parsed.log.entries.forEach((entry, index) => {
+    store.appendRows(harEntryRows(entry, entry._id ?? index + 1));
+  });
   await store.flush();
   return parsed.log.entries.length;
 }

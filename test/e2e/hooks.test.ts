@@ -160,7 +160,10 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
     const seen: { synthetic?: boolean | undefined; body?: string | undefined } = {};
     const proxy = await proxies.start(t, [
       { name: 'mock', onRequest: (flow) => flow.respond({ status: 201, headers: { 'content-type': 'text/plain' }, body: 'mocked' }) },
-      { name: 'later', onRequest: () => void (laterRan = true) },
+      { name: 'later', onRequest: () => {
+          laterRan = true;
+        },
+      },
       {
         name: 'after',
         async onResponse(flow) {
@@ -226,7 +229,10 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
   });
 
   it('answers 500 hook_failed when an onResponse hook sets flow.response to undefined (no crash)', async (t) => {
-    const proxy = await proxies.start(t, [{ name: 'drop', onResponse: (flow) => void (flow.response = undefined) }]);
+    const proxy = await proxies.start(t, [{ name: 'drop', onResponse: (flow) => {
+          flow.response = undefined;
+        },
+      }]);
     const res = await sendViaProxy(proxy.port, `${plain.url}/hello`);
     assert.equal(res.status, 500);
     assert.equal(res.headers['x-mitm-error'], 'hook_failed');

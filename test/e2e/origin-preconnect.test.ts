@@ -56,7 +56,7 @@ describe('proxy: origin connection opened ahead of the first request', { timeout
       // No request has been written yet: only the proxy's own preconnect can make this resolve.
       await within(origin.connected, 'the origin to accept the preconnected TLS connection');
       const answer = await within(getOver(tls, `localhost:${origin.port}`), 'the answer over the tunnel');
-      assert.match(answer, /^HTTP\/1\.1 200 [^]*\r\n\r\nhello$/);
+      assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*\r\n\r\nhello$/);
       assert.equal(origin.connections(), 1, 'the preconnected connection served the request');
     } finally {
       await origin.close();

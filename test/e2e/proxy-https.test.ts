@@ -172,7 +172,9 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => send({ agent: via, host: 'localhost', port: fx.origin.port, path: `/echo?t=${i}` })),
     );
-    results.forEach((res, i) => assert.equal((JSON.parse(res.text) as EchoBody).url, `/echo?t=${i}`));
+    results.forEach((res, i) => {
+      assert.equal((JSON.parse(res.text) as EchoBody).url, `/echo?t=${i}`);
+    });
     assert.equal(via.tunnelsOpened, 200);
   });
 

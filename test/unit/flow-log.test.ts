@@ -99,12 +99,14 @@ test('client issues name the client, the host when known, and the code', () => {
 
 test('control characters from the network cannot reach the terminal raw', () => {
   assert.equal(printable('a\u001b[2Jb\u009bc\u0007'), 'a\\x1b[2Jb\\x9bc\\x07');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for raw control characters that must not be there.
   assert.doesNotMatch(formatFlow(flow({ url: 'https://x/\u001b]0;owned\u0007' })), /[\u0000-\u001f\u007f-\u009f]/);
 });
 
 test('json lines are the FlowRecord itself, one line, with no raw control characters', () => {
   const record = flow({ url: 'https://x/\u009b\n' });
   const line = formatFlowJson(record);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for raw control characters that must not be there.
   assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f]/);
   assert.deepEqual(JSON.parse(line), JSON.parse(JSON.stringify(record)));
 });
