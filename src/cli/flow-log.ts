@@ -125,7 +125,15 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
     if (stack !== undefined) writeLine(io.stderr, stack);
     if (level === 0) return;
     if (options.quiet && record.error === undefined) return;
-    if (matches && !matches(flow ? subjectOfFlow(flow, { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs }) : subjectOfRecord(record))) return;
+    if (
+      matches &&
+      !matches(
+        flow
+          ? subjectOfFlow(flow, { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs })
+          : subjectOfRecord(record),
+      )
+    )
+      return;
     const detail = flow ? flowDetail(flow, level, bodyLimit) : undefined;
     if (json) {
       writeLine(io.stdout, formatFlowJson(record, detail));

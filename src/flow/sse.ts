@@ -15,7 +15,9 @@ export interface ServerSentEvent {
 export type ServerSentEventVerdict = ServerSentEvent | ServerSentEvent[] | null | undefined | void;
 
 /** A parsed block of an event stream: an event with the exact text it came as, or text to pass on as is (comments). */
-export type StreamBlock = { readonly kind: 'event'; readonly event: ServerSentEvent; readonly raw: string } | { readonly kind: 'text'; readonly raw: string };
+export type StreamBlock =
+  | { readonly kind: 'event'; readonly event: ServerSentEvent; readonly raw: string }
+  | { readonly kind: 'text'; readonly raw: string };
 
 // Two line ends in a row; CRLF is one line end, so a CR counts alone only when no LF follows it.
 const BLANK_LINE = /(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))/;

@@ -90,4 +90,3 @@ function appendToStore(session: SessionStore, flow: Flow, record: FlowRecord): v
     // Only a closed store throws here (a flow ending during close); that flow cannot be kept.
   }
 }
-

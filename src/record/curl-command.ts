@@ -34,7 +34,9 @@ export function curlCommand(flow: StoredFlow): string {
       args.push('--data-binary', '@-');
     }
   }
-  const note = body?.cut ? `# the recorded body was cut after ${body.raw.length} bytes (of ${body.fullLength ?? 'unknown'}): this sends only those\n` : '';
+  const note = body?.cut
+    ? `# the recorded body was cut after ${body.raw.length} bytes (of ${body.fullLength ?? 'unknown'}): this sends only those\n`
+    : '';
   return `${note}${prefix}${args.join(' ')}`;
 }
 

@@ -122,10 +122,7 @@ describe('mitm start --har', { timeout: 60_000 }, () => {
     assert.equal(code, 0, stderr);
     assert.match(stderr, new RegExp(`^wrote 5 flows to ${escapeRegExp(harFile)}$`, 'm'));
     const last = await readHar(harFile);
-    assert.deepEqual(
-      last.log.entries.map((entry) => entry.request.url).sort(),
-      [jsonUrl, gzipUrl, binaryUrl, refusedUrl, laterUrl].sort(),
-    );
+    assert.deepEqual(last.log.entries.map((entry) => entry.request.url).sort(), [jsonUrl, gzipUrl, binaryUrl, refusedUrl, laterUrl].sort());
     assert.deepEqual(await readdir(harDir), ['flows.har'], 'no temp file may be left behind');
   });
 

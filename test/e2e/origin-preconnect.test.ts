@@ -10,7 +10,9 @@ import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { TestProxies } from '../helpers/proxy.js';
 
 /** An HTTPS origin that says when its first TLS connection is up and counts its TCP connections. */
-async function watchedOrigin(pki: TestPki): Promise<{ port: number; connected: Promise<void>; connections: () => number; close: () => Promise<void> }> {
+async function watchedOrigin(
+  pki: TestPki,
+): Promise<{ port: number; connected: Promise<void>; connections: () => number; close: () => Promise<void> }> {
   const server = createServer({ cert: pki.origin.cert, key: pki.origin.key }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 5 }).end('hello');
   });

@@ -219,12 +219,15 @@ describe('stock hooks', { timeout: 60_000 }, () => {
     const paged = await call('http://api.test/users?page=2');
     assert.equal(paged.status, 502, 'api.test does not resolve: an unmatched request goes to the origin');
 
-    assert.deepEqual(mock.calls.map((c) => [c.method, c.url, c.rule]), [
-      ['GET', 'https://api.test/users', 'GET https://api.test/users'],
-      ['GET', 'https://api.test/users/42', 'GET https://api.test/users/*'],
-      ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
-      ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
-    ]);
+    assert.deepEqual(
+      mock.calls.map((c) => [c.method, c.url, c.rule]),
+      [
+        ['GET', 'https://api.test/users', 'GET https://api.test/users'],
+        ['GET', 'https://api.test/users/42', 'GET https://api.test/users/*'],
+        ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
+        ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
+      ],
+    );
     assert.equal(mock.calls[2]?.body, '{"name":"x","tags":["a"],"extra":1}');
     assert.equal(mock.calls[2]?.headers['x-k'], 'v');
     assert.deepEqual(mock.pending(), []);

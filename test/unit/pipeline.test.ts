@@ -42,7 +42,9 @@ test('respond() in onRequest skips the remaining onRequest hooks', async () => {
   const pipeline = new HookPipeline(() => undefined);
   let later = false;
   pipeline.use({ name: 'mock', onRequest: (flow) => flow.respond({ status: 201, body: 'mocked' }) });
-  pipeline.use({ name: 'later', onRequest: () => {
+  pipeline.use({
+    name: 'later',
+    onRequest: () => {
       later = true;
     },
   });
@@ -56,7 +58,12 @@ test('respond() in onRequest skips the remaining onRequest hooks', async () => {
 
 test('a throw in onRequest becomes hook_failed naming the hook', async () => {
   const pipeline = new HookPipeline(() => undefined);
-  pipeline.use({ name: 'broken', onRequest: () => { throw new Error('boom'); } });
+  pipeline.use({
+    name: 'broken',
+    onRequest: () => {
+      throw new Error('boom');
+    },
+  });
   await assert.rejects(pipeline.request(makeFlow()), (error: Error & { code?: string }) => {
     assert.equal(error.code, 'hook_failed');
     assert.equal(error.message, 'hook "broken" failed in onRequest: boom');
@@ -68,8 +75,15 @@ test('throws in observe-only phases are reported and later hooks still run', asy
   const faults: HookFault[] = [];
   const pipeline = new HookPipeline((fault) => faults.push(fault));
   let ran = false;
-  pipeline.use({ name: 'bad', onFlowEnd: () => { throw new Error('nope'); } });
-  pipeline.use({ name: 'good', onFlowEnd: () => {
+  pipeline.use({
+    name: 'bad',
+    onFlowEnd: () => {
+      throw new Error('nope');
+    },
+  });
+  pipeline.use({
+    name: 'good',
+    onFlowEnd: () => {
       ran = true;
     },
   });
@@ -111,23 +125,31 @@ test('setting request.url re-targets and updates Host', () => {
 test('changedBy names the hooks that changed the request or response, or answered, and no others', async () => {
   const pipeline = new HookPipeline(() => undefined);
   pipeline.use({ name: 'looker', onRequest: (flow) => void flow.request.headers.host });
-  pipeline.use({ name: 'header', onRequest: (flow) => {
+  pipeline.use({
+    name: 'header',
+    onRequest: (flow) => {
       flow.request.headers['x-a'] = '1';
     },
   });
-  pipeline.use({ name: 'same-url', onRequest: (flow) => {
+  pipeline.use({
+    name: 'same-url',
+    onRequest: (flow) => {
       // Setting the URL it already has is not a change.
       const url = flow.request.url;
       flow.request.url = url;
     },
   });
   pipeline.use({ name: 'answer', onRequest: (flow) => flow.respond({ status: 204 }) });
-  pipeline.use({ name: 'status', onResponse: (flow) => {
+  pipeline.use({
+    name: 'status',
+    onResponse: (flow) => {
       if (flow.response) flow.response.status = 299;
     },
   });
   pipeline.use({ name: 'reader', onResponse: async (flow) => void (await flow.response?.text()) });
-  pipeline.use({ name: 'body', onResponse: (flow) => {
+  pipeline.use({
+    name: 'body',
+    onResponse: (flow) => {
       if (flow.response) flow.response.body = 'new';
     },
   });
@@ -135,5 +157,8 @@ test('changedBy names the hooks that changed the request or response, or answere
   await pipeline.request(flow);
   await pipeline.response(flow);
   assert.deepEqual([...flow.changedBy], ['header', 'answer', 'status', 'body']);
-  assert.deepEqual(pipeline.list().map(({ name }) => name), ['looker', 'header', 'same-url', 'answer', 'status', 'reader', 'body']);
+  assert.deepEqual(
+    pipeline.list().map(({ name }) => name),
+    ['looker', 'header', 'same-url', 'answer', 'status', 'reader', 'body'],
+  );
 });
