@@ -29,7 +29,13 @@ interface Running {
 }
 type Start = (options: Record<string, unknown>) => Promise<{ port: number; close(): Promise<void> }>;
 
-const { values } = parseArgs({ options: { hosts: { type: 'string', default: '40' }, delays: { type: 'string', default: '0,20' }, base: { type: 'string', default: '2755377' } } });
+const { values } = parseArgs({
+  options: {
+    hosts: { type: 'string', default: '40' },
+    delays: { type: 'string', default: '0,20' },
+    base: { type: 'string', default: '2755377' },
+  },
+});
 const HOSTS = Number(values.hosts);
 const DELAYS = values.delays.split(',').map(Number);
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -39,12 +45,60 @@ const work = mkdtempSync(join(tmpdir(), 'mitm-connect-bench-'));
 function makePki(): { ca: string; cert: string; key: string } {
   const path = (name: string): string => join(work, name);
   const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', '/CN=bench CA',
-    '-keyout', path('ca-key.pem'), '-out', path('ca.pem'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
-  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=bench.test', '-keyout', path('key.pem'), '-out', path('o.csr'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=bench CA',
+    '-keyout',
+    path('ca-key.pem'),
+    '-out',
+    path('ca.pem'),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign',
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=bench.test',
+    '-keyout',
+    path('key.pem'),
+    '-out',
+    path('o.csr'),
+  );
   writeFileSync(path('o.ext'), 'subjectAltName=DNS:*.bench.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
-  openssl('x509', '-req', '-in', path('o.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca-key.pem'), '-set_serial', '0x1234', '-days', '2',
-    '-extfile', path('o.ext'), '-out', path('cert.pem'));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    path('o.csr'),
+    '-CA',
+    path('ca.pem'),
+    '-CAkey',
+    path('ca-key.pem'),
+    '-set_serial',
+    '0x1234',
+    '-days',
+    '2',
+    '-extfile',
+    path('o.ext'),
+    '-out',
+    path('cert.pem'),
+  );
   return { ca: path('ca.pem'), cert: readFileSync(path('cert.pem'), 'utf8'), key: readFileSync(path('key.pem'), 'utf8') };
 }
 
@@ -92,7 +146,14 @@ async function delayingProxy(originPort: number, delay: number): Promise<{ port:
 /** CONNECT host:443, TLS trusting the proxy's CA, one GET; ms from the CONNECT to the last body byte. */
 async function firstRequest(proxyPort: number, ca: string, host: string): Promise<number> {
   const started = performance.now();
-  const req = request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: `${host}:443`, headers: { host: `${host}:443` }, agent: false });
+  const req = request({
+    host: '127.0.0.1',
+    port: proxyPort,
+    method: 'CONNECT',
+    path: `${host}:443`,
+    headers: { host: `${host}:443` },
+    agent: false,
+  });
   req.end();
   const [res, socket] = (await once(req, 'connect')) as [{ statusCode?: number }, Socket];
   if (res.statusCode !== 200) throw new Error(`CONNECT ${host}: ${res.statusCode}`);
@@ -113,7 +174,9 @@ function percentile(sorted: readonly number[], p: number): number {
 async function main(): Promise<void> {
   const pki = makePki();
   const body = Buffer.alloc(1024, 'x');
-  const origin = createHttpsServer({ cert: pki.cert, key: pki.key }, (_req, res) => res.writeHead(200, { 'content-length': body.length }).end(body));
+  const origin = createHttpsServer({ cert: pki.cert, key: pki.key }, (_req, res) =>
+    res.writeHead(200, { 'content-length': body.length }).end(body),
+  );
   const originPort = await listen(origin);
   // The build before the change, from git, next to this one (node_modules resolve from the worktree).
   const beforeDir = join(ROOT, 'bench/results/connect-before');
@@ -133,7 +196,14 @@ async function main(): Promise<void> {
     const proxies: Running[] = [];
     for (const build of builds) {
       const dir = join(work, `ca-${delay}-${proxies.length}`);
-      const proxy = await build.start({ port: 0, ca: dir, upstreamCa: [pki.ca], upstreamProxy: `http://127.0.0.1:${upstream.port}`, keep: 0, ...build.extra });
+      const proxy = await build.start({
+        port: 0,
+        ca: dir,
+        upstreamCa: [pki.ca],
+        upstreamProxy: `http://127.0.0.1:${upstream.port}`,
+        keep: 0,
+        ...build.extra,
+      });
       proxies.push({ port: proxy.port, caPath: join(dir, 'ca.pem'), close: () => proxy.close() });
     }
     const cas = proxies.map((proxy) => readFileSync(proxy.caPath, 'utf8'));
@@ -151,7 +221,9 @@ async function main(): Promise<void> {
       const sorted = [...(times[b] ?? [])].sort((x, y) => x - y);
       const p50 = percentile(sorted, 50);
       const p90 = percentile(sorted, 90);
-      console.log(`  ${build.name.padEnd(58)} p50 ${p50.toFixed(1).padStart(6)}  p90 ${p90.toFixed(1).padStart(6)}  p50 ratio ${(p50 / percentile(base, 50)).toFixed(2)}`);
+      console.log(
+        `  ${build.name.padEnd(58)} p50 ${p50.toFixed(1).padStart(6)}  p90 ${p90.toFixed(1).padStart(6)}  p50 ratio ${(p50 / percentile(base, 50)).toFixed(2)}`,
+      );
     }
     await Promise.all(proxies.map((proxy) => proxy.close()));
     upstream.server.close();

@@ -31,7 +31,11 @@ try {
 
   const gcPauses: Array<{ ms: number; kind: string }> = [];
   const gcObserver = new PerformanceObserver((list) =>
-    gcPauses.push(...list.getEntries().map((e) => ({ ms: e.duration, kind: gcKind((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind) }))),
+    gcPauses.push(
+      ...list
+        .getEntries()
+        .map((e) => ({ ms: e.duration, kind: gcKind((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind) })),
+    ),
   );
   gcObserver.observe({ entryTypes: ['gc'] });
   const histogram = monitorEventLoopDelay({ resolution: 1 });
@@ -85,7 +89,9 @@ try {
   console.log(`event-loop interval: max ${ms(histogram.max)} ms, p99 ${ms(histogram.percentile(99))} ms, mean ${ms(histogram.mean)} ms`);
   console.log(`event-loop interval with nothing to do (300 ms just before): max ${ms(idle.max)} ms, p99 ${ms(idle.percentile(99))} ms`);
   const longest = gcPauses.reduce((a, b) => (b.ms > a.ms ? b : a), { ms: 0, kind: 'none' });
-  console.log(`GC pauses during the burst: ${gcPauses.length}, longest ${longest.ms.toFixed(2)} ms (${longest.kind}); ${gcPauses.map((p) => `${p.kind} ${p.ms.toFixed(1)}`).join(', ')}`);
+  console.log(
+    `GC pauses during the burst: ${gcPauses.length}, longest ${longest.ms.toFixed(2)} ms (${longest.kind}); ${gcPauses.map((p) => `${p.kind} ${p.ms.toFixed(1)}`).join(', ')}`,
+  );
   console.log(`synchronous build per leaf: median ${quantile(builds, 0.5).toFixed(3)} ms, max ${Math.max(...builds).toFixed(3)} ms`);
   console.log(
     `floor, ${contexts.length} SecureContexts from ready certificates, one per turn: event-loop interval max ${ms(floor.max)} ms, ` +

@@ -31,8 +31,12 @@ try {
     new Promise((resolve, reject) => {
       const req = https.request({ host: 'localhost', port: h1Port, path: '/1k', agent }, (res) => {
         let bytes = 0;
-        res.on('data', (chunk: Buffer) => void (bytes += chunk.length));
-        res.on('end', () => (res.statusCode === 200 && bytes === 1024 ? resolve() : reject(new Error(`${res.statusCode}, ${bytes} bytes`))));
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+        });
+        res.on('end', () =>
+          res.statusCode === 200 && bytes === 1024 ? resolve() : reject(new Error(`${res.statusCode}, ${bytes} bytes`)),
+        );
       });
       req.on('error', reject);
       req.end();
@@ -46,9 +50,11 @@ try {
     let left = requests;
     const cpu = process.cpuUsage();
     const start = performance.now();
-    await Promise.all(Array.from({ length: inFlight }, async () => {
-      while (left-- > 0) await one();
-    }));
+    await Promise.all(
+      Array.from({ length: inFlight }, async () => {
+        while (left-- > 0) await one();
+      }),
+    );
     const used = process.cpuUsage(cpu);
     return { cpuUs: (used.user + used.system) / requests, rate: requests / ((performance.now() - start) / 1000) };
   };

@@ -40,7 +40,9 @@ function handle(req: Readable & { method?: string | undefined; url?: string | un
     stream(res, Number(bytes[1]));
   } else if ((req.method === 'PUT' || req.method === 'POST') && url === '/upload') {
     let received = 0;
-    req.on('data', (chunk: Buffer) => void (received += chunk.length));
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+    });
     req.on('end', () => {
       const text = String(received);
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': text.length });

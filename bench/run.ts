@@ -21,10 +21,43 @@ import { peers, type Peer, type Running } from './lib/peers.js';
 import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
 import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/profile.js';
 import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
-import { MiB, download, h2Streams, inRounds, keepAlive, newHosts, upload, type Bench, type Cell, type SideBySide, type Sizes, type Target } from './lib/workloads.js';
+import {
+  MiB,
+  download,
+  h2Streams,
+  inRounds,
+  keepAlive,
+  newHosts,
+  upload,
+  type Bench,
+  type Cell,
+  type SideBySide,
+  type Sizes,
+  type Target,
+} from './lib/workloads.js';
 
-const FULL: Sizes = { keepAliveRequests: 3000, newHosts: 50, downloadMiB: 200, uploadMiB: 100, rounds: 3, idleTunnels: 2000, idleSettleMs: 45_000, h2Requests: 1000, wsMessages: 20_000 };
-const QUICK: Sizes = { keepAliveRequests: 600, newHosts: 10, downloadMiB: 50, uploadMiB: 25, rounds: 1, idleTunnels: 300, idleSettleMs: 0, h2Requests: 500, wsMessages: 5000 };
+const FULL: Sizes = {
+  keepAliveRequests: 3000,
+  newHosts: 50,
+  downloadMiB: 200,
+  uploadMiB: 100,
+  rounds: 3,
+  idleTunnels: 2000,
+  idleSettleMs: 45_000,
+  h2Requests: 1000,
+  wsMessages: 20_000,
+};
+const QUICK: Sizes = {
+  keepAliveRequests: 600,
+  newHosts: 10,
+  downloadMiB: 50,
+  uploadMiB: 25,
+  rounds: 1,
+  idleTunnels: 300,
+  idleSettleMs: 0,
+  h2Requests: 500,
+  wsMessages: 5000,
+};
 
 // Measured on every route at once, round by round (inRounds); the rest route by route.
 const SIDE_BY_SIDE: Partial<Record<WorkloadName, SideBySide>> = { keepAlive, download, upload };
@@ -87,7 +120,7 @@ try {
     exitCode = await runAll(all, pki.caCert, state, bench);
   }
 } catch (error) {
-  log(`bench: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+  log(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   exitCode = 1;
 } finally {
   killAll();
@@ -106,8 +139,12 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
     const measured = SIDE_BY_SIDE[workload];
     if (measured) {
       log(`${workload}: every route, ${bench.sizes.rounds} round(s)`);
-      const cells = await sideBySide(usable.filter((peer) => !peer.only || peer.only.includes(workload)), direct, originCa, state, (targets) =>
-        inRounds(targets, measured, bench),
+      const cells = await sideBySide(
+        usable.filter((peer) => !peer.only || peer.only.includes(workload)),
+        direct,
+        originCa,
+        state,
+        (targets) => inRounds(targets, measured, bench),
       );
       for (const [name, cell] of cells) results[name] = { ...results[name], [workload]: cell };
       continue;
@@ -183,7 +220,9 @@ async function sideBySide(
     const targets = [direct, ...running.map((r): Target => ({ route: r.route, pid: r.proc.pid }))];
     const measured = await attempt(async () => {
       const results = await measure(targets);
-      targets.forEach((t, i) => cells.set(t.route.name, results[i] as Cell));
+      targets.forEach((t, i) => {
+        cells.set(t.route.name, results[i] as Cell);
+      });
       return { ok: true, values: {} };
     });
     if (!measured.ok) for (const t of targets) cells.set(t.route.name, measured);
@@ -218,10 +257,7 @@ async function runProfile(workload: WorkloadName, all: readonly Peer[], originCa
   if (!cell.ok) throw new Error(`workload failed under the profiler: ${cell.error}`);
   // Only the samples taken while the workload ran: start-up (module loading, trust store) is left out.
   const summary = formatSummary(summarise(await newestProfile(dir), 20, { fromUs, toUs }));
-  const text = [
-    `mitm under --cpu-prof, ${workload} (with its warm-up): ${JSON.stringify(cell.values)}`,
-    summary,
-  ].join('\n');
+  const text = [`mitm under --cpu-prof, ${workload} (with its warm-up): ${JSON.stringify(cell.values)}`, summary].join('\n');
   console.log(text);
   await writeFile(join(RESULTS, `profile-${workload}.txt`), `${text}\n`);
 }

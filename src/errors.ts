@@ -37,7 +37,10 @@ export const ERROR_CODES = {
   listen_failed: { status: undefined, summary: 'The proxy could not listen on its address' },
   har_write_failed: { status: undefined, summary: 'A HAR file could not be written' },
   filter_invalid: { status: 400, summary: 'A flow filter (docs/filters.md) does not parse' },
-  store_unavailable: { status: undefined, summary: 'The SQLite driver (better-sqlite3) could not be loaded, so no flow store can be opened' },
+  store_unavailable: {
+    status: undefined,
+    summary: 'The SQLite driver (better-sqlite3) could not be loaded, so no flow store can be opened',
+  },
   store_invalid: { status: undefined, summary: 'A store file is not a mitm store, or was written by a newer mitm' },
   store_failed: { status: undefined, summary: 'A flow store could not be opened, written or read' },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;

@@ -20,19 +20,53 @@ export function newHost(i: number): string {
 export function makeOriginPki(dir: string, hosts: number): OriginPki {
   const path = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => void execFileSync('openssl', args, { stdio: 'pipe' });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=mitm bench origin CA',
-    '-keyout', path('ca-key.pem'), '-out', path('ca.pem'),
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1',
-    '-keyout', path('origin-key.pem'), '-out', path('origin.csr'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=mitm bench origin CA',
+    '-keyout',
+    path('ca-key.pem'),
+    '-out',
+    path('ca.pem'),
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  );
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', path('origin-key.pem'), '-out', path('origin.csr'));
   const ips = ['127.0.0.1', ...Array.from({ length: hosts }, (_, i) => newHost(i + 1))];
-  writeFileSync(path('origin.ext'), [
-    `subjectAltName=DNS:localhost,${ips.map((ip) => `IP:${ip}`).join(',')}`,
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature,keyEncipherment',
-    'extendedKeyUsage=serverAuth',
-  ].join('\n'));
-  openssl('x509', '-req', '-in', path('origin.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca-key.pem'),
-    '-set_serial', `0x${Date.now().toString(16)}`, '-days', '2', '-extfile', path('origin.ext'), '-out', path('origin.pem'));
+  writeFileSync(
+    path('origin.ext'),
+    [
+      `subjectAltName=DNS:localhost,${ips.map((ip) => `IP:${ip}`).join(',')}`,
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature,keyEncipherment',
+      'extendedKeyUsage=serverAuth',
+    ].join('\n'),
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    path('origin.csr'),
+    '-CA',
+    path('ca.pem'),
+    '-CAkey',
+    path('ca-key.pem'),
+    '-set_serial',
+    `0x${Date.now().toString(16)}`,
+    '-days',
+    '2',
+    '-extfile',
+    path('origin.ext'),
+    '-out',
+    path('origin.pem'),
+  );
   return { caCert: path('ca.pem'), cert: path('origin.pem'), key: path('origin-key.pem') };
 }

@@ -21,17 +21,29 @@ export async function idleTunnels(t: Target, b: Bench): Promise<Cell> {
   await sleep(1000);
   const base = (await memoryOf(pid)).rssKiB;
   const count = b.sizes.idleTunnels;
-  const client = new Proc('node', [
-    built('bench/clients/idle-tunnels.ts'),
-    '--proxy-port', new URL(route.proxy).port,
-    '--target', `localhost:${b.h1Port}`,
-    '--count', String(count),
-    '--ca', route.ca,
-  ], CLIENT_CPU);
+  const client = new Proc(
+    'node',
+    [
+      built('bench/clients/idle-tunnels.ts'),
+      '--proxy-port',
+      new URL(route.proxy).port,
+      '--target',
+      `localhost:${b.h1Port}`,
+      '--count',
+      String(count),
+      '--ca',
+      route.ca,
+    ],
+    CLIENT_CPU,
+  );
   try {
     const opened = (await client.nextJson(180_000)) as { open?: number; failed?: number; error?: string };
     if (opened.open !== count) {
-      return { ok: false, values: {}, error: `${opened.open ?? 0} of ${count} tunnels opened (${opened.failed ?? '?'} failed: ${opened.error ?? '?'})` };
+      return {
+        ok: false,
+        values: {},
+        error: `${opened.open ?? 0} of ${count} tunnels opened (${opened.failed ?? '?'} failed: ${opened.error ?? '?'})`,
+      };
     }
     await sleep(1500);
     const held = (await memoryOf(pid)).rssKiB;

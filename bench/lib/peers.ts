@@ -29,7 +29,10 @@ export interface Peer {
 }
 
 /** The Node proxies: each started by its script under bench/peers/ (transpiled, on bare node). */
-function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: string; pkg?: string; only?: readonly WorkloadName[] } = {}): Peer {
+function nodePeer(
+  name: string,
+  options: { insecureIpHosts?: boolean; note?: string; pkg?: string; only?: readonly WorkloadName[] } = {},
+): Peer {
   const installed = !options.pkg || existsSync(join(ROOT, 'node_modules', options.pkg, 'package.json'));
   return {
     name,
@@ -42,7 +45,12 @@ function nodePeer(name: string, options: { insecureIpHosts?: boolean; note?: str
       const ready = (await proc.nextJson(60_000)) as { port?: number; ca?: string };
       if (!ready.port || !ready.ca) throw new Error(`${name}: unexpected ready line ${JSON.stringify(ready)}`);
       const ca = ready.ca.startsWith('/') ? ready.ca : join(process.cwd(), ready.ca);
-      const route: Route = { name, proxy: `http://127.0.0.1:${ready.port}`, ca, ...(options.insecureIpHosts ? { insecureIpHosts: true } : {}) };
+      const route: Route = {
+        name,
+        proxy: `http://127.0.0.1:${ready.port}`,
+        ca,
+        ...(options.insecureIpHosts ? { insecureIpHosts: true } : {}),
+      };
       return { route, proc };
     },
   };
@@ -58,10 +66,23 @@ function mitmdump(): Peer {
       const confdir = join(state, 'mitmproxy');
       await mkdir(confdir, { recursive: true });
       const port = await freePort();
-      const proc = new Proc('mitmdump', [
-        '--listen-host', '127.0.0.1', '--listen-port', String(port), '-q',
-        '--set', `confdir=${confdir}`, '--set', `ssl_verify_upstream_trusted_ca=${originCa}`, '--set', 'stream_large_bodies=1m',
-      ], PROXY_CPU);
+      const proc = new Proc(
+        'mitmdump',
+        [
+          '--listen-host',
+          '127.0.0.1',
+          '--listen-port',
+          String(port),
+          '-q',
+          '--set',
+          `confdir=${confdir}`,
+          '--set',
+          `ssl_verify_upstream_trusted_ca=${originCa}`,
+          '--set',
+          'stream_large_bodies=1m',
+        ],
+        PROXY_CPU,
+      );
       await waitForPort(port, 30_000);
       return { route: { name: 'mitmdump', proxy: `http://127.0.0.1:${port}`, ca: join(confdir, 'mitmproxy-ca-cert.pem') }, proc };
     },
@@ -74,7 +95,10 @@ export function peers(): Peer[] {
     nodePeer('mitm'),
     nodePeer('mitm-unrecorded', { note: 'mitm with --keep 0 --record-body-limit 0, keep-alive only', only: ['keepAlive'] }),
     nodePeer('mitm-store', { note: 'mitm with --keep 0 --store FILE (every flow to SQLite), keep-alive only', only: ['keepAlive'] }),
-    nodePeer('tls-relay', { note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)', only: ['keepAlive', 'download', 'upload'] }),
+    nodePeer('tls-relay', {
+      note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)',
+      only: ['keepAlive', 'download', 'upload'],
+    }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
     mitmdump(),

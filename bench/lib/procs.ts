@@ -50,7 +50,9 @@ export class Proc {
 
   constructor(cmd: string, args: readonly string[], cpu: number) {
     this.child = launchRaw(cmd, args, cpu);
-    this.child.stderr?.on('data', (chunk: Buffer) => void (this.stderr = (this.stderr + chunk.toString()).slice(-2000)));
+    this.child.stderr?.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString()).slice(-2000);
+    });
     if (this.child.stdout) createInterface({ input: this.child.stdout }).on('line', (line) => this.onLine(line));
   }
 
@@ -122,8 +124,12 @@ export function run(
   const started = performance.now();
   let stdout = '';
   let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => void (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => void (stderr = (stderr + chunk.toString()).slice(-4000)));
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) => {
     const finish = (code: number | null, error?: Error): void => {

@@ -46,7 +46,10 @@ export async function newestProfile(dir: string): Promise<CpuProfile> {
 
 function where(url: string): string {
   if (!url) return '';
-  return url.replace(`file://${BUILD}/`, '').replace(/^file:\/\/.*\/node_modules\//, '').replace(/\.js$/, '');
+  return url
+    .replace(`file://${BUILD}/`, '')
+    .replace(/^file:\/\/.*\/node_modules\//, '')
+    .replace(/\.js$/, '');
 }
 
 /** Milliseconds of samples per profile node id, counting only samples inside `window`. */
@@ -68,7 +71,11 @@ function selfTimes(profile: CpuProfile, window: Window): Map<number, number> {
  * Self time per function (top `n`) and per file (top `n`) within `window`, idle time left out of
  * the shares.
  */
-export function summarise(profile: CpuProfile, n: number, window: Window): { busyMs: number; idleMs: number; functions: SelfTime[]; files: SelfTime[] } {
+export function summarise(
+  profile: CpuProfile,
+  n: number,
+  window: Window,
+): { busyMs: number; idleMs: number; functions: SelfTime[]; files: SelfTime[] } {
   const times = selfTimes(profile, window);
   const byFunction = new Map<string, number>();
   const byFile = new Map<string, number>();

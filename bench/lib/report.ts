@@ -16,7 +16,15 @@ interface Row {
 }
 
 /** The table's rows; `sizes` fills in the labels. */
-export function rows(s: { keepAliveRequests: number; newHosts: number; downloadMiB: number; uploadMiB: number; idleTunnels: number; h2Requests: number; wsMessages: number }): Row[] {
+export function rows(s: {
+  keepAliveRequests: number;
+  newHosts: number;
+  downloadMiB: number;
+  uploadMiB: number;
+  idleTunnels: number;
+  h2Requests: number;
+  wsMessages: number;
+}): Row[] {
   return [
     { label: `keep-alive: ${s.keepAliveRequests} × 1 KiB GET, 16 conns (req/s)`, workload: 'keepAlive', key: 'reqPerSec', ratio: true },
     { label: `new host: first request p50, ${s.newHosts} hosts (ms)`, workload: 'newHosts', key: 'firstP50Ms', ratio: true },
@@ -55,7 +63,8 @@ export function formatTable(results: Results, routes: readonly string[], tableRo
   const header = ['', ...routes];
   const body = tableRows.map((row) => [row.label, ...routes.map((route) => cellText(results, route, row))]);
   const widths = header.map((_, i) => Math.max(...[header, ...body].map((line) => (line[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), ...body.map(line)].join('\n');
 }
 
@@ -106,9 +115,27 @@ export function checkTargets(results: Results): TargetCheck[] {
     check('keep-alive small requests ≥ 1.4× http-mitm-proxy', ratio('keepAlive', 'reqPerSec', 'http-mitm-proxy'), (x) => x >= 1.4),
     check('new host, first request p50 ≤ 2.5× direct', ratio('newHosts', 'firstP50Ms'), (x) => x <= 2.5),
     check('new host, second request p50 ≤ 2× direct', ratio('newHosts', 'secondP50Ms'), (x) => x <= 2),
-    check('200 MiB download ≥ 0.7× direct', ratio('download', 'mibPerSec'), (x) => x >= 0.7, '×', ratio('download', 'mibPerSec', 'direct', FLOOR)),
-    check('200 MiB download, peak RSS ≤ 80 MiB', figure('download', 'peakRssMiB'), (x) => x <= 80, ' MiB', figure('download', 'peakRssMiB', FLOOR)),
-    check('100 MiB upload ≥ 0.9× direct', ratio('upload', 'mibPerSec'), (x) => x >= 0.9, '×', ratio('upload', 'mibPerSec', 'direct', FLOOR)),
+    check(
+      '200 MiB download ≥ 0.7× direct',
+      ratio('download', 'mibPerSec'),
+      (x) => x >= 0.7,
+      '×',
+      ratio('download', 'mibPerSec', 'direct', FLOOR),
+    ),
+    check(
+      '200 MiB download, peak RSS ≤ 80 MiB',
+      figure('download', 'peakRssMiB'),
+      (x) => x <= 80,
+      ' MiB',
+      figure('download', 'peakRssMiB', FLOOR),
+    ),
+    check(
+      '100 MiB upload ≥ 0.9× direct',
+      ratio('upload', 'mibPerSec'),
+      (x) => x >= 0.9,
+      '×',
+      ratio('upload', 'mibPerSec', 'direct', FLOOR),
+    ),
     check('idle tunnels ≤ 40 KiB/conn', figure('idleTunnels', 'kibPerConn'), (x) => x <= 40, ' KiB'),
     {
       target: 'idle tunnels: memory returned after close (≤ 50% kept)',
@@ -123,7 +150,9 @@ export function formatTargets(checks: readonly TargetCheck[]): string {
   const width = Math.max(...checks.map((c) => c.target.length));
   const verdict = (met: boolean | undefined): string => (met === undefined ? '?' : met ? 'met' : 'NOT MET');
   return checks
-    .map((c) => `${c.target.padEnd(width)}  ${c.measured.padStart(12)}  ${verdict(c.met).padEnd(7)}${c.floor ? `  (${c.floor})` : ''}`.trimEnd())
+    .map((c) =>
+      `${c.target.padEnd(width)}  ${c.measured.padStart(12)}  ${verdict(c.met).padEnd(7)}${c.floor ? `  (${c.floor})` : ''}`.trimEnd(),
+    )
     .join('\n');
 }
 

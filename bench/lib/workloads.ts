@@ -51,7 +51,10 @@ const fail = (error: string): Cell => ({ ok: false, values: {}, error });
 
 /** One 1 KiB GET to localhost, so its leaf is minted and the code paths are warm before measuring. */
 export async function warmUp(route: Route, b: Bench): Promise<string | undefined> {
-  const error = verify(await curl(route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/1k`], 30_000), { count: 1, down: 1024 });
+  const error = verify(await curl(route, ['--http1.1', '-o', '/dev/null', `https://localhost:${b.h1Port}/1k`], 30_000), {
+    count: 1,
+    down: 1024,
+  });
   return error ? `warm-up: ${error}` : undefined;
 }
 

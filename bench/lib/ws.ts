@@ -8,13 +8,20 @@ import type { Bench, Cell, Target } from './workloads.js';
 export async function wsMessages(t: Target, b: Bench): Promise<Cell> {
   const { route } = t;
   const count = b.sizes.wsMessages;
-  const client = new Proc('node', [
-    built('bench/clients/ws-echo.ts'),
-    '--url', `wss://localhost:${b.h1Port}/ws`,
-    '--ca', route.ca,
-    '--messages', String(count),
-    ...(route.proxy ? ['--proxy-port', new URL(route.proxy).port] : []),
-  ], CLIENT_CPU);
+  const client = new Proc(
+    'node',
+    [
+      built('bench/clients/ws-echo.ts'),
+      '--url',
+      `wss://localhost:${b.h1Port}/ws`,
+      '--ca',
+      route.ca,
+      '--messages',
+      String(count),
+      ...(route.proxy ? ['--proxy-port', new URL(route.proxy).port] : []),
+    ],
+    CLIENT_CPU,
+  );
   try {
     const result = (await client.nextJson(150_000)) as { messages?: number; ms?: number; error?: string };
     if (result.error || result.messages !== count || !result.ms) {

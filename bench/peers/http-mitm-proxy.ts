@@ -16,7 +16,7 @@ interface HttpMitmProxy {
   };
 }
 
-const { Proxy } = await importPeer<HttpMitmProxy>('http-mitm-proxy');
+const { Proxy: MitmProxy } = await importPeer<HttpMitmProxy>('http-mitm-proxy');
 const { originCa, state } = peerArgs();
 const sslCaDir = join(state, 'http-mitm-proxy');
 const keep = new Set(['ca.pem', 'ca.private.key', 'ca.public.key']);
@@ -25,7 +25,7 @@ for (const sub of ['certs', 'keys']) {
   await Promise.all(names.filter((name) => !keep.has(name)).map((name) => rm(join(sslCaDir, sub, name))));
 }
 
-const proxy = new Proxy();
+const proxy = new MitmProxy();
 proxy.onError((_ctx, error) => console.error(`http-mitm-proxy: ${error?.message ?? 'error'}`));
 const httpsAgent = new Agent({ keepAlive: true, ca: readFileSync(originCa) });
 await new Promise<void>((resolve, reject) => {

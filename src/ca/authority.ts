@@ -29,8 +29,7 @@ export const CA_KEY_FILE = 'ca-key.pem';
 // http-mitm-proxy's sslCaDir layout, accepted by importCa so its users keep their installed trust.
 const HTTP_MITM_PROXY_CERT = join('certs', 'ca.pem');
 const HTTP_MITM_PROXY_KEY = join('keys', 'ca.private.key');
-const EXPECTED_LAYOUTS =
-  `${CA_CERT_FILE} and ${CA_KEY_FILE}, or http-mitm-proxy's ${HTTP_MITM_PROXY_CERT} and ${HTTP_MITM_PROXY_KEY}`;
+const EXPECTED_LAYOUTS = `${CA_CERT_FILE} and ${CA_KEY_FILE}, or http-mitm-proxy's ${HTTP_MITM_PROXY_CERT} and ${HTTP_MITM_PROXY_KEY}`;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 // How long initCa waits for a CA another process is writing (two small files, each synced).
@@ -136,10 +135,7 @@ export async function importCa(fromDir: string, toDir: string): Promise<Certific
   const target = caPaths(absTo);
   if ((await exists(target.certPath)) || (await exists(target.keyPath))) {
     // The code docs/errors.md promises for this case, so scripts need only one for "bad CA folder".
-    throw new MitmError(
-      'ca_invalid',
-      `${absTo} already holds a CA; import into an empty folder (mitm never overwrites a CA)`,
-    );
+    throw new MitmError('ca_invalid', `${absTo} already holds a CA; import into an empty folder (mitm never overwrites a CA)`);
   }
   // Re-encode as PKCS#8: http-mitm-proxy writes forge's PKCS#1 "RSA PRIVATE KEY".
   const keyPem = validated.key.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -189,10 +185,7 @@ function caPaths(dir: string): { certPath: string; keyPath: string } {
 }
 
 async function findImportSource(fromDir: string): Promise<{ certPath: string; keyPath: string }> {
-  const layouts = [
-    caPaths(fromDir),
-    { certPath: join(fromDir, HTTP_MITM_PROXY_CERT), keyPath: join(fromDir, HTTP_MITM_PROXY_KEY) },
-  ];
+  const layouts = [caPaths(fromDir), { certPath: join(fromDir, HTTP_MITM_PROXY_CERT), keyPath: join(fromDir, HTTP_MITM_PROXY_KEY) }];
   for (const layout of layouts) {
     if ((await exists(layout.certPath)) || (await exists(layout.keyPath))) return layout;
   }
@@ -219,7 +212,10 @@ async function generateCa(): Promise<{ certPem: string; keyPem: string }> {
 // Names the machine and the moment, so a user looking at a trust store can tell which of several
 // installed mitm roots is which (and spot a stale one). No commas: DN printers escape them.
 function rootCommonName(created: Date): string {
-  const host = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, MAX_HOSTNAME_IN_CN) || 'unknown-host';
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, MAX_HOSTNAME_IN_CN) || 'unknown-host';
   const stamp = `${created.toISOString().slice(0, 10)} ${created.toISOString().slice(11, 16)}Z`;
   return `mitm root CA for ${host} (${stamp})`;
 }

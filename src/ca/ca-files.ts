@@ -2,7 +2,7 @@
 // file, and nothing here ever replaces an existing file: the CA key is the one secret users install
 // trust in, so losing it to an overwrite would silently invalidate every device that trusts it.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { isMitmError, MitmError } from '../errors.js';
 
 /** A parsed, validated CA: the normalised certificate PEM, both parsed forms and the private key. */
@@ -97,7 +97,7 @@ export async function writeCaFiles(
 async function writeNewFile(path: string, text: string, mode: number): Promise<void> {
   // 'wx' is O_CREAT|O_EXCL, so an existing file is never replaced. The mode is set at open time, not
   // by chmod afterwards, so the key is never readable by others, even briefly.
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'wx', mode);
   } catch (err) {

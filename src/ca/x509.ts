@@ -14,16 +14,13 @@ const fromDerKeepingBits = (der: string): Asn1 =>
   (asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => Asn1)(der, { decodeBitStrings: false });
 
 // @types/node-forge omits getTBSCertificate, although forge's own cert.sign() is built on it.
-const getTBSCertificate = (pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): Asn1 })
-  .getTBSCertificate;
+const getTBSCertificate = (pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): Asn1 }).getTBSCertificate;
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
-const SIGNATURE_ALGORITHM_DER = derBuffer(
-  sequence([oid(SHA256_WITH_RSA), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]),
-);
+const SIGNATURE_ALGORITHM_DER = derBuffer(sequence([oid(SHA256_WITH_RSA), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]));
 
 /** The validity window and names of a root CA certificate about to be created. */
 export interface RootCertificateSpec {
@@ -50,11 +47,7 @@ export interface LeafSigner {
 }
 
 /** Creates a self-signed RSA root CA certificate (CA:true, keyCertSign+cRLSign, SKI) and returns its PEM. */
-export async function createRootCertificate(
-  spec: RootCertificateSpec,
-  publicKey: KeyObject,
-  privateKey: KeyObject,
-): Promise<string> {
+export async function createRootCertificate(spec: RootCertificateSpec, publicKey: KeyObject, privateKey: KeyObject): Promise<string> {
   const cert = newCertificate(publicKey, spec.notBefore, spec.notAfter);
   const name = [utf8Field('organizationName', spec.organization), utf8Field('commonName', spec.commonName)];
   cert.setSubject(name);
@@ -103,9 +96,7 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
       const fields = [...fixedDer];
       fields[TBS.serial] = derBuffer(integer(randomSerial()));
       fields[TBS.validity] = derBuffer(sequence([time(spec.notBefore), time(spec.notAfter)]));
-      fields[TBS.subject] = derBuffer(
-        sequence(spec.commonName === undefined ? [] : [rdn(OID_COMMON_NAME, spec.commonName)]),
-      );
+      fields[TBS.subject] = derBuffer(sequence(spec.commonName === undefined ? [] : [rdn(OID_COMMON_NAME, spec.commonName)]));
       // extensions [3] EXPLICIT SEQUENCE OF Extension; RFC 5280 4.2.1.6: with an empty subject,
       // the SAN must be critical.
       const altName = derBuffer(subjectAltName(spec.altNames, spec.commonName === undefined));
@@ -180,10 +171,7 @@ async function signToPem(tbsDer: Buffer, key: KeyObject): Promise<string> {
 function derTlv(tag: number, content: Buffer): Buffer {
   const n = content.length;
   const length =
-    n < 0x80 ? [n]
-    : n < 0x100 ? [0x81, n]
-    : n < 0x10000 ? [0x82, n >> 8, n & 0xff]
-    : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+    n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
   return Buffer.concat([Buffer.of(tag, ...length), content]);
 }
 
@@ -227,7 +215,9 @@ function keyIdentifierExtension(spki: Asn1): Asn1 {
   const bits = children(spki)[1];
   if (bits === undefined || typeof bits.value !== 'string') throw new Error('unexpected public key structure');
   // A BIT STRING's first content byte counts its unused bits (0 for keys), and is not hashed.
-  const ski = createHash('sha1').update(Buffer.from(bits.value.slice(1), 'binary')).digest('binary');
+  const ski = createHash('sha1')
+    .update(Buffer.from(bits.value.slice(1), 'binary'))
+    .digest('binary');
   const identifier = asn1.toDer(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, ski)).getBytes();
   return sequence([oid(OID_SUBJECT_KEY_IDENTIFIER), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, identifier)]);
 }
@@ -240,8 +230,8 @@ function rdn(type: string, value: string): Asn1 {
 // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both to the second in UTC.
 function time(date: Date): Asn1 {
   const iso = date.toISOString();
-  const digits = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}` +
-    `${iso.slice(17, 19)}Z`;
+  const digits =
+    `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}` + `${iso.slice(17, 19)}Z`;
   const year = date.getUTCFullYear();
   return year >= 1950 && year < 2050
     ? asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, digits.slice(2))

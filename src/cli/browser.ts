@@ -26,7 +26,10 @@ const BrowserOptionsSchema = CliOptionsSchema.omit({ har: true })
       .string()
       .min(1)
       .optional()
-      .meta({ arg: 'PATH', description: `Chromium-family browser to start (default: $BROWSER, else the first of ${CANDIDATES.join(', ')} on PATH)` }),
+      .meta({
+        arg: 'PATH',
+        description: `Chromium-family browser to start (default: $BROWSER, else the first of ${CANDIDATES.join(', ')} on PATH)`,
+      }),
   })
   .strict();
 
@@ -67,7 +70,11 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
     const proxy = await startProxy(proxyOptions);
     const profile = await mkdtemp(path.join(tmpdir(), 'mitm-browser-'));
     try {
-      attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) });
+      attachLog(
+        proxy,
+        { stdout: io.stderr, stderr: io.stderr },
+        { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) },
+      );
       writeLine(io.stderr, `listening on ${proxy.url}`);
       writeLine(io.stderr, caNotice(ca, created));
       // Loopback when the proxy listens on every address (0.0.0.0, ::), as `mitm run` does.

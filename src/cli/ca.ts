@@ -24,7 +24,9 @@ const ExportOptions = z
     includeKey: z
       .boolean()
       .default(false)
-      .meta({ description: `Also export the private key (--format p12 only), encrypted with the passphrase in $${PASSPHRASE_ENV} (8+ characters): whoever holds it can impersonate any site to machines trusting this CA` }),
+      .meta({
+        description: `Also export the private key (--format p12 only), encrypted with the passphrase in $${PASSPHRASE_ENV} (8+ characters): whoever holds it can impersonate any site to machines trusting this CA`,
+      }),
   })
   .strict();
 const ImportOptions = z
@@ -166,9 +168,7 @@ export async function runCa(argv: readonly string[], io: Io): Promise<number> {
   const command = name === undefined ? undefined : SUBCOMMANDS[name];
   if (command === undefined) {
     const names = Object.keys(SUBCOMMANDS).join(', ');
-    throw new UsageError(
-      name === undefined ? `missing ca subcommand (${names})` : `unknown ca subcommand ${JSON.stringify(name)}`,
-    );
+    throw new UsageError(name === undefined ? `missing ca subcommand (${names})` : `unknown ca subcommand ${JSON.stringify(name)}`);
   }
   return command.run(rest, io);
 }

@@ -12,12 +12,14 @@ export function detailLines(detail: FlowDetail, style: TermStyle): string[] {
   }
   if (detail.requestBody) lines.push(...bodyLines(detail.requestBody, '>', style));
   if (detail.responseHeaders) {
-    for (const [name, value] of detail.responseHeaders) lines.push(`${style.magenta('<')} ${style.bold(printable(name))}: ${printable(value)}`);
+    for (const [name, value] of detail.responseHeaders)
+      lines.push(`${style.magenta('<')} ${style.bold(printable(name))}: ${printable(value)}`);
   }
   if (detail.responseBody) lines.push(...bodyLines(detail.responseBody, '<', style));
   if (detail.connection) {
     const { client, server, requestHttpVersion, responseHttpVersion, tls } = detail.connection;
-    const origin = server === undefined ? 'no origin connection' : `origin ${server}${responseHttpVersion ? ` HTTP/${responseHttpVersion}` : ''}`;
+    const origin =
+      server === undefined ? 'no origin connection' : `origin ${server}${responseHttpVersion ? ` HTTP/${responseHttpVersion}` : ''}`;
     lines.push(style.dim(`client ${client} HTTP/${requestHttpVersion}${tls ? ' over TLS' : ''} → ${origin}`));
   }
   if (detail.timings) {

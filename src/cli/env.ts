@@ -7,10 +7,10 @@ import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { writeLine, type Io } from './io.js';
 
 /** NO_PROXY for `mitm env` and `mitm run`: empty unless given, so local servers are proxied too. */
-export const noProxyOption = z
-  .string()
-  .optional()
-  .meta({ arg: 'LIST', description: 'Hosts clients reach directly, comma-separated (NO_PROXY; empty by default, so localhost is proxied too)' });
+export const noProxyOption = z.string().optional().meta({
+  arg: 'LIST',
+  description: 'Hosts clients reach directly, comma-separated (NO_PROXY; empty by default, so localhost is proxied too)',
+});
 
 // The proxy's own fields, so type, default and placeholder match `mitm start`; only the wording
 // changes, since here they describe a proxy that is (or will be) running elsewhere.

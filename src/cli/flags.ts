@@ -84,8 +84,7 @@ export function describeFlags(schema: z.ZodObject): FlagSpec[] {
 export function toParseArgsOptions(specs: readonly FlagSpec[]): NonNullable<ParseArgsConfig['options']> {
   const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
   for (const spec of specs) {
-    options[spec.flag.slice(2)] =
-      spec.type === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: spec.type === 'array' };
+    options[spec.flag.slice(2)] = spec.type === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: spec.type === 'array' };
   }
   return options;
 }
@@ -97,10 +96,7 @@ export type ParsedFlags<T> = { readonly help: true } | { readonly help: false; r
  * Parses `argv` against the flags of `schema` and validates the result with the same schema, so
  * defaults live only there. Throws `UsageError` naming the offending flag.
  */
-export function parseFlags<S extends z.ZodObject>(
-  schema: S,
-  argv: readonly string[],
-): ParsedFlags<Readonly<z.output<S>>> {
+export function parseFlags<S extends z.ZodObject>(schema: S, argv: readonly string[]): ParsedFlags<Readonly<z.output<S>>> {
   const specs = describeFlags(schema);
   const byName = new Map(specs.map((spec) => [spec.flag.slice(2), spec]));
   // strict: false hands us every token, so the messages below are ours and name the flag plainly.

@@ -40,7 +40,11 @@ export interface FlowDetail {
     readonly tls: boolean;
   };
   /** Milliseconds from the request head's arrival. */
-  readonly timings?: { readonly requestSent?: number | undefined; readonly responseStart?: number | undefined; readonly end?: number | undefined };
+  readonly timings?: {
+    readonly requestSent?: number | undefined;
+    readonly responseStart?: number | undefined;
+    readonly end?: number | undefined;
+  };
   readonly messages?: readonly MessageView[];
   readonly messagesOmitted?: number;
 }
@@ -90,12 +94,14 @@ export function flowDetail(flow: Flow, level: number, bodyLimit: number): FlowDe
     const since = (at: number | undefined): number | undefined => (at === undefined ? undefined : at - start);
     detail.timings = dropUndefined({ requestSent: since(requestSent), responseStart: since(responseStart), end: since(end) });
     if (flow.webSocket) {
-      detail.messages = flow.webSocket.messages.map((message): MessageView => ({
-        direction: message.direction,
-        type: message.type,
-        size: message.size,
-        ...(message.type === 'text' ? { text: cut(message.data.toString('utf8'), bodyLimit).text } : {}),
-      }));
+      detail.messages = flow.webSocket.messages.map(
+        (message): MessageView => ({
+          direction: message.direction,
+          type: message.type,
+          size: message.size,
+          ...(message.type === 'text' ? { text: cut(message.data.toString('utf8'), bodyLimit).text } : {}),
+        }),
+      );
       detail.messagesOmitted = flow.webSocket.omitted;
     }
   }
@@ -143,6 +149,9 @@ function prettyJson(text: string, type: string | undefined, truncated: boolean):
 function cut(text: string, limit: number): { text: string; truncated: boolean } {
   if (Buffer.byteLength(text) <= limit) return { text, truncated: false };
   // Decoding a byte slice drops a split character's tail as U+FFFD; strip that replacement.
-  const head = Buffer.from(text).subarray(0, limit).toString('utf8').replace(/\uFFFD$/, '');
+  const head = Buffer.from(text)
+    .subarray(0, limit)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
   return { text: head, truncated: true };
 }

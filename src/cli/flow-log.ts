@@ -89,8 +89,9 @@ function hostPort(host: string, port: number): string {
  * ESC or C1 byte in a log line could move the cursor or retitle the terminal of whoever reads it.
  */
 export function printable(text: string): string {
-  const escape = (char: string): string => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, escape);
+  const hex = (char: string): string => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching C0 and C1 control characters is the point: they are escaped.
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, hex);
 }
 
 /** How `mitm start` reports what it sees (the CLI-only options of CliOptionsSchema). */
@@ -124,7 +125,15 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
     if (stack !== undefined) writeLine(io.stderr, stack);
     if (level === 0) return;
     if (options.quiet && record.error === undefined) return;
-    if (matches && !matches(flow ? subjectOfFlow(flow, { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs }) : subjectOfRecord(record))) return;
+    if (
+      matches &&
+      !matches(
+        flow
+          ? subjectOfFlow(flow, { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs })
+          : subjectOfRecord(record),
+      )
+    )
+      return;
     const detail = flow ? flowDetail(flow, level, bodyLimit) : undefined;
     if (json) {
       writeLine(io.stdout, formatFlowJson(record, detail));

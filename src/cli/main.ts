@@ -37,7 +37,7 @@ function topHelp(): string {
     commands,
     '',
     'Options:',
-    '  -h, --help     Show this help; mitm <command> --help shows a command\'s options',
+    "  -h, --help     Show this help; mitm <command> --help shows a command's options",
     '  -v, --version  Print the version',
     '',
   ].join('\n');

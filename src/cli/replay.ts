@@ -15,12 +15,16 @@ import { splitPositionals } from './positionals.js';
 const ReplayOptionsSchema = z
   .object({
     store: z.string().min(1).meta({ arg: 'FILE', description: 'The store whose requests are sent again; the new flows are added to it' }),
-    through: z
-      .string()
-      .url()
-      .optional()
-      .meta({ arg: 'PROXY_URL', description: 'Send through this running proxy (trusting --ca) instead of one started here; it records the new flows' }),
-    concurrency: z.number().int().positive().default(1).meta({ arg: 'N', description: 'Requests in flight at once (1: in recorded order)' }),
+    through: z.string().url().optional().meta({
+      arg: 'PROXY_URL',
+      description: 'Send through this running proxy (trusting --ca) instead of one started here; it records the new flows',
+    }),
+    concurrency: z
+      .number()
+      .int()
+      .positive()
+      .default(1)
+      .meta({ arg: 'N', description: 'Requests in flight at once (1: in recorded order)' }),
     limit: z.number().int().positive().optional().meta({ arg: 'N', description: 'At most N requests' }),
     expectSame: z.boolean().default(false).meta({ description: 'Exit 1 when any status or response body differs from the recording' }),
     ca: ProxyOptionsSchema.shape.ca,
@@ -65,7 +69,13 @@ export async function runReplay(argv: readonly string[], io: Io): Promise<number
     results = await replay(flows, { through: options.through, ca, concurrency: options.concurrency, onResult });
   } else {
     await initCa(options.ca);
-    const proxy = await startProxy({ port: 0, ca: options.ca, store: options.store, upstreamCa: options.upstreamCa, insecure: options.insecure });
+    const proxy = await startProxy({
+      port: 0,
+      ca: options.ca,
+      store: options.store,
+      upstreamCa: options.upstreamCa,
+      insecure: options.insecure,
+    });
     proxy.on('store-error', (record) => writeLine(io.stderr, printable(`mitm: ${record.message}`)));
     try {
       results = await replay(flows, { through: proxy.url, ca: proxy.caCertPem, concurrency: options.concurrency, onResult });

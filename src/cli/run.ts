@@ -15,15 +15,12 @@ import { noProxyOption } from './env.js';
 // `mitm start`'s options, so a command line moves between the two unchanged; a free port by
 // default, since nothing outside needs to know it (the command gets it through the environment).
 const RunOptionsSchema = CliOptionsSchema.extend({
-  port: ProxyOptionsSchema.shape.port
-    .unwrap()
-    .default(0)
-    .meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
+  port: ProxyOptionsSchema.shape.port.unwrap().default(0).meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
   // Pinning apps run under `mitm run` should keep working, so what they refuse is tunnelled.
-  autoPassthrough: ProxyOptionsSchema.shape.autoPassthrough
-    .unwrap()
-    .default(true)
-    .meta({ description: 'Tunnel a client→host pair untouched for 10 minutes after that client rejects our certificate; --no-auto-passthrough turns it off' }),
+  autoPassthrough: ProxyOptionsSchema.shape.autoPassthrough.unwrap().default(true).meta({
+    description:
+      'Tunnel a client→host pair untouched for 10 minutes after that client rejects our certificate; --no-auto-passthrough turns it off',
+  }),
   noProxy: noProxyOption,
 }).strict();
 
@@ -77,7 +74,11 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     let outcome: Outcome;
     try {
       // Flows go to stderr: COMMAND's stdout is often data (curl -o -, jq pipelines) and must stay clean.
-      attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) });
+      attachLog(
+        proxy,
+        { stdout: io.stderr, stderr: io.stderr },
+        { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) },
+      );
       writeLine(io.stderr, `listening on ${proxy.url}`);
       writeLine(io.stderr, caNotice(ca, created));
       const proxyUrl = clientProxyUrl(proxy.host, proxy.port);

@@ -143,7 +143,10 @@ export function readyLines(listeners: readonly ListenerInfo[], pid?: number): st
 function inFlagWords(error: unknown): unknown {
   if (!isMitmError(error) || error.code !== 'config_invalid') return error;
   const keys = Object.keys(CliOptionsSchema.shape).join('|');
-  const message = error.message.replace(new RegExp(`(^|: |; )(${keys})(?= )`, 'g'), (_, before: string, key: string) => `${before}${keyToFlag(key)}`);
+  const message = error.message.replace(
+    new RegExp(`(^|: |; )(${keys})(?= )`, 'g'),
+    (_, before: string, key: string) => `${before}${keyToFlag(key)}`,
+  );
   return new MitmError('config_invalid', message, { cause: error.cause });
 }
 

@@ -14,7 +14,10 @@ const same = (text: string): string => text;
 /** No colours: for pipes, files, `NO_COLOR` and json output. */
 export const PLAIN: TermStyle = { dim: same, bold: same, green: same, yellow: same, red: same, cyan: same, magenta: same };
 
-const wrap = (open: number, close: number) => (text: string): string => `\u001b[${open}m${text}\u001b[${close}m`;
+const wrap =
+  (open: number, close: number) =>
+  (text: string): string =>
+    `\u001b[${open}m${text}\u001b[${close}m`;
 
 /** ANSI SGR colours (applied after `printable`, so only our escapes reach the terminal). */
 export const ANSI: TermStyle = {

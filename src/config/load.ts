@@ -102,7 +102,8 @@ const Bounds = z.object({
 function numberBounds(field: z.ZodNumber): { min: number | undefined; max: number | undefined } {
   const json = Bounds.parse(z.toJSONSchema(field));
   const step = json.type === 'integer' ? 1 : 0;
-  const shown = (bound: number | undefined): number | undefined => (bound !== undefined && Math.abs(bound) < Number.MAX_SAFE_INTEGER ? bound : undefined);
+  const shown = (bound: number | undefined): number | undefined =>
+    bound !== undefined && Math.abs(bound) < Number.MAX_SAFE_INTEGER ? bound : undefined;
   return {
     min: shown(json.minimum ?? (json.exclusiveMinimum === undefined ? undefined : json.exclusiveMinimum + step)),
     max: shown(json.maximum ?? (json.exclusiveMaximum === undefined ? undefined : json.exclusiveMaximum - step)),

@@ -53,7 +53,8 @@ export function parseMode(text: string): ModeSpec {
   const argument = colon === -1 ? undefined : head.slice(colon + 1);
   if (!(MODE_KINDS as readonly string[]).includes(kind)) throw fail(`unknown mode ${JSON.stringify(kind)}; ${USAGE}`);
   if (kind !== 'reverse' && argument !== undefined) throw fail(`${kind} takes no argument before '@'`);
-  if (kind !== 'regular' && address === undefined) throw fail(`${kind} needs a port: ${kind === 'reverse' ? 'reverse:URL' : kind}@[HOST:]PORT`);
+  if (kind !== 'regular' && address === undefined)
+    throw fail(`${kind} needs a port: ${kind === 'reverse' ? 'reverse:URL' : kind}@[HOST:]PORT`);
   const parts = address === undefined ? undefined : splitAddress(address, kind === 'transparent', fail);
 
   switch (kind) {
@@ -71,7 +72,8 @@ export function parseMode(text: string): ModeSpec {
 
 /** A mode as the ready line and logs name it: `transparent@127.0.0.1:8443`. */
 export function describeMode(mode: ModeSpec): string {
-  if (mode.kind === 'reverse') return `reverse:${mode.origin.secure ? 'https' : 'http'}://${formatAuthority(mode.origin, mode.origin.secure ? 443 : 80)}`;
+  if (mode.kind === 'reverse')
+    return `reverse:${mode.origin.secure ? 'https' : 'http'}://${formatAuthority(mode.origin, mode.origin.secure ? 443 : 80)}`;
   return mode.kind;
 }
 
@@ -99,7 +101,8 @@ function splitAddress(
     }
   }
   const max = withExtra ? 2 : 1;
-  if (tokens.length === 0 || tokens.length > max) throw fail(withExtra ? 'expected [HOST:]PORT[:ORIGINPORT] after @' : 'expected [HOST:]PORT after @');
+  if (tokens.length === 0 || tokens.length > max)
+    throw fail(withExtra ? 'expected [HOST:]PORT[:ORIGINPORT] after @' : 'expected [HOST:]PORT after @');
   const [port, extra] = tokens.map((token) => portOf(token, fail));
   return { host: host === '' ? undefined : host, port: port ?? 0, extra };
 }
@@ -117,7 +120,8 @@ function reverseOrigin(text: string, fail: (why: string) => MitmError): ReverseO
   } catch {
     throw fail(`${JSON.stringify(text)} is not a URL: expected http://host[:port] or https://host[:port]`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail(`the reverse origin must be http:// or https://, not ${url.protocol}//`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw fail(`the reverse origin must be http:// or https://, not ${url.protocol}//`);
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.username !== '') {
     throw fail('the reverse origin is a scheme, host and port only (no path, query or credentials)');
   }

@@ -36,20 +36,14 @@ export const ProxyOptionsSchema = z
       .default(() => defaultCaDir())
       .meta({
         arg: 'DIR',
-        description: 'CA folder holding ca.pem and ca-key.pem; created with a new root CA when missing (by default the per-user folder $XDG_CONFIG_HOME/mitm, else ~/.mitm)',
+        description:
+          'CA folder holding ca.pem and ca-key.pem; created with a new root CA when missing (by default the per-user folder $XDG_CONFIG_HOME/mitm, else ~/.mitm)',
       }),
-    host: z
-      .string()
-      .min(1)
-      .default('127.0.0.1')
-      .meta({ arg: 'ADDR', description: 'Address to listen on; a non-loopback one (0.0.0.0 accepts other machines) needs --allow-client or --proxy-auth' }),
-    port: z
-      .number()
-      .int()
-      .min(0)
-      .max(65535)
-      .default(8080)
-      .meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
+    host: z.string().min(1).default('127.0.0.1').meta({
+      arg: 'ADDR',
+      description: 'Address to listen on; a non-loopback one (0.0.0.0 accepts other machines) needs --allow-client or --proxy-auth',
+    }),
+    port: z.number().int().min(0).max(65535).default(8080).meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
     mode: z
       .array(z.string().min(1).superRefine(checkWith(parseMode)))
       .default([])
@@ -58,18 +52,26 @@ export const ProxyOptionsSchema = z
         description:
           'A listener: regular[@[HOST:]PORT], transparent@[HOST:]PORT[:ORIGINPORT], reverse:URL@[HOST:]PORT or dns@[HOST:]PORT (repeatable; default: regular on --host/--port; docs/modes.md)',
       }),
-    ui: z.boolean().default(false).meta({ description: 'Serve the web inspector (docs/ui.md); its URL with the access token is printed at start' }),
+    ui: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Serve the web inspector (docs/ui.md); its URL with the access token is printed at start' }),
     uiHost: z.string().min(1).default('127.0.0.1').meta({ arg: 'ADDR', description: 'Address the web inspector listens on' }),
-    uiPort: z.number().int().min(0).max(65535).default(8081).meta({ arg: 'N', description: 'Port the web inspector listens on; 0 picks a free port' }),
+    uiPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(8081)
+      .meta({ arg: 'N', description: 'Port the web inspector listens on; 0 picks a free port' }),
     keepHost: z
       .boolean()
       .default(false)
       .meta({ description: "Reverse listeners: send the client's Host header on instead of the origin's" }),
-    dnsAnswer: z
-      .string()
-      .optional()
-      .superRefine(checkWith(ipLiteral))
-      .meta({ arg: 'ADDR', description: "DNS listeners: the address answered for intercepted names (default: the transparent listener's)" }),
+    dnsAnswer: z.string().optional().superRefine(checkWith(ipLiteral)).meta({
+      arg: 'ADDR',
+      description: "DNS listeners: the address answered for intercepted names (default: the transparent listener's)",
+    }),
     dnsUpstream: z
       .string()
       .optional()
@@ -97,12 +99,11 @@ export const ProxyOptionsSchema = z
       .positive()
       .default(30_000)
       .meta({ arg: 'MS', description: 'Time allowed to connect to an origin and receive its response head' }),
-    maxOriginConnections: z
-      .number()
-      .int()
-      .positive()
-      .default(128)
-      .meta({ arg: 'N', description: 'Most simultaneous connections to one origin; further requests wait (HTTP/1.1 requests with a chunked body, Expect or Upgrade have a pool of their own)' }),
+    maxOriginConnections: z.number().int().positive().default(128).meta({
+      arg: 'N',
+      description:
+        'Most simultaneous connections to one origin; further requests wait (HTTP/1.1 requests with a chunked body, Expect or Upgrade have a pool of their own)',
+    }),
     maxBodyBuffer: z
       .number()
       .int()
@@ -126,127 +127,129 @@ export const ProxyOptionsSchema = z
       .min(1)
       .optional()
       .meta({ arg: 'FILE', description: 'Also write every finished flow to this SQLite store (created when missing; docs/store.md)' }),
-    storeBodyLimit: sizeOption
-      .prefault(8 * 2 ** 20)
-      .meta({ arg: 'SIZE', description: 'Bytes of each body the store keeps (suffixes k, m, g, 1024-based); longer ones are cut and marked cut' }),
+    storeBodyLimit: sizeOption.prefault(8 * 2 ** 20).meta({
+      arg: 'SIZE',
+      description: 'Bytes of each body the store keeps (suffixes k, m, g, 1024-based); longer ones are cut and marked cut',
+    }),
     storeMaxSize: sizeOption
       .optional()
       .meta({ arg: 'SIZE', description: 'Delete the oldest stored flows once the store holds more than SIZE (default: unlimited)' }),
-    hook: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ arg: 'FILE', description: 'Load hooks from a JavaScript or TypeScript module (.mjs, .js, .ts, .mts...) whose default export is a hook or an array of hooks; relative to the working directory (repeatable)' }),
+    hook: z.array(z.string().min(1)).default([]).meta({
+      arg: 'FILE',
+      description:
+        'Load hooks from a JavaScript or TypeScript module (.mjs, .js, .ts, .mts...) whose default export is a hook or an array of hooks; relative to the working directory (repeatable)',
+    }),
     // Stock hooks as options (src/proxy/flag-hooks.ts builds and checks them; docs/cli.md).
-    setHeader: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ arg: '[FILTER:]SIDE:NAME=VALUE', description: 'Set a header on the request (SIDE req) or the response (SIDE res) on flows FILTER matches (all when left out); an empty VALUE removes it (repeatable)' }),
-    mapRemote: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ arg: 'FROM_URL=TO_URL', description: "Send requests under FROM_URL to TO_URL instead (a prefix, or a glob whose *s fill TO_URL's) (repeatable)" }),
+    setHeader: z.array(z.string().min(1)).default([]).meta({
+      arg: '[FILTER:]SIDE:NAME=VALUE',
+      description:
+        'Set a header on the request (SIDE req) or the response (SIDE res) on flows FILTER matches (all when left out); an empty VALUE removes it (repeatable)',
+    }),
+    mapRemote: z.array(z.string().min(1)).default([]).meta({
+      arg: 'FROM_URL=TO_URL',
+      description: "Send requests under FROM_URL to TO_URL instead (a prefix, or a glob whose *s fill TO_URL's) (repeatable)",
+    }),
     mapLocal: z
       .array(z.string().min(1))
       .default([])
       .meta({ arg: 'URL_PREFIX=PATH', description: 'Answer requests under URL_PREFIX from the file or folder PATH (repeatable)' }),
-    block: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ arg: 'FILTER', description: 'Answer flows FILTER matches with 403 and x-mitm-error: blocked, without contacting the origin (repeatable)' }),
-    fail: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ arg: '[FILTER:]SHARE[,KIND]', description: 'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout (repeatable)' }),
-    mock: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ arg: 'FILTER=STATUS[:FILE]', description: "Answer flows FILTER matches with STATUS and FILE's content (empty without FILE), without contacting the origin (repeatable)" }),
-    throttle: z
-      .array(z.string().min(1))
-      .default([])
-      .meta({ arg: '[FILTER:]RATE[,latency=MS]', description: 'Slow flows FILTER matches to RATE bits per second each way per connection (256k, 2m; presets 3g, slow-3g, offline), each request delayed by MS (repeatable)' }),
+    block: z.array(z.string().min(1)).default([]).meta({
+      arg: 'FILTER',
+      description: 'Answer flows FILTER matches with 403 and x-mitm-error: blocked, without contacting the origin (repeatable)',
+    }),
+    fail: z.array(z.string().min(1)).default([]).meta({
+      arg: '[FILTER:]SHARE[,KIND]',
+      description:
+        'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout (repeatable)',
+    }),
+    mock: z.array(z.string().min(1)).default([]).meta({
+      arg: 'FILTER=STATUS[:FILE]',
+      description:
+        "Answer flows FILTER matches with STATUS and FILE's content (empty without FILE), without contacting the origin (repeatable)",
+    }),
+    throttle: z.array(z.string().min(1)).default([]).meta({
+      arg: '[FILTER:]RATE[,latency=MS]',
+      description:
+        'Slow flows FILTER matches to RATE bits per second each way per connection (256k, 2m; presets 3g, slow-3g, offline), each request delayed by MS (repeatable)',
+    }),
     leafCacheSize: z
       .number()
       .int()
       .positive()
       .default(1000)
       .meta({ arg: 'N', description: 'Minted per-host certificates kept ready in memory' }),
-    leafKey: z
-      .enum(['ec', 'rsa'])
-      .default('ec')
-      .meta({ arg: 'TYPE', description: 'Key type of minted per-host certificates: ec (ECDSA P-256, cheaper TLS handshakes) or rsa (RSA-2048, for clients without ECDSA)' }),
-    upstreamProxy: z
-      .string()
-      .min(1)
-      .optional()
-      .superRefine(checkWith(parseUpstreamProxy))
-      .meta({
-        arg: 'URL',
-        description:
-          'Send every origin connection through this proxy: http://[user:pass@]host:port, https://… (CONNECT; absolute URLs for plain HTTP) or socks5://, socks5h://…',
-      }),
-    upstreamBypass: z
-      .string()
-      .optional()
-      .superRefine(checkWith(validateBypass))
-      .meta({
-        arg: 'LIST',
-        description: 'Hosts dialled directly despite --upstream-proxy, NO_PROXY style: comma-separated names (with subdomains), globs, IPs, CIDRs, host:port, or *',
-      }),
+    leafKey: z.enum(['ec', 'rsa']).default('ec').meta({
+      arg: 'TYPE',
+      description:
+        'Key type of minted per-host certificates: ec (ECDSA P-256, cheaper TLS handshakes) or rsa (RSA-2048, for clients without ECDSA)',
+    }),
+    upstreamProxy: z.string().min(1).optional().superRefine(checkWith(parseUpstreamProxy)).meta({
+      arg: 'URL',
+      description:
+        'Send every origin connection through this proxy: http://[user:pass@]host:port, https://… (CONNECT; absolute URLs for plain HTTP) or socks5://, socks5h://…',
+    }),
+    upstreamBypass: z.string().optional().superRefine(checkWith(validateBypass)).meta({
+      arg: 'LIST',
+      description:
+        'Hosts dialled directly despite --upstream-proxy, NO_PROXY style: comma-separated names (with subdomains), globs, IPs, CIDRs, host:port, or *',
+    }),
     resolve: z
       .array(z.string().superRefine(checkWith(parseResolveEntry)))
       .default([])
       .meta({
         arg: 'NAME=ADDR',
         description:
-          "Connect to ADDR (an IPv4/IPv6 address) for origin NAME (a host name or glob such as *.test) without a DNS lookup; SNI and certificate checks still use NAME. With --upstream-proxy the name goes to that proxy as before (repeatable; exact names win over globs, then the first glob given)",
+          'Connect to ADDR (an IPv4/IPv6 address) for origin NAME (a host name or glob such as *.test) without a DNS lookup; SNI and certificate checks still use NAME. With --upstream-proxy the name goes to that proxy as before (repeatable; exact names win over globs, then the first glob given)',
       }),
     proxyAuth: z
       .array(z.string().regex(/^[^:]+:/, 'expected USER:PASSWORD'))
       .default([])
-      .meta({ arg: 'USER:PASS', description: 'Require proxy credentials (HTTP Basic, SOCKS5 username/password); each use adds a user (repeatable)' }),
-    proxyAuthFile: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({ arg: 'FILE', description: 'Require proxy credentials from an htpasswd file: bcrypt ($2y$), {SHA} or plain user:password lines' }),
+      .meta({
+        arg: 'USER:PASS',
+        description: 'Require proxy credentials (HTTP Basic, SOCKS5 username/password); each use adds a user (repeatable)',
+      }),
+    proxyAuthFile: z.string().min(1).optional().meta({
+      arg: 'FILE',
+      description: 'Require proxy credentials from an htpasswd file: bcrypt ($2y$), {SHA} or plain user:password lines',
+    }),
     // Exposure, limits, loops and metrics (docs/security.md, README "Limits").
     allowClient: z
       .array(z.string().superRefine(checkWith(parseCidr)))
       .default([])
-      .meta({ arg: 'CIDR', description: 'Accept client connections only from these addresses (10.0.0.0/8, 192.168.1.7, ::1/128); others are closed. Required, or --proxy-auth, to listen on a non-loopback address (repeatable)' }),
+      .meta({
+        arg: 'CIDR',
+        description:
+          'Accept client connections only from these addresses (10.0.0.0/8, 192.168.1.7, ::1/128); others are closed. Required, or --proxy-auth, to listen on a non-loopback address (repeatable)',
+      }),
     allowInsecureKey: z
       .boolean()
       .default(false)
       .meta({ description: 'Start even when ca-key.pem is readable by group or others (otherwise refused: chmod 600 it)' }),
-    via: z
-      .boolean()
-      .default(true)
-      .meta({ description: 'Add a Via header (RFC 9110 §7.6.3) to forwarded requests and answer requests that already passed this proxy with 508; --no-via turns it off' }),
-    maxConnections: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .meta({ arg: 'N', description: "Most client connections open at once; beyond it HTTP clients get 503 and other sockets are closed (default: sized under the open-file limit, at most 10000)" }),
-    maxClientConnections: z
-      .number()
-      .int()
-      .positive()
-      .optional()
-      .meta({ arg: 'N', description: 'Most connections open at once from one client address (default: no limit beyond --max-connections)' }),
+    via: z.boolean().default(true).meta({
+      description:
+        'Add a Via header (RFC 9110 §7.6.3) to forwarded requests and answer requests that already passed this proxy with 508; --no-via turns it off',
+    }),
+    maxConnections: z.number().int().positive().optional().meta({
+      arg: 'N',
+      description:
+        'Most client connections open at once; beyond it HTTP clients get 503 and other sockets are closed (default: sized under the open-file limit, at most 10000)',
+    }),
+    maxClientConnections: z.number().int().positive().optional().meta({
+      arg: 'N',
+      description: 'Most connections open at once from one client address (default: no limit beyond --max-connections)',
+    }),
     maxHeaderSize: z
       .number()
       .int()
       .min(1024)
       .default(16 * 1024)
-      .meta({ arg: 'BYTES', description: 'Largest HTTP/1.x request line and header block; beyond it 431 (Node\'s default)' }),
+      .meta({ arg: 'BYTES', description: "Largest HTTP/1.x request line and header block; beyond it 431 (Node's default)" }),
     maxHeaders: z
       .number()
       .int()
       .positive()
       .default(100)
-      .meta({ arg: 'N', description: 'Most header fields in a request; beyond it 431 (as Apache\'s LimitRequestFields)' }),
+      .meta({ arg: 'N', description: "Most header fields in a request; beyond it 431 (as Apache's LimitRequestFields)" }),
     headersTimeout: z
       .number()
       .int()
@@ -259,23 +262,21 @@ export const ProxyOptionsSchema = z
       .positive()
       .default(60_000)
       .meta({ arg: 'MS', description: 'An idle keep-alive client connection is closed after this long' }),
-    maxRequestsPerConnection: z
-      .number()
-      .int()
-      .nonnegative()
-      .default(1000)
-      .meta({ arg: 'N', description: "Requests served on one HTTP/1.1 client connection before it is closed (nginx's keepalive_requests); 0 = no limit" }),
-    metrics: z
-      .string()
-      .optional()
-      .superRefine(checkWith(parseListenAddress))
-      .meta({ arg: '[HOST:]PORT', description: 'Serve Prometheus metrics (GET /metrics) and GET /healthz on this address (HOST defaults to 127.0.0.1)' }),
+    maxRequestsPerConnection: z.number().int().nonnegative().default(1000).meta({
+      arg: 'N',
+      description: "Requests served on one HTTP/1.1 client connection before it is closed (nginx's keepalive_requests); 0 = no limit",
+    }),
+    metrics: z.string().optional().superRefine(checkWith(parseListenAddress)).meta({
+      arg: '[HOST:]PORT',
+      description: 'Serve Prometheus metrics (GET /metrics) and GET /healthz on this address (HOST defaults to 127.0.0.1)',
+    }),
     clientCert: z
       .array(z.string().regex(/^[^=]+=.+$/, 'expected HOSTGLOB=FILE'))
       .default([])
       .meta({
         arg: 'HOSTGLOB=FILE',
-        description: 'Client certificate for matching origins that ask for one (mTLS): FILE is PEM with certificate and key, or .p12/.pfx (repeatable)',
+        description:
+          'Client certificate for matching origins that ask for one (mTLS): FILE is PEM with certificate and key, or .p12/.pfx (repeatable)',
       }),
     clientCertPassphrase: z
       .string()
@@ -314,23 +315,18 @@ function checkWith(check: (value: string) => unknown): (value: string | undefine
 /** Options of the command line only: how `mitm start` reports what it sees. */
 export const CliOptionsSchema = ProxyOptionsSchema.extend({
   quiet: z.boolean().default(false).meta({ description: 'Print only the listening line and errors, not each flow' }),
-  flowDetail: z
-    .number()
-    .int()
-    .min(0)
-    .max(4)
-    .default(1)
-    .meta({ arg: 'N', description: 'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings and WebSocket messages' }),
-  detailBodyLimit: z
-    .number()
-    .int()
-    .nonnegative()
-    .default(2048)
-    .meta({ arg: 'BYTES', description: 'Bytes of each body printed at --flow-detail 3 and up (JSON pretty-printed, binary as size and type)' }),
-  logFilter: z
-    .string()
-    .optional()
-    .meta({ arg: 'FILTER', description: "Print only flows this filter matches (docs/filters.md), e.g. '-host:*.googleapis.com'; recording is unaffected" }),
+  flowDetail: z.number().int().min(0).max(4).default(1).meta({
+    arg: 'N',
+    description: 'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings and WebSocket messages',
+  }),
+  detailBodyLimit: z.number().int().nonnegative().default(2048).meta({
+    arg: 'BYTES',
+    description: 'Bytes of each body printed at --flow-detail 3 and up (JSON pretty-printed, binary as size and type)',
+  }),
+  logFilter: z.string().optional().meta({
+    arg: 'FILTER',
+    description: "Print only flows this filter matches (docs/filters.md), e.g. '-host:*.googleapis.com'; recording is unaffected",
+  }),
   logFormat: z
     .enum(['pretty', 'json'])
     .default('pretty')

@@ -95,7 +95,10 @@ export function addResponseTrailers(res: OutboundResponse, raw: readonly string[
  * True once the whole response went out; false when the client left (or reset the stream) first.
  * `sent` is what went into the body so far against the length its head declared, if any.
  */
-export function responseCompleted(res: OutboundResponse, sent?: { readonly bytes: number; readonly declared: number | undefined }): boolean {
+export function responseCompleted(
+  res: OutboundResponse,
+  sent?: { readonly bytes: number; readonly declared: number | undefined },
+): boolean {
   if (!isH2Response(res)) return res.writableFinished;
   // Node's http2 compatibility layer reports writableFinished for a stream the client reset too.
   const code = res.stream.rstCode ?? NGHTTP2_NO_ERROR;

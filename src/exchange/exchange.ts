@@ -101,16 +101,15 @@ export function flowFor(
  * client. Bodies are piped unless a hook reads or replaces them, so backpressure holds end to end:
  * a slow client pauses the origin's response, a slow origin pauses the client's upload.
  */
-export async function runExchange(
-  deps: ExchangeDeps,
-  exchange: Exchange,
-  req: InboundRequest,
-  res: OutboundResponse,
-): Promise<void> {
+export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: InboundRequest, res: OutboundResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const flow = flowFor(
     exchange,
-    { method, rawHeaders: deps.viaMarker === undefined ? requestRawHeaders(req) : withVia(requestRawHeaders(req), req.httpVersion, deps.viaMarker), httpVersion: req.httpVersion },
+    {
+      method,
+      rawHeaders: deps.viaMarker === undefined ? requestRawHeaders(req) : withVia(requestRawHeaders(req), req.httpVersion, deps.viaMarker),
+      httpVersion: req.httpVersion,
+    },
     new Body(req, {
       cap: deps.maxBodyBuffer,
       what: `the request body of ${method} ${exchange.url}`,
@@ -263,7 +262,11 @@ function endOnLength(res: OutboundResponse, response: FlowResponse): number | un
 function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowResponse, body: OutgoingBody, maxBlock: number): OutgoingBody {
   if (body.kind !== 'stream' || !hooks.has('onServerSentEvent')) return body;
   if (!valuesOf(response.headers['content-type']).join().toLowerCase().startsWith('text/event-stream')) return body;
-  const decoded = decodeStream(body.stream, valuesOf(response.headers['content-encoding']).join(','), `the response body of ${flow.request.method} ${flow.request.url}`);
+  const decoded = decodeStream(
+    body.stream,
+    valuesOf(response.headers['content-encoding']).join(','),
+    `the response body of ${flow.request.method} ${flow.request.url}`,
+  );
   if (!decoded) return body;
   // Rewritten events change the length, and are sent decoded.
   delete response.headers['content-length'];

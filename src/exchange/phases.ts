@@ -36,7 +36,11 @@ export interface PhaseResult<T extends OriginReply> {
  * `flow.error`, shown to the onError hooks and answered through `steps.fail`; the result is then
  * undefined. Phases no hook implements are skipped, awaits included: most proxies run without hooks.
  */
-export async function runPhases<T extends OriginReply>(hooks: HookPipeline, flow: Flow, steps: PhaseSteps<T>): Promise<PhaseResult<T> | undefined> {
+export async function runPhases<T extends OriginReply>(
+  hooks: HookPipeline,
+  flow: Flow,
+  steps: PhaseSteps<T>,
+): Promise<PhaseResult<T> | undefined> {
   let reply: T | undefined;
   let response: FlowResponse | undefined;
   try {
@@ -50,7 +54,8 @@ export async function runPhases<T extends OriginReply>(hooks: HookPipeline, flow
     flow.timings.responseStart = Date.now();
     if (hooks.has('onResponse')) await hooks.response(flow);
     response = flow.response;
-    if (!response) throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
+    if (!response)
+      throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');
   } catch (error) {
     const failure = isMitmError(error) ? error : new MitmError('hook_failed', String(error), { cause: error });
     // An origin response a hook failed on is never sent: stop reading it and free its connection.

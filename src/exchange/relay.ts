@@ -40,11 +40,13 @@ export function relayBody(body: Readable, to: Writable, options: RelayOptions): 
     return;
   }
   let failed = false;
-  const failure = (side: RelaySide) => (error: Error): void => {
-    if (failed) return;
-    failed = true;
-    options.onError(error, side);
-  };
+  const failure =
+    (side: RelaySide) =>
+    (error: Error): void => {
+      if (failed) return;
+      failed = true;
+      options.onError(error, side);
+    };
   body.on('error', failure('body'));
   to.on('error', failure('destination'));
   body.once('end', end);

@@ -63,12 +63,18 @@ export class Body {
     if (this.#streamed && !this.#reading && this.#source === undefined) {
       // The flow is over: what was recorded is the body, when it was recorded whole.
       if (this.#recordLimit > 0 && !this.#truncated) return Promise.resolve(this.recorded().data);
-      const why = this.#recordLimit === 0 ? 'no bodies are recorded (keep or recordBodyLimit is 0)' : `only its first ${this.#recordLimit} bytes were recorded (recordBodyLimit)`;
+      const why =
+        this.#recordLimit === 0
+          ? 'no bodies are recorded (keep or recordBodyLimit is 0)'
+          : `only its first ${this.#recordLimit} bytes were recorded (recordBodyLimit)`;
       return Promise.reject(new MitmError('body_not_recorded', `${this.#what} was streamed on unread and ${why}`));
     }
     if (this.#streamed && !this.#reading) {
       return Promise.reject(
-        new MitmError('body_consumed', `${this.#what} was streamed on unread; read bodies in onRequest/onResponse, or use the recording (proxy.har())`),
+        new MitmError(
+          'body_consumed',
+          `${this.#what} was streamed on unread; read bodies in onRequest/onResponse, or use the recording (proxy.har())`,
+        ),
       );
     }
     this.#reading ??= this.#buffer();
@@ -184,7 +190,10 @@ export class Body {
   }
 
   async #buffer(): Promise<Buffer> {
-    if (!this.#source) return (this.#complete = Buffer.alloc(0));
+    if (!this.#source) {
+      this.#complete = Buffer.alloc(0);
+      return this.#complete;
+    }
     if (this.#declaredLength !== undefined && this.#declaredLength > this.#cap) throw this.#tooLarge();
     let size = 0;
     // destroyOnReturn: false leaves the unread rest in the stream when the cap stops us early.

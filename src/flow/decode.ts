@@ -56,7 +56,11 @@ export async function decodeBody(data: Buffer, contentEncoding: string | undefin
       out = await decoder(out, { maxOutputLength: maxOutput });
     } catch (error) {
       if (isTooLarge(error)) {
-        throw new MitmError('body_too_large', `${what} decodes (${coding}) to more than the ${maxOutput} byte buffer limit (--max-body-buffer)`, { cause: error });
+        throw new MitmError(
+          'body_too_large',
+          `${what} decodes (${coding}) to more than the ${maxOutput} byte buffer limit (--max-body-buffer)`,
+          { cause: error },
+        );
       }
       throw new MitmError('body_undecodable', `cannot decode ${what} as ${coding}: ${(error as Error).message}`, {
         cause: error,

@@ -13,11 +13,38 @@ const NOT_IN_H2 = new Set(['connection', 'keep-alive', 'proxy-connection', 'tran
 // Fields Node's http2 accepts only once per block (ERR_HTTP2_HEADER_SINGLE_VALUE); an HTTP/1.1
 // peer that repeats one gets its first value through rather than a broken exchange.
 const SINGLE_VALUE = new Set([
-  'access-control-allow-credentials', 'access-control-max-age', 'access-control-request-method', 'age',
-  'authorization', 'content-encoding', 'content-language', 'content-length', 'content-location', 'content-md5',
-  'content-range', 'content-type', 'date', 'dnt', 'etag', 'expires', 'from', 'if-match', 'if-modified-since',
-  'if-none-match', 'if-range', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards',
-  'proxy-authorization', 'range', 'referer', 'retry-after', 'tk', 'upgrade-insecure-requests', 'user-agent',
+  'access-control-allow-credentials',
+  'access-control-max-age',
+  'access-control-request-method',
+  'age',
+  'authorization',
+  'content-encoding',
+  'content-language',
+  'content-length',
+  'content-location',
+  'content-md5',
+  'content-range',
+  'content-type',
+  'date',
+  'dnt',
+  'etag',
+  'expires',
+  'from',
+  'if-match',
+  'if-modified-since',
+  'if-none-match',
+  'if-range',
+  'if-unmodified-since',
+  'last-modified',
+  'location',
+  'max-forwards',
+  'proxy-authorization',
+  'range',
+  'referer',
+  'retry-after',
+  'tk',
+  'upgrade-insecure-requests',
+  'user-agent',
   'x-content-type-options',
 ]);
 
@@ -80,12 +107,7 @@ export function h2FromRaw(raw: readonly string[], trailersAccepted = false): Out
 }
 
 /** The request block for an HTTP/2 origin: pseudo-headers first, `:authority` from the raw list's Host. */
-export function h2RequestHeaders(
-  method: string,
-  path: string,
-  raw: readonly string[],
-  trailersAccepted: boolean,
-): OutgoingHttpHeaders {
+export function h2RequestHeaders(method: string, path: string, raw: readonly string[], trailersAccepted: boolean): OutgoingHttpHeaders {
   const authority = getRawHeader(raw, 'host');
   return {
     ':method': method,

@@ -11,10 +11,13 @@ export interface ServerSentEvent {
 }
 
 /** What a hook returns per event: nothing (keep it, with any changes), null (drop it), or events to send instead. */
+// biome-ignore lint/suspicious/noConfusingVoidType: public hook API: a hook that returns nothing (a void function) keeps the event.
 export type ServerSentEventVerdict = ServerSentEvent | ServerSentEvent[] | null | undefined | void;
 
 /** A parsed block of an event stream: an event with the exact text it came as, or text to pass on as is (comments). */
-export type StreamBlock = { readonly kind: 'event'; readonly event: ServerSentEvent; readonly raw: string } | { readonly kind: 'text'; readonly raw: string };
+export type StreamBlock =
+  | { readonly kind: 'event'; readonly event: ServerSentEvent; readonly raw: string }
+  | { readonly kind: 'text'; readonly raw: string };
 
 // Two line ends in a row; CRLF is one line end, so a CR counts alone only when no LF follows it.
 const BLANK_LINE = /(?:\r\n|\n|\r(?!\n))(?:\r\n|\n|\r(?!\n))/;

@@ -12,8 +12,13 @@ export interface DeflateAgreement {
  * `deflate`: permessage-deflate alone, which the relay can decompress. `unknown`: an extension the
  * relay does not understand changes the frames, so they can only be relayed untouched.
  */
-export function readExtensions(header: string | undefined): { kind: 'none' } | { kind: 'deflate'; agreement: DeflateAgreement } | { kind: 'unknown' } {
-  const offers = (header ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
+export function readExtensions(
+  header: string | undefined,
+): { kind: 'none' } | { kind: 'deflate'; agreement: DeflateAgreement } | { kind: 'unknown' } {
+  const offers = (header ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   if (offers.length === 0) return { kind: 'none' };
   if (offers.length > 1) return { kind: 'unknown' };
   const [name, ...params] = (offers[0] as string).split(';').map((part) => part.trim().toLowerCase());

@@ -31,7 +31,10 @@ export function failRequests(options: FailRequestsOptions): Hook {
       if (options.filter !== undefined && !options.filter(flow)) return;
       if (Math.random() >= options.share) return;
       if (kind === 'timeout') await new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
-      const error = new MitmError('injected_failure', `${kind === 'timeout' ? `no answer in ${timeoutMs} ms` : 'failed'} on purpose (failRequests)`);
+      const error = new MitmError(
+        'injected_failure',
+        `${kind === 'timeout' ? `no answer in ${timeoutMs} ms` : 'failed'} on purpose (failRequests)`,
+      );
       flow.respond({
         status: kind === 'timeout' ? 504 : 502,
         headers: { 'content-type': 'text/plain; charset=utf-8', [ERROR_HEADER]: error.code },
@@ -46,6 +49,7 @@ export function failRequests(options: FailRequestsOptions): Hook {
 export function parseShare(text: string): number {
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
   const share = percent ? Number(percent[1]) / 100 : /^\d*\.?\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(share >= 0 && share <= 1)) throw new MitmError('config_invalid', `share ${JSON.stringify(text)}: expected 0–1 or a percentage such as 10%`);
+  if (!(share >= 0 && share <= 1))
+    throw new MitmError('config_invalid', `share ${JSON.stringify(text)}: expected 0–1 or a percentage such as 10%`);
   return share;
 }

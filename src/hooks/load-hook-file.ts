@@ -52,7 +52,8 @@ export async function loadHookFile(file: string, cwd: string = process.cwd()): P
   if (hooks.length === 0) throw fail('its default export is an empty array: it exports no hook');
   hooks.forEach((hook, index) => {
     const problem = hookProblem(hook);
-    if (problem !== undefined) throw fail(Array.isArray(exported) ? `hook #${index + 1} of its default export ${problem}` : `its default export ${problem}`);
+    if (problem !== undefined)
+      throw fail(Array.isArray(exported) ? `hook #${index + 1} of its default export ${problem}` : `its default export ${problem}`);
   });
   return hooks as Hook[];
 }
@@ -66,7 +67,9 @@ async function importModule(url: string, typescript: boolean): Promise<unknown> 
     api = await import('tsx/esm/api');
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    throw new Error('a .ts hook needs tsx, which is not installed: run `npm install tsx`, or compile the hook to .js/.mjs', { cause: error });
+    throw new Error('a .ts hook needs tsx, which is not installed: run `npm install tsx`, or compile the hook to .js/.mjs', {
+      cause: error,
+    });
   }
   return (await api.tsImport(url, { parentURL: import.meta.url })) as unknown;
 }
@@ -84,7 +87,8 @@ function defaultExport(namespace: unknown): unknown {
 
 /** Why `value` is not a hook, or undefined when it is one. */
 function hookProblem(value: unknown): string | undefined {
-  if (typeof value === 'function') return 'is a function, not a hook: export default what it returns, e.g. export default setHeaders({...})';
+  if (typeof value === 'function')
+    return 'is a function, not a hook: export default what it returns, e.g. export default setHeaders({...})';
   if (!isObject(value) || Array.isArray(value)) return 'is not a hook object ({ name, onRequest?, ... })';
   const name = value.name;
   if (typeof name !== 'string' || name === '') return 'has no non-empty string "name"';

@@ -40,7 +40,10 @@ export class HookPipeline {
       const verdict = await guard(hook, 'onConnect', () => hook.onConnect?.(context));
       if (verdict === 'intercept' || verdict === 'tunnel' || verdict === 'reject') return { verdict, hook: hook.name };
       if (verdict !== undefined) {
-        throw new MitmError('hook_failed', `hook "${hook.name}" returned ${JSON.stringify(verdict)} from onConnect; expected intercept, tunnel, reject or undefined`);
+        throw new MitmError(
+          'hook_failed',
+          `hook "${hook.name}" returned ${JSON.stringify(verdict)} from onConnect; expected intercept, tunnel, reject or undefined`,
+        );
       }
     }
     return undefined;

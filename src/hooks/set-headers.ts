@@ -22,7 +22,8 @@ export interface SetHeadersOptions {
 export function setHeaders(options: SetHeadersOptions): Hook {
   const matcher = options.match === undefined ? undefined : urlMatcher(options.match);
   const { filter } = options;
-  const applies = (flow: Flow): boolean => (matcher === undefined || matcher.test(flow.request.url)) && (filter === undefined || filter(flow));
+  const applies = (flow: Flow): boolean =>
+    (matcher === undefined || matcher.test(flow.request.url)) && (filter === undefined || filter(flow));
   const { request, response } = options;
   return {
     name: 'setHeaders',

@@ -23,7 +23,8 @@ const PRESETS: Readonly<Record<string, { bits: number; latency: number }>> = {
 /** Bits per second of `rate` (`256k` → 256 000; `2m` → 2 000 000; presets by name), with its preset latency. */
 export function parseRate(rate: number | string): { bits: number; latency: number } {
   if (typeof rate === 'number') {
-    if (!(rate > 0) || !Number.isFinite(rate)) throw new MitmError('config_invalid', `rate must be a positive number of bits per second, got ${rate}`);
+    if (!(rate > 0) || !Number.isFinite(rate))
+      throw new MitmError('config_invalid', `rate must be a positive number of bits per second, got ${rate}`);
     return { bits: rate, latency: 0 };
   }
   const preset = PRESETS[rate.toLowerCase()];
@@ -31,7 +32,11 @@ export function parseRate(rate: number | string): { bits: number; latency: numbe
   const parts = /^(\d+(?:\.\d+)?)([kmg]?)(?:bit|bps)?$/i.exec(rate.trim());
   const scale = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[(parts?.[2] ?? '').toLowerCase()];
   const bits = Number(parts?.[1]) * (scale ?? Number.NaN);
-  if (!(bits > 0)) throw new MitmError('config_invalid', `rate ${JSON.stringify(rate)}: expected bits per second such as 256k, 2m or 500000, or 3g, slow-3g, offline`);
+  if (!(bits > 0))
+    throw new MitmError(
+      'config_invalid',
+      `rate ${JSON.stringify(rate)}: expected bits per second such as 256k, 2m or 500000, or 3g, slow-3g, offline`,
+    );
   return { bits, latency: 0 };
 }
 
@@ -57,7 +62,10 @@ export function throttle(options: ThrottleOptions): Hook {
         return;
       }
       let link = connections.get(flow.connectionId);
-      if (!link) connections.set(flow.connectionId, (link = { up: new ByteBudget(bytesPerSecond), down: new ByteBudget(bytesPerSecond), flows: 0 }));
+      if (!link) {
+        link = { up: new ByteBudget(bytesPerSecond), down: new ByteBudget(bytesPerSecond), flows: 0 };
+        connections.set(flow.connectionId, link);
+      }
       link.flows += 1;
       flow.tags.add('throttled');
       flow.request.pipeThrough(new RateMeter(link.up));

@@ -26,6 +26,7 @@ export interface Hook {
   /** Appears in logs and in the 500 a throwing hook causes. */
   readonly name: string;
   /** Per CONNECT, before anything is decided; the first hook that returns a verdict wins. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: public hook API: a hook that returns nothing (a void function) is valid.
   onConnect?(context: ConnectContext): Awaitable<ConnectVerdict | undefined | void>;
   /** Before the request goes upstream: change `flow.request`, or `flow.respond()` to answer it (later onRequest hooks are skipped). */
   onRequest?(flow: Flow): Awaitable<void>;
@@ -40,6 +41,7 @@ export interface Hook {
    * Per WebSocket message (text or binary, reassembled and decompressed), either direction, after
    * the upgrade: change `message.type` / `message.data` in place, or return null to drop it.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: public hook API: a hook that returns nothing (a void function) is valid.
   onWebSocketMessage?(flow: Flow, message: WebSocketMessage): Awaitable<null | undefined | void>;
   /** When the exchange fails (origin unreachable, timeout, a hook threw). Observe only. */
   onError?(flow: Flow, error: MitmError): Awaitable<void>;

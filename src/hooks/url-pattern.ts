@@ -27,7 +27,12 @@ export function urlMatcher(pattern: UrlPattern): UrlMatcher {
     });
   }
   const regexp = new RegExp(`^${globSource(lowerOrigin(pattern))}$`, 's');
-  return fromMatch(pattern, (url) => regexp.exec(lowerOrigin(url))?.slice(1).map((group) => group ?? ''));
+  return fromMatch(pattern, (url) =>
+    regexp
+      .exec(lowerOrigin(url))
+      ?.slice(1)
+      .map((group) => group ?? ''),
+  );
 }
 
 /** Replaces the n-th `*` of `template` with `captures[n]` (a `*` with no capture left stays empty). */

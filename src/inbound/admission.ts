@@ -51,9 +51,19 @@ export class Admission {
       return false;
     }
     const fromClient = this.#perClient.get(address) ?? 0;
-    const reason = this.#open >= maxConnections ? 'max_connections' : maxPerClient !== undefined && fromClient >= maxPerClient ? 'max_client_connections' : undefined;
+    const reason =
+      this.#open >= maxConnections
+        ? 'max_connections'
+        : maxPerClient !== undefined && fromClient >= maxPerClient
+          ? 'max_client_connections'
+          : undefined;
     if (reason !== undefined) {
-      refusePolitely(socket, reason === 'max_connections' ? `the proxy is serving its limit of ${maxConnections} connections (--max-connections)` : `${address} has ${fromClient} connections open, the limit per client (--max-client-connections)`);
+      refusePolitely(
+        socket,
+        reason === 'max_connections'
+          ? `the proxy is serving its limit of ${maxConnections} connections (--max-connections)`
+          : `${address} has ${fromClient} connections open, the limit per client (--max-client-connections)`,
+      );
       this.#onRefuse({ client, mode, reason });
       return false;
     }

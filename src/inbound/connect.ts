@@ -30,7 +30,10 @@ const HTTP_CONNECT_REPLY: TunnelReply = {
 
 /** A `proxy_auth_required` error for a request or CONNECT without valid credentials. */
 export function proxyAuthRequired(what: string): MitmError {
-  return new MitmError('proxy_auth_required', `proxy authentication required for this ${what}: send a valid user name and password (Basic)`);
+  return new MitmError(
+    'proxy_auth_required',
+    `proxy authentication required for this ${what}: send a valid user name and password (Basic)`,
+  );
 }
 
 /**
@@ -159,7 +162,15 @@ function dialsFirst(rt: ProxyRuntime, target: Target): boolean {
  * Answers success, then terminates TLS when the client speaks it (`origin`, when dialled, carries
  * TLS session #2), else parses plain HTTP (and closes `origin`: see below).
  */
-function answer(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: FlowClient, reply: TunnelReply, origin: Socket | undefined): void {
+function answer(
+  rt: ProxyRuntime,
+  raw: Socket,
+  head: Buffer,
+  target: Target,
+  client: FlowClient,
+  reply: TunnelReply,
+  origin: Socket | undefined,
+): void {
   reply.established(raw);
   // A client that leaves before saying anything leaves no use for the origin's connection.
   const drop = (): void => {
@@ -196,15 +207,7 @@ function answer(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, cli
 }
 
 /** Pass-through: a raw byte pipe to the origin (or through the upstream proxy); the client sees the origin's own certificate. */
-function tunnel(
-  rt: ProxyRuntime,
-  raw: Socket,
-  head: Buffer,
-  target: Target,
-  client: FlowClient,
-  reason: string,
-  reply: TunnelReply,
-): void {
+function tunnel(rt: ProxyRuntime, raw: Socket, head: Buffer, target: Target, client: FlowClient, reason: string, reply: TunnelReply): void {
   const report = (error: MitmError | undefined): void => {
     rt.emit('tunnel', {
       host: target.host,

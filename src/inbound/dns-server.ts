@@ -80,7 +80,10 @@ export async function startDnsServer(options: DnsServerOptions): Promise<DnsServ
     address: { host: options.host, port },
     async close() {
       for (const socket of sockets) socket.destroy();
-      await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      await Promise.all([
+        new Promise<void>((resolve) => udp.close(() => resolve())),
+        new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ]);
     },
   };
 }
@@ -139,7 +142,12 @@ async function answer(
     return reply;
   } catch (error) {
     report({ name, type: question?.type ?? '?', answeredBy: 'failed', error: (error as Error).message });
-    return dnsPacket.encode({ id: query.id, type: 'response', flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | 2, questions: query.questions ?? [] });
+    return dnsPacket.encode({
+      id: query.id,
+      type: 'response',
+      flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | 2,
+      questions: query.questions ?? [],
+    });
   }
 }
 
@@ -192,10 +200,19 @@ async function readOneTcpMessage(socket: Socket): Promise<Buffer> {
   throw new Error('the upstream resolver closed the connection without an answer');
 }
 
-function withDeadline<T>(promise: Promise<T>, options: DnsServerOptions, socket: { once(event: 'error', listener: (error: Error) => void): unknown }): Promise<T> {
+function withDeadline<T>(
+  promise: Promise<T>,
+  options: DnsServerOptions,
+  socket: { once(event: 'error', listener: (error: Error) => void): unknown },
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`no answer from the upstream resolver ${options.upstream.host}:${options.upstream.port} within ${options.timeoutMs} ms`)),
+      () =>
+        reject(
+          new Error(
+            `no answer from the upstream resolver ${options.upstream.host}:${options.upstream.port} within ${options.timeoutMs} ms`,
+          ),
+        ),
       options.timeoutMs,
     );
     socket.once('error', (error) => {

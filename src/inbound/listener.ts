@@ -10,11 +10,7 @@ import { SOCKS_VERSION } from '../net/socks5-wire.js';
  * Creates the listening server: connections whose first byte is 0x05 go to `onSocks`, all others
  * to `httpServer` (as if it had accepted them); `track` admits each first, or refuses it (false).
  */
-export function createListener(
-  httpServer: http.Server,
-  onSocks: (socket: Socket) => void,
-  track: (socket: Socket) => boolean,
-): Server {
+export function createListener(httpServer: http.Server, onSocks: (socket: Socket) => void, track: (socket: Socket) => boolean): Server {
   // allowHalfOpen as http.Server has it: a client may send a request and half-close, and still
   // expects the answer.
   // noDelay: without it Nagle's algorithm holds a small response behind the client's delayed ACK

@@ -83,7 +83,10 @@ export function parseHtpasswd(text: string, file: string): Map<string, Verifier>
       // bcryptjs compares the computed hash in constant time itself.
       users.set(user, (password) => bcrypt.compare(password, secret));
     } else if (/^\$(apr1|1|5|6|2[aby]?)\$/.test(secret)) {
-      throw new MitmError('config_invalid', `${where}: unsupported password hash for ${user}; use bcrypt (htpasswd -B) or SHA-1 (htpasswd -s)`);
+      throw new MitmError(
+        'config_invalid',
+        `${where}: unsupported password hash for ${user}; use bcrypt (htpasswd -B) or SHA-1 (htpasswd -s)`,
+      );
     } else {
       users.set(user, plainVerifier(secret));
     }

@@ -24,7 +24,13 @@ export type Resolved = Omit<Exchange, 'id' | 'client' | 'connectionId' | 'starte
  * or HTTP/2 streams alike.
  */
 export function createRequestHandler(rt: ProxyRuntime): (req: InboundRequest, res: OutboundResponse) => void {
-  const handle = (req: InboundRequest, res: OutboundResponse, session: TunnelSession | undefined, client: FlowClient, startedAt: number): void => {
+  const handle = (
+    req: InboundRequest,
+    res: OutboundResponse,
+    session: TunnelSession | undefined,
+    client: FlowClient,
+    startedAt: number,
+  ): void => {
     const id = rt.nextId();
     let resolved: Resolved;
     try {
@@ -67,13 +73,7 @@ export function createRequestHandler(rt: ProxyRuntime): (req: InboundRequest, re
 }
 
 /** Answers a request the proxy will not forward with `failure`, and records it as a flow. */
-function refuse(
-  rt: ProxyRuntime,
-  req: InboundRequest,
-  res: OutboundResponse,
-  at: RefusalContext,
-  failure: MitmError,
-): void {
+function refuse(rt: ProxyRuntime, req: InboundRequest, res: OutboundResponse, at: RefusalContext, failure: MitmError): void {
   respondWithError(res, failure);
   rt.emit('flow', refusalRecord(req, at, failure));
 }
@@ -86,7 +86,11 @@ export interface RefusalContext {
 }
 
 /** The flow record of a request answered with `failure` before anything was forwarded. */
-export function refusalRecord(req: { readonly method?: string | undefined; readonly url?: string | undefined }, at: RefusalContext, failure: MitmError): FlowRecord {
+export function refusalRecord(
+  req: { readonly method?: string | undefined; readonly url?: string | undefined },
+  at: RefusalContext,
+  failure: MitmError,
+): FlowRecord {
   return {
     id: at.id,
     method: req.method ?? 'GET',
@@ -122,7 +126,7 @@ function resolveAbsolute(requestTarget: string): Resolved {
   if (!match) {
     throw new MitmError(
       'not_a_proxy_request',
-      'this is an HTTP(S) proxy, not a web server: set it as your client\'s proxy and request absolute URLs (http://host/path)',
+      "this is an HTTP(S) proxy, not a web server: set it as your client's proxy and request absolute URLs (http://host/path)",
     );
   }
   const scheme = (match[1] as string).toLowerCase();

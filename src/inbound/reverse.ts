@@ -41,7 +41,12 @@ export function serveReverse(rt: ProxyRuntime, mode: ReverseMode, socket: Socket
     },
     (error: unknown) => {
       socket.destroy();
-      rt.emit('client-issue', { host: undefined, client, code: 'client_tls', message: describeHandshakeFailure(error, caFileShown(rt.ca)) });
+      rt.emit('client-issue', {
+        host: undefined,
+        client,
+        code: 'client_tls',
+        message: describeHandshakeFailure(error, caFileShown(rt.ca)),
+      });
     },
   );
 }

@@ -8,7 +8,16 @@ import type { FlowClient } from '../flow/flow.js';
 import { openTunnel, type TunnelReply } from './connect.js';
 import { HandshakeReader } from '../net/handshake-reader.js';
 import type { ProxyRuntime } from './runtime.js';
-import { ATYP, COMMAND_CONNECT, encodeReply, METHOD, PASSWORD_AUTH_VERSION, readAddress, REPLY, SOCKS_VERSION } from '../net/socks5-wire.js';
+import {
+  ATYP,
+  COMMAND_CONNECT,
+  encodeReply,
+  METHOD,
+  PASSWORD_AUTH_VERSION,
+  readAddress,
+  REPLY,
+  SOCKS_VERSION,
+} from '../net/socks5-wire.js';
 import { normalizeHost, type Target } from '../net/target.js';
 
 // Greeting, authentication and request must all arrive within this; then the tunnel's own rules apply.

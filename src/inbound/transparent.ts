@@ -66,6 +66,7 @@ async function destination(socket: Socket, tls: boolean, mode: TransparentMode):
   const head = await peekRequestHost(socket);
   if (head === 'closed') throw new MitmError('bad_request', 'transparent mode: the client closed the connection before a request');
   if (head === 'too_large') throw new MitmError('headers_too_large', 'transparent mode: the request head is larger than 16 KiB');
-  if (head.host === '') throw new MitmError('bad_request', 'transparent mode: the request has no Host header, so its destination is unknown; refused');
+  if (head.host === '')
+    throw new MitmError('bad_request', 'transparent mode: the request has no Host header, so its destination is unknown; refused');
   return parseAuthority(head.host, 80);
 }

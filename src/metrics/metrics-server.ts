@@ -44,7 +44,9 @@ export async function startMetricsServer(
   try {
     await once(server, 'listening');
   } catch (error) {
-    throw new MitmError('listen_failed', `cannot listen for --metrics on ${listen.host}:${listen.port}: ${(error as Error).message}`, { cause: error });
+    throw new MitmError('listen_failed', `cannot listen for --metrics on ${listen.host}:${listen.port}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const { port } = server.address() as AddressInfo;
   const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;

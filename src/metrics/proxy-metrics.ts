@@ -33,7 +33,17 @@ export interface ProxyMetrics {
 }
 
 // TLS alerts and failures a client reports, kept to a fixed set so the label stays small.
-const CLIENT_TLS_REASONS = ['unknown_ca', 'bad_certificate', 'certificate_unknown', 'handshake_failure', 'protocol_version', 'no_shared_cipher', 'wrong_version_number', 'invalid_host', 'hang_up'] as const;
+const CLIENT_TLS_REASONS = [
+  'unknown_ca',
+  'bad_certificate',
+  'certificate_unknown',
+  'handshake_failure',
+  'protocol_version',
+  'no_shared_cipher',
+  'wrong_version_number',
+  'invalid_host',
+  'hang_up',
+] as const;
 
 /** The reason label of a client handshake failure, from its message (`TLS alert: unknown CA` → `unknown_ca`). */
 function clientTlsReason(message: string): string {
@@ -45,10 +55,30 @@ function clientTlsReason(message: string): string {
 export function createProxyMetrics(sources: MetricSources): ProxyMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const flows = new Counter({ name: 'mitm_flows_total', help: 'Finished flows by response status class (none: no response was sent)', labelNames: ['status_class'], registers });
-  const originErrors = new Counter({ name: 'mitm_origin_errors_total', help: 'Flows and CONNECTs that failed towards the origin, by error code', labelNames: ['code'], registers });
-  const tlsFailures = new Counter({ name: 'mitm_tls_handshake_failures_total', help: 'Failed TLS handshakes by side (client, origin) and reason', labelNames: ['side', 'reason'], registers });
-  const refused = new Counter({ name: 'mitm_client_connections_refused_total', help: 'Client connections refused as accepted (--allow-client, connection limits)', labelNames: ['reason'], registers });
+  const flows = new Counter({
+    name: 'mitm_flows_total',
+    help: 'Finished flows by response status class (none: no response was sent)',
+    labelNames: ['status_class'],
+    registers,
+  });
+  const originErrors = new Counter({
+    name: 'mitm_origin_errors_total',
+    help: 'Flows and CONNECTs that failed towards the origin, by error code',
+    labelNames: ['code'],
+    registers,
+  });
+  const tlsFailures = new Counter({
+    name: 'mitm_tls_handshake_failures_total',
+    help: 'Failed TLS handshakes by side (client, origin) and reason',
+    labelNames: ['side', 'reason'],
+    registers,
+  });
+  const refused = new Counter({
+    name: 'mitm_client_connections_refused_total',
+    help: 'Client connections refused as accepted (--allow-client, connection limits)',
+    labelNames: ['reason'],
+    registers,
+  });
   const mints = new Counter({ name: 'mitm_leaf_mints_total', help: 'Leaf certificates minted', registers });
   let lookups = 0;
   let minted = 0;
@@ -61,7 +91,12 @@ export function createProxyMetrics(sources: MetricSources): ProxyMetrics {
       this.inc(Math.max(0, lookups - minted));
     },
   });
-  const mintSeconds = new Histogram({ name: 'mitm_leaf_mint_seconds', help: 'Time to mint a leaf certificate', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1], registers });
+  const mintSeconds = new Histogram({
+    name: 'mitm_leaf_mint_seconds',
+    help: 'Time to mint a leaf certificate',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers,
+  });
   new Gauge({
     name: 'mitm_client_connections',
     help: 'Client connections open',

@@ -16,7 +16,10 @@ export function parseCidr(text: string): Cidr {
   const max = version === 6 ? 128 : 32;
   const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : Number.NaN;
   if (version === 0 || extra.length > 0 || !(prefix >= 0 && prefix <= max)) {
-    throw new MitmError('config_invalid', `${JSON.stringify(text)} is not an address or CIDR block (e.g. 192.168.1.0/24, 10.1.2.3, fd00::/8)`);
+    throw new MitmError(
+      'config_invalid',
+      `${JSON.stringify(text)} is not an address or CIDR block (e.g. 192.168.1.0/24, 10.1.2.3, fd00::/8)`,
+    );
   }
   return { address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' };
 }

@@ -114,7 +114,9 @@ export async function socksConnect(
     if (status !== 0) throw new SocksClientError('it rejected the username and password');
   } else if (method !== METHOD.none) {
     throw new SocksClientError(
-      credentials ? 'it accepts none of our authentication methods' : 'it requires authentication: put user:password in the --upstream-proxy URL',
+      credentials
+        ? 'it accepts none of our authentication methods'
+        : 'it requires authentication: put user:password in the --upstream-proxy URL',
     );
   }
   socket.write(Buffer.concat([Buffer.of(SOCKS_VERSION, COMMAND_CONNECT, 0x00), encodeAddress(target.host, target.port)]));

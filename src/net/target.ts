@@ -65,7 +65,9 @@ function ipv6Bytes(address: string): Buffer {
   const tailGroups = tail === undefined ? [] : split(tail);
   const zeros = Array<string>(8 - headGroups.length - tailGroups.length).fill('0');
   const bytes = Buffer.alloc(16);
-  [...headGroups, ...zeros, ...tailGroups].forEach((group, i) => bytes.writeUInt16BE(parseInt(group, 16), i * 2));
+  [...headGroups, ...zeros, ...tailGroups].forEach((group, i) => {
+    bytes.writeUInt16BE(parseInt(group, 16), i * 2);
+  });
   if (dottedQuad !== undefined) Buffer.from(dottedQuad.split('.').map(Number)).copy(bytes, 12);
   return bytes;
 }

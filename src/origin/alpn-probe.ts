@@ -51,7 +51,7 @@ export class AlpnProbes {
    */
   probe(origin: OriginTarget, key: string, connected?: Socket): Promise<ProbeOutcome> {
     let pending = this.#pending.get(key);
-    if (pending) {
+    if (pending !== undefined) {
       connected?.destroy();
       return pending;
     }

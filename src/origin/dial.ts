@@ -139,7 +139,10 @@ export function createDialer(settings: DialerSettings, trust: SecureContext): Di
     },
     dialProxy(via, origin, options) {
       const timeout = (): MitmError =>
-        new MitmError('upstream_timeout', `connecting to upstream proxy ${via.label} for ${origin} timed out after ${options.timeoutMs} ms`);
+        new MitmError(
+          'upstream_timeout',
+          `connecting to upstream proxy ${via.label} for ${origin} timed out after ${options.timeoutMs} ms`,
+        );
       return bounded(options, timeout, (adopt) => openToProxy(via, origin, adopt));
     },
   };
@@ -160,7 +163,11 @@ async function httpConnect(socket: Socket, reader: HandshakeReader, via: Upstrea
     );
   }
   const status = /^HTTP\/1\.[01] (\d{3})(?: ([^\r\n]*))?/.exec(head);
-  if (!status) throw new MitmError('upstream_proxy_failed', `upstream proxy ${via.label} answered CONNECT ${authority} with something that is not HTTP`);
+  if (!status)
+    throw new MitmError(
+      'upstream_proxy_failed',
+      `upstream proxy ${via.label} answered CONNECT ${authority} with something that is not HTTP`,
+    );
   const code = Number(status[1]);
   if (code < 200 || code > 299) {
     // The reason phrase comes from the proxy: keep it short and printable in our one-line message.

@@ -52,11 +52,7 @@ export function createUndiciPool(
 }
 
 /** Sends `request` on `pool`; the response body is a stream with backpressure onto the origin socket. */
-export function undiciCall(
-  pool: Pool,
-  peer: () => { address: string; port: number } | undefined,
-  request: OriginRequest,
-): OriginCall {
+export function undiciCall(pool: Pool, peer: () => { address: string; port: number } | undefined, request: OriginRequest): OriginCall {
   let abort: ((error?: Error) => void) | undefined;
   let abandoned: Error | undefined;
   let body: Readable | undefined;

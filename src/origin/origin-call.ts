@@ -52,14 +52,11 @@ export function deferred(making: Promise<() => OriginCall>): OriginCall {
   let reject: (error: Error) => void = () => undefined;
   const response = new Promise<OriginResponse>((resolve, fail) => {
     reject = fail;
-    making.then(
-      (start) => {
-        if (abandoned) return;
-        call = start();
-        call.response.then(resolve, fail);
-      },
-      fail,
-    );
+    making.then((start) => {
+      if (abandoned) return;
+      call = start();
+      call.response.then(resolve, fail);
+    }, fail);
   });
   response.catch(() => undefined);
   return {

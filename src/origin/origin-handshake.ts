@@ -45,7 +45,12 @@ export class OriginHandshakes {
     const key = originKey(origin);
     let socket: TLSSocket;
     try {
-      socket = this.#connector.secure(raw, { servername: origin.servername, host: origin.host, ALPNProtocols: alpn, session: this.#tickets.get(key) });
+      socket = this.#connector.secure(raw, {
+        servername: origin.servername,
+        host: origin.host,
+        ALPNProtocols: alpn,
+        session: this.#tickets.get(key),
+      });
     } catch (error) {
       raw.destroy();
       throw error;
@@ -68,7 +73,10 @@ export class OriginHandshakes {
       const onSecure = (): void => settle();
       const onAbort = (): void => settle(closingError());
       const timer = setTimeout(
-        () => settle(new MitmError('upstream_timeout', `the TLS handshake with ${formatAuthority(origin)} took longer than ${this.#timeoutMs} ms`)),
+        () =>
+          settle(
+            new MitmError('upstream_timeout', `the TLS handshake with ${formatAuthority(origin)} took longer than ${this.#timeoutMs} ms`),
+          ),
         this.#timeoutMs,
       ).unref(); // the handshaking socket keeps the process alive while it matters
       signal.addEventListener('abort', onAbort, { once: true });

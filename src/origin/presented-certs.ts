@@ -58,9 +58,7 @@ async function loadContext(
     // OpenSSL checks here that the key belongs to the certificate, so a mismatch stops start-up
     // instead of surfacing as an unexplained handshake failure at some origin later.
     return createSecureContext(
-      pkcs12
-        ? { ca: [...trustPems], pfx: bytes, passphrase }
-        : { ca: [...trustPems], cert: bytes, key: bytes, passphrase },
+      pkcs12 ? { ca: [...trustPems], pfx: bytes, passphrase } : { ca: [...trustPems], cert: bytes, key: bytes, passphrase },
     );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -31,7 +31,12 @@ const TRUST_FIX = " — trust the origin's CA with --upstream-ca FILE, or use --
 const NAME_FIX = ' — the certificate is for other names; use --insecure to accept it anyway';
 const DATE_FIX = ' — the certificate is outside its validity period; use --insecure to accept it anyway';
 const NAME_FAILURES = new Set(['HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID']);
-const DATE_FAILURES = new Set(['CERT_NOT_YET_VALID', 'CERT_HAS_EXPIRED', 'ERROR_IN_CERT_NOT_BEFORE_FIELD', 'ERROR_IN_CERT_NOT_AFTER_FIELD']);
+const DATE_FAILURES = new Set([
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+]);
 
 /**
  * Turns whatever a connection or request to an origin failed with into a `MitmError` whose
@@ -43,7 +48,11 @@ export function classifyUpstreamError(error: unknown, authority: string): MitmEr
   const reason = error instanceof Error ? error.message : String(error);
   const cause = { cause: error };
   if (VERIFY_FAILURES.has(code)) {
-    return new MitmError('upstream_tls_verify', `upstream certificate verification failed for ${authority}: ${reason}${verifyFix(code)}`, cause);
+    return new MitmError(
+      'upstream_tls_verify',
+      `upstream certificate verification failed for ${authority}: ${reason}${verifyFix(code)}`,
+      cause,
+    );
   }
   switch (code) {
     case 'ECONNREFUSED':
@@ -62,7 +71,11 @@ export function classifyUpstreamError(error: unknown, authority: string): MitmEr
   }
   if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
     // RFC 8446 §6.2 certificate_required: the origin wants mutual TLS and we sent no certificate.
-    return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: it requires a client certificate (give one with --client-cert)`, cause);
+    return new MitmError(
+      'upstream_tls',
+      `TLS handshake with ${authority} failed: it requires a client certificate (give one with --client-cert)`,
+      cause,
+    );
   }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
     return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: ${reason}`, cause);

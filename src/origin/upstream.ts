@@ -112,7 +112,10 @@ class PooledUpstream implements Upstream {
       return;
     }
     if (socket && this.#probes.chosen(key) === 'http/1.1') {
-      this.#handshakes.open(origin, ['http/1.1'], socket).then((tls) => this.#spares.offer(key, tls), () => undefined);
+      this.#handshakes.open(origin, ['http/1.1'], socket).then(
+        (tls) => this.#spares.offer(key, tls),
+        () => undefined,
+      );
       return;
     }
     // Without a socket in hand, an origin whose protocol is known is left to its pools.

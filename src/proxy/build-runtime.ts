@@ -68,7 +68,10 @@ export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
     nextId: () => ++flowId,
     connectionId: (socket) => {
       let id = connectionIds.get(socket);
-      if (id === undefined) connectionIds.set(socket, (id = ++connectionCount));
+      if (id === undefined) {
+        id = ++connectionCount;
+        connectionIds.set(socket, id);
+      }
       return id;
     },
   };
@@ -87,4 +90,3 @@ function appendToStore(session: SessionStore, flow: Flow, record: FlowRecord): v
     // Only a closed store throws here (a flow ending during close); that flow cannot be kept.
   }
 }
-

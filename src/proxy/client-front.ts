@@ -130,7 +130,9 @@ export class ClientFront {
     const server = this.#server;
     const handleRequest = createRequestHandler(rt);
     const tooMany = (req: http.IncomingMessage): MitmError | undefined =>
-      req.rawHeaders.length / 2 > this.#limits.maxHeaders ? new MitmError('headers_too_large', `more than ${this.#limits.maxHeaders} request header fields (--max-headers)`) : undefined;
+      req.rawHeaders.length / 2 > this.#limits.maxHeaders
+        ? new MitmError('headers_too_large', `more than ${this.#limits.maxHeaders} request header fields (--max-headers)`)
+        : undefined;
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       const failure = tooMany(req);
       if (failure === undefined) handleRequest(req, res);
@@ -160,7 +162,9 @@ export class ClientFront {
       if (failure === undefined) upgrade(req, socket, head);
       else this.#clientError(rt, failure, socket);
     });
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => this.#clientError(rt, parserFailure(error, this.#limits.maxHeaderSize), socket));
+    server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+      this.#clientError(rt, parserFailure(error, this.#limits.maxHeaderSize), socket),
+    );
     this.#rt = rt;
   }
 
@@ -266,7 +270,12 @@ export class ClientFront {
    * transparent and reverse: the first bytes go to their handler (transparent.ts, reverse.ts).
    */
   #createServer(rt: ProxyRuntime, mode: Exclude<ModeSpec, { kind: 'dns' }>): Server {
-    if (mode.kind === 'regular') return createListener(this.#server, (socket) => serveSocks5(rt, socket), (socket) => this.#accept(socket, mode.kind));
+    if (mode.kind === 'regular')
+      return createListener(
+        this.#server,
+        (socket) => serveSocks5(rt, socket),
+        (socket) => this.#accept(socket, mode.kind),
+      );
     const serve =
       mode.kind === 'transparent'
         ? (socket: Socket, first: Buffer) => serveTransparent(rt, { originPort: mode.originPort }, socket, first)
@@ -328,12 +337,15 @@ export interface DnsSettings {
   readonly upstream: { readonly host: string; readonly port: number };
 }
 
-function dnsAnswer(configured: string | undefined, listeners: readonly ListenerInfo[]): { ipv4: string | undefined; ipv6: string | undefined } {
+function dnsAnswer(
+  configured: string | undefined,
+  listeners: readonly ListenerInfo[],
+): { ipv4: string | undefined; ipv6: string | undefined } {
   const address = configured ?? listeners.find((listener) => listener.kind === 'transparent')?.host;
   if (address === undefined || isIP(address) === 0 || address === '0.0.0.0' || address === '::') {
     throw new MitmError(
       'config_invalid',
-      'a dns listener answers with the transparent listener\'s address: add --mode transparent@ADDR:443 on a specific address, or name it with --dns-answer ADDR',
+      "a dns listener answers with the transparent listener's address: add --mode transparent@ADDR:443 on a specific address, or name it with --dns-answer ADDR",
     );
   }
   return isIP(address) === 4 ? { ipv4: address, ipv6: undefined } : { ipv4: undefined, ipv6: address };

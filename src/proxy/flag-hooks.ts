@@ -33,7 +33,10 @@ export function flowFilter(text: string): (flow: Flow) => boolean {
  * options ask for, in that order (answers first, rewrites after). A bad value throws `config_invalid` naming the
  * option through `nameOf` (the CLI passes one that spells flags) and the part that is wrong.
  */
-export function hooksFromOptions(config: Pick<ProxyConfig, HookFlagKey | 'upstreamTimeout'>, nameOf: (key: string) => string = (key) => key): FlagHook[] {
+export function hooksFromOptions(
+  config: Pick<ProxyConfig, HookFlagKey | 'upstreamTimeout'>,
+  nameOf: (key: string) => string = (key) => key,
+): FlagHook[] {
   const out: FlagHook[] = [];
   const each = (key: HookFlagKey, build: (value: string, fail: (what: string) => never) => Hook): void => {
     for (const value of config[key]) {

@@ -5,7 +5,12 @@
  * Calls each of `listeners` with `args` (`this` = `target`), as EventEmitter#emit does, handing
  * any throw, or rejection of a returned promise, to `onFault`; true when there was a listener.
  */
-export function callListeners(target: object, listeners: readonly Function[], args: readonly unknown[], onFault: (error: unknown) => void): boolean {
+export function callListeners(
+  target: object,
+  listeners: readonly ((...args: never[]) => unknown)[],
+  args: readonly unknown[],
+  onFault: (error: unknown) => void,
+): boolean {
   // rawListeners gives `once` wrappers, which remove themselves when called, as emit would.
   for (const listener of [...listeners]) {
     try {

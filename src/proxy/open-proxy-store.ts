@@ -8,16 +8,12 @@ import { openStore, type SessionStore } from '../record/store/open-store.js';
  * path with the store's own error (`store_failed`, `store_invalid`, `store_unavailable`, naming
  * the file); a write that fails later is reported through `onError` and never thrown.
  */
-export async function openProxyStore(
-  config: ProxyConfig,
-  onError: (record: StoreErrorRecord) => void,
-): Promise<SessionStore | undefined> {
+export async function openProxyStore(config: ProxyConfig, onError: (record: StoreErrorRecord) => void): Promise<SessionStore | undefined> {
   if (config.store === undefined) return undefined;
   const file = config.store;
   return openStore(file, {
     storeBodyLimit: config.storeBodyLimit,
     maxSize: config.storeMaxSize,
-    onError: (error) =>
-      onError({ file, code: isMitmError(error) ? error.code : 'store_failed', message: error.message }),
+    onError: (error) => onError({ file, code: isMitmError(error) ? error.code : 'store_failed', message: error.message }),
   });
 }

@@ -36,5 +36,11 @@ export function createOriginSide(config: ProxyConfig, reach: Connectivity, closi
 
 /** Pool limits for plain-HTTP requests sent to an http(s) upstream proxy, as upstream.ts sets them per origin. */
 function plainHttpPool(config: ProxyConfig): http.AgentOptions {
-  return { keepAlive: true, maxSockets: config.maxOriginConnections, maxFreeSockets: Math.min(config.maxOriginConnections, 32), scheduling: 'lifo', timeout: 60_000 };
+  return {
+    keepAlive: true,
+    maxSockets: config.maxOriginConnections,
+    maxFreeSockets: Math.min(config.maxOriginConnections, 32),
+    scheduling: 'lifo',
+    timeout: 60_000,
+  };
 }

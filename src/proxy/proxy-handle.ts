@@ -202,12 +202,18 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
       this.#draining ??= network.drain().then(() => this.close());
       return this.#draining;
     }
-    // The store is closed last, so flows ended by the shutdown are written too.
-    this.#closing ??= network.close().finally(async () => {
+    this.#closing ??= this.#shutDown(network);
+    return this.#closing;
+  }
+
+  async #shutDown(network: ProxyNetwork): Promise<void> {
+    try {
+      await network.close();
+    } finally {
+      // The store is closed last, so flows ended by the shutdown are written too.
       this.#store.close();
       await this.store?.close();
-    });
-    return this.#closing;
+    }
   }
 }
 

@@ -44,7 +44,11 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   checkExposure(config);
   const { ca, reach: loaded } = await loadCaAndConnectivity(config, lookup);
   if (!config.allowInsecureKey) await checkKeyMode(config.ca);
-  const { metrics, minter, wrapCache, reach } = observe(config, { minter: await createLeafMinter(ca, config.leafKey), reach: loaded, front: () => front });
+  const { metrics, minter, wrapCache, reach } = observe(config, {
+    minter: await createLeafMinter(ca, config.leafKey),
+    reach: loaded,
+    front: () => front,
+  });
   const certs = wrapCache(createCertCache(minter, { max: config.leafCacheSize }));
   const store = new FlowStore(config.keep);
   // A bad --store path stops start-up before we listen; its write errors become 'store-error' events.
@@ -106,7 +110,10 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
 }
 
 /** Loads the CA and the connectivity files at once; a failure of one still waits for the other. */
-async function loadCaAndConnectivity(config: ProxyConfig, lookup: OriginLookup | undefined): Promise<{ ca: CertificateAuthority; reach: Connectivity }> {
+async function loadCaAndConnectivity(
+  config: ProxyConfig,
+  lookup: OriginLookup | undefined,
+): Promise<{ ca: CertificateAuthority; reach: Connectivity }> {
   const caLoaded = initCa(config.ca);
   const reachLoaded = loadConnectivity(config, lookup);
   // startProxy must not reject while initCa is still writing the CA folder (a caller cleaning that
@@ -134,7 +141,10 @@ function modesOf(config: ProxyConfig): readonly ModeSpec[] {
 function dnsSettings(config: ProxyConfig): DnsSettings {
   const upstream = config.dnsUpstream ?? getServers()[0] ?? '';
   if (upstream === '' && config.mode.some((mode) => mode.startsWith('dns'))) {
-    throw new MitmError('config_invalid', 'a dns listener forwards queries, but this machine has no resolver configured: name one with --dns-upstream ADDR[:PORT]');
+    throw new MitmError(
+      'config_invalid',
+      'a dns listener forwards queries, but this machine has no resolver configured: name one with --dns-upstream ADDR[:PORT]',
+    );
   }
   return { answer: config.dnsAnswer, upstream: upstream === '' ? { host: '127.0.0.1', port: 53 } : parseDnsUpstream(upstream) };
 }

@@ -34,7 +34,9 @@ export function curlCommand(flow: StoredFlow): string {
       args.push('--data-binary', '@-');
     }
   }
-  const note = body?.cut ? `# the recorded body was cut after ${body.raw.length} bytes (of ${body.fullLength ?? 'unknown'}): this sends only those\n` : '';
+  const note = body?.cut
+    ? `# the recorded body was cut after ${body.raw.length} bytes (of ${body.fullLength ?? 'unknown'}): this sends only those\n`
+    : '';
   return `${note}${prefix}${args.join(' ')}`;
 }
 
@@ -56,6 +58,7 @@ export function shellWord(value: string): string {
 
 /** bash's `$'…'` quoting: every control character, quote and backslash escaped, so the line stays one line. */
 function ansiC(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point: they are escaped.
   const escaped = text.replace(/[\\'\u0000-\u001f\u007f]/g, (char) => {
     if (char === '\\') return '\\\\';
     if (char === "'") return "\\'";

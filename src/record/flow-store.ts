@@ -78,7 +78,9 @@ export class FlowStore {
     }
     if (found) return Promise.resolve(found);
     if (this.#closed) {
-      return Promise.reject(new MitmError('wait_timeout', `the proxy is closed and none of its ${this.flows.length} recorded flows matched`));
+      return Promise.reject(
+        new MitmError('wait_timeout', `the proxy is closed and none of its ${this.flows.length} recorded flows matched`),
+      );
     }
     const timeout = options.timeout ?? 5000;
     return new Promise((resolve, reject) => {

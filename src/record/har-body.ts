@@ -109,5 +109,6 @@ function utf8(bytes: Buffer, truncated: boolean): string | undefined {
 
 /** True when text has no control characters beyond whitespace: a guess for unlabelled bodies. */
 function printable(text: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point: they mark a body as binary.
   return !/[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.test(text);
 }

@@ -19,7 +19,9 @@ export async function importHar(store: SessionStore, text: string, file: string)
     throw new MitmError('config_invalid', `${file} is not a HAR file: ${reason}`, { cause: error });
   }
   // Our own HARs carry the proxy's flow id; others are numbered in order.
-  parsed.log.entries.forEach((entry, index) => store.appendRows(harEntryRows(entry, entry._id ?? index + 1)));
+  parsed.log.entries.forEach((entry, index) => {
+    store.appendRows(harEntryRows(entry, entry._id ?? index + 1));
+  });
   await store.flush();
   return parsed.log.entries.length;
 }
@@ -37,7 +39,12 @@ export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {
   const end = t.send === undefined && entry.time !== undefined ? start + entry.time : responseStart + positive(t.receive);
   const answered = response.status > 0;
   const contentType = header(response.headers, 'content-type') ?? mime(response.content?.mimeType);
-  const requestBody = bodyRow('request', request.postData, request.bodySize, header(request.headers, 'content-type') ?? mime(request.postData?.mimeType));
+  const requestBody = bodyRow(
+    'request',
+    request.postData,
+    request.bodySize,
+    header(request.headers, 'content-type') ?? mime(request.postData?.mimeType),
+  );
   const responseBody = answered ? bodyRow('response', response.content, response.bodySize, contentType) : undefined;
   const error = entry._error ?? (answered ? undefined : { code: 'aborted', message: failure(response._error) });
   const server = entry.serverIPAddress?.replace(/^\[|\]$/g, '');
@@ -99,7 +106,12 @@ export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {
 
 type HarBody = NonNullable<HarInputEntry['request']['postData']>;
 
-function bodyRow(side: BodyRowData['side'], body: HarBody | undefined, bodySize: number | undefined, contentType: string | undefined): BodyRowData | undefined {
+function bodyRow(
+  side: BodyRowData['side'],
+  body: HarBody | undefined,
+  bodySize: number | undefined,
+  contentType: string | undefined,
+): BodyRowData | undefined {
   // No text: the exporter did not keep the body (Chrome leaves some out); an empty text is no body,
   // unless it marks a cut one; ours marks a request body that was never forwarded as `not recorded`.
   if (body?.text === undefined || body.comment?.startsWith('not recorded') === true) return undefined;

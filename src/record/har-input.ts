@@ -36,10 +36,7 @@ export const HarInputEntry = z.looseObject({
     bodySize: time,
     _error: z.unknown().optional(),
   }),
-  timings: z
-    .looseObject({ blocked: time, dns: time, connect: time, send: time, wait: time, receive: time })
-    .optional()
-    .catch(undefined),
+  timings: z.looseObject({ blocked: time, dns: time, connect: time, send: time, wait: time, receive: time }).optional().catch(undefined),
   connection: z.union([z.string(), z.number()]).optional().catch(undefined),
   serverIPAddress: z.string().optional().catch(undefined),
   _error: z.looseObject({ code: z.string(), message: z.string() }).optional().catch(undefined),
@@ -48,9 +45,7 @@ export const HarInputEntry = z.looseObject({
   _mode: z.string().optional().catch(undefined),
   _resourceType: z.string().optional().catch(undefined),
   _webSocketMessages: z
-    .array(
-      z.looseObject({ type: z.string(), time: z.number(), opcode: z.number(), data: z.string(), _truncated: z.boolean().optional() }),
-    )
+    .array(z.looseObject({ type: z.string(), time: z.number(), opcode: z.number(), data: z.string(), _truncated: z.boolean().optional() }))
     .optional()
     .catch(undefined),
 });

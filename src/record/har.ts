@@ -110,11 +110,7 @@ function harResponse(response: FlowResponse, timings: FlowTimings): HarResponse 
 }
 
 /** The header list as it went on the wire, including the framing the proxy restates for a replaced body. */
-function headersAsSent(
-  wire: string[],
-  replaced: boolean,
-  recorded: { readonly data: Buffer; readonly truncated: boolean },
-): Header[] {
+function headersAsSent(wire: string[], replaced: boolean, recorded: { readonly data: Buffer; readonly truncated: boolean }): Header[] {
   if (replaced) {
     // Replacements are sent unencoded with an exact length (src/exchange/framing.ts).
     wire = withoutRawHeader(wire, 'content-encoding');
@@ -124,4 +120,3 @@ function headersAsSent(
   for (let i = 0; i + 1 < wire.length; i += 2) pairs.push({ name: wire[i] as string, value: wire[i + 1] as string });
   return pairs;
 }
-

@@ -46,9 +46,7 @@ export async function replay(flows: readonly StoredFlow[], options: ReplayOption
   const ca = options.ca === undefined ? undefined : typeof options.ca === 'string' ? [options.ca] : [...options.ca];
   const tls = ca === undefined ? {} : { ca };
   const dispatcher: Dispatcher =
-    options.through === undefined
-      ? new Agent({ connect: tls })
-      : new ProxyAgent({ uri: options.through, requestTls: tls, proxyTls: tls });
+    options.through === undefined ? new Agent({ connect: tls }) : new ProxyAgent({ uri: options.through, requestTls: tls, proxyTls: tls });
   const timeoutMs = options.timeoutMs ?? 30_000;
   const results: ReplayResult[] = new Array(flows.length);
   let next = 0;
@@ -101,7 +99,7 @@ async function replayOne(flow: StoredFlow, dispatcher: Dispatcher, timeoutMs: nu
     const bodyChanged = compareBodies(flow, raw, Array.isArray(encoding) ? encoding.join(',') : (encoding ?? ''));
     return { flow, status, error: undefined, statusChanged, bodyChanged, size: raw.length, same: !statusChanged && bodyChanged !== true };
   } catch (error) {
-    return failed(error instanceof Error ? (error.message || error.name) : String(error));
+    return failed(error instanceof Error ? error.message || error.name : String(error));
   }
 }
 
@@ -111,7 +109,10 @@ function compareBodies(flow: StoredFlow, raw: Buffer, contentEncoding: string): 
   const recorded = flow.responseBody;
   if (recorded?.cut) return undefined;
   const mimeType = headerValues(flow.responseHeaders, 'content-type')[0] ?? '';
-  const before = recorded === undefined ? '' : harBodyText(recorded.raw, { contentEncoding: recorded.contentEncoding ?? '', mimeType, truncated: false }).text;
+  const before =
+    recorded === undefined
+      ? ''
+      : harBodyText(recorded.raw, { contentEncoding: recorded.contentEncoding ?? '', mimeType, truncated: false }).text;
   const after = raw.length === 0 ? '' : harBodyText(raw, { contentEncoding, mimeType, truncated: false }).text;
   return before !== after;
 }

@@ -119,7 +119,12 @@ async function certSource(
     get: async (name) => {
       if (name === target.host && sni) return rt.certs.get(name);
       const extra = await namesFor(name);
-      return offer(rt.certs.get(name, [...extra, target.host].filter((extraName) => extraName !== name)));
+      return offer(
+        rt.certs.get(
+          name,
+          [...extra, target.host].filter((extraName) => extraName !== name),
+        ),
+      );
     },
     size: rt.certs.size,
   };

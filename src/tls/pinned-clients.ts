@@ -43,7 +43,10 @@ export function describeHandshakeFailure(error: unknown, caCertPath: string): st
   const code = (error as { code?: unknown } | undefined)?.code;
   const alert = typeof code === 'string' ? REJECTION_ALERTS[code] : undefined;
   if (alert === undefined) return message;
-  const what = alert === 'unknown_ca' ? `does not trust ${caCertPath} (TLS alert: unknown CA)` : `rejected our certificate (TLS alert: ${alert.replace('_', ' ')})`;
+  const what =
+    alert === 'unknown_ca'
+      ? `does not trust ${caCertPath} (TLS alert: unknown CA)`
+      : `rejected our certificate (TLS alert: ${alert.replace('_', ' ')})`;
   return `the client ${what} — see README "Trusting the root CA"`;
 }
 

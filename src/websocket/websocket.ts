@@ -90,7 +90,8 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
     };
     const request: HandshakeRequest = {
       method: req.method ?? 'GET',
-      rawHeaders: rt.exchangeDeps.viaMarker === undefined ? [...req.rawHeaders] : withVia(req.rawHeaders, req.httpVersion, rt.exchangeDeps.viaMarker),
+      rawHeaders:
+        rt.exchangeDeps.viaMarker === undefined ? [...req.rawHeaders] : withVia(req.rawHeaders, req.httpVersion, rt.exchangeDeps.viaMarker),
       httpVersion: req.httpVersion,
       upgrade: req.headers.upgrade ?? 'websocket',
     };
@@ -104,7 +105,10 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
  * Sec-WebSocket-Key of ours, its Accept checked), and the origin's 101 becomes `:status: 200`.
  * Any other CONNECT on an HTTP/2 stream is refused with 405 (the tunnel is already a tunnel).
  */
-export function createH2WebSocketHandler(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector' | 'closing'>): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
+export function createH2WebSocketHandler(
+  rt: ProxyRuntime,
+  deps: Pick<UpgradeDeps, 'connector' | 'closing'>,
+): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
   return (req, res) => {
     const stream = req.stream;
     stream.on('error', () => stream.destroy());
@@ -165,7 +169,14 @@ interface HandshakeRequest {
 }
 
 /** Resolves the handshake like a plain request, checks --proxy-auth, then runs it. */
-function startHandshake(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector' | 'closing'>, req: InboundRequest, request: HandshakeRequest, side: ClientSide, peer: FlowClient): void {
+function startHandshake(
+  rt: ProxyRuntime,
+  deps: Pick<UpgradeDeps, 'connector' | 'closing'>,
+  req: InboundRequest,
+  request: HandshakeRequest,
+  side: ClientSide,
+  peer: FlowClient,
+): void {
   const startedAt = performance.now();
   const connection = connectionOf(req);
   const session = rt.sessions.get(connection);
@@ -174,7 +185,8 @@ function startHandshake(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector' | 
     const id = rt.nextId();
     try {
       const resolved = resolveRequest(rt, req);
-      if (resolved.origin.host === LANDING_HOST) throw new MitmError('bad_request', `${LANDING_HOST} does not accept WebSocket connections`);
+      if (resolved.origin.host === LANDING_HOST)
+        throw new MitmError('bad_request', `${LANDING_HOST} does not accept WebSocket connections`);
       const exchange = { ...resolved, id, client: who, connectionId: rt.connectionId(connection), startedAt };
       void runUpgrade(rt, deps, exchange, request, side);
     } catch (error) {
@@ -201,7 +213,13 @@ function refuse(rt: ProxyRuntime, req: InboundRequest, side: ClientSide, at: Ref
   rt.emit('flow', refusalRecord(req, at, failure));
 }
 
-async function runUpgrade(rt: ProxyRuntime, deps: Pick<UpgradeDeps, 'connector' | 'closing'>, exchange: Exchange, req: HandshakeRequest, side: ClientSide): Promise<void> {
+async function runUpgrade(
+  rt: ProxyRuntime,
+  deps: Pick<UpgradeDeps, 'connector' | 'closing'>,
+  exchange: Exchange,
+  req: HandshakeRequest,
+  side: ClientSide,
+): Promise<void> {
   const ex = rt.exchangeDeps;
   const socket = side.duplex;
   const flow = flowFor(exchange, req, new Body(undefined, { cap: 0, what: `the request body of ${req.method} ${exchange.url}` }));

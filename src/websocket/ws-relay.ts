@@ -217,7 +217,10 @@ function typeOf(opcode: number): 'text' | 'binary' {
 
 function bytesOf(message: WebSocketMessage): Buffer {
   if (message.type !== 'text' && message.type !== 'binary') {
-    throw new MitmError('hook_failed', `an onWebSocketMessage hook set message.type to ${JSON.stringify(message.type)}; expected text or binary`);
+    throw new MitmError(
+      'hook_failed',
+      `an onWebSocketMessage hook set message.type to ${JSON.stringify(message.type)}; expected text or binary`,
+    );
   }
   if (typeof message.data === 'string') return Buffer.from(message.data, 'utf8');
   if (Buffer.isBuffer(message.data)) return message.data;

@@ -43,7 +43,10 @@ describe('proxy: --auto-passthrough', { timeout: 60_000 }, () => {
   before(async () => {
     pki = await createTestPki();
     origin = await startOrigin(pki.origin);
-    [auto, off] = await Promise.all([startTestProxy(pki, { autoPassthrough: true, resolve: ['garbage.test=127.0.0.1'] }), startTestProxy(pki)]);
+    [auto, off] = await Promise.all([
+      startTestProxy(pki, { autoPassthrough: true, resolve: ['garbage.test=127.0.0.1'] }),
+      startTestProxy(pki),
+    ]);
     auto.proxy.on('auto-passthrough', (record) => learned.push(record));
     off.proxy.on('auto-passthrough', (record) => learnedWhenOff.push(record));
     originFingerprint = new X509Certificate(pki.origin.cert).fingerprint256;
@@ -100,14 +103,20 @@ describe('proxy: --auto-passthrough', { timeout: 60_000 }, () => {
   });
 
   it('mitm start --auto-passthrough --quiet prints one line for the host', async () => {
-    const cli = startCli(['--port', '0', '--ca', join(pki.dir, 'cli-ca'), '--upstream-ca', pki.ca.certPath, '--auto-passthrough', '--quiet'], pki.dir);
+    const cli = startCli(
+      ['--port', '0', '--ca', join(pki.dir, 'cli-ca'), '--upstream-ca', pki.ca.certPath, '--auto-passthrough', '--quiet'],
+      pki.dir,
+    );
     try {
       const port = await cli.port;
       const url = `https://localhost:${origin.port}/hello`;
       const first = await curlVia(`http://127.0.0.1:${port}`, [url], pki.ca.certPath);
       assert.equal(first.exitCode, 60, first.stderr);
       await cli.waitForStderr(
-        new RegExp(`^localhost:${origin.port}: the client rejected our certificate \\(unknown_ca\\); tunnelling it untouched from now on$`, 'm'),
+        new RegExp(
+          `^localhost:${origin.port}: the client rejected our certificate \\(unknown_ca\\); tunnelling it untouched from now on$`,
+          'm',
+        ),
       );
       const second = await curlVia(`http://127.0.0.1:${port}`, [url], pki.ca.certPath);
       assert.equal(second.text, 'hello', second.stderr);

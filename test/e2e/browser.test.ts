@@ -43,8 +43,24 @@ describe('mitm browser', { skip, timeout: 120_000 }, () => {
 
   it('loads an HTTPS page on localhost through the proxy, trusting its certificates by their key', async () => {
     const url = `${origin.url}/hello`;
-    const args = ['browser', '--ca', join(scratch, 'ca'), '--upstream-ca', pki.ca.certPath, '--browser', chromium ?? '', '--', ...HEADLESS, '--dump-dom', url];
-    const result = await run(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, ...args], { cwd: scratch, env: { DEBUG: '' }, timeoutMs: 90_000 });
+    const args = [
+      'browser',
+      '--ca',
+      join(scratch, 'ca'),
+      '--upstream-ca',
+      pki.ca.certPath,
+      '--browser',
+      chromium ?? '',
+      '--',
+      ...HEADLESS,
+      '--dump-dom',
+      url,
+    ];
+    const result = await run(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, ...args], {
+      cwd: scratch,
+      env: { DEBUG: '' },
+      timeoutMs: 90_000,
+    });
     assert.equal(result.timedOut, false, `chromium did not finish within 90 s: ${result.stderr}`);
     assert.equal(result.code, 0, result.stderr);
     // --dump-dom prints the page as a document; the origin's text/plain body sits in a <pre>.

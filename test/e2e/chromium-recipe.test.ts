@@ -12,7 +12,8 @@ import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { run, runOk } from '../helpers/run.js';
 
 const tools = await run('sh', ['-c', 'command -v chromium && command -v certutil']);
-const skip = tools.code === 0 ? false : 'chromium or certutil missing (apt-get install -y chromium libnss3-tools); the README recipe is not tested';
+const skip =
+  tools.code === 0 ? false : 'chromium or certutil missing (apt-get install -y chromium libnss3-tools); the README recipe is not tested';
 
 describe("README's Chromium recipe", { skip, timeout: 120_000 }, () => {
   let pki: TestPki;
@@ -55,15 +56,22 @@ describe("README's Chromium recipe", { skip, timeout: 120_000 }, () => {
         `--proxy-server=${proxy.url}`,
         '--proxy-bypass-list=<-loopback>',
         // For the test only: headless, as root, and no name but localhost resolvable.
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
         '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-        '--dump-dom', url,
+        '--dump-dom',
+        url,
       ],
       { env, timeoutMs: 90_000 },
     );
     assert.equal(page.timedOut, false, 'chromium did not finish within 90 s');
     assert.equal(page.code, 0, page.stderr);
     assert.match(page.stdout.toString(), /<pre[^>]*>hello<\/pre>/);
-    assert.ok(flows.some((flow) => flow.url === url && flow.status === 200), `no flow for ${url} through the proxy`);
+    assert.ok(
+      flows.some((flow) => flow.url === url && flow.status === 200),
+      `no flow for ${url} through the proxy`,
+    );
   });
 });

@@ -17,14 +17,54 @@ const CLIENT_EXTENSIONS = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical
 async function makeClientCert(pki: TestPki): Promise<{ pem: string; p12: string }> {
   const file = (name: string): string => join(pki.dir, name);
   await writeFile(file('client.ext'), CLIENT_EXTENSIONS);
-  await runOk('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=mitm test client',
-    '-keyout', file('client-key.pem'), '-out', file('client.csr')]);
-  await runOk('openssl', ['x509', '-req', '-in', file('client.csr'), '-CA', pki.ca.certPath, '-CAkey', pki.ca.keyPath, '-set_serial', '0x2a',
-    '-days', '2', '-extfile', file('client.ext'), '-out', file('client.pem')]);
+  await runOk('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=mitm test client',
+    '-keyout',
+    file('client-key.pem'),
+    '-out',
+    file('client.csr'),
+  ]);
+  await runOk('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    file('client.csr'),
+    '-CA',
+    pki.ca.certPath,
+    '-CAkey',
+    pki.ca.keyPath,
+    '-set_serial',
+    '0x2a',
+    '-days',
+    '2',
+    '-extfile',
+    file('client.ext'),
+    '-out',
+    file('client.pem'),
+  ]);
   const pem = file('client-bundle.pem');
   await writeFile(pem, `${await readFile(file('client.pem'), 'utf8')}${await readFile(file('client-key.pem'), 'utf8')}`);
   const p12 = file('client.p12');
-  await runOk('openssl', ['pkcs12', '-export', '-inkey', file('client-key.pem'), '-in', file('client.pem'), '-passout', 'pass:p12-secret', '-out', p12]);
+  await runOk('openssl', [
+    'pkcs12',
+    '-export',
+    '-inkey',
+    file('client-key.pem'),
+    '-in',
+    file('client.pem'),
+    '-passout',
+    'pass:p12-secret',
+    '-out',
+    p12,
+  ]);
   return { pem, p12 };
 }
 
@@ -42,10 +82,13 @@ describe('proxy: client certificates for origins', { timeout: 60_000 }, () => {
     pki = await createTestPki();
     files = await makeClientCert(pki);
     // Requires a client certificate issued by the test CA, and says whose it got.
-    origin = createServer({ cert: pki.origin.cert, key: pki.origin.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-      const peer = (req.socket as TLSSocket).getPeerCertificate();
-      res.writeHead(200, { 'content-type': 'text/plain' }).end(`client ${peer.subject?.CN ?? 'none'}`);
-    });
+    origin = createServer(
+      { cert: pki.origin.cert, key: pki.origin.key, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true },
+      (req, res) => {
+        const peer = (req.socket as TLSSocket).getPeerCertificate();
+        res.writeHead(200, { 'content-type': 'text/plain' }).end(`client ${peer.subject?.CN ?? 'none'}`);
+      },
+    );
     listening = await listenLocal(origin);
     port = listening.port;
   });
@@ -72,7 +115,10 @@ describe('proxy: client certificates for origins', { timeout: 60_000 }, () => {
       const res = await curlVia(plainProxy.url, [`https://localhost:${port}/whoami`], plainProxy.caPath);
       assert.equal(res.status, 502, res.stderr);
       assert.equal(res.headers['x-mitm-error'], 'upstream_tls', res.text);
-      assert.equal(res.text, `TLS handshake with localhost:${port} failed: it requires a client certificate (give one with --client-cert)\n`);
+      assert.equal(
+        res.text,
+        `TLS handshake with localhost:${port} failed: it requires a client certificate (give one with --client-cert)\n`,
+      );
     }
 
     const otherGlob = await mitm({ clientCert: [`*.example.com=${files.pem}`] });

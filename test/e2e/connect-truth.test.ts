@@ -54,7 +54,11 @@ describe('proxy: an intercepted CONNECT is answered after the origin is dialled'
       assert.match(res.headers['content-type'] ?? '', /^text\/plain/);
       assert.equal(res.text, `connection refused by ${authority}\n`);
     }
-    const tunnel = await within(proxy.tunnels.waitFor((t) => t.port === dead && t.host === '127.0.0.1'), 'the tunnel event', DEADLINE_MS);
+    const tunnel = await within(
+      proxy.tunnels.waitFor((t) => t.port === dead && t.host === '127.0.0.1'),
+      'the tunnel event',
+      DEADLINE_MS,
+    );
     assert.equal(tunnel.error?.code, 'upstream_refused');
     assert.equal(tunnel.reason, 'intercept');
   });
@@ -130,7 +134,11 @@ describe('proxy: an intercepted CONNECT is answered after the origin is dialled'
     } finally {
       agent.destroy();
     }
-    const flow = await within(proxy.flows.waitFor((f) => f.url === 'https://nowhere.test/anything'), 'the flow', DEADLINE_MS);
+    const flow = await within(
+      proxy.flows.waitFor((f) => f.url === 'https://nowhere.test/anything'),
+      'the flow',
+      DEADLINE_MS,
+    );
     assert.equal(flow.error, undefined);
     assert.deepEqual(dialled, [], 'the origin was never looked up');
   });

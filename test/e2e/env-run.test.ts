@@ -119,7 +119,10 @@ describe('mitm env and mitm run', { timeout: 120_000 }, () => {
     // OpenSSL agrees: our root, and a system root, are both trusted through the bundle.
     await runOk('openssl', ['verify', '-CAfile', bundle, join(caDir, 'ca.pem')]);
     const aSystemRoot = join(scratch, 'system-root.pem');
-    await writeFile(aSystemRoot, /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec((await readSystemRoots()).pem)?.[0] ?? '');
+    await writeFile(
+      aSystemRoot,
+      /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec((await readSystemRoots()).pem)?.[0] ?? '',
+    );
     await runOk('openssl', ['verify', '-CAfile', bundle, aSystemRoot]);
   });
 
@@ -131,7 +134,10 @@ describe('mitm env and mitm run', { timeout: 120_000 }, () => {
     assert.equal(parseExports(text).get('HTTPS_PROXY'), 'http://127.0.0.1:8080');
     assert.equal(parseExports(text).get('NODE_OPTIONS'), undefined);
     const withNode = await mitm(['env', '--ca', caDir, '--node']);
-    assert.match(parseExports(withNode.stdout.toString('utf8')).get('NODE_OPTIONS') ?? '', /--import file:\/\/\/\S+\/preload\/register\.(ts|js)$/);
+    assert.match(
+      parseExports(withNode.stdout.toString('utf8')).get('NODE_OPTIONS') ?? '',
+      /--import file:\/\/\/\S+\/preload\/register\.(ts|js)$/,
+    );
     const zero = await mitm(['env', '--port', '0', '--ca', caDir]);
     assert.equal(zero.code, 2);
     assert.match(zero.stderr, /--port/);
@@ -165,7 +171,10 @@ describe('mitm env and mitm run', { timeout: 120_000 }, () => {
 
   it('mitm run: a HAR that cannot be written at the end is reported, and a failing command keeps its status', async () => {
     // The folder is writable when mitm checks it before the command, which then removes it.
-    for (const [status, expected] of [[3, 3], [0, 1]] as const) {
+    for (const [status, expected] of [
+      [3, 3],
+      [0, 1],
+    ] as const) {
       const folder = await mkdtemp(join(scratch, 'har-gone-'));
       const har = join(folder, 'run.har');
       const result = await mitm(['run', '--ca', caDir, '--har', har, '--', 'sh', '-c', `rm -r "${folder}"; exit ${status}`]);
@@ -196,7 +205,8 @@ describe('mitm env and mitm run', { timeout: 120_000 }, () => {
 
   it('mitm run passes SIGTERM on to the command and exits with its status', async (t) => {
     // The command reports readiness on stdout, then exits 7 when SIGTERM reaches it.
-    const script = "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(7); }); console.log('ready'); setInterval(() => {}, 60_000);";
+    const script =
+      "process.on('SIGTERM', () => { console.log('got SIGTERM'); process.exit(7); }); console.log('ready'); setInterval(() => {}, 60_000);";
     const child = spawn(process.execPath, [...CLI, 'run', '--ca', caDir, '--quiet', '--', process.execPath, '-e', script], {
       cwd: ROOT,
       env: childEnv({ DEBUG: '' }),

@@ -54,19 +54,37 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
   });
 
   it('table: one live-log line per matching flow', async () => {
-    const lines = stdout(await mitm(['flows', '--store', store, 'status:404'])).trim().split('\n');
+    const lines = stdout(await mitm(['flows', '--store', store, 'status:404']))
+      .trim()
+      .split('\n');
     assert.equal(lines.length, 1);
     assert.match(lines[0] ?? '', new RegExp(`^\\s*4  GET ${origin.url}/missing 404 text/plain 9 B \\d+ ms$`));
-    const all = stdout(await mitm(['flows', '--store', store, '--limit', '3', '--order', 'desc'])).trim().split('\n');
-    assert.deepEqual(all.map((line) => line.trim().split(/\s+/)[0]), ['5', '4', '3']);
+    const all = stdout(await mitm(['flows', '--store', store, '--limit', '3', '--order', 'desc']))
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      all.map((line) => line.trim().split(/\s+/)[0]),
+      ['5', '4', '3'],
+    );
   });
 
   it('json and jsonl: plain objects with decoded bodies', async () => {
-    const json = JSON.parse(stdout(await mitm(['flows', '--store', store, '--format', 'json', 'type:json']))) as { path: string; responseBody: { text: string } }[];
-    assert.deepEqual(json.map((flow) => flow.path), ['/json']);
+    const json = JSON.parse(stdout(await mitm(['flows', '--store', store, '--format', 'json', 'type:json']))) as {
+      path: string;
+      responseBody: { text: string };
+    }[];
+    assert.deepEqual(
+      json.map((flow) => flow.path),
+      ['/json'],
+    );
     assert.equal(json[0]?.responseBody.text, JSON.stringify({ version: 1, path: '/json' }));
-    const lines = stdout(await mitm(['flows', '--store', store, '--format', 'jsonl', '--', '-status:404'])).trim().split('\n');
-    assert.deepEqual(lines.map((line) => (JSON.parse(line) as { path: string }).path), ['/json', '/text', '/gz', '/echo']);
+    const lines = stdout(await mitm(['flows', '--store', store, '--format', 'jsonl', '--', '-status:404']))
+      .trim()
+      .split('\n');
+    assert.deepEqual(
+      lines.map((line) => (JSON.parse(line) as { path: string }).path),
+      ['/json', '/text', '/gz', '/echo'],
+    );
   });
 
   it('a bad filter is a usage error naming the column', async () => {
@@ -115,9 +133,25 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
     const file = join(temp.dir, 'chrome.db');
     const imported = await mitm(['flows', 'import', CHROME_HAR, '--store', file]);
     assert.equal(imported.code, 0, imported.stderr);
-    type Json = { method: string; status?: number; requestHttpVersion: string; responseBody?: { text?: string; base64?: string }; requestBody?: { text: string }; error?: { code: string; message: string }; server?: { address: string } };
+    type Json = {
+      method: string;
+      status?: number;
+      requestHttpVersion: string;
+      responseBody?: { text?: string; base64?: string };
+      requestBody?: { text: string };
+      error?: { code: string; message: string };
+      server?: { address: string };
+    };
     const flows = JSON.parse(stdout(await mitm(['flows', '--store', file, '--format', 'json']))) as Json[];
-    assert.deepEqual(flows.map((flow) => [flow.method, flow.status ?? 0]), [['GET', 200], ['POST', 201], ['GET', 200], ['GET', 0]]);
+    assert.deepEqual(
+      flows.map((flow) => [flow.method, flow.status ?? 0]),
+      [
+        ['GET', 200],
+        ['POST', 201],
+        ['GET', 200],
+        ['GET', 0],
+      ],
+    );
     assert.equal(flows[0]?.requestHttpVersion, '2.0');
     assert.equal(flows[0]?.server?.address, '2001:db8::10');
     assert.equal(flows[0]?.responseBody?.text, '<!doctype html><title>Shop</title><p>Welcome</p>');
@@ -148,7 +182,9 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
       origin.version = 1;
     }
     // The replays were recorded into the same store: 5 + 1 + 2 (one of them, the /json, twice).
-    const all = stdout(await mitm(['flows', '--store', store, 'path:/json'])).trim().split('\n');
+    const all = stdout(await mitm(['flows', '--store', store, 'path:/json']))
+      .trim()
+      .split('\n');
     assert.equal(all.length, 3);
   });
 

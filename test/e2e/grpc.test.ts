@@ -48,16 +48,10 @@ describe('proxy: gRPC', { timeout: 30_000 }, () => {
     new Promise((resolve) => {
       let error: grpc.ServiceError | null = null;
       let response: Message | undefined;
-      const call = client.makeUnaryRequest<Message, Message>(
-        '/test.Echo/Say',
-        json.serialize,
-        json.deserialize,
-        { text },
-        (err, value) => {
-          error = err;
-          response = value;
-        },
-      );
+      const call = client.makeUnaryRequest<Message, Message>('/test.Echo/Say', json.serialize, json.deserialize, { text }, (err, value) => {
+        error = err;
+        response = value;
+      });
       // 'status' comes last, after the callback, with the trailer metadata.
       call.on('status', (status: grpc.StatusObject) => resolve({ error, response, status }));
     });
@@ -77,7 +71,9 @@ describe('proxy: gRPC', { timeout: 30_000 }, () => {
         callback(null, { text: `echo: ${call.request.text}` }, trailer);
       },
     });
-    const credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(pki.origin.cert), private_key: Buffer.from(pki.origin.key) }]);
+    const credentials = grpc.ServerCredentials.createSsl(null, [
+      { cert_chain: Buffer.from(pki.origin.cert), private_key: Buffer.from(pki.origin.key) },
+    ]);
     originPort = await new Promise<number>((resolve, reject) => {
       server.bindAsync('127.0.0.1:0', credentials, (error, port) => (error ? reject(error) : resolve(port)));
     });
@@ -126,7 +122,10 @@ describe('proxy: gRPC', { timeout: 30_000 }, () => {
       async onRequest(flow) {
         // A gRPC body is length-prefixed messages; ours are JSON, so the text is visible in it.
         if (!(await flow.request.bytes()).includes('deny me')) return;
-        flow.respond({ status: 200, headers: { 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'denied by hook' } });
+        flow.respond({
+          status: 200,
+          headers: { 'content-type': 'application/grpc', 'grpc-status': '7', 'grpc-message': 'denied by hook' },
+        });
       },
     });
     const denied = await say('deny me');

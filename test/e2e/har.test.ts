@@ -75,7 +75,7 @@ describe('mitm start --har', { timeout: 60_000 }, () => {
     const refused = await curlVia(proxyUrl, [refusedUrl]);
     assert.equal(refused.status, 502);
     // The log line is printed as the flow is recorded, so after these the HAR must hold all four.
-    for (const url of [jsonUrl, gzipUrl, binaryUrl, refusedUrl]) await cli.waitForLine('stdout', new RegExp(`^\\S+ ${escape(url)} `));
+    for (const url of [jsonUrl, gzipUrl, binaryUrl, refusedUrl]) await cli.waitForLine('stdout', new RegExp(`^\\S+ ${escapeRegExp(url)} `));
 
     cli.child.kill('SIGUSR2');
     const wrote = await cli.waitForLine('stderr', /^wrote (\d+) flows to (.+)$/);
@@ -116,16 +116,13 @@ describe('mitm start --har', { timeout: 60_000 }, () => {
     // Still running: one more flow after the snapshot, then stop.
     const laterUrl = `${contentOrigin.url}/gzip?bytes=10`;
     assert.equal((await curlVia(proxyUrl, [laterUrl])).status, 200);
-    await cli.waitForLine('stdout', new RegExp(`^GET ${escape(laterUrl)} 200 `));
+    await cli.waitForLine('stdout', new RegExp(`^GET ${escapeRegExp(laterUrl)} 200 `));
     cli.child.kill('SIGTERM');
     const { code, stderr } = await cli.exited;
     assert.equal(code, 0, stderr);
-    assert.match(stderr, new RegExp(`^wrote 5 flows to ${escape(harFile)}$`, 'm'));
+    assert.match(stderr, new RegExp(`^wrote 5 flows to ${escapeRegExp(harFile)}$`, 'm'));
     const last = await readHar(harFile);
-    assert.deepEqual(
-      last.log.entries.map((entry) => entry.request.url).sort(),
-      [jsonUrl, gzipUrl, binaryUrl, refusedUrl, laterUrl].sort(),
-    );
+    assert.deepEqual(last.log.entries.map((entry) => entry.request.url).sort(), [jsonUrl, gzipUrl, binaryUrl, refusedUrl, laterUrl].sort());
     assert.deepEqual(await readdir(harDir), ['flows.har'], 'no temp file may be left behind');
   });
 
@@ -139,6 +136,6 @@ describe('mitm start --har', { timeout: 60_000 }, () => {
   });
 });
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

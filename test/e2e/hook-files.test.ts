@@ -96,8 +96,23 @@ describe('hook files', { timeout: 90_000 }, () => {
   it('mitm start --hook loads .mjs, .ts and .mts files relative to the working directory', async (t) => {
     const ca = path('cli-ca');
     const cli = startCli(
-      ['--port', '0', '--ca', ca, '--upstream-ca', pki.ca.certPath, '--quiet',
-        '--hook', 'add-header.mjs', '--hook', './hooks/typed.ts', '--hook', path('stock.mts'), '--hook', 'faulty-end.mjs'],
+      [
+        '--port',
+        '0',
+        '--ca',
+        ca,
+        '--upstream-ca',
+        pki.ca.certPath,
+        '--quiet',
+        '--hook',
+        'add-header.mjs',
+        '--hook',
+        './hooks/typed.ts',
+        '--hook',
+        path('stock.mts'),
+        '--hook',
+        'faulty-end.mjs',
+      ],
       scratch,
     );
     t.after(() => cli.stop());
@@ -130,10 +145,14 @@ describe('hook files', { timeout: 90_000 }, () => {
       { file: 'syntax.ts', reason: /it failed to import: .*Expected "}" but found ";"/ },
     ];
     for (const { file, reason } of cases) {
-      const result = await run(process.execPath, ['--import', TSX_LOADER, CLI_MAIN, 'start', '--port', '0', '--ca', path('bad-ca'), '--hook', file], {
-        cwd: scratch,
-        env: { DEBUG: '' },
-      });
+      const result = await run(
+        process.execPath,
+        ['--import', TSX_LOADER, CLI_MAIN, 'start', '--port', '0', '--ca', path('bad-ca'), '--hook', file],
+        {
+          cwd: scratch,
+          env: { DEBUG: '' },
+        },
+      );
       assert.equal(result.code, 1, `${file}: ${result.stderr}`);
       const lines = result.stderr.trim().split('\n');
       const last = lines.at(-1) ?? '';
@@ -175,7 +194,12 @@ describe('hook files', { timeout: 90_000 }, () => {
         if (flow.response) flow.response.headers['x-order'] = before ? `${String(before)},${label}` : label;
       },
     });
-    const proxy = await startProxy({ port: 0, ca: path('lib-ca'), hooks: [appender('option')], hook: [path('order.mjs'), path('add-header.mjs')] });
+    const proxy = await startProxy({
+      port: 0,
+      ca: path('lib-ca'),
+      hooks: [appender('option')],
+      hook: [path('order.mjs'), path('add-header.mjs')],
+    });
     t.after(() => proxy.close());
     proxy.use(appender('use'));
     const res = await sendViaProxy(proxy.port, `${plain.url}/hello`);

@@ -57,7 +57,9 @@ function encodingRoutes(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Streams a response through `agent`, hashing it, and samples rss as it goes. */
-async function streamDownload(start: () => ReturnType<typeof request>): Promise<{ status: number; bytes: number; sha256: string; peakRss: number }> {
+async function streamDownload(
+  start: () => ReturnType<typeof request>,
+): Promise<{ status: number; bytes: number; sha256: string; peakRss: number }> {
   const req = start();
   req.end();
   const [res] = (await once(req, 'response')) as [IncomingMessage];
@@ -275,7 +277,9 @@ describe('hooks: bodies and headers', { timeout: 120_000 }, () => {
     }
     assert.deepEqual(errors, ['body_too_large', 'body_too_large']);
 
-    const strict = await proxies.start(t, [{ name: 'strict', onResponse: async (flow) => void (await flow.response?.bytes()) }], { maxBodyBuffer: 4096 });
+    const strict = await proxies.start(t, [{ name: 'strict', onResponse: async (flow) => void (await flow.response?.bytes()) }], {
+      maxBodyBuffer: 4096,
+    });
     const failed = await curlVia(strict.url, [`${origin.url}/big?bytes=${bytes}`], proxies.caPath);
     assert.equal(failed.status, 500);
     assert.equal(failed.headers['x-mitm-error'], 'body_too_large');
@@ -286,12 +290,25 @@ describe('hooks: bodies and headers', { timeout: 120_000 }, () => {
     const errors: string[] = [];
     const proxy = await proxies.start(
       t,
-      [{ name: 'greedy', onRequest: async (flow) => void (await flow.request.text().catch((error: { code: string }) => void errors.push(error.code))) }],
+      [
+        {
+          name: 'greedy',
+          onRequest: async (flow) => void (await flow.request.text().catch((error: { code: string }) => void errors.push(error.code))),
+        },
+      ],
       { maxBodyBuffer: 4096 },
     );
     const upload = Buffer.concat([bigBytes(0, 65536), bigBytes(65536, 65536), bigBytes(131072, 1000)]);
     for (const headers of [{}, { 'transfer-encoding': 'chunked' }]) {
-      const res = await send({ agent: agent(proxy.port), host: 'localhost', port: origin.port, path: '/echo', method: 'POST', headers, body: upload });
+      const res = await send({
+        agent: agent(proxy.port),
+        host: 'localhost',
+        port: origin.port,
+        path: '/echo',
+        method: 'POST',
+        headers,
+        body: upload,
+      });
       const echo = JSON.parse(res.text) as EchoBody;
       assert.equal(echo.bodyBytes, upload.length);
       assert.equal(echo.bodySha256, sha256(upload));
@@ -299,7 +316,9 @@ describe('hooks: bodies and headers', { timeout: 120_000 }, () => {
     assert.deepEqual(errors, ['body_too_large', 'body_too_large']);
   });
 
-  it('drains an upload a hook read past the cap and then answered or replaced, so the connection serves the next request', { timeout: 30_000 }, async (t) => {
+  it('drains an upload a hook read past the cap and then answered or replaced, so the connection serves the next request', {
+    timeout: 30_000,
+  }, async (t) => {
     const proxy = await proxies.start(
       t,
       [
@@ -319,7 +338,15 @@ describe('hooks: bodies and headers', { timeout: 120_000 }, () => {
     // Chunked and 1 MiB: the hook reads past the cap, the rest stays in the socket unless drained.
     const upload = Buffer.concat(Array.from({ length: 16 }, (_, i) => bigBytes(i * 65536, 65536)));
     const post = (path: string): ReturnType<typeof send> =>
-      send({ agent: via, host: 'localhost', port: origin.port, path, method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: upload });
+      send({
+        agent: via,
+        host: 'localhost',
+        port: origin.port,
+        path,
+        method: 'POST',
+        headers: { 'transfer-encoding': 'chunked' },
+        body: upload,
+      });
     assert.equal((await post('/mock')).text, 'mocked');
     assert.equal((await send({ agent: via, host: 'localhost', port: origin.port, path: '/hello' })).text, 'hello');
     assert.equal((JSON.parse((await post('/echo')).text) as EchoBody).body, 'small');
@@ -352,13 +379,19 @@ describe('hooks: bodies and headers', { timeout: 120_000 }, () => {
     const proxy = await proxies.start(t, [
       setHeaders({ request: { 'x-stream': 'yes' }, response: { 'x-streamed': 'yes' } }),
       mock.hook,
-      { name: 'observer', onRequest: (flow) => void flow.tags.add('seen'), onResponse: (flow) => void flow.response?.headers['content-type'] },
+      {
+        name: 'observer',
+        onRequest: (flow) => void flow.tags.add('seen'),
+        onResponse: (flow) => void flow.response?.headers['content-type'],
+      },
       { name: 'end', onFlowEnd: (flow) => void (flow.request.url.includes('/big') && ended.resolve(flow)) },
     ]);
     const via = agent(proxy.port);
     // Warm up on the same connections with a smaller transfer: the leaf is minted, and the one-time
     // growth of the allocator's and OpenSSL's buffers happens here, so rss below measures the body.
-    const warmUp = await streamDownload(() => request({ agent: via, host: 'localhost', port: origin.port, path: `/big?bytes=${16 * MiB}` }));
+    const warmUp = await streamDownload(() =>
+      request({ agent: via, host: 'localhost', port: origin.port, path: `/big?bytes=${16 * MiB}` }),
+    );
     assert.equal(warmUp.bytes, 16 * MiB);
     const bytes = 100 * MiB;
     const rssBefore = process.memoryUsage.rss();

@@ -24,7 +24,14 @@ const realAsyncStep = async (): Promise<void> => {
  * `b` logs at once, so `b` only logs after `a` if the pipeline awaited `a`. `b`'s onFlowEnd
  * resolves `ended`, the last event of a flow.
  */
-function phaseLoggers(): { hooks: Hook[]; log: string[]; seenByB: string[]; connects: ConnectContext[]; errors: MitmError[]; ended: Promise<Flow> } {
+function phaseLoggers(): {
+  hooks: Hook[];
+  log: string[];
+  seenByB: string[];
+  connects: ConnectContext[];
+  errors: MitmError[];
+  ended: Promise<Flow>;
+} {
   const log: string[] = [];
   const seenByB: string[] = [];
   const connects: ConnectContext[] = [];
@@ -160,7 +167,12 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
     const seen: { synthetic?: boolean | undefined; body?: string | undefined } = {};
     const proxy = await proxies.start(t, [
       { name: 'mock', onRequest: (flow) => flow.respond({ status: 201, headers: { 'content-type': 'text/plain' }, body: 'mocked' }) },
-      { name: 'later', onRequest: () => void (laterRan = true) },
+      {
+        name: 'later',
+        onRequest: () => {
+          laterRan = true;
+        },
+      },
       {
         name: 'after',
         async onResponse(flow) {
@@ -210,7 +222,9 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
     assert.equal(next.text, 'hello');
   });
 
-  it('frees the origin connection when an onResponse hook replaces the response (one origin connection allowed)', { timeout: 20_000 }, async (t) => {
+  it('frees the origin connection when an onResponse hook replaces the response (one origin connection allowed)', {
+    timeout: 20_000,
+  }, async (t) => {
     const proxy = await proxies.start(
       t,
       [{ name: 'swap', onResponse: (flow) => void (flow.request.url.includes('/big') && flow.respond({ status: 299, body: 'swapped' })) }],
@@ -226,7 +240,14 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
   });
 
   it('answers 500 hook_failed when an onResponse hook sets flow.response to undefined (no crash)', async (t) => {
-    const proxy = await proxies.start(t, [{ name: 'drop', onResponse: (flow) => void (flow.response = undefined) }]);
+    const proxy = await proxies.start(t, [
+      {
+        name: 'drop',
+        onResponse: (flow) => {
+          flow.response = undefined;
+        },
+      },
+    ]);
     const res = await sendViaProxy(proxy.port, `${plain.url}/hello`);
     assert.equal(res.status, 500);
     assert.equal(res.headers['x-mitm-error'], 'hook_failed');
@@ -281,11 +302,9 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
   });
 
   it("onConnect 'intercept' overrides --passthrough; 'reject' answers the CONNECT 403", async (t) => {
-    const proxy = await proxies.start(
-      t,
-      [{ name: 'gate', onConnect: ({ port }) => (port === dead ? 'reject' : 'intercept') }],
-      { passthrough: ['localhost'] },
-    );
+    const proxy = await proxies.start(t, [{ name: 'gate', onConnect: ({ port }) => (port === dead ? 'reject' : 'intercept') }], {
+      passthrough: ['localhost'],
+    });
     const leaf = await leafViaSClient(proxy.port, `localhost:${origin.port}`, 'localhost', pki.dir, 'hook-intercept-leaf.pem');
     assert.equal(leaf.issuer, await opensslSubject(proxies.caPath), 'the hook must win over --passthrough');
     const tunnel = await openTunnel(proxy.port, `localhost:${dead}`);
@@ -297,7 +316,14 @@ describe('hooks: phases and rules', { timeout: 60_000 }, () => {
   });
 
   it('answers a CONNECT whose onConnect hook throws with 500 hook_failed', async (t) => {
-    const proxy = await proxies.start(t, [{ name: 'grumpy', onConnect: () => { throw new Error('no tunnels today'); } }]);
+    const proxy = await proxies.start(t, [
+      {
+        name: 'grumpy',
+        onConnect: () => {
+          throw new Error('no tunnels today');
+        },
+      },
+    ]);
     const tunnel = await openTunnel(proxy.port, `localhost:${origin.port}`);
     tunnel.socket.destroy();
     assert.equal(tunnel.status, 500);

@@ -98,7 +98,11 @@ describe('proxy: HTTP/2 trailers and streaming', { timeout: 60_000 }, () => {
 
   it('passes HTTP/2 request trailers of a client to an HTTP/1.1 origin as chunked trailers', async () => {
     const session = await open(`localhost:${h1.port}`);
-    const res = await h2Request(session, { ':method': 'POST', ':path': '/req-trailers' }, { body: 'body', trailers: { 'x-req-trailer': 'v' } });
+    const res = await h2Request(
+      session,
+      { ':method': 'POST', ':path': '/req-trailers' },
+      { body: 'body', trailers: { 'x-req-trailer': 'v' } },
+    );
     assert.deepEqual(JSON.parse(res.text), { 'x-req-trailer': 'v' });
   });
 
@@ -117,7 +121,9 @@ describe('proxy: HTTP/2 trailers and streaming', { timeout: 60_000 }, () => {
     assert.equal(echo.trailers['x-req-trailer'], 'v');
   });
 
-  it('ends an HTTP/2 client stream with the last byte of a sized body, before the HTTP/2 origin ends its own', { timeout: 10_000 }, async () => {
+  it('ends an HTTP/2 client stream with the last byte of a sized body, before the HTTP/2 origin ends its own', {
+    timeout: 10_000,
+  }, async () => {
     const session = await open(h2.authority);
     // Without TE: trailers nothing is owed after the declared length: the answer is complete here
     // while the origin still holds its stream open (and the trailer it sends later is dropped).
@@ -128,7 +134,9 @@ describe('proxy: HTTP/2 trailers and streaming', { timeout: 60_000 }, () => {
     assert.deepEqual(res.trailers, {});
   });
 
-  it('waits for the origin to end a sized body when the HTTP/2 client asked for trailers, and passes them on', { timeout: 10_000 }, async () => {
+  it('waits for the origin to end a sized body when the HTTP/2 client asked for trailers, and passes them on', {
+    timeout: 10_000,
+  }, async () => {
     const session = await open(h2.authority);
     const stream = session.request({ ':path': '/held', te: 'trailers' }, { endStream: true });
     const trailers = once(stream, 'trailers') as Promise<[IncomingHttpHeaders]>;

@@ -31,7 +31,17 @@ describe('proxy: HTTP/2', { timeout: 60_000 }, () => {
   /** curl through the proxy: the HTTP version curl spoke to it (`2`, `1.1`), the status and the body. */
   const curl = async (...args: string[]): Promise<{ version: string; status: number; body: string }> => {
     // The body goes to stdout as it arrives; -w's line follows it once the transfer is done.
-    const result = await run('curl', ['-q', '-sS', '--proxy', mitm.url, '--cacert', mitm.caPath, '-w', '\n%{http_version} %{http_code}', ...args]);
+    const result = await run('curl', [
+      '-q',
+      '-sS',
+      '--proxy',
+      mitm.url,
+      '--cacert',
+      mitm.caPath,
+      '-w',
+      '\n%{http_version} %{http_code}',
+      ...args,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const out = result.stdout.toString('utf8');
     const [version = '', status = ''] = out.slice(out.lastIndexOf('\n') + 1).split(' ');
@@ -73,8 +83,18 @@ describe('proxy: HTTP/2', { timeout: 60_000 }, () => {
   });
 
   it('curl --http1.1 reaches an h2-only origin; the origin sees HTTP/2 with :authority and joined-up headers', async () => {
-    const res = await curl('--http1.1', '-H', 'Cookie: a=1; b=2', '-H', 'Connection: x-hop, TE', '-H', 'X-Hop: secret', '-H', 'TE: trailers, deflate',
-      `https://localhost:${h2Only.port}/echo?q=1`);
+    const res = await curl(
+      '--http1.1',
+      '-H',
+      'Cookie: a=1; b=2',
+      '-H',
+      'Connection: x-hop, TE',
+      '-H',
+      'X-Hop: secret',
+      '-H',
+      'TE: trailers, deflate',
+      `https://localhost:${h2Only.port}/echo?q=1`,
+    );
     assert.equal(res.version, '1.1');
     assert.equal(res.status, 200);
     const echo = JSON.parse(res.body) as H2EchoBody;
@@ -110,7 +130,6 @@ describe('proxy: HTTP/2', { timeout: 60_000 }, () => {
     assert.equal(new Set(flows.map((flow) => flow.connectionId)).size, 1, 'streams of one session share a connection id');
   });
 
-
   it('curl multiplexing 200 streams: every answer arrives whole and every flow is recorded complete', async () => {
     // /hello declares its length (curl may finish a stream on the length and reset it with
     // STREAM_CLOSED before our END_STREAM arrives); /unsized declares none, so each of those
@@ -119,7 +138,22 @@ describe('proxy: HTTP/2', { timeout: 60_000 }, () => {
     const config = urls.map((url) => `url = "${url}"\noutput = "/dev/null"\n`).join('');
     const result = await run(
       'curl',
-      ['-q', '-sS', '--http2', '-Z', '--parallel-max', '100', '--proxy', mitm.url, '--cacert', mitm.caPath, '-w', '%{http_code} %{size_download}\\n', '-K', '-'],
+      [
+        '-q',
+        '-sS',
+        '--http2',
+        '-Z',
+        '--parallel-max',
+        '100',
+        '--proxy',
+        mitm.url,
+        '--cacert',
+        mitm.caPath,
+        '-w',
+        '%{http_code} %{size_download}\\n',
+        '-K',
+        '-',
+      ],
       { stdin: config },
     );
     assert.equal(result.code, 0, result.stderr);

@@ -41,7 +41,10 @@ describe('proxy: leaf key types', { timeout: 60_000 }, () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const [leafKey, keyType] of [['ec', 'ec'], ['rsa', 'rsa']] as const) {
+  for (const [leafKey, keyType] of [
+    ['ec', 'ec'],
+    ['rsa', 'rsa'],
+  ] as const) {
     it(`--leaf-key ${leafKey}: openssl s_client sees a ${keyType} leaf; curl and Python accept it`, async () => {
       const mitm = await startTestProxy(pki, { leafKey });
       try {

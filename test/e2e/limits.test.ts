@@ -53,7 +53,10 @@ function refusals(fxProxy: { proxy: { on(event: 'client-refused', fn: (r: Client
 
 describe('limits', () => {
   test('a request head over --max-header-size gets 431 headers_too_large', async () => {
-    const answer = await within(exchangeRaw(fx.strict.port, `GET ${fx.origin.url}/ HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(5000)}\r\n\r\n`), 'the 431');
+    const answer = await within(
+      exchangeRaw(fx.strict.port, `GET ${fx.origin.url}/ HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(5000)}\r\n\r\n`),
+      'the 431',
+    );
     assert.match(answer.toString(), /^HTTP\/1\.1 431 /);
     assert.match(answer.toString(), /x-mitm-error: headers_too_large/);
   });
@@ -100,7 +103,10 @@ describe('limits', () => {
       const answer = await within(exchangeRaw(fx.few.port, `GET ${fx.origin.url}/ HTTP/1.1\r\nhost: x\r\n\r\n`), 'the 503');
       assert.match(answer.toString(), /^HTTP\/1\.1 503 /);
       assert.match(answer.toString(), /x-mitm-error: too_many_connections/);
-      const tls = await within(exchangeRaw(fx.few.port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])), 'the closed TLS connection');
+      const tls = await within(
+        exchangeRaw(fx.few.port, Buffer.from([0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5])),
+        'the closed TLS connection',
+      );
       assert.equal(tls.length, 0);
       await seen.waitFor(() => seen.items.filter((r) => r.reason === 'max_connections').length === 2);
     } finally {

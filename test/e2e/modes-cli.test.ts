@@ -80,7 +80,15 @@ describe('mitm start --mode', { timeout: 90_000 }, () => {
     const free = (probe.address() as AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve));
     try {
-      const cli = new CliProcess(['start', '--ca', join(dir, 'ca'), '--mode', `regular@127.0.0.1:${free}`, '--mode', `transparent@127.0.0.1:${taken}`]);
+      const cli = new CliProcess([
+        'start',
+        '--ca',
+        join(dir, 'ca'),
+        '--mode',
+        `regular@127.0.0.1:${free}`,
+        '--mode',
+        `transparent@127.0.0.1:${taken}`,
+      ]);
       const exit = await within(cli.exited, 'mitm to exit');
       assert.equal(exit.code, 1, exit.stderr);
       assert.match(exit.stderr, new RegExp(`port ${taken} is already in use on 127\\.0\\.0\\.1`));

@@ -101,7 +101,13 @@ describe('proxy modes', { timeout: 90_000 }, () => {
     await within(new Promise((resolve) => socket.once('close', resolve)), 'the proxy closes the connection');
     const issue = await fx.multi.clientIssues.waitFor((i) => /names no server \(SNI\)/.test(i.message));
     assert.equal(issue.code, 'client_tls');
-    const again = await curl(['--cacert', fx.multi.caPath, '--connect-to', `localhost:${fx.tls.port}:127.0.0.1:${t.port}`, `https://localhost:${fx.tls.port}/hello`]);
+    const again = await curl([
+      '--cacert',
+      fx.multi.caPath,
+      '--connect-to',
+      `localhost:${fx.tls.port}:127.0.0.1:${t.port}`,
+      `https://localhost:${fx.tls.port}/hello`,
+    ]);
     assert.equal(again.text, 'hello');
   });
 

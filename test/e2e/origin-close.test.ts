@@ -26,7 +26,14 @@ async function startTlsRequest(proxy: TestProxy, authority: string): Promise<() 
  * only once the origin is dialled (connect.ts), so this is the dial held up by a silent upstream proxy.
  */
 async function startConnect(proxy: TestProxy, authority: string): Promise<() => void> {
-  const req = request({ host: '127.0.0.1', port: proxy.port, method: 'CONNECT', path: authority, headers: { host: authority }, agent: false });
+  const req = request({
+    host: '127.0.0.1',
+    port: proxy.port,
+    method: 'CONNECT',
+    path: authority,
+    headers: { host: authority },
+    agent: false,
+  });
   req.on('error', () => undefined);
   req.end();
   return () => req.destroy();
@@ -70,9 +77,21 @@ describe('origin side: close() ends connections still being opened', { timeout: 
   }> = [
     { name: 'a TLS handshake with an origin that never answers', send: (proxy, port) => startTlsRequest(proxy, `localhost:${port}`) },
     // Through an upstream proxy the origin's port is never reached: any number will do.
-    { name: 'a CONNECT to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: (proxy) => startConnect(proxy, 'localhost:9') },
-    { name: 'a SOCKS5 handshake (plain HTTP) with an upstream proxy that never answers', upstream: (port) => `socks5h://127.0.0.1:${port}`, send: startPlainRequest },
-    { name: 'a plain-HTTP request to an upstream proxy that never answers', upstream: (port) => `http://127.0.0.1:${port}`, send: startPlainRequest },
+    {
+      name: 'a CONNECT to an upstream proxy that never answers',
+      upstream: (port) => `http://127.0.0.1:${port}`,
+      send: (proxy) => startConnect(proxy, 'localhost:9'),
+    },
+    {
+      name: 'a SOCKS5 handshake (plain HTTP) with an upstream proxy that never answers',
+      upstream: (port) => `socks5h://127.0.0.1:${port}`,
+      send: startPlainRequest,
+    },
+    {
+      name: 'a plain-HTTP request to an upstream proxy that never answers',
+      upstream: (port) => `http://127.0.0.1:${port}`,
+      send: startPlainRequest,
+    },
     // With an onRequest hook the CONNECT is answered at once, and the certificate sniffer of an IP
     // literal dials on its own (cert-sniff.ts).
     {
@@ -93,9 +112,17 @@ describe('origin side: close() ends connections still being opened', { timeout: 
       let stop: (() => void) | undefined;
       try {
         stop = await send(proxy, silent.port);
-        await within(silent.connections.waitFor(() => true), 'the proxy to open a connection', DEADLINE_MS);
+        await within(
+          silent.connections.waitFor(() => true),
+          'the proxy to open a connection',
+          DEADLINE_MS,
+        );
         await proxy.close();
-        await within(silent.allClosed(), () => `the ${silent.connections.items.length} connection(s) to close after proxy.close()`, closeWithinMs);
+        await within(
+          silent.allClosed(),
+          () => `the ${silent.connections.items.length} connection(s) to close after proxy.close()`,
+          closeWithinMs,
+        );
         assert.ok(silent.connections.items.length >= 1);
       } finally {
         stop?.();

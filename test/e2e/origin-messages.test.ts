@@ -40,10 +40,16 @@ describe('origin side: error messages', { timeout: 60_000 }, () => {
     // Never contacted: the upstream proxy is the one that would have dialled it.
     const originPort = await refusedPort();
     const res = await sendViaProxy(proxy.port, `http://localhost:${originPort}/`);
-    assert.equal(proxyError(res, 'upstream_proxy_failed'), `cannot reach upstream proxy 127.0.0.1:${dead} for localhost:${originPort}: connection refused`);
+    assert.equal(
+      proxyError(res, 'upstream_proxy_failed'),
+      `cannot reach upstream proxy 127.0.0.1:${dead} for localhost:${originPort}: connection refused`,
+    );
     // The default port is named too, so the message reads the same whichever port the URL had.
     const onDefaultPort = await sendViaProxy(proxy.port, 'http://localhost/x');
-    assert.equal(proxyError(onDefaultPort, 'upstream_proxy_failed'), `cannot reach upstream proxy 127.0.0.1:${dead} for localhost:80: connection refused`);
+    assert.equal(
+      proxyError(onDefaultPort, 'upstream_proxy_failed'),
+      `cannot reach upstream proxy 127.0.0.1:${dead} for localhost:80: connection refused`,
+    );
   });
 
   it('an untrusted origin certificate: the answer says how to trust it or skip the check', async () => {

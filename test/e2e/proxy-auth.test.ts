@@ -30,7 +30,9 @@ describe('proxy: proxy authentication', { timeout: 60_000 }, () => {
     const res = await curlVia(fx.mitm.url, [`https://localhost:${fx.origin.port}/hello`], fx.mitm.caPath);
     assert.equal(res.connectStatus, 407, res.stderr);
     assert.notEqual(res.exitCode, 0);
-    const raw = (await exchangeRaw(fx.mitm.port, `CONNECT localhost:${fx.origin.port} HTTP/1.1\r\nHost: localhost:${fx.origin.port}\r\n\r\n`)).toString('latin1');
+    const raw = (
+      await exchangeRaw(fx.mitm.port, `CONNECT localhost:${fx.origin.port} HTTP/1.1\r\nHost: localhost:${fx.origin.port}\r\n\r\n`)
+    ).toString('latin1');
     assert.match(raw, /^HTTP\/1\.1 407 /);
     assert.match(raw, /\r\nproxy-authenticate: Basic realm="mitm"\r\n/i);
     assert.match(raw, /\r\nx-mitm-error: proxy_auth_required\r\n/i);
@@ -62,7 +64,12 @@ describe('proxy: proxy authentication', { timeout: 60_000 }, () => {
   });
 
   it('lets the right credentials through, for every kind of password entry, and records the user', async () => {
-    const users = [['alice', 'wonderland'], ['bob', 'bcrypt-pass'], ['carol', 'sha-pass'], ['dave', 'plain:with:colons']] as const;
+    const users = [
+      ['alice', 'wonderland'],
+      ['bob', 'bcrypt-pass'],
+      ['carol', 'sha-pass'],
+      ['dave', 'plain:with:colons'],
+    ] as const;
     for (const [user, password] of users) {
       const url = `https://localhost:${fx.origin.port}/hello?user=${user}`;
       const res = await curl(['--proxy', fx.mitm.url, '--proxy-user', `${user}:${password}`, '--cacert', fx.mitm.caPath, url]);
@@ -86,7 +93,8 @@ describe('proxy: proxy authentication', { timeout: 60_000 }, () => {
     assert.equal(flow.client.user, 'alice');
     // proxy.config too: a harness may log it; the engine still checks against the real password (above).
     const everything =
-      JSON.stringify({ har: fx.mitm.proxy.har(), flows: fx.mitm.flows.items, config: fx.mitm.proxy.config }) + inspect(fx.mitm.proxy, { depth: 4 });
+      JSON.stringify({ har: fx.mitm.proxy.har(), flows: fx.mitm.flows.items, config: fx.mitm.proxy.config }) +
+      inspect(fx.mitm.proxy, { depth: 4 });
     for (const secret of ['wonderland', 'bcrypt-pass', 'sha-pass', Buffer.from('alice:wonderland').toString('base64')]) {
       assert.ok(!everything.includes(secret), `${secret} leaked into the records`);
     }

@@ -69,7 +69,12 @@ describe('proxy: errors', { timeout: 30_000 }, () => {
   it('answers 502 upstream_tls_verify for a self-signed origin, naming host:port', async () => {
     const res = await via(mitm, `https://localhost:${selfSigned.port}/hello`);
     assert.equal(res.connectStatus, 200, 'the failure must reach the client inside the tunnel');
-    assertProxyError(res, 502, 'upstream_tls_verify', new RegExp(`certificate verification failed for localhost:${selfSigned.port}\\b.*self-signed`, 'i'));
+    assertProxyError(
+      res,
+      502,
+      'upstream_tls_verify',
+      new RegExp(`certificate verification failed for localhost:${selfSigned.port}\\b.*self-signed`, 'i'),
+    );
     const flow = await mitm.flows.waitFor((f) => f.url === `https://localhost:${selfSigned.port}/hello`);
     assert.equal(flow.status, 502);
     assert.equal(flow.error?.code, 'upstream_tls_verify');

@@ -52,7 +52,11 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
     const upload = randomBytes(2 * 1024 * 1024);
     const file = join(fx.pki.dir, 'https-upload.bin');
     await writeFile(file, upload);
-    const res = await curlVia(fx.mitm.url, ['--data-binary', `@${file}`, `https://localhost:${fx.origin.port}/echo?via=curl`], fx.mitm.caPath);
+    const res = await curlVia(
+      fx.mitm.url,
+      ['--data-binary', `@${file}`, `https://localhost:${fx.origin.port}/echo?via=curl`],
+      fx.mitm.caPath,
+    );
     assert.equal(res.status, 200, res.stderr);
     const echo = JSON.parse(res.text) as EchoBody;
     assert.equal(echo.method, 'POST');
@@ -75,7 +79,11 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
       const sized = await curlVia(fx.mitm.url, ['--data-binary', 'sized body', `${interim.url}/`], fx.mitm.caPath);
       assert.equal(sized.status, 200, sized.stderr);
       assert.equal(sized.text, 'length:sized body');
-      const chunked = await curlVia(fx.mitm.url, ['-H', 'Transfer-Encoding: chunked', '--data-binary', 'chunked body', `${interim.url}/`], fx.mitm.caPath);
+      const chunked = await curlVia(
+        fx.mitm.url,
+        ['-H', 'Transfer-Encoding: chunked', '--data-binary', 'chunked body', `${interim.url}/`],
+        fx.mitm.caPath,
+      );
       assert.equal(chunked.status, 200, chunked.stderr);
       assert.equal(chunked.text, 'chunked:chunked body');
     } finally {
@@ -172,7 +180,9 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => send({ agent: via, host: 'localhost', port: fx.origin.port, path: `/echo?t=${i}` })),
     );
-    results.forEach((res, i) => assert.equal((JSON.parse(res.text) as EchoBody).url, `/echo?t=${i}`));
+    results.forEach((res, i) => {
+      assert.equal((JSON.parse(res.text) as EchoBody).url, `/echo?t=${i}`);
+    });
     assert.equal(via.tunnelsOpened, 200);
   });
 
@@ -183,8 +193,25 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
     ).join('');
     const configFile = join(fx.pki.dir, 'parallel.curl');
     await writeFile(configFile, config);
-    const result = await run('curl', ['-q', '-sS', '-Z', '--parallel-max', '50', '--proxy', fx.mitm.url, '--cacert', fx.mitm.caPath,
-      '-w', '%{http_code} %{size_download}\\n', '-K', configFile], { timeoutMs: 60_000 });
+    const result = await run(
+      'curl',
+      [
+        '-q',
+        '-sS',
+        '-Z',
+        '--parallel-max',
+        '50',
+        '--proxy',
+        fx.mitm.url,
+        '--cacert',
+        fx.mitm.caPath,
+        '-w',
+        '%{http_code} %{size_download}\\n',
+        '-K',
+        configFile,
+      ],
+      { timeoutMs: 60_000 },
+    );
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.toString('utf8').trim().split('\n');
     assert.equal(lines.length, 200);
@@ -193,7 +220,15 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
 
   it('streams a 16 MiB download intact', async () => {
     const bytes = 16 * 1024 * 1024;
-    const result = await run('curl', ['-q', '-sS', '--proxy', fx.mitm.url, '--cacert', fx.mitm.caPath, `https://localhost:${fx.origin.port}/big?bytes=${bytes}`]);
+    const result = await run('curl', [
+      '-q',
+      '-sS',
+      '--proxy',
+      fx.mitm.url,
+      '--cacert',
+      fx.mitm.caPath,
+      `https://localhost:${fx.origin.port}/big?bytes=${bytes}`,
+    ]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.length, bytes);
     assert.equal(createHash('sha256').update(result.stdout).digest('hex'), bigSha256(bytes));
@@ -219,7 +254,10 @@ describe('proxy: HTTPS interception', { timeout: 60_000 }, () => {
     assert.ok(result.rounds >= 1, 'backpressure never reached the origin: the proxy read it regardless of the client');
     const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
     t.diagnostic(`rounds ${result.rounds}, max in flight ${mib(result.maxInFlight)}, peak rss growth ${mib(result.peakRssGrowth)}`);
-    assert.ok(result.maxInFlight < bytes / 2, `up to ${mib(result.maxInFlight)} were in flight: the proxy buffers instead of pausing the origin`);
+    assert.ok(
+      result.maxInFlight < bytes / 2,
+      `up to ${mib(result.maxInFlight)} were in flight: the proxy buffers instead of pausing the origin`,
+    );
     assert.ok(result.peakRssGrowth < 64 * 2 ** 20, `rss grew by ${mib(result.peakRssGrowth)}`);
   });
 

@@ -118,8 +118,8 @@ describe('proxy: tunnels', { timeout: 30_000 }, () => {
     await closed;
     const text = Buffer.concat(chunks).toString('latin1');
     // Either framing is fine: content-length or chunked.
-    assert.match(text, /^HTTP\/1\.1 200 [^]*?\r\n\r\n(hello|5\r\nhello\r\n0\r\n\r\n)HTTP\/1\.1 201 /);
-    assert.match(text, /HTTP\/1\.1 201 [^]*\r\n\r\n(status|6\r\nstatus\r\n0\r\n\r\n)$/);
+    assert.match(text, /^HTTP\/1\.1 200 [\s\S]*?\r\n\r\n(hello|5\r\nhello\r\n0\r\n\r\n)HTTP\/1\.1 201 /);
+    assert.match(text, /HTTP\/1\.1 201 [\s\S]*\r\n\r\n(status|6\r\nstatus\r\n0\r\n\r\n)$/);
     const flow = await mitm.flows.waitFor((f) => f.url === `http://127.0.0.1:${plain.port}/hello`);
     assert.equal(flow.status, 200);
   });

@@ -70,7 +70,10 @@ describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000
 
     const futureUrl = `${origin.url}/hello?when=future`;
     const future = proxy.waitForFlow((flow) => flow.request.url === futureUrl);
-    assert.equal(proxy.flows.some((flow) => flow.request.url === futureUrl), false);
+    assert.equal(
+      proxy.flows.some((flow) => flow.request.url === futureUrl),
+      false,
+    );
     await sendViaProxy(proxy.port, futureUrl);
     assert.equal((await future).request.url, futureUrl);
 

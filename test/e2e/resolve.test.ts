@@ -47,7 +47,11 @@ describe('proxy: --resolve NAME=ADDR', { timeout: 60_000 }, () => {
     assert.equal(res.connectStatus, 200, res.stderr);
     assert.equal(res.status, 200, res.stderr);
     assert.equal((JSON.parse(res.text) as EchoBody).headers.host, `api.test:${origin.port}`);
-    const flow = await within(proxy.flows.waitFor((f) => f.url === `https://api.test:${origin.port}/echo`), 'the flow', DEADLINE_MS);
+    const flow = await within(
+      proxy.flows.waitFor((f) => f.url === `https://api.test:${origin.port}/echo`),
+      'the flow',
+      DEADLINE_MS,
+    );
     assert.equal(flow.error, undefined);
   });
 

@@ -17,9 +17,35 @@ const fx = e2eFixture({});
 /** A passphrase-protected .p12 client certificate (self-signed is enough: it is only loaded). */
 async function p12(dir: string): Promise<string> {
   const file = (name: string): string => join(dir, name);
-  await runOk('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=client', '-days', '2',
-    '-keyout', file('c-key.pem'), '-out', file('c.pem')]);
-  await runOk('openssl', ['pkcs12', '-export', '-inkey', file('c-key.pem'), '-in', file('c.pem'), '-passout', `pass:${SECRETS[2]}`, '-out', file('c.p12')]);
+  await runOk('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-subj',
+    '/CN=client',
+    '-days',
+    '2',
+    '-keyout',
+    file('c-key.pem'),
+    '-out',
+    file('c.pem'),
+  ]);
+  await runOk('openssl', [
+    'pkcs12',
+    '-export',
+    '-inkey',
+    file('c-key.pem'),
+    '-in',
+    file('c.pem'),
+    '-passout',
+    `pass:${SECRETS[2]}`,
+    '-out',
+    file('c.p12'),
+  ]);
   return file('c.p12');
 }
 
@@ -35,11 +61,22 @@ describe('secrets never reach mitm output', { timeout: 60_000 }, () => {
     test(`--log-format ${format}: credentials, upstream password and passphrase stay out of stdout and stderr`, async () => {
       const ca = join(fx.pki.dir, `ca-${format}`);
       const cli = new CliProcess([
-        'start', '--port', '0', '--ca', ca, '--log-format', format,
-        '--proxy-auth', `user:${SECRETS[0]}`,
+        'start',
+        '--port',
+        '0',
+        '--ca',
+        ca,
+        '--log-format',
+        format,
+        '--proxy-auth',
+        `user:${SECRETS[0]}`,
         // Nothing listens on port 1: every request becomes an upstream_proxy_failed error line.
-        '--upstream-proxy', `http://up:${SECRETS[1]}@127.0.0.1:1`,
-        '--client-cert', `*.test=${await p12(fx.pki.dir)}`, '--client-cert-passphrase', SECRETS[2] ?? '',
+        '--upstream-proxy',
+        `http://up:${SECRETS[1]}@127.0.0.1:1`,
+        '--client-cert',
+        `*.test=${await p12(fx.pki.dir)}`,
+        '--client-cert-passphrase',
+        SECRETS[2] ?? '',
       ]);
       try {
         const port = await cli.listeningPort(format === 'json' ? 'stderr' : 'stdout');
@@ -60,8 +97,19 @@ describe('secrets never reach mitm output', { timeout: 60_000 }, () => {
 
   test('error paths at start (a wrong passphrase, a bad upstream URL) keep the secrets out too', async () => {
     const ca = join(fx.pki.dir, 'ca-errors');
-    const wrongPass = new CliProcess(['start', '--port', '0', '--ca', ca, '--proxy-auth', `user:${SECRETS[0]}`,
-      '--client-cert', `*.test=${await p12(fx.pki.dir)}`, '--client-cert-passphrase', 'wrong-secretpw-p12']);
+    const wrongPass = new CliProcess([
+      'start',
+      '--port',
+      '0',
+      '--ca',
+      ca,
+      '--proxy-auth',
+      `user:${SECRETS[0]}`,
+      '--client-cert',
+      `*.test=${await p12(fx.pki.dir)}`,
+      '--client-cert-passphrase',
+      'wrong-secretpw-p12',
+    ]);
     const first = await wrongPass.exited;
     assert.notEqual(first.code, 0);
     const badUrl = new CliProcess(['start', '--port', '0', '--ca', ca, '--upstream-proxy', `ftp://up:${SECRETS[1]}@127.0.0.1:1`]);
@@ -70,6 +118,9 @@ describe('secrets never reach mitm output', { timeout: 60_000 }, () => {
     // Each failed for the reason given, so the output checked below is the error path's.
     assert.match(first.stderr, /passphrase/);
     assert.match(second.stderr, /upstream-proxy/);
-    assertClean(`${first.stdout}\n${first.stderr}\n${second.stdout}\n${second.stderr}`, await readFile(join(ca, 'ca-key.pem'), 'utf8').catch(() => 'x\nnot-created-yet-xxxxxxxxxxxxxxxxxxxxx\n'));
+    assertClean(
+      `${first.stdout}\n${first.stderr}\n${second.stdout}\n${second.stderr}`,
+      await readFile(join(ca, 'ca-key.pem'), 'utf8').catch(() => 'x\nnot-created-yet-xxxxxxxxxxxxxxxxxxxxx\n'),
+    );
   });
 });

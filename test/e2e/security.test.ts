@@ -131,7 +131,9 @@ describe('the CA key', () => {
       const noPass = await new CliProcess(args).exited;
       assert.equal(noPass.code, 2);
       assert.match(noPass.stderr, /MITM_CA_PASSPHRASE/);
-      const pem = await new CliProcess(['ca', 'export', '--ca', dir, '--format', 'pem', '--include-key'], { env: { MITM_CA_PASSPHRASE: 'a long passphrase' } }).exited;
+      const pem = await new CliProcess(['ca', 'export', '--ca', dir, '--format', 'pem', '--include-key'], {
+        env: { MITM_CA_PASSPHRASE: 'a long passphrase' },
+      }).exited;
       assert.equal(pem.code, 2);
       assert.ok(!pem.stdout.includes('PRIVATE KEY'));
       const plain = await new CliProcess(['ca', 'export', '--ca', dir, '--format', 'pem']).exited;

@@ -94,7 +94,13 @@ describe('proxy: SOCKS5 inbound', { timeout: 60_000 }, () => {
 
   it("passthrough over SOCKS5: the client sees the origin's own certificate", async () => {
     // Trusting only the origin's real CA, curl gets through only if nothing re-signed the certificate.
-    const res = await curl(['--proxy', `socks5h://127.0.0.1:${pass.port}`, '--cacert', pki.ca.certPath, `https://localhost:${origin.port}/hello`]);
+    const res = await curl([
+      '--proxy',
+      `socks5h://127.0.0.1:${pass.port}`,
+      '--cacert',
+      pki.ca.certPath,
+      `https://localhost:${origin.port}/hello`,
+    ]);
     assert.equal(res.exitCode, 0, res.stderr);
     assert.equal(res.text, 'hello');
     const tunnel = await pass.tunnels.waitFor((t) => t.port === origin.port);

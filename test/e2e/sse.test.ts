@@ -72,10 +72,7 @@ describe('server-sent events through the proxy', { timeout: 60_000 }, () => {
     res.write(': keep-alive\n\nevent: drop\ndata: secret\n\ndata: two\ndata: lines\n\ndata: same\n\n');
     res.end();
     const all = await client.until('data: same\n\n');
-    assert.equal(
-      all,
-      'id: 1\ndata: HELLO\n\n: keep-alive\n\nevent: extra\ndata: injected\n\ndata: two\ndata: lines\n\ndata: same\n\n',
-    );
+    assert.equal(all, 'id: 1\ndata: HELLO\n\n: keep-alive\n\nevent: extra\ndata: injected\n\ndata: two\ndata: lines\n\ndata: same\n\n');
     assert.deepEqual(seen, ['hello', 'secret', 'two\nlines', 'same']);
   });
 

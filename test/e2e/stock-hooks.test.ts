@@ -158,10 +158,10 @@ describe('stock hooks', { timeout: 60_000 }, () => {
     const missing = await get('missing.css');
     assert.equal(missing.status, 404);
 
-    for (const escape of ['../secret.txt', '%2e%2e/secret.txt', '..%2fsecret.txt', 'sub/../../secret.txt', '%2Fetc%2Fpasswd']) {
-      const res = await get(escape, '--path-as-is');
-      assert.ok(res.status === 403 || res.status === 404, `${escape}: got ${res.status}`);
-      assert.ok(!res.text.includes('TOP SECRET'), `${escape} leaked a file outside the folder`);
+    for (const outside of ['../secret.txt', '%2e%2e/secret.txt', '..%2fsecret.txt', 'sub/../../secret.txt', '%2Fetc%2Fpasswd']) {
+      const res = await get(outside, '--path-as-is');
+      assert.ok(res.status === 403 || res.status === 404, `${outside}: got ${res.status}`);
+      assert.ok(!res.text.includes('TOP SECRET'), `${outside} leaked a file outside the folder`);
     }
     assert.equal((await get('../secret.txt', '--path-as-is')).status, 403);
     const flow = await proxy.waitForFlow((f) => f.request.url.endsWith('/app.js'));
@@ -219,12 +219,15 @@ describe('stock hooks', { timeout: 60_000 }, () => {
     const paged = await call('http://api.test/users?page=2');
     assert.equal(paged.status, 502, 'api.test does not resolve: an unmatched request goes to the origin');
 
-    assert.deepEqual(mock.calls.map((c) => [c.method, c.url, c.rule]), [
-      ['GET', 'https://api.test/users', 'GET https://api.test/users'],
-      ['GET', 'https://api.test/users/42', 'GET https://api.test/users/*'],
-      ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
-      ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
-    ]);
+    assert.deepEqual(
+      mock.calls.map((c) => [c.method, c.url, c.rule]),
+      [
+        ['GET', 'https://api.test/users', 'GET https://api.test/users'],
+        ['GET', 'https://api.test/users/42', 'GET https://api.test/users/*'],
+        ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
+        ['POST', `${fx.origin.url}/echo`, `POST ${fx.origin.url}/echo`],
+      ],
+    );
     assert.equal(mock.calls[2]?.body, '{"name":"x","tags":["a"],"extra":1}');
     assert.equal(mock.calls[2]?.headers['x-k'], 'v');
     assert.deepEqual(mock.pending(), []);

@@ -43,7 +43,10 @@ describe('store wiring', { timeout: 90_000 }, () => {
       assert.equal(json[0]?.responseBody?.text, JSON.stringify({ version: 1, path: '/json' }));
       assert.equal(first.proxy.query('status:404').length, 1);
       assert.equal(first.proxy.query('res:compressed').length, 1, 'the gzip body is searchable decoded');
-      assert.deepEqual(first.proxy.query('', { order: 'desc', limit: 2 }).map((flow) => flow.path), ['/missing', '/gz']);
+      assert.deepEqual(
+        first.proxy.query('', { order: 'desc', limit: 2 }).map((flow) => flow.path),
+        ['/missing', '/gz'],
+      );
     } finally {
       await first.close();
     }
@@ -61,7 +64,10 @@ describe('store wiring', { timeout: 90_000 }, () => {
     const reader = await openStore(file, { readonly: true });
     try {
       assert.equal(reader.count(), 5);
-      assert.deepEqual(reader.query('host:localhost -status:404').map((flow) => flow.path), ['/json', '/text', '/gz', '/text?again=1']);
+      assert.deepEqual(
+        reader.query('host:localhost -status:404').map((flow) => flow.path),
+        ['/json', '/text', '/gz', '/text?again=1'],
+      );
     } finally {
       await reader.close();
     }
@@ -129,12 +135,24 @@ describe('store wiring', { timeout: 90_000 }, () => {
       await mitm.flows.waitFor((flow) => flow.url.endsWith('/echo'));
       const recorded = mitm.proxy.query('');
       const same = await within(replay(recorded, { through: mitm.url, ca: mitm.caPem }), 'replay');
-      assert.deepEqual(same.map((result) => [result.status, result.bodyChanged, result.same]), [[200, false, true], [200, false, true]]);
+      assert.deepEqual(
+        same.map((result) => [result.status, result.bodyChanged, result.same]),
+        [
+          [200, false, true],
+          [200, false, true],
+        ],
+      );
       await mitm.flows.waitFor((flow) => flow.id === 4);
       assert.equal(mitm.proxy.query('').length, 4, 'the replayed flows are recorded too');
       origin.version = 2;
       const changed = await within(replay(recorded, { through: mitm.url, ca: mitm.caPem, concurrency: 2 }), 'replay');
-      assert.deepEqual(changed.map((result) => [result.status, result.bodyChanged, result.same]), [[200, true, false], [200, false, true]]);
+      assert.deepEqual(
+        changed.map((result) => [result.status, result.bodyChanged, result.same]),
+        [
+          [200, true, false],
+          [200, false, true],
+        ],
+      );
     } finally {
       origin.version = 1;
       await mitm.close();

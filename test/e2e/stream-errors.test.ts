@@ -65,7 +65,10 @@ describe('stream errors reach the flow record', () => {
 
   it('records body_undecodable when an event stream an onServerSentEvent hook reads is corrupt gzip', TEST, async () => {
     // A valid gzip header, then bytes that are no deflate stream.
-    const corrupt = Buffer.concat([zlib.gzipSync('data: first\n\n').subarray(0, 10), Buffer.from('\xff\xff not deflate data, not at all', 'latin1')]);
+    const corrupt = Buffer.concat([
+      zlib.gzipSync('data: first\n\n').subarray(0, 10),
+      Buffer.from('\xff\xff not deflate data, not at all', 'latin1'),
+    ]);
     const origin = await startCustomOrigin((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
       res.end(corrupt);
@@ -135,7 +138,13 @@ describe('stream errors reach the flow record', () => {
     await once(socket, 'secureConnect');
     assert.equal(socket.alpnProtocol, 'h2');
     socket.resume();
-    socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'), frame(0x4, 0, 0, Buffer.alloc(0)), frame(0x1, 0x5, 1, getHeaders(authority, '/hold'))]));
+    socket.write(
+      Buffer.concat([
+        Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1'),
+        frame(0x4, 0, 0, Buffer.alloc(0)),
+        frame(0x1, 0x5, 1, getHeaders(authority, '/hold')),
+      ]),
+    );
     await arrived.promise;
     // A PING on stream 1 (PINGs belong to stream 0), then more junk: the proxy's HTTP/2 session
     // fails with a protocol error while /hold still waits for its answer.
@@ -162,6 +171,7 @@ function frame(type: number, flags: number, streamId: number, payload: Buffer): 
 /** An HPACK block for `GET https://authority path`: static-table :method and :scheme, literal :path and :authority. */
 function getHeaders(authority: string, path: string): Buffer {
   // RFC 7541: 0x82 = :method GET, 0x87 = :scheme https; 0x04 / 0x01 = literal without indexing, name :path / :authority.
-  const literal = (index: number, value: string): Buffer => Buffer.concat([Buffer.from([index, value.length]), Buffer.from(value, 'latin1')]);
+  const literal = (index: number, value: string): Buffer =>
+    Buffer.concat([Buffer.from([index, value.length]), Buffer.from(value, 'latin1')]);
   return Buffer.concat([Buffer.from([0x82, 0x87]), literal(0x04, path), literal(0x01, authority)]);
 }

@@ -61,7 +61,9 @@ async function startMitm(args: readonly string[]): Promise<{ cli: CliProcess; pr
 
 /** The CLI's usage error for `args` (exit 2), as printed. */
 async function usageError(args: readonly string[]): Promise<string> {
-  const result = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--ca', path.join(scratch, 'ca'), ...args], { env: { DEBUG: '' } });
+  const result = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'start', '--ca', path.join(scratch, 'ca'), ...args], {
+    env: { DEBUG: '' },
+  });
   assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
   return result.stderr;
 }
@@ -95,7 +97,10 @@ describe('mitm start --flow-detail', () => {
     } finally {
       await quiet.cli.kill();
     }
-    assert.deepEqual(quiet.cli.lines.stdout.filter((line) => !line.startsWith('listening on')), []);
+    assert.deepEqual(
+      quiet.cli.lines.stdout.filter((line) => !line.startsWith('listening on')),
+      [],
+    );
 
     const { cli, proxy } = await startMitm(['--flow-detail', '3', '--log-format', 'json']);
     try {
@@ -117,10 +122,14 @@ describe('mitm start --log-filter and marks', () => {
     await writeFile(mockFile, '[{"id":1}]');
     const { cli, proxy } = await startMitm([
       '--log-filter=-path:/json',
-      '--block', 'path:/ads*',
-      '--mock', `path:/users=201:${mockFile}`,
-      '--set-header', 'path:/plain:req:authorization=Bearer t',
-      '--set-header', 'res:x-origin=',
+      '--block',
+      'path:/ads*',
+      '--mock',
+      `path:/users=201:${mockFile}`,
+      '--set-header',
+      'path:/plain:req:authorization=Bearer t',
+      '--set-header',
+      'res:x-origin=',
     ]);
     try {
       await cli.waitForLine('stderr', /^hooks: block, mock, set-header ×2$/);
@@ -148,9 +157,15 @@ describe('mitm start --log-filter and marks', () => {
   test('bad filters and hook flags are usage errors naming the flag and the bad part', async () => {
     assert.match(await usageError(['--log-filter', 'status:abc']), /^mitm: --log-filter "status:abc": invalid filter at column \d+/);
     assert.match(await usageError(['--block', 'host:(']), /^mitm: --block "host:\(": invalid filter at column \d+/);
-    assert.match(await usageError(['--set-header', 'authorization=x']), /^mitm: --set-header "authorization=x": expected \[FILTER:\]req\|res:NAME=VALUE/);
+    assert.match(
+      await usageError(['--set-header', 'authorization=x']),
+      /^mitm: --set-header "authorization=x": expected \[FILTER:\]req\|res:NAME=VALUE/,
+    );
     assert.match(await usageError(['--mock', 'path:/x=999']), /^mitm: --mock "path:\/x=999": status 999 is not 100–599/);
-    assert.match(await usageError(['--map-remote', 'api.test=http://127.0.0.1:1/']), /^mitm: --map-remote "api\.test=http:\/\/127\.0\.0\.1:1\/": "api\.test" is not an http/);
+    assert.match(
+      await usageError(['--map-remote', 'api.test=http://127.0.0.1:1/']),
+      /^mitm: --map-remote "api\.test=http:\/\/127\.0\.0\.1:1\/": "api\.test" is not an http/,
+    );
     assert.match(await usageError(['--flow-detail', '5']), /^mitm: .*--flow-detail must be 0–4, got 5$/m);
   });
 });
@@ -160,7 +175,10 @@ describe('hook files outside the project', () => {
     const folder = await mkdtemp(path.join(tmpdir(), 'mitm-outside-hooks-'));
     try {
       const file = path.join(folder, 'stamp.mjs');
-      await writeFile(file, "import { setHeaders, isMitmError } from 'mitm';\nexport default setHeaders({ request: { authorization: typeof isMitmError } });\n");
+      await writeFile(
+        file,
+        "import { setHeaders, isMitmError } from 'mitm';\nexport default setHeaders({ request: { authorization: typeof isMitmError } });\n",
+      );
       const cli = new CliProcess(['start', '--port', '0', '--ca', path.join(scratch, 'ca'), '--hook', file], { cwd: folder });
       try {
         const port = await cli.listeningPort();
@@ -233,7 +251,10 @@ describe('mitm start --throttle', () => {
   });
 
   test('a bad rate is a usage error naming the flag', async () => {
-    assert.match(await usageError(['--throttle', '12 parsecs']), /^mitm: --throttle "12 parsecs": rate "12 parsecs": expected bits per second/);
+    assert.match(
+      await usageError(['--throttle', '12 parsecs']),
+      /^mitm: --throttle "12 parsecs": rate "12 parsecs": expected bits per second/,
+    );
   });
 });
 

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { HttpProxyAgent } from 'http-proxy-agent';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { proxySource, startUi, type RunningUi } from '../../src/index.js';
 import { browserSkip, launchChromium, type PageDocument } from '../helpers/browser.js';
 import { curl } from '../helpers/curl.js';
@@ -36,6 +36,12 @@ function handler(req: IncomingMessage, res: ServerResponse): void {
   else if (path === '/missing') res.writeHead(404, { 'content-type': 'text/plain' }).end('no');
   else if (path === '/boom') res.writeHead(500, { 'content-type': 'text/plain' }).end('boom');
   else res.writeHead(200, { 'content-type': 'text/plain' }).end('hello');
+}
+
+/** An element's text as the user sees it: cells of a row apart, line breaks where the layout has them, hidden parts left out. */
+function shownText(locator: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText is the rendered text the assertions are about; textContent would run table cells together and include hidden text.
+  return locator.innerText();
 }
 
 const rowCount = (page: Page): Promise<number> => page.locator('.rows .row').count();
@@ -91,8 +97,8 @@ describe('web inspector in chromium', { skip: browserSkip, timeout: 180_000 }, (
     assert.equal(await page.inputValue('[data-testid=filter]'), 'status:>=400');
     await page.fill('[data-testid=filter]', 'status:>=400 stauts:4');
     await page.locator('[data-testid=filter-problem]').waitFor();
-    assert.match(await page.locator('[data-testid=filter-problem]').innerText(), /did you mean status/);
-    assert.equal(await page.locator('.filter-error-mark').innerText(), 'stauts');
+    assert.match(await shownText(page.locator('[data-testid=filter-problem]')), /did you mean status/);
+    assert.equal(await shownText(page.locator('.filter-error-mark')), 'stauts');
     assert.equal(await rowCount(page), 2, 'the last good filter stays applied');
     await page.click('.chip:has-text("JSON")');
     assert.equal(await page.inputValue('[data-testid=filter]'), 'status:>=400 stauts:4 type:json');
@@ -104,10 +110,10 @@ describe('web inspector in chromium', { skip: browserSkip, timeout: 180_000 }, (
     await page.click('.rows .row:has-text("/data.json")');
     const tree = page.locator('[data-testid=json-tree]');
     await tree.waitFor();
-    const text = await tree.innerText();
+    const text = await shownText(tree);
     assert.match(text, /"name": "mitm"/);
     assert.match(text, /"note": "pretty"/);
-    assert.match(await page.locator('[data-testid=response-headers]').innerText(), /content-type\s+application\/json/);
+    assert.match(await shownText(page.locator('[data-testid=response-headers]')), /content-type\s+application\/json/);
     await page.screenshot({ path: `${DOCS}ui-detail.png` });
   });
 
@@ -122,7 +128,7 @@ describe('web inspector in chromium', { skip: browserSkip, timeout: 180_000 }, (
     await page.click('.rows .row:has-text("/missing")');
     await page.locator('[data-testid=detail] .url:has-text("/missing")').waitFor();
     await page.click('[data-testid=copy-curl]');
-    const command = await page.locator('[data-testid=copied-text]').innerText();
+    const command = await shownText(page.locator('[data-testid=copied-text]'));
     assert.match(command, /^curl '/);
     const result = await run('sh', ['-c', `${command} -q -sS -o /dev/null -w '%{http_code}' --proxy ${mitm.url} --cacert ${mitm.caPath}`]);
     assert.equal(result.stdout.toString(), '404', result.stderr.toString());
@@ -141,8 +147,8 @@ describe('web inspector in chromium', { skip: browserSkip, timeout: 180_000 }, (
     const table = page.locator('[data-testid=ws-messages]');
     await table.waitFor();
     assert.equal(await table.locator('tr').count(), 4);
-    assert.match(await table.innerText(), /ping from the test/);
-    assert.match(await table.innerText(), /00 01 02 ff/);
+    assert.match(await shownText(table), /ping from the test/);
+    assert.match(await shownText(table), /00 01 02 ff/);
     await page.fill('[data-testid=filter]', '');
   });
 
@@ -163,7 +169,7 @@ describe('web inspector in chromium', { skip: browserSkip, timeout: 180_000 }, (
     await page.click('[data-testid=connections-tab]');
     const table = page.locator('[data-testid=connections]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=connections] tbody tr').length >= 2);
-    const text = await table.innerText();
+    const text = await shownText(table);
     assert.match(text, /tunnelled/);
     assert.match(text, /passthrough/);
     assert.match(text, /refused \/ failed/);

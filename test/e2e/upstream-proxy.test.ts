@@ -75,7 +75,10 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
       const refused = await within(refusedConnect(untrustedUpstream.port, `localhost:${origin.port}`), 'the CONNECT answer', 5_000);
       assert.equal(refused.status, 502);
       assert.equal(refused.headers['x-mitm-error'], 'upstream_proxy_failed');
-      assert.match(refused.text, new RegExp(`^cannot reach upstream proxy 127\\.0\\.0\\.1:${secureUpstream.port} for localhost:${origin.port}: `));
+      assert.match(
+        refused.text,
+        new RegExp(`^cannot reach upstream proxy 127\\.0\\.0\\.1:${secureUpstream.port} for localhost:${origin.port}: `),
+      );
     } finally {
       await secureUpstream.close();
     }
@@ -105,7 +108,10 @@ describe('proxy: upstream proxies', { timeout: 60_000 }, () => {
     const refused = await within(refusedConnect(bad.port, `localhost:${origin.port}`), 'the CONNECT answer', 5_000);
     assert.equal(refused.status, 502);
     assert.equal(refused.headers['x-mitm-error'], 'upstream_proxy_failed');
-    assert.equal(refused.text, `upstream proxy 127.0.0.1:${authUpstream.port} refused CONNECT localhost:${origin.port}: 407 Proxy Authentication Required\n`);
+    assert.equal(
+      refused.text,
+      `upstream proxy 127.0.0.1:${authUpstream.port} refused CONNECT localhost:${origin.port}: 407 Proxy Authentication Required\n`,
+    );
     assert.doesNotMatch(refused.text, /wrong|secret/);
   });
 

@@ -130,7 +130,10 @@ describe('waitForFlow timers', { timeout: 60_000 }, () => {
           "console.log('closed');",
         ].join('\n'),
       );
-      const result = await run(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('../..', import.meta.url)), timeoutMs: 30_000 });
+      const result = await run(process.execPath, ['--import', 'tsx', script], {
+        cwd: fileURLToPath(new URL('../..', import.meta.url)),
+        timeoutMs: 30_000,
+      });
       assert.equal(result.timedOut, false, 'the process was still alive 30 s after closing the proxy');
       assert.equal(result.code, 0, result.stderr);
       assert.equal(result.stdout.toString().trim(), 'closed');

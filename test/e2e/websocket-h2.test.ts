@@ -67,7 +67,10 @@ describe('WebSockets over HTTP/2 (RFC 8441)', { timeout: 60_000 }, () => {
     if (!session.remoteSettings.enableConnectProtocol) await once(session, 'remoteSettings');
     return session;
   };
-  const connectWebSocket = async (session: ClientHttp2Session, path: string): Promise<{ stream: ClientHttp2Stream; head: IncomingHttpHeaders }> => {
+  const connectWebSocket = async (
+    session: ClientHttp2Session,
+    path: string,
+  ): Promise<{ stream: ClientHttp2Stream; head: IncomingHttpHeaders }> => {
     const stream = session.request({
       ':method': 'CONNECT',
       ':protocol': 'websocket',
@@ -96,7 +99,7 @@ describe('WebSockets over HTTP/2 (RFC 8441)', { timeout: 60_000 }, () => {
     await pki?.cleanup();
   });
 
-  it('advertises extended CONNECT; a :protocol websocket stream gets 200 and the origin\'s subprotocol, echoes frames, and passes the close code', async () => {
+  it("advertises extended CONNECT; a :protocol websocket stream gets 200 and the origin's subprotocol, echoes frames, and passes the close code", async () => {
     const session = await open(mitm, await readFile(mitm.caPath, 'utf8'));
     assert.equal(session.remoteSettings.enableConnectProtocol, true);
     const { stream, head } = await connectWebSocket(session, '/echo');
@@ -112,8 +115,14 @@ describe('WebSockets over HTTP/2 (RFC 8441)', { timeout: 60_000 }, () => {
     const read = frameReader(stream);
     stream.write(maskedFrame(0x1, Buffer.from('hello over h2')));
     const echo = await read();
-    assert.deepEqual({ ...echo, payload: echo.payload.toString('utf8') }, { fin: true, opcode: 0x1, masked: false, payload: 'hello over h2' });
-    assert.deepEqual(server.messages.map((m) => m.data.toString('utf8')), ['hello over h2']);
+    assert.deepEqual(
+      { ...echo, payload: echo.payload.toString('utf8') },
+      { fin: true, opcode: 0x1, masked: false, payload: 'hello over h2' },
+    );
+    assert.deepEqual(
+      server.messages.map((m) => m.data.toString('utf8')),
+      ['hello over h2'],
+    );
 
     stream.write(maskedFrame(0x8, closePayload(4001, 'bye')));
     assert.deepEqual(await server.closed, { code: 4001, reason: 'bye' });
@@ -153,7 +162,10 @@ describe('WebSockets over HTTP/2 (RFC 8441)', { timeout: 60_000 }, () => {
     const echo = await read();
     assert.equal(echo.masked, false);
     assert.equal(echo.payload.toString('utf8'), 'QUIET (CLIENT-TO-SERVER) (server-to-client)');
-    assert.deepEqual(server.messages.map((m) => m.data.toString('utf8')), ['QUIET (client-to-server)']);
+    assert.deepEqual(
+      server.messages.map((m) => m.data.toString('utf8')),
+      ['QUIET (client-to-server)'],
+    );
     stream.write(maskedFrame(0x8, closePayload(1000, '')));
     assert.equal((await server.closed).code, 1000);
     stream.end();

@@ -53,11 +53,20 @@ describe('WebSocket hooks', { timeout: 60_000 }, () => {
       },
     };
     const proxy = await proxies.start(t, [editor]);
-    const client = await openClient(`${secure.url}/edit`, [], { agent: new HttpsProxyAgent(proxy.url), ca: proxies.caPem, perMessageDeflate: { threshold: 0 } });
+    const client = await openClient(`${secure.url}/edit`, [], {
+      agent: new HttpsProxyAgent(proxy.url),
+      ca: proxies.caPem,
+      perMessageDeflate: { threshold: 0 },
+    });
     const origin = await secure.nextSocket();
     assert.match(String(client.handshake.headers['sec-websocket-extensions']), /^permessage-deflate/);
     // The last message repeats the dropped and changed ones: its compressed form refers back to them.
-    for (const text of ['keep 1: hello hello', 'change me, change me', 'drop me, drop me', 'keep 2: drop me, drop me, change me, change me']) {
+    for (const text of [
+      'keep 1: hello hello',
+      'change me, change me',
+      'drop me, drop me',
+      'keep 2: drop me, drop me, change me, change me',
+    ]) {
       client.ws.send(text);
     }
     await origin.received(3);
@@ -72,13 +81,20 @@ describe('WebSocket hooks', { timeout: 60_000 }, () => {
     const flow = await proxy.waitForFlow((f) => f.request.url.endsWith('/edit'));
     // The record holds what was passed on, after the hooks.
     const recorded = (flow.webSocket?.messages ?? []).filter((m) => m.direction === 'client-to-server');
-    assert.deepEqual(recorded.map((m) => m.data.toString('utf8')), ['keep 1: hello hello', 'changed', 'keep 2: drop me, drop me, change me, change me', 'a binary one']);
+    assert.deepEqual(
+      recorded.map((m) => m.data.toString('utf8')),
+      ['keep 1: hello hello', 'changed', 'keep 2: drop me, drop me, change me, change me', 'a binary one'],
+    );
   });
 
   it('1 MiB binary messages round-trip byte-exact while a hook looks at every message', async (t) => {
     const sizes: number[] = [];
     const proxy = await proxies.start(t, [{ name: 'sizes', onWebSocketMessage: (_flow, message) => void sizes.push(message.data.length) }]);
-    const client = await openClient(`${secure.url}/big`, [], { agent: new HttpsProxyAgent(proxy.url), ca: proxies.caPem, perMessageDeflate: { threshold: 0 } });
+    const client = await openClient(`${secure.url}/big`, [], {
+      agent: new HttpsProxyAgent(proxy.url),
+      ca: proxies.caPem,
+      perMessageDeflate: { threshold: 0 },
+    });
     const origin = await secure.nextSocket();
     const payload = randomBytes(1024 * 1024);
     client.ws.send(payload);
@@ -91,9 +107,13 @@ describe('WebSocket hooks', { timeout: 60_000 }, () => {
 
   it('a message larger than --max-body-buffer streams through unseen by hooks', async (t) => {
     const sizes: number[] = [];
-    const proxy = await proxies.start(t, [{ name: 'sizes', onWebSocketMessage: (_flow, message) => void sizes.push(message.data.length) }], {
-      maxBodyBuffer: 64 * 1024,
-    });
+    const proxy = await proxies.start(
+      t,
+      [{ name: 'sizes', onWebSocketMessage: (_flow, message) => void sizes.push(message.data.length) }],
+      {
+        maxBodyBuffer: 64 * 1024,
+      },
+    );
     const client = await openClient(`${plain.url}/over-cap`, [], { agent: new HttpProxyAgent(proxy.url) });
     const origin = await plain.nextSocket();
     const payload = randomBytes(200 * 1024);
@@ -114,7 +134,8 @@ describe('WebSocket hooks', { timeout: 60_000 }, () => {
       {
         name: 'upgrade-editor',
         onRequest(flow) {
-          if (flow.request.url.endsWith('/mocked')) flow.respond({ status: 418, headers: { 'content-type': 'text/plain' }, body: 'no sockets here' });
+          if (flow.request.url.endsWith('/mocked'))
+            flow.respond({ status: 418, headers: { 'content-type': 'text/plain' }, body: 'no sockets here' });
           else flow.request.headers['x-added'] = 'by a hook';
         },
       },

@@ -55,10 +55,13 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     client.ws.send('hello');
     client.ws.send(Buffer.from([0, 1, 2, 255]));
     await client.received(2);
-    assert.deepEqual(client.messages.map((m) => [m.isBinary, m.data.toString('hex')]), [
-      [false, Buffer.from('hello').toString('hex')],
-      [true, '000102ff'],
-    ]);
+    assert.deepEqual(
+      client.messages.map((m) => [m.isBinary, m.data.toString('hex')]),
+      [
+        [false, Buffer.from('hello').toString('hex')],
+        [true, '000102ff'],
+      ],
+    );
     client.ws.close(1000);
     const flow = await flowFor('/chat?room=1');
     assert.equal(flow.request.url, `http://localhost:${plain.port}/chat?room=1`);
@@ -66,23 +69,36 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     const record = await mitm.flows.waitFor((f) => f.id === flow.id);
     assert.equal(record.status, 101);
     const seen = (flow.webSocket?.messages ?? []).map((m) => `${m.direction} ${m.type} ${m.data.toString('hex')}`);
-    assert.deepEqual(seen.filter((line) => line.startsWith('client-to-server')), [
-      `client-to-server text ${Buffer.from('hello').toString('hex')}`,
-      'client-to-server binary 000102ff',
-    ]);
-    assert.deepEqual(seen.filter((line) => line.startsWith('server-to-client')), [
-      `server-to-client text ${Buffer.from('hello').toString('hex')}`,
-      'server-to-client binary 000102ff',
-    ]);
+    assert.deepEqual(
+      seen.filter((line) => line.startsWith('client-to-server')),
+      [`client-to-server text ${Buffer.from('hello').toString('hex')}`, 'client-to-server binary 000102ff'],
+    );
+    assert.deepEqual(
+      seen.filter((line) => line.startsWith('server-to-client')),
+      [`server-to-client text ${Buffer.from('hello').toString('hex')}`, 'server-to-client binary 000102ff'],
+    );
     // In the HAR as Chrome writes WebSocket entries: the 101, marked websocket, with its messages.
     const entry = validateHar(mitm.proxy.har()).log.entries.find((e) => e.request.url.endsWith('/chat?room=1'));
     assert.equal(entry?.request.url, `ws://localhost:${plain.port}/chat?room=1`);
     assert.equal(entry?.response.status, 101);
     assert.equal(entry?._resourceType, 'websocket');
     const messages = entry?._webSocketMessages ?? [];
-    assert.deepEqual(messages.filter((m) => m.type === 'send').map((m) => [m.opcode, m.data]), [[1, 'hello'], [2, 'AAEC/w==']]);
-    assert.deepEqual(messages.filter((m) => m.type === 'receive').map((m) => [m.opcode, m.data]), [[1, 'hello'], [2, 'AAEC/w==']]);
-    for (const message of messages) assert.ok(Math.abs(message.time * 1000 - Date.now()) < 60_000, `time ${message.time} is not epoch seconds`);
+    assert.deepEqual(
+      messages.filter((m) => m.type === 'send').map((m) => [m.opcode, m.data]),
+      [
+        [1, 'hello'],
+        [2, 'AAEC/w=='],
+      ],
+    );
+    assert.deepEqual(
+      messages.filter((m) => m.type === 'receive').map((m) => [m.opcode, m.data]),
+      [
+        [1, 'hello'],
+        [2, 'AAEC/w=='],
+      ],
+    );
+    for (const message of messages)
+      assert.ok(Math.abs(message.time * 1000 - Date.now()) < 60_000, `time ${message.time} is not epoch seconds`);
   });
 
   it('wss:// through CONNECT with the mitm CA: subprotocol and permessage-deflate are negotiated with the origin', async () => {
@@ -100,13 +116,19 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     const text = 'all work and no play makes jack a dull boy. '.repeat(200);
     for (let i = 0; i < 3; i += 1) client.ws.send(`${i} ${text}`);
     await client.received(3);
-    assert.deepEqual(client.messages.map((m) => m.data.toString('utf8')), [0, 1, 2].map((i) => `${i} ${text}`));
+    assert.deepEqual(
+      client.messages.map((m) => m.data.toString('utf8')),
+      [0, 1, 2].map((i) => `${i} ${text}`),
+    );
     client.ws.close();
     const flow = await flowFor('/deflate');
     assert.equal(flow.request.url, `https://localhost:${secure.port}/deflate`);
     // Recorded decompressed, while the frames to the client stayed compressed.
     const received = (flow.webSocket?.messages ?? []).filter((m) => m.direction === 'server-to-client');
-    assert.deepEqual(received.map((m) => m.data.toString('utf8')), [0, 1, 2].map((i) => `${i} ${text}`));
+    assert.deepEqual(
+      received.map((m) => m.data.toString('utf8')),
+      [0, 1, 2].map((i) => `${i} ${text}`),
+    );
     const record = await mitm.flows.waitFor((f) => f.id === flow.id);
     assert.ok(record.responseBytes < text.length, `${record.responseBytes} bytes went to the client: not compressed`);
   });
@@ -123,15 +145,25 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('1 MiB binary messages round-trip byte-exact over permessage-deflate', async () => {
-    const client = await openClient(`${secure.url}/big`, [], { agent: new HttpsProxyAgent(mitm.url), ca: mitmCa, perMessageDeflate: { threshold: 0 } });
+    const client = await openClient(`${secure.url}/big`, [], {
+      agent: new HttpsProxyAgent(mitm.url),
+      ca: mitmCa,
+      perMessageDeflate: { threshold: 0 },
+    });
     const origin = await secure.nextSocket();
     const random = randomBytes(1024 * 1024);
     const repetitive = Buffer.alloc(1024 * 1024, 'abcdefgh');
     client.ws.send(random);
     client.ws.send(repetitive);
     await client.received(2);
-    assert.deepEqual(origin.messages.map((m) => sha256(m.data)), [sha256(random), sha256(repetitive)]);
-    assert.deepEqual(client.messages.map((m) => sha256(m.data)), [sha256(random), sha256(repetitive)]);
+    assert.deepEqual(
+      origin.messages.map((m) => sha256(m.data)),
+      [sha256(random), sha256(repetitive)],
+    );
+    assert.deepEqual(
+      client.messages.map((m) => sha256(m.data)),
+      [sha256(random), sha256(repetitive)],
+    );
     client.ws.close();
   });
 
@@ -186,7 +218,12 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   it('another upgrade (h2c) is served as a plain request, body included, without its Upgrade', async () => {
     const res = await sendViaProxy(mitm.port, `${http.url}/echo`, {
       method: 'POST',
-      headers: { connection: 'Upgrade, HTTP2-Settings', upgrade: 'h2c', 'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA', 'content-length': '5' },
+      headers: {
+        connection: 'Upgrade, HTTP2-Settings',
+        upgrade: 'h2c',
+        'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA',
+        'content-length': '5',
+      },
       body: 'hello',
     });
     assert.equal(res.status, 200);
@@ -219,7 +256,10 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   it('with recording off and no hook, bytes are piped untouched', async (t) => {
     const bare = await startTestProxy(pki, { keep: 0 });
     t.after(() => bare.close());
-    const client = await openClient(`${secure.url}/bare`, ['x', 'y'], { agent: new HttpsProxyAgent(bare.url), ca: await readFile(bare.caPath, 'utf8') });
+    const client = await openClient(`${secure.url}/bare`, ['x', 'y'], {
+      agent: new HttpsProxyAgent(bare.url),
+      ca: await readFile(bare.caPath, 'utf8'),
+    });
     assert.equal(client.ws.protocol, 'y');
     const payload = randomBytes(256 * 1024);
     client.ws.send(payload);

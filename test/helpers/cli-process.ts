@@ -74,7 +74,9 @@ export class CliProcess {
       // Once the process is gone no line can come; a no-op if the line already resolved us.
       void this.exited.then(({ code, stderr }) => reject(new Error(`mitm exited (${code}) before printing ${pattern}: ${stderr}`)));
     });
-    return within(matched, () => `mitm to print ${pattern} on ${stream}; it printed: ${this.lines[stream].join('\n')}`, 30_000).finally(stop);
+    return within(matched, () => `mitm to print ${pattern} on ${stream}; it printed: ${this.lines[stream].join('\n')}`, 30_000).finally(
+      stop,
+    );
   }
 
   /** Waits for `listening on http://127.0.0.1:PORT` on `stream` and returns the port. */

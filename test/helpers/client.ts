@@ -33,8 +33,15 @@ export async function send(options: SendOptions): Promise<NodeResponse> {
 
 /** A plain-HTTP request through the proxy: the absolute URL goes in the request line. */
 export function sendViaProxy(proxyPort: number, url: string, options: SendOptions = {}): Promise<NodeResponse> {
-  return send({ agent: false, ...options, host: '127.0.0.1', port: proxyPort, path: url, setHost: false,
-    headers: { host: new URL(url).host, ...(options.headers as Record<string, string> | undefined) } });
+  return send({
+    agent: false,
+    ...options,
+    host: '127.0.0.1',
+    port: proxyPort,
+    path: url,
+    setHost: false,
+    headers: { host: new URL(url).host, ...(options.headers as Record<string, string> | undefined) },
+  });
 }
 
 /** The proxy's answer to CONNECT and, when it is 200, the tunnel socket. */
@@ -46,7 +53,14 @@ export interface Tunnel {
 
 /** Sends `CONNECT authority` to the proxy and resolves with its answer (any status). */
 export async function openTunnel(proxyPort: number, authority: string): Promise<Tunnel> {
-  const req = request({ host: '127.0.0.1', port: proxyPort, method: 'CONNECT', path: authority, headers: { host: authority }, agent: false });
+  const req = request({
+    host: '127.0.0.1',
+    port: proxyPort,
+    method: 'CONNECT',
+    path: authority,
+    headers: { host: authority },
+    agent: false,
+  });
   req.end();
   const [res, socket, head] = (await once(req, 'connect')) as [IncomingMessage, Socket, Buffer];
   if (head.length > 0) socket.unshift(head);
@@ -132,10 +146,7 @@ export class MitmAgent extends Agent {
     this.#ca = ca;
   }
 
-  override createConnection(
-    options: ClientRequestArgs,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
+  override createConnection(options: ClientRequestArgs, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
     const host = options.host ?? 'localhost';
     const authority = `${host}:${String(options.port)}`;
     this.tunnelsOpened += 1;

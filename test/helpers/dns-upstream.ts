@@ -56,7 +56,10 @@ export async function startDnsUpstream(records: Readonly<Record<string, readonly
     port: (tcp.address() as AddressInfo).port,
     seen,
     async close() {
-      await Promise.all([new Promise<void>((resolve) => udp.close(() => resolve())), new Promise<void>((resolve) => tcp.close(() => resolve()))]);
+      await Promise.all([
+        new Promise<void>((resolve) => udp.close(() => resolve())),
+        new Promise<void>((resolve) => tcp.close(() => resolve())),
+      ]);
     },
   };
 }

@@ -75,7 +75,8 @@ export function e2eFixture<O extends Record<string, Closable> = Record<never, ne
     Object.defineProperty(fixture, name, {
       enumerable: true,
       get: () => {
-        if (!values.has(name)) throw new Error(`fixture: "${name}" is not started (read before the suite's before() ran, or its setup failed)`);
+        if (!values.has(name))
+          throw new Error(`fixture: "${name}" is not started (read before the suite's before() ran, or its setup failed)`);
         return values.get(name);
       },
     });

@@ -56,7 +56,9 @@ export function startCli(args: readonly string[], cwd: string): StartedCli {
     });
     child.on('stderr-grew', check);
     check();
-    return within(printed, () => `mitm to print ${pattern} on stderr; it printed: ${stderr}`, 30_000).finally(() => child.off('stderr-grew', check));
+    return within(printed, () => `mitm to print ${pattern} on stderr; it printed: ${stderr}`, 30_000).finally(() =>
+      child.off('stderr-grew', check),
+    );
   };
   return {
     port,

@@ -75,9 +75,7 @@ export async function startOrigin(tls?: OriginTls): Promise<Origin> {
   // A 1 MiB head limit: the proxy, not the origin, must enforce the 16 KiB one, so a proxy that
   // forwarded an oversized head would get a 200 here and fail the header-size tests.
   const limits = { maxHeaderSize: 1024 * 1024 };
-  const server: Server = tls
-    ? createHttpsServer({ ...limits, cert: tls.cert, key: tls.key }, handler)
-    : createHttpServer(limits, handler);
+  const server: Server = tls ? createHttpsServer({ ...limits, cert: tls.cert, key: tls.key }, handler) : createHttpServer(limits, handler);
   let connections = 0;
   server.on('connection', () => {
     connections += 1;

@@ -71,21 +71,74 @@ export async function createTestPki(): Promise<TestPki> {
   const cnf = file('openssl.cnf');
   await writeFile(cnf, OPENSSL_CNF);
 
-  await runOk(
-    'openssl',
-    ['req', '-x509', '-config', cnf, '-extensions', 'v3_ca', ...NEW_KEY, ...DAYS,
-      '-subj', '/CN=mitm e2e test root CA/O=mitm tests', '-keyout', file('ca-key.pem'), '-out', file('ca.pem')],
-  );
+  await runOk('openssl', [
+    'req',
+    '-x509',
+    '-config',
+    cnf,
+    '-extensions',
+    'v3_ca',
+    ...NEW_KEY,
+    ...DAYS,
+    '-subj',
+    '/CN=mitm e2e test root CA/O=mitm tests',
+    '-keyout',
+    file('ca-key.pem'),
+    '-out',
+    file('ca.pem'),
+  ]);
 
   const signedByCa = async (name: string, extensions: string): Promise<void> => {
-    await runOk('openssl', ['req', '-new', '-config', cnf, ...NEW_KEY, '-subj', '/CN=localhost',
-      '-keyout', file(`${name}-key.pem`), '-out', file(`${name}.csr`)]);
-    await runOk('openssl', ['x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'),
-      '-set_serial', serial(), ...DAYS, '-extfile', cnf, '-extensions', extensions, '-out', file(`${name}.pem`)]);
+    await runOk('openssl', [
+      'req',
+      '-new',
+      '-config',
+      cnf,
+      ...NEW_KEY,
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      file(`${name}-key.pem`),
+      '-out',
+      file(`${name}.csr`),
+    ]);
+    await runOk('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca-key.pem'),
+      '-set_serial',
+      serial(),
+      ...DAYS,
+      '-extfile',
+      cnf,
+      '-extensions',
+      extensions,
+      '-out',
+      file(`${name}.pem`),
+    ]);
   };
   const selfSigned = (): Promise<unknown> =>
-    runOk('openssl', ['req', '-x509', '-config', cnf, '-extensions', 'v3_self_signed', ...NEW_KEY, ...DAYS,
-      '-subj', '/CN=localhost', '-keyout', file('self-signed-key.pem'), '-out', file('self-signed.pem')]);
+    runOk('openssl', [
+      'req',
+      '-x509',
+      '-config',
+      cnf,
+      '-extensions',
+      'v3_self_signed',
+      ...NEW_KEY,
+      ...DAYS,
+      '-subj',
+      '/CN=localhost',
+      '-keyout',
+      file('self-signed-key.pem'),
+      '-out',
+      file('self-signed.pem'),
+    ]);
   await Promise.all([signedByCa('origin', 'v3_origin'), signedByCa('wrong-name', 'v3_wrong_name'), selfSigned()]);
 
   const pair = async (name: string): Promise<CertPair> => {
@@ -110,19 +163,55 @@ export async function createTestPki(): Promise<TestPki> {
 export async function createLeaf(pki: TestPki, name: string, dnsNames: readonly string[]): Promise<CertPair> {
   if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`leaf file name ${name} must be [a-z0-9-]`);
   const file = (suffix: string): string => join(pki.dir, `${name}${suffix}`);
-  await writeFile(file('.cnf'), `${OPENSSL_CNF}
+  await writeFile(
+    file('.cnf'),
+    `${OPENSSL_CNF}
 [v3_leaf]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
 subjectAltName = ${dnsNames.map((dns) => `DNS:${dns}`).join(',')}
 authorityKeyIdentifier = keyid
-`);
-  await runOk('openssl', ['req', '-new', '-config', file('.cnf'), ...NEW_KEY, '-subj', `/CN=${dnsNames[0] ?? name}`,
-    '-keyout', file('-key.pem'), '-out', file('.csr')]);
-  await runOk('openssl', ['x509', '-req', '-in', file('.csr'), '-CA', pki.ca.certPath, '-CAkey', join(pki.dir, 'ca-key.pem'),
-    '-set_serial', serial(), ...DAYS, '-extfile', file('.cnf'), '-extensions', 'v3_leaf', '-out', file('.pem')]);
-  return { certPath: file('.pem'), keyPath: file('-key.pem'), cert: await readFile(file('.pem'), 'utf8'), key: await readFile(file('-key.pem'), 'utf8') };
+`,
+  );
+  await runOk('openssl', [
+    'req',
+    '-new',
+    '-config',
+    file('.cnf'),
+    ...NEW_KEY,
+    '-subj',
+    `/CN=${dnsNames[0] ?? name}`,
+    '-keyout',
+    file('-key.pem'),
+    '-out',
+    file('.csr'),
+  ]);
+  await runOk('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    file('.csr'),
+    '-CA',
+    pki.ca.certPath,
+    '-CAkey',
+    join(pki.dir, 'ca-key.pem'),
+    '-set_serial',
+    serial(),
+    ...DAYS,
+    '-extfile',
+    file('.cnf'),
+    '-extensions',
+    'v3_leaf',
+    '-out',
+    file('.pem'),
+  ]);
+  return {
+    certPath: file('.pem'),
+    keyPath: file('-key.pem'),
+    cert: await readFile(file('.pem'), 'utf8'),
+    key: await readFile(file('-key.pem'), 'utf8'),
+  };
 }
 
 /** A random positive 64-bit serial in the `0x…` form openssl accepts. */

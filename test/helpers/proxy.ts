@@ -2,14 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // Only the public entry point: the e2e suite tests the library as a harness would use it.
-import {
-  startProxy,
-  type ClientIssue,
-  type FlowRecord,
-  type StartOptions,
-  type RunningProxy,
-  type TunnelRecord,
-} from '../../src/index.js';
+import { startProxy, type ClientIssue, type FlowRecord, type StartOptions, type RunningProxy, type TunnelRecord } from '../../src/index.js';
 import { within, WAIT_MS } from './deadline.js';
 import type { TestPki } from './pki.js';
 

@@ -50,7 +50,10 @@ export async function slowDownload(origin: Origin, start: () => ClientRequest, p
   };
   // Every step makes progress within the deadline, or the proxy stopped relaying: fail, do not hang.
   const nextChange = (): Promise<void> =>
-    within(new Promise((resolve) => (wake = resolve)), () => `progress (origin wrote ${written}, client read ${received}, stalled ${stalled})`);
+    within(
+      new Promise((resolve) => (wake = resolve)),
+      () => `progress (origin wrote ${written}, client read ${received}, stalled ${stalled})`,
+    );
   const sample = (): void => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
     maxInFlight = Math.max(maxInFlight, written - received);

@@ -64,7 +64,11 @@ async function caFolder(name: string, certPem: string, keyPem: string): Promise<
 /** An RSA root made by our own x509 module with chosen dates, as PEM files' contents. */
 async function rootWithDates(notBefore: Date, notAfter: Date): Promise<{ certPem: string; keyPem: string }> {
   const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
-  const certPem = await createRootCertificate({ organization: 'mitm', commonName: 'dated test root', notBefore, notAfter }, publicKey, privateKey);
+  const certPem = await createRootCertificate(
+    { organization: 'mitm', commonName: 'dated test root', notBefore, notAfter },
+    publicKey,
+    privateKey,
+  );
   return { certPem, keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 }
 
@@ -90,7 +94,9 @@ test('the root is an RSA-2048 CA with a distinctive subject, ~10-year validity a
   const cn = /^CN=(.*)$/m.exec(cert.subject)?.[1] ?? '';
   assert.match(cn, /^mitm root CA for \S+ \(\d{4}-\d\d-\d\d \d\d:\d\dZ\)$/);
   assert.ok(cn.length <= 64, 'RFC 5280 ub-common-name');
-  const plainHost = hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 27);
+  const plainHost = hostname()
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 27);
   assert.ok(cn.includes(plainHost), `${cn} names ${plainHost}`);
   assert.match(cert.subject, /^O=mitm$/m);
 
@@ -190,15 +196,47 @@ test('an expired CA is ca_invalid saying so', async () => {
 
 test('a CA whose keyUsage lacks keyCertSign, or whose key is not RSA, is ca_invalid', async () => {
   const noSign = await freshDir('no-keycertsign');
-  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=no keyCertSign',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature',
-    '-keyout', join(noSign, CA_KEY_FILE), '-out', join(noSign, CA_CERT_FILE));
+  await openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=no keyCertSign',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,digitalSignature',
+    '-keyout',
+    join(noSign, CA_KEY_FILE),
+    '-out',
+    join(noSign, CA_CERT_FILE),
+  );
   await assert.rejects(loadCa(noSign), mitmError('ca_invalid', join(noSign, CA_CERT_FILE), 'not a CA', 'keyCertSign'));
 
   const ec = await freshDir('ec');
-  await openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2',
-    '-subj', '/CN=ec root', '-addext', 'basicConstraints=critical,CA:TRUE',
-    '-keyout', join(ec, CA_KEY_FILE), '-out', join(ec, CA_CERT_FILE));
+  await openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=ec root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-keyout',
+    join(ec, CA_KEY_FILE),
+    '-out',
+    join(ec, CA_CERT_FILE),
+  );
   await assert.rejects(loadCa(ec), mitmError('ca_invalid', join(ec, CA_KEY_FILE), 'only RSA'));
 });
 
@@ -233,10 +271,28 @@ test("importCa reads http-mitm-proxy's sslCaDir layout (PKCS#1 key) and writes o
   await mkdir(join(from, 'certs'));
   await mkdir(join(from, 'keys'));
   const opensslKey = join(tmp, 'http-mitm-proxy-openssl-key.pem');
-  await openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=NodeMITMProxyCA/O=http-mitm-proxy',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout', opensslKey, '-out', join(from, 'certs', 'ca.pem'));
-  const pkcs1 = createPrivateKey(await readFile(opensslKey, 'utf8')).export({ type: 'pkcs1', format: 'pem' }).toString();
+  await openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '30',
+    '-subj',
+    '/CN=NodeMITMProxyCA/O=http-mitm-proxy',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    opensslKey,
+    '-out',
+    join(from, 'certs', 'ca.pem'),
+  );
+  const pkcs1 = createPrivateKey(await readFile(opensslKey, 'utf8'))
+    .export({ type: 'pkcs1', format: 'pem' })
+    .toString();
   assert.match(pkcs1, /^-----BEGIN RSA PRIVATE KEY-----\n/);
   await writeFile(join(from, 'keys', 'ca.private.key'), pkcs1);
 

@@ -86,7 +86,10 @@ test('20 concurrent misses for one host share one mint and one context', async (
   const [first] = contexts;
   assert.ok(first);
   assert.deepEqual(calls, ['a.test']);
-  assert.ok(contexts.every((context) => context === first), 'every caller got the very same SecureContext');
+  assert.ok(
+    contexts.every((context) => context === first),
+    'every caller got the very same SecureContext',
+  );
   assert.equal(cache.size, 1);
   assert.equal(await cache.get('a.test'), first, 'a later hit reuses the entry');
   assert.equal(calls.length, 1);
@@ -148,13 +151,13 @@ test('the cache holds at most max entries, evicting the least recently used', as
   assert.equal(await servedSan(twoAgain, 'two.test'), 'DNS:two.test');
 });
 
-test('a burst of more distinct hosts than max still gives every caller its own host\'s context', async () => {
+test("a burst of more distinct hosts than max still gives every caller its own host's context", async () => {
   const minter = countingMinter();
   const cache = createCertCache(minter, { max: 2 });
   const hosts = Array.from({ length: 10 }, (_, i) => `burst-${i}.test`);
   const contexts = await Promise.all(hosts.map((host) => cache.get(host)));
   assert.deepEqual([...minter.calls].sort(), [...hosts].sort(), 'one mint per host');
-  assert.equal(new Set<SecureContext>(contexts).size, hosts.length, 'no caller got another host\'s context');
+  assert.equal(new Set<SecureContext>(contexts).size, hosts.length, "no caller got another host's context");
   // Mints in flight cannot be evicted by the burst, so each caller got a context for its own host.
   for (const [i, host] of hosts.entries()) {
     const context = contexts[i];
@@ -168,7 +171,10 @@ test('the cached context serves a TLS handshake that verifies against the CA', a
   const cache = createCertCache(realMinter, { max: 10 });
   const server = createServer({
     SNICallback: (servername, callback) => {
-      cache.get(servername).then((context) => callback(null, context), (err: Error) => callback(err));
+      cache.get(servername).then(
+        (context) => callback(null, context),
+        (err: Error) => callback(err),
+      );
     },
   });
   server.on('secureConnection', (socket) => socket.end());
@@ -208,5 +214,8 @@ test('extra names are part of the key: same names in any order share an entry, o
   const first = await cache.get('10.0.0.1', ['b.test', 'a.test']);
   assert.equal(await cache.get('10.0.0.1', ['a.test', 'b.test']), first);
   assert.notEqual(await cache.get('10.0.0.1'), first);
-  assert.deepEqual(calls, [['10.0.0.1', ['a.test', 'b.test']], ['10.0.0.1', []]]);
+  assert.deepEqual(calls, [
+    ['10.0.0.1', ['a.test', 'b.test']],
+    ['10.0.0.1', []],
+  ]);
 });

@@ -65,9 +65,7 @@ test('values are converted by type, with = or a separate word', () => {
 });
 
 test('array flags repeat and keep their order', () => {
-  const parsed = options(
-    parseFlags(CliOptionsSchema, ['--passthrough', '*.apple.com', '--upstream-ca', 'a.pem', '--passthrough=b.test']),
-  );
+  const parsed = options(parseFlags(CliOptionsSchema, ['--passthrough', '*.apple.com', '--upstream-ca', 'a.pem', '--passthrough=b.test']));
   assert.deepEqual(parsed.passthrough, ['*.apple.com', 'b.test']);
   assert.deepEqual(parsed.upstreamCa, ['a.pem']);
   assert.deepEqual(parsed.intercept, []);
@@ -114,13 +112,19 @@ test('schema rules are checked by the schema; our message names the flag as type
     if (key !== flag.slice(2)) assert.ok(!message.includes(key), `${JSON.stringify(argv)}: names the schema key ${key}: ${message}`);
   }
   // Every broken rule is reported, each with its own flag.
-  assert.match(usageMessage(['--port', '65536', '--max-origin-connections', '0']), /^invalid options: --port must be 0–65535, got 65536; --max-origin-connections must be at least 1, got 0$/);
+  assert.match(
+    usageMessage(['--port', '65536', '--max-origin-connections', '0']),
+    /^invalid options: --port must be 0–65535, got 65536; --max-origin-connections must be at least 1, got 0$/,
+  );
 });
 
-test('the schema\'s own messages reach the user verbatim after the flag', () => {
+test("the schema's own messages reach the user verbatim after the flag", () => {
   rejects(['--proxy-auth', 'nocolon'], /^invalid options: --proxy-auth: expected USER:PASSWORD$/);
   rejects(['--client-cert', 'no-equals'], /^invalid options: --client-cert: expected HOSTGLOB=FILE$/);
-  rejects(['--upstream-proxy', 'ftp://x.test:1'], /^invalid options: --upstream-proxy: unsupported scheme ftp \(use http, https, socks5 or socks5h\)$/);
+  rejects(
+    ['--upstream-proxy', 'ftp://x.test:1'],
+    /^invalid options: --upstream-proxy: unsupported scheme ftp \(use http, https, socks5 or socks5h\)$/,
+  );
 });
 
 test('command-line mistakes name the flag', () => {

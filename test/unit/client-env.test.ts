@@ -129,12 +129,17 @@ test('clientEnv: absolute paths to ca.pem and the bundle; NODE_OPTIONS only when
   assert.equal(vars.NODE_EXTRA_CA_CERTS, join(ca.dir, 'ca.pem'));
   assert.equal(vars.SSL_CERT_FILE, join(ca.dir, CA_BUNDLE_FILE));
   assert.equal(vars.NODE_OPTIONS, undefined);
-  const withNode = await clientEnv({ proxyUrl: 'http://127.0.0.1:1', caDir: ca.dir, nodePreload: true, systemBundlePaths: NO_SYSTEM_BUNDLE });
+  const withNode = await clientEnv({
+    proxyUrl: 'http://127.0.0.1:1',
+    caDir: ca.dir,
+    nodePreload: true,
+    systemBundlePaths: NO_SYSTEM_BUNDLE,
+  });
   assert.ok(withNode.NODE_OPTIONS?.includes(preloadImports().join(' ')));
   await assert.rejects(clientEnv({ proxyUrl: 'http://127.0.0.1:1', caDir: join(tmp, 'no-ca') }), { code: 'ca_missing' });
 });
 
-test('NODE_OPTIONS: the preload is appended once, after the user\'s own options', () => {
+test("NODE_OPTIONS: the preload is appended once, after the user's own options", () => {
   const ours = preloadImports().join(' ');
   assert.equal(withPreload(undefined), ours);
   assert.equal(withPreload('  '), ours);

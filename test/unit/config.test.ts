@@ -14,13 +14,19 @@ test('defaults are filled in and the result is frozen', () => {
 });
 
 test('bad values and unknown options are config_invalid errors naming the option', () => {
-  assert.throws(() => parseProxyOptions({ port: 70000 }), (error: Error & { code?: string }) => {
-    assert.equal(error.code, 'config_invalid');
-    assert.match(error.message, /port/);
-    return true;
-  });
+  assert.throws(
+    () => parseProxyOptions({ port: 70000 }),
+    (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'config_invalid');
+      assert.match(error.message, /port/);
+      return true;
+    },
+  );
   assert.throws(() => parseProxyOptions({ prot: 1 }), /unknown option prot/);
-  assert.throws(() => parseProxyOptions({ passthrough: 5 }), /invalid options: passthrough must be a list of strings \(or one string\), got number$/);
+  assert.throws(
+    () => parseProxyOptions({ passthrough: 5 }),
+    /invalid options: passthrough must be a list of strings \(or one string\), got number$/,
+  );
   assert.throws(() => parseProxyOptions({ port: 70000 }), /invalid options: port must be 0–65535, got 70000$/);
 });
 

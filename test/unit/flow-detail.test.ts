@@ -25,7 +25,10 @@ function answered(body: string, type: string): Flow {
 
 test('level 3 shows headers and bodies: JSON pretty-printed, long text cut, binary as size and type', () => {
   const json = flowDetail(answered('{"a":[1]}', 'application/json'), 3, 2048);
-  assert.deepEqual(json.requestHeaders, [['Host', 'a.test'], ['Content-Type', 'text/plain']]);
+  assert.deepEqual(json.requestHeaders, [
+    ['Host', 'a.test'],
+    ['Content-Type', 'text/plain'],
+  ]);
   assert.equal(json.responseBody?.text, '{\n  "a": [\n    1\n  ]\n}');
   assert.equal(json.requestBody?.text, 'ping');
   const long = flowDetail(answered('é'.repeat(20), 'text/plain'), 3, 5);
@@ -43,7 +46,18 @@ test('marks: mock, blocked, modified by; json carries them and the detail as fie
   flow.changedBy.add('add-auth');
   assert.deepEqual(flowMarks(flow), ['mock', 'modified by add-auth']);
   assert.equal(formatMarks(flowMarks(flow)), ' [mock] [modified by add-auth]');
-  const record = { id: 3, method: 'POST', url: 'https://a.test/x', status: 200, contentType: 'text/plain', responseBytes: 1, durationMs: 2, error: undefined, client: { address: '127.0.0.1', port: 5 }, mode: 'regular' };
+  const record = {
+    id: 3,
+    method: 'POST',
+    url: 'https://a.test/x',
+    status: 200,
+    contentType: 'text/plain',
+    responseBytes: 1,
+    durationMs: 2,
+    error: undefined,
+    client: { address: '127.0.0.1', port: 5 },
+    mode: 'regular',
+  };
   const parsed = JSON.parse(formatFlowJson(record, flowDetail(flow, 2, 10))) as Record<string, unknown>;
   assert.deepEqual(parsed.marks, ['mock', 'modified by add-auth']);
   assert.deepEqual(parsed.responseHeaders, [['content-type', 'text/plain']]);

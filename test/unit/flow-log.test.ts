@@ -69,10 +69,7 @@ test('a failed flow shows its error code and message instead of the body', () =>
     durationMs: 3,
     error: { code: 'upstream_refused', message: 'example.com:443 refused the connection' },
   });
-  assert.equal(
-    formatFlow(refused),
-    'GET https://example.com/path 502 upstream_refused 3 ms (example.com:443 refused the connection)',
-  );
+  assert.equal(formatFlow(refused), 'GET https://example.com/path 502 upstream_refused 3 ms (example.com:443 refused the connection)');
   const aborted = flow({ error: { code: 'aborted', message: 'the client went away' }, responseBytes: 2048 });
   assert.equal(formatFlow(aborted), 'GET https://example.com/path 200 aborted 2.0 kB 45 ms (the client went away)');
   const headless = flow({ status: undefined, error: { code: 'upstream_reset', message: 'reset' } });
@@ -91,20 +88,19 @@ test('tunnels say why they were not intercepted, or how they failed', () => {
 test('client issues name the client, the host when known, and the code', () => {
   const issue = { host: 'example.com', client, code: 'client_tls', message: 'unknown ca' } as const;
   assert.equal(formatClientIssue(issue), 'client 127.0.0.1:50000 for example.com: client_tls (unknown ca)');
-  assert.equal(
-    formatClientIssue({ ...issue, host: undefined, code: 'bad_request' }),
-    'client 127.0.0.1:50000: bad_request (unknown ca)',
-  );
+  assert.equal(formatClientIssue({ ...issue, host: undefined, code: 'bad_request' }), 'client 127.0.0.1:50000: bad_request (unknown ca)');
 });
 
 test('control characters from the network cannot reach the terminal raw', () => {
   assert.equal(printable('a\u001b[2Jb\u009bc\u0007'), 'a\\x1b[2Jb\\x9bc\\x07');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for raw control characters that must not be there.
   assert.doesNotMatch(formatFlow(flow({ url: 'https://x/\u001b]0;owned\u0007' })), /[\u0000-\u001f\u007f-\u009f]/);
 });
 
 test('json lines are the FlowRecord itself, one line, with no raw control characters', () => {
   const record = flow({ url: 'https://x/\u009b\n' });
   const line = formatFlowJson(record);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the test looks for raw control characters that must not be there.
   assert.doesNotMatch(line, /[\u0000-\u001f\u007f-\u009f]/);
   assert.deepEqual(JSON.parse(line), JSON.parse(JSON.stringify(record)));
 });
@@ -126,10 +122,7 @@ test('attachLog prints flows and tunnels to stdout and client issues to stderr',
   proxy.emit('flow', flow());
   proxy.emit('tunnel', tunnel());
   proxy.emit('client-issue', { host: undefined, client, code: 'client_tls', message: 'x' });
-  assert.deepEqual(io.out, [
-    'GET https://example.com/path 200 text/html 12.3 kB 45 ms',
-    'CONNECT apple.com:443 tunnelled (passthrough)',
-  ]);
+  assert.deepEqual(io.out, ['GET https://example.com/path 200 text/html 12.3 kB 45 ms', 'CONNECT apple.com:443 tunnelled (passthrough)']);
   assert.deepEqual(io.err, ['client 127.0.0.1:50000: client_tls (x)']);
 });
 
@@ -142,6 +135,9 @@ test('quiet keeps only failures; json keeps stdout to FlowRecords', () => {
   proxy.emit('flow', failed);
   proxy.emit('tunnel', tunnel());
   proxy.emit('tunnel', tunnel({ error: { code: 'upstream_refused', message: 'refused' } }));
-  assert.deepEqual(io.out.map((line): unknown => JSON.parse(line)), [failed]);
+  assert.deepEqual(
+    io.out.map((line): unknown => JSON.parse(line)),
+    [failed],
+  );
   assert.deepEqual(io.err, ['CONNECT apple.com:443 502 upstream_refused (refused)']);
 });

@@ -9,15 +9,41 @@ test('an HTTP/2 block loses its pseudo-headers; cookie crumbs join in place of t
 
 test('a header object becomes a raw list, repeated fields repeated, pseudo-headers left out', () => {
   assert.deepEqual(rawFromH2Object({ ':status': 200, 'set-cookie': ['a=1', 'b=2'], 'content-length': '5', gone: undefined }), [
-    'set-cookie', 'a=1', 'set-cookie', 'b=2', 'content-length', '5',
+    'set-cookie',
+    'a=1',
+    'set-cookie',
+    'b=2',
+    'content-length',
+    '5',
   ]);
 });
 
 test('towards HTTP/2: lower-case names, arrays for repeats, no connection-specific fields, first of single-value fields', () => {
   const raw = [
-    'Host', 'h.test', 'Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'Proxy-Connection', 'x', 'Transfer-Encoding', 'chunked',
-    'Upgrade', 'h2c', 'TE', 'trailers', 'Set-Cookie', 'a=1', 'set-cookie', 'b=2', 'Content-Type', 'text/plain', 'Content-Type', 'text/html',
-    'X-Custom', 'v',
+    'Host',
+    'h.test',
+    'Connection',
+    'keep-alive',
+    'Keep-Alive',
+    'timeout=5',
+    'Proxy-Connection',
+    'x',
+    'Transfer-Encoding',
+    'chunked',
+    'Upgrade',
+    'h2c',
+    'TE',
+    'trailers',
+    'Set-Cookie',
+    'a=1',
+    'set-cookie',
+    'b=2',
+    'Content-Type',
+    'text/plain',
+    'Content-Type',
+    'text/html',
+    'X-Custom',
+    'v',
   ];
   assert.deepEqual(h2FromRaw(raw), { 'set-cookie': ['a=1', 'b=2'], 'content-type': 'text/plain', 'x-custom': 'v' });
   assert.deepEqual(h2FromRaw(['TE', 'gzip'], true), { te: 'trailers' }, 'te survives only as "trailers"');

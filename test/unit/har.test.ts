@@ -115,7 +115,14 @@ test('a failed flow has status 0 and _error; cookies and redirects are parsed', 
   const redirect = await flowWith({
     response: {
       status: 302,
-      raw: ['Location', '/next', 'Set-Cookie', 's=1; Max-Age=60; Secure', 'Set-Cookie', 't=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Domain=a.test'],
+      raw: [
+        'Location',
+        '/next',
+        'Set-Cookie',
+        's=1; Max-Age=60; Secure',
+        'Set-Cookie',
+        't=2; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Domain=a.test',
+      ],
       body: '',
     },
     timings: { requestSent: at, responseStart: at + 1, end: at + 2 },

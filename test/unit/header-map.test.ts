@@ -25,18 +25,18 @@ test('changes land in place, deletions vanish, additions go last', () => {
   delete map.accept;
   map['set-cookie'] = ['c=3'];
   map['x-new'] = ['1', '2'];
-  assert.deepEqual(toRawHeaders(raw, map), [
-    'Host', 'a.test',
-    'Set-Cookie', 'c=3',
-    'X-Trace', 'changed',
-    'x-new', '1',
-    'x-new', '2',
-  ]);
+  assert.deepEqual(toRawHeaders(raw, map), ['Host', 'a.test', 'Set-Cookie', 'c=3', 'X-Trace', 'changed', 'x-new', '1', 'x-new', '2']);
 });
 
 test("a message's wire headers follow its map once a hook touches it, and its raw list until then", () => {
   const message = () =>
-    new FlowRequest({ method: 'GET', url: 'https://a.test/', rawHeaders: raw, httpVersion: '1.1', body: new Body(undefined, { cap: 0, what: 'x' }) });
+    new FlowRequest({
+      method: 'GET',
+      url: 'https://a.test/',
+      rawHeaders: raw,
+      httpVersion: '1.1',
+      body: new Body(undefined, { cap: 0, what: 'x' }),
+    });
   const untouched = message();
   assert.equal(untouched.header('set-cookie'), 'a=1');
   assert.deepEqual(untouched.wireHeaders(), raw);

@@ -36,7 +36,17 @@ test('the page is self-contained: no scripts, no outside resources', () => {
   // Links are relative, so they work under the proxy's address and under mitm.it alike.
   const links = [...html.matchAll(/href="([^"]*)"/g)].map((match) => match[1]);
   assert.deepEqual(links, ['/cert/pem', '/cert/der', '/cert/p12']);
-  for (const step of ['update-ca-certificates', 'certutil -d sql:', 'security add-trusted-cert', 'certutil -addstore Root', 'Android', 'iOS', 'NODE_EXTRA_CA_CERTS', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE']) {
+  for (const step of [
+    'update-ca-certificates',
+    'certutil -d sql:',
+    'security add-trusted-cert',
+    'certutil -addstore Root',
+    'Android',
+    'iOS',
+    'NODE_EXTRA_CA_CERTS',
+    'REQUESTS_CA_BUNDLE',
+    'CURL_CA_BUNDLE',
+  ]) {
     assert.ok(html.includes(step), `install steps mention ${step}`);
   }
 });

@@ -4,7 +4,8 @@ import { rewriteEventStream, type ServerSentEvent } from '../../src/flow/sse.js'
 import { createAddressList, isLoopbackHost, parseCidr } from '../../src/net/cidr.js';
 import { defaultMaxConnections, openFileLimit } from '../../src/net/fd-limit.js';
 
-const LIMITS = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 1048576              files\n';
+const LIMITS =
+  'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 1048576              files\n';
 
 test('the open-file soft limit is read from /proc/self/limits text, and the default sized under it', () => {
   assert.equal(openFileLimit(LIMITS), 1024);

@@ -13,8 +13,16 @@ test('regular, with or without an address', () => {
 test('transparent: port, host and the origin port (default 443)', () => {
   assert.deepEqual(parseMode('transparent@8443'), { kind: 'transparent', listen: { host: undefined, port: 8443 }, originPort: 443 });
   assert.deepEqual(parseMode('transparent@8443:8444'), { kind: 'transparent', listen: { host: undefined, port: 8443 }, originPort: 8444 });
-  assert.deepEqual(parseMode('transparent@127.0.0.2:8443:443'), { kind: 'transparent', listen: { host: '127.0.0.2', port: 8443 }, originPort: 443 });
-  assert.deepEqual(parseMode('transparent@localhost:8443'), { kind: 'transparent', listen: { host: 'localhost', port: 8443 }, originPort: 443 });
+  assert.deepEqual(parseMode('transparent@127.0.0.2:8443:443'), {
+    kind: 'transparent',
+    listen: { host: '127.0.0.2', port: 8443 },
+    originPort: 443,
+  });
+  assert.deepEqual(parseMode('transparent@localhost:8443'), {
+    kind: 'transparent',
+    listen: { host: 'localhost', port: 8443 },
+    originPort: 443,
+  });
 });
 
 test('reverse: the origin URL before @, its default port by scheme', () => {
@@ -24,7 +32,11 @@ test('reverse: the origin URL before @, its default port by scheme', () => {
     origin: { secure: true, host: 'api.example.com', port: 443 },
   });
   const plain = parseMode('reverse:http://127.0.0.1:3000/@127.0.0.1:9000');
-  assert.deepEqual(plain, { kind: 'reverse', listen: { host: '127.0.0.1', port: 9000 }, origin: { secure: false, host: '127.0.0.1', port: 3000 } });
+  assert.deepEqual(plain, {
+    kind: 'reverse',
+    listen: { host: '127.0.0.1', port: 9000 },
+    origin: { secure: false, host: '127.0.0.1', port: 3000 },
+  });
   assert.equal(describeMode(plain), 'reverse:http://127.0.0.1:3000');
 });
 
@@ -50,7 +62,11 @@ test('every malformed value is config_invalid, naming the value and the bad part
   for (const [value, message] of cases) {
     assert.throws(
       () => parseMode(value),
-      (error: unknown) => isMitmError(error) && error.code === 'config_invalid' && error.message.includes(JSON.stringify(value)) && message.test(error.message),
+      (error: unknown) =>
+        isMitmError(error) &&
+        error.code === 'config_invalid' &&
+        error.message.includes(JSON.stringify(value)) &&
+        message.test(error.message),
       value,
     );
   }

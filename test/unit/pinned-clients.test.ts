@@ -10,8 +10,18 @@ test('certificate alerts and hang-ups count as a rejection; network and protocol
   assert.equal(handshakeRejection(withCode('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE')), 'bad_certificate');
   assert.equal(handshakeRejection(withCode('ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN')), 'certificate_unknown');
   assert.equal(handshakeRejection(withCode('ECONNRESET')), 'reset the connection during the handshake');
-  assert.equal(handshakeRejection(new Error('the client closed the connection during the TLS handshake')), 'closed the connection during the handshake');
-  for (const code of ['ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'host_invalid']) {
+  assert.equal(
+    handshakeRejection(new Error('the client closed the connection during the TLS handshake')),
+    'closed the connection during the handshake',
+  );
+  for (const code of [
+    'ETIMEDOUT',
+    'EPIPE',
+    'EHOSTUNREACH',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+    'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+    'host_invalid',
+  ]) {
     assert.equal(handshakeRejection(withCode(code)), undefined, code);
   }
   assert.equal(handshakeRejection(new Error('something else')), undefined);

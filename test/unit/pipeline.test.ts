@@ -42,7 +42,12 @@ test('respond() in onRequest skips the remaining onRequest hooks', async () => {
   const pipeline = new HookPipeline(() => undefined);
   let later = false;
   pipeline.use({ name: 'mock', onRequest: (flow) => flow.respond({ status: 201, body: 'mocked' }) });
-  pipeline.use({ name: 'later', onRequest: () => void (later = true) });
+  pipeline.use({
+    name: 'later',
+    onRequest: () => {
+      later = true;
+    },
+  });
   const flow = makeFlow();
   await pipeline.request(flow);
   assert.equal(flow.response?.status, 201);
@@ -53,7 +58,12 @@ test('respond() in onRequest skips the remaining onRequest hooks', async () => {
 
 test('a throw in onRequest becomes hook_failed naming the hook', async () => {
   const pipeline = new HookPipeline(() => undefined);
-  pipeline.use({ name: 'broken', onRequest: () => { throw new Error('boom'); } });
+  pipeline.use({
+    name: 'broken',
+    onRequest: () => {
+      throw new Error('boom');
+    },
+  });
   await assert.rejects(pipeline.request(makeFlow()), (error: Error & { code?: string }) => {
     assert.equal(error.code, 'hook_failed');
     assert.equal(error.message, 'hook "broken" failed in onRequest: boom');
@@ -65,8 +75,18 @@ test('throws in observe-only phases are reported and later hooks still run', asy
   const faults: HookFault[] = [];
   const pipeline = new HookPipeline((fault) => faults.push(fault));
   let ran = false;
-  pipeline.use({ name: 'bad', onFlowEnd: () => { throw new Error('nope'); } });
-  pipeline.use({ name: 'good', onFlowEnd: () => void (ran = true) });
+  pipeline.use({
+    name: 'bad',
+    onFlowEnd: () => {
+      throw new Error('nope');
+    },
+  });
+  pipeline.use({
+    name: 'good',
+    onFlowEnd: () => {
+      ran = true;
+    },
+  });
   await pipeline.flowEnd(makeFlow());
   assert.deepEqual(faults, [{ hook: 'bad', phase: 'onFlowEnd', message: 'nope' }]);
   assert.equal(ran, true);
@@ -94,21 +114,51 @@ test('setting request.url re-targets and updates Host', () => {
   flow.request.url = 'http://b.test:8080/y?q=1';
   assert.equal(flow.request.retargeted, true);
   assert.equal(flow.request.headers.host, 'b.test:8080');
-  assert.throws(() => (flow.request.url = 'ftp://x/'), { code: 'hook_failed' });
+  assert.throws(
+    () => {
+      flow.request.url = 'ftp://x/';
+    },
+    { code: 'hook_failed' },
+  );
 });
 
 test('changedBy names the hooks that changed the request or response, or answered, and no others', async () => {
   const pipeline = new HookPipeline(() => undefined);
   pipeline.use({ name: 'looker', onRequest: (flow) => void flow.request.headers.host });
-  pipeline.use({ name: 'header', onRequest: (flow) => void (flow.request.headers['x-a'] = '1') });
-  pipeline.use({ name: 'same-url', onRequest: (flow) => void (flow.request.url = flow.request.url) });
+  pipeline.use({
+    name: 'header',
+    onRequest: (flow) => {
+      flow.request.headers['x-a'] = '1';
+    },
+  });
+  pipeline.use({
+    name: 'same-url',
+    onRequest: (flow) => {
+      // Setting the URL it already has is not a change.
+      const url = flow.request.url;
+      flow.request.url = url;
+    },
+  });
   pipeline.use({ name: 'answer', onRequest: (flow) => flow.respond({ status: 204 }) });
-  pipeline.use({ name: 'status', onResponse: (flow) => void (flow.response && (flow.response.status = 299)) });
+  pipeline.use({
+    name: 'status',
+    onResponse: (flow) => {
+      if (flow.response) flow.response.status = 299;
+    },
+  });
   pipeline.use({ name: 'reader', onResponse: async (flow) => void (await flow.response?.text()) });
-  pipeline.use({ name: 'body', onResponse: (flow) => void (flow.response && (flow.response.body = 'new')) });
+  pipeline.use({
+    name: 'body',
+    onResponse: (flow) => {
+      if (flow.response) flow.response.body = 'new';
+    },
+  });
   const flow = makeFlow();
   await pipeline.request(flow);
   await pipeline.response(flow);
   assert.deepEqual([...flow.changedBy], ['header', 'answer', 'status', 'body']);
-  assert.deepEqual(pipeline.list().map(({ name }) => name), ['looker', 'header', 'same-url', 'answer', 'status', 'reader', 'body']);
+  assert.deepEqual(
+    pipeline.list().map(({ name }) => name),
+    ['looker', 'header', 'same-url', 'answer', 'status', 'reader', 'body'],
+  );
 });

@@ -31,7 +31,13 @@ test('htpasswd: bcrypt ($2y$, $2a$, $2b$), {SHA} and plain lines verify; comment
   ].join('\n');
   const users = parseHtpasswd(text, 'users.htpasswd');
   assert.deepEqual([...users.keys()], ['b2y', 'b2a', 'b2b', 'sha', 'plain']);
-  for (const [user, good] of [['b2y', 'b-pass'], ['b2a', 'b-pass'], ['b2b', 'b-pass'], ['sha', 's-pass'], ['plain', 'p-pass']] as const) {
+  for (const [user, good] of [
+    ['b2y', 'b-pass'],
+    ['b2a', 'b-pass'],
+    ['b2b', 'b-pass'],
+    ['sha', 's-pass'],
+    ['plain', 'p-pass'],
+  ] as const) {
     const verify = users.get(user);
     assert.equal(await verify?.(good), true, user);
     assert.equal(await verify?.(`${good}x`), false, user);
@@ -48,7 +54,10 @@ test('htpasswd: unsupported hashes and malformed lines are refused with the file
     assert.throws(
       () => parseHtpasswd(`ok:fine\n${line}`, 'users'),
       (error: unknown) =>
-        isMitmError(error) && error.code === 'config_invalid' && message.test(error.message) && !error.message.includes(line.slice(line.indexOf(':') + 1) || line),
+        isMitmError(error) &&
+        error.code === 'config_invalid' &&
+        message.test(error.message) &&
+        !error.message.includes(line.slice(line.indexOf(':') + 1) || line),
       line,
     );
   }

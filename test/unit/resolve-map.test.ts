@@ -26,11 +26,15 @@ test('a bad --resolve value is config_invalid naming the flag and the bad part',
     ['*.te/st=127.0.0.1', /the name "\*\.te\/st"/],
   ];
   for (const [value, message] of cases) {
-    assert.throws(() => parseProxyOptions({ resolve: [value] }), (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'config_invalid');
-      assert.match(error.message, message);
-      return true;
-    }, value);
+    assert.throws(
+      () => parseProxyOptions({ resolve: [value] }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'config_invalid');
+        assert.match(error.message, message);
+        return true;
+      },
+      value,
+    );
   }
   assert.deepEqual(parseProxyOptions({ resolve: ['api.test=127.0.0.1', '*.test=::1'] }).resolve, ['api.test=127.0.0.1', '*.test=::1']);
 });

@@ -5,7 +5,11 @@ import { EventStreamParser, serializeEvent } from '../../src/flow/sse.js';
 test('blocks end at a blank line with any line ending, CRLF counted once', () => {
   const parser = new EventStreamParser();
   assert.deepEqual(parser.push(Buffer.from('id: 7\r\nevent: tick\r\ndata: a\r\ndata: b\r\nretry: 10\r\n\r\nda')), [
-    { kind: 'event', event: { id: '7', event: 'tick', data: 'a\nb', retry: 10 }, raw: 'id: 7\r\nevent: tick\r\ndata: a\r\ndata: b\r\nretry: 10\r\n\r\n' },
+    {
+      kind: 'event',
+      event: { id: '7', event: 'tick', data: 'a\nb', retry: 10 },
+      raw: 'id: 7\r\nevent: tick\r\ndata: a\r\ndata: b\r\nretry: 10\r\n\r\n',
+    },
   ]);
   // A CR at the very end may be half of a CRLF: the block waits for the next byte.
   assert.deepEqual(parser.push(Buffer.from('ta:c\r\r')), []);

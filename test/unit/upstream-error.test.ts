@@ -73,22 +73,40 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
   it('a self-signed origin: upstream_tls_verify, with how to trust it', async () => {
     const port = await listen(createTlsServer({ cert: pki.selfSigned.cert, key: pki.selfSigned.key }));
     const error = await tlsFailure(port);
-    assertClassified(error, 'DEPTH_ZERO_SELF_SIGNED_CERT', port, 'upstream_tls_verify', 502,
-      `upstream certificate verification failed for localhost:${port}: self-signed certificate${TRUST_FIX}`);
+    assertClassified(
+      error,
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      port,
+      'upstream_tls_verify',
+      502,
+      `upstream certificate verification failed for localhost:${port}: self-signed certificate${TRUST_FIX}`,
+    );
   });
 
   it('an origin whose issuer nobody trusts: upstream_tls_verify, with how to trust it', async () => {
     const port = await listen(createTlsServer({ cert: pki.origin.cert, key: pki.origin.key }));
     const error = await tlsFailure(port);
-    assertClassified(error, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', port, 'upstream_tls_verify', 502,
-      `upstream certificate verification failed for localhost:${port}: unable to verify the first certificate${TRUST_FIX}`);
+    assertClassified(
+      error,
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      port,
+      'upstream_tls_verify',
+      502,
+      `upstream certificate verification failed for localhost:${port}: unable to verify the first certificate${TRUST_FIX}`,
+    );
   });
 
   it('a trusted certificate for another name: upstream_tls_verify, where only --insecure helps', async () => {
     const port = await listen(createTlsServer({ cert: pki.wrongName.cert, key: pki.wrongName.key }));
     const error = await tlsFailure(port, { ca: pki.ca.cert });
-    assertClassified(error, 'ERR_TLS_CERT_ALTNAME_INVALID', port, 'upstream_tls_verify', 502,
-      `upstream certificate verification failed for localhost:${port}: ${error.message} — the certificate is for other names; use --insecure to accept it anyway`);
+    assertClassified(
+      error,
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      port,
+      'upstream_tls_verify',
+      502,
+      `upstream certificate verification failed for localhost:${port}: ${error.message} — the certificate is for other names; use --insecure to accept it anyway`,
+    );
     assert.match(error.message, /wrong-name\.test/);
   });
 
@@ -102,21 +120,43 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
   });
 
   it('an origin that wants a client certificate (TLS 1.3): upstream_tls naming --client-cert', async () => {
-    const port = await listen(createTlsServer({ cert: pki.origin.cert, key: pki.origin.key, requestCert: true, rejectUnauthorized: true, ca: pki.ca.cert }));
+    const port = await listen(
+      createTlsServer({ cert: pki.origin.cert, key: pki.origin.key, requestCert: true, rejectUnauthorized: true, ca: pki.ca.cert }),
+    );
     const error = await tlsFailure(port, { ca: pki.ca.cert, minVersion: 'TLSv1.3' });
-    assertClassified(error, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', port, 'upstream_tls', 502,
-      `TLS handshake with localhost:${port} failed: it requires a client certificate (give one with --client-cert)`);
+    assertClassified(
+      error,
+      'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+      port,
+      'upstream_tls',
+      502,
+      `TLS handshake with localhost:${port} failed: it requires a client certificate (give one with --client-cert)`,
+    );
   });
 
   it('an origin that resets the connection: upstream_reset', async () => {
     const port = await listen(createNetServer((socket) => socket.resetAndDestroy()));
     const error = await tlsFailure(port);
-    assertClassified(error, 'ECONNRESET', port, 'upstream_reset', 502, `localhost:${port} closed the connection before answering (ECONNRESET)`);
+    assertClassified(
+      error,
+      'ECONNRESET',
+      port,
+      'upstream_reset',
+      502,
+      `localhost:${port} closed the connection before answering (ECONNRESET)`,
+    );
 
     // HTTP/1.1: the origin reads the request and drops the connection without a word.
     const silentPort = await listen(http.createServer((req) => req.socket.destroy()));
     const hangUp = await failureOf(http.request({ host: '127.0.0.1', port: silentPort, agent: false }).end());
-    assertClassified(hangUp, 'ECONNRESET', silentPort, 'upstream_reset', 502, `localhost:${silentPort} closed the connection before answering (ECONNRESET)`);
+    assertClassified(
+      hangUp,
+      'ECONNRESET',
+      silentPort,
+      'upstream_reset',
+      502,
+      `localhost:${silentPort} closed the connection before answering (ECONNRESET)`,
+    );
   });
 
   describe('timeouts (the proxy keeps the clock; no errno on loopback)', () => {
@@ -134,10 +174,14 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
       const dialer = createDialer({}, createSecureContext());
       const connector = createOriginConnector({ dialer, contexts: () => createSecureContext(), insecure: false, timeoutMs: 200 });
       const handshakes = new OriginHandshakes(connector, 200, new AbortController().signal);
-      const error = await within(handshakes.open({ host: '127.0.0.1', port: silent.port, secure: true, servername: 'localhost' }, ['http/1.1']).then(
+      const error = await within(
+        handshakes.open({ host: '127.0.0.1', port: silent.port, secure: true, servername: 'localhost' }, ['http/1.1']).then(
           () => assert.fail('the handshake completed'),
           (reason: unknown) => reason,
-        ), 'the handshake timeout', DEADLINE_MS);
+        ),
+        'the handshake timeout',
+        DEADLINE_MS,
+      );
       const mapped = classifyUpstreamError(error, `localhost:${silent.port}`);
       assert.equal(mapped, error, 'a MitmError passes through unchanged');
       assert.equal(mapped.code, 'upstream_timeout');
@@ -148,10 +192,14 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
 
     it('an upstream proxy that never answers CONNECT: upstream_timeout naming both', async () => {
       const dialer = createDialer({ upstreamProxy: `http://127.0.0.1:${silent.port}` }, createSecureContext());
-      const error = await within(dialer.dial({ host: 'localhost', port: 443 }, { timeoutMs: 200 }).then(
+      const error = await within(
+        dialer.dial({ host: 'localhost', port: 443 }, { timeoutMs: 200 }).then(
           () => assert.fail('the dial completed'),
           (reason: unknown) => reason,
-        ), 'the dial timeout', DEADLINE_MS);
+        ),
+        'the dial timeout',
+        DEADLINE_MS,
+      );
       const mapped = classifyUpstreamError(error, 'localhost:443');
       assert.equal(mapped.code, 'upstream_timeout');
       assert.equal(mapped.message, `connecting to localhost:443 through upstream proxy 127.0.0.1:${silent.port} timed out after 200 ms`);

@@ -6,7 +6,11 @@ import { basicCredentials, createBypass, parseUpstreamProxy } from '../../src/co
 
 test('parses upstream proxy URLs: scheme, host, default ports and decoded credentials', () => {
   assert.deepEqual(parseUpstreamProxy('http://127.0.0.1:3128'), {
-    protocol: 'http', host: '127.0.0.1', port: 3128, credentials: undefined, label: '127.0.0.1:3128',
+    protocol: 'http',
+    host: '127.0.0.1',
+    port: 3128,
+    credentials: undefined,
+    label: '127.0.0.1:3128',
   });
   const secure = parseUpstreamProxy('https://u%40corp:p%3Ass@Proxy.Example/');
   assert.equal(secure.port, 443);
@@ -22,7 +26,8 @@ test('refuses bad upstream proxy URLs with config_invalid, never echoing a passw
   for (const bad of ['127.0.0.1:3128', 'ftp://x:1', 'socks4://x:1', 'http://x:1/path', 'http://u:hunter2@x:1/?q']) {
     assert.throws(
       () => parseProxyOptions({ upstreamProxy: bad }),
-      (error: unknown) => isMitmError(error) && error.code === 'config_invalid' && /upstreamProxy/.test(error.message) && !error.message.includes('hunter2'),
+      (error: unknown) =>
+        isMitmError(error) && error.code === 'config_invalid' && /upstreamProxy/.test(error.message) && !error.message.includes('hunter2'),
       bad,
     );
   }
@@ -31,11 +36,25 @@ test('refuses bad upstream proxy URLs with config_invalid, never echoing a passw
 test('bypass lists match NO_PROXY style: names with subdomains, globs, IPs, CIDRs, ports, *', () => {
   const bypass = createBypass('example.com, .corp.test *.internal  10.0.0.0/8,fd00::/8, 192.0.2.7, api.test:8443, [::1]:9000');
   const yes = [
-    ['example.com', 443], ['www.example.com', 80], ['a.corp.test', 1], ['corp.test', 1], ['db.internal', 5432],
-    ['10.1.2.3', 80], ['fd00::5', 80], ['192.0.2.7', 80], ['api.test', 8443], ['::1', 9000],
+    ['example.com', 443],
+    ['www.example.com', 80],
+    ['a.corp.test', 1],
+    ['corp.test', 1],
+    ['db.internal', 5432],
+    ['10.1.2.3', 80],
+    ['fd00::5', 80],
+    ['192.0.2.7', 80],
+    ['api.test', 8443],
+    ['::1', 9000],
   ] as const;
   const no = [
-    ['notexample.com', 443], ['internal', 1], ['11.0.0.1', 80], ['fe80::1', 80], ['192.0.2.8', 80], ['api.test', 443], ['::1', 9001],
+    ['notexample.com', 443],
+    ['internal', 1],
+    ['11.0.0.1', 80],
+    ['fe80::1', 80],
+    ['192.0.2.8', 80],
+    ['api.test', 443],
+    ['::1', 9001],
   ] as const;
   for (const [host, port] of yes) assert.equal(bypass({ host, port }), true, `${host}:${port}`);
   for (const [host, port] of no) assert.equal(bypass({ host, port }), false, `${host}:${port}`);
@@ -46,6 +65,10 @@ test('bypass lists match NO_PROXY style: names with subdomains, globs, IPs, CIDR
 
 test('a bypass list with an impossible entry is refused at start', () => {
   for (const bad of ['10.0.0.0/33', 'host/8', '.']) {
-    assert.throws(() => parseProxyOptions({ upstreamBypass: bad }), (error: unknown) => isMitmError(error) && /upstreamBypass/.test(error.message), bad);
+    assert.throws(
+      () => parseProxyOptions({ upstreamBypass: bad }),
+      (error: unknown) => isMitmError(error) && /upstreamBypass/.test(error.message),
+      bad,
+    );
   }
 });

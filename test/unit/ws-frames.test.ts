@@ -37,10 +37,16 @@ describe('WebSocket frames', () => {
     const parser = new FrameParser(100);
     const all = Buffer.concat([a, b, c]);
     const first = parser.push(all.subarray(0, all.length - 1));
-    assert.deepEqual(first.map((f) => f.opcode), [Opcode.text, Opcode.close]);
+    assert.deepEqual(
+      first.map((f) => f.opcode),
+      [Opcode.text, Opcode.close],
+    );
     assert.equal(first[1]?.payload.readUInt16BE(0), 4001);
     assert.equal(first[1]?.payload.subarray(2).toString(), 'bye');
-    assert.deepEqual(parser.push(all.subarray(all.length - 1)).map((f) => f.payload.toString()), ['p']);
+    assert.deepEqual(
+      parser.push(all.subarray(all.length - 1)).map((f) => f.payload.toString()),
+      ['p'],
+    );
   });
 
   it('stops at a frame larger than the limit and hands back its bytes untouched', () => {
@@ -48,7 +54,10 @@ describe('WebSocket frames', () => {
     const big = encodeFrame({ fin: true, opcode: Opcode.binary, payload: randomBytes(5000), mask: true });
     const parser = new FrameParser(4096);
     const frames = parser.push(Buffer.concat([small, big.subarray(0, 100)]));
-    assert.deepEqual(frames.map((f) => f.payload.toString()), ['ok']);
+    assert.deepEqual(
+      frames.map((f) => f.payload.toString()),
+      ['ok'],
+    );
     assert.equal(parser.oversized, true);
     assert.equal(parser.rest().equals(big.subarray(0, 100)), true);
   });
@@ -62,7 +71,7 @@ describe('WebSocket frames', () => {
 });
 
 describe('permessage-deflate', () => {
-  it('reads the origin\'s answer: none, deflate with its context flags, or an extension it cannot decode', () => {
+  it("reads the origin's answer: none, deflate with its context flags, or an extension it cannot decode", () => {
     assert.deepEqual(readExtensions(undefined), { kind: 'none' });
     assert.deepEqual(readExtensions('permessage-deflate; server_max_window_bits=10; client_no_context_takeover'), {
       kind: 'deflate',
