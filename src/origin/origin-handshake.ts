@@ -42,6 +42,12 @@ export class OriginHandshakes {
       raw.destroy();
       throw closingError();
     }
+    // A connection dialled for the CONNECT (connect.ts) may have been closed by the origin while
+    // the client's handshake ran: TLS over it would wait for the timeout, never failing.
+    if (raw.destroyed || raw.readableEnded) {
+      raw.destroy();
+      throw originClosed();
+    }
     const key = originKey(origin);
     let socket: TLSSocket;
     try {
@@ -62,6 +68,8 @@ export class OriginHandshakes {
         signal.removeEventListener('abort', onAbort);
         socket.off('error', settle);
         socket.off('secureConnect', onSecure);
+        socket.off('close', onClose);
+        raw.off('close', onClose);
         if (!error) {
           resolve(socket);
           return;
@@ -72,6 +80,7 @@ export class OriginHandshakes {
       };
       const onSecure = (): void => settle();
       const onAbort = (): void => settle(closingError());
+      const onClose = (): void => settle(originClosed());
       const timer = setTimeout(
         () =>
           settle(
@@ -82,6 +91,8 @@ export class OriginHandshakes {
       signal.addEventListener('abort', onAbort, { once: true });
       socket.once('error', settle);
       socket.once('secureConnect', onSecure);
+      socket.once('close', onClose);
+      raw.once('close', onClose);
     });
   }
 }
@@ -89,4 +100,11 @@ export class OriginHandshakes {
 /** What a connection or request cut short by the upstream's close() fails with; no client is left to read it. */
 export function closingError(): Error {
   return Object.assign(new Error('the proxy is closing'), { code: 'ECONNABORTED' });
+}
+
+// What Node reports for a TLS connection the peer closed before the handshake ended (an upstream_reset).
+function originClosed(): Error {
+  return Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), {
+    code: 'ECONNRESET',
+  });
 }

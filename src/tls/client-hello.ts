@@ -73,6 +73,7 @@ export function peekClientHelloSni(socket: Socket): Promise<string | undefined> 
     const finish = (result: string | undefined): void => {
       socket.off('data', onData);
       socket.off('close', onClose);
+      socket.off('end', onClose);
       socket.pause();
       if (chunks.length > 0) socket.unshift(Buffer.concat(chunks));
       resolve(result);
@@ -85,6 +86,8 @@ export function peekClientHelloSni(socket: Socket): Promise<string | undefined> 
     const onClose = (): void => finish(undefined);
     socket.on('data', onData);
     socket.once('close', onClose);
+    // Half-open sockets: a client that ends its side mid-ClientHello sends nothing more.
+    socket.once('end', onClose);
     socket.resume();
   });
 }

@@ -1,10 +1,10 @@
+import { resendHeaders } from '../../record/resend-headers.js';
 import type { FlowDetail, HeaderPair } from '../api-types.js';
 
-// Fields the client computes itself or that only make sense on the original connection.
-const SKIPPED = new Set(['content-length', 'connection', 'transfer-encoding', 'keep-alive', 'proxy-connection', 'host']);
-
+// The same rule as `mitm replay` and `mitm flows --format curl`: no hop-by-hop, framing or Host
+// fields, no pseudo-headers, and not the Via hop mitm added (sent again through mitm, a loop).
 function sendable(headers: readonly HeaderPair[]): HeaderPair[] {
-  return headers.filter(([name]) => !name.startsWith(':') && !SKIPPED.has(name.toLowerCase()));
+  return resendHeaders(headers);
 }
 
 /** A POSIX shell single-quoted word. */
