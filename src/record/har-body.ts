@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import { SYNC_DECODERS } from '../flow/decode-sync.js';
 
 /** A recorded body turned into what HAR stores: content-decoded, as text or base64. */
 export interface HarBodyText {
@@ -11,26 +12,6 @@ export interface HarBodyText {
   /** Why the text is not the decoded body, for the HAR `comment` field. */
   readonly comment: string | undefined;
 }
-
-type SyncDecoder = (data: Buffer, options: zlib.ZlibOptions & zlib.BrotliOptions) => Buffer;
-
-// Same codings as src/flow/decode.ts, but synchronous: `proxy.har()` is a plain getter, and the
-// inputs are small (at most recordBodyLimit bytes each).
-const zstdSync = (zlib as { zstdDecompressSync?: SyncDecoder }).zstdDecompressSync;
-const DECODERS: Record<string, SyncDecoder> = {
-  gzip: (data, options) => zlib.gunzipSync(data, options),
-  'x-gzip': (data, options) => zlib.gunzipSync(data, options),
-  // "deflate" should be zlib-wrapped (RFC 9110 §8.4.1.2), but servers still send raw deflate.
-  deflate: (data, options) => {
-    try {
-      return zlib.inflateSync(data, options);
-    } catch {
-      return zlib.inflateRawSync(data, options);
-    }
-  },
-  br: (data, options) => zlib.brotliDecompressSync(data, options),
-  ...(zstdSync ? { zstd: zstdSync } : {}),
-};
 
 // A recorded body is at most recordBodyLimit bytes, but a compressed one can expand a thousandfold:
 // decoded output is capped so one hostile body cannot exhaust memory while the HAR is built.
@@ -73,7 +54,7 @@ function decode(data: Buffer, codings: readonly string[], partial: boolean): Buf
   let out = data;
   // Codings are listed in the order applied, so they are undone last-first.
   for (const coding of [...codings].reverse()) {
-    const decoder = DECODERS[coding];
+    const decoder = SYNC_DECODERS[coding];
     if (!decoder) throw new Error(`unsupported coding ${coding}`);
     const flush = !partial
       ? {}

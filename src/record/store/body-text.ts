@@ -1,22 +1,5 @@
 import zlib from 'node:zlib';
-
-type SyncDecoder = (data: Buffer, options: zlib.ZlibOptions & zlib.BrotliOptions) => Buffer;
-
-const zstdSync = (zlib as { zstdDecompressSync?: SyncDecoder }).zstdDecompressSync;
-const DECODERS: Readonly<Record<string, SyncDecoder>> = {
-  gzip: (data, options) => zlib.gunzipSync(data, options),
-  'x-gzip': (data, options) => zlib.gunzipSync(data, options),
-  // "deflate" should be zlib-wrapped (RFC 9110 §8.4.1.2), but servers still send raw deflate.
-  deflate: (data, options) => {
-    try {
-      return zlib.inflateSync(data, options);
-    } catch {
-      return zlib.inflateRawSync(data, options);
-    }
-  },
-  br: (data, options) => zlib.brotliDecompressSync(data, options),
-  ...(zstdSync ? { zstd: zstdSync } : {}),
-};
+import { SYNC_DECODERS } from '../../flow/decode-sync.js';
 
 /** Media types whose bodies are text even without a charset. */
 const TEXTUAL =
@@ -51,7 +34,7 @@ export function decodedText(
   let bytes = raw;
   try {
     for (const coding of codings.reverse()) {
-      const decoder = DECODERS[coding];
+      const decoder = SYNC_DECODERS[coding];
       if (!decoder) return undefined;
       const flush = !options.cut
         ? {}
