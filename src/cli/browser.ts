@@ -5,14 +5,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
 import { clientProxyUrl } from '../harness/client-env.js';
-import { initCa, startProxy } from '../index.js';
 import { leafSpkiSha256 } from './browser-trust.js';
-import { caNotice } from './ca-notice.js';
-import { runChild, SignalRelay } from './child.js';
+import { runChild, SignalRelay, startProxyForChild } from './child.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { attachLog, printable } from './flow-log.js';
+import { printable } from './flow-log.js';
 import { checkLogAndHookFlags } from './start.js';
-import { styleFor } from './term-style.js';
 import { writeLine, type Io } from './io.js';
 
 // Tried in this order on PATH when neither --browser nor $BROWSER names one.
@@ -66,17 +63,9 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
   const signals = new SignalRelay();
   try {
     const browser = await findBrowser(chosen ?? process.env.BROWSER);
-    const { ca, created } = await initCa(proxyOptions.ca);
-    const proxy = await startProxy(proxyOptions);
+    const proxy = await startProxyForChild(proxyOptions, io, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter });
     const profile = await mkdtemp(path.join(tmpdir(), 'mitm-browser-'));
     try {
-      attachLog(
-        proxy,
-        { stdout: io.stderr, stderr: io.stderr },
-        { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) },
-      );
-      writeLine(io.stderr, `listening on ${proxy.url}`);
-      writeLine(io.stderr, caNotice(ca, created));
       // Loopback when the proxy listens on every address (0.0.0.0, ::), as `mitm run` does.
       const proxyUrl = new URL(clientProxyUrl(proxy.host, proxy.port));
       const spki = await leafSpkiSha256(proxyUrl.hostname.replace(/^\[|\]$/g, ''), proxy.port);

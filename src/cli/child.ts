@@ -1,5 +1,10 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
+import { initCa, type RunningProxy, type StartOptions, startProxy } from '../index.js';
+import { caNotice } from './ca-notice.js';
+import { attachLog, type LogOptions } from './flow-log.js';
+import { writeLine, type Io } from './io.js';
+import { styleFor } from './term-style.js';
 
 /** How the command ended, as an exit status for mitm itself. */
 export interface Outcome {
@@ -60,4 +65,21 @@ export class SignalRelay {
     process.off('SIGINT', this.#onSignal);
     process.off('SIGTERM', this.#onSignal);
   }
+}
+
+/**
+ * Starts the proxy a child command runs through (`mitm run`, `mitm browser`): flows, the ready line
+ * and the CA notice go to stderr, since the child's stdout is often data and must stay clean.
+ */
+export async function startProxyForChild(
+  options: StartOptions & { readonly ca: string },
+  io: Io,
+  log: Omit<LogOptions, 'style'>,
+): Promise<RunningProxy> {
+  const { ca, created } = await initCa(options.ca);
+  const proxy = await startProxy(options);
+  attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { ...log, style: styleFor(io.stderr) });
+  writeLine(io.stderr, `listening on ${proxy.url}`);
+  writeLine(io.stderr, caNotice(ca, created));
+  return proxy;
 }

@@ -1,13 +1,10 @@
 import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
 import { clientEnv, clientProxyUrl } from '../harness/client-env.js';
-import { initCa, startProxy } from '../index.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { caNotice } from './ca-notice.js';
-import { runChild, signalStatus, SignalRelay, type Outcome } from './child.js';
-import { attachLog, printable } from './flow-log.js';
+import { runChild, SignalRelay, signalStatus, startProxyForChild, type Outcome } from './child.js';
+import { printable } from './flow-log.js';
 import { checkLogAndHookFlags } from './start.js';
-import { styleFor } from './term-style.js';
 import { HarOutput } from './har-output.js';
 import { writeLine, type Io } from './io.js';
 import { noProxyOption } from './env.js';
@@ -66,21 +63,12 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     if (har !== undefined) await assertHarWritable(har);
     if (har !== undefined && proxyOptions.keep === 0) writeLine(io.stderr, 'warning: --keep 0 records no flows; the HAR will be empty');
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
-    const { ca, created } = await initCa(proxyOptions.ca);
-    const proxy = await startProxy(proxyOptions);
+    const proxy = await startProxyForChild(proxyOptions, io, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter });
     // The same --har handling as `mitm start`: on SIGUSR2 while COMMAND runs, and at the end.
     const harOutput = har === undefined ? undefined : new HarOutput(proxy, har, io);
     if (harOutput) stopHarSignal = harOutput.writeOnSignal('SIGUSR2');
     let outcome: Outcome;
     try {
-      // Flows go to stderr: COMMAND's stdout is often data (curl -o -, jq pipelines) and must stay clean.
-      attachLog(
-        proxy,
-        { stdout: io.stderr, stderr: io.stderr },
-        { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, style: styleFor(io.stderr) },
-      );
-      writeLine(io.stderr, `listening on ${proxy.url}`);
-      writeLine(io.stderr, caNotice(ca, created));
       const proxyUrl = clientProxyUrl(proxy.host, proxy.port);
       const env = { ...process.env, ...(await clientEnv({ proxyUrl, caDir: proxyOptions.ca, noProxy, nodePreload: true })) };
       const early = signals.received;
