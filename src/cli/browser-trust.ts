@@ -14,15 +14,15 @@ const PROBE_TIMEOUT_MS = 10_000;
  * key per process (ca/mint-leaf.ts), so one handshake (with the landing host, which no origin
  * backs) gives the hash of them all.
  */
-export async function leafSpkiSha256(host: string, port: number): Promise<string> {
+export async function leafSpkiSha256(host: string, port: number, caPem: string): Promise<string> {
   const signal = AbortSignal.timeout(PROBE_TIMEOUT_MS);
   const request = http.request({ host, port, method: 'CONNECT', path: `${LANDING_HOST}:443`, agent: false, signal });
   request.end();
   const [response, socket] = (await once(request, 'connect', { signal })) as [http.IncomingMessage, Socket];
   try {
     if (response.statusCode !== 200) throw new Error(`the proxy answered CONNECT with ${response.statusCode ?? 'no status'}`);
-    // Only the key is read; nothing is sent, so no trust decision is made here.
-    const secure = connect({ socket, servername: LANDING_HOST, rejectUnauthorized: false });
+    // Verified against the proxy's own root: the key read is that of a leaf our CA signed.
+    const secure = connect({ socket, servername: LANDING_HOST, ca: caPem });
     try {
       await once(secure, 'secureConnect', { signal });
       const certificate = secure.getPeerX509Certificate();

@@ -8,9 +8,9 @@ import { clientProxyUrl } from '../harness/client-env.js';
 import { leafSpkiSha256 } from './browser-trust.js';
 import { runChild, SignalRelay, startProxyForChild } from './child.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { printable } from './flow-log.js';
+import { printable } from './output/flow-log.js';
 import { checkLogAndHookFlags } from './start.js';
-import { writeLine, type Io } from './io.js';
+import { writeLine, type Io } from './output/io.js';
 
 // Tried in this order on PATH when neither --browser nor $BROWSER names one.
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome'];
@@ -68,7 +68,7 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
     try {
       // Loopback when the proxy listens on every address (0.0.0.0, ::), as `mitm run` does.
       const proxyUrl = new URL(clientProxyUrl(proxy.host, proxy.port));
-      const spki = await leafSpkiSha256(proxyUrl.hostname.replace(/^\[|\]$/g, ''), proxy.port);
+      const spki = await leafSpkiSha256(proxyUrl.hostname.replace(/^\[|\]$/g, ''), proxy.port, proxy.caCertPem);
       const args = [
         `--user-data-dir=${profile}`,
         `--proxy-server=${proxyUrl.origin}`,

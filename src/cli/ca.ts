@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { describeCa, exportCa, exportCaWithKey, importCa, initCa, loadCa, type CertificateAuthority } from '../index.js';
 import { ProxyOptionsSchema } from '../config/schema.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { writeLine, type Io } from './io.js';
+import { writeLine, type Io } from './output/io.js';
 
 // The option sets of the `ca` subcommands, declared with zod like `mitm start`'s, so help and
 // validation come from one place and --ca keeps the proxy's type, default and placeholder. Only

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { initCa, type RunningProxy, type StartOptions, startProxy } from '../index.js';
-import { caNotice } from './ca-notice.js';
-import { attachLog, type LogOptions } from './flow-log.js';
-import { writeLine, type Io } from './io.js';
-import { styleFor } from './term-style.js';
+import { caNotice } from './output/ca-notice.js';
+import { attachLog, type LogOptions } from './output/flow-log.js';
+import { writeLine, type Io } from './output/io.js';
+import { styleFor } from './output/term-style.js';
 
 /** How the command ended, as an exit status for mitm itself. */
 export interface Outcome {

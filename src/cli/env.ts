@@ -4,7 +4,7 @@ import { ProxyOptionsSchema } from '../config/schema.js';
 import { clientEnv, clientProxyUrl, formatExports } from '../harness/client-env.js';
 import { initCa } from '../index.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { writeLine, type Io } from './io.js';
+import { writeLine, type Io } from './output/io.js';
 
 /** NO_PROXY for `mitm env` and `mitm run`: empty unless given, so local servers are proxied too. */
 export const noProxyOption = z.string().optional().meta({

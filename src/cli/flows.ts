@@ -10,9 +10,9 @@ import { storedToHar } from '../record/har-stored.js';
 import { openStore, type SessionStore } from '../record/store/open-store.js';
 import type { StoredFlow } from '../record/store/types.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { flowJson, tableLine } from './flows-format.js';
-import { printable } from './flow-log.js';
-import { writeLine, type Io } from './io.js';
+import { flowJson, tableLine } from './output/flows-format.js';
+import { printable } from './output/flow-log.js';
+import { writeLine, type Io } from './output/io.js';
 import { splitPositionals } from './positionals.js';
 
 const storeFlag = z.string().min(1).meta({ arg: 'FILE', description: 'The store to read (written by mitm start --store)' });

@@ -11,8 +11,8 @@ import { RUN_SUMMARY, runRun } from './run.js';
 import { runStart, START_SUMMARY } from './start.js';
 import { runUi, UI_SUMMARY } from './ui.js';
 import { UsageError } from './flags.js';
-import { printable } from './flow-log.js';
-import { writeLine, type Io } from './io.js';
+import { printable } from './output/flow-log.js';
+import { writeLine, type Io } from './output/io.js';
 
 /** The `mitm --help` page. */
 function topHelp(): string {

@@ -7,9 +7,9 @@ import { FilterError } from '../record/filter/filter.js';
 import { replay, type ReplayResult } from '../record/replay.js';
 import type { StoredFlow } from '../record/store/types.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { printable } from './flow-log.js';
+import { printable } from './output/flow-log.js';
 import { openExisting } from './flows.js';
-import { writeLine, type Io } from './io.js';
+import { writeLine, type Io } from './output/io.js';
 import { splitPositionals } from './positionals.js';
 
 const ReplayOptionsSchema = z

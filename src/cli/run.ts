@@ -3,10 +3,10 @@ import { clientEnv, clientProxyUrl } from '../harness/client-env.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { runChild, SignalRelay, signalStatus, startProxyForChild, type Outcome } from './child.js';
-import { printable } from './flow-log.js';
+import { printable } from './output/flow-log.js';
 import { checkLogAndHookFlags } from './start.js';
-import { HarOutput } from './har-output.js';
-import { writeLine, type Io } from './io.js';
+import { HarOutput } from './output/har-output.js';
+import { writeLine, type Io } from './output/io.js';
 import { noProxyOption } from './env.js';
 
 // `mitm start`'s options, so a command line moves between the two unchanged; a free port by

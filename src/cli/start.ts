@@ -7,11 +7,11 @@ import { compileFilter } from '../record/filter/filter.js';
 import { initCa, startProxy } from '../index.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, keyToFlag, parseFlags, UsageError } from './flags.js';
-import { caNotice, closingNotice } from './ca-notice.js';
-import { attachLog, printable } from './flow-log.js';
-import { HarOutput } from './har-output.js';
-import { writeLine, type Io } from './io.js';
-import { styleFor } from './term-style.js';
+import { caNotice, closingNotice } from './output/ca-notice.js';
+import { attachLog, printable } from './output/flow-log.js';
+import { HarOutput } from './output/har-output.js';
+import { writeLine, type Io } from './output/io.js';
+import { styleFor } from './output/term-style.js';
 
 /** The options of `mitm start`: the CLI's, and how long a stop waits for busy connections. */
 export const StartOptionsSchema = CliOptionsSchema.extend({

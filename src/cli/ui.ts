@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { openStore } from '../record/store/open-store.js';
 import { startUi, storeSource } from '../ui/ui.js';
 import { formatHelp, parseFlags } from './flags.js';
-import { writeLine, type Io } from './io.js';
+import { writeLine, type Io } from './output/io.js';
 
 /** The flags of `mitm ui`; `--ui-host` and `--ui-port` are spelt as on `mitm start --ui`. */
 export const UiCommandSchema = z

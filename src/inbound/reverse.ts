@@ -1,6 +1,6 @@
 // The reverse listener (`--mode reverse:URL@PORT`): the proxy is the server. Every request it
 // receives goes to one fixed origin, with that origin's Host unless --keep-host, through the same
-// hooks, recording and error answers as any other. A client speaking TLS gets a leaf for the name
+// hooks, recording and error answers as every other. A client speaking TLS gets a leaf for the name
 // it asked for (SNI), or for the address it connected to when it sent none.
 import type { Socket } from 'node:net';
 import type { ReverseOrigin } from '../config/modes.js';

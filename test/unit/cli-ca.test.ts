@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCa } from '../../src/cli/ca.js';
 import { UsageError } from '../../src/cli/flags.js';
-import type { Io } from '../../src/cli/io.js';
+import type { Io } from '../../src/cli/output/io.js';
 
 let dir = '';
 before(async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detailLines } from '../../src/cli/detail-text.js';
-import { flowDetail, flowMarks } from '../../src/cli/flow-detail.js';
-import { formatFlowJson, formatMarks } from '../../src/cli/flow-log.js';
-import { ANSI, PLAIN, styleFor } from '../../src/cli/term-style.js';
+import { detailLines } from '../../src/cli/output/detail-text.js';
+import { flowDetail, flowMarks } from '../../src/cli/output/flow-detail.js';
+import { formatFlowJson, formatMarks } from '../../src/cli/output/flow-log.js';
+import { ANSI, PLAIN, styleFor } from '../../src/cli/output/term-style.js';
 import { Body } from '../../src/flow/body.js';
 import { Flow, FlowRequest, syntheticResponse } from '../../src/flow/flow.js';
 import { describeHooks } from '../../src/proxy/flag-hooks.js';

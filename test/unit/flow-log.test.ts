@@ -10,8 +10,8 @@ import {
   formatFlowJson,
   formatTunnel,
   printable,
-} from '../../src/cli/flow-log.js';
-import type { Io } from '../../src/cli/io.js';
+} from '../../src/cli/output/flow-log.js';
+import type { Io } from '../../src/cli/output/io.js';
 import type { FlowRecord, ProxyEventMap, TunnelRecord } from '../../src/events.js';
 
 const client = { address: '127.0.0.1', port: 50000 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatAutoPassthrough } from '../../src/cli/flow-log.js';
+import { formatAutoPassthrough } from '../../src/cli/output/flow-log.js';
 import { handshakeRejection, PinnedClients } from '../../src/tls/pinned-clients.js';
 
 const withCode = (code: string, message = code): Error => Object.assign(new Error(message), { code });

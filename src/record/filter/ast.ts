@@ -18,9 +18,9 @@ export type TermNode =
   | { readonly kind: 'duration'; readonly op: Comparison; readonly ms: number }
   /** `value` undefined: the header is present, whatever its value. */
   | { readonly kind: 'header'; readonly name: string; readonly value: string | undefined }
-  /** `code` undefined: any error. */
+  /** `code` undefined: every error matches. */
   | { readonly kind: 'error'; readonly code: string | undefined }
-  /** `name` undefined: any authenticated user. */
+  /** `name` undefined: every authenticated user matches. */
   | { readonly kind: 'user'; readonly name: string | undefined };
 
 /** A parsed filter. `all` is the empty filter; `and`/`or` have two items or more. */

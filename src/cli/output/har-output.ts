@@ -1,5 +1,5 @@
-import type { RunningProxy } from '../proxy/proxy-handle.js';
-import { writeHarFile } from '../record/write-har.js';
+import type { RunningProxy } from '../../proxy/proxy-handle.js';
+import { writeHarFile } from '../../record/write-har.js';
 import { printable } from './flow-log.js';
 import { writeLine, type Io } from './io.js';
 

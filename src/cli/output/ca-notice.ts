@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { CertificateAuthority } from '../ca/authority.js';
+import type { CertificateAuthority } from '../../ca/authority.js';
 
 /**
  * The one line `mitm start` and `mitm run` print about the root CA in use, so a user who starts

@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import { ERROR_CODES } from '../errors.js';
-import type { AutoPassthroughRecord, ClientIssue, FlowRecord, HookFault, ProxyEventMap, TunnelRecord } from '../events.js';
-import { compileFilter, subjectOfFlow, subjectOfRecord } from '../record/filter/filter.js';
+import { ERROR_CODES } from '../../errors.js';
+import type { AutoPassthroughRecord, ClientIssue, FlowRecord, HookFault, ProxyEventMap, TunnelRecord } from '../../events.js';
+import { compileFilter, subjectOfFlow, subjectOfRecord } from '../../record/filter/filter.js';
 import { detailLines } from './detail-text.js';
 import { flowDetail, type FlowDetail } from './flow-detail.js';
 import { writeLine, type Io } from './io.js';

@@ -1,5 +1,5 @@
-import type { FlowRecord } from '../events.js';
-import type { StoredBody, StoredFlow } from '../record/store/types.js';
+import type { FlowRecord } from '../../events.js';
+import type { StoredBody, StoredFlow } from '../../record/store/types.js';
 import { formatFlow } from './flow-log.js';
 
 /** The live log's line for a stored flow, prefixed by its store id: `12  GET https://… 200 application/json 1.2 kB 8 ms`. */

@@ -1,6 +1,6 @@
-import type { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
-import { valuesOf } from '../flow/header-map.js';
-import { harBodyText } from '../record/har-body.js';
+import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
+import { valuesOf } from '../../flow/header-map.js';
+import { harBodyText } from '../../record/har-body.js';
 
 /** A body as the detailed log shows it: decoded text (truncated), or a size and type for binary. */
 export interface BodyView {
