@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { connectRaw } from '../helpers/client.js';
 import { within } from '../helpers/deadline.js';
 import { curl } from '../helpers/curl.js';
+import { e2eFixture, httpOrigin, httpsOrigin } from '../helpers/fixture.js';
 import { refusedPort } from '../helpers/listen.js';
-import { startOrigin, type Origin } from '../helpers/origin.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
 
 /** Reads exactly `n` bytes from a raw socket (resolving early with what arrived if it closes). */
 async function readBytes(socket: Socket, n: number): Promise<Buffer> {
@@ -47,90 +45,75 @@ async function socksConnectReply(proxyPort: number, host: string, port: number, 
 
 // SOCKS5 on the proxy port: curl --proxy socks5h://, intercepted or passed through like CONNECT.
 describe('proxy: SOCKS5 inbound', { timeout: 60_000 }, () => {
-  let pki: TestPki;
-  let origin: Origin;
-  let plain: Origin;
-  let mitm: TestProxy;
-  let pass: TestProxy;
-  let authed: TestProxy;
+  const fx = e2eFixture({
+    origins: { origin: httpsOrigin, plain: httpOrigin },
+    proxies: { mitm: {}, pass: { passthrough: ['localhost'] }, authed: { proxyAuth: ['sam:socks-secret'] } },
+  });
   let deadPort: number;
 
   before(async () => {
-    pki = await createTestPki();
-    [origin, plain] = await Promise.all([startOrigin(pki.origin), startOrigin()]);
-    [mitm, pass, authed] = await Promise.all([
-      startTestProxy(pki),
-      startTestProxy(pki, { passthrough: ['localhost'] }),
-      startTestProxy(pki, { proxyAuth: ['sam:socks-secret'] }),
-    ]);
-    mitm.proxy.use({ name: 'no-forbidden', onConnect: ({ host }) => (host === 'forbidden.test' ? 'reject' : undefined) });
+    fx.mitm.proxy.use({ name: 'no-forbidden', onConnect: ({ host }) => (host === 'forbidden.test' ? 'reject' : undefined) });
     deadPort = await refusedPort();
   });
 
-  after(async () => {
-    await Promise.all([mitm, pass, authed].map((proxy) => proxy?.close()));
-    await Promise.all([origin?.close(), plain?.close()]);
-    await pki?.cleanup();
-  });
-
   it('intercepts HTTPS for curl --proxy socks5h:// with the mitm CA, on the HTTP proxy port', async () => {
-    const url = `https://localhost:${origin.port}/hello`;
-    const res = await curl(['--proxy', `socks5h://127.0.0.1:${mitm.port}`, '--cacert', mitm.caPath, url]);
+    const url = `https://localhost:${fx.origin.port}/hello`;
+    const res = await curl(['--proxy', `socks5h://127.0.0.1:${fx.mitm.port}`, '--cacert', fx.mitm.caPath, url]);
     assert.equal(res.exitCode, 0, res.stderr);
     assert.equal(res.text, 'hello');
-    const flow = await mitm.flows.waitFor((f) => f.url === url);
+    const flow = await fx.mitm.flows.waitFor((f) => f.url === url);
     assert.equal(flow.status, 200);
     // The same port still speaks HTTP proxy.
-    const viaHttp = await curl(['--proxy', mitm.url, '--cacert', mitm.caPath, url]);
+    const viaHttp = await curl(['--proxy', fx.mitm.url, '--cacert', fx.mitm.caPath, url]);
     assert.equal(viaHttp.text, 'hello', viaHttp.stderr);
   });
 
   it('serves plain HTTP and IPv4 targets (socks5://, curl resolves the name itself)', async () => {
-    const url = `http://127.0.0.1:${plain.port}/hello`;
-    const res = await curl(['--proxy', `socks5://127.0.0.1:${mitm.port}`, url]);
+    const url = `http://127.0.0.1:${fx.plain.port}/hello`;
+    const res = await curl(['--proxy', `socks5://127.0.0.1:${fx.mitm.port}`, url]);
     assert.equal(res.text, 'hello', res.stderr);
-    await mitm.flows.waitFor((f) => f.url === url && f.status === 200);
+    await fx.mitm.flows.waitFor((f) => f.url === url && f.status === 200);
   });
 
   it("passthrough over SOCKS5: the client sees the origin's own certificate", async () => {
     // Trusting only the origin's real CA, curl gets through only if nothing re-signed the certificate.
     const res = await curl([
       '--proxy',
-      `socks5h://127.0.0.1:${pass.port}`,
+      `socks5h://127.0.0.1:${fx.pass.port}`,
       '--cacert',
-      pki.ca.certPath,
-      `https://localhost:${origin.port}/hello`,
+      fx.pki.ca.certPath,
+      `https://localhost:${fx.origin.port}/hello`,
     ]);
     assert.equal(res.exitCode, 0, res.stderr);
     assert.equal(res.text, 'hello');
-    const tunnel = await pass.tunnels.waitFor((t) => t.port === origin.port);
+    const tunnel = await fx.pass.tunnels.waitFor((t) => t.port === fx.origin.port);
     assert.match(tunnel.reason, /passthrough/);
   });
 
   it('answers RFC 1928 reply codes: refused, not allowed, command not supported', async () => {
-    assert.equal(await socksConnectReply(pass.port, 'localhost', deadPort), 0x05);
-    const tunnel = await pass.tunnels.waitFor((t) => t.port === deadPort);
+    assert.equal(await socksConnectReply(fx.pass.port, 'localhost', deadPort), 0x05);
+    const tunnel = await fx.pass.tunnels.waitFor((t) => t.port === deadPort);
     assert.equal(tunnel.error?.code, 'upstream_refused');
-    assert.equal(await socksConnectReply(mitm.port, 'forbidden.test', 443), 0x02);
-    assert.equal(await socksConnectReply(mitm.port, 'localhost', origin.port, 0x02), 0x07);
-    assert.equal(await socksConnectReply(mitm.port, '127.0.0.1', mitm.port), 0x02, 'a loop to the proxy itself');
+    assert.equal(await socksConnectReply(fx.mitm.port, 'forbidden.test', 443), 0x02);
+    assert.equal(await socksConnectReply(fx.mitm.port, 'localhost', fx.origin.port, 0x02), 0x07);
+    assert.equal(await socksConnectReply(fx.mitm.port, '127.0.0.1', fx.mitm.port), 0x02, 'a loop to the proxy itself');
   });
 
   it('with --proxy-auth: username/password is required, and flows carry the user', async () => {
-    const url = `https://localhost:${origin.port}/hello`;
-    const ok = await curl(['--proxy', `socks5h://sam:socks-secret@127.0.0.1:${authed.port}`, '--cacert', authed.caPath, url]);
+    const url = `https://localhost:${fx.origin.port}/hello`;
+    const ok = await curl(['--proxy', `socks5h://sam:socks-secret@127.0.0.1:${fx.authed.port}`, '--cacert', fx.authed.caPath, url]);
     assert.equal(ok.text, 'hello', ok.stderr);
-    const flow = await authed.flows.waitFor((f) => f.url === url);
+    const flow = await fx.authed.flows.waitFor((f) => f.url === url);
     assert.equal(flow.client.user, 'sam');
-    const recorded = authed.proxy.flows.find((f) => f.request.url === url);
+    const recorded = fx.authed.proxy.flows.find((f) => f.request.url === url);
     assert.equal(recorded?.client.user, 'sam');
 
-    const wrong = await curl(['--proxy', `socks5h://sam:nope@127.0.0.1:${authed.port}`, '--cacert', authed.caPath, url]);
+    const wrong = await curl(['--proxy', `socks5h://sam:nope@127.0.0.1:${fx.authed.port}`, '--cacert', fx.authed.caPath, url]);
     assert.notEqual(wrong.exitCode, 0);
     assert.equal(wrong.status, 0);
 
     // A client offering only "no authentication" is told no method is acceptable (0xFF).
-    const socket = await connectRaw(authed.port);
+    const socket = await connectRaw(fx.authed.port);
     socket.write(Buffer.of(5, 1, 0));
     assert.deepEqual([...(await readBytes(socket, 2))], [5, 0xff]);
     socket.destroy();

@@ -2,53 +2,43 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import WebSocket from 'ws';
 import type { Flow } from '../../src/index.js';
 import { sendViaProxy } from '../helpers/client.js';
+import { e2eFixture, httpOrigin } from '../helpers/fixture.js';
 import { validateHar } from '../helpers/har-schema.js';
 import { refusedPort } from '../helpers/listen.js';
-import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
-import { createTestPki, type TestPki } from '../helpers/pki.js';
-import { startTestProxy, type TestProxy } from '../helpers/proxy.js';
+import type { EchoBody } from '../helpers/origin.js';
+import { startTestProxy } from '../helpers/proxy.js';
 import { clientClosed, openClient, refusal } from '../helpers/ws-client.js';
-import { startWsOrigin, type WsOrigin } from '../helpers/ws-origin.js';
+import { startWsOrigin } from '../helpers/ws-origin.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
 describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
-  let pki: TestPki;
-  let plain: WsOrigin;
-  let secure: WsOrigin;
-  let http: Origin;
-  let mitm: TestProxy;
+  const fx = e2eFixture({
+    origins: {
+      plain: () => startWsOrigin(),
+      // context takeover (the default) on both sides, a window the client would never pick itself.
+      secure: (pki) => startWsOrigin({ tls: pki.origin, perMessageDeflate: { serverMaxWindowBits: 10, threshold: 0 } }),
+      http: httpOrigin,
+    },
+    proxies: { mitm: {} },
+  });
   let mitmCa: string;
 
   before(async () => {
-    pki = await createTestPki();
-    plain = await startWsOrigin();
-    // context takeover (the default) on both sides, a window the client would never pick itself.
-    secure = await startWsOrigin({ tls: pki.origin, perMessageDeflate: { serverMaxWindowBits: 10, threshold: 0 } });
-    http = await startOrigin();
-    mitm = await startTestProxy(pki);
-    mitmCa = await readFile(mitm.caPath, 'utf8');
+    mitmCa = await readFile(fx.mitm.caPath, 'utf8');
   });
 
-  after(async () => {
-    await mitm?.close();
-    await plain?.close();
-    await secure?.close();
-    await http?.close();
-    await pki?.cleanup();
-  });
-
-  const flowFor = (path: string): Promise<Flow> => mitm.proxy.waitForFlow((flow) => flow.request.url.endsWith(path));
+  const flowFor = (path: string): Promise<Flow> => fx.mitm.proxy.waitForFlow((flow) => flow.request.url.endsWith(path));
 
   it('ws:// through the proxy port (absolute URI): the origin picks the subprotocol, messages echo, the flow records them', async () => {
-    const client = await openClient(`${plain.url}/chat?room=1`, ['one', 'two'], { agent: new HttpProxyAgent(mitm.url) });
-    const origin = await plain.nextSocket();
+    const client = await openClient(`${fx.plain.url}/chat?room=1`, ['one', 'two'], { agent: new HttpProxyAgent(fx.mitm.url) });
+    const origin = await fx.plain.nextSocket();
     assert.equal(client.ws.protocol, 'two');
     assert.equal(origin.request.url, '/chat?room=1');
     assert.equal(origin.request.headers['sec-websocket-protocol'], 'one,two');
@@ -64,9 +54,9 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     );
     client.ws.close(1000);
     const flow = await flowFor('/chat?room=1');
-    assert.equal(flow.request.url, `http://localhost:${plain.port}/chat?room=1`);
+    assert.equal(flow.request.url, `http://localhost:${fx.plain.port}/chat?room=1`);
     assert.equal(flow.response?.status, 101);
-    const record = await mitm.flows.waitFor((f) => f.id === flow.id);
+    const record = await fx.mitm.flows.waitFor((f) => f.id === flow.id);
     assert.equal(record.status, 101);
     const seen = (flow.webSocket?.messages ?? []).map((m) => `${m.direction} ${m.type} ${m.data.toString('hex')}`);
     assert.deepEqual(
@@ -78,8 +68,8 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
       [`server-to-client text ${Buffer.from('hello').toString('hex')}`, 'server-to-client binary 000102ff'],
     );
     // In the HAR as Chrome writes WebSocket entries: the 101, marked websocket, with its messages.
-    const entry = validateHar(mitm.proxy.har()).log.entries.find((e) => e.request.url.endsWith('/chat?room=1'));
-    assert.equal(entry?.request.url, `ws://localhost:${plain.port}/chat?room=1`);
+    const entry = validateHar(fx.mitm.proxy.har()).log.entries.find((e) => e.request.url.endsWith('/chat?room=1'));
+    assert.equal(entry?.request.url, `ws://localhost:${fx.plain.port}/chat?room=1`);
     assert.equal(entry?.response.status, 101);
     assert.equal(entry?._resourceType, 'websocket');
     const messages = entry?._webSocketMessages ?? [];
@@ -102,12 +92,12 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('wss:// through CONNECT with the mitm CA: subprotocol and permessage-deflate are negotiated with the origin', async () => {
-    const client = await openClient(`${secure.url}/deflate`, ['alpha', 'beta', 'gamma'], {
-      agent: new HttpsProxyAgent(mitm.url),
+    const client = await openClient(`${fx.secure.url}/deflate`, ['alpha', 'beta', 'gamma'], {
+      agent: new HttpsProxyAgent(fx.mitm.url),
       ca: mitmCa,
       perMessageDeflate: { threshold: 0 },
     });
-    const origin = await secure.nextSocket();
+    const origin = await fx.secure.nextSocket();
     assert.equal(client.ws.protocol, 'beta');
     assert.match(origin.request.headers['sec-websocket-extensions'] ?? '', /^permessage-deflate/);
     // The origin's own parameter reached the client: the extension was not re-negotiated by the proxy.
@@ -122,35 +112,35 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     );
     client.ws.close();
     const flow = await flowFor('/deflate');
-    assert.equal(flow.request.url, `https://localhost:${secure.port}/deflate`);
+    assert.equal(flow.request.url, `https://localhost:${fx.secure.port}/deflate`);
     // Recorded decompressed, while the frames to the client stayed compressed.
     const received = (flow.webSocket?.messages ?? []).filter((m) => m.direction === 'server-to-client');
     assert.deepEqual(
       received.map((m) => m.data.toString('utf8')),
       [0, 1, 2].map((i) => `${i} ${text}`),
     );
-    const record = await mitm.flows.waitFor((f) => f.id === flow.id);
+    const record = await fx.mitm.flows.waitFor((f) => f.id === flow.id);
     assert.ok(record.responseBytes < text.length, `${record.responseBytes} bytes went to the client: not compressed`);
   });
 
   it('ws:// through a CONNECT tunnel (plain HTTP inside)', async () => {
-    const client = await openClient(`${plain.url}/tunnelled`, [], { agent: new HttpsProxyAgent(mitm.url) });
-    const origin = await plain.nextSocket();
+    const client = await openClient(`${fx.plain.url}/tunnelled`, [], { agent: new HttpsProxyAgent(fx.mitm.url) });
+    const origin = await fx.plain.nextSocket();
     assert.equal(origin.request.url, '/tunnelled');
     client.ws.send('through the tunnel');
     await client.received(1);
     assert.equal(client.messages[0]?.data.toString('utf8'), 'through the tunnel');
     client.ws.close();
-    assert.equal((await flowFor('/tunnelled')).request.url, `http://localhost:${plain.port}/tunnelled`);
+    assert.equal((await flowFor('/tunnelled')).request.url, `http://localhost:${fx.plain.port}/tunnelled`);
   });
 
   it('1 MiB binary messages round-trip byte-exact over permessage-deflate', async () => {
-    const client = await openClient(`${secure.url}/big`, [], {
-      agent: new HttpsProxyAgent(mitm.url),
+    const client = await openClient(`${fx.secure.url}/big`, [], {
+      agent: new HttpsProxyAgent(fx.mitm.url),
       ca: mitmCa,
       perMessageDeflate: { threshold: 0 },
     });
-    const origin = await secure.nextSocket();
+    const origin = await fx.secure.nextSocket();
     const random = randomBytes(1024 * 1024);
     const repetitive = Buffer.alloc(1024 * 1024, 'abcdefgh');
     client.ws.send(random);
@@ -168,15 +158,15 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('close codes and reasons pass both ways', async () => {
-    const first = await openClient(`${plain.url}/close-client`, [], { agent: new HttpProxyAgent(mitm.url) });
-    const firstOrigin = await plain.nextSocket();
+    const first = await openClient(`${fx.plain.url}/close-client`, [], { agent: new HttpProxyAgent(fx.mitm.url) });
+    const firstOrigin = await fx.plain.nextSocket();
     const firstClosed = clientClosed(first.ws);
     first.ws.close(4001, 'bye');
     assert.deepEqual(await firstOrigin.closed, { code: 4001, reason: 'bye' });
     assert.deepEqual(await firstClosed, { code: 4001, reason: 'bye' });
 
-    const second = await openClient(`${plain.url}/close-server`, [], { agent: new HttpProxyAgent(mitm.url) });
-    const secondOrigin = await plain.nextSocket();
+    const second = await openClient(`${fx.plain.url}/close-server`, [], { agent: new HttpProxyAgent(fx.mitm.url) });
+    const secondOrigin = await fx.plain.nextSocket();
     const secondClosed = clientClosed(second.ws);
     secondOrigin.ws.close(4002, 'server says bye');
     assert.deepEqual(await secondClosed, { code: 4002, reason: 'server says bye' });
@@ -184,8 +174,8 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('pings and pongs pass both ways with their payloads', async () => {
-    const client = await openClient(`${plain.url}/ping`, [], { agent: new HttpProxyAgent(mitm.url) });
-    const origin = await plain.nextSocket();
+    const client = await openClient(`${fx.plain.url}/ping`, [], { agent: new HttpProxyAgent(fx.mitm.url) });
+    const origin = await fx.plain.nextSocket();
     const clientPong = once(client.ws, 'pong');
     client.ws.ping(Buffer.from('are you there'));
     assert.equal(((await clientPong)[0] as Buffer).toString('utf8'), 'are you there');
@@ -196,27 +186,27 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('an origin that refuses the upgrade: its 403 and body reach the client', async () => {
-    const ws = new WebSocket(`${plain.url}/refuse`, { agent: new HttpProxyAgent(mitm.url) });
+    const ws = new WebSocket(`${fx.plain.url}/refuse`, { agent: new HttpProxyAgent(fx.mitm.url) });
     const answer = await refusal(ws);
     assert.equal(answer.status, 403);
     assert.equal(answer.body, 'refused');
-    const record = await mitm.flows.waitFor((f) => f.url.endsWith('/refuse'));
+    const record = await fx.mitm.flows.waitFor((f) => f.url.endsWith('/refuse'));
     assert.equal(record.status, 403);
   });
 
   it('an unreachable origin: 502 with x-mitm-error, over the proxy port and through a tunnel', async () => {
     const port = await refusedPort();
-    const direct = await refusal(new WebSocket(`ws://127.0.0.1:${port}/gone`, { agent: new HttpProxyAgent(mitm.url) }));
+    const direct = await refusal(new WebSocket(`ws://127.0.0.1:${port}/gone`, { agent: new HttpProxyAgent(fx.mitm.url) }));
     assert.equal(direct.status, 502);
     assert.equal(direct.headers['x-mitm-error'], 'upstream_refused');
     assert.match(direct.body, new RegExp(`127\\.0\\.0\\.1:${port}`));
-    const tunnelled = await refusal(new WebSocket(`wss://localhost:${port}/gone`, { agent: new HttpsProxyAgent(mitm.url), ca: mitmCa }));
+    const tunnelled = await refusal(new WebSocket(`wss://localhost:${port}/gone`, { agent: new HttpsProxyAgent(fx.mitm.url), ca: mitmCa }));
     assert.equal(tunnelled.status, 502);
     assert.equal(tunnelled.headers['x-mitm-error'], 'upstream_refused');
   });
 
   it('another upgrade (h2c) is served as a plain request, body included, without its Upgrade', async () => {
-    const res = await sendViaProxy(mitm.port, `${http.url}/echo`, {
+    const res = await sendViaProxy(fx.mitm.port, `${fx.http.url}/echo`, {
       method: 'POST',
       headers: {
         connection: 'Upgrade, HTTP2-Settings',
@@ -234,15 +224,17 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('--proxy-auth guards upgrades on the proxy port, and --upstream-proxy carries them through a tunnel', async (t) => {
-    const upstream = await startTestProxy(pki);
+    const upstream = await startTestProxy(fx.pki);
     t.after(() => upstream.close());
-    const front = await startTestProxy(pki, { proxyAuth: ['ann:secret'], upstreamProxy: upstream.url });
+    const front = await startTestProxy(fx.pki, { proxyAuth: ['ann:secret'], upstreamProxy: upstream.url });
     t.after(() => front.close());
-    const denied = await refusal(new WebSocket(`${plain.url}/chained`, { agent: new HttpProxyAgent(front.url) }));
+    const denied = await refusal(new WebSocket(`${fx.plain.url}/chained`, { agent: new HttpProxyAgent(front.url) }));
     assert.equal(denied.status, 407);
     assert.equal(denied.headers['x-mitm-error'], 'proxy_auth_required');
     assert.match(String(denied.headers['proxy-authenticate']), /^Basic/);
-    const client = await openClient(`${plain.url}/chained`, [], { agent: new HttpProxyAgent(`http://ann:secret@127.0.0.1:${front.port}`) });
+    const client = await openClient(`${fx.plain.url}/chained`, [], {
+      agent: new HttpProxyAgent(`http://ann:secret@127.0.0.1:${front.port}`),
+    });
     client.ws.send('via two proxies');
     await client.received(1);
     assert.equal(client.messages[0]?.data.toString('utf8'), 'via two proxies');
@@ -254,9 +246,9 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
   });
 
   it('with recording off and no hook, bytes are piped untouched', async (t) => {
-    const bare = await startTestProxy(pki, { keep: 0 });
+    const bare = await startTestProxy(fx.pki, { keep: 0 });
     t.after(() => bare.close());
-    const client = await openClient(`${secure.url}/bare`, ['x', 'y'], {
+    const client = await openClient(`${fx.secure.url}/bare`, ['x', 'y'], {
       agent: new HttpsProxyAgent(bare.url),
       ca: await readFile(bare.caPath, 'utf8'),
     });
