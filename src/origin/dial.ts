@@ -55,6 +55,11 @@ export interface DialerSettings {
   /** `--resolve NAME=ADDR` entries (resolve-map.ts). */
   readonly resolve?: readonly string[] | undefined;
   readonly lookup?: OriginLookup | undefined;
+  /**
+   * True when a direct connection reached one of this process's own listeners (by the connected
+   * address and port): a name that resolves to the proxy itself would loop back into it.
+   */
+  readonly isOwnEndpoint?: ((address: string, port: number) => boolean) | undefined;
 }
 
 /**
@@ -107,11 +112,17 @@ export function createDialer(settings: DialerSettings, trust: SecureContext): Di
       return bounded(options, timeout, async (adopt) => {
         if (!via) {
           const address = await endpoint(target, authority, false);
+          let socket: Socket;
           try {
-            return await connectTo(address, undefined, adopt);
+            socket = await connectTo(address, undefined, adopt);
           } catch (error) {
             throw classifyUpstreamError(error, authority);
           }
+          if (settings.isOwnEndpoint?.(socket.remoteAddress ?? '', socket.remotePort ?? 0) === true) {
+            socket.destroy();
+            throw new MitmError('proxy_loop', `${authority} is this proxy itself (it resolves to one of its own listeners)`);
+          }
+          return socket;
         }
         const socket = await openToProxy(via, authority, adopt);
         const reader = new HandshakeReader(socket);

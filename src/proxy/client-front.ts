@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { networkInterfaces } from 'node:os';
 import http from 'node:http';
 import type { ServerHttp2Session } from 'node:http2';
 import { createServer, isIP, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -231,6 +232,16 @@ export class ClientFront {
     return own.some((listener) => listener.port === target.port && isOwnHost(target, listener.host));
   }
 
+  /** True when a connection to `address:port` reached one of our TCP listeners or claimed ports. */
+  ownsEndpoint(address: string, port: number): boolean {
+    const host = address.replace(/^::ffff:/, '');
+    const own = [...this.#servers.map(({ info }) => info), ...this.#claimed];
+    return own.some(
+      (listener) =>
+        listener.port === port && (isLoopback(host) || host === listener.host || (isWildcard(listener.host) && localAddresses().has(host))),
+    );
+  }
+
   /** Counts another of the process's listeners (the web inspector) as ours, so the proxy never forwards to it. */
   claim(listener: { readonly host: string; readonly port: number }): void {
     this.#claimed.push(listener);
@@ -349,6 +360,19 @@ function dnsAnswer(
     );
   }
   return isIP(address) === 4 ? { ipv4: address, ipv6: undefined } : { ipv4: undefined, ipv6: address };
+}
+
+function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1';
+}
+
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::';
+}
+
+// This machine's own interface addresses: where a listener on 0.0.0.0 or :: can be reached.
+function localAddresses(): Set<string> {
+  return new Set(Object.values(networkInterfaces()).flatMap((entries) => (entries ?? []).map((entry) => entry.address)));
 }
 
 function isOwnHost(target: Target, listenHost: string): boolean {

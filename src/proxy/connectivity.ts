@@ -21,13 +21,18 @@ const AUTO_PASSTHROUGH = { max: 1000, ttlMs: 10 * 60 * 1000 };
 
 /**
  * Reads the trust store, client certificates and credential files; any unreadable file stops
- * start-up with `config_invalid`. `lookup` replaces the system's resolver for origin names.
+ * start-up with `config_invalid`. `lookup` replaces the system's resolver for origin names;
+ * `isOwnEndpoint` tells the dialer which connected endpoints are the proxy's own listeners.
  */
-export async function loadConnectivity(config: ProxyConfig, lookup?: OriginLookup): Promise<Connectivity> {
+export async function loadConnectivity(
+  config: ProxyConfig,
+  lookup?: OriginLookup,
+  isOwnEndpoint?: (address: string, port: number) => boolean,
+): Promise<Connectivity> {
   const [pems, auth] = await Promise.all([loadOriginTrustPems(config.upstreamCa), loadProxyAuth(config)]);
   const trust = createSecureContext({ ca: pems });
   const originContexts = await loadClientCerts(config.clientCert, config.clientCertPassphrase, pems, trust);
-  const dialer = createDialer({ ...config, lookup }, trust);
+  const dialer = createDialer({ ...config, lookup, isOwnEndpoint }, trust);
   return {
     originContexts,
     dialer,

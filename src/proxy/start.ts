@@ -42,7 +42,13 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const { hooks = [], lookup, ...schemaOptions } = options;
   const config = parseProxyOptions(schemaOptions);
   checkExposure(config);
-  const { ca, reach: loaded } = await loadCaAndConnectivity(config, lookup);
+  // The listeners exist only later; a dial that reaches one of them (a name resolving to the proxy) is a loop.
+  const own: { front?: ClientFront } = {};
+  const { ca, reach: loaded } = await loadCaAndConnectivity(
+    config,
+    lookup,
+    (address, port) => own.front?.ownsEndpoint(address, port) ?? false,
+  );
   if (!config.allowInsecureKey) await checkKeyMode(config.ca);
   const { metrics, minter, wrapCache, reach } = observe(config, {
     minter: await createLeafMinter(ca, config.leafKey),
@@ -65,6 +71,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   const closing = new AbortController();
   const origins = createOriginSide(config, reach, closing.signal);
   const front = new ClientFront(frontLimits(config, proxy));
+  own.front = front;
   front.route(buildRuntime({ config, ca, certs, reach, origins, store, session, proxy, front }), origins.connector, closing.signal);
   let listeners: readonly ListenerInfo[];
   let metricsServer: MetricsServer | undefined;
@@ -113,9 +120,10 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
 async function loadCaAndConnectivity(
   config: ProxyConfig,
   lookup: OriginLookup | undefined,
+  isOwnEndpoint: (address: string, port: number) => boolean,
 ): Promise<{ ca: CertificateAuthority; reach: Connectivity }> {
   const caLoaded = initCa(config.ca);
-  const reachLoaded = loadConnectivity(config, lookup);
+  const reachLoaded = loadConnectivity(config, lookup, isOwnEndpoint);
   // startProxy must not reject while initCa is still writing the CA folder (a caller cleaning that
   // folder up would race it).
   await Promise.allSettled([caLoaded, reachLoaded]);
