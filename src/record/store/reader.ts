@@ -1,7 +1,7 @@
 import type { FlowTimings } from '../../flow/flow.js';
 import type { WebSocketDirection } from '../../flow/ws-message.js';
 import type { Database } from './driver.js';
-import type { FlowRowData } from './flow-rows.js';
+import type { BodyRowData, FlowRowData } from './flow-rows.js';
 import type {
   FlowRow,
   HeaderPair,
@@ -121,18 +121,7 @@ export class StoreReader {
 
   #complete(head: StoredFlowHead): StoredFlow {
     const bodies = this.#bodies(head.id);
-    const body = (side: string): StoredBody | undefined => {
-      const row = bodies.find((candidate) => candidate.side === side);
-      return row
-        ? {
-            raw: row.raw,
-            contentEncoding: row.content_encoding ?? undefined,
-            text: row.text ?? undefined,
-            cut: row.cut === 1,
-            fullLength: row.full_length ?? undefined,
-          }
-        : undefined;
-    };
+    const body = (side: string): StoredBody | undefined => storedBody(bodies.find((candidate) => candidate.side === side));
     const webSocketMessages: StoredWebSocketMessage[] = head.isWebSocket
       ? this.#messages(head.id).map((row) => ({ ...row, cut: row.cut === 1 }))
       : [];
@@ -190,4 +179,17 @@ export function toHead(row: FlowsRow): StoredFlowHead {
 export function headerValues(headers: readonly HeaderPair[], name: string): string[] {
   const lower = name.toLowerCase();
   return headers.filter(([key]) => key.toLowerCase() === lower).map(([, value]) => value);
+}
+
+/** A body row as a StoredBody (undefined for no row): what the reader and the in-memory ring both hand out. */
+export function storedBody(row: Omit<BodyRowData, 'side'> | undefined): StoredBody | undefined {
+  return row === undefined
+    ? undefined
+    : {
+        raw: row.raw,
+        contentEncoding: row.content_encoding ?? undefined,
+        text: row.text ?? undefined,
+        cut: row.cut === 1,
+        fullLength: row.full_length ?? undefined,
+      };
 }

@@ -1,5 +1,5 @@
 import type { BodyRowData, FlowRows } from './flow-rows.js';
-import { toHead } from './reader.js';
+import { storedBody, toHead } from './reader.js';
 import type { StoredBody, StoredFlow } from './types.js';
 
 /**
@@ -8,18 +8,7 @@ import type { StoredBody, StoredFlow } from './types.js';
  */
 export function storedFromRows(rows: FlowRows, id: number): StoredFlow {
   const head = toHead({ ...rows.flow, id });
-  const body = (side: BodyRowData['side']): StoredBody | undefined => {
-    const row = rows.bodies.find((candidate) => candidate.side === side);
-    return row
-      ? {
-          raw: row.raw,
-          contentEncoding: row.content_encoding ?? undefined,
-          text: row.text ?? undefined,
-          cut: row.cut === 1,
-          fullLength: row.full_length ?? undefined,
-        }
-      : undefined;
-  };
+  const body = (side: BodyRowData['side']): StoredBody | undefined => storedBody(rows.bodies.find((candidate) => candidate.side === side));
   return {
     ...head,
     requestBody: body('request'),
