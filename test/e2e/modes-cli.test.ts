@@ -2,7 +2,7 @@
 // bad --mode, and a listener that cannot bind leaving nothing listening.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,20 @@ async function accepting(port: number): Promise<boolean> {
   } finally {
     socket.destroy();
   }
+}
+
+/**
+ * A port held by a server of the test (`taken`) and a free one known in advance (`free`), so a
+ * test can check that a listener bound there was released again.
+ */
+async function portPair(): Promise<{ busy: Server; taken: number; free: number }> {
+  const busy = createServer().listen(0, '127.0.0.1');
+  await once(busy, 'listening');
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const free = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  return { busy, taken: (busy.address() as AddressInfo).port, free };
 }
 
 describe('mitm start --mode', { timeout: 90_000 }, () => {
@@ -71,14 +85,7 @@ describe('mitm start --mode', { timeout: 90_000 }, () => {
   });
 
   it('a port in use is a runtime error (exit 1) naming the address, with nothing left listening', async () => {
-    const busy = createServer().listen(0, '127.0.0.1');
-    await once(busy, 'listening');
-    const taken = (busy.address() as AddressInfo).port;
-    // A free port for the first listener, known in advance so the test can check it was released.
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const free = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const { busy, taken, free } = await portPair();
     try {
       const cli = new CliProcess([
         'start',
@@ -98,13 +105,7 @@ describe('mitm start --mode', { timeout: 90_000 }, () => {
   });
 
   it('startProxy: when a later listener cannot bind, the ones bound before it are closed again', async () => {
-    const busy = createServer().listen(0, '127.0.0.1');
-    await once(busy, 'listening');
-    const taken = (busy.address() as AddressInfo).port;
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const free = (probe.address() as AddressInfo).port;
-    await new Promise((resolve) => probe.close(resolve));
+    const { busy, taken, free } = await portPair();
     try {
       await assert.rejects(
         startProxy({ ca: join(dir, 'ca'), mode: [`regular@127.0.0.1:${free}`, `transparent@127.0.0.1:${taken}`] }),
