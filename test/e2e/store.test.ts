@@ -5,6 +5,7 @@ import { HttpProxyAgent } from 'http-proxy-agent';
 import type { Flow } from '../../src/index.js';
 import { openStore, type SessionStore } from '../../src/record/store/open-store.js';
 import { headerValues } from '../../src/record/store/reader.js';
+import { within } from '../helpers/deadline.js';
 import { MitmAgent, send, sendViaProxy } from '../helpers/client.js';
 import { lineText, startContentOrigin, type ContentOrigin } from '../helpers/content-origin.js';
 import { bigBytes, startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
@@ -61,17 +62,12 @@ describe('store: flows from real traffic', { timeout: 60_000 }, () => {
   });
 
   /** Resolves once the onFlowEnd hook appended a flow whose URL ends with `suffix`; rejects after 10 s. */
-  const appendedFlow = async (suffix: string): Promise<Flow> => {
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no flow for ${suffix} was appended within 10 s`)), 10_000);
-    });
-    try {
-      return await Promise.race([appended.waitFor((flow) => flow.request.url.endsWith(suffix)), deadline]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const appendedFlow = (suffix: string): Promise<Flow> =>
+    within(
+      appended.waitFor((flow) => flow.request.url.endsWith(suffix)),
+      `a flow for ${suffix} to be appended`,
+      10_000,
+    );
 
   it('round-trips heads, bodies (raw and decoded), cut bodies, errors and WebSocket messages', async () => {
     const agent = new MitmAgent(mitm.port, mitm.proxy.caCertPem);
