@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { ipAddressBytes, normalizeHost } from '../net/target.js';
 import type { CertificateAuthority } from './authority.js';
 import { createTurnQueue } from './turn-queue.js';
-import { createLeafSigner } from './x509.js';
+import { createLeafSigner, type LeafSigner } from './x509.js';
 
 /** A minted leaf: certificate and (shared) key as PEM, and when the certificate expires. */
 export interface LeafCertificate {
@@ -45,7 +45,8 @@ export async function createLeafMinter(ca: CertificateAuthority, keyType: 'ec' |
       ? await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
       : await generateKeyPairAsync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  const signer = createLeafSigner(ca.certPem, ca.key, publicKey);
+  // Built on the first mint: it needs node-forge, which start-up does not load (x509.ts).
+  let signer: LeafSigner | undefined;
   const caNotAfter = Date.parse(ca.cert.validTo);
   const nextTurn = createTurnQueue();
 
@@ -61,6 +62,7 @@ export async function createLeafMinter(ca: CertificateAuthority, keyType: 'ec' |
       const notBefore = new Date(now - BACKDATE_MS);
       // A leaf that outlives its CA would claim a validity no client grants it.
       const notAfter = new Date(Math.min(now - BACKDATE_MS + VALIDITY_MS, caNotAfter));
+      signer ??= createLeafSigner(ca.certPem, ca.key, publicKey);
       const certPem = await signer.sign({
         commonName: name.length <= MAX_COMMON_NAME ? name : undefined,
         altNames,

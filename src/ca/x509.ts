@@ -2,25 +2,42 @@
 // "unmaintained") touches one file. Forge only lays out ASN.1 here: keys come from node:crypto and
 // every signature is made by node:crypto's async sign(), which runs on the libuv thread pool in
 // about 1 ms, where forge's pure-JS RSA would block the event loop for ~36 ms per certificate.
+//
+// Forge is required on first use, not imported: it is ~20 % of the proxy's start-up time and the
+// first certificate is minted only when the first client arrives (startProxy warms it up right
+// after listening: warmUpX509).
 import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type Forge from 'node-forge';
 
-const { asn1, pki } = forge;
-type Asn1 = forge.asn1.Asn1;
+type Asn1 = Forge.asn1.Asn1;
+let loaded: typeof Forge | undefined;
+
+/** Loads node-forge now, so the first mint does not pay for it. */
+export function warmUpX509(): void {
+  forge();
+}
+
+function forge(): typeof Forge {
+  loaded ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
+  return loaded;
+}
 
 // @types/node-forge knows fromDer's old `strict` flag only; decodeBitStrings: false keeps a BIT
 // STRING's bytes as they are (forge otherwise parses a key's bits into ASN.1 of their own).
 const fromDerKeepingBits = (der: string): Asn1 =>
-  (asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => Asn1)(der, { decodeBitStrings: false });
+  (forge().asn1.fromDer as unknown as (bytes: string, options: { decodeBitStrings: boolean }) => Asn1)(der, { decodeBitStrings: false });
 
 // @types/node-forge omits getTBSCertificate, although forge's own cert.sign() is built on it.
-const getTBSCertificate = (pki as unknown as { getTBSCertificate(cert: forge.pki.Certificate): Asn1 }).getTBSCertificate;
+const getTBSCertificate = (cert: Forge.pki.Certificate): Asn1 =>
+  (forge().pki as unknown as { getTBSCertificate(cert: Forge.pki.Certificate): Asn1 }).getTBSCertificate(cert);
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 const OID_COMMON_NAME = '2.5.4.3';
 const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
-const SIGNATURE_ALGORITHM_DER = derBuffer(sequence([oid(SHA256_WITH_RSA), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]));
+// AlgorithmIdentifier { sha256WithRSAEncryption, NULL }, as DER.
+const SIGNATURE_ALGORITHM_DER = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
 
 /** The validity window and names of a root CA certificate about to be created. */
 export interface RootCertificateSpec {
@@ -65,6 +82,7 @@ export async function createRootCertificate(spec: RootCertificateSpec, publicKey
  * (RSA or EC: forge lays out only RSA keys, so the leaf's SubjectPublicKeyInfo goes in as DER).
  */
 export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublicKey: KeyObject): LeafSigner {
+  const { pki } = forge();
   const caCert = pki.certificateFromPem(caCertPem);
   const rsa = leafPublicKey.asymmetricKeyType === 'rsa';
 
@@ -111,7 +129,8 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
  * for moving the CA to another machine (`mitm ca export --include-key`).
  */
 export function keyAndCertificateToPkcs12(certPem: string, keyPem: string, passphrase: string, friendlyName: string): Buffer {
-  const p12 = forge.pkcs12.toPkcs12Asn1(pki.privateKeyFromPem(keyPem), pki.certificateFromPem(certPem), passphrase, {
+  const { pki } = forge();
+  const p12 = forge().pkcs12.toPkcs12Asn1(pki.privateKeyFromPem(keyPem), pki.certificateFromPem(certPem), passphrase, {
     algorithm: 'aes256',
     friendlyName,
   });
@@ -120,9 +139,10 @@ export function keyAndCertificateToPkcs12(certPem: string, keyPem: string, passp
 
 /** Wraps a certificate (no key) in a PKCS#12 file with an empty password, for OS trust-store import. */
 export function certificateToPkcs12(certPem: string, friendlyName: string): Buffer {
+  const { pki } = forge();
   // Forge never encrypts certificate bags and its MAC is HMAC-SHA1, so OpenSSL 3 reads the result
   // without -legacy; the password is empty rather than absent because macOS Keychain wants a MAC.
-  const p12 = forge.pkcs12.toPkcs12Asn1(null, pki.certificateFromPem(certPem), '', {
+  const p12 = forge().pkcs12.toPkcs12Asn1(null, pki.certificateFromPem(certPem), '', {
     algorithm: '3des',
     generateLocalKeyId: false,
     friendlyName,
@@ -136,6 +156,7 @@ const TBS = { serial: 1, issuer: 3, validity: 4, subject: 5, spki: 6, extensions
 // The CA's subject exactly as encoded in ca.pem: re-encoding forge's parsed copy could change string
 // types or multi-valued RDNs, and clients build chains by comparing a leaf's issuer to it.
 function rawSubject(certPem: string, version: number): Asn1 {
+  const { asn1, pki } = forge();
   const tbs = children(children(asn1.fromDer(pki.pemToDer(certPem)))[0]);
   // Version 1 certificates omit the [0] version field, shifting every later field down by one.
   const subject = tbs[version === 0 ? TBS.subject - 1 : TBS.subject];
@@ -143,7 +164,8 @@ function rawSubject(certPem: string, version: number): Asn1 {
   return subject;
 }
 
-function newCertificate(publicKey: KeyObject, notBefore: Date, notAfter: Date): forge.pki.Certificate {
+function newCertificate(publicKey: KeyObject, notBefore: Date, notAfter: Date): Forge.pki.Certificate {
+  const { pki } = forge();
   const cert = pki.createCertificate();
   cert.publicKey = pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
   cert.serialNumber = randomSerial().toString('hex');
@@ -184,19 +206,21 @@ function randomSerial(): Buffer {
 }
 
 // UTF8String, because forge's default PrintableString cannot hold '_' (found in host names).
-function utf8Field(name: string, value: string): forge.pki.CertificateField {
+function utf8Field(name: string, value: string): Forge.pki.CertificateField {
+  const { asn1 } = forge();
   // @types/node-forge types valueTagClass as asn1.Class, but forge reads it as the value's asn1.Type.
-  return { name, value, valueTagClass: asn1.Type.UTF8 as number as forge.asn1.Class };
+  return { name, value, valueTagClass: asn1.Type.UTF8 as number as Forge.asn1.Class };
 }
 
 // The CA's SKI as raw bytes, so AKI matches it even when it was not computed by RFC 5280 method 1.
-function subjectKeyIdentifier(caCert: forge.pki.Certificate): string {
+function subjectKeyIdentifier(caCert: Forge.pki.Certificate): string {
   const ext: unknown = caCert.getExtension('subjectKeyIdentifier');
   const hex = (ext as { subjectKeyIdentifier?: unknown } | undefined)?.subjectKeyIdentifier;
-  return typeof hex === 'string' ? forge.util.hexToBytes(hex) : caCert.generateSubjectKeyIdentifier().getBytes();
+  return typeof hex === 'string' ? forge().util.hexToBytes(hex) : caCert.generateSubjectKeyIdentifier().getBytes();
 }
 
 function subjectAltName(altNames: LeafCertificateSpec['altNames'], critical: boolean): Asn1 {
+  const { asn1 } = forge();
   // GeneralName: [2] dNSName IA5String, [7] iPAddress OCTET STRING (RFC 5280 4.2.1.6).
   const names = altNames.map((altName) =>
     'dns' in altName
@@ -212,6 +236,7 @@ function subjectAltName(altNames: LeafCertificateSpec['altNames'], critical: boo
 
 // subjectKeyIdentifier by RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
 function keyIdentifierExtension(spki: Asn1): Asn1 {
+  const { asn1 } = forge();
   const bits = children(spki)[1];
   if (bits === undefined || typeof bits.value !== 'string') throw new Error('unexpected public key structure');
   // A BIT STRING's first content byte counts its unused bits (0 for keys), and is not hashed.
@@ -223,12 +248,14 @@ function keyIdentifierExtension(spki: Asn1): Asn1 {
 }
 
 function rdn(type: string, value: string): Asn1 {
-  const utf8 = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, forge.util.encodeUtf8(value));
+  const { asn1 } = forge();
+  const utf8 = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, forge().util.encodeUtf8(value));
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [sequence([oid(type), utf8])]);
 }
 
 // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both to the second in UTC.
 function time(date: Date): Asn1 {
+  const { asn1 } = forge();
   const iso = date.toISOString();
   const digits =
     `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}` + `${iso.slice(17, 19)}Z`;
@@ -239,14 +266,17 @@ function time(date: Date): Asn1 {
 }
 
 function integer(bytes: Buffer): Asn1 {
+  const { asn1 } = forge();
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, bytes.toString('binary'));
 }
 
 function oid(dotted: string): Asn1 {
+  const { asn1 } = forge();
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
 }
 
 function sequence(items: Asn1[]): Asn1 {
+  const { asn1 } = forge();
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
 }
 
@@ -256,5 +286,6 @@ function children(node: Asn1 | undefined): Asn1[] {
 }
 
 function derBuffer(node: Asn1): Buffer {
+  const { asn1 } = forge();
   return Buffer.from(asn1.toDer(node).getBytes(), 'binary');
 }

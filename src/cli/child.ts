@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
-import { initCa, type RunningProxy, type StartOptions, startProxy } from '../index.js';
+import { initCa } from '../ca/authority.js';
+import type { RunningProxy } from '../proxy/proxy-handle.js';
+import { startProxy, type StartOptions } from '../proxy/start.js';
 import { caNotice } from './output/ca-notice.js';
 import { attachLog, type LogOptions } from './output/flow-log.js';
 import { writeLine, type Io } from './output/io.js';

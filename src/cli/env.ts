@@ -2,7 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ProxyOptionsSchema } from '../config/schema.js';
 import { clientEnv, clientProxyUrl, formatExports } from '../harness/client-env.js';
-import { initCa } from '../index.js';
+import { initCa } from '../ca/authority.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { writeLine, type Io } from './output/io.js';
 

@@ -2,30 +2,33 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
-import { BROWSER_SUMMARY, runBrowser } from './browser.js';
-import { caSummaries, isCaSubcommand, runCa } from './ca.js';
-import { ENV_SUMMARY, runEnv } from './env.js';
-import { FLOWS_SUMMARY, runFlows } from './flows.js';
-import { REPLAY_SUMMARY, runReplay } from './replay.js';
-import { RUN_SUMMARY, runRun } from './run.js';
-import { runStart, START_SUMMARY } from './start.js';
-import { runUi, UI_SUMMARY } from './ui.js';
 import { UsageError } from './flags.js';
 import { printable } from './output/flow-log.js';
 import { writeLine, type Io } from './output/io.js';
 
+type Command = (argv: readonly string[], io: Io) => Promise<number>;
+
+// Each command's module is loaded only when it runs: `mitm start` does not pay for the store,
+// HAR import or the inspector's CLI at start-up (docs/performance.md, "Start-up").
+const COMMANDS: Readonly<Record<string, () => Promise<{ readonly run: Command; readonly summary: string }>>> = {
+  start: async () => import('./start.js').then((m) => ({ run: m.runStart, summary: m.START_SUMMARY })),
+  run: async () => import('./run.js').then((m) => ({ run: m.runRun, summary: m.RUN_SUMMARY })),
+  env: async () => import('./env.js').then((m) => ({ run: m.runEnv, summary: m.ENV_SUMMARY })),
+  browser: async () => import('./browser.js').then((m) => ({ run: m.runBrowser, summary: m.BROWSER_SUMMARY })),
+  flows: async () => import('./flows.js').then((m) => ({ run: m.runFlows, summary: m.FLOWS_SUMMARY })),
+  replay: async () => import('./replay.js').then((m) => ({ run: m.runReplay, summary: m.REPLAY_SUMMARY })),
+  ui: async () => import('./ui.js').then((m) => ({ run: m.runUi, summary: m.UI_SUMMARY })),
+  // `ca` lists its subcommands in the help page instead of one summary.
+  ca: async () => import('./ca.js').then((m) => ({ run: m.runCa, summary: '' })),
+};
+
 /** The `mitm --help` page. */
-function topHelp(): string {
-  const rows: Array<readonly [string, string]> = [
-    ['start', START_SUMMARY],
-    ['run', RUN_SUMMARY],
-    ['env', ENV_SUMMARY],
-    ['browser', BROWSER_SUMMARY],
-    ['flows', FLOWS_SUMMARY],
-    ['replay', REPLAY_SUMMARY],
-    ['ui', UI_SUMMARY],
-    ...caSummaries(),
-  ];
+async function topHelp(): Promise<string> {
+  const rows: Array<readonly [string, string]> = [];
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    if (name !== 'ca') rows.push([name, (await load()).summary]);
+  }
+  rows.push(...(await import('./ca.js')).caSummaries());
   const width = Math.max(...rows.map(([name]) => name.length));
   const commands = rows.map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`).join('\n');
   return [
@@ -55,50 +58,37 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     switch (command) {
       case undefined:
-        io.stderr.write(topHelp());
+        io.stderr.write(await topHelp());
         return 2;
       case '-h':
       case '--help':
       case 'help':
-        io.stdout.write(topHelp());
+        io.stdout.write(await topHelp());
         return 0;
       case '-v':
       case '--version':
         writeLine(io.stdout, version());
         return 0;
-      case 'start':
-        return await runStart(rest, io);
-      case 'run':
-        return await runRun(rest, io);
-      case 'env':
-        return await runEnv(rest, io);
-      case 'browser':
-        return await runBrowser(rest, io);
-      case 'ca':
-        return await runCa(rest, io);
-      case 'flows':
-        return await runFlows(rest, io);
-      case 'replay':
-        return await runReplay(rest, io);
-      case 'ui':
-        return await runUi(rest, io);
-      default:
+      default: {
+        const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+        if (load !== undefined) return await (await load()).run(rest, io);
         throw new UsageError(
           command.startsWith('-')
             ? `options follow a command, as in mitm start ${argv.join(' ')}`
             : `unknown command ${JSON.stringify(command)}`,
         );
+      }
     }
   } catch (error) {
-    return report(error, argv, io);
+    return await report(error, argv, io);
   }
 }
 
 /** Prints a failure the way a person wants to read it and picks the exit code: 2 usage, 1 runtime. */
-function report(error: unknown, argv: readonly string[], io: Io): number {
+async function report(error: unknown, argv: readonly string[], io: Io): Promise<number> {
   if (error instanceof UsageError) {
     writeLine(io.stderr, `mitm: ${printable(error.message)}`);
-    writeLine(io.stderr, `run ${helpCommand(argv)} for usage`);
+    writeLine(io.stderr, `run ${await helpCommand(argv)} for usage`);
     return 2;
   }
   // A MitmError's message is written for users; its stack would only bury it.
@@ -115,10 +105,10 @@ function report(error: unknown, argv: readonly string[], io: Io): number {
 }
 
 /** The help command closest to what was typed: `mitm ca export --help`, `mitm start --help`, `mitm --help`. */
-function helpCommand(argv: readonly string[]): string {
+async function helpCommand(argv: readonly string[]): Promise<string> {
   const [command, sub] = argv;
   if (['start', 'run', 'env', 'browser', 'flows', 'replay'].includes(command ?? '')) return `mitm ${command} --help`;
-  if (command === 'ca') return isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
+  if (command === 'ca') return (await import('./ca.js')).isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
   return 'mitm --help';
 }
 

@@ -3,7 +3,6 @@
 // memory as given: plain ones are stored as SHA-256 digests and compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import bcrypt from 'bcryptjs';
 import { LRUCache } from 'lru-cache';
 import { MitmError } from '../errors.js';
 
@@ -80,8 +79,9 @@ export function parseHtpasswd(text: string, file: string): Map<string, Verifier>
       if (digest.length !== 20) throw new MitmError('config_invalid', `${where}: the {SHA} hash of ${user} is not 20 bytes of base64`);
       users.set(user, async (password) => timingSafeEqual(createHash('sha1').update(password).digest(), digest));
     } else if (/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(secret)) {
-      // bcryptjs compares the computed hash in constant time itself.
-      users.set(user, (password) => bcrypt.compare(password, secret));
+      // bcryptjs compares the computed hash in constant time itself; it is loaded on the first
+      // check, since most proxies have no bcrypt entries.
+      users.set(user, async (password) => (await import('bcryptjs')).default.compare(password, secret));
     } else if (/^\$(apr1|1|5|6|2[aby]?)\$/.test(secret)) {
       throw new MitmError(
         'config_invalid',

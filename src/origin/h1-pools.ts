@@ -1,12 +1,14 @@
 // The HTTP/1.1 ways to an origin: plain HTTP through a keep-alive Node agent; TLS through undici's
 // Pool, one per origin (h1-undici.ts), or, for requests undici will not carry as they are, through
 // a keep-alive https agent (h1-origin.ts). Each pool is capped at --max-origin-connections.
+// undici is loaded on the first TLS request rather than at start-up (docs/performance.md,
+// "Start-up"); until it is there, requests take the agent, which carries every request shape.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { formatAuthority, type Target } from '../net/target.js';
 import { h1Call, PlainOriginAgent, TlsOriginAgent } from './h1-origin.js';
-import { createUndiciPool, fitsUndici, undiciCall } from './h1-undici.js';
+import type * as FastPath from './h1-undici.js';
 import type { OriginCall, OriginRequest } from './origin-call.js';
 import { MAX_REMEMBERED_ORIGINS, type OriginTarget } from './origin-target.js';
 
@@ -26,8 +28,10 @@ export class H1Pools {
   readonly #plain: PlainOriginAgent;
   readonly #secure: TlsOriginAgent;
   // HTTP/1.1 TLS origins: undici for the requests it can carry, the agent for the rest.
-  readonly #fast: LRUCache<string, ReturnType<typeof createUndiciPool>>;
+  readonly #fast: LRUCache<string, ReturnType<typeof FastPath.createUndiciPool>>;
   readonly #options: H1PoolOptions;
+  #fastPath: typeof FastPath | undefined;
+  #fastPathLoading: Promise<void> | undefined;
 
   constructor(options: H1PoolOptions) {
     this.#options = options;
@@ -59,17 +63,22 @@ export class H1Pools {
 
   /** `request` to a TLS origin that speaks HTTP/1.1; `key` is its originKey. */
   secure(origin: OriginTarget, key: string, request: OriginRequest): OriginCall {
-    if (!fitsUndici(request)) return h1Call(this.#secure, origin, request);
+    const fastPath = this.#fastPath;
+    if (fastPath === undefined)
+      this.#fastPathLoading ??= import('./h1-undici.js').then((loaded) => {
+        this.#fastPath = loaded;
+      });
+    if (fastPath === undefined || !fastPath.fitsUndici(request)) return h1Call(this.#secure, origin, request);
     let fast = this.#fast.get(key);
     if (!fast) {
-      fast = createUndiciPool(formatAuthority(origin), {
+      fast = fastPath.createUndiciPool(formatAuthority(origin), {
         connections: this.#options.maxConnections,
         idleMs: this.#options.idleMs,
         open: () => this.#options.open(origin),
       });
       this.#fast.set(key, fast);
     }
-    return undiciCall(fast.pool, fast.peer, request);
+    return fastPath.undiciCall(fast.pool, fast.peer, request);
   }
 
   /** Destroys every pooled connection. */

@@ -10,7 +10,7 @@ import { writeRawError } from '../exchange/error-response.js';
 import { handleConnect } from '../inbound/connect.js';
 import { onFirstBytes } from '../inbound/first-bytes.js';
 import { createH2Front, speaksH2, type H2Front } from '../inbound/h2-server.js';
-import { startDnsServer, type DnsServer } from '../inbound/dns-server.js';
+import type { DnsServer } from '../inbound/dns-server.js';
 import type { Admission } from '../inbound/admission.js';
 import { createListener } from '../inbound/listener.js';
 import { createRequestHandler } from '../inbound/request-handler.js';
@@ -200,6 +200,8 @@ export class ClientFront {
       for (const mode of modes) {
         if (mode.kind !== 'dns') continue;
         const host = mode.listen.host ?? defaults.host;
+        // dns-packet is loaded only when a DNS listener is asked for.
+        const { startDnsServer } = await import('../inbound/dns-server.js');
         const dnsServer = await startDnsServer({
           host,
           port: mode.listen.port,

@@ -5,8 +5,8 @@ import type { LeafMinter } from '../ca/mint-leaf.js';
 import { parseListenAddress } from '../config/listen-address.js';
 import type { ProxyConfig } from '../config/schema.js';
 import { Admission } from '../inbound/admission.js';
-import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.js';
-import { createProxyMetrics, type ProxyMetrics } from '../metrics/proxy-metrics.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
+import type { ProxyMetrics } from '../metrics/proxy-metrics.js';
 import { createAddressList } from '../net/cidr.js';
 import { defaultMaxConnections } from '../net/fd-limit.js';
 import type { FrontLimits } from './client-front.js';
@@ -39,11 +39,13 @@ export interface Observed {
 }
 
 /** Wraps the minter and dialer for metrics when `--metrics` is set; `front` is read at scrape time. */
-export function observe(
+export async function observe(
   config: ProxyConfig,
   parts: { minter: LeafMinter; reach: Connectivity; front: () => { connections: number; clientBytes: { in: number; out: number } } },
-): Observed {
+): Promise<Observed> {
   if (config.metrics === undefined) return { metrics: undefined, minter: parts.minter, wrapCache: (cache) => cache, reach: parts.reach };
+  // prom-client is loaded only when metrics are asked for (start-up time, docs/performance.md).
+  const { createProxyMetrics } = await import('../metrics/proxy-metrics.js');
   const metrics = createProxyMetrics({ clientConnections: () => parts.front().connections, clientBytes: () => parts.front().clientBytes });
   return {
     metrics,
@@ -60,5 +62,6 @@ export async function serveMetrics(config: ProxyConfig, metrics: ProxyMetrics, p
   proxy.on('client-issue', (issue) => metrics.clientIssue(issue));
   proxy.on('client-refused', (refusal) => metrics.clientRefused(refusal));
   const allow = config.allowClient.length === 0 ? undefined : createAddressList(config.allowClient);
+  const { startMetricsServer } = await import('../metrics/metrics-server.js');
   return startMetricsServer(metrics.registry, parseListenAddress(config.metrics ?? '0'), allow);
 }

@@ -1,6 +1,7 @@
 import { initCa, type CertificateAuthority } from '../ca/authority.js';
 import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
+import { warmUpX509 } from '../ca/x509.js';
 import { getServers } from 'node:dns';
 import { parseProxyOptions } from '../config/load.js';
 import { parseDnsUpstream, parseMode, type ListenerInfo, type ModeSpec } from '../config/modes.js';
@@ -12,7 +13,6 @@ import type { OriginLookup } from '../origin/dial.js';
 import { FlowStore } from '../record/flow-store.js';
 import { openProxyStore } from './open-proxy-store.js';
 import { buildRuntime } from './build-runtime.js';
-import { proxySource, startUi } from '../ui/ui.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
 import { createOriginSide } from './origin-side.js';
@@ -50,7 +50,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     (address, port) => own.front?.ownsEndpoint(address, port) ?? false,
   );
   if (!config.allowInsecureKey) await checkKeyMode(config.ca);
-  const { metrics, minter, wrapCache, reach } = observe(config, {
+  const { metrics, minter, wrapCache, reach } = await observe(config, {
     minter: await createLeafMinter(ca, config.leafKey),
     reach: loaded,
     front: () => front,
@@ -104,7 +104,10 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       await Promise.all([closed, metricsClosed]);
     },
   });
+  // Loaded after listening rather than before: the first client's certificate needs it (x509.ts).
+  setImmediate(warmUpX509).unref();
   if (config.ui) {
+    const { proxySource, startUi } = await import('../ui/ui.js');
     // Never reachable through the proxy itself: its port counts as one of ours (a request to it is a loop).
     const ui = await startUi({ host: config.uiHost, port: config.uiPort, source: proxySource(proxy) }).catch(async (error: unknown) => {
       await proxy.close();
