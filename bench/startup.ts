@@ -1,0 +1,115 @@
+// Start-up, side by side in one run (issue #17): a bare `node` printing a line (the floor any Node
+// CLI sits on), `mitm start` until its ready line, `mitm run -- true` to its exit, and
+// `mitmdump --version` when mitmproxy is installed (for reference: it does not start a proxy).
+// Runs interleave, so a busy machine slows every row alike; the table gives medians, each
+// against the floor, plus the CPU each process used and the proxy's RSS at its ready line.
+// Runs the built CLI (dist/, made by `npm run build`), as `npx mitm` does.
+//
+// Run: node --import tsx bench/startup.ts [runs=15]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT } from './lib/build.js';
+
+interface Sample {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly rssMiB: number;
+}
+
+interface Row {
+  readonly name: string;
+  readonly command: readonly string[];
+  /** Stop timing when this appears on stdout or stderr; undefined: when the process exits. */
+  readonly until?: string;
+}
+
+const runs = Number(process.argv[2] ?? 15);
+const CLK_TCK = 100;
+const cli = join(ROOT, 'dist', 'cli', 'main.js');
+const dir = await mkdtemp(join(tmpdir(), 'mitm-startup-'));
+
+try {
+  const ca = join(dir, 'ca');
+  spawnSync(process.execPath, [cli, 'ca', 'init', '--ca', ca], { stdio: 'ignore' });
+  const rows: Row[] = [
+    { name: 'node (floor)', command: [process.execPath, '-e', 'console.log("ready"); setInterval(() => {}, 1000)'], until: 'ready' },
+    { name: 'mitm start', command: [process.execPath, cli, 'start', '--ca', ca, '--port', '0'], until: 'listening on' },
+    { name: 'mitm run -- true', command: [process.execPath, cli, 'run', '--ca', ca, '--', 'true'] },
+  ];
+  if (spawnSync('mitmdump', ['--version'], { stdio: 'ignore' }).status === 0) {
+    rows.push({ name: 'mitmdump --version', command: ['mitmdump', '--version'] });
+  }
+  const samples = new Map<string, Sample[]>(rows.map((row) => [row.name, []]));
+  for (let i = 0; i < runs; i++) {
+    for (const row of rows) samples.get(row.name)?.push(await measure(row));
+  }
+  const floor = median(samples.get('node (floor)') ?? [], 'wallMs');
+  console.log(`start-up, ${runs} interleaved runs, medians (${new Date().toISOString()})`);
+  console.log(`${'row'.padEnd(20)} ${'wall ms'.padStart(8)} ${'× floor'.padStart(8)} ${'cpu ms'.padStart(7)} ${'RSS MiB'.padStart(8)}`);
+  for (const row of rows) {
+    const rowSamples = samples.get(row.name) ?? [];
+    const wall = median(rowSamples, 'wallMs');
+    const cpu = row.until === undefined ? '' : median(rowSamples, 'cpuMs').toFixed(0);
+    const rss = row.until === undefined ? '' : median(rowSamples, 'rssMiB').toFixed(1);
+    console.log(
+      `${row.name.padEnd(20)} ${wall.toFixed(0).padStart(8)} ${(wall / floor).toFixed(2).padStart(8)} ${cpu.padStart(7)} ${rss.padStart(8)}`,
+    );
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Runs `row` once: wall time to its marker (or exit), CPU time and RSS read from /proc at that moment. */
+async function measure(row: Row): Promise<Sample> {
+  const [command = '', ...args] = row.command;
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${row.name}: could not start ${command}`);
+  let seen = '';
+  const marked = new Promise<Sample>((resolve, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`${row.name}: no result within 30 s`)), 30_000);
+    deadline.unref();
+    const onOutput = (chunk: Buffer): void => {
+      if (row.until === undefined) return;
+      seen += chunk.toString('utf8');
+      if (!seen.includes(row.until)) return;
+      const wallMs = performance.now() - started;
+      void usage(pid).then((used) => {
+        clearTimeout(deadline);
+        resolve({ wallMs, ...used });
+      }, reject);
+    };
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
+    if (row.until === undefined) {
+      // Timed to its exit: /proc has nothing left to read then, so no CPU or RSS figure.
+      child.on('exit', () => {
+        clearTimeout(deadline);
+        resolve({ wallMs: performance.now() - started, cpuMs: Number.NaN, rssMiB: Number.NaN });
+      });
+    }
+  });
+  try {
+    return await marked;
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+/** CPU time (user + system) and resident set of a live process, from /proc. */
+async function usage(pid: number): Promise<{ cpuMs: number; rssMiB: number }> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  return { cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / CLK_TCK, rssMiB: rssKiB / 1024 };
+}
+
+/** The median of one field over `samples`, ignoring NaN. */
+function median(samples: readonly Sample[], field: keyof Sample): number {
+  const values = samples.map((sample) => sample[field]).filter((value) => !Number.isNaN(value));
+  values.sort((a, b) => a - b);
+  return values[values.length >> 1] ?? Number.NaN;
+}
