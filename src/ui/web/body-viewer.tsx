@@ -18,7 +18,7 @@ function utf8Base64(text: string): string {
 
 /**
  * A decoded body. pretty: JSON as a tree, images rendered, HTML/JS/CSS/XML highlighted; raw: the
- * text as is (JSON and XML highlighted); hex. An SVG toggles between its image and its text.
+ * text as is (JSON highlighted); hex. An SVG toggles between its image and its (highlighted) text.
  */
 export function BodyViewer(props: { readonly body: BodyView | undefined }) {
   const { body } = props;
@@ -41,7 +41,7 @@ export function BodyViewer(props: { readonly body: BodyView | undefined }) {
     view = image && mode === 'pretty' ? <Image src={image} /> : <pre class="hex">{hexDump(bytes())}</pre>;
   } else if (mode === 'pretty' && json) view = <JsonTree value={json.value} />;
   else if (mode === 'pretty' && image) view = <Image src={image} />;
-  else if (language !== undefined && (mode === 'pretty' || language === 'json' || language === 'xml')) {
+  else if (language !== undefined && (mode === 'pretty' || language === 'json' || svg)) {
     view = <CodeView text={text} language={language} />;
   } else view = <pre class="text">{text}</pre>;
   const label = (name: Mode): string => (svg && name === 'pretty' ? 'image' : svg && name === 'raw' ? 'text' : name);
