@@ -4,7 +4,7 @@ import { UI_API_VERSION, type UiStats } from './api-types.js';
 import { SECURITY_HEADERS, type UiAccess } from './access.js';
 import { readAsset } from './assets.js';
 import { compileOrProblem } from './filter-problem.js';
-import { flowActionRoute } from './flow-actions.js';
+import { flowAction } from './flow-actions.js';
 import { parseIdList } from './id-list.js';
 import type { UiSource } from './source.js';
 
@@ -120,7 +120,11 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
     res.end();
     return;
   }
-  if (await flowActionRoute(req, res, source, path)) return;
+  const action = await flowAction(req, source, path);
+  if (action) {
+    if (action.close) res.setHeader('connection', 'close');
+    return sendJson(res, action.status, action.body);
+  }
   return sendError(res, 404, 'ui_not_found', `no such API: ${method} ${path}`);
 }
 
@@ -129,8 +133,7 @@ function count(value: string | null): number | undefined {
   return Number(value);
 }
 
-/** A JSON answer with the security headers. */
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     ...SECURITY_HEADERS,
