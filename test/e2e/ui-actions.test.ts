@@ -240,6 +240,7 @@ describe('web inspector actions in chromium', { skip: browserSkip, timeout: 180_
     await page.waitForFunction(
       () => [...document.querySelectorAll('.rows .row .c-marks')].filter((m) => m.textContent?.includes('📌')).length === 2,
     );
+    assert.equal(await page.locator('.rows .row.pinned').count(), 2, 'pinned rows are marked at the left edge too');
     const pinnedId = mitm.proxy.flows.find((flow) => flow.request.url.endsWith('/data.json'))?.id;
     assert.deepEqual([...mitm.proxy.pinned], [pinnedId]);
     await page.click('[data-testid=selection-bar] button:has-text("Select none")');

@@ -88,7 +88,7 @@ export function FlowList(props: {
     rows.push(
       <div
         key={flow.id}
-        class={`row${flow.id === selected ? ' selected' : ''}${picked.has(flow.id) ? ' picked' : ''}${flow.error && flow.error.code !== 'aborted' ? ' errored' : ''}`}
+        class={`row${flow.id === selected ? ' selected' : ''}${picked.has(flow.id) ? ' picked' : ''}${flow.pinned ? ' pinned' : ''}${flow.error && flow.error.code !== 'aborted' ? ' errored' : ''}`}
         style={{ top: `${i * ROW_HEIGHT}px` }}
         data-id={flow.id}
         role="option"
