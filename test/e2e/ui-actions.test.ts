@@ -253,6 +253,7 @@ describe('web inspector actions in chromium', { skip: browserSkip, timeout: 180_
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll('.rows .row').length === 2);
     assert.deepEqual((await page.locator('.rows .row .c-id').allTextContents()).sort(), [`${pinnedId}`, 'i2'].sort());
+    assert.deepEqual(violations, [], 'nothing the page did is refused by its CSP');
   });
 });
 
