@@ -47,8 +47,12 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   use(hook: Hook): void;
   /** The installed hooks in running order: each one's name, and the option or file it came from (`--block`, `./hooks/auth.ts`) when known. */
   readonly hooks: ReadonlyArray<{ readonly name: string; readonly source: string | undefined }>;
-  /** Forgets the recorded flows. */
+  /** Forgets the recorded flows, except the pinned ones. */
   clear(): void;
+  /** Pins (or, with `false`, unpins) a recorded flow so `clear` keeps it; false when no such flow is kept. */
+  pin(id: number, pinned?: boolean): boolean;
+  /** Ids of the pinned flows. */
+  readonly pinned: ReadonlySet<number>;
   /** The `store` option's open store (docs/store.md), or undefined without one; `close()` closes it. */
   readonly store: SessionStore | undefined;
   /**
@@ -169,6 +173,14 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   /** Appends a hook; `source` says which option or file it came from. */
   use(hook: Hook, source?: string): void {
     this.pipeline.use(hook, source);
+  }
+
+  get pinned(): ReadonlySet<number> {
+    return this.#store.pinned;
+  }
+
+  pin(id: number, pinned = true): boolean {
+    return this.#store.pin(id, pinned);
   }
 
   clear(): void {

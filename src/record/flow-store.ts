@@ -14,6 +14,7 @@ interface Waiter {
 export class FlowStore {
   readonly #keep: number;
   #flows: Flow[] = [];
+  #pinned = new Set<number>();
   readonly #waiters = new Set<Waiter>();
   #closed = false;
 
@@ -50,9 +51,23 @@ export class FlowStore {
     }
   }
 
-  /** Forgets every recorded flow. */
+  /** Ids of the pinned flows: `clear` keeps them (the ring's `keep` limit still applies). */
+  get pinned(): ReadonlySet<number> {
+    return this.#pinned;
+  }
+
+  /** Pins (or unpins) a kept flow; false when no flow with that id is kept. */
+  pin(id: number, pinned = true): boolean {
+    if (!this.flows.some((flow) => flow.id === id)) return false;
+    if (pinned) this.#pinned.add(id);
+    else this.#pinned.delete(id);
+    return true;
+  }
+
+  /** Forgets every recorded flow but the pinned ones. */
   clear(): void {
-    this.#flows = [];
+    this.#flows = this.flows.filter((flow) => this.#pinned.has(flow.id));
+    this.#pinned = new Set(this.#flows.map((flow) => flow.id));
   }
 
   /** Rejects every pending wait (no flow can arrive any more); later waits see only the recorded flows. */

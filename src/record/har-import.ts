@@ -11,13 +11,7 @@ import type { SessionStore } from './store/open-store.js';
  * Throws `config_invalid` naming the file when it is not a HAR.
  */
 export async function importHar(store: SessionStore, text: string, file: string): Promise<number> {
-  let parsed: HarFile;
-  try {
-    parsed = HarInput.parse(JSON.parse(text));
-  } catch (error) {
-    const reason = error instanceof SyntaxError ? error.message : 'it has no log.entries list of requests';
-    throw new MitmError('config_invalid', `${file} is not a HAR file: ${reason}`, { cause: error });
-  }
+  const parsed = parseHar(text, file);
   // Our own HARs carry the proxy's flow id; others are numbered in order.
   parsed.log.entries.forEach((entry, index) => {
     store.appendRows(harEntryRows(entry, entry._id ?? index + 1));
@@ -26,6 +20,16 @@ export async function importHar(store: SessionStore, text: string, file: string)
   return parsed.log.entries.length;
 }
 type HarFile = ReturnType<typeof HarInput.parse>;
+
+/** A HAR file's text, checked as far as the import reads it; `config_invalid` naming `file` when it is not a HAR. */
+export function parseHar(text: string, file: string): HarFile {
+  try {
+    return HarInput.parse(JSON.parse(text));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? error.message : 'it has no log.entries list of requests';
+    throw new MitmError('config_invalid', `${file} is not a HAR file: ${reason}`, { cause: error });
+  }
+}
 
 /** The store rows of one HAR entry; `id` becomes its `proxy_flow_id`. */
 export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {

@@ -4,6 +4,8 @@ import { UI_API_VERSION, type UiStats } from './api-types.js';
 import { SECURITY_HEADERS, type UiAccess } from './access.js';
 import { readAsset } from './assets.js';
 import { compileOrProblem } from './filter-problem.js';
+import { flowAction } from './flow-actions.js';
+import { parseIdList } from './id-list.js';
 import type { UiSource } from './source.js';
 
 /** What the routes need. */
@@ -79,7 +81,12 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
     const compiled = compileOrProblem(filterText);
     if ('problem' in compiled) return sendJson(res, 400, { error: { code: 'filter_invalid', ...compiled.problem } });
     if (path.endsWith('/har')) {
-      const har = JSON.stringify(source.har(compiled.predicate), null, 2);
+      const idText = url.searchParams.get('ids');
+      const ids = idText === null ? undefined : parseIdList(idText);
+      if (idText !== null && ids === undefined) {
+        return sendError(res, 400, 'ui_ids', `ids=${idText.slice(0, 80)} is not a list of flow ids and ranges (1-3,7)`);
+      }
+      const har = JSON.stringify(source.har(compiled.predicate, ids), null, 2);
       res.writeHead(200, {
         ...SECURITY_HEADERS,
         'content-type': 'application/json; charset=utf-8',
@@ -112,6 +119,11 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
     res.writeHead(204, SECURITY_HEADERS);
     res.end();
     return;
+  }
+  const action = await flowAction(req, source, path);
+  if (action) {
+    if (action.close) res.setHeader('connection', 'close');
+    return sendJson(res, action.status, action.body);
   }
   return sendError(res, 404, 'ui_not_found', `no such API: ${method} ${path}`);
 }

@@ -32,6 +32,22 @@ export interface FlowSummary {
   readonly synthetic: boolean;
   readonly tags: readonly string[];
   readonly webSocket: boolean;
+  /** Pinned: Clear keeps it (`POST /api/v1/flows/ID/pin`). */
+  readonly pinned?: boolean | undefined;
+  /** Read from a HAR file dropped on the page (`POST /api/v1/import`), not seen by the proxy. */
+  readonly imported?: boolean | undefined;
+}
+
+/** Imported flows are numbered from here up, apart from the proxy's own ids (the page shows `i1`, `i2`…). */
+export const IMPORTED_ID_BASE = 2 ** 40;
+
+/** The largest HAR file `POST /api/v1/import` takes. */
+export const MAX_IMPORT_BYTES = 64 * 2 ** 20;
+
+/** `POST /api/v1/import`: how many flows the HAR added, and their ids. */
+export interface ImportResult {
+  readonly imported: number;
+  readonly ids: readonly number[];
 }
 
 /** A body as the page shows it: decoded text, or base64 of the decoded bytes. */
@@ -142,5 +158,6 @@ export type PushMessage =
   | { readonly type: 'flows'; readonly flows: readonly FlowSummary[] }
   | { readonly type: 'connections'; readonly events: readonly ConnectionEvent[] }
   | { readonly type: 'filter-error'; readonly filter: string; readonly error: FilterProblem }
-  | { readonly type: 'cleared' }
+  | { readonly type: 'cleared'; readonly kept: readonly number[] }
+  | { readonly type: 'pinned'; readonly id: number; readonly pinned: boolean }
   | { readonly type: 'stats'; readonly stats: UiStats };

@@ -3,10 +3,12 @@ import type { Flow } from '../flow/flow.js';
 import { subjectOfFlow, subjectOfRecord, type FilterPredicate, type FilterSubject } from '../record/filter/filter.js';
 import { toHar } from '../record/har.js';
 import { harCreator } from '../record/har-creator.js';
-import type { ConnectionEvent, FlowSummary } from './api-types.js';
+import { storedEntry } from '../record/har-stored.js';
+import { IMPORTED_ID_BASE, type ConnectionEvent, type FlowSummary } from './api-types.js';
 import { caFingerprint } from './ca-fingerprint.js';
 import { ConnectionLog } from './connection-log.js';
 import { detailOfFlow, summaryOfFlow, summaryOfRecord } from './flow-view.js';
+import { ImportedFlows } from './imported-flows.js';
 import { ListenerSet } from './listeners.js';
 import type { ListOptions, UiSource } from './source.js';
 
@@ -25,7 +27,10 @@ export interface InspectedProxy {
   off(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   off(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   off(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
+  /** Forgets the recorded flows but the pinned ones. */
   clear(): void;
+  pin(id: number, pinned: boolean): boolean;
+  readonly pinned: ReadonlySet<number>;
 }
 
 /** Options of `proxySource`. */
@@ -34,6 +39,8 @@ export interface ProxySourceOptions {
   readonly keepRecords?: number;
   /** Connection events kept; default 2000. */
   readonly keepConnections?: number;
+  /** Flows imported from HAR files kept; default 20 000. */
+  readonly keepImported?: number;
 }
 
 interface Row {
@@ -54,6 +61,9 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
   const connections = new ConnectionLog(options.keepConnections ?? 2000);
   const listeners = new ListenerSet();
   const fingerprint = caFingerprint(proxy.caCertPem);
+  const imported = new ImportedFlows(options.keepImported ?? 20_000);
+  const isImported = (id: number): boolean => id > IMPORTED_ID_BASE;
+  const marked = (summary: FlowSummary): FlowSummary => (proxy.pinned.has(summary.id) ? { ...summary, pinned: true } : summary);
 
   const subjectOf = (flow: Flow, record: FlowRecord | undefined): FilterSubject => {
     let subject = seen.get(flow);
@@ -109,36 +119,54 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
     kind: 'proxy',
     readOnly: false,
     list(filter: FilterPredicate, page: ListOptions = {}) {
-      const all = matching(filter);
+      const all = [...matching(filter).map((row) => marked(row.summary)), ...imported.list(filter)];
       const offset = page.offset ?? 0;
       const slice = all.slice(offset, page.limit === undefined ? undefined : offset + page.limit);
-      return { total: all.length, flows: slice.map((row) => row.summary) };
+      return { total: all.length, flows: slice };
     },
     detail(id) {
+      if (isImported(id)) return imported.detail(id);
       const flow = find(id);
-      return flow ? detailOfFlow(flow, rows.get(id)?.record) : undefined;
+      return flow ? { ...detailOfFlow(flow, rows.get(id)?.record), pinned: proxy.pinned.has(id) } : undefined;
     },
-    har(filter) {
-      const ids = new Set(matching(filter).map((row) => row.summary.id));
-      return toHar(
-        proxy.flows.filter((flow) => ids.has(flow.id)),
+    har(filter, ids) {
+      const chosen = new Set(
+        matching(filter)
+          .map((row) => row.summary.id)
+          .filter((id) => ids === undefined || ids.has(id)),
+      );
+      const har = toHar(
+        proxy.flows.filter((flow) => chosen.has(flow.id)),
         harCreator(),
       );
+      har.log.entries.push(...imported.matching(filter, ids).map(storedEntry));
+      return har;
     },
     connections: () => connections.events,
     stats: () => ({
       source: 'proxy',
       readOnly: false,
-      flows: rows.size,
+      flows: rows.size + imported.size,
       connections: connections.events.length,
       caFingerprint: fingerprint,
     }),
     caPem: () => proxy.caCertPem,
     clear() {
       proxy.clear();
-      rows.clear();
+      for (const id of rows.keys()) if (!proxy.pinned.has(id)) rows.delete(id);
+      const kept = [...rows.keys(), ...imported.clear()];
       connections.clear();
-      listeners.each((listener) => listener.cleared?.());
+      listeners.each((listener) => listener.cleared?.(kept));
+    },
+    pin(id, pinned) {
+      const known = isImported(id) ? imported.pin(id, pinned) : proxy.pin(id, pinned);
+      if (known) listeners.each((listener) => listener.pinned?.(id, pinned));
+      return known;
+    },
+    importHar(text, name) {
+      const added = imported.add(text, name);
+      for (const { summary, subject } of added) listeners.each((listener) => listener.flow?.(summary, subject));
+      return added.map(({ summary }) => summary);
     },
     subscribe: (listener) => listeners.add(listener),
     close() {

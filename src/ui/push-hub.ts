@@ -49,7 +49,8 @@ export class PushHub {
     this.#unsubscribe = source.subscribe({
       flow: (summary, subject) => this.#onFlow(summary, subject),
       connection: (event) => this.#onConnection(event),
-      cleared: () => this.cleared(),
+      cleared: (kept) => this.cleared(kept),
+      pinned: (id, pinned) => this.#broadcast({ type: 'pinned', id, pinned }),
     });
     this.#statsTimer = setInterval(() => this.#broadcast({ type: 'stats', stats: uiStats(this.#source) }), options.statsMs ?? 2000);
     this.#statsTimer.unref();
@@ -83,13 +84,14 @@ export class PushHub {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws));
   }
 
-  /** Tells every page the flows are gone. */
-  cleared(): void {
+  /** Tells every page the flows are gone but the pinned ones (`kept`). */
+  cleared(kept: readonly number[]): void {
+    const keep = new Set(kept);
     for (const page of this.#pages) {
-      page.flows = [];
+      page.flows = page.flows.filter((flow) => keep.has(flow.id));
       page.events = [];
     }
-    this.#broadcast({ type: 'cleared' });
+    this.#broadcast({ type: 'cleared', kept });
   }
 
   /** Closes every page's channel and stops the timers. */

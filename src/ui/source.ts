@@ -7,8 +7,10 @@ export interface SourceListener {
   /** A flow ended; `subject` is what filters look at. */
   flow?(summary: FlowSummary, subject: FilterSubject): void;
   connection?(event: ConnectionEvent): void;
-  /** Every flow was forgotten. */
-  cleared?(): void;
+  /** Every flow was forgotten but the pinned ones, whose ids are `kept`. */
+  cleared?(kept: readonly number[]): void;
+  /** A flow was pinned or unpinned. */
+  pinned?(id: number, pinned: boolean): void;
 }
 
 /** A page of a listing. */
@@ -26,16 +28,20 @@ export interface UiSource {
   list(filter: FilterPredicate, options?: ListOptions): { total: number; flows: FlowSummary[] };
   /** One flow with headers, bodies and messages; undefined when unknown (or no longer kept). */
   detail(id: number): FlowDetail | undefined;
-  /** The matching flows as a HAR 1.2 log. */
-  har(filter: FilterPredicate): Har;
+  /** The matching flows as a HAR 1.2 log; with `ids`, only those of them (the page's selection). */
+  har(filter: FilterPredicate, ids?: ReadonlySet<number>): Har;
   /** Recent tunnels, auto-passthroughs and refused handshakes, oldest first. */
   connections(): readonly ConnectionEvent[];
   /** Status figures, memory aside. */
   stats(): Omit<UiStats, 'memory' | 'caPath'>;
   /** The root CA (PEM) clients trust, when known. */
   caPem(): string | undefined;
-  /** Forgets the flows and connections; throws when read-only. */
+  /** Forgets the flows (but the pinned ones) and connections; throws when read-only. */
   clear(): void;
+  /** Pins or unpins a flow so `clear` keeps it; false when the flow is unknown; throws when read-only. */
+  pin(id: number, pinned: boolean): boolean;
+  /** Adds a HAR file's entries as imported flows; throws `config_invalid` naming `name` for a bad file, or when read-only. */
+  importHar(text: string, name: string): FlowSummary[];
   /** Calls `listener` for what happens from now on; returns the unsubscribe function. */
   subscribe(listener: SourceListener): () => void;
   /** Releases what the source holds (event listeners); does not close the proxy or the store. */

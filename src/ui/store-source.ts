@@ -9,6 +9,8 @@ import type { ListOptions, UiSource } from './source.js';
 
 /** A read-only source over a store file (`mitm ui --store FILE`): no live events, no clearing. */
 export function storeSource(store: SessionStore, options: { readonly caPem?: string | undefined } = {}): UiSource {
+  const readOnly = (what: string): MitmError =>
+    new MitmError('store_failed', `the store ${store.file} is open read-only in the inspector; ${what}`);
   const where = (filter: FilterPredicate) => (row: Parameters<typeof subjectOfRow>[0]) => filter(subjectOfRow(row));
   return {
     kind: 'store',
@@ -23,7 +25,8 @@ export function storeSource(store: SessionStore, options: { readonly caPem?: str
       const flow = store.get(id);
       return flow ? detailOfStored(flow) : undefined;
     },
-    har: (filter) => storedToHar(store.query({ where: where(filter) }), harCreator()),
+    har: (filter, ids) =>
+      storedToHar(store.query({ where: (row) => (ids === undefined || ids.has(row.id)) && where(filter)(row) }), harCreator()),
     connections: () => [],
     stats: () => ({
       source: 'store',
@@ -34,7 +37,13 @@ export function storeSource(store: SessionStore, options: { readonly caPem?: str
     }),
     caPem: () => options.caPem,
     clear() {
-      throw new MitmError('store_failed', `the store ${store.file} is open read-only in the inspector; nothing was cleared`);
+      throw readOnly('nothing was cleared');
+    },
+    pin() {
+      throw readOnly('flows cannot be pinned');
+    },
+    importHar() {
+      throw readOnly('nothing can be imported into it');
     },
     subscribe: () => () => undefined,
     close: () => undefined,

@@ -117,6 +117,18 @@ describe('ui API', () => {
     assert.deepEqual([stats.body.source, stats.body.readOnly, stats.body.flows], ['store', true, 3]);
     const clear = await uiRequest(stored.port, '/api/v1/clear', { method: 'POST', headers: { authorization: `Bearer ${stored.token}` } });
     assert.equal(clear.status, 409);
+    for (const [method, path] of [
+      ['POST', `/api/v1/flows/${json.id}/pin`],
+      ['POST', '/api/v1/import'],
+    ] as const) {
+      const refused = await uiRequest(stored.port, path, { method, headers: { authorization: `Bearer ${stored.token}` }, body: '{}' });
+      assert.equal(refused.status, 409, path);
+    }
+    const picked = await get<{ log: { entries: Array<{ request: { url: string } }> } }>(stored, `/api/v1/har?ids=${json.id}`);
+    assert.deepEqual(
+      picked.body.log.entries.map((entry) => entry.request.url),
+      [json.url],
+    );
     await stored.close();
     await reader.close();
     stored = undefined;

@@ -100,7 +100,15 @@ export class MemorySource implements UiSource {
 
   clear(): void {
     this.flows.length = 0;
-    for (const listener of this.#listeners) listener.cleared?.();
+    for (const listener of this.#listeners) listener.cleared?.([]);
+  }
+
+  pin(): boolean {
+    return false;
+  }
+
+  importHar(): FlowSummary[] {
+    return [];
   }
 
   subscribe(listener: SourceListener): () => void {

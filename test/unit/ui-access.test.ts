@@ -62,7 +62,7 @@ describe('ui access', () => {
     cookie = set.split(';')[0] ?? '';
     const page = await uiRequest(ui.port, '/', { headers: { cookie } });
     assert.equal(page.status, 200);
-    assert.match(page.text, /<script src="\/app.js"/);
+    assert.match(page.text, /<script type="module" src="\/app.js"/);
     const csp = String(page.headers['content-security-policy']);
     assert.match(csp, /script-src 'self'/);
     assert.doesNotMatch(csp, /unsafe-inline|https?:/);

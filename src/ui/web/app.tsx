@@ -4,7 +4,10 @@ import { ConnectionsTable } from './connections-table.js';
 import { DetailPane } from './detail-pane.js';
 import { FilterBox } from './filter-box.js';
 import { FlowList } from './flow-list.js';
+import { HarImport } from './har-import.js';
 import { PushClient } from './push-client.js';
+import { SelectionBar } from './selection-bar.js';
+import { clickSelection, keepShown, NO_SELECTION, type ClickHow, type Selection } from './selection.js';
 import { StatusBar } from './status-bar.js';
 import { filterFromUrl, filterToUrl } from './url-state.js';
 
@@ -26,6 +29,7 @@ export function App() {
   const [selected, setSelected] = useState<number | undefined>(undefined);
   const [detail, setDetail] = useState<FlowDetail | undefined>(undefined);
   const [missing, setMissing] = useState(false);
+  const [picks, setPicks] = useState<Selection>(NO_SELECTION);
   const client = useRef<PushClient | undefined>(undefined);
   const frame = useRef(0);
 
@@ -47,6 +51,7 @@ export function App() {
         case 'reset':
           flows.current = [...message.flows];
           setProblem(undefined);
+          setPicks((old) => keepShown(flows.current, old));
           bump();
           break;
         case 'flows':
@@ -59,13 +64,23 @@ export function App() {
         case 'filter-error':
           setProblem(message.error);
           break;
-        case 'cleared':
-          flows.current = [];
+        case 'cleared': {
+          // Pinned flows stay.
+          const kept = new Set(message.kept);
+          flows.current = flows.current.filter((flow) => kept.has(flow.id));
           setEvents([]);
-          setSelected(undefined);
-          setDetail(undefined);
+          setSelected((id) => (id !== undefined && kept.has(id) ? id : undefined));
+          setPicks((old) => keepShown(flows.current, old));
           bump();
           break;
+        }
+        case 'pinned': {
+          const at = flows.current.findIndex((flow) => flow.id === message.id);
+          const flow = flows.current[at];
+          if (flow) flows.current[at] = { ...flow, pinned: message.pinned };
+          bump();
+          break;
+        }
       }
     },
     [bump],
@@ -101,6 +116,10 @@ export function App() {
     return () => controller.abort();
   }, [selected]);
 
+  const select = (id: number, how: ClickHow = { toggle: false, range: false }): void => {
+    setPicks((old) => clickSelection(flows.current, old, id, how));
+    if (!how.toggle && !how.range) setSelected(id);
+  };
   const clear = (): void => {
     void fetch(`${API}/clear`, { method: 'POST' });
   };
@@ -126,6 +145,7 @@ export function App() {
         <a class="button" href={harHref} download="mitm-flows.har" data-testid="export-har">
           Export HAR
         </a>
+        <HarImport disabled={stats?.readOnly ?? false} />
         <button
           type="button"
           onClick={clear}
@@ -135,9 +155,10 @@ export function App() {
           Clear
         </button>
       </header>
+      <SelectionBar ids={picks.ids} flows={flows.current} readOnly={stats?.readOnly ?? false} onNone={() => setPicks(NO_SELECTION)} />
       <main class="panes">
         {view === 'flows' ? (
-          <FlowList flows={flows.current} version={version} selected={selected} onSelect={setSelected} />
+          <FlowList flows={flows.current} version={version} selected={selected} picked={picks.ids} onSelect={select} />
         ) : (
           <ConnectionsTable events={events} />
         )}

@@ -1,15 +1,13 @@
 import type { ComponentChild } from 'preact';
 import { useState } from 'preact/hooks';
 import type { BodyView } from '../api-types.js';
+import { codeLanguage } from './code-language.js';
+import { CodeView } from './code-view.js';
 import { formatBytes } from './format.js';
 import { fromBase64, hexDump } from './hex.js';
 import { JsonTree, parseJson } from './json-tree.js';
 
 type Mode = 'pretty' | 'raw' | 'hex';
-
-function isJsonType(mime: string): boolean {
-  return /(^|\/|\+)json$/.test(mime) || mime === 'text/json';
-}
 
 function utf8Base64(text: string): string {
   const bytes = new TextEncoder().encode(text);
@@ -18,32 +16,35 @@ function utf8Base64(text: string): string {
   return btoa(binary);
 }
 
-/** A decoded body: JSON as a tree, images rendered (SVG as image and text), text as is, binary as hex. */
+/**
+ * A decoded body. pretty: JSON as a tree, images rendered, HTML/JS/CSS/XML highlighted; raw: the
+ * text as is (JSON highlighted); hex. An SVG toggles between its image and its (highlighted) text.
+ */
 export function BodyViewer(props: { readonly body: BodyView | undefined }) {
   const { body } = props;
   const [mode, setMode] = useState<Mode>('pretty');
   if (body === undefined) return <div class="muted">No body.</div>;
   const mime = body.mimeType;
-  const json = body.text !== undefined && (isJsonType(mime) || /^\s*[[{]/.test(body.text)) ? parseJson(body.text) : undefined;
+  const text = body.text;
+  const language = codeLanguage(mime) ?? (text !== undefined && /^\s*[[{]/.test(text) ? 'json' : undefined);
+  const json = text !== undefined && language === 'json' ? parseJson(text) : undefined;
+  const svg = mime === 'image/svg+xml' && text !== undefined;
   const image =
     mime.startsWith('image/') && body.base64 !== undefined
       ? `data:${mime};base64,${body.base64}`
-      : mime === 'image/svg+xml' && body.text !== undefined
-        ? `data:image/svg+xml;base64,${utf8Base64(body.text)}`
+      : svg
+        ? `data:image/svg+xml;base64,${utf8Base64(text)}`
         : undefined;
-  const bytes = (): Uint8Array => (body.base64 !== undefined ? fromBase64(body.base64) : new TextEncoder().encode(body.text ?? ''));
+  const bytes = (): Uint8Array => (body.base64 !== undefined ? fromBase64(body.base64) : new TextEncoder().encode(text ?? ''));
   let view: ComponentChild;
-  if (mode === 'hex') view = <pre class="hex">{hexDump(bytes())}</pre>;
-  else if (mode === 'pretty' && json) view = <JsonTree value={json.value} />;
-  else if (mode === 'pretty' && image) {
-    view = (
-      <div class="image-view">
-        <img src={image} alt="response body" data-testid="body-image" />
-        {body.text !== undefined ? <pre class="text">{body.text}</pre> : null}
-      </div>
-    );
-  } else if (body.text !== undefined) view = <pre class="text">{body.text}</pre>;
-  else view = <pre class="hex">{hexDump(bytes())}</pre>;
+  if (mode === 'hex' || text === undefined) {
+    view = image && mode === 'pretty' ? <Image src={image} /> : <pre class="hex">{hexDump(bytes())}</pre>;
+  } else if (mode === 'pretty' && json) view = <JsonTree value={json.value} />;
+  else if (mode === 'pretty' && image) view = <Image src={image} />;
+  else if (language !== undefined && (mode === 'pretty' || language === 'json' || svg)) {
+    view = <CodeView text={text} language={language} />;
+  } else view = <pre class="text">{text}</pre>;
+  const label = (name: Mode): string => (svg && name === 'pretty' ? 'image' : svg && name === 'raw' ? 'text' : name);
   return (
     <div class="body-viewer">
       <div class="body-meta">
@@ -56,15 +57,23 @@ export function BodyViewer(props: { readonly body: BodyView | undefined }) {
           </span>
         ) : null}
         {body.note ? <span class="warn">{body.note}</span> : null}
-        <span class="modes">
+        <span class="modes" data-testid="body-modes">
           {(['pretty', 'raw', 'hex'] as const).map((name) => (
-            <button type="button" key={name} class={mode === name ? 'on' : ''} onClick={() => setMode(name)}>
-              {name}
+            <button type="button" key={name} class={mode === name ? 'on' : ''} onClick={() => setMode(name)} data-mode={name}>
+              {label(name)}
             </button>
           ))}
         </span>
       </div>
       {view}
+    </div>
+  );
+}
+
+function Image(props: { readonly src: string }) {
+  return (
+    <div class="image-view">
+      <img src={props.src} alt="response body" data-testid="body-image" />
     </div>
   );
 }

@@ -32,6 +32,24 @@ export function toCurl(flow: FlowDetail): string {
   return parts.join(' ');
 }
 
+/**
+ * The request as an HTTPie command: `http --ignore-stdin METHOD URL Name:value… --raw BODY`, so
+ * the body goes as recorded instead of as HTTPie's key=value JSON; a binary body is piped in
+ * through base64. Accept-Encoding is left to HTTPie, which decodes what it asked for.
+ */
+export function toHttpie(flow: FlowDetail): string {
+  const body = flow.requestBody;
+  const parts = body?.base64 !== undefined ? [`printf %s ${shellQuote(body.base64)} | base64 -d |`, 'http'] : ['http', '--ignore-stdin'];
+  parts.push(flow.method, shellQuote(flow.url));
+  for (const [name, value] of sendable(flow.requestHeaders)) {
+    if (name.toLowerCase() === 'accept-encoding') continue;
+    // `Name;` is HTTPie's spelling of a field sent empty (`Name:` would leave it out).
+    parts.push(shellQuote(value === '' ? `${name};` : `${name}:${value}`));
+  }
+  if (body?.text !== undefined) parts.push('--raw', shellQuote(body.text));
+  return parts.join(' ');
+}
+
 /** The request as a `fetch()` call for a browser console or Node. */
 export function toFetch(flow: FlowDetail): string {
   const headers: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { FlowDetail, HeaderPair, MessageView } from '../api-types.js';
 import { BodyViewer } from './body-viewer.js';
-import { toCurl, toFetch } from './copy-as.js';
+import { toCurl, toFetch, toHttpie } from './copy-as.js';
 import { formatBytes, formatMs, statusClass } from './format.js';
 import { fromBase64, hexDump } from './hex.js';
 
@@ -162,6 +162,9 @@ export function DetailPane(props: { readonly flow: FlowDetail | undefined; reado
         </button>
         <button type="button" onClick={() => copy('fetch', toFetch(flow))}>
           Copy as fetch
+        </button>
+        <button type="button" onClick={() => copy('HTTPie', toHttpie(flow))} data-testid="copy-httpie">
+          Copy as HTTPie
         </button>
       </div>
       {copied ? (

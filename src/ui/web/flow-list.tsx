@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { FlowSummary } from '../api-types.js';
 import { formatBytes, formatMs, shortType, statusClass } from './format.js';
+import { shownId, type ClickHow } from './selection.js';
 
 /** Height of one row in pixels; the list only renders the rows in view (virtualised). */
 export const ROW_HEIGHT = 22;
@@ -11,6 +12,8 @@ function markers(flow: FlowSummary): string {
   if (flow.error && flow.error.code !== 'aborted') marks.push('⚠');
   if (flow.incomplete || flow.error?.code === 'aborted') marks.push('✂');
   if (flow.synthetic || flow.tags.includes('mocked')) marks.push('◆');
+  if (flow.pinned) marks.push('📌');
+  if (flow.imported) marks.push('⇣');
   return marks.join(' ');
 }
 
@@ -19,6 +22,8 @@ function titleOf(flow: FlowSummary): string {
   if (flow.error) notes.push(`${flow.error.code}: ${flow.error.message}`);
   if (flow.synthetic) notes.push('answered by a hook or the proxy');
   if (flow.tags.length > 0) notes.push(`tags: ${flow.tags.join(', ')}`);
+  if (flow.pinned) notes.push('pinned: Clear keeps it');
+  if (flow.imported) notes.push('imported from a HAR file');
   return notes.join('\n');
 }
 
@@ -27,9 +32,11 @@ export function FlowList(props: {
   readonly flows: readonly FlowSummary[];
   readonly version: number;
   readonly selected: number | undefined;
-  readonly onSelect: (id: number) => void;
+  /** Rows picked for export and pinning (checkboxes, ctrl/shift-click). */
+  readonly picked: ReadonlySet<number>;
+  readonly onSelect: (id: number, how?: ClickHow) => void;
 }) {
-  const { flows, selected, onSelect } = props;
+  const { flows, selected, picked, onSelect } = props;
   const box = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(600);
@@ -81,19 +88,30 @@ export function FlowList(props: {
     rows.push(
       <div
         key={flow.id}
-        class={`row${flow.id === selected ? ' selected' : ''}${flow.error && flow.error.code !== 'aborted' ? ' errored' : ''}`}
+        class={`row${flow.id === selected ? ' selected' : ''}${picked.has(flow.id) ? ' picked' : ''}${flow.pinned ? ' pinned' : ''}${flow.error && flow.error.code !== 'aborted' ? ' errored' : ''}`}
         style={{ top: `${i * ROW_HEIGHT}px` }}
         data-id={flow.id}
         role="option"
         aria-selected={flow.id === selected}
         title={titleOf(flow)}
         tabIndex={-1}
-        onClick={() => onSelect(flow.id)}
+        onClick={(event) => onSelect(flow.id, { toggle: event.ctrlKey || event.metaKey, range: event.shiftKey })}
         onKeyDown={(event) => {
           if (event.key === 'Enter') onSelect(flow.id);
         }}
       >
-        <span class="c-id">{flow.id}</span>
+        <span class="c-pick">
+          <input
+            type="checkbox"
+            checked={picked.has(flow.id)}
+            aria-label={`pick flow ${shownId(flow.id)}`}
+            onClick={(event) => {
+              event.stopPropagation();
+              onSelect(flow.id, { toggle: true, range: event.shiftKey });
+            }}
+          />
+        </span>
+        <span class="c-id">{shownId(flow.id)}</span>
         <span class="c-method">{flow.method}</span>
         <span class="c-host">{flow.host}</span>
         <span class="c-path">{flow.path}</span>
@@ -108,6 +126,7 @@ export function FlowList(props: {
   return (
     <div class="flow-list">
       <div class="row header">
+        <span class="c-pick" />
         <span class="c-id">#</span>
         <span class="c-method">Method</span>
         <span class="c-host">Host</span>
