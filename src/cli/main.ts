@@ -9,6 +9,7 @@ import { FLOWS_SUMMARY, runFlows } from './flows.js';
 import { REPLAY_SUMMARY, runReplay } from './replay.js';
 import { RUN_SUMMARY, runRun } from './run.js';
 import { runStart, START_SUMMARY } from './start.js';
+import { runTail, TAIL_SUMMARY } from './tail.js';
 import { runUi, UI_SUMMARY } from './ui.js';
 import { UsageError } from './flags.js';
 import { printable } from './output/flow-log.js';
@@ -22,6 +23,7 @@ function topHelp(): string {
     ['env', ENV_SUMMARY],
     ['browser', BROWSER_SUMMARY],
     ['flows', FLOWS_SUMMARY],
+    ['tail', TAIL_SUMMARY],
     ['replay', REPLAY_SUMMARY],
     ['ui', UI_SUMMARY],
     ...caSummaries(),
@@ -78,6 +80,8 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runCa(rest, io);
       case 'flows':
         return await runFlows(rest, io);
+      case 'tail':
+        return await runTail(rest, io);
       case 'replay':
         return await runReplay(rest, io);
       case 'ui':
@@ -117,7 +121,7 @@ function report(error: unknown, argv: readonly string[], io: Io): number {
 /** The help command closest to what was typed: `mitm ca export --help`, `mitm start --help`, `mitm --help`. */
 function helpCommand(argv: readonly string[]): string {
   const [command, sub] = argv;
-  if (['start', 'run', 'env', 'browser', 'flows', 'replay'].includes(command ?? '')) return `mitm ${command} --help`;
+  if (['start', 'run', 'env', 'browser', 'flows', 'tail', 'replay', 'ui'].includes(command ?? '')) return `mitm ${command} --help`;
   if (command === 'ca') return isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
   return 'mitm --help';
 }
