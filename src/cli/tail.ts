@@ -70,10 +70,13 @@ export async function runTail(argv: readonly string[], io: Io): Promise<number> 
     if (store === undefined) return 0;
     const json = logFormat === 'json';
     const style = json ? PLAIN : styleFor(io.stdout);
-    const bodies = level >= 3;
     const print = (flows: readonly StoredFlow[]): void => {
       if (level === 0) return;
-      for (const flow of flows) writeFlow(io, recordOfStored(flow), storedFlowDetail(flow, level, detailBodyLimit), { json, level, style });
+      for (const head of flows) {
+        // Bodies one flow at a time, and only for the levels that print them.
+        const flow = level >= 3 ? (store.get(head.id) ?? head) : head;
+        writeFlow(io, recordOfStored(flow), storedFlowDetail(flow, level, detailBodyLimit), { json, level, style });
+      }
     };
     let lastError = '';
     const report = (error: unknown): void => {
@@ -86,9 +89,9 @@ export async function runTail(argv: readonly string[], io: Io): Promise<number> 
       const after = lastStoredId(store);
       if (last > 0) {
         const older = (row: FlowRow): boolean => row.id <= after && (where === undefined || where(row));
-        print(store.query({ where: older, order: 'desc', limit: last, bodies }).reverse());
+        print(store.query({ where: older, order: 'desc', limit: last, bodies: false }).reverse());
       }
-      const follower = followStore(store, { after, where, bodies, onFlows: print, onError: report });
+      const follower = followStore(store, { after, where, onFlows: print, onError: report });
       writeLine(io.stderr, `mitm tail: following ${store.file} after flow ${after}; Ctrl-C stops`);
       await new Promise<void>((resolve) => stopped.signal.addEventListener('abort', () => resolve(), { once: true }));
       follower.close();

@@ -15,7 +15,7 @@ import { until } from '../helpers/until.js';
 /** Stops a CLI process with SIGINT and returns how it ended. */
 async function interrupt(cli: CliProcess) {
   cli.child.kill('SIGINT');
-  return within(cli.exited, 'the CLI to exit after SIGINT');
+  return within(cli.exited, 'the CLI to exit after SIGINT', 30_000);
 }
 
 describe('mitm tail and mitm flows --follow', { timeout: 180_000 }, () => {
@@ -61,7 +61,7 @@ describe('mitm tail and mitm flows --follow', { timeout: 180_000 }, () => {
     await get('/text?before');
     const reader = await openStore(store, { readonly: true });
     try {
-      await until(() => reader.query('path:/text').length === 1, 'the first flow to be in the store');
+      await until(() => reader.query('path:/text').length === 1, 'the first flow to be in the store', { ms: 30_000 });
     } finally {
       await reader.close();
     }
@@ -116,11 +116,11 @@ describe('mitm tail and mitm flows --follow', { timeout: 180_000 }, () => {
 
   it('refuses a bad filter (usage, 2) and a store in a folder that does not exist (1), naming them', async () => {
     const bad = cli(['tail', '--store', store, 'stauts:404']);
-    const badExit = await within(bad.exited, 'tail with a bad filter to exit');
+    const badExit = await within(bad.exited, 'tail with a bad filter to exit', 30_000);
     assert.equal(badExit.code, 2);
     assert.match(badExit.stderr, /invalid filter at column 1: unknown field "stauts"/);
     const nowhere = cli(['tail', '--store', join(temp.dir, 'no-such-folder', 'x.db')]);
-    const nowhereExit = await within(nowhere.exited, 'tail on a missing folder to exit');
+    const nowhereExit = await within(nowhere.exited, 'tail on a missing folder to exit', 30_000);
     assert.equal(nowhereExit.code, 1);
     assert.match(nowhereExit.stderr, /no-such-folder does not exist/);
   });

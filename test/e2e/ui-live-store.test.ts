@@ -57,7 +57,7 @@ describe('inspector over a store another process writes', { timeout: 180_000 }, 
     await get('/text?early');
     const reader = await openStore(file, { readonly: true });
     try {
-      await until(() => reader.count() === 1, 'the first flow to be in the store');
+      await until(() => reader.count() === 1, 'the first flow to be in the store', { ms: 30_000 });
     } finally {
       await reader.close();
     }
@@ -143,7 +143,7 @@ describe('inspector over a store another process writes', { timeout: 180_000 }, 
       assert.equal(pem.status, 200);
       assert.equal(await pem.text(), caPem);
       cli.child.kill('SIGINT');
-      assert.equal((await within(cli.exited, 'mitm ui to exit on SIGINT')).code, 0);
+      assert.equal((await within(cli.exited, 'mitm ui to exit on SIGINT', 30_000)).code, 0);
     } finally {
       await cli.kill();
     }

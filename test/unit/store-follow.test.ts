@@ -104,6 +104,36 @@ describe('store follower', () => {
     }
   });
 
+  it('reads a burst in pages: at most 16 flows with bodies per batch, none lost or repeated', async () => {
+    const file = join(temp.dir, 'burst.db');
+    const writer = await openStore(file);
+    const reader = await openStore(file, { readonly: true });
+    const sizes: number[] = [];
+    const ids: number[] = [];
+    const follower = followStore(reader, {
+      after: 0,
+      bodies: true,
+      onFlows: (flows) => {
+        sizes.push(flows.length);
+        ids.push(...flows.map((flow) => flow.proxyFlowId));
+      },
+    });
+    try {
+      for (let id = 1; id <= 40; id += 1) writer.append(makeFlow({ id, responseBody: `body ${id}` }));
+      await writer.flush();
+      follower.poll();
+      assert.deepEqual(sizes, [16, 16, 8]);
+      assert.deepEqual(
+        ids,
+        Array.from({ length: 40 }, (_, at) => at + 1),
+      );
+    } finally {
+      follower.close();
+      await reader.close();
+      await writer.close();
+    }
+  });
+
   it('openStoreWhenReady waits for a missing or empty file, opens it once a store, and stops on abort', async () => {
     const file = join(temp.dir, 'later.db');
     await writeFile(file, '');

@@ -57,28 +57,35 @@ export function followStore(store: SessionStore, options: FollowOptions): StoreF
       // A reporter that throws has nowhere else to report to.
     }
   };
+  const bodies = options.bodies ?? false;
+  // A burst read in pages, so memory holds one page of flows (and bodies) at a time, not the burst.
+  const page = bodies ? 16 : 512;
   const poll = (): void => {
     scheduled = false;
-    if (closed) return;
-    let flows: StoredFlow[];
-    try {
-      flows = store.query({
-        after: lastId,
-        bodies: options.bodies ?? false,
-        where: (row) => {
-          if (row.id > lastId) lastId = row.id;
-          return options.where === undefined || options.where(row);
-        },
-      });
-    } catch (error) {
-      report(error);
-      return;
-    }
-    if (flows.length === 0) return;
-    try {
-      options.onFlows(flows);
-    } catch (error) {
-      report(error);
+    for (let full = true; full && !closed; ) {
+      let flows: StoredFlow[];
+      try {
+        flows = store.query({
+          after: lastId,
+          bodies,
+          limit: page,
+          // Every row scanned moves the cursor on, matching or not; the scan stops at the page's last match.
+          where: (row) => {
+            if (row.id > lastId) lastId = row.id;
+            return options.where === undefined || options.where(row);
+          },
+        });
+      } catch (error) {
+        report(error);
+        return;
+      }
+      full = flows.length === page;
+      if (flows.length === 0) return;
+      try {
+        options.onFlows(flows);
+      } catch (error) {
+        report(error);
+      }
     }
   };
   const schedule = (): void => {
