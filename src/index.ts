@@ -38,6 +38,14 @@ export { writeHarFile } from './record/write-har.js';
 export type { Har } from './record/har-types.js';
 export type { ListenerInfo } from './config/modes.js';
 export { openStore, type SessionStore } from './record/store/open-store.js';
+export {
+  followStore,
+  lastStoredId,
+  openStoreWhenReady,
+  type FollowOptions,
+  type StoreFollower,
+  type WaitOptions,
+} from './record/store/follow-store.js';
 export type { StoredFlow, StoredFlowHead, StoredBody, StoreOptions, QueryOptions, StoreStats, HeaderPair } from './record/store/types.js';
 export type { FlowQueryOptions } from './proxy/query-flows.js';
 export type { StoreErrorRecord } from './events.js';
@@ -51,6 +59,7 @@ export {
   proxySource,
   storeSource,
   uiGuardHook,
+  type StoreSourceOptions,
   type RunningUi,
   type UiOptions,
   type UiSource,

@@ -14,6 +14,7 @@ import { flowJson, tableLine } from './output/flows-format.js';
 import { printable } from './output/flow-log.js';
 import { writeLine, type Io } from './output/io.js';
 import { splitPositionals } from './positionals.js';
+import { runTail } from './tail.js';
 
 const storeFlag = z.string().min(1).meta({ arg: 'FILE', description: 'The store to read (written by mitm start --store)' });
 
@@ -26,6 +27,9 @@ const FlowsOptionsSchema = z
       .enum(['table', 'json', 'jsonl', 'har', 'curl'])
       .default('table')
       .meta({ arg: 'FORMAT', description: 'table (the live log line), json, jsonl, har (HAR 1.2) or curl (runnable commands)' }),
+    follow: z.boolean().default(false).meta({
+      description: 'Keep printing the flows a running proxy writes, as mitm tail does (its options: mitm tail --help)',
+    }),
   })
   .strict();
 
@@ -45,6 +49,7 @@ export function flowsHelp(): string {
       'FILTER is the filter language of docs/filters.md (host:api.test status:5xx ...); put it',
       'after -- when it starts with - (mitm flows --store f.db -- -status:2xx).',
       '`import` adds the entries of a HAR file (ours, Chrome DevTools, Firefox, mitmproxy) to the store.',
+      '--follow prints new flows as a running proxy writes them: the same as mitm tail.',
     ].join('\n'),
     FlowsOptionsSchema,
   );
@@ -53,6 +58,9 @@ export function flowsHelp(): string {
 /** Runs `mitm flows …` and `mitm flows import …`. */
 export async function runFlows(argv: readonly string[], io: Io): Promise<number> {
   if (argv[0] === 'import') return runImport(argv.slice(1), io);
+  const end = argv.indexOf('--');
+  const follow = argv.findIndex((word, at) => word === '--follow' && (end < 0 || at < end));
+  if (follow >= 0) return runTail(argv.toSpliced(follow, 1), io);
   const { flags, positionals } = splitPositionals(FlowsOptionsSchema, argv);
   const parsed = parseFlags(FlowsOptionsSchema, flags);
   if (parsed.help) {

@@ -1,5 +1,9 @@
+import { join } from 'node:path';
 import { z } from 'zod';
+import { readCaFile } from '../ca/ca-files.js';
+import { MitmError } from '../errors.js';
 import { openStore } from '../record/store/open-store.js';
+import { caFingerprint } from '../ui/ca-fingerprint.js';
 import { startUi, storeSource } from '../ui/ui.js';
 import { formatHelp, parseFlags } from './flags.js';
 import { writeLine, type Io } from './output/io.js';
@@ -7,7 +11,15 @@ import { writeLine, type Io } from './output/io.js';
 /** The flags of `mitm ui`; `--ui-host` and `--ui-port` are spelt as on `mitm start --ui`. */
 export const UiCommandSchema = z
   .object({
-    store: z.string().min(1).meta({ arg: 'FILE', description: 'The store file to show (written by mitm start --store); opened read-only' }),
+    store: z.string().min(1).meta({
+      arg: 'FILE',
+      description: 'The store file to show (written by mitm start --store), opened read-only; flows a running proxy adds appear live',
+    }),
+    ca: z.string().min(1).optional().meta({
+      arg: 'DIR',
+      description:
+        'A CA folder (mitm start --ca) whose certificate the status bar shows and offers for download (ca.pem only; the key is never read)',
+    }),
     uiHost: z
       .string()
       .min(1)
@@ -33,11 +45,12 @@ export async function runUi(argv: readonly string[], io: Io): Promise<number> {
     io.stdout.write(formatHelp('mitm ui --store FILE [options]', `${UI_SUMMARY}. See docs/ui.md.`, UiCommandSchema));
     return 0;
   }
-  const { store: file, uiHost, uiPort } = parsed.options;
+  const { store: file, ca, uiHost, uiPort } = parsed.options;
+  const caPem = ca === undefined ? undefined : await readCaCert(ca);
   const store = await openStore(file, { readonly: true });
   try {
-    const ui = await startUi({ host: uiHost, port: uiPort, source: storeSource(store) });
-    writeLine(io.stderr, `mitm ui: ${store.count()} flows from ${store.file}`);
+    const ui = await startUi({ host: uiHost, port: uiPort, source: storeSource(store, { caPem }) });
+    writeLine(io.stderr, `mitm ui: ${store.count()} flows from ${store.file}; flows a proxy writes to it meanwhile appear live`);
     if (ui.exposed)
       writeLine(io.stderr, `mitm ui: warning: listening on ${uiHost}, reachable from the network (the token still guards it)`);
     writeLine(io.stdout, `inspector: ${ui.url}`);
@@ -50,4 +63,12 @@ export async function runUi(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** The certificate of the CA folder `dir` (its ca.pem; the key stays unread), checked to parse. */
+async function readCaCert(dir: string): Promise<string> {
+  const path = join(dir, 'ca.pem');
+  const pem = await readCaFile(path, 'name the folder mitm start --ca used (it holds ca.pem)');
+  if (caFingerprint(pem) === undefined) throw new MitmError('ca_invalid', `--ca ${dir}: ${path} is not a PEM certificate`);
+  return pem;
 }

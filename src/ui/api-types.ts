@@ -112,6 +112,12 @@ export interface ConnectionEvent {
   readonly code?: string | undefined;
 }
 
+/** One listener of the proxy: its mode (`regular`, `transparent`, `reverse:https://…`, `dns`) and how clients name it. */
+export interface ListenerView {
+  readonly mode: string;
+  readonly address: string;
+}
+
 /** The status bar's figures. */
 export interface UiStats {
   readonly source: 'proxy' | 'store';
@@ -119,12 +125,14 @@ export interface UiStats {
   /** Flows the source holds. */
   readonly flows: number;
   readonly connections: number;
+  /** The proxy's listeners, for a proxy source. */
+  readonly listeners?: readonly ListenerView[] | undefined;
   /** SHA-256 fingerprint of the root CA (colon-separated hex), when the source knows it. */
   readonly caFingerprint?: string | undefined;
-  /** Where the page downloads the CA (`/api/v1/ca.pem`). */
+  /** Where the page downloads the CA certificate (`/api/v1/ca.pem`; never the key). */
   readonly caPath?: string | undefined;
-  /** The store file and its size in bytes, for a store source. */
-  readonly store?: { readonly file: string; readonly bytes: number } | undefined;
+  /** The store file, its size on disk in bytes (with its `-wal`) and the flows in it: a store source, or a proxy with `--store`. */
+  readonly store?: { readonly file: string; readonly bytes: number; readonly flows: number } | undefined;
   /** The inspector's process, in bytes. */
   readonly memory: { readonly rss: number; readonly heapUsed: number };
 }

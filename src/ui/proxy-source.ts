@@ -1,10 +1,12 @@
+import type { ListenerInfo } from '../config/modes.js';
 import type { AutoPassthroughRecord, ClientIssue, FlowRecord, TunnelRecord } from '../events.js';
 import type { Flow } from '../flow/flow.js';
 import { subjectOfFlow, subjectOfRecord, type FilterPredicate, type FilterSubject } from '../record/filter/filter.js';
 import { toHar } from '../record/har.js';
 import { harCreator } from '../record/har-creator.js';
 import { storedEntry } from '../record/har-stored.js';
-import { IMPORTED_ID_BASE, type ConnectionEvent, type FlowSummary } from './api-types.js';
+import { type SessionStore, storeFileBytes } from '../record/store/open-store.js';
+import { IMPORTED_ID_BASE, type ConnectionEvent, type FlowSummary, type UiStats } from './api-types.js';
 import { caFingerprint } from './ca-fingerprint.js';
 import { ConnectionLog } from './connection-log.js';
 import { detailOfFlow, summaryOfFlow, summaryOfRecord } from './flow-view.js';
@@ -19,6 +21,10 @@ import type { ListOptions, UiSource } from './source.js';
 export interface InspectedProxy {
   readonly flows: readonly Flow[];
   readonly caCertPem: string;
+  /** Its listeners, for the status bar. */
+  readonly addresses?: readonly ListenerInfo[];
+  /** The `--store` it writes, for the status bar. */
+  readonly store?: SessionStore | undefined;
   on(event: 'flow', listener: (record: FlowRecord) => void): unknown;
   on(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   on(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
@@ -148,7 +154,9 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
       readOnly: false,
       flows: rows.size + imported.size,
       connections: connections.events.length,
+      listeners: proxy.addresses?.map((listener) => ({ mode: listener.mode, address: listener.address })),
       caFingerprint: fingerprint,
+      store: proxy.store && storeFigures(proxy.store),
     }),
     caPem: () => proxy.caCertPem,
     clear() {
@@ -177,4 +185,13 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
       listeners.clear();
     },
   };
+}
+
+/** The status bar's store figures; undefined once the store is closed (the proxy is stopping). */
+function storeFigures(store: SessionStore): UiStats['store'] {
+  try {
+    return { file: store.file, bytes: storeFileBytes(store.file), flows: store.count() };
+  } catch {
+    return undefined;
+  }
 }

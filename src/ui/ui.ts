@@ -3,5 +3,5 @@ export type { ConnectionEvent, FlowDetail, FlowPage, FlowSummary, PushMessage, U
 export { proxySource, type InspectedProxy, type ProxySourceOptions } from './proxy-source.js';
 export type { ListOptions, SourceListener, UiSource } from './source.js';
 export { startUi, type RunningUi, type UiOptions } from './start-ui.js';
-export { storeSource } from './store-source.js';
+export { storeSource, type StoreSourceOptions } from './store-source.js';
 export { uiGuardHook } from './ui-guard.js';

@@ -54,16 +54,21 @@ const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'f
 
 /** The marks of a flow's line: how hooks treated it (`mock`, `blocked`, `modified by NAME`). */
 export function flowMarks(flow: Flow): string[] {
+  return marksOf(flow.tags, flow.changedBy);
+}
+
+/** The marks for a flow's tags and the names of the hooks that changed it (a stored flow has tags only). */
+export function marksOf(tags: ReadonlySet<string>, changedBy: Iterable<string>): string[] {
   const marks: string[] = [];
-  const blocked = flow.tags.has('blocked');
-  const mocked = flow.tags.has('mocked');
+  const blocked = tags.has('blocked');
+  const mocked = tags.has('mocked');
   if (blocked) marks.push('blocked');
   if (mocked) marks.push('mock');
-  if (flow.tags.has('replayed')) marks.push('replay');
-  if (flow.tags.has('throttled')) marks.push('throttled');
-  if (flow.tags.has('failed')) marks.push('failed on purpose');
-  const answered = blocked || mocked || flow.tags.has('failed');
-  const others = [...flow.changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)));
+  if (tags.has('replayed')) marks.push('replay');
+  if (tags.has('throttled')) marks.push('throttled');
+  if (tags.has('failed')) marks.push('failed on purpose');
+  const answered = blocked || mocked || tags.has('failed');
+  const others = [...changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)));
   if (others.length > 0) marks.push(`modified by ${others.join(', ')}`);
   return marks;
 }
@@ -114,7 +119,8 @@ function pairs(raw: readonly string[]): Array<readonly [string, string]> {
   return out;
 }
 
-function dropUndefined<T extends object>(value: T): T {
+/** `value` without its undefined fields, so the json format leaves them out. */
+export function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as T;
 }
 
@@ -136,7 +142,7 @@ function bodyView(message: FlowRequest | FlowResponse, limit: number): BodyView 
 }
 
 /** JSON pretty-printed (two spaces) when the type says JSON and the whole body parses; the text otherwise. */
-function prettyJson(text: string, type: string | undefined, truncated: boolean): string {
+export function prettyJson(text: string, type: string | undefined, truncated: boolean): string {
   if (truncated || !/[/+]json\b/i.test(type ?? '')) return text;
   try {
     return JSON.stringify(JSON.parse(text), null, 2);
@@ -146,7 +152,7 @@ function prettyJson(text: string, type: string | undefined, truncated: boolean):
 }
 
 /** `text` cut to at most `limit` UTF-8 bytes (at a character boundary). */
-function cut(text: string, limit: number): { text: string; truncated: boolean } {
+export function cut(text: string, limit: number): { text: string; truncated: boolean } {
   if (Buffer.byteLength(text) <= limit) return { text, truncated: false };
   // Decoding a byte slice drops a split character's tail as U+FFFD; strip that replacement.
   const head = Buffer.from(text)

@@ -134,13 +134,7 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
       )
     )
       return;
-    const detail = flow ? flowDetail(flow, level, bodyLimit) : undefined;
-    if (json) {
-      writeLine(io.stdout, formatFlowJson(record, detail));
-      return;
-    }
-    writeLine(io.stdout, colourLine(record, formatFlow(record), style) + formatMarks(detail?.marks ?? [], style));
-    if (detail && level >= 2) for (const line of detailLines(detail, style)) writeLine(io.stdout, line);
+    writeFlow(io, record, flow ? flowDetail(flow, level, bodyLimit) : undefined, { json, level, style });
   });
   proxy.on('tunnel', (tunnel) => {
     if ((options.quiet || level === 0) && tunnel.error === undefined) return;
@@ -153,6 +147,26 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
   proxy.on('hook-fault', (fault) => writeLine(io.stderr, printable(formatHookFault(fault))));
   // Flows that could not be written are lost from the store, not from the proxy: said once per failed batch.
   proxy.on('store-error', (record) => writeLine(io.stderr, printable(`mitm: ${record.message}`)));
+}
+
+/**
+ * Writes one flow to stdout as `mitm start` does: its line with marks and, from level 2, the
+ * detail lines; or, in json mode, one object with the detail as fields. `mitm tail` prints stored
+ * flows through the same function.
+ */
+export function writeFlow(
+  io: Io,
+  record: FlowRecord,
+  detail: FlowDetail | undefined,
+  options: { readonly json: boolean; readonly level: number; readonly style: TermStyle },
+): void {
+  if (options.json) {
+    writeLine(io.stdout, formatFlowJson(record, detail));
+    return;
+  }
+  const { style } = options;
+  writeLine(io.stdout, colourLine(record, formatFlow(record), style) + formatMarks(detail?.marks ?? [], style));
+  if (detail && options.level >= 2) for (const line of detailLines(detail, style)) writeLine(io.stdout, line);
 }
 
 /**

@@ -22,6 +22,7 @@ export async function openDatabase(Driver: DatabaseConstructor, file: string, re
   try {
     const found = identify(db, path, MIGRATIONS);
     if (readonly) {
+      if (found.fresh) throw new EmptyStoreError(path);
       if (found.version < latest()) {
         throw new MitmError(
           'store_invalid',
@@ -44,6 +45,13 @@ export async function openDatabase(Driver: DatabaseConstructor, file: string, re
       throw new MitmError('store_invalid', `${path} is not a mitm store: it is not an SQLite database`, { cause: error });
     }
     throw new MitmError('store_failed', `cannot open the store ${path}: ${reason(error)}`, { cause: error });
+  }
+}
+
+/** A store file that exists but holds nothing yet (a proxy is creating it), opened read-only; `mitm tail` waits on it. */
+export class EmptyStoreError extends MitmError {
+  constructor(path: string) {
+    super('store_failed', `the store ${path} is empty: no proxy has written to it yet`);
   }
 }
 

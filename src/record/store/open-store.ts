@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MitmError } from '../../errors.js';
 import type { Flow } from '../../flow/flow.js';
@@ -115,4 +116,17 @@ function positive(value: number | undefined, fallback: number, name: string, min
   if (!Number.isFinite(value) || value < min)
     throw new MitmError('config_invalid', `store option ${name} must be a number ≥ ${min}, got ${value}`);
   return value;
+}
+
+/** The bytes a store takes on disk: the file and its `-wal` (writes not yet copied into it). */
+export function storeFileBytes(file: string): number {
+  let bytes = 0;
+  for (const path of [file, `${file}-wal`]) {
+    try {
+      bytes += statSync(path).size;
+    } catch {
+      // No WAL file: nothing is being written.
+    }
+  }
+  return bytes;
 }

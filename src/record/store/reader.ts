@@ -78,14 +78,15 @@ export class StoreReader {
 
   /** Matching flows in store-id order, after `offset`, at most `limit`. */
   query(options: QueryOptions = {}): StoredFlow[] {
-    const { where, offset = 0, limit = Number.POSITIVE_INFINITY, order = 'asc', bodies = true } = options;
+    const { where, offset = 0, limit = Number.POSITIVE_INFINITY, order = 'asc', bodies = true, after = 0 } = options;
     const out: StoredFlow[] = [];
     if (limit <= 0) return out;
     let skipped = 0;
-    let cursor = order === 'asc' ? 0 : Number.MAX_SAFE_INTEGER;
+    let cursor = order === 'asc' ? after : Number.MAX_SAFE_INTEGER;
     for (;;) {
       const rows = order === 'asc' ? this.#page.asc(cursor) : this.#page.desc(cursor);
       for (const row of rows) {
+        if (row.id <= after) return out;
         const head = toHead(row);
         if (where && !where(this.#lazy(head))) continue;
         if (skipped < offset) {

@@ -131,6 +131,8 @@ export interface QueryOptions {
   readonly limit?: number | undefined;
   /** Skips this many matching flows first. */
   readonly offset?: number | undefined;
+  /** Only flows whose store id is above this (default 0: all); how a follower reads what is new. */
+  readonly after?: number | undefined;
   /** By store id, i.e. append order (default `asc`). */
   readonly order?: 'asc' | 'desc' | undefined;
   /** Load bodies and messages (default true); false returns them empty, for listings. */
