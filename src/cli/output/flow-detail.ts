@@ -49,8 +49,8 @@ export interface FlowDetail {
   readonly messagesOmitted?: number;
 }
 
-// The stock hooks that answer a flow themselves: their mark ([mock], [blocked]) already says it.
-const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'fail', 'failRequests']);
+// The stock hooks that answer a flow themselves: their mark ([mock], [blocked], [replay]) already says it.
+const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'fail', 'failRequests', 'serve-from', 'serverReplay']);
 
 /** The marks of a flow's line: how hooks treated it (`mock`, `blocked`, `modified by NAME`). */
 export function flowMarks(flow: Flow): string[] {
@@ -59,10 +59,12 @@ export function flowMarks(flow: Flow): string[] {
   const mocked = flow.tags.has('mocked');
   if (blocked) marks.push('blocked');
   if (mocked) marks.push('mock');
-  if (flow.tags.has('replayed')) marks.push('replay');
+  const replayed = flow.tags.has('replayed');
+  if (replayed) marks.push('replay');
+  if (flow.tags.has('replay-unmatched')) marks.push('replay unmatched');
   if (flow.tags.has('throttled')) marks.push('throttled');
   if (flow.tags.has('failed')) marks.push('failed on purpose');
-  const answered = blocked || mocked || flow.tags.has('failed');
+  const answered = blocked || mocked || replayed || flow.tags.has('failed') || flow.tags.has('replay-unmatched');
   const others = [...flow.changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)));
   if (others.length > 0) marks.push(`modified by ${others.join(', ')}`);
   return marks;
