@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isMitmError, openStore, startProxy, writeHarFile } from '../../src/index.js';
 import { CliProcess } from '../helpers/cli-process.js';
-import { curlVia, type CurlResult } from '../helpers/curl.js';
+import { curl, curlVia, type CurlResult } from '../helpers/curl.js';
 import { startCustomOrigin, type CustomOrigin } from '../helpers/custom-origin.js';
 import { h2Request, h2ViaProxy } from '../helpers/h2-client.js';
 import { CLI_MAIN, TSX_LOADER } from '../helpers/mitm-cli.js';
@@ -194,6 +194,26 @@ describe('server replay (--serve-from)', { timeout: 240_000 }, () => {
     } finally {
       session.close();
     }
+  });
+
+  it('reverse and transparent listeners serve the recording too', async () => {
+    const originPort = new URL(origin.url).port;
+    const proxy = await proxies.start(pki, {
+      serveFrom: files.store,
+      replayUnmatched: '404',
+      mode: [`reverse:${origin.url}@127.0.0.1:0`, `transparent@127.0.0.1:0:${originPort}`],
+    });
+    const portOf = (kind: string): number => proxy.proxy.addresses.find((listener) => listener.kind === kind)?.port ?? 0;
+    const reverse = await curl(['--cacert', proxy.caPath, `https://localhost:${portOf('reverse')}/seq`]);
+    assert.deepEqual([reverse.status, reverse.text], [200, 'n=1']);
+    const transparent = await curl([
+      '--cacert',
+      proxy.caPath,
+      '--connect-to',
+      `localhost:${originPort}:127.0.0.1:${portOf('transparent')}`,
+      `${origin.url}/created`,
+    ]);
+    assert.deepEqual(answerOf(transparent), answerOf(recorded.get('created') as CurlResult));
   });
 
   it('mitm start --serve-from: the line is marked [replay], the store records the flow as replayed', async () => {
