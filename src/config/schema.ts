@@ -193,7 +193,7 @@ export const ProxyOptionsSchema = z
       description: 'Leave this request header out of --serve-from matching when --replay-match includes headers (repeatable)',
     }),
     replayUnmatched: z.enum(['forward', '404']).default('forward').meta({
-      arg: 'forward|404',
+      arg: 'ACTION',
       description: 'What --serve-from does with a request no recording matches: forward it to the origin, or answer 404 (replay_unmatched)',
     }),
     leafCacheSize: z
