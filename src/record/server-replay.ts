@@ -123,6 +123,8 @@ export function serverReplay(flows: readonly StoredFlow[], options: ServerReplay
 function prepare(flow: StoredFlow, rules: MatchRules): { answer: Answer; body: string } | string {
   const { status, responseBody, requestBody } = flow;
   if (flow.isWebSocket) return 'a WebSocket connection is not replayed';
+  // A session recorded while replaying holds the 404s of its unmatched requests: no origin said those.
+  if (flow.tags.includes('replay-unmatched')) return 'it is an earlier replay_unmatched answer, not a recorded one';
   if (status === undefined) return `no response was recorded${flow.error ? ` (${flow.error.code})` : ''}`;
   if (status < 200) return `a ${status} response is not replayed`;
   if (responseBody?.cut)

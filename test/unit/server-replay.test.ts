@@ -104,6 +104,7 @@ describe('serverReplay', () => {
       recorded({ id: 3, url: 'https://a.test/ws', status: 101, webSocket: [] }),
       recorded({ id: 4, url: 'https://a.test/lost', responseHeaders: ['Content-Length', '5'] }),
       recorded({ id: 5, url: 'https://a.test/ok', responseBody: 'fine' }),
+      recorded({ id: 6, url: 'https://a.test/earlier', status: 404, tags: ['replay-unmatched'] }),
     ]);
     assert.equal(replay.recordings, 1);
     assert.deepEqual(
@@ -113,6 +114,7 @@ describe('serverReplay', () => {
         ['/none', 'no response was recorded (aborted)'],
         ['/ws', 'a WebSocket connection is not replayed'],
         ['/lost', 'its response body was not recorded'],
+        ['/earlier', 'it is an earlier replay_unmatched answer, not a recorded one'],
       ],
     );
   });
