@@ -135,6 +135,7 @@ export async function replayFromOptions(config: Pick<ProxyConfig, ReplayKey>): P
     // readRecording's own errors start with the file's name, said once here; a store's say its path.
     return fail(message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message, error);
   });
+  if (flows.length === 0) fail('it holds no recorded requests');
   const replay = serverReplay(flows, {
     name: 'serve-from',
     match: config.replayMatch,
@@ -142,7 +143,6 @@ export async function replayFromOptions(config: Pick<ProxyConfig, ReplayKey>): P
     ignoreHeaders: config.replayIgnoreHeader,
     unmatched: config.replayUnmatched,
   });
-  if (flows.length === 0) fail('it holds no recorded requests');
   if (replay.recordings === 0) {
     const reasons = new Map<string, number>();
     for (const { reason } of replay.leftOut) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
