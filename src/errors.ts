@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   injected_failure: { status: 502, summary: 'A failRequests hook (--fail) failed the request on purpose' },
   body_not_recorded: { status: undefined, summary: "A finished flow's body was read, but it was not recorded whole" },
   connect_rejected: { status: 403, summary: 'An onConnect hook rejected the CONNECT' },
+  replay_unmatched: { status: 404, summary: 'No recorded response matches the request (--serve-from with --replay-unmatched 404)' },
   blocked: { status: 403, summary: 'A blockHosts or blockRequests hook (--block) refused a request' },
   hook_load_failed: { status: undefined, summary: 'A --hook file could not be loaded or exports no valid hook' },
   wait_timeout: { status: undefined, summary: 'proxy.waitForFlow() saw no matching flow in time' },

@@ -54,6 +54,8 @@ export { storedToHar } from './record/har-stored.js';
 export { importHar } from './record/har-import.js';
 export { curlCommand } from './record/curl-command.js';
 export { replay, type ReplayOptions, type ReplayResult } from './record/replay.js';
+export { serverReplay, type ServerReplay, type ServerReplayOptions, type LeftOutRecording } from './record/server-replay.js';
+export { readRecording } from './record/replay-source.js';
 export {
   startUi,
   proxySource,

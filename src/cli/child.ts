@@ -7,6 +7,7 @@ import { caNotice } from './output/ca-notice.js';
 import { attachLog, type LogOptions } from './output/flow-log.js';
 import { writeLine, type Io } from './output/io.js';
 import { styleFor } from './output/term-style.js';
+import { inFlagWords } from './start.js';
 
 /** How the command ended, as an exit status for mitm itself. */
 export interface Outcome {
@@ -79,7 +80,9 @@ export async function startProxyForChild(
   log: Omit<LogOptions, 'style'>,
 ): Promise<RunningProxy> {
   const { ca, created } = await initCa(options.ca);
-  const proxy = await startProxy(options);
+  const proxy = await startProxy(options).catch((error: unknown) => {
+    throw inFlagWords(error);
+  });
   attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { ...log, style: styleFor(io.stderr) });
   writeLine(io.stderr, `listening on ${proxy.url}`);
   writeLine(io.stderr, caNotice(ca, created));

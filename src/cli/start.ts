@@ -141,7 +141,7 @@ export function readyLines(listeners: readonly ListenerInfo[], pid?: number): st
 }
 
 /** A library error naming options as the library spells them (`upstreamCa /x.pem: …`), reworded with their flags (`--upstream-ca /x.pem: …`). */
-function inFlagWords(error: unknown): unknown {
+export function inFlagWords(error: unknown): unknown {
   if (!isMitmError(error) || error.code !== 'config_invalid') return error;
   const keys = Object.keys(CliOptionsSchema.shape).join('|');
   const message = error.message.replace(

@@ -6,6 +6,7 @@ import { parseCidr } from '../net/cidr.js';
 import { parseResolveEntry } from '../net/resolve-map.js';
 import { parseListenAddress } from './listen-address.js';
 import { ipLiteral, parseDnsUpstream, parseMode } from './modes.js';
+import { DEFAULT_REPLAY_MATCH, parseReplayMatch } from './replay-match.js';
 import { parseUpstreamProxy, validateBypass } from './upstream-proxy.js';
 
 // A byte count as a number, or as text with an optional k, m or g suffix (1024-based, like the
@@ -171,6 +172,29 @@ export const ProxyOptionsSchema = z
       arg: '[FILTER:]RATE[,latency=MS]',
       description:
         'Slow flows FILTER matches to RATE bits per second each way per connection (256k, 2m; presets 3g, slow-3g, offline), each request delayed by MS (repeatable)',
+    }),
+    // Server replay (docs/replay.md): requests answered from a recording instead of the origin.
+    serveFrom: z.string().min(1).optional().meta({
+      arg: 'FILE',
+      description:
+        'Answer requests that match a recorded one from FILE (a HAR or a --store file) without contacting the origin; identical requests get the recorded answers in order, then the last again',
+    }),
+    replayMatch: z.string().default(DEFAULT_REPLAY_MATCH).superRefine(checkWith(parseReplayMatch)).meta({
+      arg: 'PARTS',
+      description:
+        'What --serve-from compares: a comma list of method, url (scheme, host, port, path, query in any order), body, headers, header:NAME',
+    }),
+    replayIgnoreParam: z.array(z.string().min(1)).default([]).meta({
+      arg: 'NAME',
+      description: 'Leave this query parameter (and form or JSON body field) out of --serve-from matching (repeatable)',
+    }),
+    replayIgnoreHeader: z.array(z.string().min(1)).default([]).meta({
+      arg: 'NAME',
+      description: 'Leave this request header out of --serve-from matching when --replay-match includes headers (repeatable)',
+    }),
+    replayUnmatched: z.enum(['forward', '404']).default('forward').meta({
+      arg: 'ACTION',
+      description: 'What --serve-from does with a request no recording matches: forward it to the origin, or answer 404 (replay_unmatched)',
     }),
     leafCacheSize: z
       .number()

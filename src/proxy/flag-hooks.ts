@@ -12,6 +12,9 @@ import { setHeaders } from '../hooks/set-headers.js';
 import { throttle } from '../hooks/throttle.js';
 import type { Hook } from '../hooks/types.js';
 import { compileFilter, subjectOfFlow } from '../record/filter/filter.js';
+import { readRecording } from '../record/replay-source.js';
+import { serverReplay, type ServerReplay } from '../record/server-replay.js';
+import { DEFAULT_REPLAY_MATCH } from '../config/replay-match.js';
 
 /** The options that install stock hooks, in the order their hooks run. */
 export type HookFlagKey = 'block' | 'fail' | 'mock' | 'mapLocal' | 'mapRemote' | 'setHeader' | 'throttle';
@@ -34,9 +37,10 @@ export function flowFilter(text: string): (flow: Flow) => boolean {
  * option through `nameOf` (the CLI passes one that spells flags) and the part that is wrong.
  */
 export function hooksFromOptions(
-  config: Pick<ProxyConfig, HookFlagKey | 'upstreamTimeout'>,
+  config: Pick<ProxyConfig, HookFlagKey | ReplayKey | 'upstreamTimeout'>,
   nameOf: (key: string) => string = (key) => key,
 ): FlagHook[] {
+  checkReplayOptions(config, nameOf);
   const out: FlagHook[] = [];
   const each = (key: HookFlagKey, build: (value: string, fail: (what: string) => never) => Hook): void => {
     for (const value of config[key]) {
@@ -110,6 +114,58 @@ export function hooksFromOptions(
     });
   });
   return out;
+}
+
+/** The options of server replay (docs/replay.md). */
+export type ReplayKey = 'serveFrom' | 'replayMatch' | 'replayIgnoreParam' | 'replayIgnoreHeader' | 'replayUnmatched';
+
+/**
+ * The `serveFrom` option's server replay, named `serve-from`, or undefined without that option.
+ * Throws `config_invalid` naming the option and the file when the file is missing, not a HAR or
+ * store, or holds nothing that can be answered with (a HAR saved without response bodies).
+ */
+export async function replayFromOptions(config: Pick<ProxyConfig, ReplayKey>): Promise<ServerReplay | undefined> {
+  const file = config.serveFrom;
+  if (file === undefined) return undefined;
+  const fail = (what: string, cause?: unknown): never => {
+    throw new MitmError('config_invalid', `serveFrom ${file}: ${what}`, { cause });
+  };
+  const flows = await readRecording(file).catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    // readRecording's own errors start with the file's name, said once here; a store's say its path.
+    return fail(message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message, error);
+  });
+  if (flows.length === 0) fail('it holds no recorded requests');
+  const replay = serverReplay(flows, {
+    name: 'serve-from',
+    match: config.replayMatch,
+    ignoreParams: config.replayIgnoreParam,
+    ignoreHeaders: config.replayIgnoreHeader,
+    unmatched: config.replayUnmatched,
+  });
+  if (replay.recordings === 0) {
+    const reasons = new Map<string, number>();
+    for (const { reason } of replay.leftOut) reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    const listed = [...reasons].map(([reason, count]) => `${count} × ${reason}`).join('; ');
+    fail(`none of its ${flows.length} recorded exchanges can be answered from: ${listed}`);
+  }
+  return replay;
+}
+
+/** The `replay*` options refine `serveFrom`; given without it they would silently do nothing. */
+function checkReplayOptions(config: Pick<ProxyConfig, ReplayKey>, nameOf: (key: string) => string): void {
+  if (config.serveFrom !== undefined) return;
+  const given =
+    config.replayMatch !== DEFAULT_REPLAY_MATCH
+      ? 'replayMatch'
+      : config.replayIgnoreParam.length > 0
+        ? 'replayIgnoreParam'
+        : config.replayIgnoreHeader.length > 0
+          ? 'replayIgnoreHeader'
+          : config.replayUnmatched !== 'forward'
+            ? 'replayUnmatched'
+            : undefined;
+  if (given !== undefined) throw new MitmError('config_invalid', `${nameOf(given)} needs ${nameOf('serveFrom')} FILE`);
 }
 
 /** `hooks: set-header ×2, map-remote, add-auth (./hooks/auth.ts)`: what runs on every flow, for the start-up banner. */

@@ -16,7 +16,7 @@ import { buildRuntime } from './build-runtime.js';
 import { ClientFront, type DnsSettings } from './client-front.js';
 import { loadConnectivity, type Connectivity } from './connectivity.js';
 import { createOriginSide } from './origin-side.js';
-import { hooksFromOptions } from './flag-hooks.js';
+import { hooksFromOptions, replayFromOptions } from './flag-hooks.js';
 import { frontLimits, observe, serveMetrics } from './guards.js';
 import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 import { checkKeyMode } from '../ca/key-mode.js';
@@ -134,10 +134,19 @@ async function loadCaAndConnectivity(
   return { ca, reach };
 }
 
-/** Adds the `hooks` option's hooks, then the stock hooks of options (`block`, `setHeader`...), then those of each `hook` file. */
+/**
+ * Adds the `hooks` option's hooks, then the stock hooks of options (`block`, `setHeader`...), then
+ * server replay (`serveFrom`: it answers the request as those left it, as it was recorded), then
+ * those of each `hook` file.
+ */
 async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], config: ProxyConfig): Promise<void> {
   for (const hook of hooks) proxy.use(hook);
   for (const { hook, key } of hooksFromOptions(config)) proxy.use(hook, key);
+  const replay = await replayFromOptions(config);
+  if (replay !== undefined) {
+    const leftOut = replay.leftOut.length > 0 ? `, ${replay.leftOut.length} left out` : '';
+    proxy.use(replay.hook, `${config.serveFrom}: ${replay.recordings} recorded responses${leftOut}`);
+  }
   for (const file of config.hook) {
     for (const hook of await loadHookFile(file)) proxy.use(hook, file);
   }

@@ -32,25 +32,31 @@ export function harBodyText(
   data: Buffer,
   options: { readonly contentEncoding: string; readonly mimeType: string; readonly truncated: boolean },
 ): HarBodyText {
-  const codings = options.contentEncoding
-    .split(',')
-    .map((coding) => coding.trim().toLowerCase())
-    .filter((coding) => coding !== '' && coding !== 'identity');
   let bytes = data;
   let comment: string | undefined;
   let decoded = true;
   try {
-    bytes = decode(data, codings, options.truncated);
+    bytes = decodeContent(data, options.contentEncoding, options.truncated);
   } catch (error) {
     decoded = false;
     const reason = error instanceof Error ? error.message : String(error);
-    comment = `could not undo content-encoding ${codings.join(', ')} (${reason}); the text is the body as sent`;
+    comment = `could not undo content-encoding ${codingsOf(options.contentEncoding).join(', ')} (${reason}); the text is the body as sent`;
   }
   return { size: bytes.length, decoded, comment, ...textOrBase64(bytes, options.mimeType, options.truncated) };
 }
 
-function decode(data: Buffer, codings: readonly string[], partial: boolean): Buffer {
-  const maxOutputLength = Math.max(MIN_DECODED_CAP, data.length * EXPANSION_ALLOWED);
+/**
+ * A recorded body with its Content-Encoding undone (`partial`: the start of a stream, inflated as
+ * far as it goes). Output is capped at `maxOutputLength` (default 16 times the input, at least 1 MiB);
+ * throws when a coding is unknown, the data is corrupt, or the cap is reached.
+ */
+export function decodeContent(
+  data: Buffer,
+  contentEncoding: string,
+  partial: boolean,
+  maxOutputLength = Math.max(MIN_DECODED_CAP, data.length * EXPANSION_ALLOWED),
+): Buffer {
+  const codings = codingsOf(contentEncoding);
   let out = data;
   // Codings are listed in the order applied, so they are undone last-first.
   for (const coding of [...codings].reverse()) {
@@ -69,6 +75,13 @@ function decode(data: Buffer, codings: readonly string[], partial: boolean): Buf
     }
   }
   return out;
+}
+
+function codingsOf(contentEncoding: string): string[] {
+  return contentEncoding
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
 }
 
 function textOrBase64(bytes: Buffer, mimeType: string, truncated: boolean): { text: string; encoding: 'base64' | undefined } {

@@ -49,8 +49,8 @@ export interface FlowDetail {
   readonly messagesOmitted?: number;
 }
 
-// The stock hooks that answer a flow themselves: their mark ([mock], [blocked]) already says it.
-const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'fail', 'failRequests']);
+// The stock hooks that answer a flow themselves: their mark ([mock], [blocked], [replay]) already says it.
+const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'fail', 'failRequests', 'serve-from', 'serverReplay']);
 
 /** The marks of a flow's line: how hooks treated it (`mock`, `blocked`, `modified by NAME`). */
 export function flowMarks(flow: Flow): string[] {
@@ -64,10 +64,12 @@ export function marksOf(tags: ReadonlySet<string>, changedBy: Iterable<string>):
   const mocked = tags.has('mocked');
   if (blocked) marks.push('blocked');
   if (mocked) marks.push('mock');
-  if (tags.has('replayed')) marks.push('replay');
+  const replayed = tags.has('replayed');
+  if (replayed) marks.push('replay');
+  if (tags.has('replay-unmatched')) marks.push('replay unmatched');
   if (tags.has('throttled')) marks.push('throttled');
   if (tags.has('failed')) marks.push('failed on purpose');
-  const answered = blocked || mocked || tags.has('failed');
+  const answered = blocked || mocked || replayed || tags.has('failed') || tags.has('replay-unmatched');
   const others = [...changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)));
   if (others.length > 0) marks.push(`modified by ${others.join(', ')}`);
   return marks;

@@ -11,7 +11,8 @@ function markers(flow: FlowSummary): string {
   const marks: string[] = [];
   if (flow.error && flow.error.code !== 'aborted') marks.push('⚠');
   if (flow.incomplete || flow.error?.code === 'aborted') marks.push('✂');
-  if (flow.synthetic || flow.tags.includes('mocked')) marks.push('◆');
+  if (flow.tags.includes('replayed')) marks.push('↺');
+  else if (flow.synthetic || flow.tags.includes('mocked')) marks.push('◆');
   if (flow.pinned) marks.push('📌');
   if (flow.imported) marks.push('⇣');
   return marks.join(' ');
@@ -20,7 +21,8 @@ function markers(flow: FlowSummary): string {
 function titleOf(flow: FlowSummary): string {
   const notes = [flow.url];
   if (flow.error) notes.push(`${flow.error.code}: ${flow.error.message}`);
-  if (flow.synthetic) notes.push('answered by a hook or the proxy');
+  if (flow.tags.includes('replayed')) notes.push('answered from a recording (--serve-from)');
+  else if (flow.synthetic) notes.push('answered by a hook or the proxy');
   if (flow.tags.length > 0) notes.push(`tags: ${flow.tags.join(', ')}`);
   if (flow.pinned) notes.push('pinned: Clear keeps it');
   if (flow.imported) notes.push('imported from a HAR file');
