@@ -6,6 +6,7 @@ import { BROWSER_SUMMARY, runBrowser } from './browser.js';
 import { caSummaries, isCaSubcommand, runCa } from './ca.js';
 import { ENV_SUMMARY, runEnv } from './env.js';
 import { FLOWS_SUMMARY, runFlows } from './flows.js';
+import { MOCKS_SUMMARY, runMocks } from './mocks.js';
 import { REPLAY_SUMMARY, runReplay } from './replay.js';
 import { RUN_SUMMARY, runRun } from './run.js';
 import { runStart, START_SUMMARY } from './start.js';
@@ -23,6 +24,7 @@ function topHelp(): string {
     ['browser', BROWSER_SUMMARY],
     ['flows', FLOWS_SUMMARY],
     ['replay', REPLAY_SUMMARY],
+    ['mocks', MOCKS_SUMMARY],
     ['ui', UI_SUMMARY],
     ...caSummaries(),
   ];
@@ -80,6 +82,8 @@ async function main(argv: readonly string[], io: Io): Promise<number> {
         return await runFlows(rest, io);
       case 'replay':
         return await runReplay(rest, io);
+      case 'mocks':
+        return await runMocks(rest, io);
       case 'ui':
         return await runUi(rest, io);
       default:
@@ -118,6 +122,7 @@ function report(error: unknown, argv: readonly string[], io: Io): number {
 function helpCommand(argv: readonly string[]): string {
   const [command, sub] = argv;
   if (['start', 'run', 'env', 'browser', 'flows', 'replay'].includes(command ?? '')) return `mitm ${command} --help`;
+  if (command === 'mocks') return 'mitm mocks export --help';
   if (command === 'ca') return isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
   return 'mitm --help';
 }
