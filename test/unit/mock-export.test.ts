@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mockServer } from '../../src/hooks/mock-server.js';
 import { urlTemplate } from '../../src/hooks/url-template.js';
+import { exportMocks } from '../../src/record/mocks/export-mocks.js';
 import { mergeTypes, renderType, typeOf } from '../../src/record/mocks/infer-type.js';
+import { openStore } from '../../src/record/store/open-store.js';
+import type { StoredFlow } from '../../src/record/store/types.js';
+import { makeFlow, tempDir, type FlowSpec } from '../helpers/store-flows.js';
 import { looksLikeId, pathTemplates } from '../../src/record/mocks/path-template.js';
 import { Redactor } from '../../src/record/mocks/redact.js';
 
@@ -172,5 +176,87 @@ describe('URL templates and data rules', () => {
     );
     bad([{ url: 'http://a.test/', answers: [{ status: 200, json: {}, text: 'x' }] }], /rules\[0\]\.answers\[0\]: has json and text/);
     bad('nope', /rules: expected an array/);
+  });
+});
+
+async function stored(specs: readonly FlowSpec[]): Promise<StoredFlow[]> {
+  const temp = await tempDir('mitm-mock-export-');
+  const store = await openStore(`${temp.dir}/s.db`);
+  try {
+    for (const spec of specs) store.append(makeFlow(spec));
+    return store.query();
+  } finally {
+    await store.close();
+    await temp.remove();
+  }
+}
+
+const JSON_TYPE = ['Content-Type', 'application/json'];
+
+describe('exportMocks', () => {
+  it('one answer per recorded path (the last), literal paths first, transfer headers dropped, unusable flows counted', async () => {
+    const flows = await stored([
+      { id: 1, url: 'https://api.test/users/1', responseHeaders: [...JSON_TYPE, 'Date', 'x'], responseBody: '{"v":1}' },
+      { id: 2, url: 'https://api.test/users/1', responseHeaders: JSON_TYPE, responseBody: '{"v":2}' },
+      { id: 3, url: 'https://api.test/users/2', responseHeaders: JSON_TYPE, responseBody: '{"v":3,"x":true}' },
+      { id: 4, url: 'https://api.test/users/me', responseHeaders: JSON_TYPE, responseBody: '{"me":true}' },
+      { id: 5, url: 'https://api.test/img', responseHeaders: ['Content-Type', 'image/png'], responseBody: Buffer.from([0, 1, 2]) },
+      { id: 6, url: 'https://api.test/down', noResponse: true },
+      { id: 7, url: 'https://api.test/big', responseBody: 'x'.repeat(100), recordLimit: 10 },
+    ]);
+    const result = exportMocks(flows);
+    assert.deepEqual(
+      result.endpoints.map((endpoint) => `${endpoint.name} ${endpoint.url}`),
+      ['getUsersMe https://api.test/users/me', 'getImg https://api.test/img', 'getUsersById https://api.test/users/:id'],
+    );
+    const users = result.endpoints[2];
+    assert.deepEqual(
+      users?.answers.map((answer) => [answer.path, answer.json]),
+      [
+        ['/users/1', { v: 2 }],
+        ['/users/2', { v: 3, x: true }],
+      ],
+    );
+    assert.deepEqual(users?.answers[0]?.headers, { 'content-type': 'application/json' });
+    assert.equal(users?.recordings, 3);
+    assert.equal(renderType(users?.type ?? typeOf(null)), '{\n  v: number;\n  x?: boolean;\n}');
+    assert.equal(result.endpoints[1]?.answers[0]?.base64, 'AAEC');
+    assert.equal(result.endpoints[1]?.typeName, undefined, 'no type without a JSON answer');
+    assert.deepEqual(result.skipped, [
+      ['no response', 1],
+      ['response body cut', 1],
+    ]);
+  });
+
+  it('secrets from the request (even a body without a Content-Type) are replaced in the exported URL, headers and body', async () => {
+    const [flow] = await stored([
+      {
+        id: 1,
+        method: 'POST',
+        url: 'https://api.test/echo?apikey=k-1234567&x=1',
+        requestHeaders: ['Authorization', 'Bearer tok-abcdef'],
+        requestBody: '{"password":"pw-secret-1"}',
+        responseHeaders: [...JSON_TYPE, 'X-Echo', 'Bearer tok-abcdef'],
+        responseBody: JSON.stringify({ got: 'pw-secret-1 k-1234567', auth: 'tok-abcdef', list: ['tok-abcdef'] }),
+      },
+    ]);
+    const result = exportMocks([flow as StoredFlow], [/^x$/]);
+    const text = JSON.stringify(result.endpoints);
+    for (const secret of ['k-1234567', 'tok-abcdef', 'pw-secret-1']) assert.equal(text.includes(secret), false, secret);
+    const answer = result.endpoints[0]?.answers[0];
+    assert.equal(answer?.path, '/echo?apikey=<redacted:apikey:1>&x=<redacted:x:1>');
+    assert.deepEqual(answer?.headers['x-echo'], '<redacted:authorization:1>');
+    assert.deepEqual(answer?.json, {
+      got: '<redacted:password:1> <redacted:apikey:1>',
+      auth: '<redacted:authorization:2>',
+      list: ['<redacted:authorization:2>'],
+    });
+    assert.deepEqual(result.redactions.byName, [
+      ['authorization', 2],
+      ['apikey', 1],
+      ['auth', 1],
+      ['password', 1],
+      ['x', 1],
+    ]);
   });
 });

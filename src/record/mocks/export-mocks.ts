@@ -116,7 +116,9 @@ function collectSecrets(flow: StoredFlow, redactor: Redactor): void {
   const query = flow.url.split('#')[0]?.split('?')[1];
   if (query !== undefined) redactor.params(query);
   const requestType = flow.requestHeaders.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
-  const requestText = flow.requestBody?.text;
+  // A body without a textual Content-Type has no stored text; its bytes are still searched when not content-encoded.
+  const body = flow.requestBody;
+  const requestText = body?.text ?? (body !== undefined && body.contentEncoding === undefined ? body.raw.toString('utf8') : undefined);
   if (requestText !== undefined) {
     const parsed = parseJson(requestText);
     if (parsed.ok) redactor.json(parsed.value);

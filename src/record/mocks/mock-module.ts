@@ -23,7 +23,7 @@ export function mocksModule(exported: MockExport, source: string): string {
   const lines = [
     `// Mock rules exported by \`mitm mocks export\` from ${from}: ${endpoints.length} endpoints from ${exported.flows} flows.`,
     `// The rules are read from ${MOCK_FILES.json} next to this file; docs/mocks.md describes both. Use them with`,
-    `//   import mocks from './${MOCK_FILES.module}';  proxy.use(mockServer({ rules: mocks }));`,
+    `//   import mocks from './<this folder>/${MOCK_FILES.module}';  proxy.use(mockServer({ rules: mocks }));`,
     "import { readFileSync } from 'node:fs';",
     "import type { MockRuleData } from 'mitm';",
     '',
@@ -44,7 +44,9 @@ export function mocksModule(exported: MockExport, source: string): string {
     `export const rules: Mocks = JSON.parse(readFileSync(new URL('./${MOCK_FILES.json}', import.meta.url), 'utf8'));`,
     '',
     '/** Every rule, in match order (fewer path parameters first): `mockServer({ rules: mocks })`. */',
-    `const mocks: readonly MockRuleData[] = [${endpoints.map((endpoint) => `rules.${endpoint.name}`).join(', ')}];`,
+    'const mocks: readonly MockRuleData[] = [',
+    ...endpoints.map((endpoint) => `  rules.${endpoint.name},`),
+    '];',
     'export default mocks;',
     '',
   ];
