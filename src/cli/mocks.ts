@@ -7,7 +7,7 @@ import { FilterError } from '../record/filter/filter.js';
 import { importHar } from '../record/har-import.js';
 import { exportMocks, type MockExport } from '../record/mocks/export-mocks.js';
 import { MOCK_FILES, mocksJson, mocksModule } from '../record/mocks/mock-module.js';
-import { openStore } from '../record/store/open-store.js';
+import { openStore, type SessionStore } from '../record/store/open-store.js';
 import type { StoredFlow } from '../record/store/types.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { openExisting } from './flows.js';
@@ -67,29 +67,56 @@ export async function runMocks(argv: readonly string[], io: Io): Promise<number>
     io.stdout.write(mocksHelp());
     return 0;
   }
-  const { store, har, out, redact } = parsed.options;
-  if ((store === undefined) === (har === undefined)) throw new UsageError('give one of --store FILE or --har FILE');
+  const { store: file, har, out, redact } = parsed.options;
+  if ((file === undefined) === (har === undefined)) throw new UsageError('give one of --store FILE or --har FILE');
   const patterns = redact.map(compilePattern);
   const filter = positionals.join(' ');
-  const flows = store !== undefined ? await fromStore(store, filter) : await fromHar(har as string, filter);
+  const run = (store: SessionStore): Promise<void> => exportTo(store, filter, patterns, out, basename(file ?? har ?? ''), io);
+  if (file !== undefined) await withStore(await openExisting(file), run);
+  else await fromHar(har as string, run);
+  return 0;
+}
+
+/** Exports the flows of `store` that `filter` matches into `out`, and prints the summary. */
+async function exportTo(
+  store: SessionStore,
+  filter: string,
+  patterns: readonly RegExp[],
+  out: string,
+  source: string,
+  io: Io,
+): Promise<void> {
+  // Heads only first; then each flow is read whole once per pass, so memory holds one flow at a time.
+  let ids: number[];
+  try {
+    ids = store.query(filter, { bodies: false }).map((flow) => flow.id);
+  } catch (error) {
+    if (error instanceof FilterError) throw new UsageError(error.message);
+    throw error;
+  }
+  const flows = function* (): Generator<StoredFlow> {
+    for (const id of ids) {
+      const flow = store.get(id);
+      if (flow !== undefined) yield flow;
+    }
+  };
   const exported = exportMocks(flows, patterns);
   const dir = resolve(out);
   try {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, MOCK_FILES.json), mocksJson(exported));
-    await writeFile(join(dir, MOCK_FILES.module), mocksModule(exported, basename(store ?? har ?? '')));
+    await writeFile(join(dir, MOCK_FILES.module), mocksModule(exported, source));
   } catch (error) {
     throw new MitmError(
       'config_invalid',
       `--out ${dir}: cannot write the mocks (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
     );
   }
-  for (const line of summary(exported, join(out, MOCK_FILES.module), flows.length)) writeLine(io.stderr, line);
-  return 0;
+  for (const line of summary(exported, join(out, MOCK_FILES.module), ids.length)) writeLine(io.stderr, line);
 }
 
 /** What the export did, values never shown: rules written, flows left out, secrets redacted by name. */
-export function summary(exported: MockExport, file: string, matched: number): string[] {
+function summary(exported: MockExport, file: string, matched: number): string[] {
   const lines = [
     `exported ${exported.endpoints.length} mock rules from ${exported.flows} of ${matched} flows to ${file} (and ${MOCK_FILES.json})`,
   ];
@@ -111,17 +138,16 @@ function compilePattern(pattern: string): RegExp {
   }
 }
 
-async function fromStore(file: string, filter: string): Promise<StoredFlow[]> {
-  const store = await openExisting(file);
+async function withStore(store: SessionStore, use: (store: SessionStore) => Promise<void>): Promise<void> {
   try {
-    return query(() => store.query(filter));
+    await use(store);
   } finally {
     await store.close();
   }
 }
 
 /** A HAR is read through a throwaway store, so the filter and the bodies work as for a store. */
-async function fromHar(file: string, filter: string): Promise<StoredFlow[]> {
+async function fromHar(file: string, use: (store: SessionStore) => Promise<void>): Promise<void> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -130,23 +156,11 @@ async function fromHar(file: string, filter: string): Promise<StoredFlow[]> {
   }
   const dir = await mkdtemp(join(tmpdir(), 'mitm-mocks-'));
   try {
-    const store = await openStore(join(dir, 'har.db'));
-    try {
+    await withStore(await openStore(join(dir, 'har.db')), async (store) => {
       await importHar(store, text, resolve(file));
-      return query(() => store.query(filter));
-    } finally {
-      await store.close();
-    }
+      await use(store);
+    });
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function query(read: () => StoredFlow[]): StoredFlow[] {
-  try {
-    return read();
-  } catch (error) {
-    if (error instanceof FilterError) throw new UsageError(error.message);
-    throw error;
   }
 }

@@ -209,8 +209,9 @@ describe('mitm mocks export: recorded traffic → typed mocks', { timeout: 240_0
     const { default: mocks } = (await import(pathToFileURL(join(out, 'index.ts')).href)) as { default: readonly MockRuleData[] };
     const mock = mockServer({ rules: mocks, unmatched: 'fail' });
     await origin.close();
-    const proxy = await startTestProxy(pki, { hooks: [mock] });
+    const proxy = await startTestProxy(pki);
     try {
+      proxy.proxy.use(mock);
       for (const [i, request] of REQUESTS.entries()) {
         const before = recorded[i] as CurlResult;
         const now = await ask(proxy, origin.url, request);

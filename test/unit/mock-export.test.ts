@@ -204,7 +204,7 @@ describe('exportMocks', () => {
       { id: 6, url: 'https://api.test/down', noResponse: true },
       { id: 7, url: 'https://api.test/big', responseBody: 'x'.repeat(100), recordLimit: 10 },
     ]);
-    const result = exportMocks(flows);
+    const result = exportMocks(() => flows);
     assert.deepEqual(
       result.endpoints.map((endpoint) => `${endpoint.name} ${endpoint.url}`),
       ['getUsersMe https://api.test/users/me', 'getImg https://api.test/img', 'getUsersById https://api.test/users/:id'],
@@ -240,7 +240,7 @@ describe('exportMocks', () => {
         responseBody: JSON.stringify({ got: 'pw-secret-1 k-1234567', auth: 'tok-abcdef', list: ['tok-abcdef'] }),
       },
     ]);
-    const result = exportMocks([flow as StoredFlow], [/^x$/]);
+    const result = exportMocks(() => [flow as StoredFlow], [/^x$/]);
     const text = JSON.stringify(result.endpoints);
     for (const secret of ['k-1234567', 'tok-abcdef', 'pw-secret-1']) assert.equal(text.includes(secret), false, secret);
     const answer = result.endpoints[0]?.answers[0];

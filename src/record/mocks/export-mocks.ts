@@ -1,4 +1,3 @@
-import { isTextual } from '../store/body-text.js';
 import type { StoredFlow } from '../store/types.js';
 import { mergeTypes, renderType, typeOf, type JsonType } from './infer-type.js';
 import { identifier, pathTemplates } from './path-template.js';
@@ -57,48 +56,82 @@ const TRANSFER_HEADERS = new Set([
 interface Recording {
   readonly method: string;
   readonly origin: string;
-  readonly path: string;
   readonly segments: readonly string[];
   readonly answer: ExportedAnswer;
   readonly signature: string;
 }
 
+/** The recordings of one method, origin, path and query: the last one's answer, counts and merged type. */
+interface PathEntry {
+  last: Recording;
+  readonly firstSeen: number;
+  lastSeen: number;
+  count: number;
+  type: JsonType | undefined;
+  readonly signatures: Set<string>;
+}
+
 /**
  * Turns recorded flows into mock rules, one per endpoint (method, origin, path template), with
  * secrets replaced by placeholders (`redact`: more secret names besides the built-in ones).
+ * `flows` is read twice (secrets first, then answers), one flow at a time, so a caller can stream
+ * them from a store; what is kept is one answer per distinct path and query.
  */
-export function exportMocks(flows: readonly StoredFlow[], redact: readonly RegExp[] = []): MockExport {
+export function exportMocks(flows: () => Iterable<StoredFlow>, redact: readonly RegExp[] = []): MockExport {
   const skipped = new Map<string, number>();
-  const usable = flows.filter((flow) => {
-    const reason = skipReason(flow);
-    if (reason !== undefined) skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
-    return reason === undefined;
-  });
   const redactor = new Redactor(redact);
-  for (const flow of usable) collectSecrets(flow, redactor);
+  for (const flow of flows()) {
+    const reason = skipReason(flow);
+    if (reason === undefined) collectSecrets(flow, redactor);
+    else skipped.set(reason, (skipped.get(reason) ?? 0) + 1);
+  }
   redactor.stopCounting();
-  const recordings = usable.map((flow) => record(flow, redactor));
-  const templates = pathTemplates(
-    recordings.map((recording) => ({
-      group: `${recording.method} ${recording.origin}`,
-      segments: recording.segments,
-      signature: recording.signature,
+  const paths = new Map<string, PathEntry>();
+  let used = 0;
+  for (const flow of flows()) {
+    if (skipReason(flow) !== undefined) continue;
+    const recording = record(flow, redactor);
+    const key = `${recording.method} ${recording.origin}${recording.answer.path}`;
+    const entry = paths.get(key) ?? { last: recording, firstSeen: used, lastSeen: used, count: 0, type: undefined, signatures: new Set() };
+    const { json } = recording.answer;
+    entry.last = recording;
+    entry.lastSeen = used;
+    entry.count += 1;
+    if (json !== undefined) entry.type = entry.type === undefined ? typeOf(json) : mergeTypes(entry.type, typeOf(json));
+    entry.signatures.add(recording.signature);
+    paths.set(key, entry);
+    used += 1;
+  }
+  const entries = [...paths.values()];
+  // One input per path and signature: a path answered in two shapes (200, then 404) counts both.
+  const inputs = entries.flatMap((entry, index) =>
+    [...entry.signatures].map((signature) => ({
+      index,
+      group: `${entry.last.method} ${entry.last.origin}`,
+      segments: entry.last.segments,
+      signature,
     })),
   );
-  const groups = new Map<string, { method: string; url: string; members: Recording[] }>();
-  recordings.forEach((recording, i) => {
-    const url = `${recording.origin}${templates[i]}`;
-    const key = `${recording.method} ${url}`;
-    const group = groups.get(key) ?? { method: recording.method, url, members: [] };
-    group.members.push(recording);
+  const templates = pathTemplates(inputs);
+  const groups = new Map<string, { method: string; url: string; members: PathEntry[] }>();
+  inputs.forEach((input, i) => {
+    const entry = entries[input.index] as PathEntry;
+    const url = `${entry.last.origin}${templates[i]}`;
+    const key = `${entry.last.method} ${url}`;
+    const group = groups.get(key) ?? { method: entry.last.method, url, members: [] };
+    if (!group.members.includes(entry)) group.members.push(entry);
     groups.set(key, group);
   });
   const names = new Set<string>();
   const endpoints = [...groups.values()]
-    .map((group, order) => ({ group, order, params: group.url.split('/:').length - 1 }))
-    .sort((a, b) => a.params - b.params || a.order - b.order)
+    .map((group) => ({
+      group,
+      first: Math.min(...group.members.map((entry) => entry.firstSeen)),
+      params: group.url.split('/:').length - 1,
+    }))
+    .sort((a, b) => a.params - b.params || a.first - b.first)
     .map(({ group }) => endpoint(group.method, group.url, group.members, names));
-  return { endpoints, flows: usable.length, skipped: [...skipped], redactions: redactor.report() };
+  return { endpoints, flows: used, skipped: [...skipped], redactions: redactor.report() };
 }
 
 function skipReason(flow: StoredFlow): string | undefined {
@@ -147,7 +180,6 @@ function record(flow: StoredFlow, redactor: Redactor): Recording {
   return {
     method: flow.method.toUpperCase(),
     origin: redactor.scrub(origin.toLowerCase()),
-    path,
     segments,
     answer: { path, status: flow.status ?? 200, headers, ...body.fields },
     signature: body.signature,
@@ -174,25 +206,25 @@ function answerBody(flow: StoredFlow, redactor: Redactor): AnswerBody {
     return { fields: text === '' ? {} : { text: redactor.scrub(text) }, decoded: true, signature: essence };
   }
   if (body === undefined || body.raw.length === 0) return { fields: {}, decoded: true, signature: essence || 'empty' };
-  if (isTextual(flow.contentType) || body.contentEncoding !== undefined) {
-    // Text that did not decode, or bytes still content-encoded: exported as recorded, searched for secrets as far as they can be.
+  if (body.contentEncoding !== undefined) {
+    // Bytes still content-encoded (an image sent gzipped): exported as recorded, with their Content-Encoding; not searchable.
     return { fields: { base64: body.raw.toString('base64') }, decoded: false, signature: essence };
   }
+  // Binary, or text that is not UTF-8: searched byte for byte.
   const bytes = Buffer.from(redactor.scrub(body.raw.toString('latin1')), 'latin1');
   return { fields: { base64: bytes.toString('base64') }, decoded: false, signature: essence };
 }
 
-function endpoint(method: string, url: string, members: readonly Recording[], names: Set<string>): MockEndpoint {
-  const byPath = new Map<string, ExportedAnswer>();
+function endpoint(method: string, url: string, members: readonly PathEntry[], names: Set<string>): MockEndpoint {
   let type: JsonType | undefined;
-  for (const { answer } of members) {
-    byPath.delete(answer.path);
-    byPath.set(answer.path, answer);
-    if (answer.json !== undefined) type = type === undefined ? typeOf(answer.json) : mergeTypes(type, typeOf(answer.json));
+  for (const entry of members) {
+    if (entry.type !== undefined) type = type === undefined ? entry.type : mergeTypes(type, entry.type);
   }
+  const answers = [...members].sort((a, b) => a.lastSeen - b.lastSeen).map((entry) => entry.last.answer);
   const name = uniqueName(ruleName(method, url), names);
   const typeName = type === undefined ? undefined : `${capital(name)}Response`;
-  return { name, typeName, type, method, url, answers: [...byPath.values()], recordings: members.length };
+  const recordings = members.reduce((sum, entry) => sum + entry.count, 0);
+  return { name, typeName, type, method, url, answers, recordings };
 }
 
 /** `GET`, `http://api.test/users/:id` → `getUsersById`. */
