@@ -7,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mockServer, type MockRuleData } from '../../src/index.js';
 import { curlVia, type CurlResult } from '../helpers/curl.js';
 import { startCustomOrigin, type CustomOrigin } from '../helpers/custom-origin.js';
-import { CLI_MAIN, TSX_LOADER } from '../helpers/mitm-cli.js';
+import { CLI_MAIN, startCli, TSX_LOADER } from '../helpers/mitm-cli.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy } from '../helpers/proxy.js';
 import { run, type RunResult } from '../helpers/run.js';
@@ -237,6 +237,27 @@ describe('mitm mocks export: recorded traffic → typed mocks', { timeout: 240_0
     } finally {
       await proxy.close();
     }
+  });
+
+  it('mitm start --hook serves them: a hook file whose default export is mockServer({ rules: mocks })', async (t) => {
+    // A project of ES modules, as most that use TypeScript with tsx are (docs/mocks.md: CommonJS).
+    await writeFile(join(temp.dir, 'package.json'), JSON.stringify({ type: 'module' }));
+    await writeFile(
+      join(temp.dir, 'mock-hook.ts'),
+      "import { mockServer } from 'mitm';\nimport mocks from './mocks/index.ts';\nexport default mockServer({ rules: mocks, unmatched: 'fail' });\n",
+    );
+    const ca = join(temp.dir, 'cli-ca');
+    const cli = startCli(['--port', '0', '--ca', ca, '--quiet', '--hook', 'mock-hook.ts'], temp.dir);
+    t.after(() => cli.stop());
+    const proxy = { url: `http://127.0.0.1:${await cli.port}`, caPath: join(ca, 'ca.pem') };
+    const before = origin.requestCount();
+    const now = await ask(proxy, origin.url, ['/users/1']);
+    assert.equal(now.status, 200);
+    assert.equal(now.text, recorded[0]?.text);
+    const unmatched = await ask(proxy, origin.url, ['/nowhere']);
+    assert.equal(unmatched.status, 501);
+    assert.match(unmatched.text, /rules:\n {2}GET https:\/\/localhost:\d+\/items \(\d+ used\)/);
+    assert.equal(origin.requestCount(), before, 'the origin was not asked');
   });
 
   it('--har reads a HAR instead of a store; a filter narrows the flows', async () => {
