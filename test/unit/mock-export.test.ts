@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DataRule } from '../../src/hooks/mock-data.js';
 import { mockServer } from '../../src/hooks/mock-server.js';
 import { urlTemplate } from '../../src/hooks/url-template.js';
 import { exportMocks } from '../../src/record/mocks/export-mocks.js';
@@ -151,6 +152,36 @@ describe('URL templates and data rules', () => {
     assert.equal(template.match('https://api.test:8080/users/7/posts/x'), undefined);
     assert.deepEqual(urlTemplate('http://a.test').match('http://a.test/'), {});
     assert.deepEqual(urlTemplate('http://a.test/a.b').match('http://a.test/aXb'), undefined, '. is literal');
+  });
+
+  it('a data rule answers with the answer for the path and query, else the last for the path, else the last', async () => {
+    const rule = new DataRule(
+      {
+        method: 'get',
+        url: 'https://api.test/items/:id',
+        answers: [
+          { path: '/items/1?v=a', status: 200, json: { v: 'a' } },
+          { path: '/items/1?v=b', status: 200, text: 'b', headers: { 'Content-Type': 'text/plain' } },
+          { path: '/items/2', status: 404, base64: Buffer.from('gone').toString('base64'), headers: { 'x-many': ['1', '2'] } },
+        ],
+      },
+      'rules[0]',
+    );
+    const answer = async (url: string, method = 'GET'): Promise<string | undefined> => {
+      const flow = makeFlow({ id: 1, method, url, noResponse: true });
+      if (!(await rule.matches(flow))) return undefined;
+      rule.answer(flow);
+      const { response } = flow;
+      return `${response?.status} ${response?.headers['content-type'] ?? '-'} ${await response?.text()}`;
+    };
+    assert.equal(await answer('https://api.test/items/1?v=a'), '200 application/json {"v":"a"}');
+    assert.equal(await answer('https://api.test/items/1?v=b'), '200 text/plain b');
+    assert.equal(await answer('https://api.test/items/1?v=zzz'), '200 text/plain b', 'the last one for the path');
+    assert.equal(await answer('https://api.test/items/7'), '404 - gone', 'the last answer');
+    assert.equal(await answer('https://api.test/items/7', 'POST'), undefined);
+    assert.equal(await answer('https://api.test/items'), undefined);
+    assert.equal(rule.description, 'GET https://api.test/items/:id');
+    assert.equal(rule.pending, false);
   });
 
   it('bad rules are refused naming the rule and the field', () => {
