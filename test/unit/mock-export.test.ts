@@ -267,7 +267,7 @@ describe('exportMocks', () => {
         url: 'https://api.test/echo?apikey=k-1234567&x=1',
         requestHeaders: ['Authorization', 'Bearer tok-abcdef'],
         requestBody: '{"password":"pw-secret-1"}',
-        responseHeaders: [...JSON_TYPE, 'X-Echo', 'Bearer tok-abcdef'],
+        responseHeaders: [...JSON_TYPE, 'X-Echo', 'Bearer tok-abcdef', 'Location', '/cb?a=1#access_token=implicit-999&b=2'],
         responseBody: JSON.stringify({ got: 'pw-secret-1 k-1234567', auth: 'tok-abcdef', list: ['tok-abcdef'] }),
       },
     ]);
@@ -277,6 +277,7 @@ describe('exportMocks', () => {
     const answer = result.endpoints[0]?.answers[0];
     assert.equal(answer?.path, '/echo?apikey=<redacted:apikey:1>&x=<redacted:x:1>');
     assert.deepEqual(answer?.headers['x-echo'], '<redacted:authorization:1>');
+    assert.deepEqual(answer?.headers.location, '/cb?a=1#access_token=<redacted:access_token:1>&b=2');
     assert.deepEqual(answer?.json, {
       got: '<redacted:password:1> <redacted:apikey:1>',
       auth: '<redacted:authorization:2>',
@@ -284,6 +285,7 @@ describe('exportMocks', () => {
     });
     assert.deepEqual(result.redactions.byName, [
       ['authorization', 2],
+      ['access_token', 1],
       ['apikey', 1],
       ['auth', 1],
       ['password', 1],

@@ -145,7 +145,11 @@ function skipReason(flow: StoredFlow): string | undefined {
 /** Pass 1: every secret of the flow, request and response, so that pass 2 can find their echoes anywhere. */
 function collectSecrets(flow: StoredFlow, redactor: Redactor): void {
   for (const [name, value] of flow.requestHeaders) redactor.header(name, value);
-  for (const [name, value] of flow.responseHeaders) redactor.header(name, value);
+  for (const [name, value] of flow.responseHeaders) {
+    redactor.header(name, value);
+    // A redirect may carry a token in its query or fragment (`#access_token=…` of OAuth's implicit flow).
+    if (/^(?:content-)?location$/i.test(name)) for (const part of value.split(/[?#]/).slice(1)) redactor.params(part);
+  }
   const query = flow.url.split('#')[0]?.split('?')[1];
   if (query !== undefined) redactor.params(query);
   const requestType = flow.requestHeaders.find(([name]) => name.toLowerCase() === 'content-type')?.[1];
