@@ -15,6 +15,7 @@ export { failRequests, type FailRequestsOptions, type FailureKind } from './hook
 export { mapLocal } from './hooks/map-local.js';
 export { mockServer, type MockServer, type MockServerOptions, type MockCall } from './hooks/mock-server.js';
 export { MockRule, type MockCriteria } from './hooks/mock-rule.js';
+export type { MockAnswer, MockRuleData } from './hooks/mock-data.js';
 export type { HeaderMatchers, BodyMatcher } from './hooks/mock-match.js';
 export type { UrlPattern } from './hooks/url-pattern.js';
 export type { Flow, FlowRequest, FlowResponse, FlowClient, FlowTimings, ResponseInit } from './flow/flow.js';

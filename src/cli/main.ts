@@ -16,6 +16,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<{ readonly run: Command; r
   env: async () => import('./env.js').then((m) => ({ run: m.runEnv, summary: m.ENV_SUMMARY })),
   browser: async () => import('./browser.js').then((m) => ({ run: m.runBrowser, summary: m.BROWSER_SUMMARY })),
   flows: async () => import('./flows.js').then((m) => ({ run: m.runFlows, summary: m.FLOWS_SUMMARY })),
+  mocks: async () => import('./mocks.js').then((m) => ({ run: m.runMocks, summary: m.MOCKS_SUMMARY })),
   tail: async () => import('./tail.js').then((m) => ({ run: m.runTail, summary: m.TAIL_SUMMARY })),
   replay: async () => import('./replay.js').then((m) => ({ run: m.runReplay, summary: m.REPLAY_SUMMARY })),
   ui: async () => import('./ui.js').then((m) => ({ run: m.runUi, summary: m.UI_SUMMARY })),
@@ -109,6 +110,7 @@ async function report(error: unknown, argv: readonly string[], io: Io): Promise<
 async function helpCommand(argv: readonly string[]): Promise<string> {
   const [command, sub] = argv;
   if (['start', 'run', 'env', 'browser', 'flows', 'tail', 'replay', 'ui'].includes(command ?? '')) return `mitm ${command} --help`;
+  if (command === 'mocks') return 'mitm mocks export --help';
   if (command === 'ca') return (await import('./ca.js')).isCaSubcommand(sub) ? `mitm ca ${sub} --help` : 'mitm ca --help';
   return 'mitm --help';
 }
