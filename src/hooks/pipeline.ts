@@ -150,6 +150,8 @@ async function guard<T>(hook: Hook, phase: string, run: () => T): Promise<Awaite
   try {
     return await run();
   } catch (error) {
+    // A breakpoint's abort or timeout is the user's decision, not a failing hook: its message stands as it is.
+    if (isMitmError(error) && (error.code === 'breakpoint_aborted' || error.code === 'breakpoint_timeout')) throw error;
     const message = error instanceof Error ? error.message : String(error);
     // A coded error the hook let through (body_too_large, body_undecodable) keeps its code, so the
     // client's x-mitm-error says what went wrong, as docs/errors.md promises; the message names the hook.

@@ -4,7 +4,9 @@ import { redactSecrets } from '../config/load.js';
 import type { ListenerInfo } from '../config/modes.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Flow } from '../flow/flow.js';
+import { Breakpoints, type BreakpointControl } from '../hooks/breakpoints.js';
 import { HookPipeline } from '../hooks/pipeline.js';
+import { compileFilter, subjectOfFlow } from '../record/filter/filter.js';
 import type { Hook } from '../hooks/types.js';
 import type { FlowStore } from '../record/flow-store.js';
 import { toHar } from '../record/har.js';
@@ -49,6 +51,11 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   readonly hooks: ReadonlyArray<{ readonly name: string; readonly source: string | undefined }>;
   /** Forgets the recorded flows. */
   clear(): void;
+  /**
+   * Breakpoint rules (docs/ui.md#breakpoints): matching flows are held, and announced as `held`
+   * events, until resumed, aborted or answered, or until `breakTimeout` fails them.
+   */
+  readonly breakpoints: BreakpointControl;
   /** The `store` option's open store (docs/store.md), or undefined without one; `close()` closes it. */
   readonly store: SessionStore | undefined;
   /**
@@ -88,6 +95,8 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   readonly caCertPem: string;
   /** The hook pipeline every flow runs through (internal: the runtime reads it; not part of RunningProxy). */
   readonly pipeline: HookPipeline;
+  /** The breakpoint rules and held flows (internal: the inspector also looks flows up by id). */
+  readonly breakpoints: Breakpoints;
   readonly #store: FlowStore;
   readonly store: SessionStore | undefined;
   #network: ProxyNetwork | undefined;
@@ -102,6 +111,16 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     this.#store = parts.store;
     this.store = parts.session;
     this.pipeline = new HookPipeline((fault) => this.emit('hook-fault', fault));
+    this.breakpoints = new Breakpoints({
+      timeoutMs: parts.config.breakTimeout,
+      compile: (text) => {
+        const matches = compileFilter(text);
+        return (flow) => matches(subjectOfFlow(flow));
+      },
+      install: (hook) => this.use(hook, 'breakpoints'),
+      onHeld: (held) => this.emit('held', held),
+      onReleased: (release) => this.emit('released', release),
+    });
   }
 
   /** Attaches the listening network side; called once by startProxy. */
@@ -195,6 +214,8 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
 
   close(options: { readonly graceful?: boolean } = {}): Promise<void> {
     void this.#ui?.close();
+    // Held flows go on unchanged, so a graceful close can finish them.
+    this.breakpoints.close();
     const network = this.#network;
     if (network === undefined) return Promise.resolve();
     if (options.graceful === true && this.#closing === undefined) {
