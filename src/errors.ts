@@ -49,6 +49,7 @@ export const ERROR_CODES = {
     status: undefined,
     summary: 'An edit to a held flow (resume, answer) is not valid: bad method, URL, status or header',
   },
+  replay_failed: { status: undefined, summary: 'proxy.replay() could not send a recorded flow again through the proxy' },
   breakpoint_not_held: { status: undefined, summary: 'The flow is not (or no longer) held at a breakpoint' },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 

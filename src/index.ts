@@ -59,6 +59,7 @@ export { storedToHar } from './record/har-stored.js';
 export { importHar } from './record/har-import.js';
 export { curlCommand } from './record/curl-command.js';
 export { replay, type ReplayOptions, type ReplayResult } from './record/replay.js';
+export type { ReplayEdits, ReplayedFlow } from './proxy/replay-flow.js';
 export {
   startUi,
   proxySource,

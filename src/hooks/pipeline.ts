@@ -11,7 +11,7 @@ import type { ConnectContext, ConnectVerdict, Hook } from './types.js';
  * `onError` or `onFlowEnd` is handed to `onFault` and the remaining hooks still run.
  */
 export class HookPipeline {
-  readonly #hooks: Hook[] = [];
+  #hooks: Hook[] = [];
   readonly #sources = new Map<Hook, string>();
   readonly #onFault: (fault: HookFault) => void;
 
@@ -25,6 +25,15 @@ export class HookPipeline {
       throw new MitmError('config_invalid', 'a hook must be an object with a non-empty string "name"');
     }
     this.#hooks.push(hook);
+    if (source !== undefined) this.#sources.set(hook, source);
+  }
+
+  /**
+   * Puts a hook in front of all others, for flows that start after this call. The list is
+   * replaced, not changed in place, so flows running their phases now keep the list they began with.
+   */
+  prepend(hook: Hook, source?: string): void {
+    this.#hooks = [hook, ...this.#hooks];
     if (source !== undefined) this.#sources.set(hook, source);
   }
 

@@ -6,6 +6,7 @@ import type { ProxyConfig } from '../config/schema.js';
 import type { Flow } from '../flow/flow.js';
 import { Breakpoints, type BreakpointControl } from '../hooks/breakpoints.js';
 import { HookPipeline } from '../hooks/pipeline.js';
+import { ReplayMarks } from '../hooks/replay-mark.js';
 import { compileFilter, subjectOfFlow } from '../record/filter/filter.js';
 import type { Hook } from '../hooks/types.js';
 import type { FlowStore } from '../record/flow-store.js';
@@ -18,6 +19,7 @@ import type { SessionStore } from '../record/store/open-store.js';
 import type { StoredFlow } from '../record/store/types.js';
 import { callListeners } from './guarded-emit.js';
 import { queryRing, type FlowQueryOptions } from './query-flows.js';
+import { replayFlow, type ReplayedFlow, type ReplayEdits } from './replay-flow.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
 export interface RunningProxy extends EventEmitter<ProxyEventMap> {
@@ -66,6 +68,12 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   /** The recorded flows as a HAR 1.2 log (what `mitm start --har` writes); pass it to `writeHarFile` to save it. */
   har(): Har;
   /**
+   * Sends kept flow `id`'s request again through this proxy, with `edits` applied; resolves with
+   * the new flow (tagged `replayed` and `replay-of:ID`) once recorded, and replay()'s comparison.
+   * Throws `replay_failed`.
+   */
+  replay(id: number, edits?: ReplayEdits): Promise<ReplayedFlow>;
+  /**
    * Stops listening and closes every client, tunnel and origin connection. With `graceful`, it
    * first waits for the connections busy with a request, tunnel or WebSocket to end by themselves
    * (idle ones are closed at once); a later `close()` without it cuts that wait short.
@@ -102,6 +110,7 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   #network: ProxyNetwork | undefined;
   #ui: RunningUi | undefined;
   #closing: Promise<void> | undefined;
+  #marks: ReplayMarks | undefined;
   #draining: Promise<void> | undefined;
 
   constructor(parts: { config: ProxyConfig; caCertPem: string; store: FlowStore; session?: SessionStore | undefined }) {
@@ -201,6 +210,27 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
 
   har(): Har {
     return toHar(this.#store.flows, harCreator());
+  }
+
+  replay(id: number, edits?: ReplayEdits): Promise<ReplayedFlow> {
+    if (this.#marks === undefined) {
+      // Installed on first use, in front of every hook: they never see the replay's token header.
+      this.#marks = new ReplayMarks();
+      this.pipeline.prepend(this.#marks.hook, 'replay');
+    }
+    return replayFlow(
+      {
+        flows: this.#store.flows,
+        marks: this.#marks,
+        through: this.url,
+        caCertPem: this.caCertPem,
+        recordBodyLimit: this.config.recordBodyLimit,
+        timeoutMs: this.config.upstreamTimeout + 5000,
+        waitForFlow: (predicate, options) => this.waitForFlow(predicate, options),
+      },
+      id,
+      edits,
+    );
   }
 
   get ui(): RunningUi | undefined {
