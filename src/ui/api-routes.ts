@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isMitmError } from '../errors.js';
 import { UI_API_VERSION, type UiStats } from './api-types.js';
 import { SECURITY_HEADERS, type UiAccess } from './access.js';
+import { actionRoute } from './action-routes.js';
 import { readAsset } from './assets.js';
 import { compileOrProblem } from './filter-problem.js';
 import type { UiSource } from './source.js';
@@ -110,6 +111,13 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
     if (source.readOnly) return sendError(res, 409, 'ui_read_only', 'this inspector shows a store opened read-only: nothing to clear');
     source.clear();
     res.writeHead(204, SECURITY_HEADERS);
+    res.end();
+    return;
+  }
+  const action = await actionRoute(req, path, API, source);
+  if (action?.body !== undefined) return sendJson(res, action.status, action.body);
+  if (action) {
+    res.writeHead(action.status, SECURITY_HEADERS);
     res.end();
     return;
   }

@@ -1,4 +1,4 @@
-import type { AutoPassthroughRecord, ClientIssue, FlowRecord, TunnelRecord } from '../events.js';
+import type { AutoPassthroughRecord, ClientIssue, FlowRecord, HeldFlow, HeldRelease, TunnelRecord } from '../events.js';
 import type { Flow } from '../flow/flow.js';
 import { subjectOfFlow, subjectOfRecord, type FilterPredicate, type FilterSubject } from '../record/filter/filter.js';
 import { toHar } from '../record/har.js';
@@ -8,6 +8,7 @@ import { caFingerprint } from './ca-fingerprint.js';
 import { ConnectionLog } from './connection-log.js';
 import { detailOfFlow, summaryOfFlow, summaryOfRecord } from './flow-view.js';
 import { ListenerSet } from './listeners.js';
+import { proxyActions, type ActionableProxy } from './proxy-actions.js';
 import type { ListOptions, UiSource } from './source.js';
 
 /**
@@ -25,7 +26,14 @@ export interface InspectedProxy {
   off(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   off(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   off(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
+  on(event: 'held', listener: (held: HeldFlow) => void): unknown;
+  on(event: 'released', listener: (release: HeldRelease) => void): unknown;
+  off(event: 'held', listener: (held: HeldFlow) => void): unknown;
+  off(event: 'released', listener: (release: HeldRelease) => void): unknown;
   clear(): void;
+  /** Breakpoints and replay (docs/ui.md#breakpoints); without them the page offers neither. */
+  readonly breakpoints?: ActionableProxy['breakpoints'];
+  readonly replay?: ActionableProxy['replay'];
 }
 
 /** Options of `proxySource`. */
@@ -93,6 +101,17 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
   proxy.on('tunnel', onTunnel);
   proxy.on('client-issue', onIssue);
   proxy.on('auto-passthrough', onAuto);
+  const { breakpoints, replay } = proxy;
+  const acting =
+    breakpoints === undefined || replay === undefined
+      ? undefined
+      : proxyActions({ breakpoints, replay: (id, edits) => replay.call(proxy, id, edits) }, (state) =>
+          listeners.each((listener) => listener.breakpoints?.(state)),
+        );
+  if (acting) {
+    proxy.on('held', acting.tell);
+    proxy.on('released', acting.tell);
+  }
 
   const matching = (filter: FilterPredicate): Row[] => {
     const ring = new Map(proxy.flows.map((flow) => [flow.id, flow]));
@@ -140,8 +159,13 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
       connections.clear();
       listeners.each((listener) => listener.cleared?.());
     },
+    actions: acting?.actions,
     subscribe: (listener) => listeners.add(listener),
     close() {
+      if (acting) {
+        proxy.off('held', acting.tell);
+        proxy.off('released', acting.tell);
+      }
       proxy.off('flow', onFlow);
       proxy.off('tunnel', onTunnel);
       proxy.off('client-issue', onIssue);
