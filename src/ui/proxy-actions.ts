@@ -101,5 +101,5 @@ export function heldView(held: HeldFlow): HeldView {
 
 /** Header pairs as a HeaderMap (names lower-case, repeats as arrays). */
 function headerMap(pairs: readonly HeaderPair[]): HeaderMap {
-  return headerMapFromRaw(pairs.flatMap(([name, value]) => [name, value]));
+  return headerMapFromRaw(pairs.flat());
 }

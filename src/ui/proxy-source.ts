@@ -22,12 +22,12 @@ export interface InspectedProxy {
   on(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   on(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   on(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
+  on(event: 'held', listener: (held: HeldFlow) => void): unknown;
+  on(event: 'released', listener: (release: HeldRelease) => void): unknown;
   off(event: 'flow', listener: (record: FlowRecord) => void): unknown;
   off(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   off(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   off(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
-  on(event: 'held', listener: (held: HeldFlow) => void): unknown;
-  on(event: 'released', listener: (release: HeldRelease) => void): unknown;
   off(event: 'held', listener: (held: HeldFlow) => void): unknown;
   off(event: 'released', listener: (release: HeldRelease) => void): unknown;
   clear(): void;
