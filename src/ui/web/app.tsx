@@ -1,10 +1,13 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ConnectionEvent, FilterProblem, FlowDetail, FlowSummary, PushMessage, UiStats } from '../api-types.js';
+import type { BreakpointState, ConnectionEvent, FilterProblem, FlowDetail, FlowSummary, PushMessage, UiStats } from '../api-types.js';
+import { BreakpointsPanel } from './breakpoints-panel.js';
 import { ConnectionsTable } from './connections-table.js';
 import { DetailPane } from './detail-pane.js';
 import { FilterBox } from './filter-box.js';
 import { FlowList } from './flow-list.js';
+import { HeldEditor } from './held-editor.js';
 import { PushClient } from './push-client.js';
+import { ReplayActions } from './replay-actions.js';
 import { StatusBar } from './status-bar.js';
 import { filterFromUrl, filterToUrl } from './url-state.js';
 
@@ -26,6 +29,9 @@ export function App() {
   const [selected, setSelected] = useState<number | undefined>(undefined);
   const [detail, setDetail] = useState<FlowDetail | undefined>(undefined);
   const [missing, setMissing] = useState(false);
+  const [breakpoints, setBreakpoints] = useState<BreakpointState | undefined>(undefined);
+  const [heldSelected, setHeldSelected] = useState<number | undefined>(undefined);
+  const held = breakpoints?.held.find((candidate) => candidate.flowId === heldSelected);
   const client = useRef<PushClient | undefined>(undefined);
   const frame = useRef(0);
 
@@ -58,6 +64,9 @@ export function App() {
           break;
         case 'filter-error':
           setProblem(message.error);
+          break;
+        case 'breakpoints':
+          setBreakpoints(message.state);
           break;
         case 'cleared':
           flows.current = [];
@@ -106,7 +115,7 @@ export function App() {
   };
   const harHref = `${API}/har?filter=${encodeURIComponent(text)}`;
   return (
-    <div class={`app${selected === undefined ? '' : ' with-detail'}`}>
+    <div class={`app${selected === undefined && held === undefined ? '' : ' with-detail'}`}>
       <header class="toolbar">
         <strong class="brand">mitm</strong>
         <div class="views">
@@ -135,13 +144,16 @@ export function App() {
           Clear
         </button>
       </header>
+      {breakpoints ? <BreakpointsPanel state={breakpoints} selected={heldSelected} onSelect={setHeldSelected} /> : null}
       <main class="panes">
         {view === 'flows' ? (
           <FlowList flows={flows.current} version={version} selected={selected} onSelect={setSelected} />
         ) : (
           <ConnectionsTable events={events} />
         )}
-        {selected !== undefined ? (
+        {held ? (
+          <HeldEditor key={`${held.flowId}:${held.phase}`} held={held} onClose={() => setHeldSelected(undefined)} />
+        ) : selected !== undefined ? (
           <DetailPane
             key={selected}
             flow={detail?.id === selected ? detail : undefined}
@@ -150,6 +162,9 @@ export function App() {
               setSelected(undefined);
               setDetail(undefined);
             }}
+            replay={
+              detail?.id === selected ? <ReplayActions flow={detail} onReplayed={setSelected} readOnly={stats?.readOnly ?? false} /> : null
+            }
           />
         ) : null}
       </main>

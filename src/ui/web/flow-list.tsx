@@ -11,6 +11,7 @@ function markers(flow: FlowSummary): string {
   if (flow.error && flow.error.code !== 'aborted') marks.push('⚠');
   if (flow.incomplete || flow.error?.code === 'aborted') marks.push('✂');
   if (flow.synthetic || flow.tags.includes('mocked')) marks.push('◆');
+  if (flow.tags.includes('replayed')) marks.push('↻');
   return marks.join(' ');
 }
 
