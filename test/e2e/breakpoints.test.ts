@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import type { HeldFlow, RunningProxy } from '../../src/index.js';
+import WebSocket from 'ws';
+import { CliProcess } from '../helpers/cli-process.js';
 import { curlVia, type CurlResult } from '../helpers/curl.js';
 import { within } from '../helpers/deadline.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
@@ -183,5 +185,68 @@ describe('breakpoints: close() and options', { timeout: 60_000 }, () => {
     const result = await answer;
     assert.equal(result.status, 200);
     assert.equal(JSON.parse(result.text).path, '/at-start');
+  });
+});
+
+describe('mitm start --break', { timeout: 60_000 }, () => {
+  const fx = e2eFixture({ origins: { origin: customOrigin(echo, { secure: true }) } });
+
+  it('refuses --break without --ui, and a bad filter, naming the flag (exit 2)', async () => {
+    const alone = new CliProcess(['start', '--port', '0', '--ca', `${fx.pki.dir}/cli-ca`, '--break', 'path:/x']);
+    // A generous deadline: the CLI starts from source through tsx, slow on a busy machine.
+    const exit = await within(alone.exited, 'mitm start --break to exit', 30_000);
+    assert.equal(exit.code, 2);
+    assert.match(exit.stderr, /--break holds flows for the web inspector: add --ui/);
+    const bad = new CliProcess(['start', '--port', '0', '--ca', `${fx.pki.dir}/cli-ca`, '--ui', '--break-response', 'status:>>']);
+    const badExit = await within(bad.exited, 'mitm start --break-response with a bad filter to exit', 30_000);
+    assert.equal(badExit.code, 2);
+    assert.match(badExit.stderr, /--break-response "status:>>": invalid filter at column/);
+  });
+
+  it('holds what --break matches until it is resumed through the inspector API', async () => {
+    const ca = `${fx.pki.dir}/cli-ca`;
+    const cli = new CliProcess([
+      'start',
+      '--port',
+      '0',
+      '--ca',
+      ca,
+      '--upstream-ca',
+      fx.pki.ca.certPath,
+      '--ui',
+      '--ui-port',
+      '0',
+      '--break',
+      'path:/cli-held',
+    ]);
+    try {
+      const port = await cli.listeningPort();
+      const [, url = ''] = await cli.waitForLine('stderr', /^inspector: (http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)$/);
+      const ui = new URL(url);
+      const auth = { authorization: `Bearer ${ui.searchParams.get('token')}` };
+      const ws = new WebSocket(`ws://${ui.host}/api/v1/push`, { headers: { ...auth, origin: ui.origin } });
+      const pushed = within(
+        new Promise<Array<{ flowId: number }>>((resolve) =>
+          ws.on('message', (data) => {
+            const message = JSON.parse(String(data)) as { type: string; state?: { held: Array<{ flowId: number }> } };
+            if (message.type === 'breakpoints' && (message.state?.held.length ?? 0) > 0) resolve(message.state?.held ?? []);
+          }),
+        ),
+        'the held flow pushed to the inspector',
+      ).finally(() => ws.terminate());
+      const answer = curlVia(`http://127.0.0.1:${port}`, [`${fx.origin.url}/cli-held`], `${ca}/ca.pem`);
+      const held = await pushed;
+      assert.equal(held.length, 1, 'one flow held');
+      const resumed = await fetch(`${ui.origin}/api/v1/held/${held[0]?.flowId}/resume`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ url: `${fx.origin.url}/cli-edited` }),
+      });
+      assert.equal(resumed.status, 204);
+      const result = await answer;
+      assert.equal(JSON.parse(result.text).path, '/cli-edited');
+    } finally {
+      await cli.kill();
+    }
   });
 });
