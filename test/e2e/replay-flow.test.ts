@@ -6,6 +6,9 @@ import { describe, it } from 'node:test';
 import { curlVia } from '../helpers/curl.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
 
+/** What a user hook saw of the replay token header (it must never see it). */
+const tokensSeenByHooks: Array<string | undefined> = [];
+
 const seen: Array<{ method: string | undefined; path: string | undefined; headers: IncomingMessage['headers']; body: string }> = [];
 
 /** Records what it received; answers 201 with x-version: 2 when the request says x-version: 2. */
@@ -21,7 +24,10 @@ function origin(req: IncomingMessage, res: ServerResponse): void {
 }
 
 describe('proxy.replay', { timeout: 60_000 }, () => {
-  const fx = e2eFixture({ origins: { origin: customOrigin(origin, { secure: true }) }, proxies: { mitm: {} } });
+  const fx = e2eFixture({
+    origins: { origin: customOrigin(origin, { secure: true }) },
+    proxies: { mitm: { hooks: [{ name: 'spy', onRequest: (flow) => void tokensSeenByHooks.push(flow.request.header('x-mitm-replay')) }] } },
+  });
 
   it('sends a kept flow again as it was, recorded as a new flow tagged replayed', async () => {
     const { proxy } = fx.mitm;
@@ -40,6 +46,12 @@ describe('proxy.replay', { timeout: 60_000 }, () => {
     assert.equal(got?.body, 'one');
     assert.equal(got?.headers['x-keep'], 'k');
     assert.equal(got?.headers['x-mitm-replay'], undefined, 'the token header never reaches the origin');
+    assert.ok(tokensSeenByHooks.length >= 2);
+    assert.deepEqual(
+      tokensSeenByHooks.filter((token) => token !== undefined),
+      [],
+      'nor any hook: the marker runs first',
+    );
     assert.ok(proxy.flows.includes(replayed.flow));
   });
 
