@@ -135,6 +135,25 @@ describe('ui API: breakpoints and replay', { timeout: 60_000 }, () => {
     assert.equal(missing.body.error.code, 'replay_failed');
   });
 
+  it('the actions sit behind the token, Host and Origin checks', async () => {
+    const body = JSON.stringify({ filter: '' });
+    const noToken = await uiRequest(ui.port, '/api/v1/breakpoints', { method: 'POST', body });
+    assert.equal(noToken.status, 401);
+    const foreignOrigin = await uiRequest(ui.port, '/api/v1/breakpoints', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ui.token}`, origin: 'http://evil.test' },
+      body,
+    });
+    assert.equal(foreignOrigin.status, 403);
+    const foreignHost = await uiRequest(ui.port, '/api/v1/breakpoints', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ui.token}`, host: 'evil.test' },
+      body,
+    });
+    assert.equal(foreignHost.status, 421);
+    assert.deepEqual(fx.mitm.proxy.breakpoints.list(), [], 'no rule was added');
+  });
+
   it('a read-only source refuses the actions', async () => {
     const readOnly = await startUi({ port: 0, source: new MemorySource() });
     try {
