@@ -77,8 +77,10 @@ export const ProxyOptionsSchema = z
       .number()
       .int()
       .positive()
+      // Node's timers hold at most 2^31-1 ms (longer ones fire at once); a day is plenty.
+      .max(24 * 3600_000)
       .default(5 * 60_000)
-      .meta({ arg: 'MS', description: 'A flow held at a breakpoint longer than this fails with 504 breakpoint_timeout' }),
+      .meta({ arg: 'MS', description: 'A flow held at a breakpoint longer than this fails with 504 breakpoint_timeout (at most a day)' }),
     keepHost: z
       .boolean()
       .default(false)

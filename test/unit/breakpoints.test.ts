@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { HeldFlow, HeldRelease } from '../../src/events.js';
 import { Body } from '../../src/flow/body.js';
 import { Flow, FlowRequest } from '../../src/flow/flow.js';
+import { parseProxyOptions } from '../../src/config/load.js';
 import { Breakpoints } from '../../src/hooks/breakpoints.js';
 import { HookPipeline } from '../../src/hooks/pipeline.js';
 import type { Hook } from '../../src/hooks/types.js';
@@ -79,4 +80,10 @@ test('a flow no rule matches is not held', async () => {
   breakpoints.add({ filter: '/hold' });
   await pipeline.request(makeFlow(8, 'https://a.test/free'));
   assert.equal(held.length, 0);
+});
+
+test('breakTimeout is checked: positive, at most a day (longer timers would fire at once)', () => {
+  assert.throws(() => parseProxyOptions({ breakTimeout: 0 }), { code: 'config_invalid', message: /breakTimeout/ });
+  assert.throws(() => parseProxyOptions({ breakTimeout: 2 ** 31 }), { code: 'config_invalid', message: /breakTimeout/ });
+  assert.equal(parseProxyOptions({}).breakTimeout, 300_000);
 });
