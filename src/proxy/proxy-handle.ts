@@ -216,7 +216,7 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     if (this.#marks === undefined) {
       // Installed on first use, in front of every hook: they never see the replay's token header.
       this.#marks = new ReplayMarks();
-      this.pipeline.prepend(this.#marks.hook, 'replay');
+      this.pipeline.prepend(this.#marks.hook);
     }
     return replayFlow(
       {
