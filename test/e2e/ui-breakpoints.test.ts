@@ -101,7 +101,9 @@ describe('breakpoints and replay in chromium', { skip: browserSkip, timeout: 180
     const row = page.locator('.held-row:has-text("/api/item")');
     await row.waitFor();
     assert.match(await shownText(row), /request · POST https:\/\/localhost:\d+\/api\/item/);
-    await row.click();
+    const listed = page.locator('.rows .row:has-text("/api/item")');
+    assert.match(await shownText(listed.locator('.c-marks')), /‖/, 'the held flow is marked in the list');
+    await listed.click();
     const editor = page.locator('[data-testid=held-editor]');
     await editor.waitFor();
     assert.equal(await page.inputValue('[data-testid=editor-method]'), 'POST');

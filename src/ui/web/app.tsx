@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { BreakpointState, ConnectionEvent, FilterProblem, FlowDetail, FlowSummary, PushMessage, UiStats } from '../api-types.js';
-import { BreakpointsPanel } from './breakpoints-panel.js';
+import { BreakpointsPanel, heldRow } from './breakpoints-panel.js';
 import { ConnectionsTable } from './connections-table.js';
 import { DetailPane } from './detail-pane.js';
 import { FilterBox } from './filter-box.js';
@@ -147,7 +147,16 @@ export function App() {
       {breakpoints ? <BreakpointsPanel state={breakpoints} selected={heldSelected} onSelect={setHeldSelected} /> : null}
       <main class="panes">
         {view === 'flows' ? (
-          <FlowList flows={flows.current} version={version} selected={selected} onSelect={setSelected} />
+          <FlowList
+            flows={breakpoints?.held.length ? [...flows.current, ...breakpoints.held.map(heldRow)] : flows.current}
+            version={version}
+            selected={held ? held.flowId : selected}
+            onSelect={(id) => {
+              const isHeld = breakpoints?.held.some((candidate) => candidate.flowId === id) ?? false;
+              setHeldSelected(isHeld ? id : undefined);
+              if (!isHeld) setSelected(id);
+            }}
+          />
         ) : (
           <ConnectionsTable events={events} />
         )}

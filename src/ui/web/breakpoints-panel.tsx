@@ -1,6 +1,29 @@
 import { useState } from 'preact/hooks';
-import type { BreakpointState, BreakpointView } from '../api-types.js';
+import type { BreakpointState, BreakpointView, FlowSummary, HeldView } from '../api-types.js';
 import { callApi } from './actions.js';
+
+/** A held flow as a row of the flow list (tagged `held`), so it shows where it will end up. */
+export function heldRow(held: HeldView): FlowSummary {
+  let url: URL | undefined;
+  try {
+    url = new URL(held.url);
+  } catch {
+    url = undefined;
+  }
+  return {
+    id: held.flowId,
+    method: held.method,
+    url: held.url,
+    host: url?.hostname ?? '',
+    path: url ? url.pathname + url.search : held.url,
+    status: held.status,
+    start: held.heldAt,
+    incomplete: false,
+    synthetic: false,
+    tags: ['held', held.phase],
+    webSocket: false,
+  };
+}
 
 /** The breakpoint rules (filter + side, add and remove) and the flows held now, each opening in the editor. */
 export function BreakpointsPanel(props: {

@@ -12,6 +12,7 @@ function markers(flow: FlowSummary): string {
   if (flow.incomplete || flow.error?.code === 'aborted') marks.push('✂');
   if (flow.synthetic || flow.tags.includes('mocked')) marks.push('◆');
   if (flow.tags.includes('replayed')) marks.push('↻');
+  if (flow.tags.includes('held')) marks.push('‖');
   return marks.join(' ');
 }
 
