@@ -44,6 +44,14 @@ export const ERROR_CODES = {
   },
   store_invalid: { status: undefined, summary: 'A store file is not a mitm store, or was written by a newer mitm' },
   store_failed: { status: undefined, summary: 'A flow store could not be opened, written or read' },
+  breakpoint_aborted: { status: 502, summary: 'A flow held at a breakpoint was aborted (in the inspector, or by held.abort())' },
+  breakpoint_timeout: { status: 504, summary: 'A flow held at a breakpoint was not released in time (--break-timeout)' },
+  breakpoint_edit_invalid: {
+    status: undefined,
+    summary: 'An edit to a held flow (resume, answer) is not valid: bad method, URL, status or header',
+  },
+  replay_failed: { status: undefined, summary: 'proxy.replay() could not send a recorded flow again through the proxy' },
+  breakpoint_not_held: { status: undefined, summary: 'The flow is not (or no longer) held at a breakpoint' },
 } as const satisfies Record<string, { status: number | undefined; summary: string }>;
 
 /** A stable error code; see docs/errors.md. */

@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors.js';
-import type { Flow } from './flow/flow.js';
+import type { Flow, ResponseInit } from './flow/flow.js';
+import type { HeaderMap } from './flow/header-map.js';
 
 /** One request/response exchange as it ended: what the CLI prints one line for. */
 export interface FlowRecord {
@@ -98,6 +99,60 @@ export interface ProxyEventMap {
   'client-refused': [ClientRefusal];
   /** Writing to the `store` failed (disk full, file removed): those flows are lost, the proxy went on. */
   'store-error': [StoreErrorRecord];
+  /** A breakpoint rule (`proxy.breakpoints`) holds a request or response: resume, abort or answer it before it times out. */
+  held: [HeldFlow];
+  /** A held flow went on: resumed, aborted, answered, timed out, or released by close(). */
+  released: [HeldRelease];
+}
+
+/** The phase a breakpoint holds a flow in: before the request goes upstream, or before the response goes to the client. */
+export type HeldPhase = 'request' | 'response';
+
+/** What a held request or response may be changed to before it goes on; each field is optional. */
+export interface HeldEdits {
+  /** Request phase only. */
+  readonly method?: string;
+  /** Request phase only: an absolute http(s) URL (re-targets the request, Host follows). */
+  readonly url?: string;
+  /** Response phase only. */
+  readonly status?: number;
+  /** The whole header set to send (names lower-case, repeated fields as arrays): fields left out are removed. */
+  readonly headers?: HeaderMap;
+  /** The new body, sent unencoded with an exact Content-Length. */
+  readonly body?: string | Buffer;
+}
+
+/**
+ * A flow held at a breakpoint. Exactly one of `resume`, `abort` or `answer` releases it; until then
+ * the client waits, up to the breakpoint timeout (then 504 `breakpoint_timeout`).
+ */
+export interface HeldFlow {
+  readonly flow: Flow;
+  readonly phase: HeldPhase;
+  /** The id of the rule that matched (`proxy.breakpoints.add`). */
+  readonly rule: number;
+  /** Epoch milliseconds when it was held, and when it times out. */
+  readonly heldAt: number;
+  readonly deadline: number;
+  /**
+   * The body of the held message, decoded, as buffered for the hold; undefined when it was larger
+   * than `maxBodyBuffer` or is a stream without end (event streams, WebSocket upgrades): it then
+   * goes on untouched unless `resume` replaces it.
+   */
+  readonly body: Buffer | undefined;
+  /** Lets the flow go on, with `edits` applied; throws `breakpoint_edit_invalid` (the flow stays held) or `breakpoint_not_held`. */
+  resume(edits?: HeldEdits): void;
+  /** Fails the flow: the client gets 502 with `x-mitm-error: breakpoint_aborted`. */
+  abort(): void;
+  /** Answers with `response` instead; in the request phase the origin is never contacted. */
+  answer(response: ResponseInit): void;
+}
+
+/** How a held flow was released. */
+export interface HeldRelease {
+  readonly flowId: number;
+  readonly phase: HeldPhase;
+  readonly outcome: 'resumed' | 'aborted' | 'answered' | 'timeout' | 'closed';
 }
 
 /** A failed write to the flow store (`--store`). */

@@ -22,7 +22,20 @@ export type { Flow, FlowRequest, FlowResponse, FlowClient, FlowTimings, Response
 export type { HeaderMap } from './flow/header-map.js';
 export type { WebSocketMessage, WebSocketDirection, RecordedWebSocketMessage, WebSocketLog } from './flow/ws-message.js';
 export type { ProxyOptions, ProxyConfig } from './config/schema.js';
-export type { FlowRecord, TunnelRecord, ClientIssue, ClientRefusal, AutoPassthroughRecord, HookFault, ProxyEventMap } from './events.js';
+export type {
+  FlowRecord,
+  TunnelRecord,
+  ClientIssue,
+  ClientRefusal,
+  AutoPassthroughRecord,
+  HookFault,
+  HeldEdits,
+  HeldFlow,
+  HeldPhase,
+  HeldRelease,
+  ProxyEventMap,
+} from './events.js';
+export type { BreakpointControl, BreakpointInit, BreakpointRule, BreakpointSide } from './hooks/breakpoints.js';
 export { MitmError, isMitmError, ERROR_CODES, type ErrorCode } from './errors.js';
 export {
   initCa,
@@ -57,6 +70,7 @@ export { curlCommand } from './record/curl-command.js';
 export { replay, type ReplayOptions, type ReplayResult } from './record/replay.js';
 export { serverReplay, type ServerReplay, type ServerReplayOptions, type LeftOutRecording } from './record/server-replay.js';
 export { readRecording } from './record/replay-source.js';
+export type { ReplayEdits, ReplayedFlow } from './proxy/replay-flow.js';
 export {
   startUi,
   proxySource,

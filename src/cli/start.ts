@@ -151,12 +151,28 @@ export function inFlagWords(error: unknown): unknown {
   return new MitmError('config_invalid', message, { cause: error.cause });
 }
 
-/** Checks what only the CLI or the hook builder can check (filters, hook option syntax) as usage errors naming the flag. */
+/** Checks what only the CLI or the hook builder can check (filters, hook option syntax, --break needing --ui) as usage errors naming the flag. */
 export function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): void {
   try {
     if (options.logFilter !== undefined) compileFilter(options.logFilter);
   } catch (error) {
     throw new UsageError(`--log-filter ${JSON.stringify(options.logFilter)}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  // Held flows wait for someone to release them: from the terminal nobody can, so each would hang until --break-timeout.
+  if ((options.break.length > 0 || options.breakResponse.length > 0) && !options.ui) {
+    throw new UsageError(`${options.break.length > 0 ? '--break' : '--break-response'} holds flows for the web inspector: add --ui`);
+  }
+  for (const [flag, filters] of [
+    ['--break', options.break],
+    ['--break-response', options.breakResponse],
+  ] as const) {
+    for (const filter of filters) {
+      try {
+        compileFilter(filter);
+      } catch (error) {
+        throw new UsageError(`${flag} ${JSON.stringify(filter)}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   }
   try {
     hooksFromOptions(options, keyToFlag);

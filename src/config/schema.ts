@@ -65,6 +65,23 @@ export const ProxyOptionsSchema = z
       .max(65535)
       .default(8081)
       .meta({ arg: 'N', description: 'Port the web inspector listens on; 0 picks a free port' }),
+    break: z.array(z.string()).default([]).meta({
+      arg: 'FILTER',
+      description:
+        'Hold requests this filter matches (docs/filters.md) until resumed, aborted or answered in the inspector (--ui) (repeatable)',
+    }),
+    breakResponse: z.array(z.string()).default([]).meta({
+      arg: 'FILTER',
+      description: 'Hold responses this filter matches before they go to the client, as --break does requests (repeatable)',
+    }),
+    breakTimeout: z
+      .number()
+      .int()
+      .positive()
+      // Node's timers hold at most 2^31-1 ms (longer ones fire at once); a day is plenty.
+      .max(24 * 3600_000)
+      .default(5 * 60_000)
+      .meta({ arg: 'MS', description: 'A flow held at a breakpoint longer than this fails with 504 breakpoint_timeout (at most a day)' }),
     keepHost: z
       .boolean()
       .default(false)

@@ -11,7 +11,7 @@ import type { ConnectContext, ConnectVerdict, Hook } from './types.js';
  * `onError` or `onFlowEnd` is handed to `onFault` and the remaining hooks still run.
  */
 export class HookPipeline {
-  readonly #hooks: Hook[] = [];
+  #hooks: Hook[] = [];
   readonly #sources = new Map<Hook, string>();
   readonly #onFault: (fault: HookFault) => void;
 
@@ -25,6 +25,15 @@ export class HookPipeline {
       throw new MitmError('config_invalid', 'a hook must be an object with a non-empty string "name"');
     }
     this.#hooks.push(hook);
+    if (source !== undefined) this.#sources.set(hook, source);
+  }
+
+  /**
+   * Puts a hook in front of all others, for flows that start after this call. The list is
+   * replaced, not changed in place, so flows running their phases now keep the list they began with.
+   */
+  prepend(hook: Hook, source?: string): void {
+    this.#hooks = [hook, ...this.#hooks];
     if (source !== undefined) this.#sources.set(hook, source);
   }
 
@@ -150,6 +159,8 @@ async function guard<T>(hook: Hook, phase: string, run: () => T): Promise<Awaite
   try {
     return await run();
   } catch (error) {
+    // A breakpoint's abort or timeout is the user's decision, not a failing hook: its message stands as it is.
+    if (isMitmError(error) && (error.code === 'breakpoint_aborted' || error.code === 'breakpoint_timeout')) throw error;
     const message = error instanceof Error ? error.message : String(error);
     // A coded error the hook let through (body_too_large, body_undecodable) keeps its code, so the
     // client's x-mitm-error says what went wrong, as docs/errors.md promises; the message names the hook.

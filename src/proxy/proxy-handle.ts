@@ -4,7 +4,10 @@ import { redactSecrets } from '../config/load.js';
 import type { ListenerInfo } from '../config/modes.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Flow } from '../flow/flow.js';
+import { Breakpoints, type BreakpointControl } from '../hooks/breakpoints.js';
 import { HookPipeline } from '../hooks/pipeline.js';
+import { ReplayMarks } from '../hooks/replay-mark.js';
+import { compileFilter, subjectOfFlow } from '../record/filter/filter.js';
 import type { Hook } from '../hooks/types.js';
 import type { FlowStore } from '../record/flow-store.js';
 import { toHar } from '../record/har.js';
@@ -16,6 +19,7 @@ import type { SessionStore } from '../record/store/open-store.js';
 import type { StoredFlow } from '../record/store/types.js';
 import { callListeners } from './guarded-emit.js';
 import { queryRing, type FlowQueryOptions } from './query-flows.js';
+import { replayFlow, type ReplayedFlow, type ReplayEdits } from './replay-flow.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
 export interface RunningProxy extends EventEmitter<ProxyEventMap> {
@@ -53,6 +57,11 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   pin(id: number, pinned?: boolean): boolean;
   /** Ids of the pinned flows. */
   readonly pinned: ReadonlySet<number>;
+  /**
+   * Breakpoint rules (docs/ui.md#breakpoints): matching flows are held, and announced as `held`
+   * events, until resumed, aborted or answered, or until `breakTimeout` fails them.
+   */
+  readonly breakpoints: BreakpointControl;
   /** The `store` option's open store (docs/store.md), or undefined without one; `close()` closes it. */
   readonly store: SessionStore | undefined;
   /**
@@ -62,6 +71,12 @@ export interface RunningProxy extends EventEmitter<ProxyEventMap> {
   query(filter: string, options?: FlowQueryOptions): StoredFlow[];
   /** The recorded flows as a HAR 1.2 log (what `mitm start --har` writes); pass it to `writeHarFile` to save it. */
   har(): Har;
+  /**
+   * Sends kept flow `id`'s request again through this proxy, with `edits` applied; resolves with
+   * the new flow (tagged `replayed` and `replay-of:ID`) once recorded, and replay()'s comparison.
+   * Throws `replay_failed`.
+   */
+  replay(id: number, edits?: ReplayEdits): Promise<ReplayedFlow>;
   /**
    * Stops listening and closes every client, tunnel and origin connection. With `graceful`, it
    * first waits for the connections busy with a request, tunnel or WebSocket to end by themselves
@@ -92,11 +107,14 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   readonly caCertPem: string;
   /** The hook pipeline every flow runs through (internal: the runtime reads it; not part of RunningProxy). */
   readonly pipeline: HookPipeline;
+  /** The breakpoint rules and held flows (internal: the inspector also looks flows up by id). */
+  readonly breakpoints: Breakpoints;
   readonly #store: FlowStore;
   readonly store: SessionStore | undefined;
   #network: ProxyNetwork | undefined;
   #ui: RunningUi | undefined;
   #closing: Promise<void> | undefined;
+  #marks: ReplayMarks | undefined;
   #draining: Promise<void> | undefined;
 
   constructor(parts: { config: ProxyConfig; caCertPem: string; store: FlowStore; session?: SessionStore | undefined }) {
@@ -106,6 +124,16 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     this.#store = parts.store;
     this.store = parts.session;
     this.pipeline = new HookPipeline((fault) => this.emit('hook-fault', fault));
+    this.breakpoints = new Breakpoints({
+      timeoutMs: parts.config.breakTimeout,
+      compile: (text) => {
+        const matches = compileFilter(text);
+        return (flow) => matches(subjectOfFlow(flow));
+      },
+      install: (hook) => this.use(hook, 'breakpoints'),
+      onHeld: (held) => this.emit('held', held),
+      onReleased: (release) => this.emit('released', release),
+    });
   }
 
   /** Attaches the listening network side; called once by startProxy. */
@@ -196,6 +224,27 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
     return toHar(this.#store.flows, harCreator());
   }
 
+  replay(id: number, edits?: ReplayEdits): Promise<ReplayedFlow> {
+    if (this.#marks === undefined) {
+      // Installed on first use, in front of every hook: they never see the replay's token header.
+      this.#marks = new ReplayMarks();
+      this.pipeline.prepend(this.#marks.hook);
+    }
+    return replayFlow(
+      {
+        flows: this.#store.flows,
+        marks: this.#marks,
+        through: this.url,
+        caCertPem: this.caCertPem,
+        recordBodyLimit: this.config.recordBodyLimit,
+        timeoutMs: this.config.upstreamTimeout + 5000,
+        waitForFlow: (predicate, options) => this.waitForFlow(predicate, options),
+      },
+      id,
+      edits,
+    );
+  }
+
   get ui(): RunningUi | undefined {
     return this.#ui;
   }
@@ -207,6 +256,8 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
 
   close(options: { readonly graceful?: boolean } = {}): Promise<void> {
     void this.#ui?.close();
+    // Held flows go on unchanged, so a graceful close can finish them.
+    this.breakpoints.close();
     const network = this.#network;
     if (network === undefined) return Promise.resolve();
     if (options.graceful === true && this.#closing === undefined) {

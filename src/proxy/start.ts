@@ -150,6 +150,18 @@ async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], config: Prox
   for (const file of config.hook) {
     for (const hook of await loadHookFile(file)) proxy.use(hook, file);
   }
+  // Breakpoints come last, so a held request shows what the other hooks made of it.
+  const rules = [
+    ...config.break.map((filter) => ({ key: 'break', filter, on: 'request' as const })),
+    ...config.breakResponse.map((filter) => ({ key: 'breakResponse', filter, on: 'response' as const })),
+  ];
+  for (const { key, filter, on } of rules) {
+    try {
+      proxy.breakpoints.add({ filter, on });
+    } catch (error) {
+      throw new MitmError('config_invalid', `${key} ${JSON.stringify(filter)}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
 }
 
 /** The listeners to bind: each --mode, or one regular listener on --host/--port. */

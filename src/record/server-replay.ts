@@ -31,7 +31,7 @@ export interface LeftOutRecording {
 
 /** The server-replay hook and what it holds. */
 export interface ServerReplay {
-  /** Add it to a proxy (`hooks`, `proxy.use`): answers matching requests, tagging their flows `replayed`. */
+  /** Add it to a proxy (`hooks`, `proxy.use`): answers matching requests, tagging their flows `from-recording`. */
   readonly hook: { readonly name: string; onRequest(flow: Flow): Promise<void> };
   /** Recorded exchanges it can answer with. */
   readonly recordings: number;
@@ -102,7 +102,7 @@ export function serverReplay(flows: readonly StoredFlow[], options: ServerReplay
         group.next += 1;
         flow.respond({ status: answer.status, headers: answer.headers, body: answer.body });
         if (flow.response) flow.response.statusMessage = answer.statusMessage;
-        flow.tags.add('replayed');
+        flow.tags.add('from-recording');
         return;
       }
       if (options.unmatched !== '404') return;

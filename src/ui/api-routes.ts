@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isMitmError } from '../errors.js';
 import { UI_API_VERSION, type UiStats } from './api-types.js';
 import { SECURITY_HEADERS, type UiAccess } from './access.js';
+import { actionRoute } from './action-routes.js';
 import { readAsset } from './assets.js';
 import { compileOrProblem } from './filter-problem.js';
 import { flowAction } from './flow-actions.js';
@@ -120,10 +121,15 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
     res.end();
     return;
   }
-  const action = await flowAction(req, source, path);
-  if (action) {
+  const action = (await flowAction(req, source, path)) ?? (await actionRoute(req, path, API, source));
+  if (action?.body !== undefined) {
     if (action.close) res.setHeader('connection', 'close');
     return sendJson(res, action.status, action.body);
+  }
+  if (action) {
+    res.writeHead(action.status, SECURITY_HEADERS);
+    res.end();
+    return;
   }
   return sendError(res, 404, 'ui_not_found', `no such API: ${method} ${path}`);
 }

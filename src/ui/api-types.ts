@@ -153,6 +153,60 @@ export interface FilterProblem {
   readonly length: number;
 }
 
+/** A breakpoint rule (`GET /api/v1/breakpoints`). */
+export interface BreakpointView {
+  readonly id: number;
+  /** Filter text (docs/filters.md); '' matches every flow. */
+  readonly filter: string;
+  readonly on: 'request' | 'response' | 'both';
+}
+
+/** A flow held at a breakpoint, as the editor opens it: the held message's parts. */
+export interface HeldView {
+  readonly flowId: number;
+  readonly phase: 'request' | 'response';
+  /** The rule that matched. */
+  readonly rule: number;
+  /** Epoch milliseconds: when it was held, and when it times out (504 breakpoint_timeout). */
+  readonly heldAt: number;
+  readonly deadline: number;
+  readonly method: string;
+  readonly url: string;
+  /** Response phase: the origin's status. */
+  readonly status?: number | undefined;
+  /** The held message's header fields, in wire order. */
+  readonly headers: readonly HeaderPair[];
+  /** The held message's body, decoded, when it was buffered and is UTF-8 text. */
+  readonly body?: string | undefined;
+  /** Why `body` is absent: too large to buffer, binary, a stream without end. */
+  readonly bodyNote?: string | undefined;
+}
+
+/** The breakpoint rules and the flows held now (`GET /api/v1/breakpoints`, push `breakpoints`). */
+export interface BreakpointState {
+  readonly rules: readonly BreakpointView[];
+  readonly held: readonly HeldView[];
+}
+
+/**
+ * An edited message as the page sends it to resume a held flow (`POST /api/v1/held/ID/resume`) or
+ * to replay one (`POST /api/v1/flows/ID/replay`); absent fields stay as they are.
+ */
+export interface MessageEdits {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly status?: number | undefined;
+  readonly headers?: readonly HeaderPair[] | undefined;
+  readonly body?: string | undefined;
+}
+
+/** `POST /api/v1/flows/ID/replay`: the new flow's id (tagged `replayed`, `replay-of:ID`) and its status. */
+export interface ReplayAnswer {
+  readonly original: number;
+  readonly flow: number;
+  readonly status?: number | undefined;
+}
+
 /** What the page sends on the push channel. */
 export type ClientMessage = { readonly type: 'subscribe'; readonly filter: string };
 
@@ -168,4 +222,5 @@ export type PushMessage =
   | { readonly type: 'filter-error'; readonly filter: string; readonly error: FilterProblem }
   | { readonly type: 'cleared'; readonly kept: readonly number[] }
   | { readonly type: 'pinned'; readonly id: number; readonly pinned: boolean }
+  | { readonly type: 'breakpoints'; readonly state: BreakpointState }
   | { readonly type: 'stats'; readonly stats: UiStats };

@@ -3,10 +3,10 @@ import { isMitmError } from '../errors.js';
 import { MAX_IMPORT_BYTES, UI_API_VERSION, type ImportResult } from './api-types.js';
 import type { UiSource } from './source.js';
 
-/** What an action answers: a status and a JSON body; `close` ends the connection (a body left unread). */
+/** What an action answers: a status and a JSON body (none: an empty answer); `close` ends the connection (a body left unread). */
 export interface ActionAnswer {
   readonly status: number;
-  readonly body: unknown;
+  readonly body?: unknown;
   readonly close?: boolean;
 }
 

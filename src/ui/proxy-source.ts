@@ -1,5 +1,5 @@
 import type { ListenerInfo } from '../config/modes.js';
-import type { AutoPassthroughRecord, ClientIssue, FlowRecord, TunnelRecord } from '../events.js';
+import type { AutoPassthroughRecord, ClientIssue, FlowRecord, HeldFlow, HeldRelease, TunnelRecord } from '../events.js';
 import type { Flow } from '../flow/flow.js';
 import { subjectOfFlow, subjectOfRecord, type FilterPredicate, type FilterSubject } from '../record/filter/filter.js';
 import { toHar } from '../record/har.js';
@@ -12,6 +12,7 @@ import { ConnectionLog } from './connection-log.js';
 import { detailOfFlow, summaryOfFlow, summaryOfRecord } from './flow-view.js';
 import { ImportedFlows } from './imported-flows.js';
 import { ListenerSet } from './listeners.js';
+import { proxyActions, type ActionableProxy } from './proxy-actions.js';
 import type { ListOptions, UiSource } from './source.js';
 
 /**
@@ -29,14 +30,21 @@ export interface InspectedProxy {
   on(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   on(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   on(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
+  on(event: 'held', listener: (held: HeldFlow) => void): unknown;
+  on(event: 'released', listener: (release: HeldRelease) => void): unknown;
   off(event: 'flow', listener: (record: FlowRecord) => void): unknown;
   off(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   off(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   off(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
+  off(event: 'held', listener: (held: HeldFlow) => void): unknown;
+  off(event: 'released', listener: (release: HeldRelease) => void): unknown;
   /** Forgets the recorded flows but the pinned ones. */
   clear(): void;
   pin(id: number, pinned: boolean): boolean;
   readonly pinned: ReadonlySet<number>;
+  /** Breakpoints and replay (docs/ui.md#breakpoints); without them the page offers neither. */
+  readonly breakpoints?: ActionableProxy['breakpoints'];
+  readonly replay?: ActionableProxy['replay'];
 }
 
 /** Options of `proxySource`. */
@@ -109,6 +117,17 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
   proxy.on('tunnel', onTunnel);
   proxy.on('client-issue', onIssue);
   proxy.on('auto-passthrough', onAuto);
+  const { breakpoints, replay } = proxy;
+  const acting =
+    breakpoints === undefined || replay === undefined
+      ? undefined
+      : proxyActions({ breakpoints, replay: (id, edits) => replay.call(proxy, id, edits) }, (state) =>
+          listeners.each((listener) => listener.breakpoints?.(state)),
+        );
+  if (acting) {
+    proxy.on('held', acting.tell);
+    proxy.on('released', acting.tell);
+  }
 
   const matching = (filter: FilterPredicate): Row[] => {
     const ring = new Map(proxy.flows.map((flow) => [flow.id, flow]));
@@ -176,8 +195,13 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
       for (const { summary, subject } of added) listeners.each((listener) => listener.flow?.(summary, subject));
       return added.map(({ summary }) => summary);
     },
+    actions: acting?.actions,
     subscribe: (listener) => listeners.add(listener),
     close() {
+      if (acting) {
+        proxy.off('held', acting.tell);
+        proxy.off('released', acting.tell);
+      }
       proxy.off('flow', onFlow);
       proxy.off('tunnel', onTunnel);
       proxy.off('client-issue', onIssue);

@@ -51,6 +51,7 @@ export class PushHub {
       connection: (event) => this.#onConnection(event),
       cleared: (kept) => this.cleared(kept),
       pinned: (id, pinned) => this.#broadcast({ type: 'pinned', id, pinned }),
+      breakpoints: (state) => this.#broadcast({ type: 'breakpoints', state }),
     });
     this.#statsTimer = setInterval(() => this.#broadcast({ type: 'stats', stats: uiStats(this.#source) }), options.statsMs ?? 2000);
     this.#statsTimer.unref();
@@ -116,6 +117,8 @@ export class PushHub {
     });
     this.#send(page, { type: 'hello', version: UI_API_VERSION, stats: uiStats(this.#source) });
     this.#send(page, { type: 'connections', events: this.#source.connections() });
+    const actions = this.#source.actions;
+    if (actions) this.#send(page, { type: 'breakpoints', state: actions.state() });
   }
 
   #subscribe(page: Page, text: string): void {

@@ -1,6 +1,15 @@
 import type { FilterPredicate, FilterSubject } from '../record/filter/filter.js';
 import type { Har } from '../record/har-types.js';
-import type { ConnectionEvent, FlowDetail, FlowSummary, UiStats } from './api-types.js';
+import type {
+  BreakpointState,
+  BreakpointView,
+  ConnectionEvent,
+  FlowDetail,
+  FlowSummary,
+  MessageEdits,
+  ReplayAnswer,
+  UiStats,
+} from './api-types.js';
 
 /** What a source tells its subscribers; each callback is guarded, so a throw reaches no one else. */
 export interface SourceListener {
@@ -11,6 +20,26 @@ export interface SourceListener {
   cleared?(kept: readonly number[]): void;
   /** A flow was pinned or unpinned. */
   pinned?(id: number, pinned: boolean): void;
+  /** A breakpoint rule changed, or a flow was held or released. */
+  breakpoints?(state: BreakpointState): void;
+}
+
+/** What the page can do to a live proxy: breakpoints, held flows, replay (docs/ui-api.md). */
+export interface UiActions {
+  /** The rules and the flows held now. */
+  state(): BreakpointState;
+  /** Adds a rule; throws FilterError for a filter that does not parse. */
+  addRule(filter: string, on: BreakpointView['on']): BreakpointView;
+  /** Removes a rule; false when unknown. */
+  removeRule(id: number): boolean;
+  /** Releases held flow `flowId` with `edits`; throws breakpoint_edit_invalid or breakpoint_not_held. */
+  resume(flowId: number, edits: MessageEdits): void;
+  /** Fails held flow `flowId` (502 breakpoint_aborted); throws breakpoint_not_held. */
+  abort(flowId: number): void;
+  /** Answers held flow `flowId` with `mock` (status, headers, body); throws as resume does. */
+  answer(flowId: number, mock: MessageEdits & { readonly status: number }): void;
+  /** Sends kept flow `flowId` again through the proxy with `edits`; throws replay_failed. */
+  replay(flowId: number, edits: MessageEdits): Promise<ReplayAnswer>;
 }
 
 /** A page of a listing. */
@@ -42,6 +71,8 @@ export interface UiSource {
   pin(id: number, pinned: boolean): boolean;
   /** Adds a HAR file's entries as imported flows; throws `config_invalid` naming `name` for a bad file, or when read-only. */
   importHar(text: string, name: string): FlowSummary[];
+  /** Breakpoints and replay: present for a live proxy, absent for a store opened read-only. */
+  readonly actions?: UiActions | undefined;
   /** Calls `listener` for what happens from now on; returns the unsubscribe function. */
   subscribe(listener: SourceListener): () => void;
   /** Releases what the source holds (event listeners); does not close the proxy or the store. */

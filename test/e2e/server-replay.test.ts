@@ -119,7 +119,7 @@ describe('server replay (--serve-from)', { timeout: 240_000 }, () => {
         const flow = await proxy.flows.waitFor((record) => record.url.endsWith('/created'));
         assert.equal(flow.status, 201);
         const live = proxy.proxy.flows.find((candidate) => candidate.id === flow.id);
-        assert.ok(live?.tags.has('replayed'), 'the flow is tagged replayed');
+        assert.ok(live?.tags.has('from-recording'), 'the flow is tagged from-recording');
         assert.equal(live?.response?.statusMessage, 'Made It');
       });
 
@@ -216,7 +216,7 @@ describe('server replay (--serve-from)', { timeout: 240_000 }, () => {
     assert.deepEqual(answerOf(transparent), answerOf(recorded.get('created') as CurlResult));
   });
 
-  it('mitm start --serve-from: the line is marked [replay], the store records the flow as replayed', async () => {
+  it('mitm start --serve-from: the line is marked [from recording], the store records the flow as from-recording', async () => {
     const out = join(temp.dir, 'replayed.db');
     const caDir = join(temp.dir, 'cli-ca');
     const cli = new CliProcess([
@@ -237,7 +237,7 @@ describe('server replay (--serve-from)', { timeout: 240_000 }, () => {
       await cli.waitForLine('stderr', /^hooks: serve-from \(.*session\.har: 8 recorded responses\)$/);
       const proxy = { url: `http://127.0.0.1:${port}`, caPath: join(caDir, 'ca.pem') };
       assert.equal((await send(proxy, ['/seq'])).text, 'n=1');
-      await cli.waitForLine('stdout', /GET https:\/\/localhost:\d+\/seq 200 .* \[replay\]$/);
+      await cli.waitForLine('stdout', /GET https:\/\/localhost:\d+\/seq 200 .* \[from recording\]$/);
       assert.equal((await send(proxy, ['/gone'])).status, 404);
       await cli.waitForLine('stdout', /GET https:\/\/localhost:\d+\/gone 404 .* \[replay unmatched\]$/);
       cli.child.kill('SIGTERM');
@@ -248,7 +248,7 @@ describe('server replay (--serve-from)', { timeout: 240_000 }, () => {
     const store = await openStore(out, { readonly: true });
     try {
       const [seq, gone] = store.query();
-      assert.deepEqual(seq?.tags, ['replayed']);
+      assert.deepEqual(seq?.tags, ['from-recording']);
       assert.equal(seq?.synthetic, true);
       assert.deepEqual(gone?.tags, ['replay-unmatched']);
     } finally {
@@ -273,7 +273,7 @@ describe('server replay (--serve-from)', { timeout: 240_000 }, () => {
     assert.equal(result.stdout.toString('utf8'), `n=1n=2no recorded response matches GET ${origin.url}/gone\n`);
     // Not the whole line: curl's HTTP/2 stream may be recorded `aborted` after it got every byte (an
     // engine issue with any answer a hook makes to curl over HTTP/2, not replay's).
-    assert.match(result.stderr, /^GET \S+\/seq 200 .*\[replay\]$/m);
+    assert.match(result.stderr, /^GET \S+\/seq 200 .*\[from recording\]$/m);
     assert.match(result.stderr, /^GET \S+\/gone 404 .*\[replay unmatched\]$/m);
   });
 

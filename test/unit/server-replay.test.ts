@@ -148,7 +148,7 @@ describe('serverReplay', () => {
     assert.equal(served.response?.status, 200);
     assert.deepEqual(served.response?.headers, { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
     assert.equal(await served.response?.text(), 'hello');
-    assert.ok(served.tags.has('replayed'));
+    assert.ok(served.tags.has('from-recording'));
 
     const cut = live('GET', 'https://a.test/cut');
     await replay.hook.onRequest(cut);

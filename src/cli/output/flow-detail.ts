@@ -49,7 +49,7 @@ export interface FlowDetail {
   readonly messagesOmitted?: number;
 }
 
-// The stock hooks that answer a flow themselves: their mark ([mock], [blocked], [replay]) already says it.
+// The stock hooks that answer a flow themselves: their mark ([mock], [blocked], [from recording]) already says it.
 const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'fail', 'failRequests', 'serve-from', 'serverReplay']);
 
 /** The marks of a flow's line: how hooks treated it (`mock`, `blocked`, `modified by NAME`). */
@@ -64,12 +64,14 @@ export function marksOf(tags: ReadonlySet<string>, changedBy: Iterable<string>):
   const mocked = tags.has('mocked');
   if (blocked) marks.push('blocked');
   if (mocked) marks.push('mock');
-  const replayed = tags.has('replayed');
-  if (replayed) marks.push('replay');
+  // Answered from a recording (--serve-from); `replayed` is a request sent again (proxy.replay).
+  const fromRecording = tags.has('from-recording');
+  if (fromRecording) marks.push('from recording');
+  if (tags.has('replayed')) marks.push('replay');
   if (tags.has('replay-unmatched')) marks.push('replay unmatched');
   if (tags.has('throttled')) marks.push('throttled');
   if (tags.has('failed')) marks.push('failed on purpose');
-  const answered = blocked || mocked || replayed || tags.has('failed') || tags.has('replay-unmatched');
+  const answered = blocked || mocked || fromRecording || tags.has('failed') || tags.has('replay-unmatched');
   const others = [...changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)));
   if (others.length > 0) marks.push(`modified by ${others.join(', ')}`);
   return marks;

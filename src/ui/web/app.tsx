@@ -1,11 +1,14 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ConnectionEvent, FilterProblem, FlowDetail, FlowSummary, PushMessage, UiStats } from '../api-types.js';
+import type { BreakpointState, ConnectionEvent, FilterProblem, FlowDetail, FlowSummary, PushMessage, UiStats } from '../api-types.js';
+import { BreakpointsPanel, heldRow } from './breakpoints-panel.js';
 import { ConnectionsTable } from './connections-table.js';
 import { DetailPane } from './detail-pane.js';
 import { FilterBox } from './filter-box.js';
 import { FlowList } from './flow-list.js';
 import { HarImport } from './har-import.js';
+import { HeldEditor } from './held-editor.js';
 import { PushClient } from './push-client.js';
+import { ReplayActions } from './replay-actions.js';
 import { SelectionBar } from './selection-bar.js';
 import { clickSelection, keepShown, NO_SELECTION, type ClickHow, type Selection } from './selection.js';
 import { StatusBar } from './status-bar.js';
@@ -30,6 +33,9 @@ export function App() {
   const [detail, setDetail] = useState<FlowDetail | undefined>(undefined);
   const [missing, setMissing] = useState(false);
   const [picks, setPicks] = useState<Selection>(NO_SELECTION);
+  const [breakpoints, setBreakpoints] = useState<BreakpointState | undefined>(undefined);
+  const [heldSelected, setHeldSelected] = useState<number | undefined>(undefined);
+  const held = breakpoints?.held.find((candidate) => candidate.flowId === heldSelected);
   const client = useRef<PushClient | undefined>(undefined);
   const frame = useRef(0);
 
@@ -63,6 +69,9 @@ export function App() {
           break;
         case 'filter-error':
           setProblem(message.error);
+          break;
+        case 'breakpoints':
+          setBreakpoints(message.state);
           break;
         case 'cleared': {
           // Pinned flows stay.
@@ -125,7 +134,7 @@ export function App() {
   };
   const harHref = `${API}/har?filter=${encodeURIComponent(text)}`;
   return (
-    <div class={`app${selected === undefined ? '' : ' with-detail'}`}>
+    <div class={`app${selected === undefined && held === undefined ? '' : ' with-detail'}`}>
       <header class="toolbar">
         <strong class="brand">mitm</strong>
         <div class="views">
@@ -156,13 +165,26 @@ export function App() {
         </button>
       </header>
       <SelectionBar ids={picks.ids} flows={flows.current} readOnly={stats?.readOnly ?? false} onNone={() => setPicks(NO_SELECTION)} />
+      {breakpoints ? <BreakpointsPanel state={breakpoints} selected={heldSelected} onSelect={setHeldSelected} /> : null}
       <main class="panes">
         {view === 'flows' ? (
-          <FlowList flows={flows.current} version={version} selected={selected} picked={picks.ids} onSelect={select} />
+          <FlowList
+            flows={breakpoints?.held.length ? [...flows.current, ...breakpoints.held.map(heldRow)] : flows.current}
+            version={version}
+            selected={held ? held.flowId : selected}
+            picked={picks.ids}
+            onSelect={(id, how) => {
+              const isHeld = breakpoints?.held.some((candidate) => candidate.flowId === id) ?? false;
+              setHeldSelected(isHeld ? id : undefined);
+              if (!isHeld) select(id, how);
+            }}
+          />
         ) : (
           <ConnectionsTable events={events} />
         )}
-        {selected !== undefined ? (
+        {held ? (
+          <HeldEditor key={`${held.flowId}:${held.phase}`} held={held} onClose={() => setHeldSelected(undefined)} />
+        ) : selected !== undefined ? (
           <DetailPane
             key={selected}
             flow={detail?.id === selected ? detail : undefined}
@@ -171,6 +193,9 @@ export function App() {
               setSelected(undefined);
               setDetail(undefined);
             }}
+            replay={
+              detail?.id === selected ? <ReplayActions flow={detail} onReplayed={setSelected} readOnly={stats?.readOnly ?? false} /> : null
+            }
           />
         ) : null}
       </main>

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { FlowDetail, HeaderPair, MessageView } from '../api-types.js';
 import { BodyViewer } from './body-viewer.js';
@@ -123,7 +124,13 @@ function Timing(props: { readonly flow: FlowDetail }) {
 }
 
 /** The detail of one flow: request, response, WebSocket messages, timing; copy as curl / fetch. */
-export function DetailPane(props: { readonly flow: FlowDetail | undefined; readonly missing: boolean; readonly onClose: () => void }) {
+export function DetailPane(props: {
+  readonly flow: FlowDetail | undefined;
+  readonly missing: boolean;
+  readonly onClose: () => void;
+  /** Shown under the actions: replay and its diff (replay-actions.tsx). */
+  readonly replay?: ComponentChildren;
+}) {
   const { flow } = props;
   const [tab, setTab] = useState<Tab>('response');
   const [copied, setCopied] = useState<{ kind: string; text: string } | undefined>(undefined);
@@ -167,6 +174,7 @@ export function DetailPane(props: { readonly flow: FlowDetail | undefined; reado
           Copy as HTTPie
         </button>
       </div>
+      {props.replay}
       {copied ? (
         <div class="copied">
           <div>

@@ -11,8 +11,10 @@ function markers(flow: FlowSummary): string {
   const marks: string[] = [];
   if (flow.error && flow.error.code !== 'aborted') marks.push('⚠');
   if (flow.incomplete || flow.error?.code === 'aborted') marks.push('✂');
-  if (flow.tags.includes('replayed')) marks.push('↺');
+  if (flow.tags.includes('from-recording')) marks.push('↺');
   else if (flow.synthetic || flow.tags.includes('mocked')) marks.push('◆');
+  if (flow.tags.includes('replayed')) marks.push('↻');
+  if (flow.tags.includes('held')) marks.push('‖');
   if (flow.pinned) marks.push('📌');
   if (flow.imported) marks.push('⇣');
   return marks.join(' ');
@@ -21,7 +23,7 @@ function markers(flow: FlowSummary): string {
 function titleOf(flow: FlowSummary): string {
   const notes = [flow.url];
   if (flow.error) notes.push(`${flow.error.code}: ${flow.error.message}`);
-  if (flow.tags.includes('replayed')) notes.push('answered from a recording (--serve-from)');
+  if (flow.tags.includes('from-recording')) notes.push('answered from a recording (--serve-from)');
   else if (flow.synthetic) notes.push('answered by a hook or the proxy');
   if (flow.tags.length > 0) notes.push(`tags: ${flow.tags.join(', ')}`);
   if (flow.pinned) notes.push('pinned: Clear keeps it');
