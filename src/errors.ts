@@ -12,7 +12,7 @@ export const ERROR_CODES = {
   bad_request: { status: 400, summary: 'The client sent a malformed HTTP request' },
   headers_too_large: { status: 431, summary: 'The request head exceeds the header size limit' },
   not_a_proxy_request: { status: 400, summary: 'A request for a relative URL reached the proxy port' },
-  proxy_loop: { status: 508, summary: 'The request targets the proxy itself' },
+  loop: { status: 508, summary: 'The request targets the proxy itself' },
   too_many_connections: { status: 503, summary: 'The proxy is at its connection limit (--max-connections, --max-client-connections)' },
   ca_key_insecure: { status: undefined, summary: 'ca-key.pem is readable by group or others (chmod 600 it, or --allow-insecure-key)' },
   proxy_auth_required: { status: 407, summary: 'The client sent no valid proxy credentials (--proxy-auth)' },

@@ -36,7 +36,7 @@ export function serveTransparent(rt: ProxyRuntime, mode: TransparentMode, socket
   };
   destination(socket, tls, mode).then(
     (target) => {
-      // Our own listener, reached through itself: answered (508, proxy_loop) by the request
+      // Our own listener, reached through itself: answered (508, loop) by the request
       // handler inside, never dialled, so no connection loops back into the proxy.
       if (rt.isSelf(target)) {
         if (tls) interceptTls(rt, socket, target, client);

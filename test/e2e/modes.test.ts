@@ -126,7 +126,7 @@ describe('proxy modes', { timeout: 90_000 }, () => {
 
     const loop = await askRaw(t.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nConnection: close\r\n\r\n`);
     assert.match(loop, /^HTTP\/1\.1 508 /);
-    assert.match(loop, /x-mitm-error: proxy_loop/i);
+    assert.match(loop, /x-mitm-error: loop/i);
   });
 
   it('reverse, https: the origin gets its own Host; the flow is recorded as reverse', async () => {
