@@ -30,7 +30,8 @@ export interface FlowRecord {
 export interface TunnelRecord {
   readonly host: string;
   readonly port: number;
-  readonly client: { readonly address: string; readonly port: number };
+  /** Who asked; `mode` is the kind of listener it came through (absent: regular, a CONNECT or SOCKS5). */
+  readonly client: { readonly address: string; readonly port: number; readonly mode?: string };
   /** The rule that made it a tunnel, e.g. `--passthrough *.apple.com`; 'intercept' for an intercepted host. */
   readonly reason: string;
   /** Set when the origin could not be reached (the client got 502/504 to its CONNECT). */

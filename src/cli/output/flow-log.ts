@@ -44,9 +44,12 @@ export function formatFlow(flow: FlowRecord): string {
   return printable(parts.join(' '));
 }
 
-/** One readable line for a tunnel: `CONNECT host:443 tunnelled (passthrough)` or its failure. */
+/**
+ * One readable line for a tunnel: `CONNECT host:443 tunnelled (passthrough)` or its failure; one
+ * a transparent listener opened says `transparent` instead, as no CONNECT was sent.
+ */
 export function formatTunnel(tunnel: TunnelRecord): string {
-  const target = `CONNECT ${hostPort(tunnel.host, tunnel.port)}`;
+  const target = `${tunnel.client.mode === 'transparent' ? 'transparent' : 'CONNECT'} ${hostPort(tunnel.host, tunnel.port)}`;
   if (tunnel.error === undefined) {
     return printable(`${target} tunnelled (${tunnel.reason === 'passthrough' ? 'passthrough' : 'not intercepted'})`);
   }
