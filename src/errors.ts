@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   body_undecodable: { status: 500, summary: 'A hook asked for a body whose content-encoding cannot be decoded' },
   body_consumed: { status: 500, summary: 'A body was read after it had been streamed on unread' },
   injected_failure: { status: 502, summary: 'A failRequests hook (--fail) failed the request on purpose' },
+  injected_reset: { status: undefined, summary: "A hook (flow.reset(), --fail …,reset) reset the client's connection on purpose" },
   body_not_recorded: { status: undefined, summary: "A finished flow's body was read, but it was not recorded whole" },
   connect_rejected: { status: 403, summary: 'An onConnect hook rejected the CONNECT' },
   blocked: { status: 403, summary: 'A blockHosts or blockRequests hook (--block) refused a request' },

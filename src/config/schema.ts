@@ -160,7 +160,7 @@ export const ProxyOptionsSchema = z
     fail: z.array(z.string().min(1)).default([]).meta({
       arg: '[FILTER:]SHARE[,KIND]',
       description:
-        'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout (repeatable)',
+        'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout, reset resets the connection (HTTP/2: the stream) (repeatable)',
     }),
     mock: z.array(z.string().min(1)).default([]).meta({
       arg: 'FILTER=STATUS[:FILE]',
