@@ -99,6 +99,30 @@ export interface ProxyEventMap {
   'client-refused': [ClientRefusal];
   /** Writing to the `store` failed (disk full, file removed): those flows are lost, the proxy went on. */
   'store-error': [StoreErrorRecord];
+  /**
+   * A WebSocket message or a server-sent event passed through, emitted as it passes (not at the
+   * flow's end), with the flow it belongs to. Only while someone listens: messages are then parsed
+   * even when nothing records them.
+   */
+  message: [MessageRecord, Flow];
+}
+
+/** One WebSocket message or server-sent event as it passed through the proxy. */
+export interface MessageRecord {
+  /** The flow it belongs to (its `id`, as in FlowRecord). */
+  readonly flowId: number;
+  readonly url: string;
+  readonly kind: 'websocket' | 'sse';
+  /** Server-sent events always travel `server-to-client`. */
+  readonly direction: 'client-to-server' | 'server-to-client';
+  /** WebSocket: `text` or `binary`; SSE: the event type (`message` unless the event names one). */
+  readonly type: string;
+  /** Payload bytes: a WebSocket message's, decompressed; an event's data field, as UTF-8. */
+  readonly size: number;
+  /** When it passed, in epoch milliseconds. */
+  readonly time: number;
+  /** The text (a WebSocket text message's start, an event's data); absent for binary messages. */
+  readonly text?: string;
 }
 
 /** A failed write to the flow store (`--store`). */
