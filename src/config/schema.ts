@@ -317,7 +317,8 @@ export const CliOptionsSchema = ProxyOptionsSchema.extend({
   quiet: z.boolean().default(false).meta({ description: 'Print only the listening line and errors, not each flow' }),
   flowDetail: z.number().int().min(0).max(4).default(1).meta({
     arg: 'N',
-    description: 'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings and WebSocket messages',
+    description:
+      'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings, and WebSocket messages and server-sent events as they pass',
   }),
   detailBodyLimit: z.number().int().nonnegative().default(2048).meta({
     arg: 'BYTES',
