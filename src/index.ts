@@ -21,7 +21,16 @@ export type { Flow, FlowRequest, FlowResponse, FlowClient, FlowTimings, Response
 export type { HeaderMap } from './flow/header-map.js';
 export type { WebSocketMessage, WebSocketDirection, RecordedWebSocketMessage, WebSocketLog } from './flow/ws-message.js';
 export type { ProxyOptions, ProxyConfig } from './config/schema.js';
-export type { FlowRecord, TunnelRecord, ClientIssue, ClientRefusal, AutoPassthroughRecord, HookFault, ProxyEventMap } from './events.js';
+export type {
+  FlowRecord,
+  TunnelRecord,
+  ClientIssue,
+  ClientRefusal,
+  AutoPassthroughRecord,
+  HookFault,
+  MessageRecord,
+  ProxyEventMap,
+} from './events.js';
 export { MitmError, isMitmError, ERROR_CODES, type ErrorCode } from './errors.js';
 export {
   initCa,
