@@ -31,7 +31,8 @@ export interface FlowRecord {
 export interface TunnelRecord {
   readonly host: string;
   readonly port: number;
-  readonly client: { readonly address: string; readonly port: number };
+  /** Who asked; `mode` is the kind of listener it came through (absent: regular, a CONNECT or SOCKS5). */
+  readonly client: { readonly address: string; readonly port: number; readonly mode?: string };
   /** The rule that made it a tunnel, e.g. `--passthrough *.apple.com`; 'intercept' for an intercepted host. */
   readonly reason: string;
   /** Set when the origin could not be reached (the client got 502/504 to its CONNECT). */
@@ -103,6 +104,30 @@ export interface ProxyEventMap {
   held: [HeldFlow];
   /** A held flow went on: resumed, aborted, answered, timed out, or released by close(). */
   released: [HeldRelease];
+  /**
+   * A WebSocket message or a server-sent event passed through, emitted as it passes (not at the
+   * flow's end), with the flow it belongs to. Only while someone listens: messages are then parsed
+   * even when nothing records them.
+   */
+  message: [MessageRecord, Flow];
+}
+
+/** One WebSocket message or server-sent event as it passed through the proxy. */
+export interface MessageRecord {
+  /** The flow it belongs to (its `id`, as in FlowRecord). */
+  readonly flowId: number;
+  readonly url: string;
+  readonly kind: 'websocket' | 'sse';
+  /** Server-sent events always travel `server-to-client`. */
+  readonly direction: 'client-to-server' | 'server-to-client';
+  /** WebSocket: `text` or `binary`; SSE: the event type (`message` unless the event names one). */
+  readonly type: string;
+  /** Payload bytes: a WebSocket message's, decompressed; an event's data field, as UTF-8. */
+  readonly size: number;
+  /** When it passed, in epoch milliseconds. */
+  readonly time: number;
+  /** The text (a WebSocket text message's start, an event's data); absent for binary messages. */
+  readonly text?: string;
 }
 
 /** The phase a breakpoint holds a flow in: before the request goes upstream, or before the response goes to the client. */

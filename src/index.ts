@@ -33,6 +33,7 @@ export type {
   HeldFlow,
   HeldPhase,
   HeldRelease,
+  MessageRecord,
   ProxyEventMap,
 } from './events.js';
 export type { BreakpointControl, BreakpointInit, BreakpointRule, BreakpointSide } from './hooks/breakpoints.js';

@@ -178,7 +178,7 @@ export const ProxyOptionsSchema = z
     fail: z.array(z.string().min(1)).default([]).meta({
       arg: '[FILTER:]SHARE[,KIND]',
       description:
-        'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout (repeatable)',
+        'Fail a share (10%, 0.5) of the flows FILTER matches on purpose; KIND 502 (default) answers at once, timeout answers 504 after --upstream-timeout, reset resets the connection (HTTP/2: the stream) (repeatable)',
     }),
     mock: z.array(z.string().min(1)).default([]).meta({
       arg: 'FILTER=STATUS[:FILE]',
@@ -358,7 +358,8 @@ export const CliOptionsSchema = ProxyOptionsSchema.extend({
   quiet: z.boolean().default(false).meta({ description: 'Print only the listening line and errors, not each flow' }),
   flowDetail: z.number().int().min(0).max(4).default(1).meta({
     arg: 'N',
-    description: 'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings and WebSocket messages',
+    description:
+      'What is printed per flow: 0 nothing, 1 one line, 2 + headers, 3 + bodies, 4 + connection, timings, and WebSocket messages and server-sent events as they pass',
   }),
   detailBodyLimit: z.number().int().nonnegative().default(2048).meta({
     arg: 'BYTES',

@@ -1,6 +1,8 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { constants as h2 } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { ERROR_HEADER, type ErrorCode, type MitmError } from '../errors.js';
+import { resetConnection } from '../net/connection-reset.js';
 import { isH2Response, type OutboundResponse } from './client-message.js';
 
 // Headers some errors need to be actionable: a 407 must say which scheme to answer with (RFC 9110 §11.7.1).
@@ -12,9 +14,16 @@ const EXTRA_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
  * Answers a request with `error` as a one-line text/plain body; never a stack trace. The
  * connection is closed when a request body is still arriving, since its bytes would otherwise be
  * read as the next request. When the response head already went out, the only honest signal left is to break
- * the connection, so the client sees a truncated body rather than a wrong one.
+ * the connection, so the client sees a truncated body rather than a wrong one. An `injected_reset`
+ * is not answered: the client's connection is reset (HTTP/1.x: a TCP RST; HTTP/2: RST_STREAM on
+ * this stream, INTERNAL_ERROR).
  */
 export function respondWithError(res: OutboundResponse, error: MitmError): void {
+  if (error.code === 'injected_reset') {
+    if (isH2Response(res)) res.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
+    else resetConnection(res.socket ?? res.req.socket);
+    return;
+  }
   if (res.headersSent) {
     res.destroy(error);
     return;
@@ -37,8 +46,12 @@ function bodyStillArriving(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Writes `error` as a complete HTTP/1.1 response straight onto a socket and closes it. */
+/** Writes `error` as a complete HTTP/1.1 response straight onto a socket and closes it (resets it, for `injected_reset`). */
 export function writeRawError(socket: Duplex, error: MitmError): void {
+  if (error.code === 'injected_reset') {
+    resetConnection(socket);
+    return;
+  }
   if (!socket.writable) {
     socket.destroy();
     return;

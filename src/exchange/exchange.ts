@@ -5,7 +5,7 @@ import { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
 import type { OutgoingBody } from '../flow/body.js';
 import { decodeStream } from '../flow/decode.js';
 import { getRawHeader, setRawHeader, valuesOf } from '../flow/header-map.js';
-import { rewriteEventStream } from '../flow/sse.js';
+import { EventStreamParser, rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import {
   addResponseTrailers,
@@ -26,7 +26,7 @@ import { respondWithError } from './error-response.js';
 import { describeError, endFlow, type Delivery } from './flow-record.js';
 import { runPhases } from './phases.js';
 import { acceptsTrailers } from '../flow/h2-headers.js';
-import type { FlowRecord } from '../events.js';
+import type { FlowRecord, MessageRecord } from '../events.js';
 import { frameBody } from './framing.js';
 import { relayBody, type RelaySide } from './relay.js';
 import { stripHopByHop } from './headers.js';
@@ -73,6 +73,11 @@ export interface ExchangeDeps {
   readonly viaMarker: string | undefined;
   /** Called once per flow when its response is sent or it broke off. */
   readonly onFlowEnd: (flow: Flow, record: FlowRecord) => void;
+  /**
+   * Where passing WebSocket messages and server-sent events go, or undefined when nobody listens
+   * for them; asked per response (and per WebSocket), so a listener added later still counts.
+   */
+  readonly onMessage: () => ((flow: Flow, message: MessageRecord) => void) | undefined;
 }
 
 /** The Flow hooks see for an exchange: its request head (hop-by-hop fields dropped, Host set) and `body`. */
@@ -135,7 +140,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
   if (!outcome) return;
   const { response, reply } = outcome;
   // The origin's trailers (gRPC's grpc-status) go on with its body, not with a hook's answer.
-  sendResponse(deps.hooks, flow, response, res, response === reply?.response ? reply.tail : undefined, tally);
+  sendResponse(deps, flow, response, res, response === reply?.response ? reply.tail : undefined, tally);
 }
 
 /**
@@ -205,14 +210,16 @@ function fetchFromOrigin(
 }
 
 function sendResponse(
-  hooks: HookPipeline,
+  deps: ExchangeDeps,
   flow: Flow,
   response: FlowResponse,
   res: OutboundResponse,
   tail: OriginTail | undefined,
   tally: ResponseTally,
 ): void {
-  const body = throughEventHooks(hooks, flow, response, response.bodyStore.outgoing(), response.bodyStore.cap);
+  const body = throughEventHooks(deps.hooks, flow, response, response.bodyStore.outgoing(), response.bodyStore.cap);
+  const observe = body.kind === 'stream' ? deps.onMessage() : undefined;
+  if (observe && body.kind === 'stream') watchEvents(flow, response, body.stream, observe);
   response.bodyStore.recordSent(body);
   const head = frameBody(response.wireHeaders(), body, false);
   // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
@@ -261,7 +268,7 @@ function endOnLength(res: OutboundResponse, response: FlowResponse): number | un
 /** Routes an event-stream body through the onServerSentEvent hooks, decoded, when any hook has that phase. */
 function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowResponse, body: OutgoingBody, maxBlock: number): OutgoingBody {
   if (body.kind !== 'stream' || !hooks.has('onServerSentEvent')) return body;
-  if (!valuesOf(response.headers['content-type']).join().toLowerCase().startsWith('text/event-stream')) return body;
+  if (!isEventStream(response)) return body;
   const decoded = decodeStream(
     body.stream,
     valuesOf(response.headers['content-encoding']).join(','),
@@ -274,6 +281,38 @@ function throughEventHooks(hooks: HookPipeline, flow: Flow, response: FlowRespon
   // An event longer than a hook may buffer (--max-body-buffer) ends the parsing: the rest streams on as it is.
   const events = rewriteEventStream(decoded, (event) => hooks.serverSentEvent(flow, event), maxBlock);
   return { kind: 'stream', stream: Readable.from(events) };
+}
+
+/**
+ * Reports each event of an event stream as it goes out (the bytes themselves are not touched): a
+ * second reader of the body sent, parsed on the side. Only a stream sent uncompressed is read; a
+ * block longer than the body cap ends the watching.
+ */
+function watchEvents(flow: Flow, response: FlowResponse, stream: Readable, observe: (flow: Flow, message: MessageRecord) => void): void {
+  if (!isEventStream(response) || valuesOf(response.headers['content-encoding']).join('') !== '') return;
+  const parser = new EventStreamParser();
+  const onData = (chunk: Buffer): void => {
+    for (const block of parser.push(chunk)) {
+      if (block.kind !== 'event') continue;
+      const { event, data } = block.event;
+      observe(flow, {
+        flowId: flow.id,
+        url: flow.request.url,
+        kind: 'sse',
+        direction: 'server-to-client',
+        type: event ?? 'message',
+        size: Buffer.byteLength(data),
+        time: Date.now(),
+        text: data,
+      });
+    }
+    if (parser.pendingLength > response.bodyStore.cap) stream.off('data', onData);
+  };
+  stream.on('data', onData);
+}
+
+function isEventStream(response: FlowResponse): boolean {
+  return valuesOf(response.headers['content-type']).join().toLowerCase().startsWith('text/event-stream');
 }
 
 function declaredLength(raw: readonly string[]): number | undefined {

@@ -45,6 +45,8 @@ export async function runPhases<T extends OriginReply>(
   let response: FlowResponse | undefined;
   try {
     if (hooks.has('onRequest')) await hooks.request(flow);
+    // A hook's flow.reset() is answered as a failure: steps.fail resets the client (error-response.ts).
+    if (flow.resetRequested) throw flow.resetRequested;
     if (flow.response) steps.answered?.();
     else {
       flow.timings.requestSent = Date.now();
@@ -53,6 +55,7 @@ export async function runPhases<T extends OriginReply>(
     }
     flow.timings.responseStart = Date.now();
     if (hooks.has('onResponse')) await hooks.response(flow);
+    if (flow.resetRequested) throw flow.resetRequested;
     response = flow.response;
     if (!response)
       throw new MitmError('hook_failed', 'an onResponse hook set flow.response to undefined; use flow.respond() to replace it');

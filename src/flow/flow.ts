@@ -191,6 +191,7 @@ export class Flow {
   webSocket: WebSocketLog | undefined;
   /** True once the exchange ended with the response not wholly delivered (the client or the origin broke off). */
   incomplete = false;
+  #reset: MitmError | undefined;
 
   constructor(init: { id: number; connectionId: number; client: FlowClient; request: FlowRequest; start: number }) {
     this.id = init.id;
@@ -203,6 +204,20 @@ export class Flow {
   /** The kind of listener the request came through: `regular`, `transparent` or `reverse` (docs/modes.md). */
   get mode(): string {
     return this.client.mode ?? 'regular';
+  }
+
+  /**
+   * Resets the client's connection instead of answering it (HTTP/1.x: a TCP RST; HTTP/2: RST_STREAM
+   * on this stream). From onRequest the origin is not contacted; later hooks of the phase are
+   * skipped, and the flow is recorded with the error `injected_reset` and `reason`.
+   */
+  reset(reason = 'reset on purpose by a hook'): void {
+    this.#reset = new MitmError('injected_reset', reason);
+  }
+
+  /** The reset a hook asked for with `reset()`, for the engine; undefined when none did. */
+  get resetRequested(): MitmError | undefined {
+    return this.#reset;
   }
 
   /** Answers the request without contacting the origin; later `onRequest` hooks are skipped, `onResponse` still runs. */

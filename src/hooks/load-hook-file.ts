@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MitmError } from '../errors.js';
 import { registerMitmAlias } from './mitm-alias.js';
+import { syntaxErrorLocation } from './syntax-location.js';
 import type { Hook } from './types.js';
 
 const PHASES = [
@@ -43,8 +44,11 @@ export async function loadHookFile(file: string, cwd: string = process.cwd()): P
     namespace = await importModule(pathToFileURL(absolute).href, TYPESCRIPT.has(extension));
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    // esbuild's syntax errors name FILE:LINE:COLUMN; Node's own (a .mjs/.js file) name no place, so it is looked up.
+    const at = error instanceof SyntaxError && !TYPESCRIPT.has(extension) ? await syntaxErrorLocation(absolute) : undefined;
+    const where = at === undefined ? '' : `${absolute}:${at.line}:${at.column}: SyntaxError: `;
     // esbuild's syntax errors span lines; the CLI prints one line per problem.
-    throw fail(`it failed to import: ${message.replace(/\s*\n\s*/g, ' ')}`, error);
+    throw fail(`it failed to import: ${where}${message.replace(/\s*\n\s*/g, ' ')}`, error);
   }
   const exported = defaultExport(namespace);
   if (exported === undefined) throw fail('it has no default export (export default a hook or an array of hooks)');

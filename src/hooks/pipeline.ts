@@ -58,24 +58,25 @@ export class HookPipeline {
     return undefined;
   }
 
-  /** Runs onRequest hooks until one answers the flow (sets `flow.response`). */
+  /** Runs onRequest hooks until one answers the flow (sets `flow.response`) or resets it (`flow.reset()`). */
   async request(flow: Flow): Promise<void> {
     for (const hook of this.#hooks) {
-      if (flow.response) return;
+      if (flow.response || flow.resetRequested) return;
       if (!hook.onRequest) continue;
       const before = requestState(flow);
       await guard(hook, 'onRequest', () => hook.onRequest?.(flow));
-      if (flow.response || requestState(flow) !== before) flow.changedBy.add(hook.name);
+      if (flow.response || flow.resetRequested || requestState(flow) !== before) flow.changedBy.add(hook.name);
     }
   }
 
-  /** Runs every onResponse hook. */
+  /** Runs every onResponse hook, until one resets the flow (`flow.reset()`). */
   async response(flow: Flow): Promise<void> {
     for (const hook of this.#hooks) {
+      if (flow.resetRequested) return;
       if (!hook.onResponse) continue;
       const before = responseState(flow);
       await guard(hook, 'onResponse', () => hook.onResponse?.(flow));
-      if (responseState(flow) !== before) flow.changedBy.add(hook.name);
+      if (flow.resetRequested || responseState(flow) !== before) flow.changedBy.add(hook.name);
     }
   }
 

@@ -48,7 +48,7 @@ export function handleConnect(rt: ProxyRuntime, req: IncomingMessage, socket: Du
   let target: Target;
   try {
     target = parseAuthority(req.url ?? '');
-    if (rt.isSelf(target)) throw new MitmError('proxy_loop', `CONNECT ${formatAuthority(target)} targets this proxy itself`);
+    if (rt.isSelf(target)) throw new MitmError('loop', `CONNECT ${formatAuthority(target)} targets this proxy itself`);
   } catch (error) {
     const failure = isMitmError(error) ? error : new MitmError('bad_request', String(error));
     rt.emit('client-issue', { host: undefined, client, code: 'bad_request', message: failure.message });

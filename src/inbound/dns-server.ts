@@ -1,6 +1,7 @@
 // The DNS mode (`--mode dns@PORT`): a small resolver that points a phone, a container or a whole
 // machine at the proxy by DNS alone. A and AAAA queries for names the proxy intercepts are
-// answered with the transparent listener's address; every other query is forwarded as it came to
+// answered with the transparent listener's address, and their HTTPS/SVCB queries with no records
+// (NODATA); every other query is forwarded as it came to
 // an upstream resolver and its answer returned byte for byte (TTLs, NXDOMAIN and all). The wire
 // format is dns-packet's; this module only decides who answers.
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
@@ -42,6 +43,12 @@ export interface DnsServer {
   readonly address: { readonly host: string; readonly port: number };
   close(): Promise<void>;
 }
+
+// SVCB (64) and HTTPS (65) records (RFC 9460), which dns-packet names UNKNOWN_<type>. Their
+// ipv4hint/ipv6hint would send a client around the transparent listener, and their ECH configs
+// hide the SNI it routes by: for an intercepted name they are answered NODATA (no records, the
+// question kept), never forwarded, so the client falls back to A/AAAA, which point at us.
+const SERVICE_BINDING_TYPES: Readonly<Record<string, string>> = { UNKNOWN_64: 'SVCB', UNKNOWN_65: 'HTTPS' };
 
 // Our own answers live briefly: a phone that leaves the proxy's network should not keep them long.
 const ANSWER_TTL_S = 60;
@@ -132,16 +139,18 @@ async function answer(
     }
   };
   const name = question?.name.toLowerCase().replace(/\.$/, '') ?? '';
-  if (question !== undefined && (question.type === 'A' || question.type === 'AAAA') && options.intercepts(name)) {
-    report({ name, type: question.type, answeredBy: 'proxy' });
+  const wireType: string = question?.type ?? '?';
+  const type = SERVICE_BINDING_TYPES[wireType] ?? wireType;
+  if (question !== undefined && (type === 'A' || type === 'AAAA' || type !== wireType) && options.intercepts(name)) {
+    report({ name, type, answeredBy: 'proxy' });
     return ownAnswer(query, question, options.answer);
   }
   try {
     const reply = await (transport === 'udp' ? forwardUdp(options, message) : forwardTcp(options, message));
-    report({ name, type: question?.type ?? '?', answeredBy: 'upstream' });
+    report({ name, type, answeredBy: 'upstream' });
     return reply;
   } catch (error) {
-    report({ name, type: question?.type ?? '?', answeredBy: 'failed', error: (error as Error).message });
+    report({ name, type, answeredBy: 'failed', error: (error as Error).message });
     return dnsPacket.encode({
       id: query.id,
       type: 'response',
@@ -151,8 +160,9 @@ async function answer(
   }
 }
 
+// An intercepted name's A/AAAA get our address; its HTTPS and SVCB queries an empty answer (NODATA).
 function ownAnswer(query: dnsPacket.Packet, question: dnsPacket.Question, addresses: DnsServerOptions['answer']): Buffer {
-  const data = question.type === 'A' ? addresses.ipv4 : addresses.ipv6;
+  const data = question.type === 'A' ? addresses.ipv4 : question.type === 'AAAA' ? addresses.ipv6 : undefined;
   const answers: dnsPacket.Answer[] =
     data === undefined ? [] : [{ type: question.type as 'A' | 'AAAA', name: question.name, ttl: ANSWER_TTL_S, class: 'IN', data }];
   return dnsPacket.encode({

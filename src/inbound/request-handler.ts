@@ -108,14 +108,15 @@ export function refusalRecord(
 /**
  * Resolves a parsed request to its origin: the CONNECT target for a request read inside a tunnel,
  * else the absolute URI of the request line. Throws a MitmError (bad_request, not_a_proxy_request,
- * proxy_loop) when there is none to forward to.
+ * `loop`, or the session's refusal) when there is none to forward to.
  */
 export function resolveRequest(rt: ProxyRuntime, req: InboundRequest, session = rt.sessions.get(connectionOf(req))): Resolved {
+  if (session?.refusal !== undefined) throw session.refusal;
   const resolved = session ? resolveInTunnel(session, req) : resolveAbsolute(req.url ?? '');
-  if (rt.isSelf(resolved.origin)) throw new MitmError('proxy_loop', `${resolved.url} targets this proxy itself`);
+  if (rt.isSelf(resolved.origin)) throw new MitmError('loop', `${resolved.url} targets this proxy itself`);
   const marker = rt.exchangeDeps.viaMarker;
   if (marker !== undefined && carriesVia(requestRawHeaders(req), marker)) {
-    throw new MitmError('proxy_loop', `${resolved.url} already passed through this proxy (its Via header carries our marker)`);
+    throw new MitmError('loop', `${resolved.url} already passed through this proxy (its Via header carries our marker)`);
   }
   return resolved;
 }

@@ -26,7 +26,7 @@ const NEGOTIATION_TIMEOUT_MS = 30_000;
 // How our failures read as SOCKS5 reply codes (RFC 1928 §6).
 const REPLY_FOR: Partial<Record<ErrorCode, number>> = {
   connect_rejected: REPLY.notAllowed,
-  proxy_loop: REPLY.notAllowed,
+  loop: REPLY.notAllowed,
   host_invalid: REPLY.addressNotSupported,
   upstream_refused: REPLY.refused,
   upstream_dns: REPLY.hostUnreachable,

@@ -8,9 +8,11 @@ import type { Socket } from 'node:net';
 import { isMitmError, MitmError } from '../errors.js';
 import { writeRawError } from '../exchange/error-response.js';
 import type { FlowClient } from '../flow/flow.js';
-import { normalizeHost, parseAuthority, type Target } from '../net/target.js';
+import { formatAuthority, normalizeHost, parseAuthority, type Target } from '../net/target.js';
 import { peekClientHelloSni } from '../tls/client-hello.js';
-import { interceptTls } from '../tls/intercept-tls.js';
+import { terminateClientTls } from '../tls/client-tls.js';
+import { caFileShown } from '../tls/intercept-tls.js';
+import { describeHandshakeFailure } from '../tls/pinned-clients.js';
 import { openTunnel, type TunnelReply } from './connect.js';
 import { peekRequestHost } from './request-head.js';
 import type { ProxyRuntime } from './runtime.js';
@@ -36,23 +38,55 @@ export function serveTransparent(rt: ProxyRuntime, mode: TransparentMode, socket
   };
   destination(socket, tls, mode).then(
     (target) => {
-      // Our own listener, reached through itself: answered (508, proxy_loop) by the request
-      // handler inside, never dialled, so no connection loops back into the proxy.
+      // Our own listener, reached through itself: never dialled, so no connection loops back
+      // into the proxy. Plain HTTP is answered (508, loop) by the request handler inside.
       if (rt.isSelf(target)) {
-        if (tls) interceptTls(rt, socket, target, client);
+        if (tls) answerLoop(rt, socket, target, client, new MitmError('loop', `${formatAuthority(target)} is this proxy itself`));
         else rt.serveHttp(socket, { target, secure: false, servername: '', client });
         return;
       }
-      openTunnel(rt, socket, NO_BYTES, target, client, tls ? TLS_REPLY : HTTP_REPLY);
+      openTunnel(rt, socket, NO_BYTES, target, client, tls ? tlsReply(rt, target, client) : HTTP_REPLY);
     },
     (error: unknown) => refuse(undefined, isMitmError(error) ? error : new MitmError('bad_request', String(error))),
   );
 }
 
 // No CONNECT to answer: success says nothing; a refusal is an HTTP error where the client speaks
-// plain HTTP, and a closed connection where it expects a TLS server.
+// plain HTTP. Where it expects a TLS server, a loop (a name that resolves to one of our own
+// listeners) is answered over TLS, and anything else closes the connection.
 const HTTP_REPLY: TunnelReply = { established: () => {}, refuse: (socket, error) => writeRawError(socket, error) };
-const TLS_REPLY: TunnelReply = { established: () => {}, refuse: (socket) => socket.destroy() };
+
+function tlsReply(rt: ProxyRuntime, target: Target, client: FlowClient): TunnelReply {
+  return {
+    established: () => {},
+    refuse: (socket, error) => {
+      if (error.code === 'loop') answerLoop(rt, socket, target, client, error);
+      else socket.destroy();
+    },
+  };
+}
+
+/**
+ * A TLS connection whose destination is the proxy itself: terminated with a leaf for its SNI, and
+ * every request on it (HTTP/1.1 or HTTP/2, as ALPN chose) answered `error` (508, loop), never forwarded.
+ */
+function answerLoop(rt: ProxyRuntime, socket: Socket, target: Target, client: FlowClient, error: MitmError): void {
+  terminateClientTls(socket, target.host, rt.certs).then(
+    ({ tlsSocket, servername }) => {
+      rt.track(tlsSocket);
+      rt.serveHttp(tlsSocket, { target, secure: true, servername, client, refusal: error });
+    },
+    (failure: unknown) => {
+      socket.destroy();
+      rt.emit('client-issue', {
+        host: target.host,
+        client,
+        code: 'client_tls',
+        message: describeHandshakeFailure(failure, caFileShown(rt.ca)),
+      });
+    },
+  );
+}
 
 async function destination(socket: Socket, tls: boolean, mode: TransparentMode): Promise<Target> {
   if (tls) {

@@ -120,7 +120,7 @@ export function createDialer(settings: DialerSettings, trust: SecureContext): Di
           }
           if (settings.isOwnEndpoint?.(socket.remoteAddress ?? '', socket.remotePort ?? 0) === true) {
             socket.destroy();
-            throw new MitmError('proxy_loop', `${authority} is this proxy itself (it resolves to one of its own listeners)`);
+            throw new MitmError('loop', `${authority} is this proxy itself (it resolves to one of its own listeners)`);
           }
           return socket;
         }

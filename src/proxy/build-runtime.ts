@@ -58,6 +58,7 @@ export function buildRuntime(parts: RuntimeParts): ProxyRuntime {
         if (session) appendToStore(session, flow, record);
         if (hooks.has('onFlowEnd')) void hooks.flowEnd(flow);
       },
+      onMessage: () => (proxy.listenerCount('message') > 0 ? (flow, message) => proxy.emit('message', message, flow) : undefined),
     },
     decide: createHostPolicy(config),
     isSelf: (target) => front.ownsTarget(target),

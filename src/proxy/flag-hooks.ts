@@ -59,12 +59,12 @@ export function hooksFromOptions(
   };
   each('block', (value) => blockRequests(flowFilter(value), `--block ${value}`));
   each('fail', (value, fail) => {
-    const parts = /^(?:(.*):)?([^:,]+)(?:,(502|timeout))?$/s.exec(value);
-    if (!parts) return fail('expected [FILTER:]SHARE[,502|timeout], e.g. 10%, host:api.test:0.5,timeout');
+    const parts = /^(?:(.*):)?([^:,]+)(?:,(502|timeout|reset))?$/s.exec(value);
+    if (!parts) return fail('expected [FILTER:]SHARE[,502|timeout|reset], e.g. 10%, host:api.test:0.5,timeout');
     const [, filter, share = '', kind] = parts;
     return failRequests({
       share: parseShare(share),
-      kind: kind === 'timeout' ? 'timeout' : '502',
+      kind: kind === 'timeout' || kind === 'reset' ? kind : '502',
       timeoutMs: config.upstreamTimeout,
       ...(filter === undefined || filter === '' ? {} : { filter: flowFilter(filter) }),
     });

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { CertCache } from '../ca/cert-cache.js';
 import { TLS_BUFFERING } from '../net/buffers.js';
+import { noteCarrier } from '../net/connection-reset.js';
 
 /**
  * TLS session #1: wraps the client's own socket in a server-side TLSSocket, with no extra
@@ -30,6 +31,7 @@ export async function terminateClientTls(
     ALPNProtocols: ['h2', 'http/1.1'],
     ...TLS_BUFFERING,
   });
+  noteCarrier(tlsSocket, socket);
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => {
       tlsSocket.destroy();

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
+import type { MitmError } from '../errors.js';
 import type { ProxyEventMap } from '../events.js';
 import type { ExchangeDeps } from '../exchange/exchange.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
@@ -24,6 +25,11 @@ export interface TunnelSession {
    * --keep-host: the client named the proxy, the origin expects its own name).
    */
   readonly rewriteHost?: boolean;
+  /**
+   * Every request on this connection is answered with this error and never forwarded (a
+   * transparent connection whose destination is the proxy itself: `loop`).
+   */
+  readonly refusal?: MitmError;
   /** Who opened the tunnel; `user` is the proxy user its CONNECT (or SOCKS5 handshake) authenticated as. */
   readonly client: { readonly address: string; readonly port: number; readonly user?: string };
 }

@@ -273,6 +273,7 @@ async function runUpgrade(
       extensions: upgraded.extensions,
       recordLimit: ex.recordBodyLimit,
       maxBuffer: ex.maxBodyBuffer,
+      onMessage: ex.onMessage(),
       onBytes: (count) => {
         bytes += count;
       },

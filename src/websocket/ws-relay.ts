@@ -21,7 +21,12 @@ export interface DirectionOptions {
   readonly maxBuffer: number;
   /** Counts the bytes written to `to`. */
   readonly onBytes: (count: number) => void;
+  /** Told of each message passed on: its start (at least OBSERVED_BYTES, when there is that much) and whole size. */
+  readonly observe: ((type: 'text' | 'binary', data: Buffer, size: number) => void) | undefined;
 }
+
+// How much of a streamed message an observer sees when the record keeps less.
+const OBSERVED_BYTES = 4096;
 
 /** A data message whose frames are arriving. */
 interface Pending {
@@ -89,7 +94,7 @@ class DirectionRelay {
     if (this.#raw) return this.#write(chunk);
     for (const frame of this.#parser.push(chunk)) await this.#frame(frame);
     // With no hook, once the record is full there is nothing left to look at: a plain byte relay.
-    const recordFull = this.#o.hook === undefined && (this.#o.log === undefined || this.#o.log.room === 0);
+    const recordFull = this.#o.hook === undefined && this.#o.observe === undefined && (this.#o.log === undefined || this.#o.log.room === 0);
     if (!this.#parser.oversized && !recordFull) return;
     if (this.#tainted) throw new FrameError('a frame too large to inspect followed a changed compressed message');
     const held = this.#message?.held ? this.#message.frames : [];
@@ -112,7 +117,8 @@ class DirectionRelay {
       this.#message = {
         opcode: frame.opcode,
         compressed,
-        inflate: compressed && (this.#o.hook !== undefined || this.#tainted || (this.#o.log?.room ?? 0) > 0),
+        inflate:
+          compressed && (this.#o.hook !== undefined || this.#o.observe !== undefined || this.#tainted || (this.#o.log?.room ?? 0) > 0),
         held: this.#o.hook !== undefined,
         frames: [],
         size: 0,
@@ -149,7 +155,7 @@ class DirectionRelay {
     }
     message.started = true;
     if (message.compressed && !message.inflate) return;
-    const room = (this.#o.log?.room ?? 0) - message.partBytes;
+    const room = Math.max(this.#o.log?.room ?? 0, this.#o.observe ? OBSERVED_BYTES : 0) - message.partBytes;
     if (room > 0) {
       const kept = plain.subarray(0, room);
       message.parts.push(kept);
@@ -200,6 +206,7 @@ class DirectionRelay {
 
   #record(type: 'text' | 'binary', data: Buffer, size: number): void {
     this.#o.log?.add(this.#o.direction, type, data, size);
+    this.#o.observe?.(type, data, size);
   }
 
   async #write(bytes: Buffer): Promise<void> {

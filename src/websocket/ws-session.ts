@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream';
 import { isMitmError } from '../errors.js';
+import type { MessageRecord } from '../events.js';
 import type { Flow } from '../flow/flow.js';
 import { readExtensions } from '../flow/ws-deflate.js';
 import { closeFrame } from '../flow/ws-frames.js';
-import { WebSocketLog } from '../flow/ws-message.js';
+import { WebSocketLog, type WebSocketDirection } from '../flow/ws-message.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import { relayDirection, type DirectionOptions } from './ws-relay.js';
 
@@ -25,6 +26,8 @@ export interface WebSocketLink {
   readonly maxBuffer: number;
   /** Counts bytes sent to the client. */
   readonly onBytes: (count: number) => void;
+  /** Told of each message as it passes (the 'message' event); undefined when nobody listens. */
+  readonly onMessage: ((flow: Flow, message: MessageRecord) => void) | undefined;
 }
 
 // 1011: the server met a condition that kept it from fulfilling the request (RFC 6455 §7.4.1).
@@ -32,7 +35,7 @@ const INTERNAL_ERROR = 1011;
 
 /**
  * Relays an upgraded connection. Frames are parsed only when someone looks at them: an
- * onWebSocketMessage hook, or recording (until the flow's record is full). Otherwise, and for
+ * onWebSocketMessage hook, a 'message' listener, or recording (until the flow's record is full). Otherwise, and for
  * extensions other than permessage-deflate, which the relay could not decode, bytes are piped as
  * they are. A hook that throws closes both sides with 1011.
  */
@@ -46,7 +49,8 @@ export function relayWebSocket(link: WebSocketLink): void {
   };
   client.on('error', teardown);
   origin.on('error', teardown);
-  if (negotiated.kind === 'unknown' || (!hooked && link.recordLimit === 0)) {
+  const observe = link.onMessage;
+  if (negotiated.kind === 'unknown' || (!hooked && link.recordLimit === 0 && observe === undefined)) {
     splice(link);
     return;
   }
@@ -58,6 +62,19 @@ export function relayWebSocket(link: WebSocketLink): void {
     log,
     maxBuffer: link.maxBuffer,
   };
+  const observer = (direction: WebSocketDirection): DirectionOptions['observe'] =>
+    observe &&
+    ((type, data, size) =>
+      observe(flow, {
+        flowId: flow.id,
+        url: flow.request.url,
+        kind: 'websocket',
+        direction,
+        type,
+        size,
+        time: Date.now(),
+        ...(type === 'text' ? { text: data.toString('utf8') } : {}),
+      }));
   const fail = (error: unknown): void => {
     if (!isMitmError(error) || flow.error) {
       teardown();
@@ -71,9 +88,9 @@ export function relayWebSocket(link: WebSocketLink): void {
     if (!origin.writableEnded) origin.end(closeFrame(INTERNAL_ERROR, reason, true));
   };
   const toOrigin = { ...shared, direction: 'client-to-server', from: client, to: origin, head: link.clientHead } as const;
-  relayDirection({ ...toOrigin, onBytes: () => undefined }).catch(fail);
+  relayDirection({ ...toOrigin, onBytes: () => undefined, observe: observer('client-to-server') }).catch(fail);
   const toClient = { ...shared, direction: 'server-to-client', from: origin, to: client, head: link.originHead } as const;
-  relayDirection({ ...toClient, onBytes: link.onBytes }).catch(fail);
+  relayDirection({ ...toClient, onBytes: link.onBytes, observe: observer('server-to-client') }).catch(fail);
 }
 
 /** Pipes the two connections into each other, untouched; an orderly end on one side ends the other. */

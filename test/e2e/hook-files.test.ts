@@ -60,6 +60,7 @@ export default { name: 'faulty-recorder', onFlowEnd() { throw new Error('disk fu
 `,
   'throws.mjs': `throw new Error('configuration missing: API_TOKEN');\n`,
   'syntax.ts': `export default { name: 'broken' ;\n`,
+  'syntax.mjs': `// fine so far\nconst twice = (n) => n * 2;\nexport default { name: 'broken', onRequest() { return twice(1) +* 2; } };\n`,
   'no-default.mjs': `export const hook = { name: 'x', onRequest() {} };\n`,
   'number.mjs': `export default 42;\n`,
   'empty.mjs': `export default [];\n`,
@@ -143,6 +144,7 @@ describe('hook files', { timeout: 90_000 }, () => {
       { file: 'missing.mjs', reason: /no such file/ },
       { file: 'throws.mjs', reason: /it failed to import: configuration missing: API_TOKEN/ },
       { file: 'syntax.ts', reason: /it failed to import: .*Expected "}" but found ";"/ },
+      { file: 'syntax.mjs', reason: /it failed to import: \/.*\/syntax\.mjs:3:65: SyntaxError: Unexpected token '\*'$/ },
     ];
     for (const { file, reason } of cases) {
       const result = await run(

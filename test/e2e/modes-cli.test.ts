@@ -1,13 +1,15 @@
 // `mitm start --mode …` from the command line: one ready line per listener, usage errors naming the
 // bad --mode, and a listener that cannot bind leaving nothing listening.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect, type AddressInfo, type Server } from 'node:net';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isMitmError, startProxy } from '../../src/index.js';
+import { send } from '../helpers/client.js';
 import { CliProcess } from '../helpers/cli-process.js';
 import { within } from '../helpers/deadline.js';
 
@@ -74,6 +76,51 @@ describe('mitm start --mode', { timeout: 90_000 }, () => {
       assert.ok(await accepting(Number(transparent[1])));
     } finally {
       await cli.kill();
+    }
+  });
+
+  it('the JSON log and the HAR say which listener each flow came through', async () => {
+    const origin = createHttpServer((_req, res) => res.end('from origin'));
+    origin.listen(0, '127.0.0.1');
+    await once(origin, 'listening');
+    const originPort = (origin.address() as AddressInfo).port;
+    const harFile = join(dir, 'modes.har');
+    const cli = new CliProcess([
+      'start',
+      '--ca',
+      join(dir, 'ca'),
+      '--mode',
+      'regular@127.0.0.1:0',
+      '--mode',
+      'transparent@127.0.0.1:0',
+      '--log-format',
+      'json',
+      '--har',
+      harFile,
+    ]);
+    try {
+      // In json mode stdout carries flows only: the ready lines are on stderr.
+      const transparent = await cli.waitForLine('stderr', /^listening on 127\.0\.0\.1:(\d+) \(transparent\)$/);
+      const answer = await send({
+        host: '127.0.0.1',
+        port: Number(transparent[1]),
+        path: '/via-transparent',
+        headers: { host: `127.0.0.1:${originPort}` },
+        agent: false,
+      });
+      assert.equal(answer.text, 'from origin');
+      const { input } = await cli.waitForLine('stdout', /via-transparent/);
+      const logged = JSON.parse(input) as { url: string; mode: string };
+      assert.equal(logged.mode, 'transparent');
+      cli.child.kill('SIGINT');
+      const exit = await within(cli.exited, 'mitm to exit on SIGINT');
+      assert.equal(exit.code, 0, exit.stderr);
+      const har = JSON.parse(await readFile(harFile, 'utf8')) as { log: { entries: Array<{ request: { url: string }; _mode: string }> } };
+      const entry = har.log.entries.find((e) => e.request.url.endsWith('/via-transparent'));
+      assert.equal(entry?._mode, 'transparent');
+    } finally {
+      await cli.kill();
+      origin.close();
     }
   });
 

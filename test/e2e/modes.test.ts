@@ -81,6 +81,23 @@ describe('proxy modes', { timeout: 90_000 }, () => {
     assert.equal(flow.url, `https://localhost:${fx.tls.port}/echo?via=transparent`);
   });
 
+  it('transparent, TLS from Node tls.connect with servername: intercepted (our leaf, verified), the origin answers', async () => {
+    const t = listener(fx.multi, 'transparent');
+    const socket = tlsConnect({ host: '127.0.0.1', port: t.port, servername: 'localhost', ca: fx.multi.caPem });
+    socket.on('error', () => {});
+    await within(once(socket, 'secureConnect'), 'the intercepted handshake');
+    const issuer = new X509Certificate(socket.getPeerCertificate().raw).issuer;
+    assert.notEqual(issuer, new X509Certificate(fx.pki.origin.cert).issuer, 'the leaf is ours, not the origin certificate');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const closed = once(socket, 'close');
+    socket.write(`GET /hello?via=node-tls HTTP/1.1\r\nHost: localhost:${fx.tls.port}\r\nConnection: close\r\n\r\n`);
+    await within(closed, 'the answer over the intercepted connection');
+    assert.match(Buffer.concat(chunks).toString('latin1'), /^HTTP\/1\.1 200 [\s\S]*\r\n\r\nhello$/);
+    const flow = await fx.multi.flows.waitFor((f) => f.url.endsWith('via=node-tls'));
+    assert.equal(flow.mode, 'transparent');
+  });
+
   it('transparent, TLS under --passthrough: the client sees the origin certificate', async () => {
     const t = listener(fx.multi, 'transparent');
     const socket = tlsConnect({ host: '127.0.0.1', port: t.port, servername: 'pass.localhost', rejectUnauthorized: false });
@@ -126,7 +143,7 @@ describe('proxy modes', { timeout: 90_000 }, () => {
 
     const loop = await askRaw(t.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nConnection: close\r\n\r\n`);
     assert.match(loop, /^HTTP\/1\.1 508 /);
-    assert.match(loop, /x-mitm-error: proxy_loop/i);
+    assert.match(loop, /x-mitm-error: loop/i);
   });
 
   it('reverse, https: the origin gets its own Host; the flow is recorded as reverse', async () => {

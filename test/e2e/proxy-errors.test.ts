@@ -131,9 +131,9 @@ describe('proxy: errors', { timeout: 30_000 }, () => {
     await assertStillServing();
   });
 
-  it('answers 508 proxy_loop to a request for the proxy itself', async () => {
+  it('answers 508 (loop) to a request for the proxy itself', async () => {
     const res = await via(fx.mitm, `http://127.0.0.1:${fx.mitm.port}/`);
-    assertProxyError(res, 508, 'proxy_loop', /itself/);
+    assertProxyError(res, 508, 'loop', /itself/);
     const connect = (await exchangeRaw(fx.mitm.port, `CONNECT 127.0.0.1:${fx.mitm.port} HTTP/1.1\r\n\r\n`)).toString('latin1');
     assert.match(connect, /^HTTP\/1\.1 508 /);
   });

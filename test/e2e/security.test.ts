@@ -54,12 +54,12 @@ describe('not an open proxy', () => {
 });
 
 describe('loops', () => {
-  test('forwarded requests carry our Via; one that comes back with it is answered 508 proxy_loop', async () => {
+  test('forwarded requests carry our Via; one that comes back with it is answered 508 (loop)', async () => {
     const first = await sendViaProxy(fx.first.port, `${fx.echo.url}/`);
     assert.match(first.text, /^1\.1 mitm \(mitm-id [0-9a-f]{12}\)$/);
     const looped = await sendViaProxy(fx.first.port, `${fx.echo.url}/`, { headers: { via: first.text } });
     assert.equal(looped.status, 508);
-    assert.equal(looped.headers['x-mitm-error'], 'proxy_loop');
+    assert.equal(looped.headers['x-mitm-error'], 'loop');
     assert.match(looped.text, /Via/);
   });
 

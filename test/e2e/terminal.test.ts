@@ -250,6 +250,22 @@ describe('mitm start --throttle', () => {
     assert.match(await usageError(['--fail', 'path:/x:150%']), /^mitm: --fail "path:\/x:150%": share "150%": expected 0–1/);
   });
 
+  test('--fail …,reset resets the connection, and the flow line says injected_reset', async () => {
+    const { cli, proxy } = await startMitm(['--fail', 'path:/plain:100%,reset']);
+    try {
+      const reset = await curlVia(proxy, [`${base}/plain`]);
+      assert.equal(reset.exitCode, 56, reset.stderr);
+      assert.match(reset.stderr, /reset by peer/i);
+      await cli.waitForLine('stdout', /\/plain --- injected_reset .*\(reset on purpose \(failRequests\)\) \[failed on purpose\]$/);
+    } finally {
+      await cli.kill();
+    }
+    assert.match(
+      await usageError(['--fail', '10%,explode']),
+      /^mitm: --fail "10%,explode": expected \[FILTER:\]SHARE\[,502\|timeout\|reset\]/,
+    );
+  });
+
   test('a bad rate is a usage error naming the flag', async () => {
     assert.match(
       await usageError(['--throttle', '12 parsecs']),

@@ -30,7 +30,7 @@ describe('web inspector wiring', { timeout: 60_000 }, () => {
     assert.ok(ui);
     const viaProxy = await curlVia(fx.proxy.url, [`${ui.origin}/api/v1/stats`]);
     assert.equal(viaProxy.status, 508, viaProxy.stderr);
-    assert.equal(viaProxy.headers['x-mitm-error'], 'proxy_loop');
+    assert.equal(viaProxy.headers['x-mitm-error'], 'loop');
   });
 
   it('mitm start --ui prints the inspector URL with its token after the ready line', async () => {

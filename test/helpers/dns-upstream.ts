@@ -1,7 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import dnsPacket from 'dns-packet';
+import { within } from './deadline.js';
 
 /** A tiny authoritative resolver on 127.0.0.1 (UDP and TCP, one port) for tests: no query leaves the machine. */
 export interface DnsUpstream {
@@ -62,4 +63,39 @@ export async function startDnsUpstream(records: Readonly<Record<string, readonly
       ]);
     },
   };
+}
+
+/** One query sent with dns-packet over UDP or TCP (length-prefixed) to 127.0.0.1:`port`; resolves with the decoded answer. */
+export async function askDns(port: number, transport: 'udp' | 'tcp', question: dnsPacket.Question): Promise<dnsPacket.Packet> {
+  const query = dnsPacket.encode({ id: 4242, type: 'query', flags: dnsPacket.RECURSION_DESIRED, questions: [question] });
+  if (transport === 'udp') {
+    const socket = createSocket('udp4');
+    try {
+      const reply = once(socket, 'message') as Promise<[Buffer]>;
+      socket.send(query, port, '127.0.0.1');
+      const [bytes] = await within(reply, `a UDP answer to ${question.name} ${question.type}`);
+      return dnsPacket.decode(bytes);
+    } finally {
+      socket.close();
+    }
+  }
+  const socket = connect(port, '127.0.0.1');
+  try {
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(query.length);
+    // No half-close: a DNS server may answer after the client's FIN, and would then write after its end.
+    socket.write(Buffer.concat([length, query]));
+    const read = (async () => {
+      let buffered = Buffer.alloc(0);
+      for await (const chunk of socket) {
+        buffered = Buffer.concat([buffered, chunk as Buffer]);
+        if (buffered.length >= 2 && buffered.length >= 2 + buffered.readUInt16BE(0))
+          return buffered.subarray(2, 2 + buffered.readUInt16BE(0));
+      }
+      throw new Error(`the DNS server closed the TCP connection after ${buffered.length} bytes, before a whole answer`);
+    })();
+    return dnsPacket.decode(await within(read, `a TCP answer to ${question.name} ${question.type}`));
+  } finally {
+    socket.destroy();
+  }
 }

@@ -83,6 +83,8 @@ test('tunnels say why they were not intercepted, or how they failed', () => {
   assert.equal(formatTunnel(tunnel({ host: '::1', port: 8443 })), 'CONNECT [::1]:8443 tunnelled (passthrough)');
   const failed = tunnel({ error: { code: 'upstream_timeout', message: 'no answer in 30000 ms' } });
   assert.equal(formatTunnel(failed), 'CONNECT apple.com:443 504 upstream_timeout (no answer in 30000 ms)');
+  const looped = tunnel({ client: { ...client, mode: 'transparent' }, error: { code: 'loop', message: 'it is this proxy itself' } });
+  assert.equal(formatTunnel(looped), 'transparent apple.com:443 508 loop (it is this proxy itself)');
 });
 
 test('client issues name the client, the host when known, and the code', () => {

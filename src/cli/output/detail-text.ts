@@ -4,7 +4,7 @@ import type { TermStyle } from './term-style.js';
 
 const INDENT = '    ';
 
-/** The lines `--flow-detail` 2–4 prints under a flow's line, indented, control characters escaped. */
+/** The lines `--flow-detail` 2–4 prints under a flow's line (not the WebSocket messages, shown live), indented, control characters escaped. */
 export function detailLines(detail: FlowDetail, style: TermStyle): string[] {
   const lines: string[] = [];
   if (detail.requestHeaders) {
@@ -31,11 +31,7 @@ export function detailLines(detail: FlowDetail, style: TermStyle): string[] {
     ].filter((part) => part !== undefined);
     if (parts.length > 0) lines.push(style.dim(`timings: ${parts.join(', ')}`));
   }
-  for (const message of detail.messages ?? []) {
-    const arrow = message.direction === 'client-to-server' ? style.cyan('→') : style.magenta('←');
-    const text = message.text === undefined ? '' : `: ${printable(message.text)}`;
-    lines.push(`${arrow} ${message.type} ${formatBytes(message.size)}${text}`);
-  }
+  // The messages themselves were printed as they passed (formatMessage); the json format keeps them as a field.
   if ((detail.messagesOmitted ?? 0) > 0) lines.push(style.dim(`… ${detail.messagesOmitted} more messages not recorded`));
   return lines.map((line) => `${INDENT}${line}`);
 }

@@ -1,6 +1,14 @@
 import type { EventEmitter } from 'node:events';
 import { ERROR_CODES } from '../../errors.js';
-import type { AutoPassthroughRecord, ClientIssue, FlowRecord, HookFault, ProxyEventMap, TunnelRecord } from '../../events.js';
+import type {
+  AutoPassthroughRecord,
+  ClientIssue,
+  FlowRecord,
+  HookFault,
+  MessageRecord,
+  ProxyEventMap,
+  TunnelRecord,
+} from '../../events.js';
 import { compileFilter, subjectOfFlow, subjectOfRecord } from '../../record/filter/filter.js';
 import { detailLines } from './detail-text.js';
 import { flowDetail, type FlowDetail } from './flow-detail.js';
@@ -44,14 +52,44 @@ export function formatFlow(flow: FlowRecord): string {
   return printable(parts.join(' '));
 }
 
-/** One readable line for a tunnel: `CONNECT host:443 tunnelled (passthrough)` or its failure. */
+/**
+ * One readable line for a tunnel: `CONNECT host:443 tunnelled (passthrough)` or its failure; one
+ * a transparent listener opened says `transparent` instead, as no CONNECT was sent.
+ */
 export function formatTunnel(tunnel: TunnelRecord): string {
-  const target = `CONNECT ${hostPort(tunnel.host, tunnel.port)}`;
+  const target = `${tunnel.client.mode === 'transparent' ? 'transparent' : 'CONNECT'} ${hostPort(tunnel.host, tunnel.port)}`;
   if (tunnel.error === undefined) {
     return printable(`${target} tunnelled (${tunnel.reason === 'passthrough' ? 'passthrough' : 'not intercepted'})`);
   }
   const status = ERROR_CODES[tunnel.error.code].status ?? '---';
   return printable(`${target} ${status} ${tunnel.error.code} (${tunnel.error.message})`);
+}
+
+/**
+ * One readable line for a WebSocket message or server-sent event as it passes (`--flow-detail 4`):
+ * `ws → wss://host/chat text 5 B 12:00:01.250: hello`, its text cut at `textLimit` bytes.
+ */
+export function formatMessage(message: MessageRecord, textLimit: number, style: TermStyle = PLAIN): string {
+  const arrow = message.direction === 'client-to-server' ? style.cyan('→') : style.magenta('←');
+  const time = new Date(message.time).toISOString().slice(11, 23);
+  const url = message.kind === 'websocket' ? message.url.replace(/^http(s?):/i, 'ws$1:') : message.url;
+  const text = message.text === undefined ? '' : `: ${cutText(message.text, textLimit)}`;
+  return `${message.kind === 'websocket' ? 'ws' : 'sse'} ${arrow} ${printable(`${url} ${message.type} ${formatBytes(message.size)} ${time}${text}`)}`;
+}
+
+/** `text` cut to at most `limit` UTF-8 bytes, an ellipsis marking the cut. */
+function cutText(text: string, limit: number): string {
+  if (Buffer.byteLength(text) <= limit) return text;
+  // A cut inside a multi-byte character leaves a replacement character; toString drops none.
+  return `${Buffer.from(text)
+    .subarray(0, limit)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '')}…`;
+}
+
+/** One JSON line for a passing message: the MessageRecord with `event: "message"`, its text cut at `textLimit` bytes. */
+export function formatMessageJson(message: MessageRecord, textLimit: number): string {
+  return jsonLine({ event: 'message', ...message, ...(message.text === undefined ? {} : { text: cutText(message.text, textLimit) }) });
 }
 
 /** One readable line for a client connection that failed before any request. */
@@ -73,9 +111,12 @@ export function formatAutoPassthrough(record: AutoPassthroughRecord): string {
  */
 export function formatFlowJson(flow: FlowRecord, detail?: FlowDetail): string {
   const { marks = [], ...rest } = detail ?? {};
-  const value = { ...flow, ...(marks.length > 0 ? { marks } : {}), ...rest };
-  // JSON.stringify escapes C0 controls but not DEL and C1 (U+0080–U+009F), which some terminals
-  // still act on; \u escapes keep the line valid JSON and inert on screen.
+  return jsonLine({ ...flow, ...(marks.length > 0 ? { marks } : {}), ...rest });
+}
+
+// JSON.stringify escapes C0 controls but not DEL and C1 (U+0080–U+009F), which some terminals
+// still act on; \u escapes keep the line valid JSON and inert on screen.
+function jsonLine(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (char) => `\\u00${char.charCodeAt(0).toString(16)}`);
 }
 
@@ -110,8 +151,10 @@ export interface LogOptions {
 
 /**
  * Prints a running proxy's events. Flows go to stdout; in json mode stdout carries flow objects
- * only (one schema per stream for jq), so tunnels move to stderr there. `quiet` drops successful
- * flows and tunnels but keeps failed ones and client issues: those are the errors it promises.
+ * (and, at `--flow-detail 4`, message objects marked `"event": "message"`), so tunnels move to
+ * stderr there. `quiet` drops successful flows, tunnels and messages but keeps failed flows and
+ * client issues: those are the errors it promises. At level 4 WebSocket messages and server-sent
+ * events are printed as they pass, before their flow's line.
  */
 export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: LogOptions): void {
   const json = options.logFormat === 'json';
@@ -136,6 +179,12 @@ export function attachLog(proxy: EventEmitter<ProxyEventMap>, io: Io, options: L
       return;
     writeFlow(io, record, flow ? flowDetail(flow, level, bodyLimit) : undefined, { json, level, style });
   });
+  if (level >= 4 && !options.quiet) {
+    proxy.on('message', (message, flow) => {
+      if (matches && !matches(subjectOfFlow(flow, { mode: flow.mode }))) return;
+      writeLine(io.stdout, json ? formatMessageJson(message, bodyLimit) : formatMessage(message, bodyLimit, style));
+    });
+  }
   proxy.on('tunnel', (tunnel) => {
     if ((options.quiet || level === 0) && tunnel.error === undefined) return;
     writeLine(json ? io.stderr : io.stdout, formatTunnel(tunnel));
