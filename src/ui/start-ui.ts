@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { isIP } from 'node:net';
 import { MitmError } from '../errors.js';
-import { UiAccess } from './access.js';
-import { handleRequest } from './api-routes.js';
-import { defaultAssetsDir } from './assets.js';
-import { PushHub } from './push-hub.js';
-import type { UiSource } from './source.js';
+import { UiAccess } from './http/access.js';
+import { handleRequest } from './http/api-routes.js';
+import { defaultAssetsDir } from './http/assets.js';
+import { PushHub } from './http/push-hub.js';
+import type { UiSource } from './sources/source.js';
 
 /** Options of `startUi`. */
 export interface UiOptions {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileFilter, subjectOfRecord, type FilterSubject } from '../../src/record/filter/filter.js';
 import type { ConnectionEvent, FlowDetail, FlowSummary } from '../../src/ui/api-types.js';
-import type { SourceListener, UiSource } from '../../src/ui/source.js';
+import type { SourceListener, UiSource } from '../../src/ui/sources/source.js';
 import { run } from './run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

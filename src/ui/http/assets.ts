@@ -13,12 +13,12 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where the built front end lives: `dist/ui/public/` next to the compiled server, or, when the
- * server runs from `src/` (tsx, tests), the same folder of the last `npm run build`.
+ * Where the built front end lives: `dist/ui/public/` beside the compiled server's folder, or, when
+ * the server runs from `src/` (tsx, tests), the same folder of the last `npm run build`.
  */
 export function defaultAssetsDir(): string {
   const here = fileURLToPath(new URL('.', import.meta.url));
-  const candidates = [join(here, 'public'), join(here, '../../dist/ui/public')];
+  const candidates = [join(here, '../public'), join(here, '../../../dist/ui/public')];
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? (candidates[0] as string);
 }
 

@@ -1,5 +1,5 @@
-import { harBodyText } from '../record/har-body.js';
-import type { BodyView } from './api-types.js';
+import { harBodyText } from '../../record/har-body.js';
+import type { BodyView } from '../api-types.js';
 
 /** The media type without parameters, lower-case; undefined for none. */
 export function mediaType(contentType: string | undefined): string | undefined {

@@ -3,12 +3,12 @@
 // the token, Host and Origin.
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { isMitmError } from '../errors.js';
-import { FilterError } from '../record/filter/filter.js';
-import type { MessageEdits } from './api-types.js';
+import { isMitmError } from '../../errors.js';
+import { FilterError } from '../../record/filter/filter.js';
+import type { MessageEdits } from '../api-types.js';
 import { compileOrProblem } from './filter-problem.js';
 import type { ActionAnswer } from './flow-actions.js';
-import type { UiSource } from './source.js';
+import type { UiSource } from '../sources/source.js';
 
 /** Largest JSON body an action accepts (an edited body travels in it). */
 const MAX_JSON_BYTES = 16 * 2 ** 20;

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isMitmError } from '../errors.js';
-import { UI_API_VERSION, type UiStats } from './api-types.js';
+import { isMitmError } from '../../errors.js';
+import { UI_API_VERSION, type UiStats } from '../api-types.js';
 import { SECURITY_HEADERS, type UiAccess } from './access.js';
 import { actionRoute } from './action-routes.js';
 import { readAsset } from './assets.js';
 import { compileOrProblem } from './filter-problem.js';
 import { flowAction } from './flow-actions.js';
-import { parseIdList } from './id-list.js';
-import type { UiSource } from './source.js';
+import { parseIdList } from '../id-list.js';
+import type { UiSource } from '../sources/source.js';
 
 /** What the routes need. */
 export interface RouteContext {

@@ -1,9 +1,9 @@
-import { subjectOfStored } from '../record/filter/subject-of-stored.js';
-import type { FilterPredicate, FilterSubject } from '../record/filter/filter.js';
-import { harEntryRows, parseHar } from '../record/har-import.js';
-import { storedFromRows } from '../record/store/stored-from-rows.js';
-import type { StoredFlow } from '../record/store/types.js';
-import { IMPORTED_ID_BASE, type FlowDetail, type FlowSummary } from './api-types.js';
+import { subjectOfStored } from '../../record/filter/subject-of-stored.js';
+import type { FilterPredicate, FilterSubject } from '../../record/filter/filter.js';
+import { harEntryRows, parseHar } from '../../record/har-import.js';
+import { storedFromRows } from '../../record/store/stored-from-rows.js';
+import type { StoredFlow } from '../../record/store/types.js';
+import { IMPORTED_ID_BASE, type FlowDetail, type FlowSummary } from '../api-types.js';
 import { detailOfStored, summaryOfStored } from './stored-view.js';
 
 /** A flow read from a HAR file, as the source lists and filters it. */

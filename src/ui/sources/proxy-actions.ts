@@ -2,12 +2,12 @@
 // as the editor shows them, resume / abort / answer, and replay. Everything goes through the
 // proxy's own API (proxy.breakpoints, the 'held' events, proxy.replay), never around it.
 import { isUtf8 } from 'node:buffer';
-import { MitmError } from '../errors.js';
-import type { HeldFlow } from '../events.js';
-import type { Flow } from '../flow/flow.js';
-import { headerMapFromRaw, type HeaderMap } from '../flow/header-map.js';
-import type { BreakpointControl } from '../hooks/breakpoints.js';
-import type { BreakpointState, HeaderPair, HeldView } from './api-types.js';
+import { MitmError } from '../../errors.js';
+import type { HeldFlow } from '../../events.js';
+import type { Flow } from '../../flow/flow.js';
+import { headerMapFromRaw, type HeaderMap } from '../../flow/header-map.js';
+import type { BreakpointControl } from '../../hooks/breakpoints.js';
+import type { BreakpointState, HeaderPair, HeldView } from '../api-types.js';
 import { headerPairs } from './body-view.js';
 import type { UiActions } from './source.js';
 

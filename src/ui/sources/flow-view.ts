@@ -1,7 +1,7 @@
-import type { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
-import { valuesOf } from '../flow/header-map.js';
-import type { FlowRecord } from '../events.js';
-import type { FlowDetail, FlowSummary, MessageView } from './api-types.js';
+import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
+import { valuesOf } from '../../flow/header-map.js';
+import type { FlowRecord } from '../../events.js';
+import type { FlowDetail, FlowSummary, MessageView } from '../api-types.js';
 import { bodyView, declaredLength, headerPairs, mediaType } from './body-view.js';
 
 /** The list row of a live Flow; `record` (the 'flow' event) adds what the Flow does not know. */

@@ -1,6 +1,6 @@
-import { isEventStream, type FilterSubject } from '../record/filter/subject.js';
-import type { FlowRow, StoredBody, StoredFlow, StoredFlowHead } from '../record/store/types.js';
-import type { BodyView, FlowDetail, FlowSummary } from './api-types.js';
+import { isEventStream, type FilterSubject } from '../../record/filter/subject.js';
+import type { FlowRow, StoredBody, StoredFlow, StoredFlowHead } from '../../record/store/types.js';
+import type { BodyView, FlowDetail, FlowSummary } from '../api-types.js';
 import { bodyView, mediaType } from './body-view.js';
 
 /** The list row of a stored flow (its store id is the row id). */

@@ -1,5 +1,5 @@
-import { compileFilter, FilterError, type FilterPredicate } from '../record/filter/filter.js';
-import type { FilterProblem } from './api-types.js';
+import { compileFilter, FilterError, type FilterPredicate } from '../../record/filter/filter.js';
+import type { FilterProblem } from '../api-types.js';
 
 /** Longest filter text accepted, in characters. */
 export const MAX_FILTER_LENGTH = 4096;

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { FilterPredicate, FilterSubject } from '../record/filter/filter.js';
-import { UI_API_VERSION, type ClientMessage, type ConnectionEvent, type FlowSummary, type PushMessage } from './api-types.js';
+import type { FilterPredicate, FilterSubject } from '../../record/filter/filter.js';
+import { UI_API_VERSION, type ClientMessage, type ConnectionEvent, type FlowSummary, type PushMessage } from '../api-types.js';
 import type { UiAccess } from './access.js';
 import { uiStats } from './api-routes.js';
 import { compileOrProblem } from './filter-problem.js';
-import type { UiSource } from './source.js';
+import type { UiSource } from '../sources/source.js';
 
 /** Push timing: batches go out at most this often, so a burst of flows costs the page one update. */
 export interface PushOptions {

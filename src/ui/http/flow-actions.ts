@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { isMitmError } from '../errors.js';
-import { MAX_IMPORT_BYTES, UI_API_VERSION, type ImportResult } from './api-types.js';
-import type { UiSource } from './source.js';
+import { isMitmError } from '../../errors.js';
+import { MAX_IMPORT_BYTES, UI_API_VERSION, type ImportResult } from '../api-types.js';
+import type { UiSource } from '../sources/source.js';
 
 /** What an action answers: a status and a JSON body (none: an empty answer); `close` ends the connection (a body left unread). */
 export interface ActionAnswer {

@@ -1,5 +1,5 @@
-import type { AutoPassthroughRecord, ClientIssue, TunnelRecord } from '../events.js';
-import type { ConnectionEvent } from './api-types.js';
+import type { AutoPassthroughRecord, ClientIssue, TunnelRecord } from '../../events.js';
+import type { ConnectionEvent } from '../api-types.js';
 
 /** The last `keep` tunnels, auto-passthroughs and refused handshakes, as connection events. */
 export class ConnectionLog {

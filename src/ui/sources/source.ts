@@ -1,5 +1,5 @@
-import type { FilterPredicate, FilterSubject } from '../record/filter/filter.js';
-import type { Har } from '../record/har-types.js';
+import type { FilterPredicate, FilterSubject } from '../../record/filter/filter.js';
+import type { Har } from '../../record/har-types.js';
 import type {
   BreakpointState,
   BreakpointView,
@@ -9,7 +9,7 @@ import type {
   MessageEdits,
   ReplayAnswer,
   UiStats,
-} from './api-types.js';
+} from '../api-types.js';
 
 /** What a source tells its subscribers; each callback is guarded, so a throw reaches no one else. */
 export interface SourceListener {

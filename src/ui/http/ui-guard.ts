@@ -1,4 +1,4 @@
-import type { Hook } from '../hooks/types.js';
+import type { Hook } from '../../hooks/types.js';
 
 /**
  * A hook that keeps the inspector out of reach through the proxy: a CONNECT to its port on a
