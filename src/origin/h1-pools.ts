@@ -1,16 +1,28 @@
 // The HTTP/1.1 ways to an origin: plain HTTP through a keep-alive Node agent; TLS through undici's
 // Pool, one per origin (h1-undici.ts), or, for requests undici will not carry as they are, through
 // a keep-alive https agent (h1-origin.ts). Each pool is capped at --max-origin-connections.
-// undici is loaded on the first TLS request rather than at start-up (docs/performance.md,
-// "Start-up"); until it is there, requests take the agent, which carries every request shape.
+// undici is loaded after start-up rather than before it (docs/performance.md, "Start-up"):
+// startProxy warms it up once listening, and a TLS request that comes first waits for it.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
 import { formatAuthority, type Target } from '../net/target.js';
 import { h1Call, PlainOriginAgent, TlsOriginAgent } from './h1-origin.js';
 import type * as FastPath from './h1-undici.js';
-import type { OriginCall, OriginRequest } from './origin-call.js';
+import { deferred, type OriginCall, type OriginRequest } from './origin-call.js';
 import { MAX_REMEMBERED_ORIGINS, type OriginTarget } from './origin-target.js';
+
+let fastPath: typeof FastPath | undefined;
+let fastPathLoading: Promise<typeof FastPath> | undefined;
+
+/** Loads the undici fast path (startProxy calls it once listening, so the first TLS request need not wait). */
+export function loadFastPath(): Promise<typeof FastPath> {
+  fastPathLoading ??= import('./h1-undici.js').then((loaded) => {
+    fastPath = loaded;
+    return loaded;
+  });
+  return fastPathLoading;
+}
 
 /** How the HTTP/1.1 pools open connections and how large they grow. */
 export interface H1PoolOptions {
@@ -30,8 +42,6 @@ export class H1Pools {
   // HTTP/1.1 TLS origins: undici for the requests it can carry, the agent for the rest.
   readonly #fast: LRUCache<string, ReturnType<typeof FastPath.createUndiciPool>>;
   readonly #options: H1PoolOptions;
-  #fastPath: typeof FastPath | undefined;
-  #fastPathLoading: Promise<void> | undefined;
 
   constructor(options: H1PoolOptions) {
     this.#options = options;
@@ -63,12 +73,8 @@ export class H1Pools {
 
   /** `request` to a TLS origin that speaks HTTP/1.1; `key` is its originKey. */
   secure(origin: OriginTarget, key: string, request: OriginRequest): OriginCall {
-    const fastPath = this.#fastPath;
-    if (fastPath === undefined)
-      this.#fastPathLoading ??= import('./h1-undici.js').then((loaded) => {
-        this.#fastPath = loaded;
-      });
-    if (fastPath === undefined || !fastPath.fitsUndici(request)) return h1Call(this.#secure, origin, request);
+    if (fastPath === undefined) return deferred(loadFastPath().then(() => () => this.secure(origin, key, request)));
+    if (!fastPath.fitsUndici(request)) return h1Call(this.#secure, origin, request);
     let fast = this.#fast.get(key);
     if (!fast) {
       fast = fastPath.createUndiciPool(formatAuthority(origin), {

@@ -2,6 +2,7 @@ import { initCa, type CertificateAuthority } from '../ca/authority.js';
 import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
 import { warmUpX509 } from '../ca/x509.js';
+import { loadFastPath } from '../origin/h1-pools.js';
 import { getServers } from 'node:dns';
 import { parseProxyOptions } from '../config/load.js';
 import { parseDnsUpstream, parseMode, type ListenerInfo, type ModeSpec } from '../config/modes.js';
@@ -104,8 +105,13 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       await Promise.all([closed, metricsClosed]);
     },
   });
-  // Loaded after listening rather than before: the first client's certificate needs it (x509.ts).
-  setImmediate(warmUpX509).unref();
+  // Loaded after listening rather than before (start-up time): the first client's certificate
+  // needs forge (x509.ts), its first HTTP/1.1 TLS request undici (h1-pools.ts).
+  setImmediate(() => {
+    warmUpX509();
+    // A failure to load shows on the first request that needs it.
+    loadFastPath().catch(() => undefined);
+  }).unref();
   if (config.ui) {
     const { proxySource, startUi } = await import('../ui/ui.js');
     // Never reachable through the proxy itself: its port counts as one of ours (a request to it is a loop).
