@@ -1,5 +1,6 @@
 import type { ErrorCode } from './errors.js';
 import type { Flow } from './flow/flow.js';
+import type { FlowTls } from './flow/tls-facts.js';
 
 /** One request/response exchange as it ended: what the CLI prints one line for. */
 export interface FlowRecord {
@@ -21,6 +22,8 @@ export interface FlowRecord {
   readonly client: { readonly address: string; readonly port: number; readonly user?: string };
   /** The kind of listener it came through: `regular`, `transparent` or `reverse` (docs/modes.md). */
   readonly mode: string;
+  /** What TLS negotiated with the client and with the origin (`flow.tls`); absent when neither side spoke TLS. */
+  readonly tls?: FlowTls | undefined;
 }
 
 /**

@@ -9,7 +9,7 @@ import { isMitmError, MitmError } from '../errors.js';
 import { writeRawError } from '../exchange/error-response.js';
 import type { FlowClient } from '../flow/flow.js';
 import { normalizeHost, parseAuthority, type Target } from '../net/target.js';
-import { peekClientHelloSni } from '../tls/client-hello.js';
+import { peekClientHello } from '../tls/client-hello.js';
 import { interceptTls } from '../tls/intercept-tls.js';
 import { openTunnel, type TunnelReply } from './connect.js';
 import { peekRequestHost } from './request-head.js';
@@ -56,7 +56,7 @@ const TLS_REPLY: TunnelReply = { established: () => {}, refuse: (socket) => sock
 
 async function destination(socket: Socket, tls: boolean, mode: TransparentMode): Promise<Target> {
   if (tls) {
-    const sni = await peekClientHelloSni(socket);
+    const sni = (await peekClientHello(socket))?.servername;
     if (sni === undefined) throw new MitmError('bad_request', 'transparent mode: the connection did not start with a TLS ClientHello');
     if (sni === '') {
       throw new MitmError('bad_request', 'transparent mode: the ClientHello names no server (SNI), so its destination is unknown; refused');

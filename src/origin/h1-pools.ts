@@ -69,7 +69,7 @@ export class H1Pools {
       });
       this.#fast.set(key, fast);
     }
-    return undiciCall(fast.pool, fast.peer, request);
+    return undiciCall(fast, request);
   }
 
   /** Destroys every pooled connection. */

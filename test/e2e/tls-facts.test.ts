@@ -1,0 +1,173 @@
+// flow.tls and the connection timings, end to end: curl through the proxy (CONNECT, transparent,
+// reverse) to local TLS origins with the test PKI's certificate, HTTP/1.1 and HTTP/2 on both hops;
+// what the test knows of the certificate (its issuer, its SHA-256 computed here) must come back on
+// the flow, its record, the store and the HAR.
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { storedToHar, type Flow, type ListenerInfo } from '../../src/index.js';
+import { harCreator } from '../../src/record/har-creator.js';
+import type { FlowTls } from '../../src/flow/tls-facts.js';
+import { curl } from '../helpers/curl.js';
+import { e2eFixture, httpsOrigin } from '../helpers/fixture.js';
+import { startH2Origin } from '../helpers/h2-origin.js';
+import type { TestProxy } from '../helpers/proxy.js';
+import { tempDir } from '../helpers/store-flows.js';
+
+const TEST_CA_CN = 'mitm e2e test root CA';
+
+function listener(proxy: TestProxy, kind: ListenerInfo['kind']): ListenerInfo {
+  const found = proxy.proxy.addresses.find((l) => l.kind === kind);
+  assert.ok(found, `a ${kind} listener`);
+  return found;
+}
+
+describe('TLS facts and connection timings', { timeout: 90_000 }, () => {
+  let temp: Awaited<ReturnType<typeof tempDir>> | undefined;
+  const fx = e2eFixture({
+    origins: { h1: httpsOrigin, h2: (pki) => startH2Origin(pki.origin, { allowHTTP1: true }) },
+    proxies: {
+      mitm: async (_pki, origins) => {
+        temp = await tempDir('mitm-tls-facts-');
+        return {
+          store: join(temp.dir, 'flows.db'),
+          mode: ['regular', `transparent@127.0.0.1:0:${origins.h1.port}`, `reverse:https://localhost:${origins.h2.port}@127.0.0.1:0`],
+        };
+      },
+    },
+  });
+  fx.onClose(() => temp?.remove());
+
+  /** curl through the regular listener, trusting the proxy's CA. */
+  const viaProxy = async (...args: string[]): Promise<void> => {
+    const result = await curl(['--proxy', fx.mitm.url, '--cacert', fx.mitm.caPath, ...args]);
+    assert.equal(result.status, 200, result.stderr);
+  };
+  /** The origin certificate as the test made it. */
+  const originCert = (): X509Certificate => new X509Certificate(fx.pki.origin.cert);
+  const flowAt = (url: string): Promise<Flow> => fx.mitm.proxy.waitForFlow((flow) => flow.request.url === url);
+
+  /** Asserts the origin side against the test PKI's `localhost` certificate. */
+  const assertOrigin = (tls: FlowTls | undefined, alpn: string): void => {
+    const origin = tls?.origin;
+    assert.ok(origin, 'the origin side is recorded');
+    assert.equal(origin.sni, 'localhost');
+    assert.equal(origin.alpn, alpn);
+    assert.match(origin.version, /^TLSv1\.[23]$/);
+    assert.ok(origin.cipher.length > 0);
+    const cert = originCert();
+    assert.ok(origin.certificate, 'the origin certificate is recorded');
+    assert.equal(origin.certificate.subject, 'localhost');
+    assert.equal(origin.certificate.issuer, TEST_CA_CN);
+    assert.deepEqual(origin.certificate.sans, ['localhost', '127.0.0.1']);
+    assert.equal(origin.certificate.sha256, cert.fingerprint256);
+    assert.equal(origin.certificate.chainSha256[0], cert.fingerprint256);
+    assert.equal(origin.certificate.validFrom, new Date(cert.validFrom).toISOString());
+    assert.equal(origin.certificate.validTo, new Date(cert.validTo).toISOString());
+  };
+
+  it('CONNECT, HTTP/1.1 both sides: SNI, ALPN offered and chosen, the origin certificate; a new then a reused connection', async () => {
+    const first = `https://localhost:${fx.h1.port}/hello?n=1`;
+    const second = `https://localhost:${fx.h1.port}/hello?n=2`;
+    // One curl, two requests: the second goes on the same client and origin connections.
+    await viaProxy('--http1.1', first, second);
+    const flow = await flowAt(first);
+    const client = flow.tls?.client;
+    assert.ok(client, 'the client side is recorded');
+    assert.equal(client.sni, 'localhost');
+    assert.deepEqual(client.alpnOffered, ['http/1.1']);
+    assert.equal(client.alpn, 'http/1.1');
+    assert.match(client.version, /^TLSv1\.[23]$/);
+    assert.ok(client.cipher.length > 0);
+    assertOrigin(flow.tls, 'http/1.1');
+    assert.equal(flow.timings.connection, 'new');
+    const { connectStart, connectEnd, tlsStart, tlsEnd } = flow.timings;
+    assert.ok(connectStart !== undefined && connectEnd !== undefined && tlsStart !== undefined && tlsEnd !== undefined);
+    assert.ok(connectStart <= connectEnd && connectEnd <= tlsStart && tlsStart <= tlsEnd, JSON.stringify(flow.timings));
+
+    const again = await flowAt(second);
+    assert.equal(again.timings.connection, 'reused');
+    assert.equal(again.timings.connectStart, undefined);
+    assert.equal(again.timings.tlsEnd, undefined);
+    // One connection's facts, shared by its flows.
+    assert.equal(again.tls?.client, flow.tls?.client);
+    assert.equal(again.tls?.origin, flow.tls?.origin);
+
+    const record = await fx.mitm.flows.waitFor((r) => r.url === first);
+    assert.deepEqual(record.tls, flow.tls);
+  });
+
+  it('CONNECT, HTTP/2 both sides: the client offered h2 and http/1.1 and got h2; the origin chose h2', async () => {
+    const url = `https://localhost:${fx.h2.port}/hello?h2`;
+    await viaProxy('--http2', url);
+    const flow = await flowAt(url);
+    assert.deepEqual(flow.tls?.client?.alpnOffered, ['h2', 'http/1.1']);
+    assert.equal(flow.tls?.client?.alpn, 'h2');
+    assertOrigin(flow.tls, 'h2');
+    assert.equal(flow.timings.connection, 'new');
+  });
+
+  it('transparent and reverse https listeners record both sides too', async () => {
+    const transparent = listener(fx.mitm, 'transparent');
+    const viaTransparent = `https://localhost:${fx.h1.port}/hello?via=transparent`;
+    const t = await curl([
+      '--cacert',
+      fx.mitm.caPath,
+      '--connect-to',
+      `localhost:${fx.h1.port}:127.0.0.1:${transparent.port}`,
+      viaTransparent,
+    ]);
+    assert.equal(t.status, 200, t.stderr);
+    const tFlow = await flowAt(viaTransparent);
+    assert.equal(tFlow.tls?.client?.sni, 'localhost');
+    assertOrigin(tFlow.tls, 'http/1.1');
+
+    const reverse = listener(fx.mitm, 'reverse');
+    const r = await curl(['--cacert', fx.mitm.caPath, '--http2', `https://localhost:${reverse.port}/hello?via=reverse`]);
+    assert.equal(r.status, 200, r.stderr);
+    const rFlow = await flowAt(`https://localhost:${fx.h2.port}/hello?via=reverse`);
+    assert.equal(rFlow.tls?.client?.sni, 'localhost');
+    assert.equal(rFlow.tls?.client?.alpn, 'h2');
+    assertOrigin(rFlow.tls, 'h2');
+  });
+
+  it('the store keeps the facts and the timings; the HAR has _securityDetails, _tls and connect/ssl', async () => {
+    // The first request on its origin connection (the first test's), so connect and ssl are known.
+    const url = `https://localhost:${fx.h1.port}/hello?n=1`;
+    const flow = await flowAt(url);
+    const stored = await waitForStored(fx.mitm, url);
+    assert.deepEqual(stored.tls, flow.tls);
+    assert.deepEqual(stored.timings, flow.timings);
+
+    const entry = fx.mitm.proxy.har().log.entries.find((e) => e.request.url === url);
+    assert.ok(entry, 'the flow is in the HAR');
+    const cert = originCert();
+    assert.deepEqual(entry._securityDetails, {
+      protocol: flow.tls?.origin?.version.replace('TLSv', 'TLS '),
+      cipher: flow.tls?.origin?.cipher,
+      subjectName: 'localhost',
+      sanList: ['localhost', '127.0.0.1'],
+      issuer: TEST_CA_CN,
+      validFrom: Math.floor(Date.parse(cert.validFrom) / 1000),
+      validTo: Math.floor(Date.parse(cert.validTo) / 1000),
+    });
+    assert.deepEqual(entry._tls, flow.tls);
+    // A new connection: connect and ssl are the parts of opening it the request waited for (never -1).
+    const { blocked = -1, connect = -1, ssl = -1, send, wait, receive } = entry.timings;
+    assert.ok(connect >= 0 && ssl >= 0 && ssl <= connect, JSON.stringify(entry.timings));
+    assert.equal(entry.time, Math.max(0, blocked) + connect + send + wait + receive);
+    // The HAR written from the store says the same.
+    const storedEntry = storedToHar([stored], harCreator()).log.entries[0];
+    assert.deepEqual(storedEntry?._securityDetails, entry._securityDetails);
+    assert.deepEqual(storedEntry?.timings, entry.timings);
+  });
+});
+
+/** The stored flow of `url`, once the store has written it. */
+async function waitForStored(proxy: TestProxy, url: string): Promise<ReturnType<TestProxy['proxy']['query']>[number]> {
+  await proxy.proxy.store?.flush();
+  const [stored] = proxy.proxy.query('').filter((flow) => flow.url === url);
+  assert.ok(stored, `${url} is stored`);
+  return stored;
+}
