@@ -90,20 +90,22 @@ function servernameOf(socket: TLSSocket): string {
 
 /** What `socket`'s handshake negotiated, and the certificate the origin presented. */
 function originTlsFacts(socket: TLSSocket, sni: string): OriginTlsFacts {
-  const cipher = socket.getCipher();
+  // A socket destroyed meanwhile has no cipher left to tell (Node returns undefined then).
+  const cipher = socket.getCipher() as ReturnType<TLSSocket['getCipher']> | undefined;
   return {
     sni,
     alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined,
     version: socket.getProtocol() ?? '',
-    cipher: cipher.standardName ?? cipher.name,
+    cipher: cipher?.standardName ?? cipher?.name ?? '',
     resumed: socket.isSessionReused(),
-    certificate: certificateFacts(socket.getPeerCertificate(true)),
+    certificate: certificateFacts(socket.getPeerCertificate(true) as DetailedPeerCertificate | null),
   };
 }
 
 /** The leaf's names, issuer, validity and fingerprints; undefined when the origin presented none. */
-function certificateFacts(leaf: DetailedPeerCertificate): OriginCertificateFacts | undefined {
-  if (leaf.raw === undefined) return undefined;
+function certificateFacts(leaf: DetailedPeerCertificate | null): OriginCertificateFacts | undefined {
+  // An empty object when the origin sent none; null once the socket is gone.
+  if (leaf?.raw === undefined) return undefined;
   const chainSha256: string[] = [];
   const seen = new Set<object>();
   // A self-signed root is its own issuer: the walk stops at the first certificate seen twice.

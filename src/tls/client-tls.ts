@@ -67,12 +67,12 @@ export async function terminateClientTls(
 
 /** What the client's handshake negotiated, read once for the connection and shared by its flows. */
 function clientTlsFacts(socket: TLSSocket, sni: string, hello: ClientHello | undefined): ClientTlsFacts {
-  const cipher = socket.getCipher();
+  const cipher = socket.getCipher() as ReturnType<TLSSocket['getCipher']> | undefined;
   return {
     sni,
     alpnOffered: hello?.alpn,
     alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined,
     version: socket.getProtocol() ?? '',
-    cipher: cipher.standardName ?? cipher.name,
+    cipher: cipher?.standardName ?? cipher?.name ?? '',
   };
 }

@@ -1,3 +1,4 @@
+import { timingPhases } from '../flow/timing-phases.js';
 import { isEventStream, type FilterSubject } from '../record/filter/subject.js';
 import type { FlowRow, StoredBody, StoredFlow, StoredFlowHead } from '../record/store/types.js';
 import type { BodyView, FlowDetail, FlowSummary } from './api-types.js';
@@ -36,6 +37,8 @@ export function detailOfStored(flow: StoredFlow): FlowDetail {
     requestBody: storedBody(flow.requestBody, headerValue(flow.requestHeaders, 'content-type')),
     responseBody: storedBody(flow.responseBody, flow.contentType),
     timings: { ...flow.timings },
+    phases: timingPhases(flow.timings),
+    tls: flow.tls,
     client: flow.client,
     server: flow.server,
     mode: flow.mode,
