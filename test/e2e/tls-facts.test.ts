@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { storedToHar, type Flow, type ListenerInfo } from '../../src/index.js';
 import { harCreator } from '../../src/record/har-creator.js';
 import type { FlowTls } from '../../src/flow/tls-facts.js';
+import { CliProcess } from '../helpers/cli-process.js';
 import { curl } from '../helpers/curl.js';
 import { e2eFixture, httpsOrigin } from '../helpers/fixture.js';
 import { startH2Origin } from '../helpers/h2-origin.js';
@@ -161,6 +162,56 @@ describe('TLS facts and connection timings', { timeout: 90_000 }, () => {
     const storedEntry = storedToHar([stored], harCreator()).log.entries[0];
     assert.deepEqual(storedEntry?._securityDetails, entry._securityDetails);
     assert.deepEqual(storedEntry?.timings, entry.timings);
+  });
+});
+
+describe('mitm start --flow-detail 4: TLS facts and timings', { timeout: 90_000 }, () => {
+  const fx = e2eFixture({ origins: { h1: httpsOrigin } });
+  let temp: Awaited<ReturnType<typeof tempDir>> | undefined;
+  fx.onClose(() => temp?.remove());
+
+  /** `mitm start --flow-detail 4` trusting the test PKI for origins, plus `args`; curl `path` of the origin through it. */
+  const startAndCurl = async (args: readonly string[], path: string): Promise<CliProcess> => {
+    temp ??= await tempDir('mitm-tls-detail-');
+    const ca = join(temp.dir, 'ca');
+    const cli = new CliProcess(['start', '--port', '0', '--ca', ca, '--upstream-ca', fx.pki.ca.certPath, '--flow-detail', '4', ...args]);
+    const port = await cli.listeningPort(args.includes('json') ? 'stderr' : 'stdout');
+    const result = await curl(['--proxy', `http://127.0.0.1:${port}`, '--cacert', join(ca, 'ca.pem'), '--http1.1', `${fx.h1.url}${path}`]);
+    assert.equal(result.status, 200, result.stderr);
+    return cli;
+  };
+
+  it('pretty: SNI and ALPN of both sides, the origin certificate subject and issuer, connect/TLS/wait/receive', async () => {
+    const cli = await startAndCurl([], '/hello?pretty');
+    try {
+      await cli.waitForLine('stdout', /^GET https:\/\/localhost:\d+\/hello\?pretty 200 /);
+      await cli.waitForLine('stdout', /^ {4}tls client: SNI localhost, ALPN offered http\/1\.1 → http\/1\.1, TLSv1\.[23] \S+$/);
+      await cli.waitForLine('stdout', /^ {4}tls origin: SNI localhost, ALPN http\/1\.1, TLSv1\.[23] \S+/);
+      await cli.waitForLine(
+        'stdout',
+        /^ {4}origin certificate: localhost \(localhost, 127\.0\.0\.1\) issued by mitm e2e test root CA, valid \S+ → \S+$/,
+      );
+      const fingerprint = new X509Certificate(fx.pki.origin.cert).fingerprint256;
+      await cli.waitForLine('stdout', new RegExp(`^ {4}origin certificate sha256: ${fingerprint}$`));
+      await cli.waitForLine('stdout', /^ {4}timings: connect \d+ ms, TLS \d+ ms, wait \d+ ms, receive \d+ ms \(new origin connection/);
+    } finally {
+      await cli.kill();
+    }
+  });
+
+  it('json: the record carries tls and the timing phases as fields', async () => {
+    const cli = await startAndCurl(['--log-format', 'json'], '/hello?json');
+    try {
+      const { input } = await cli.waitForLine('stdout', /^\{.*"url":"https:\/\/localhost:\d+\/hello\?json"/);
+      const record = JSON.parse(input) as { tls: FlowTls; timings: { connection: string; wait: number; receive: number } };
+      assert.equal(record.tls.client?.sni, 'localhost');
+      assert.equal(record.tls.origin?.certificate?.issuer, TEST_CA_CN);
+      assert.equal(record.tls.origin?.certificate?.sha256, new X509Certificate(fx.pki.origin.cert).fingerprint256);
+      assert.equal(record.timings.connection, 'new');
+      assert.equal(typeof record.timings.wait, 'number');
+    } finally {
+      await cli.kill();
+    }
   });
 });
 
