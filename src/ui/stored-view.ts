@@ -1,5 +1,5 @@
 import { timingPhases } from '../flow/timing-phases.js';
-import { isEventStream, type FilterSubject } from '../record/filter/subject.js';
+import { isEventStream, sniOf, type FilterSubject } from '../record/filter/subject.js';
 import type { FlowRow, StoredBody, StoredFlow, StoredFlowHead } from '../record/store/types.js';
 import type { BodyView, FlowDetail, FlowSummary } from './api-types.js';
 import { bodyView, mediaType } from './body-view.js';
@@ -76,6 +76,7 @@ export function subjectOfRow(row: FlowRow): FilterSubject {
     errorCode: row.error?.code,
     mode: row.mode,
     user: row.user,
+    sni: sniOf(row.tls),
     isWebSocket: row.isWebSocket,
     isSse: row.isSse || isEventStream(row.contentType),
   };

@@ -140,6 +140,9 @@ describe('TLS facts and connection timings', { timeout: 90_000 }, () => {
     const stored = await waitForStored(fx.mitm, url);
     assert.deepEqual(stored.tls, flow.tls);
     assert.deepEqual(stored.timings, flow.timings);
+    // The filter language reads the SNI of stored flows too.
+    assert.ok(fx.mitm.proxy.query('sni:localhost').some((f) => f.url === url));
+    assert.equal(fx.mitm.proxy.query('sni:*.other.test').length, 0);
 
     const entry = fx.mitm.proxy.har().log.entries.find((e) => e.request.url === url);
     assert.ok(entry, 'the flow is in the HAR');
