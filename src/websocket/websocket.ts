@@ -317,6 +317,8 @@ function dial(
       flow.useOriginConnection(claimConnection(socket, socket, origin.port));
       return socket;
     }
+    // Known before the handshake, so a flow whose TLS fails still names the origin it reached.
+    if (socket.remoteAddress) flow.server = { address: socket.remoteAddress, port: socket.remotePort ?? origin.port };
     const tlsStart = Date.now();
     const secured = connector.secure(socket, { servername: origin.servername, host: origin.host });
     secured.once('secureConnect', () => {

@@ -10,10 +10,13 @@ import { storedToHar, type Flow, type ListenerInfo } from '../../src/index.js';
 import { harCreator } from '../../src/record/har-creator.js';
 import type { FlowTls } from '../../src/flow/tls-facts.js';
 import { CliProcess } from '../helpers/cli-process.js';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import { curl } from '../helpers/curl.js';
 import { e2eFixture, httpsOrigin } from '../helpers/fixture.js';
 import { startH2Origin } from '../helpers/h2-origin.js';
 import type { TestProxy } from '../helpers/proxy.js';
+import { openClient } from '../helpers/ws-client.js';
+import { startWsOrigin } from '../helpers/ws-origin.js';
 import { tempDir } from '../helpers/store-flows.js';
 
 const TEST_CA_CN = 'mitm e2e test root CA';
@@ -27,7 +30,11 @@ function listener(proxy: TestProxy, kind: ListenerInfo['kind']): ListenerInfo {
 describe('TLS facts and connection timings', { timeout: 90_000 }, () => {
   let temp: Awaited<ReturnType<typeof tempDir>> | undefined;
   const fx = e2eFixture({
-    origins: { h1: httpsOrigin, h2: (pki) => startH2Origin(pki.origin, { allowHTTP1: true }) },
+    origins: {
+      h1: httpsOrigin,
+      h2: (pki) => startH2Origin(pki.origin, { allowHTTP1: true }),
+      ws: (pki) => startWsOrigin({ tls: pki.origin }),
+    },
     proxies: {
       mitm: async (_pki, origins) => {
         temp = await tempDir('mitm-tls-facts-');
@@ -50,7 +57,7 @@ describe('TLS facts and connection timings', { timeout: 90_000 }, () => {
   const flowAt = (url: string): Promise<Flow> => fx.mitm.proxy.waitForFlow((flow) => flow.request.url === url);
 
   /** Asserts the origin side against the test PKI's `localhost` certificate. */
-  const assertOrigin = (tls: FlowTls | undefined, alpn: string): void => {
+  const assertOrigin = (tls: FlowTls | undefined, alpn: string | undefined): void => {
     const origin = tls?.origin;
     assert.ok(origin, 'the origin side is recorded');
     assert.equal(origin.sni, 'localhost');
@@ -131,6 +138,18 @@ describe('TLS facts and connection timings', { timeout: 90_000 }, () => {
     assert.equal(rFlow.tls?.client?.sni, 'localhost');
     assert.equal(rFlow.tls?.client?.alpn, 'h2');
     assertOrigin(rFlow.tls, 'h2');
+  });
+
+  it('a wss:// WebSocket through CONNECT records both sides on its flow', async () => {
+    const client = await openClient(`${fx.ws.url}/tls-facts`, [], { agent: new HttpsProxyAgent(fx.mitm.url), ca: fx.mitm.caPem });
+    client.ws.close();
+    const flow = await fx.mitm.proxy.waitForFlow((f) => f.request.url.endsWith('/tls-facts'));
+    assert.equal(flow.tls?.client?.sni, 'localhost');
+    // Node's WebSocket client offers no ALPN, and the upgrade's own connection to the origin none either.
+    assert.deepEqual(flow.tls?.client?.alpnOffered, []);
+    assert.equal(flow.tls?.client?.alpn, undefined);
+    assertOrigin(flow.tls, undefined);
+    assert.equal(flow.timings.connection, 'new');
   });
 
   it('the store keeps the facts and the timings; the HAR has _securityDetails, _tls and connect/ssl', async () => {
