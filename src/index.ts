@@ -17,7 +17,8 @@ export { mockServer, type MockServer, type MockServerOptions, type MockCall } fr
 export { MockRule, type MockCriteria } from './hooks/mock-rule.js';
 export type { HeaderMatchers, BodyMatcher } from './hooks/mock-match.js';
 export type { UrlPattern } from './hooks/url-pattern.js';
-export type { Flow, FlowRequest, FlowResponse, FlowClient, FlowTimings, ResponseInit } from './flow/flow.js';
+export type { Flow, FlowRequest, FlowResponse, FlowClient, FlowTimings, OriginConnectionFacts, ResponseInit } from './flow/flow.js';
+export type { ClientTlsFacts, FlowTls, OriginCertificateFacts, OriginTlsFacts } from './flow/tls-facts.js';
 export type { HeaderMap } from './flow/header-map.js';
 export type { WebSocketMessage, WebSocketDirection, RecordedWebSocketMessage, WebSocketLog } from './flow/ws-message.js';
 export type { ProxyOptions, ProxyConfig } from './config/schema.js';
