@@ -1,6 +1,7 @@
 import type { ErrorCode } from './errors.js';
 import type { Flow, ResponseInit } from './flow/flow.js';
 import type { HeaderMap } from './flow/header-map.js';
+import type { FlowTls } from './flow/tls-facts.js';
 
 /** One request/response exchange as it ended: what the CLI prints one line for. */
 export interface FlowRecord {
@@ -22,6 +23,8 @@ export interface FlowRecord {
   readonly client: { readonly address: string; readonly port: number; readonly user?: string };
   /** The kind of listener it came through: `regular`, `transparent` or `reverse` (docs/modes.md). */
   readonly mode: string;
+  /** What TLS negotiated with the client and with the origin (`flow.tls`); absent when neither side spoke TLS. */
+  readonly tls?: FlowTls | undefined;
 }
 
 /**

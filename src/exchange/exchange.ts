@@ -27,6 +27,7 @@ import { describeError, endFlow, type Delivery } from './flow-record.js';
 import { runPhases } from './phases.js';
 import { acceptsTrailers } from '../flow/h2-headers.js';
 import type { FlowRecord, MessageRecord } from '../events.js';
+import type { ClientTlsFacts } from '../flow/tls-facts.js';
 import { frameBody } from './framing.js';
 import { relayBody, type RelaySide } from './relay.js';
 import { stripHopByHop } from './headers.js';
@@ -55,6 +56,8 @@ export interface Exchange {
   /** Absolute URL shown to hooks, logs and records. */
   readonly url: string;
   readonly client: FlowRecord['client'];
+  /** What TLS negotiated on the client connection; absent for plain HTTP. */
+  readonly clientTls?: ClientTlsFacts | undefined;
   /** Sequence number of the client connection. */
   readonly connectionId: number;
   /** `performance.now()` when the request head arrived. */
@@ -90,6 +93,7 @@ export function flowFor(
     id: exchange.id,
     connectionId: exchange.connectionId,
     client: exchange.client,
+    clientTls: exchange.clientTls,
     start: Date.now(),
     request: new FlowRequest({
       method: head.method,
@@ -169,9 +173,7 @@ function fetchFromOrigin(
     // A body a hook replaced is a new one: the client's trailers belonged to the old.
     trailers: () => (body.kind === 'bytes' && body.replaced ? [] : requestTrailers(req)),
     trailersAccepted: acceptsTrailers(req.rawHeaders),
-    onPeer: (peer) => {
-      flow.server = peer;
-    },
+    onConnection: (connection) => flow.useOriginConnection(connection),
   });
   // The origin gets timeoutMs to connect and answer; the clock restarts while the upload flows,
   // so a large, slow upload is not mistaken for a silent origin.

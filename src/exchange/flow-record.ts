@@ -43,6 +43,7 @@ export function flowRecord(flow: Flow, at: FlowOrigin, delivery: Delivery): Flow
         : { code: 'aborted', message: delivery.cause ?? UNEXPLAINED },
     client: at.client,
     mode: flow.mode,
+    ...(flow.tls ? { tls: flow.tls } : {}),
   };
 }
 

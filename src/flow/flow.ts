@@ -3,6 +3,7 @@ import { MitmError } from '../errors.js';
 import { Body } from './body.js';
 import { decodeBody } from './decode.js';
 import { getRawHeader, headerMapFromRaw, toRawHeaders, valuesOf, type HeaderMap } from './header-map.js';
+import type { ClientTlsFacts, FlowTls, OriginTlsFacts } from './tls-facts.js';
 import type { WebSocketLog } from './ws-message.js';
 
 /** Where a flow came from. */
@@ -27,6 +28,36 @@ export interface FlowTimings {
   responseStart?: number;
   /** The last response byte was written to the client. */
   end?: number;
+  /**
+   * The origin connection that carried the request: opened for it (`new`: this was its first
+   * request) or open already (`reused`: it cost this request nothing, and the three marks below
+   * are absent). Absent when no origin connection carried the request.
+   */
+  connection?: 'new' | 'reused';
+  /**
+   * A new connection's dial started, its TCP connection (through any upstream proxy) was up, and
+   * its TLS handshake started and ended (absent for plain HTTP). They precede `start` when the connection was
+   * opened ahead of the request (during the CONNECT); absent when unknown.
+   */
+  connectStart?: number;
+  connectEnd?: number;
+  tlsStart?: number;
+  tlsEnd?: number;
+}
+
+/** The origin connection a request went on, as the origin side reports it (origin/origin-connection.ts). */
+export interface OriginConnectionFacts {
+  readonly address: string;
+  readonly port: number;
+  /** False for the first request on a new connection. */
+  readonly reused: boolean;
+  /** Absent for plain HTTP. */
+  readonly tls?: OriginTlsFacts | undefined;
+  /** Epoch ms, for a new connection, when known: see FlowTimings. */
+  readonly connectStart?: number | undefined;
+  readonly connectEnd?: number | undefined;
+  readonly tlsStart?: number | undefined;
+  readonly tlsEnd?: number | undefined;
 }
 
 /** What `flow.respond()` and mocks accept. */
@@ -192,13 +223,53 @@ export class Flow {
   /** True once the exchange ended with the response not wholly delivered (the client or the origin broke off). */
   incomplete = false;
   #reset: MitmError | undefined;
+  readonly #clientTls: ClientTlsFacts | undefined;
+  #tls: FlowTls | undefined;
 
-  constructor(init: { id: number; connectionId: number; client: FlowClient; request: FlowRequest; start: number }) {
+  constructor(init: {
+    id: number;
+    connectionId: number;
+    client: FlowClient;
+    request: FlowRequest;
+    start: number;
+    clientTls?: ClientTlsFacts | undefined;
+  }) {
     this.id = init.id;
     this.connectionId = init.connectionId;
     this.client = init.client;
     this.request = init.request;
     this.timings = { start: init.start };
+    this.#clientTls = init.clientTls;
+    this.#tls = init.clientTls ? { client: init.clientTls } : undefined;
+  }
+
+  /**
+   * What TLS negotiated on the client connection (SNI, ALPN, version, cipher) and on the origin
+   * connection (the same, and the origin's certificate), each shared by every flow its connection
+   * carries; undefined when neither side spoke TLS. The origin side appears once the request is
+   * on its connection (so `onResponse` hooks see it).
+   */
+  get tls(): FlowTls | undefined {
+    return this.#tls;
+  }
+
+  /** For the engine: the origin connection the request went on; sets `server`, the origin side of `tls` and the connection timings. */
+  useOriginConnection(connection: OriginConnectionFacts): void {
+    this.server = { address: connection.address, port: connection.port };
+    const client = this.#clientTls;
+    const origin = connection.tls;
+    this.#tls = client || origin ? { ...(client ? { client } : {}), ...(origin ? { origin } : {}) } : undefined;
+    const timings = this.timings;
+    timings.connection = connection.reused ? 'reused' : 'new';
+    delete timings.connectStart;
+    delete timings.connectEnd;
+    delete timings.tlsStart;
+    delete timings.tlsEnd;
+    if (connection.reused) return;
+    if (connection.connectStart !== undefined) timings.connectStart = connection.connectStart;
+    if (connection.connectEnd !== undefined) timings.connectEnd = connection.connectEnd;
+    if (connection.tlsStart !== undefined) timings.tlsStart = connection.tlsStart;
+    if (connection.tlsEnd !== undefined) timings.tlsEnd = connection.tlsEnd;
   }
 
   /** The kind of listener the request came through: `regular`, `transparent` or `reverse` (docs/modes.md). */

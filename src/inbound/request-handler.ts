@@ -16,7 +16,7 @@ import { originTarget, type OriginTarget } from '../origin/origin-target.js';
 const ABSOLUTE_FORM = /^(https?):\/\/([^/?#]*)([^#]*)/i;
 
 /** Where a request goes, before it gets an id: shared by plain requests and WebSocket upgrades. */
-export type Resolved = Omit<Exchange, 'id' | 'client' | 'connectionId' | 'startedAt'>;
+export type Resolved = Omit<Exchange, 'id' | 'client' | 'clientTls' | 'connectionId' | 'startedAt'>;
 
 /**
  * Returns the handler for every HTTP request the proxy parses: absolute-URI requests sent to the
@@ -50,7 +50,7 @@ export function createRequestHandler(rt: ProxyRuntime): (req: InboundRequest, re
       return;
     }
     const connectionId = rt.connectionId(connectionOf(req));
-    void runExchange(rt.exchangeDeps, { ...resolved, id, client, connectionId, startedAt }, req, res);
+    void runExchange(rt.exchangeDeps, { ...resolved, id, client, clientTls: session?.tls, connectionId, startedAt }, req, res);
   };
   return (req, res) => {
     const startedAt = performance.now();

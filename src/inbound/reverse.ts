@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { ReverseOrigin } from '../config/modes.js';
 import type { FlowClient } from '../flow/flow.js';
 import { normalizeHost } from '../net/target.js';
+import { peekClientHello } from '../tls/client-hello.js';
 import { terminateClientTls } from '../tls/client-tls.js';
 import { caFileShown } from '../tls/intercept-tls.js';
 import { describeHandshakeFailure } from '../tls/pinned-clients.js';
@@ -34,10 +35,10 @@ export function serveReverse(rt: ProxyRuntime, mode: ReverseMode, socket: Socket
     rt.serveHttp(socket, session);
     return;
   }
-  terminateClientTls(socket, ownName(socket), rt.certs).then(
-    ({ tlsSocket }) => {
+  terminateClientTls(socket, ownName(socket), rt.certs, peekClientHello(socket)).then(
+    ({ tlsSocket, facts }) => {
       rt.track(tlsSocket);
-      rt.serveHttp(tlsSocket, session);
+      rt.serveHttp(tlsSocket, { ...session, tls: facts });
     },
     (error: unknown) => {
       socket.destroy();

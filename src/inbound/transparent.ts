@@ -9,7 +9,7 @@ import { isMitmError, MitmError } from '../errors.js';
 import { writeRawError } from '../exchange/error-response.js';
 import type { FlowClient } from '../flow/flow.js';
 import { formatAuthority, normalizeHost, parseAuthority, type Target } from '../net/target.js';
-import { peekClientHelloSni } from '../tls/client-hello.js';
+import { peekClientHello } from '../tls/client-hello.js';
 import { terminateClientTls } from '../tls/client-tls.js';
 import { caFileShown } from '../tls/intercept-tls.js';
 import { describeHandshakeFailure } from '../tls/pinned-clients.js';
@@ -71,7 +71,7 @@ function tlsReply(rt: ProxyRuntime, target: Target, client: FlowClient): TunnelR
  * every request on it (HTTP/1.1 or HTTP/2, as ALPN chose) answered `error` (508, loop), never forwarded.
  */
 function answerLoop(rt: ProxyRuntime, socket: Socket, target: Target, client: FlowClient, error: MitmError): void {
-  terminateClientTls(socket, target.host, rt.certs).then(
+  terminateClientTls(socket, target.host, rt.certs, peekClientHello(socket)).then(
     ({ tlsSocket, servername }) => {
       rt.track(tlsSocket);
       rt.serveHttp(tlsSocket, { target, secure: true, servername, client, refusal: error });
@@ -90,7 +90,7 @@ function answerLoop(rt: ProxyRuntime, socket: Socket, target: Target, client: Fl
 
 async function destination(socket: Socket, tls: boolean, mode: TransparentMode): Promise<Target> {
   if (tls) {
-    const sni = await peekClientHelloSni(socket);
+    const sni = (await peekClientHello(socket))?.servername;
     if (sni === undefined) throw new MitmError('bad_request', 'transparent mode: the connection did not start with a TLS ClientHello');
     if (sni === '') {
       throw new MitmError('bad_request', 'transparent mode: the ClientHello names no server (SNI), so its destination is unknown; refused');

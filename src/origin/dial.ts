@@ -10,6 +10,7 @@ import { HandshakeReader } from '../net/handshake-reader.js';
 import { socksConnect, SocksClientError } from '../net/socks5-wire.js';
 import { createResolveMap } from '../net/resolve-map.js';
 import { formatAuthority, type Target } from '../net/target.js';
+import { noteDial } from './origin-connection.js';
 import { classifyUpstreamError } from './upstream-error.js';
 import { basicCredentials, createBypass, parseUpstreamProxy, type UpstreamProxy } from '../config/upstream-proxy.js';
 
@@ -217,6 +218,7 @@ function bounded(
   onTimeout: () => MitmError,
   open: (adopt: (socket: Socket) => void) => Promise<Socket>,
 ): Promise<Socket> {
+  const start = Date.now();
   return new Promise((resolve, reject) => {
     let current: Socket | undefined;
     let done = false;
@@ -243,8 +245,12 @@ function bounded(
     open((socket) => {
       current = socket;
     }).then((socket) => {
-      if (finish()) resolve(socket);
-      else socket.destroy();
+      if (!finish()) {
+        socket.destroy();
+        return;
+      }
+      noteDial(socket, start);
+      resolve(socket);
     }, fail);
   });
 }

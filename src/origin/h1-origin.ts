@@ -4,7 +4,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import { finished, type Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
+import { claimConnection } from './origin-connection.js';
 import type { OriginTarget } from './origin-target.js';
 
 type Callback = (error: Error | null, socket: Duplex) => void;
@@ -83,11 +85,9 @@ export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginR
   const req = origin.secure ? https.request({ ...common, servername: origin.servername }) : http.request(common);
   const response = new Promise<OriginResponse>((resolve, reject) => {
     req.on('error', reject);
-    req.once('socket', (socket) => {
-      const note = (): void => {
-        if (socket.remoteAddress) request.onPeer({ address: socket.remoteAddress, port: socket.remotePort ?? origin.port });
-      };
-      // A pooled socket is connected already; a new one reports its peer on connect.
+    req.once('socket', (socket: Socket) => {
+      // Our connector's sockets come connected (and secured): claimed at once, new or pooled.
+      const note = (): void => request.onConnection(claimConnection(socket, socket, origin.port));
       if (socket.remoteAddress) note();
       else socket.once('connect', note);
     });

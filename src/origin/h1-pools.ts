@@ -84,7 +84,7 @@ export class H1Pools {
       });
       this.#fast.set(key, fast);
     }
-    return fastPath.undiciCall(fast.pool, fast.peer, request);
+    return fastPath.undiciCall(fast, request);
   }
 
   /** Destroys every pooled connection. */

@@ -3,11 +3,15 @@
 // bench/origin-clients.ts`). undici refuses some request shapes that a proxy must pass on (chunked
 // bodies, which may carry trailers, and Expect or Upgrade fields); those keep going through the
 // Node agent (h1-origin.ts). Connections still come from the upstream's own connector.
+import { subscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
+import type { OriginConnectionFacts } from '../flow/flow.js';
 import { TLS_BUFFERING } from '../net/buffers.js';
 import type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
+import { claimConnection } from './origin-connection.js';
 
 // Request fields undici will not send as given (it throws), and which only requests outside the
 // fast path carry: chunked framing, Expect: 100-continue, upgrades.
@@ -24,12 +28,38 @@ export function fitsUndici(request: OriginRequest): boolean {
   return true;
 }
 
+// Which connection carries a request: undici does not tell its handlers, but it calls a request's
+// onConnect and then publishes 'undici:client:sendHeaders' with the socket it writes that request
+// on, in one synchronous run (client-h1.js writeH1). So onConnect leaves its claim here, and the
+// publication right after hands it the socket. A request aborted in between leaves a stale claim,
+// which the next onConnect replaces; a socket of another undici user is not in our pool, and ignored.
+let awaitingSocket: ((socket: Socket) => void) | undefined;
+let listening = false;
+
+function listenForSockets(): void {
+  if (listening) return;
+  listening = true;
+  subscribe('undici:client:sendHeaders', (message) => {
+    const claim = awaitingSocket;
+    awaitingSocket = undefined;
+    const socket = (message as { socket?: Socket }).socket;
+    if (claim && socket) claim(socket);
+  });
+}
+
+/** An undici pool and the sockets it was given. */
+export interface UndiciPool {
+  readonly pool: Pool;
+  readonly sockets: WeakSet<Socket>;
+}
+
 /** A pool of HTTP/1.1 connections to one TLS origin, opened by `open` (spares, then new handshakes). */
 export function createUndiciPool(
   authority: string,
   options: { readonly connections: number; readonly idleMs: number; readonly open: () => Promise<TLSSocket> },
-): { readonly pool: Pool; readonly peer: () => { address: string; port: number } | undefined } {
-  let peer: { address: string; port: number } | undefined;
+): UndiciPool {
+  listenForSockets();
+  const sockets = new WeakSet<Socket>();
   const pool = new Pool(`https://${authority}`, {
     connections: options.connections,
     pipelining: 1,
@@ -41,18 +71,19 @@ export function createUndiciPool(
     connect: (_opts, callback) => {
       options.open().then(
         (socket) => {
-          if (socket.remoteAddress) peer = { address: socket.remoteAddress, port: socket.remotePort ?? 0 };
+          sockets.add(socket);
           callback(null, socket);
         },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),
       );
     },
   });
-  return { pool, peer: () => peer };
+  return { pool, sockets };
 }
 
-/** Sends `request` on `pool`; the response body is a stream with backpressure onto the origin socket. */
-export function undiciCall(pool: Pool, peer: () => { address: string; port: number } | undefined, request: OriginRequest): OriginCall {
+/** Sends `request` on `fast`'s pool; the response body is a stream with backpressure onto the origin socket. */
+export function undiciCall(fast: UndiciPool, request: OriginRequest): OriginCall {
+  let connection: OriginConnectionFacts | undefined;
   let abort: ((error?: Error) => void) | undefined;
   let abandoned: Error | undefined;
   let body: Readable | undefined;
@@ -69,14 +100,16 @@ export function undiciCall(pool: Pool, peer: () => { address: string; port: numb
   const handler: Dispatcher.DispatchHandlers = {
     onConnect(abortRequest) {
       abort = abortRequest;
+      awaitingSocket = (socket) => {
+        if (fast.sockets.has(socket)) connection = claimConnection(socket, socket, 0);
+      };
       if (abandoned) abortRequest(abandoned);
     },
     onHeaders(status, rawHeaders, resumeReading, statusText) {
       // undici shows interim (1xx) heads too; as with the Node agent, only the final one is passed on.
       if (status < 200) return true;
       resume = resumeReading;
-      const known = peer();
-      if (known) request.onPeer(known);
+      if (connection) request.onConnection(connection);
       body = new Readable({ ...TLS_BUFFERING, read: () => resume?.() });
       resolveHead({
         status,
@@ -106,7 +139,7 @@ export function undiciCall(pool: Pool, peer: () => { address: string; port: numb
   // must not flow, or the listeners already on it (recording, the upload timer) would take the
   // bytes past undici. It resumes the stream itself when it starts writing.
   if (outgoing.kind === 'stream' && !request.bodyless) outgoing.stream.pause();
-  pool.dispatch(
+  fast.pool.dispatch(
     {
       path: request.path,
       // Any token: undici checks the syntax only, as Node does (WebDAV and custom methods pass).

@@ -4,6 +4,7 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import { MitmError } from '../errors.js';
 import { h2FromRaw, h2RequestHeaders, rawFromH2Object } from '../flow/h2-headers.js';
+import { claimConnection } from './origin-connection.js';
 import { failed, type OriginCall, type OriginRequest, type OriginResponse } from './origin-call.js';
 
 const { NGHTTP2_CANCEL, NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM } = http2.constants;
@@ -32,8 +33,7 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
     return failed(new MitmError('hook_failed', `the request cannot be sent over HTTP/2: ${String(error)}`, { cause: error }));
   }
   track(stream);
-  const socket = session.socket;
-  if (socket.remoteAddress) request.onPeer({ address: socket.remoteAddress, port: socket.remotePort ?? 0 });
+  request.onConnection(claimConnection(session, session.socket, 0));
 
   let trailers: string[] = [];
   const response = new Promise<OriginResponse>((resolve, reject) => {

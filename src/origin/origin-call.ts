@@ -3,6 +3,7 @@
 // connection, one that may go again after a refusal, one that failed before it started.
 import type { Readable } from 'node:stream';
 import type { OutgoingBody } from '../flow/body.js';
+import type { OriginConnectionFacts } from '../flow/flow.js';
 
 /** One request for an origin, whichever protocol carries it. */
 export interface OriginRequest {
@@ -18,8 +19,8 @@ export interface OriginRequest {
   readonly trailers: () => readonly string[];
   /** The client sent `TE: trailers`: passed on to HTTP/2 origins (the gRPC protocol requires it). */
   readonly trailersAccepted: boolean;
-  /** Told the origin's address once the connection carrying the request is known. */
-  readonly onPeer: (peer: { address: string; port: number }) => void;
+  /** Told the connection carrying the request (its address, TLS facts, times) once it is known (origin-connection.ts). */
+  readonly onConnection: (connection: OriginConnectionFacts) => void;
 }
 
 /** An origin's response head and its body stream. */

@@ -7,6 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { MitmError } from '../errors.js';
 import { formatAuthority } from '../net/target.js';
 import type { OriginConnector } from './origin-connector.js';
+import { noteSecured } from './origin-connection.js';
 import { MAX_REMEMBERED_ORIGINS, originKey, type OriginTarget } from './origin-target.js';
 
 /** Opens verified TLS connections to origins, resuming their sessions; `closing` ends those under way. */
@@ -49,6 +50,7 @@ export class OriginHandshakes {
       throw originClosed();
     }
     const key = originKey(origin);
+    const tlsStart = Date.now();
     let socket: TLSSocket;
     try {
       socket = this.#connector.secure(raw, {
@@ -78,7 +80,10 @@ export class OriginHandshakes {
         raw.destroy();
         reject(error);
       };
-      const onSecure = (): void => settle();
+      const onSecure = (): void => {
+        noteSecured(socket, raw, origin.servername, tlsStart);
+        settle();
+      };
       const onAbort = (): void => settle(closingError());
       const onClose = (): void => settle(originClosed());
       const timer = setTimeout(

@@ -4,6 +4,7 @@
 import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { MitmError } from '../errors.js';
+import { linkConnection } from './origin-connection.js';
 import { closingError } from './origin-handshake.js';
 
 /** Live HTTP/2 sessions to origins, keyed by `originKey`. */
@@ -44,6 +45,7 @@ export class H2SessionPool {
       // Server push is for browsers' caches; a proxy would only have to refuse every pushed stream.
       settings: { enablePush: false },
     });
+    linkConnection(session, socket);
     this.#all.add(session);
     this.#streams.set(session, 0);
     const forget = (): void => {

@@ -1,20 +1,47 @@
 import type { Cookie, QueryString } from 'har-format';
 import type { FlowTimings } from '../flow/flow.js';
 import { valuesOf, type HeaderMap } from '../flow/header-map.js';
-import type { HarResponse, HarTimings } from './har-types.js';
+import { timingPhases } from '../flow/timing-phases.js';
+import type { FlowTls } from '../flow/tls-facts.js';
+import type { HarEntry, HarResponse, HarSecurityDetails, HarTimings } from './har-types.js';
 
 // The parts of a HAR entry computed the same way from a live Flow (har.ts) and from a stored one
 // (har-stored.ts), so both write identical entries for the same exchange.
 
-/** Splits the flow's milestones into send / wait / receive, each clamped so they add up to the total. */
+/**
+ * The flow's phases (timing-phases.ts) in HAR's terms: `send` (the proxy's own work, hooks
+ * included), `blocked`, `connect` (`ssl` included, as HAR 1.2 says) for the part of opening a new
+ * origin connection the request waited for, `wait`, `receive`; -1 for a phase that did not happen.
+ */
 export function harTimings(t: FlowTimings): HarTimings {
-  const start = t.start;
-  const end = Math.max(start, t.end ?? t.responseStart ?? t.requestSent ?? start);
-  const within = (value: number, low: number): number => Math.min(end, Math.max(low, value));
-  // A hook's answer has no requestSent: the time until it is all "send" (the proxy's own work).
-  const sent = within(t.requestSent ?? t.responseStart ?? end, start);
-  const head = within(t.responseStart ?? end, sent);
-  return { blocked: -1, dns: -1, connect: -1, ssl: -1, send: sent - start, wait: head - sent, receive: end - head };
+  const { send, blocked, connect, ssl, wait, receive } = timingPhases(t);
+  return { blocked, dns: -1, connect, ssl, send, wait, receive };
+}
+
+/** An entry's `time`: the sum of its phases that happened (`ssl` is inside `connect`). */
+export function harTime(t: HarTimings): number {
+  return [t.blocked, t.dns, t.connect, t.send, t.wait, t.receive].reduce<number>((sum, phase) => sum + Math.max(0, phase ?? 0), 0);
+}
+
+/**
+ * Adds a flow's TLS facts to its entry: `_tls` (both sides, as recorded) and, for the origin side,
+ * `_securityDetails` in the shape Chrome DevTools writes (validity in epoch seconds).
+ */
+export function addTls(entry: HarEntry, tls: FlowTls | undefined): void {
+  if (tls === undefined) return;
+  entry._tls = tls;
+  const origin = tls.origin;
+  if (origin === undefined) return;
+  const details: HarSecurityDetails = { protocol: origin.version.replace(/^TLSv/, 'TLS '), cipher: origin.cipher };
+  const certificate = origin.certificate;
+  if (certificate) {
+    details.subjectName = certificate.subject;
+    details.sanList = [...certificate.sans];
+    details.issuer = certificate.issuer;
+    details.validFrom = Math.floor(Date.parse(certificate.validFrom) / 1000);
+    details.validTo = Math.floor(Date.parse(certificate.validTo) / 1000);
+  }
+  entry._securityDetails = details;
 }
 
 /** The response of an entry that got none: status 0, as DevTools shows "(failed)". */

@@ -1,4 +1,5 @@
 import { MitmError } from '../errors.js';
+import type { FlowTimings } from '../flow/flow.js';
 import { HarInput, type HarInputEntry } from './har-input.js';
 import { decodedText } from './store/body-text.js';
 import { sseEvents, type BodyRowData, type FlowRowData, type FlowRows } from './store/flow-rows.js';
@@ -36,11 +37,7 @@ export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {
   const { request, response } = entry;
   const url = request.url.replace(/^ws(s?):/i, 'http$1:');
   const start = Date.parse(entry.startedDateTime);
-  const t = entry.timings ?? {};
-  const positive = (value: number | undefined): number => (value !== undefined && value > 0 ? value : 0);
-  const requestSent = start + positive(t.blocked) + positive(t.dns) + positive(t.connect) + positive(t.send);
-  const responseStart = requestSent + positive(t.wait);
-  const end = t.send === undefined && entry.time !== undefined ? start + entry.time : responseStart + positive(t.receive);
+  const timings = importedTimings(entry, start);
   const answered = response.status > 0;
   const contentType = header(response.headers, 'content-type') ?? mime(response.content?.mimeType);
   const requestBody = bodyRow(
@@ -71,8 +68,8 @@ export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {
     response_headers: answered ? JSON.stringify(response.headers.map(({ name, value }) => [name, value])) : null,
     request_size: requestBody?.full_length ?? size(request.bodySize) ?? 0,
     response_size: answered ? (responseBody?.full_length ?? size(response.bodySize) ?? null) : null,
-    duration_ms: end - start,
-    timings: JSON.stringify({ start, requestSent, responseStart, end }),
+    duration_ms: (timings.end ?? start) - start,
+    timings: JSON.stringify(timings),
     error_code: error?.code ?? null,
     error_message: error?.message ?? null,
     incomplete: answered && error?.code === 'aborted' ? 1 : 0,
@@ -85,7 +82,11 @@ export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {
     connection_id: Number.parseInt(String(entry.connection ?? '0'), 10) || 0,
     server_address: server || null,
     server_port: server ? defaultPort(url) : null,
-    tls: null,
+    client_tls: entry._tls?.client ? JSON.stringify(entry._tls.client) : null,
+    origin_tls: entry._tls?.origin ? JSON.stringify(entry._tls.origin) : null,
+    tls_sni: tlsField(entry._tls?.client, 'sni') ?? tlsField(entry._tls?.origin, 'sni') ?? null,
+    origin_cert_issuer: tlsField(entry._tls?.origin, 'certificate', 'issuer') ?? null,
+    origin_cert_sha256: tlsField(entry._tls?.origin, 'certificate', 'sha256') ?? null,
     is_websocket: isWebSocket ? 1 : 0,
     is_sse: isSse ? 1 : 0,
     ws_omitted: 0,
@@ -109,6 +110,40 @@ export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {
 }
 
 type HarBody = NonNullable<HarInputEntry['request']['postData']>;
+
+/**
+ * The milestones of an entry. Its phases are laid out in the order ours are (timing-phases.ts):
+ * `send` (the proxy's work), then `blocked` (with `dns`) and `connect` (its last `ssl` ms the TLS
+ * handshake) for a new connection, then `wait` and `receive`; so an entry of ours imports to the
+ * flow it was written from, and any other to one whose HAR has the same phases.
+ */
+function importedTimings(entry: HarInputEntry, start: number): FlowTimings {
+  const t = entry.timings ?? {};
+  const positive = (value: number | undefined): number => (value !== undefined && value > 0 ? value : 0);
+  const requestSent = start + positive(t.send);
+  const connectStart = requestSent + positive(t.blocked) + positive(t.dns);
+  const tlsEnd = connectStart + positive(t.connect);
+  const responseStart = tlsEnd + positive(t.wait);
+  const end = t.send === undefined && entry.time !== undefined ? start + entry.time : responseStart + positive(t.receive);
+  const timings: FlowTimings = { start, requestSent, responseStart, end };
+  if (t.connect === undefined || t.connect < 0) return timings;
+  const ssl = t.ssl !== undefined && t.ssl >= 0 ? Math.min(t.ssl, t.connect) : undefined;
+  const connectEnd = ssl === undefined ? tlsEnd : tlsEnd - ssl;
+  return {
+    ...timings,
+    connection: 'new',
+    connectStart,
+    connectEnd,
+    ...(ssl === undefined ? {} : { tlsStart: connectEnd, tlsEnd }),
+  };
+}
+
+/** The string at `path` in a loosely read object, when there is one. */
+function tlsField(value: unknown, ...path: string[]): string | undefined {
+  let at = value;
+  for (const name of path) at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[name] : undefined;
+  return typeof at === 'string' ? at : undefined;
+}
 
 function bodyRow(
   side: BodyRowData['side'],

@@ -36,7 +36,10 @@ export const HarInputEntry = z.looseObject({
     bodySize: time,
     _error: z.unknown().optional(),
   }),
-  timings: z.looseObject({ blocked: time, dns: time, connect: time, send: time, wait: time, receive: time }).optional().catch(undefined),
+  timings: z
+    .looseObject({ blocked: time, dns: time, connect: time, ssl: time, send: time, wait: time, receive: time })
+    .optional()
+    .catch(undefined),
   connection: z.union([z.string(), z.number()]).optional().catch(undefined),
   serverIPAddress: z.string().optional().catch(undefined),
   _error: z.looseObject({ code: z.string(), message: z.string() }).optional().catch(undefined),
@@ -44,6 +47,11 @@ export const HarInputEntry = z.looseObject({
   _tags: z.array(z.string()).optional().catch(undefined),
   _mode: z.string().optional().catch(undefined),
   _resourceType: z.string().optional().catch(undefined),
+  // Ours (har-fields.ts addTls): both sides' TLS facts as recorded; kept as given.
+  _tls: z
+    .looseObject({ client: z.looseObject({}).optional(), origin: z.looseObject({}).optional() })
+    .optional()
+    .catch(undefined),
   _webSocketMessages: z
     .array(z.looseObject({ type: z.string(), time: z.number(), opcode: z.number(), data: z.string(), _truncated: z.boolean().optional() }))
     .optional()

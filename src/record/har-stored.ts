@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Creator, Header } from 'har-format';
 import { harBodyText } from './har-body.js';
-import { harTimings, noResponse, parseCookieHeader, parseSetCookie, queryOf } from './har-fields.js';
+import { addTls, harTime, harTimings, noResponse, parseCookieHeader, parseSetCookie, queryOf } from './har-fields.js';
 import type { Har, HarContent, HarEntry, HarPostData, HarRequest, HarResponse, HarWebSocketMessage } from './har-types.js';
 import { headerValues } from './store/reader.js';
 import type { HeaderPair, StoredBody, StoredFlow } from './store/types.js';
@@ -25,7 +25,7 @@ export function storedEntry(flow: StoredFlow): HarEntry {
   const answered = flow.status !== undefined && flow.responseHttpVersion !== undefined && (flow.error === undefined || cutOff);
   const entry: HarEntry = {
     startedDateTime: new Date(flow.timings.start).toISOString(),
-    time: timings.send + timings.wait + timings.receive,
+    time: harTime(timings),
     request: harRequest(flow),
     response: answered ? harResponse(flow) : noResponse(),
     cache: {},
@@ -36,6 +36,7 @@ export function storedEntry(flow: StoredFlow): HarEntry {
     _mode: flow.mode ?? 'regular',
   };
   if (flow.server) entry.serverIPAddress = flow.server.address;
+  addTls(entry, flow.tls);
   if (flow.error) entry._error = { code: flow.error.code, message: flow.error.message };
   if (flow.isWebSocket) addMessages(entry, flow);
   return entry;

@@ -6,6 +6,7 @@
  */
 
 import type { Content, Entry, Log, Param, PostDataCommon, Request, Response, Timings } from 'har-format';
+import type { FlowTls } from '../flow/tls-facts.js';
 
 /** A HAR file: one log. */
 export interface Har {
@@ -33,7 +34,22 @@ export type HarEntry = Omit<Entry, 'request'> & {
   _mode: string;
   /** The messages of a WebSocket connection, oldest first, as far as they were recorded. */
   _webSocketMessages?: HarWebSocketMessage[];
+  /** The origin connection's TLS, in Chrome DevTools' shape. */
+  _securityDetails?: HarSecurityDetails;
+  /** What TLS negotiated with the client and with the origin (`flow.tls`), as recorded. */
+  _tls?: FlowTls;
 };
+
+/** Chrome's `_securityDetails`: `protocol` like `TLS 1.3`, the IANA cipher name, the origin certificate's names and validity (epoch seconds). */
+export interface HarSecurityDetails {
+  protocol: string;
+  cipher: string;
+  subjectName?: string;
+  sanList?: string[];
+  issuer?: string;
+  validFrom?: number;
+  validTo?: number;
+}
 
 /** One WebSocket message in Chrome's HAR format: `time` in epoch seconds, `opcode` 1 text or 2 binary (`data` in base64). */
 export type HarWebSocketMessage = NonNullable<Entry['_webSocketMessages']>[number] & {

@@ -2,7 +2,17 @@ import { STATUS_CODES } from 'node:http';
 import type { Flow, FlowRequest, FlowResponse, FlowTimings } from '../flow/flow.js';
 import { setRawHeader, valuesOf, withoutRawHeader } from '../flow/header-map.js';
 import { harBodyText } from './har-body.js';
-import { declaredLength, first, harTimings, noResponse, parseCookieHeader, parseSetCookie, queryOf } from './har-fields.js';
+import {
+  addTls,
+  declaredLength,
+  first,
+  harTime,
+  harTimings,
+  noResponse,
+  parseCookieHeader,
+  parseSetCookie,
+  queryOf,
+} from './har-fields.js';
 import { addWebSocketMessages } from './har-websocket.js';
 import type { Creator, Header } from 'har-format';
 import type { Har, HarContent, HarEntry, HarPostData, HarRequest, HarResponse } from './har-types.js';
@@ -24,7 +34,7 @@ function toEntry(flow: Flow): HarEntry {
   const answered = flow.error === undefined && flow.response !== undefined;
   const entry: HarEntry = {
     startedDateTime: new Date(flow.timings.start).toISOString(),
-    time: timings.send + timings.wait + timings.receive,
+    time: harTime(timings),
     request: harRequest(flow.request),
     response: answered && flow.response ? harResponse(flow.response, flow.timings) : noResponse(),
     cache: {},
@@ -35,6 +45,7 @@ function toEntry(flow: Flow): HarEntry {
     _mode: flow.mode,
   };
   if (flow.server) entry.serverIPAddress = flow.server.address;
+  addTls(entry, flow.tls);
   if (flow.error) entry._error = { code: flow.error.code, message: flow.error.message };
   else if (!answered) entry._error = { code: 'aborted', message: 'the connection closed before a response was sent' };
   // Status, headers and the body as far as it went stay: what the client got before the cut.

@@ -13,6 +13,7 @@ import { LRUCache } from 'lru-cache';
 import { TLS_BUFFERING } from '../net/buffers.js';
 import type { OriginContexts } from '../origin/presented-certs.js';
 import type { Dialer } from '../origin/dial.js';
+import { noteSecured } from '../origin/origin-connection.js';
 import { formatAuthority, normalizeHost, type Target } from '../net/target.js';
 import type { OriginTarget } from '../origin/origin-target.js';
 
@@ -72,6 +73,7 @@ async function sniff(
   connected: Socket | undefined,
 ): Promise<string[]> {
   const socket = connected ?? (await options.dialer.dial(target, { timeoutMs, signal: options.closing }));
+  const tlsStart = Date.now();
   return new Promise<string[]>((resolve, reject) => {
     const tls = tlsConnect({
       socket,
@@ -97,6 +99,8 @@ async function sniff(
       // The request's connection is checked against its SNI, or the IP when there is none.
       if (options.insecure || checkServerIdentity(sni || target.host, peer) === undefined) {
         tls.removeAllListeners('error');
+        // It carries the first request: its dial, handshake and certificate are that flow's.
+        noteSecured(tls, socket, sni, tlsStart);
         options.handOver({ ...target, secure: true, servername: sni }, tls);
       } else {
         tls.destroy();

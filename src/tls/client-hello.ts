@@ -1,5 +1,6 @@
 // The server name a client asks for, read from its ClientHello before any TLS is set up, so the
-// leaf for an IP-literal CONNECT can be chosen (and the origin's names sniffed) with the right SNI.
+// leaf for an IP-literal CONNECT can be chosen (and the origin's names sniffed) with the right SNI;
+// and the ALPN protocols it offers, which Node's TLS server does not tell (the flow's TLS facts).
 import type { Socket } from 'node:net';
 
 // RFC 8446 §5.1: a record is at most 2^14 bytes of plaintext; allow the TLS 1.2 expansion too.
@@ -8,13 +9,22 @@ const HANDSHAKE = 0x16;
 const CLIENT_HELLO = 0x01;
 const SERVER_NAME_EXTENSION = 0x0000;
 const HOST_NAME = 0x00;
+const ALPN_EXTENSION = 0x0010;
+
+/** What a client's ClientHello asks for, read before TLS is set up. */
+export interface ClientHello {
+  /** The SNI host name; '' when the hello has none. */
+  readonly servername: string;
+  /** The ALPN protocols offered, in the client's order; empty when it offers none. */
+  readonly alpn: readonly string[];
+}
 
 /**
- * The SNI host name in a ClientHello at the start of `bytes`: a string, '' when the hello has no
- * SNI, 'incomplete' when more bytes are needed, or undefined when it cannot be read (not a
- * ClientHello, or one spread over several records).
+ * The ClientHello at the start of `bytes`: its SNI and ALPN offer, 'incomplete' when more bytes
+ * are needed, or undefined when it cannot be read (not a ClientHello, or one spread over several
+ * records).
  */
-export function parseClientHelloSni(bytes: Buffer): string | 'incomplete' | undefined {
+export function parseClientHello(bytes: Buffer): ClientHello | 'incomplete' | undefined {
   if (bytes.length < 5) return 'incomplete';
   if (bytes[0] !== HANDSHAKE) return undefined;
   const recordEnd = 5 + bytes.readUInt16BE(3);
@@ -24,38 +34,59 @@ export function parseClientHelloSni(bytes: Buffer): string | 'incomplete' | unde
   const helloEnd = 4 + record.readUIntBE(1, 3);
   if (helloEnd > record.length) return undefined;
   try {
-    return serverName(record.subarray(4, helloEnd));
+    return helloExtensions(record.subarray(4, helloEnd));
   } catch {
     // A truncated field makes a read run past the end: not a ClientHello we can read.
     return undefined;
   }
 }
 
-/** Walks ClientHello fields (RFC 8446 §4.1.2) to the server_name extension (RFC 6066 §3). */
-function serverName(hello: Buffer): string | undefined {
+/** Walks ClientHello fields (RFC 8446 §4.1.2) to the server_name (RFC 6066 §3) and ALPN (RFC 7301 §3.1) extensions. */
+function helloExtensions(hello: Buffer): ClientHello {
   let at = 2 + 32; // legacy_version, random
   at += 1 + readLength(hello, at, 1); // legacy_session_id
   at += 2 + readLength(hello, at, 2); // cipher_suites
   at += 1 + readLength(hello, at, 1); // legacy_compression_methods
-  if (at === hello.length) return '';
+  let servername = '';
+  let alpn: string[] = [];
+  if (at === hello.length) return { servername, alpn };
   const extensionsEnd = at + 2 + readLength(hello, at, 2);
   at += 2;
   while (at + 4 <= extensionsEnd) {
     const type = hello.readUInt16BE(at);
     const length = hello.readUInt16BE(at + 2);
     at += 4;
-    if (type === SERVER_NAME_EXTENSION) {
-      let entry = at + 2;
-      while (entry + 3 <= at + length) {
-        const nameLength = hello.readUInt16BE(entry + 1);
-        if (hello[entry] === HOST_NAME) return hello.toString('latin1', entry + 3, entry + 3 + nameLength);
-        entry += 3 + nameLength;
-      }
-      return '';
-    }
+    if (type === SERVER_NAME_EXTENSION) servername = hostName(hello, at, at + length);
+    else if (type === ALPN_EXTENSION) alpn = protocolNames(hello, at, at + length);
     at += length;
   }
+  return { servername, alpn };
+}
+
+/** The first host_name entry of a server_name extension's list; '' when it has none. */
+function hostName(hello: Buffer, from: number, to: number): string {
+  let entry = from + 2;
+  while (entry + 3 <= to) {
+    const nameLength = hello.readUInt16BE(entry + 1);
+    if (hello[entry] === HOST_NAME) return hello.toString('latin1', entry + 3, entry + 3 + nameLength);
+    entry += 3 + nameLength;
+  }
   return '';
+}
+
+/** The protocol names of an ALPN extension's list; what a malformed list holds before it goes wrong (its SNI still counts). */
+function protocolNames(hello: Buffer, from: number, to: number): string[] {
+  const names: string[] = [];
+  if (from + 2 > to) return names;
+  const end = Math.min(to, from + 2 + hello.readUInt16BE(from));
+  let entry = from + 2;
+  while (entry < end) {
+    const nameLength = hello[entry] ?? 0;
+    if (nameLength === 0 || entry + 1 + nameLength > end) break;
+    names.push(hello.toString('latin1', entry + 1, entry + 1 + nameLength));
+    entry += 1 + nameLength;
+  }
+  return names;
 }
 
 function readLength(buffer: Buffer, at: number, bytes: 1 | 2): number {
@@ -65,12 +96,13 @@ function readLength(buffer: Buffer, at: number, bytes: 1 | 2): number {
 
 /**
  * Reads the client's ClientHello without consuming it: the bytes are unshifted back and the
- * socket is left paused for the TLS layer. Resolves with the SNI, '' for none, or undefined.
+ * socket is left paused for the TLS layer. Resolves with what it asks for, or undefined when it
+ * cannot be read.
  */
-export function peekClientHelloSni(socket: Socket): Promise<string | undefined> {
+export function peekClientHello(socket: Socket): Promise<ClientHello | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const finish = (result: string | undefined): void => {
+    const finish = (result: ClientHello | undefined): void => {
       socket.off('data', onData);
       socket.off('close', onClose);
       socket.off('end', onClose);
@@ -80,7 +112,7 @@ export function peekClientHelloSni(socket: Socket): Promise<string | undefined> 
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
-      const result = parseClientHelloSni(Buffer.concat(chunks));
+      const result = parseClientHello(Buffer.concat(chunks));
       if (result !== 'incomplete') finish(result);
     };
     const onClose = (): void => finish(undefined);

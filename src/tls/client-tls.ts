@@ -1,22 +1,26 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { CertCache } from '../ca/cert-cache.js';
+import type { ClientTlsFacts } from '../flow/tls-facts.js';
 import { TLS_BUFFERING } from '../net/buffers.js';
 import { noteCarrier } from '../net/connection-reset.js';
+import type { ClientHello } from './client-hello.js';
 
 /**
  * TLS session #1: wraps the client's own socket in a server-side TLSSocket, with no extra
  * loopback hop and no per-host server. The certificate is chosen by SNI; `host` (the CONNECT
- * target) covers clients that send no SNI, such as those connecting to an IP address. Resolves
- * once the handshake is done, with the SNI name the client asked for ('' when none); the socket's
- * `alpnProtocol` says whether the client chose h2 or http/1.1.
+ * target) covers clients that send no SNI, such as those connecting to an IP address. `hello` is
+ * the client's ClientHello being peeked at (client-hello.ts), for the ALPN protocols it offers.
+ * Resolves once the handshake is done, with the SNI name the client asked for ('' when none) and
+ * the connection's TLS facts; the socket's `alpnProtocol` says whether the client chose h2 or http/1.1.
  */
 export async function terminateClientTls(
   socket: Socket,
   host: string,
   certs: CertCache,
-): Promise<{ tlsSocket: TLSSocket; servername: string }> {
-  const fallback = await certs.get(host);
+  hello: Promise<ClientHello | undefined>,
+): Promise<{ tlsSocket: TLSSocket; servername: string; facts: ClientTlsFacts }> {
+  const [fallback, offered] = await Promise.all([certs.get(host), hello]);
   const tlsSocket = new TLSSocket(socket, {
     isServer: true,
     secureContext: fallback,
@@ -57,7 +61,20 @@ export async function terminateClientTls(
       // default certificate for clients that send no SNI, where we need the CONNECT host's.
       (tlsSocket as TLSSocket & { secureConnecting: boolean }).secureConnecting = false;
       const sni = (tlsSocket as TLSSocket & { servername?: string | false }).servername;
-      resolve({ tlsSocket, servername: typeof sni === 'string' ? sni : '' });
+      const servername = typeof sni === 'string' ? sni : '';
+      resolve({ tlsSocket, servername, facts: clientTlsFacts(tlsSocket, servername, offered) });
     });
   });
+}
+
+/** What the client's handshake negotiated, read once for the connection and shared by its flows. */
+function clientTlsFacts(socket: TLSSocket, sni: string, hello: ClientHello | undefined): ClientTlsFacts {
+  const cipher = socket.getCipher() as ReturnType<TLSSocket['getCipher']> | undefined;
+  return {
+    sni,
+    alpnOffered: hello?.alpn,
+    alpn: typeof socket.alpnProtocol === 'string' ? socket.alpnProtocol : undefined,
+    version: socket.getProtocol() ?? '',
+    cipher: cipher?.standardName ?? cipher?.name ?? '',
+  };
 }

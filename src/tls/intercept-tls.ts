@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { CA_CERT_FILE, type CertificateAuthority } from '../ca/authority.js';
 import type { CertCache } from '../ca/cert-cache.js';
 import type { FlowClient } from '../flow/flow.js';
-import { peekClientHelloSni } from './client-hello.js';
+import { peekClientHello, type ClientHello } from './client-hello.js';
 import { terminateClientTls } from './client-tls.js';
 import { describeHandshakeFailure, handshakeRejection } from './pinned-clients.js';
 import type { TlsRuntime } from './tls-runtime.js';
@@ -42,12 +42,14 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
     return taken;
   };
   if (isIP(target.host) === 0) prepareOrigin(rt, target, takeSpare());
-  certSource(rt, raw, target, takeSpare, () => {
+  // Read as it arrives, for the ALPN protocols the client offers (and an IP literal's SNI).
+  const hello = peekClientHello(raw);
+  certSource(rt, hello, target, takeSpare, () => {
     offered = !gone;
   })
-    .then((certs) => terminateClientTls(raw, target.host, certs))
+    .then((certs) => terminateClientTls(raw, target.host, certs, hello))
     .then(
-      ({ tlsSocket, servername }) => {
+      ({ tlsSocket, servername, facts }) => {
         const unused = takeSpare();
         if (unused) rt.exchangeDeps.upstream.prepare(originTarget(target, true, servername), unused);
         raw.setTimeout(0);
@@ -58,7 +60,7 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
             learn(rt, target, client, 'closed the connection right after the handshake without sending a request');
           }
         });
-        rt.serveHttp(tlsSocket, { target, secure: true, servername, client });
+        rt.serveHttp(tlsSocket, { target, secure: true, servername, client, tls: facts });
       },
       (error: unknown) => {
         raw.destroy();
@@ -98,7 +100,7 @@ function learn(rt: TlsRuntime, target: Target, client: FlowClient, reason: strin
  */
 async function certSource(
   rt: TlsRuntime,
-  raw: Socket,
+  hello: Promise<ClientHello | undefined>,
   target: Target,
   takeSpare: () => Socket | undefined,
   ready: () => void,
@@ -111,7 +113,7 @@ async function certSource(
   if (isIP(target.host) === 0) {
     return { get: (name) => offer(rt.certs.get(name)), size: rt.certs.size };
   }
-  const sni = await peekClientHelloSni(raw);
+  const sni = (await hello)?.servername;
   const namesFor = (name: string): Promise<string[]> => rt.sniffer.namesFor(target, name === target.host ? '' : name, takeSpare);
   return {
     // The fallback context (asked for by target.host) only serves clients that send no SNI; with

@@ -6,6 +6,8 @@ import type { CertCache } from '../ca/cert-cache.js';
 import type { MitmError } from '../errors.js';
 import type { ProxyEventMap } from '../events.js';
 import type { ExchangeDeps } from '../exchange/exchange.js';
+import type { FlowClient } from '../flow/flow.js';
+import type { ClientTlsFacts } from '../flow/tls-facts.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import type { Target } from '../net/target.js';
 import type { Dialer } from '../origin/dial.js';
@@ -31,7 +33,9 @@ export interface TunnelSession {
    */
   readonly refusal?: MitmError;
   /** Who opened the tunnel; `user` is the proxy user its CONNECT (or SOCKS5 handshake) authenticated as. */
-  readonly client: { readonly address: string; readonly port: number; readonly user?: string };
+  readonly client: FlowClient;
+  /** What the client's TLS handshake with us negotiated; absent when it spoke plain HTTP. */
+  readonly tls?: ClientTlsFacts | undefined;
 }
 
 /** What the client-facing TLS session needs of the running proxy (the inbound runtime extends it). */

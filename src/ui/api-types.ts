@@ -1,5 +1,8 @@
 // The web inspector's API shapes (docs/ui-api.md), shared by the server and the page: types only,
 // so the browser bundle can import them without pulling in Node code.
+import type { FlowTls } from '../flow/tls-facts.js';
+
+export type { ClientTlsFacts, FlowTls, OriginCertificateFacts, OriginTlsFacts } from '../flow/tls-facts.js';
 
 /** The API version in every path (`/api/v1/…`) and in the push channel's `hello`. */
 export const UI_API_VERSION = 1;
@@ -85,8 +88,37 @@ export interface FlowDetail extends FlowSummary {
   readonly responseHeaders: readonly HeaderPair[];
   readonly requestBody?: BodyView | undefined;
   readonly responseBody?: BodyView | undefined;
-  /** Epoch milliseconds. */
-  readonly timings: { readonly start: number; readonly requestSent?: number; readonly responseStart?: number; readonly end?: number };
+  /**
+   * Epoch milliseconds. `connection` says whether the origin connection was opened for this
+   * request (`new`, with its dial and TLS marks, which precede `start` when it was opened during
+   * the CONNECT) or open already (`reused`).
+   */
+  readonly timings: {
+    readonly start: number;
+    readonly requestSent?: number;
+    readonly responseStart?: number;
+    readonly end?: number;
+    readonly connection?: 'new' | 'reused';
+    readonly connectStart?: number;
+    readonly connectEnd?: number;
+    readonly tlsStart?: number;
+    readonly tlsEnd?: number;
+  };
+  /**
+   * The timings as consecutive phases in ms, as the HAR has them (-1: did not happen): `send` (the
+   * proxy and its hooks), `blocked`, `connect` (`ssl` included) for the part of opening a new
+   * connection the request waited for, `wait` (to the response head), `receive`.
+   */
+  readonly phases: {
+    readonly send: number;
+    readonly blocked: number;
+    readonly connect: number;
+    readonly ssl: number;
+    readonly wait: number;
+    readonly receive: number;
+  };
+  /** What TLS negotiated with the client and with the origin; absent when neither side spoke TLS. */
+  readonly tls?: FlowTls | undefined;
   readonly client: { readonly address: string; readonly port: number; readonly user?: string | undefined };
   readonly server?: { readonly address: string; readonly port: number } | undefined;
   readonly mode?: string | undefined;

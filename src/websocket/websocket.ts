@@ -17,6 +17,7 @@ import { stripHopByHop } from '../exchange/headers.js';
 import { withVia } from '../exchange/via.js';
 import { proxyAuthRequired } from '../inbound/connect.js';
 import { PlainOriginAgent } from '../origin/h1-origin.js';
+import { claimConnection, noteSecured } from '../origin/origin-connection.js';
 import { h2FromRaw, rawFromH2 } from '../flow/h2-headers.js';
 import type { OriginConnector } from '../origin/upstream.js';
 import { refusalRecord, resolveRequest, type RefusalContext } from '../inbound/request-handler.js';
@@ -187,7 +188,7 @@ function startHandshake(
       const resolved = resolveRequest(rt, req);
       if (resolved.origin.host === LANDING_HOST)
         throw new MitmError('bad_request', `${LANDING_HOST} does not accept WebSocket connections`);
-      const exchange = { ...resolved, id, client: who, connectionId: rt.connectionId(connection), startedAt };
+      const exchange = { ...resolved, id, client: who, clientTls: session?.tls, connectionId: rt.connectionId(connection), startedAt };
       void runUpgrade(rt, deps, exchange, request, side);
     } catch (error) {
       refuse(rt, req, side, { id, client: who, startedAt }, isMitmError(error) ? error : new MitmError('bad_request', String(error)));
@@ -313,8 +314,19 @@ function dial(
   // so --upstream-proxy applies (as a CONNECT tunnel, which every proxy relays WebSockets over).
   const open = async (): Promise<Duplex> => {
     const socket = await connector.dial(origin, closing);
+    if (!origin.secure) {
+      flow.useOriginConnection(claimConnection(socket, socket, origin.port));
+      return socket;
+    }
+    // Known before the handshake, so a flow whose TLS fails still names the origin it reached.
     if (socket.remoteAddress) flow.server = { address: socket.remoteAddress, port: socket.remotePort ?? origin.port };
-    return origin.secure ? connector.secure(socket, { servername: origin.servername, host: origin.host }) : socket;
+    const tlsStart = Date.now();
+    const secured = connector.secure(socket, { servername: origin.servername, host: origin.host });
+    secured.once('secureConnect', () => {
+      noteSecured(secured, socket, origin.servername, tlsStart);
+      flow.useOriginConnection(claimConnection(secured, secured, origin.port));
+    });
+    return secured;
   };
   const agent = new PlainOriginAgent({ keepAlive: false }, open);
   const upstreamReq = http.request({ host: origin.host, port: origin.port, method: request.method, path, headers, setHost: false, agent });

@@ -124,6 +124,25 @@ describe('web inspector in chromium', { skip: browserSkip, timeout: 180_000 }, (
     await page.waitForFunction(() => document.querySelector('[data-testid=body-image]')?.naturalWidth === 16);
   });
 
+  it('shows the TLS facts of an HTTPS flow and its timings as a waterfall', async () => {
+    // The first request to the origin: its origin connection was opened for it.
+    await page.click('.rows .row:has-text("/data.json")');
+    await page.locator('[data-testid=detail] .url:has-text("/data.json")').waitFor();
+    await page.click('[data-tab=timing]');
+    const client = page.locator('[data-testid=tls-client]');
+    await client.waitFor();
+    assert.match(await shownText(client), /SNI\s+localhost/);
+    assert.match(await shownText(client), /ALPN\s+(h2|http\/1\.1) \(offered: /);
+    const originSide = await shownText(page.locator('[data-testid=tls-origin]'));
+    assert.match(originSide, /Issuer\s+mitm e2e test root CA/);
+    assert.match(originSide, /Certificate subject\s+localhost/);
+    const waterfall = page.locator('[data-testid=waterfall]');
+    for (const phase of ['connect', 'tls', 'wait', 'receive']) {
+      assert.equal(await waterfall.locator(`tr[data-phase=${phase}] .bar`).count(), 1, `a ${phase} bar`);
+    }
+    assert.match(await shownText(page.locator('[data-testid=origin-connection]')), /^New origin connection/);
+  });
+
   it('copies a request as curl that, run, gets the same status', async () => {
     await page.click('.rows .row:has-text("/missing")');
     await page.locator('[data-testid=detail] .url:has-text("/missing")').waitFor();

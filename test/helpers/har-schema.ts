@@ -9,6 +9,8 @@ const size = z.number().int().min(-1);
 /** A duration in ms, or -1 where the phase does not apply. */
 const notApplicable = z.literal(-1);
 const duration = z.number().min(0);
+/** A phase that may not have happened: a duration, or -1. */
+const phase = z.union([notApplicable, duration]);
 
 const nameValue = z.strictObject({ name: z.string(), value: z.string() });
 
@@ -66,10 +68,10 @@ const response = z.strictObject({
 });
 
 const timings = z.strictObject({
-  blocked: notApplicable,
+  blocked: phase,
   dns: notApplicable,
-  connect: notApplicable,
-  ssl: notApplicable,
+  connect: phase,
+  ssl: phase,
   send: duration,
   wait: duration,
   receive: duration,
@@ -90,6 +92,20 @@ const entry = z
     _tags: z.array(z.string()),
     _mode: z.enum(['regular', 'transparent', 'reverse']),
     _resourceType: z.literal('websocket').optional(),
+    _securityDetails: z
+      .strictObject({
+        protocol: z.string().regex(/^TLS 1\.[0-3]$/),
+        cipher: z.string().min(1),
+        subjectName: z.string().optional(),
+        sanList: z.array(z.string()).optional(),
+        issuer: z.string().optional(),
+        validFrom: z.number().int().optional(),
+        validTo: z.number().int().optional(),
+      })
+      .optional(),
+    _tls: z
+      .strictObject({ client: z.looseObject({ sni: z.string() }).optional(), origin: z.looseObject({ sni: z.string() }).optional() })
+      .optional(),
     _webSocketMessages: z
       .array(
         z.strictObject({
@@ -102,8 +118,15 @@ const entry = z
       )
       .optional(),
   })
-  // The spec: time is the sum of the timings that apply.
-  .refine((e) => e.time === e.timings.send + e.timings.wait + e.timings.receive, { message: 'time must equal send + wait + receive' })
+  // The spec: time is the sum of the timings that apply (ssl is part of connect).
+  .refine(
+    (e) => {
+      const t = e.timings;
+      return e.time === Math.max(0, t.blocked) + Math.max(0, t.connect) + t.send + t.wait + t.receive;
+    },
+    { message: 'time must equal blocked + connect + send + wait + receive (those that apply)' },
+  )
+  .refine((e) => e.timings.ssl <= e.timings.connect, { message: 'ssl is part of connect' })
   .refine((e) => e.response.status !== 0 || e._error !== undefined, { message: 'an entry without a response must say why in _error' });
 
 /** A whole HAR file as mitm writes it. */

@@ -78,6 +78,7 @@ export class MemorySource implements UiSource {
       requestHeaders: [['host', flow.host]],
       responseHeaders: [],
       timings: { start: flow.start },
+      phases: { send: 0, blocked: -1, connect: -1, ssl: -1, wait: 0, receive: 0 },
       client: { address: '127.0.0.1', port: 1 },
     };
   }

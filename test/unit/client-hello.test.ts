@@ -1,11 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseClientHelloSni } from '../../src/tls/client-hello.js';
+import { parseClientHello } from '../../src/tls/client-hello.js';
+
+/** The SNI of a ClientHello, 'incomplete', or undefined: what the parser says of its server name. */
+function parseClientHelloSni(bytes: Buffer): string | 'incomplete' | undefined {
+  const hello = parseClientHello(bytes);
+  return typeof hello === 'object' ? hello.servername : hello;
+}
 import { captureClientHello } from '../helpers/client-hello.js';
 
 test('reads the SNI of a real ClientHello, and says when there is none', async () => {
   assert.equal(parseClientHelloSni(await captureClientHello('api.example.test')), 'api.example.test');
   assert.equal(parseClientHelloSni(await captureClientHello('')), '');
+});
+
+test('reads the ALPN protocols a real ClientHello offers, in its order; none is an empty list', async () => {
+  assert.deepEqual(parseClientHello(await captureClientHello('alpn.test', ['h2', 'http/1.1'])), {
+    servername: 'alpn.test',
+    alpn: ['h2', 'http/1.1'],
+  });
+  assert.deepEqual(parseClientHello(await captureClientHello('alpn.test', ['http/1.1'])), { servername: 'alpn.test', alpn: ['http/1.1'] });
+  assert.deepEqual(parseClientHello(await captureClientHello('')), { servername: '', alpn: [] });
 });
 
 test('asks for more bytes until the record is complete, and gives up on what is not a ClientHello', async () => {

@@ -156,6 +156,15 @@ test('mode: and user:', () => {
   check(subject({ mode: undefined, user: undefined }), ['-mode:regular', '-user:'], ['mode:regular', 'user:', 'user:alice']);
 });
 
+test('sni: the whole name, case-insensitive, wildcards allowed; no TLS never matches', () => {
+  check(
+    subject({ sni: 'api.example.com' }),
+    ['sni:api.example.com', 'sni:API.example.com', 'sni:*.example.com'],
+    ['sni:example.com', 'sni:api'],
+  );
+  check(subject({ sni: undefined }), ['-sni:*'], ['sni:*', 'sni:api.example.com']);
+});
+
 test('combinations: AND, OR, negation, groups', () => {
   const s = subject({ status: 503, errorCode: undefined });
   check(

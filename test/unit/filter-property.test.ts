@@ -55,7 +55,7 @@ const term: fc.Arbitrary<TermNode> = fc.oneof(
   anyString.map((value) => ({ kind: 'text', value }) as const),
   fc.record({
     kind: fc.constant('field' as const),
-    field: fc.constantFrom('host', 'path', 'method', 'req', 'res', 'mode' as const),
+    field: fc.constantFrom('host', 'path', 'method', 'req', 'res', 'mode', 'sni' as const),
     value: someString,
   }),
   fc.record({

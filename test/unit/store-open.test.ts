@@ -30,16 +30,19 @@ describe('store: opening, refusing, migrating', () => {
     await temp.remove();
   });
 
-  it('creates a WAL store with schema version 1 and a migrations table', async () => {
+  it('creates a WAL store at the newest schema version, every migration recorded', async () => {
     const file = join(temp.dir, 'new.db');
     await (await openStore(file)).close();
     const Database = await loadDriver();
     const db = new Database(file, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      assert.equal(db.pragma('user_version', { simple: true }), 2);
       assert.equal(db.pragma('application_id', { simple: true }), 0x6d69746d);
-      assert.deepEqual(db.prepare('SELECT version, description FROM schema_migrations').all(), [{ version: 1, description: 'the schema' }]);
+      assert.deepEqual(db.prepare('SELECT version, description FROM schema_migrations').all(), [
+        { version: 1, description: 'the schema' },
+        { version: 2, description: 'TLS facts of both sides' },
+      ]);
     } finally {
       db.close();
     }
@@ -108,14 +111,54 @@ describe('store: opening, refusing, migrating', () => {
     const Database = await loadDriver();
     const db = new Database(file);
     try {
-      const next = [...MIGRATIONS, { version: 2, description: 'a note per flow', sql: 'ALTER TABLE flows ADD COLUMN note TEXT' }];
-      assert.deepEqual(applyMigrations(db, file, next), [2]);
+      const version = MIGRATIONS.length + 1;
+      const next = [...MIGRATIONS, { version, description: 'a note per flow', sql: 'ALTER TABLE flows ADD COLUMN note TEXT' }];
+      assert.deepEqual(applyMigrations(db, file, next), [version]);
       assert.deepEqual(applyMigrations(db, file, next), []);
-      assert.equal(db.pragma('user_version', { simple: true }), 2);
-      assert.deepEqual(db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(), [1, 2]);
+      assert.equal(db.pragma('user_version', { simple: true }), version);
+      assert.deepEqual(
+        db.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all(),
+        next.map((migration) => migration.version),
+      );
       assert.equal(db.prepare('SELECT count(*) FROM flows WHERE note IS NULL').pluck().get(), 1);
     } finally {
       db.close();
+    }
+  });
+
+  it("migration 2 carries a version-1 store's tls column into the TLS columns, and openStore reads its flows", async () => {
+    const file = join(temp.dir, 'version-1.db');
+    const Database = await loadDriver();
+    const db = new Database(file);
+    applyMigrations(db, file, MIGRATIONS.slice(0, 1));
+    const legacy = { sni: 'old.test', alpn: 'h2', chainFingerprints: ['AA:BB', 'CC:DD'], issuer: 'Old CA' };
+    const columns =
+      'proxy_flow_id, started_at, method, url, host, path, request_http_version, request_headers, timings, incomplete, synthetic, tags, client_address, client_port, connection_id, tls, is_websocket, is_sse, ws_omitted';
+    db.prepare(
+      `INSERT INTO flows (${columns}) VALUES (1, 0, 'GET', 'https://old.test/', 'old.test', '/', '1.1', '[]', '{"start":0}', 0, 0, '[]', '', 0, 1, ?, 0, 0, 0)`,
+    ).run(JSON.stringify(legacy));
+    db.close();
+
+    const store = await openStore(file);
+    try {
+      const [flow] = store.query();
+      assert.equal(flow?.url, 'https://old.test/');
+      assert.equal(flow?.tls, undefined, 'the old shape holds too little for flow.tls');
+    } finally {
+      await store.close();
+    }
+    const check = new Database(file, { readonly: true });
+    try {
+      assert.equal(check.pragma('user_version', { simple: true }), 2);
+      assert.deepEqual(check.prepare('SELECT tls_sni, origin_cert_issuer, origin_cert_sha256 FROM flows').get(), {
+        tls_sni: 'old.test',
+        origin_cert_issuer: 'Old CA',
+        origin_cert_sha256: 'AA:BB',
+      });
+      const names = check.prepare("SELECT name FROM pragma_table_info('flows')").pluck().all();
+      assert.ok(!names.includes('tls') && names.includes('client_tls') && names.includes('origin_tls'), names.join(', '));
+    } finally {
+      check.close();
     }
   });
 

@@ -3,9 +3,31 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isMitmError } from '../../src/errors.js';
+import type { FlowTls } from '../../src/flow/tls-facts.js';
 import { headerValues } from '../../src/record/store/reader.js';
 import { openStore } from '../../src/record/store/open-store.js';
 import { makeFlow, tempDir } from '../helpers/store-flows.js';
+
+// Both sides' TLS facts as a proxy records them (flow.tls).
+const TLS: FlowTls = {
+  client: { sni: 'example.test', alpnOffered: ['h2', 'http/1.1'], alpn: 'h2', version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384' },
+  origin: {
+    sni: 'example.test',
+    alpn: 'h2',
+    version: 'TLSv1.3',
+    cipher: 'TLS_AES_256_GCM_SHA384',
+    resumed: false,
+    certificate: {
+      subject: 'example.test',
+      sans: ['example.test', '127.0.0.1'],
+      issuer: 'Test CA',
+      validFrom: '2026-01-01T00:00:00.000Z',
+      validTo: '2027-01-01T00:00:00.000Z',
+      sha256: 'AA:BB',
+      chainSha256: ['AA:BB', 'CC:DD'],
+    },
+  },
+};
 
 describe('store: round trip, reopen, query', () => {
   let temp: Awaited<ReturnType<typeof tempDir>>;
@@ -32,7 +54,7 @@ describe('store: round trip, reopen, query', () => {
         tags: ['mocked'],
         user: 'alice',
       }),
-      { mode: 'regular', tls: { sni: 'example.test', alpn: 'h2' }, responseBytes: gzipped.length },
+      { mode: 'regular', tls: TLS, responseBytes: gzipped.length },
     );
     store.append(makeFlow({ id: 2, noResponse: true }), { error: { code: 'upstream_refused', message: 'connection refused' } });
     store.append(
@@ -78,7 +100,7 @@ describe('store: round trip, reopen, query', () => {
       assert.deepEqual(first.tags, ['mocked']);
       assert.equal(first.user, 'alice');
       assert.equal(first.mode, 'regular');
-      assert.deepEqual(first.tls, { sni: 'example.test', alpn: 'h2' });
+      assert.deepEqual(first.tls, TLS);
       assert.deepEqual(first.timings, {
         start: 1_700_000_000_001,
         requestSent: 1_700_000_000_002,

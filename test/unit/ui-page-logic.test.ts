@@ -26,6 +26,7 @@ function detail(extra: Partial<FlowDetail>): FlowDetail {
     requestHeaders: [],
     responseHeaders: [],
     timings: { start: 0 },
+    phases: { send: 0, blocked: -1, connect: -1, ssl: -1, wait: 0, receive: 0 },
     client: { address: '127.0.0.1', port: 1 },
     ...extra,
   };

@@ -1,6 +1,7 @@
 import type { BodyView, FlowDetail } from './flow-detail.js';
 import { formatBytes, printable } from './flow-log.js';
 import type { TermStyle } from './term-style.js';
+import { timingLines, tlsLines } from './tls-detail.js';
 
 const INDENT = '    ';
 
@@ -22,15 +23,8 @@ export function detailLines(detail: FlowDetail, style: TermStyle): string[] {
       server === undefined ? 'no origin connection' : `origin ${server}${responseHttpVersion ? ` HTTP/${responseHttpVersion}` : ''}`;
     lines.push(style.dim(`client ${client} HTTP/${requestHttpVersion}${tls ? ' over TLS' : ''} → ${origin}`));
   }
-  if (detail.timings) {
-    const { requestSent, responseStart, end } = detail.timings;
-    const parts = [
-      requestSent === undefined ? undefined : `sent +${requestSent} ms`,
-      responseStart === undefined ? undefined : `response head +${responseStart} ms`,
-      end === undefined ? undefined : `end +${end} ms`,
-    ].filter((part) => part !== undefined);
-    if (parts.length > 0) lines.push(style.dim(`timings: ${parts.join(', ')}`));
-  }
+  lines.push(...tlsLines(detail.tls, style));
+  if (detail.timings) lines.push(...timingLines(detail.timings, style));
   // The messages themselves were printed as they passed (formatMessage); the json format keeps them as a field.
   if ((detail.messagesOmitted ?? 0) > 0) lines.push(style.dim(`… ${detail.messagesOmitted} more messages not recorded`));
   return lines.map((line) => `${INDENT}${line}`);

@@ -1,6 +1,8 @@
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
 import { valuesOf } from '../../flow/header-map.js';
+import type { FlowTls } from '../../flow/tls-facts.js';
 import { harBodyText } from '../../record/har-body.js';
+import { timingDetail, type TimingDetail } from './tls-detail.js';
 
 /** A body as the detailed log shows it: decoded text (truncated), or a size and type for binary. */
 export interface BodyView {
@@ -39,12 +41,10 @@ export interface FlowDetail {
     readonly responseHttpVersion: string | undefined;
     readonly tls: boolean;
   };
-  /** Milliseconds from the request head's arrival. */
-  readonly timings?: {
-    readonly requestSent?: number | undefined;
-    readonly responseStart?: number | undefined;
-    readonly end?: number | undefined;
-  };
+  /** What TLS negotiated with the client and the origin (the record's `tls`). */
+  readonly tls?: FlowTls;
+  /** Milestones in ms from the request head's arrival, and the phases: connect, TLS, wait, receive. */
+  readonly timings?: TimingDetail;
   readonly messages?: readonly MessageView[];
   readonly messagesOmitted?: number;
 }
@@ -99,9 +99,8 @@ export function flowDetail(flow: Flow, level: number, bodyLimit: number): FlowDe
       responseHttpVersion: response?.httpVersion,
       tls: request.url.startsWith('https:') || request.url.startsWith('wss:'),
     };
-    const { start, requestSent, responseStart, end } = flow.timings;
-    const since = (at: number | undefined): number | undefined => (at === undefined ? undefined : at - start);
-    detail.timings = dropUndefined({ requestSent: since(requestSent), responseStart: since(responseStart), end: since(end) });
+    if (flow.tls) detail.tls = flow.tls;
+    detail.timings = timingDetail(flow.timings);
     if (flow.webSocket) {
       detail.messages = flow.webSocket.messages.map(
         (message): MessageView => ({
@@ -121,11 +120,6 @@ function pairs(raw: readonly string[]): Array<readonly [string, string]> {
   const out: Array<readonly [string, string]> = [];
   for (let i = 0; i + 1 < raw.length; i += 2) out.push([raw[i] ?? '', raw[i + 1] ?? '']);
   return out;
-}
-
-/** `value` without its undefined fields, so the json format leaves them out. */
-export function dropUndefined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined)) as T;
 }
 
 /** A message's recorded body for the log; undefined when there is none to speak of. */

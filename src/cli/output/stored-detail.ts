@@ -1,6 +1,7 @@
+import { timingDetail } from './tls-detail.js';
 import { headerValues } from '../../record/store/reader.js';
 import type { StoredBody, StoredFlow } from '../../record/store/types.js';
-import { type BodyView, cut, dropUndefined, type FlowDetail, type MessageView, marksOf, prettyJson } from './flow-detail.js';
+import { type BodyView, cut, type FlowDetail, type MessageView, marksOf, prettyJson } from './flow-detail.js';
 
 /**
  * What `--flow-detail` adds to a stored flow's line (`mitm tail`): the same FlowDetail the proxy
@@ -28,9 +29,8 @@ export function storedFlowDetail(flow: StoredFlow, level: number, bodyLimit: num
       responseHttpVersion: flow.responseHttpVersion,
       tls: flow.url.startsWith('https:') || flow.url.startsWith('wss:'),
     };
-    const { start, requestSent, responseStart, end } = flow.timings;
-    const since = (at: number | undefined): number | undefined => (at === undefined ? undefined : at - start);
-    detail.timings = dropUndefined({ requestSent: since(requestSent), responseStart: since(responseStart), end: since(end) });
+    if (flow.tls) detail.tls = flow.tls;
+    detail.timings = timingDetail(flow.timings);
     if (flow.isWebSocket) {
       detail.messages = flow.webSocketMessages.map(
         (message): MessageView => ({

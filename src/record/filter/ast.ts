@@ -5,7 +5,7 @@
 export type Comparison = '=' | '>' | '>=' | '<' | '<=';
 
 /** Fields whose value is kept as the text typed (matching rules in matcher.ts). */
-export type TextField = 'host' | 'path' | 'method' | 'type' | 'req' | 'res' | 'mode';
+export type TextField = 'host' | 'path' | 'method' | 'type' | 'req' | 'res' | 'mode' | 'sni';
 
 /** One search term: a field test or free text. */
 export type TermNode =
@@ -46,6 +46,7 @@ export const FIELD_NAMES = [
   'error',
   'mode',
   'user',
+  'sni',
 ] as const;
 
 /** A field name. */

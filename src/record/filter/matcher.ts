@@ -80,6 +80,10 @@ function fieldTest(field: Extract<TermNode, { kind: 'field' }>['field'], value: 
       const test = wildcardOrEqual(value);
       return (s) => s.mode !== undefined && test(s.mode);
     }
+    case 'sni': {
+      const test = wildcardOrEqual(value);
+      return (s) => s.sni !== undefined && s.sni !== '' && test(s.sni);
+    }
     case 'type':
       return typeMatcher(value, wildcardRegExp);
     case 'req':

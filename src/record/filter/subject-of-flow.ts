@@ -1,7 +1,7 @@
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
 import { valuesOf } from '../../flow/header-map.js';
 import { harBodyText } from '../har-body.js';
-import { isEventStream, urlParts, type FilterSubject } from './subject.js';
+import { isEventStream, sniOf, urlParts, type FilterSubject } from './subject.js';
 
 /** What a Flow does not know about itself: its listener, and how it was delivered. */
 export interface FlowFacts {
@@ -35,6 +35,7 @@ export function subjectOfFlow(flow: Flow, facts: FlowFacts = {}): FilterSubject 
     errorCode: flow.error?.code ?? (flow.incomplete ? 'aborted' : undefined),
     mode: facts.mode ?? flow.mode,
     user: flow.client.user,
+    sni: sniOf(flow.tls),
     isWebSocket: flow.webSocket !== undefined || response?.status === 101,
     isSse: isEventStream(contentType),
   };

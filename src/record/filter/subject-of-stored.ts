@@ -1,5 +1,5 @@
 import type { FlowRow, HeaderPair, StoredFlow } from '../store/types.js';
-import { urlParts, type FilterSubject } from './subject.js';
+import { sniOf, urlParts, type FilterSubject } from './subject.js';
 
 /**
  * The subject of a stored flow: a store row in a query (`FlowRow`, whose body texts are read from
@@ -25,6 +25,7 @@ export function subjectOfStored(flow: FlowRow | StoredFlow): FilterSubject {
     errorCode: flow.error?.code,
     mode: flow.mode,
     user: flow.user,
+    sni: sniOf(flow.tls),
     isWebSocket: flow.isWebSocket || flow.status === 101,
     isSse: flow.isSse,
   };

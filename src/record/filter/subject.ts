@@ -1,4 +1,5 @@
 import type { FlowRecord } from '../../events.js';
+import type { FlowTls } from '../../flow/tls-facts.js';
 
 /**
  * What a filter looks at: one flow as plain data. Anything a source does not know is undefined,
@@ -34,6 +35,8 @@ export interface FilterSubject {
   readonly mode: string | undefined;
   /** The proxy user the client authenticated as (`--proxy-auth`). */
   readonly user: string | undefined;
+  /** The server name the client sent in its TLS handshake (else the one we sent the origin); undefined without TLS. */
+  readonly sni?: string | undefined;
   readonly isWebSocket: boolean;
   /** True for an event stream (`text/event-stream`). */
   readonly isSse: boolean;
@@ -72,7 +75,13 @@ export function subjectOfRecord(record: FlowRecord): FilterSubject {
     errorCode: record.error?.code,
     mode: record.mode,
     user: record.client.user,
+    sni: sniOf(record.tls),
     isWebSocket: record.status === 101,
     isSse: isEventStream(record.contentType),
   };
+}
+
+/** The SNI a filter's `sni:` looks at: the client's, else the one sent to the origin. */
+export function sniOf(tls: FlowTls | undefined): string | undefined {
+  return tls?.client?.sni || tls?.origin?.sni || undefined;
 }

@@ -35,7 +35,11 @@ export interface FlowRowData {
   connection_id: number;
   server_address: string | null;
   server_port: number | null;
-  tls: string | null;
+  client_tls: string | null;
+  origin_tls: string | null;
+  tls_sni: string | null;
+  origin_cert_issuer: string | null;
+  origin_cert_sha256: string | null;
   is_websocket: number;
   is_sse: number;
   ws_omitted: number;
@@ -69,6 +73,7 @@ export function flowRows(flow: Flow, extra: AppendExtra, bodyLimit: number): Flo
   const isSse = /^text\/event-stream\b/i.test(contentType ?? '');
   const error = extra.error ?? (flow.error ? { code: flow.error.code, message: flow.error.message } : implicitError(flow));
   const timings = flow.timings;
+  const tls = extra.tls ?? flow.tls;
   const row: FlowRowData = {
     proxy_flow_id: flow.id,
     started_at: timings.start,
@@ -99,7 +104,11 @@ export function flowRows(flow: Flow, extra: AppendExtra, bodyLimit: number): Flo
     connection_id: flow.connectionId,
     server_address: flow.server?.address ?? null,
     server_port: flow.server?.port ?? null,
-    tls: extra.tls ? JSON.stringify(extra.tls) : null,
+    client_tls: tls?.client ? JSON.stringify(tls.client) : null,
+    origin_tls: tls?.origin ? JSON.stringify(tls.origin) : null,
+    tls_sni: tls?.client?.sni ?? tls?.origin?.sni ?? null,
+    origin_cert_issuer: tls?.origin?.certificate?.issuer ?? null,
+    origin_cert_sha256: tls?.origin?.certificate?.sha256 ?? null,
     is_websocket: flow.webSocket ? 1 : 0,
     is_sse: isSse ? 1 : 0,
     ws_omitted: flow.webSocket?.omitted ?? 0,

@@ -1,4 +1,5 @@
 import type { FlowTimings } from '../../flow/flow.js';
+import type { ClientTlsFacts, FlowTls, OriginTlsFacts } from '../../flow/tls-facts.js';
 import type { WebSocketDirection } from '../../flow/ws-message.js';
 import type { Database } from './driver.js';
 import type { BodyRowData, FlowRowData } from './flow-rows.js';
@@ -10,7 +11,6 @@ import type {
   StoredFlow,
   StoredFlowHead,
   StoredSseEvent,
-  StoredTls,
   StoredWebSocketMessage,
 } from './types.js';
 
@@ -169,7 +169,7 @@ export function toHead(row: FlowsRow): StoredFlowHead {
     client: { address: row.client_address, port: row.client_port },
     connectionId: row.connection_id,
     server: row.server_address === null ? undefined : { address: row.server_address, port: row.server_port ?? 0 },
-    tls: row.tls === null ? undefined : (JSON.parse(row.tls) as StoredTls),
+    tls: storedTls(row),
     isWebSocket: row.is_websocket === 1,
     isSse: row.is_sse === 1,
     webSocketOmitted: row.ws_omitted,
@@ -193,4 +193,13 @@ export function storedBody(row: Omit<BodyRowData, 'side'> | undefined): StoredBo
         cut: row.cut === 1,
         fullLength: row.full_length ?? undefined,
       };
+}
+
+/** Both sides' TLS facts of a row; undefined when neither was stored. */
+function storedTls(row: Pick<FlowRowData, 'client_tls' | 'origin_tls'>): FlowTls | undefined {
+  if (row.client_tls === null && row.origin_tls === null) return undefined;
+  return {
+    ...(row.client_tls === null ? {} : { client: JSON.parse(row.client_tls) as ClientTlsFacts }),
+    ...(row.origin_tls === null ? {} : { origin: JSON.parse(row.origin_tls) as OriginTlsFacts }),
+  };
 }

@@ -90,5 +90,28 @@ CREATE TABLE sse_events (
 );
 `;
 
+/**
+ * TLS facts of both sides (flow.tls) as two JSON columns, and the few a query filters on as columns
+ * of their own. The schema's `tls` column (`{sni, alpn, chainFingerprints, issuer}`, which only a
+ * library caller of `append` could fill) is carried over into those and dropped.
+ */
+const TLS_FACTS_2 = `
+ALTER TABLE flows ADD COLUMN client_tls TEXT;
+ALTER TABLE flows ADD COLUMN origin_tls TEXT;
+ALTER TABLE flows ADD COLUMN tls_sni TEXT;
+ALTER TABLE flows ADD COLUMN origin_cert_issuer TEXT;
+ALTER TABLE flows ADD COLUMN origin_cert_sha256 TEXT;
+UPDATE flows SET
+  tls_sni = json_extract(tls, '$.sni'),
+  origin_cert_issuer = json_extract(tls, '$.issuer'),
+  origin_cert_sha256 = json_extract(tls, '$.chainFingerprints[0]')
+WHERE tls IS NOT NULL AND json_valid(tls);
+ALTER TABLE flows DROP COLUMN tls;
+CREATE INDEX flows_tls_sni ON flows (tls_sni);
+`;
+
 /** Every migration, oldest first; the last one's version is the schema this code reads and writes. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, description: 'the schema', sql: SCHEMA_1 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'the schema', sql: SCHEMA_1 },
+  { version: 2, description: 'TLS facts of both sides', sql: TLS_FACTS_2 },
+];

@@ -1,17 +1,9 @@
 import type { FlowTimings } from '../../flow/flow.js';
+import type { FlowTls } from '../../flow/tls-facts.js';
 import type { WebSocketDirection } from '../../flow/ws-message.js';
 
 /** One header field as it went on the wire: `[name, value]`, original spelling and order. */
 export type HeaderPair = readonly [name: string, value: string];
-
-/** TLS facts of an intercepted flow, as the caller knows them (all optional). */
-export interface StoredTls {
-  readonly sni?: string | undefined;
-  readonly alpn?: string | undefined;
-  /** SHA-256 fingerprints of the origin's certificate chain, leaf first. */
-  readonly chainFingerprints?: readonly string[] | undefined;
-  readonly issuer?: string | undefined;
-}
 
 /** A body as stored: the bytes as on the wire (still content-encoded), as far as they were kept. */
 export interface StoredBody {
@@ -88,7 +80,8 @@ export interface StoredFlowHead {
   readonly client: { readonly address: string; readonly port: number };
   readonly connectionId: number;
   readonly server: { readonly address: string; readonly port: number } | undefined;
-  readonly tls: StoredTls | undefined;
+  /** What TLS negotiated with the client and the origin (flow.tls); undefined when neither side spoke TLS. */
+  readonly tls: FlowTls | undefined;
   readonly isWebSocket: boolean;
   readonly isSse: boolean;
   /** WebSocket messages passed on but not recorded (the record limits). */
@@ -120,7 +113,8 @@ export interface AppendExtra {
   readonly error?: { readonly code: string; readonly message: string } | undefined;
   /** The mode/listener that took the flow (`regular`, `transparent`, `reverse:…`, `socks5`…). */
   readonly mode?: string | undefined;
-  readonly tls?: StoredTls | undefined;
+  /** TLS facts, when the flow's own (`flow.tls`) are not the ones to store. */
+  readonly tls?: FlowTls | undefined;
 }
 
 /** `query` options. */

@@ -1,3 +1,4 @@
+import { timingPhases } from '../../flow/timing-phases.js';
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
 import { valuesOf } from '../../flow/header-map.js';
 import type { FlowRecord } from '../../events.js';
@@ -74,6 +75,8 @@ export function detailOfFlow(flow: Flow, record: FlowRecord | undefined): FlowDe
     requestBody: messageBody(request),
     responseBody: response ? messageBody(response) : undefined,
     timings: { ...flow.timings },
+    phases: timingPhases(flow.timings),
+    tls: flow.tls,
     client: { address: flow.client.address, port: flow.client.port, user: flow.client.user },
     server: flow.server,
     mode: record?.mode ?? flow.mode,

@@ -1,4 +1,5 @@
-import { isEventStream, type FilterSubject } from '../../record/filter/subject.js';
+import { timingPhases } from '../../flow/timing-phases.js';
+import { isEventStream, sniOf, type FilterSubject } from '../../record/filter/subject.js';
 import type { FlowRow, StoredBody, StoredFlow, StoredFlowHead } from '../../record/store/types.js';
 import type { BodyView, FlowDetail, FlowSummary } from '../api-types.js';
 import { bodyView, mediaType } from './body-view.js';
@@ -36,6 +37,8 @@ export function detailOfStored(flow: StoredFlow): FlowDetail {
     requestBody: storedBody(flow.requestBody, headerValue(flow.requestHeaders, 'content-type')),
     responseBody: storedBody(flow.responseBody, flow.contentType),
     timings: { ...flow.timings },
+    phases: timingPhases(flow.timings),
+    tls: flow.tls,
     client: flow.client,
     server: flow.server,
     mode: flow.mode,
@@ -73,6 +76,7 @@ export function subjectOfRow(row: FlowRow): FilterSubject {
     errorCode: row.error?.code,
     mode: row.mode,
     user: row.user,
+    sni: sniOf(row.tls),
     isWebSocket: row.isWebSocket,
     isSse: row.isSse || isEventStream(row.contentType),
   };

@@ -5,6 +5,8 @@ import { BodyViewer } from './body-viewer.js';
 import { toCurl, toFetch, toHttpie } from './copy-as.js';
 import { formatBytes, formatMs, statusClass } from './format.js';
 import { fromBase64, hexDump } from './hex.js';
+import { TlsFacts } from './tls-facts.js';
+import { Waterfall } from './waterfall.js';
 
 type Tab = 'request' | 'response' | 'messages' | 'timing';
 
@@ -86,44 +88,7 @@ function Messages(props: { readonly flow: FlowDetail }) {
   );
 }
 
-function Timing(props: { readonly flow: FlowDetail }) {
-  const t = props.flow.timings;
-  const end = t.end ?? t.responseStart ?? t.requestSent ?? t.start;
-  const total = Math.max(1, end - t.start);
-  const sent = t.requestSent ?? t.start;
-  const head = t.responseStart ?? sent;
-  const phases: Array<[string, number, number]> = [
-    ['request (to the origin)', t.start, sent],
-    ['waiting (origin)', sent, head],
-    ['receiving', head, end],
-  ];
-  return (
-    <section>
-      <h3>Timing · {formatMs(end - t.start)}</h3>
-      <table class="waterfall">
-        <tbody>
-          {phases.map(([label, from, to]) => (
-            <tr key={label}>
-              <th>{label}</th>
-              <td>
-                <div class="bar-track">
-                  <div
-                    class="bar"
-                    style={{ marginLeft: `${((from - t.start) / total) * 100}%`, width: `${Math.max(0.5, ((to - from) / total) * 100)}%` }}
-                  />
-                </div>
-              </td>
-              <td class="t">{formatMs(to - from)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <p class="muted">Started {new Date(t.start).toISOString()}</p>
-    </section>
-  );
-}
-
-/** The detail of one flow: request, response, WebSocket messages, timing; copy as curl / fetch. */
+/** The detail of one flow: request, response, WebSocket messages, timing and TLS; copy as curl / fetch. */
 export function DetailPane(props: {
   readonly flow: FlowDetail | undefined;
   readonly missing: boolean;
@@ -228,7 +193,12 @@ export function DetailPane(props: {
           </>
         ) : null}
         {shown === 'messages' ? <Messages flow={flow} /> : null}
-        {shown === 'timing' ? <Timing flow={flow} /> : null}
+        {shown === 'timing' ? (
+          <>
+            <Waterfall flow={flow} />
+            <TlsFacts tls={flow.tls} />
+          </>
+        ) : null}
       </div>
     </div>
   );
