@@ -2,7 +2,7 @@
 // never-listening http2 server, the way start.ts feeds HTTP/1.1 connections to its http.Server:
 // the socket is emitted as a connection, and each stream arrives as a compatibility-API request
 // that goes to the same request handler, exchange and hooks as HTTP/1.1 requests.
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Stream, type ServerHttp2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 
@@ -14,6 +14,9 @@ export interface H2Front {
 
 // Streams one client may have open at once (RFC 9113 §6.5.2 recommends no fewer than 100).
 const MAX_CONCURRENT_STREAMS = 256;
+// How long a PING may go unanswered before the session counts as dead (Go's http2.Server
+// PingTimeout is 15 s); never longer than the idle timeout itself.
+const PING_TIMEOUT_MS = 10_000;
 
 /** True when the client chose h2 during the TLS handshake. */
 export function speaksH2(socket: Duplex): socket is TLSSocket {
@@ -24,7 +27,8 @@ export function speaksH2(socket: Duplex): socket is TLSSocket {
  * Creates the HTTP/2 front: `onRequest` handles every stream but CONNECT ones, which go to
  * `onConnect` (extended CONNECT, RFC 8441: WebSockets; SETTINGS_ENABLE_CONNECT_PROTOCOL is
  * advertised so that clients use it rather than a separate HTTP/1.1 connection); a session with
- * no streams for `idleMs` is closed gracefully (GOAWAY), like an idle HTTP/1.1 keep-alive connection.
+ * no streams for `idleMs` is closed gracefully (GOAWAY), like an idle HTTP/1.1 keep-alive connection;
+ * one quiet that long with streams open must answer a PING (see `watchLiveness`).
  */
 export function createH2Front(
   onRequest: (req: Http2ServerRequest, res: Http2ServerResponse) => void,
@@ -53,7 +57,7 @@ export function createH2Front(
       socket.allowHalfOpen = false;
       const take = (session: ServerHttp2Session): void => {
         onSession(session);
-        session.setTimeout(idleMs, () => session.close());
+        watchLiveness(session, socket, idleMs);
       };
       // The session is created synchronously inside emit('connection'); `once` catches exactly it.
       server.once('session', take);
@@ -61,4 +65,49 @@ export function createH2Front(
       server.off('session', take);
     },
   };
+}
+
+/**
+ * The idle timeout in every state of a session. Quiet for `idleMs` with no stream open: closed
+ * gracefully (GOAWAY), destroyed if that does not finish within the PING timeout. Quiet that long with streams open (a long poll, or a dead peer): a PING,
+ * and the session and its socket are destroyed unless the ACK comes back within the PING timeout.
+ * Why a PING and not the socket's end: once nghttp2 has answered a protocol error with GOAWAY it
+ * wants no more input, and Node then stops reading the socket without telling JavaScript (no
+ * 'error', no 'close'; node_http2.cc MaybeStopReading), so the client's FIN is never seen and
+ * streams still waiting for a request body would hold the connection forever (the fuzzer's
+ * leak, docs/reliability.md). RFC 9113 §5.4.1: after a GOAWAY for an error, close the connection.
+ */
+function watchLiveness(session: ServerHttp2Session, socket: TLSSocket, idleMs: number): void {
+  let open = 0;
+  session.on('stream', (stream: Http2Stream) => {
+    open += 1;
+    stream.once('close', () => {
+      open -= 1;
+    });
+  });
+  let deadline: NodeJS.Timeout | undefined;
+  const kill = (): void => {
+    session.destroy();
+    socket.destroy();
+  };
+  session.once('close', () => clearTimeout(deadline));
+  // Node adds a callback given to setTimeout with once(): one listener, re-armed after each check.
+  session.on('timeout', () => {
+    if (session.destroyed) return;
+    clearTimeout(deadline);
+    // Whatever the peer does next, the session is gone by then.
+    deadline = setTimeout(kill, Math.min(PING_TIMEOUT_MS, idleMs)).unref();
+    if (open === 0) {
+      session.close();
+      return;
+    }
+    const sent = session.ping((error) => {
+      clearTimeout(deadline);
+      if (error) kill();
+      // Alive: quiet for another idleMs before the next check.
+      else session.setTimeout(idleMs);
+    });
+    if (!sent) kill();
+  });
+  session.setTimeout(idleMs);
 }
