@@ -20,7 +20,17 @@ import { describeMachine } from './lib/machine.js';
 import { peers, type Peer, type Running } from './lib/peers.js';
 import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
 import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/profile.js';
-import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
+import {
+  WORKLOADS,
+  checkTargets,
+  formatNotes,
+  formatTable,
+  formatTargets,
+  recordingRounds,
+  rows,
+  type Results,
+  type WorkloadName,
+} from './lib/report.js';
 import {
   MiB,
   download,
@@ -170,6 +180,7 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   const notes = [
     ...all.map((peer) => (peer.missing ? `${peer.name}: ${peer.missing}` : peer.note ? `${peer.name}: ${peer.note}` : '')).filter(Boolean),
     ...formatNotes(results),
+    ...recordingRounds(results),
   ];
   const flags = [quick ? '--quick' : '', onlyArg ?? ''].filter(Boolean);
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
