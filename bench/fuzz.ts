@@ -1,4 +1,4 @@
-// `npm run fuzz -- --seconds N [--seed S] [--concurrency C] [--rss-limit MiB] [--settle S]`: the mutation fuzzer
+// `npm run fuzz -- --seconds N [--seed S] [--concurrency C] [--rss-limit MiB] [--settle S] [--only REGEX]`: the mutation fuzzer
 // of bench/fuzz/run-fuzz.ts against a live proxy. Prints the figures; exits 1 on any finding.
 import { parseArgs } from 'node:util';
 import { runFuzz } from './fuzz/run-fuzz.js';
@@ -10,11 +10,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '48' },
     'rss-limit': { type: 'string', default: '512' },
     settle: { type: 'string', default: '40' },
+    only: { type: 'string' },
   },
 });
 const seconds = Number(values.seconds);
 if (!(seconds > 0 && seconds <= 24 * 3600)) {
-  console.error('usage: npm run fuzz -- --seconds N [--seed S] [--concurrency C] [--rss-limit MiB] [--settle S]');
+  console.error('usage: npm run fuzz -- --seconds N [--seed S] [--concurrency C] [--rss-limit MiB] [--settle S] [--only REGEX]');
   process.exit(2);
 }
 const started = Date.now();
@@ -24,6 +25,7 @@ const report = await runFuzz({
   concurrency: Number(values.concurrency),
   rssLimitMiB: Number(values['rss-limit']),
   settleSeconds: Number(values.settle),
+  ...(values.only === undefined ? {} : { only: new RegExp(values.only, 'i') }),
   log: (line) => console.log(line),
 });
 const elapsed = (Date.now() - started) / 1000;

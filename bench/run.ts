@@ -5,6 +5,7 @@
 //   npm run bench -- --quick      smaller sizes (under 2 minutes)
 //   npm run bench -- --profile    only workload (1) through mitm under `node --cpu-prof`, summarised
 //   npm run bench -- --profile=download   the same for another workload (names as in the JSON)
+//   npm run bench -- --profile --peer=mitm-store   the same through another Node peer (mitm-unrecorded, mitm-store…)
 //   npm run bench -- --only=keepAlive,download   only these workloads (with --quick or full sizes)
 //
 // All traffic stays on 127.0.0.0/8. See bench/README.md for what each workload does.
@@ -20,7 +21,17 @@ import { describeMachine } from './lib/machine.js';
 import { peers, type Peer, type Running } from './lib/peers.js';
 import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
 import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/profile.js';
-import { WORKLOADS, checkTargets, formatNotes, formatTable, formatTargets, rows, type Results, type WorkloadName } from './lib/report.js';
+import {
+  WORKLOADS,
+  checkTargets,
+  formatNotes,
+  formatTable,
+  formatTargets,
+  recordingRounds,
+  rows,
+  type Results,
+  type WorkloadName,
+} from './lib/report.js';
 import {
   MiB,
   download,
@@ -80,6 +91,7 @@ if (profile !== undefined && !WORKLOADS.includes(profile)) {
   console.error(`bench: --profile takes one of ${WORKLOADS.join(', ')}`);
   process.exit(2);
 }
+const profilePeer = process.argv.find((arg) => arg.startsWith('--peer='))?.slice('--peer='.length) ?? 'mitm';
 const onlyArg = process.argv.find((arg) => arg.startsWith('--only='));
 const only = onlyArg === undefined ? WORKLOADS : (onlyArg.slice('--only='.length).split(',') as WorkloadName[]);
 const unknown = only.filter((name) => !WORKLOADS.includes(name));
@@ -170,6 +182,7 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   const notes = [
     ...all.map((peer) => (peer.missing ? `${peer.name}: ${peer.missing}` : peer.note ? `${peer.name}: ${peer.note}` : '')).filter(Boolean),
     ...formatNotes(results),
+    ...recordingRounds(results),
   ];
   const flags = [quick ? '--quick' : '', onlyArg ?? ''].filter(Boolean);
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
@@ -237,10 +250,10 @@ function oneTarget(workload: SideBySide): (t: Target, b: Bench) => Promise<Cell>
   return async (t, b) => (await inRounds([t], workload, b))[0] as Cell;
 }
 
-/** One workload through mitm under `node --cpu-prof`, then the top self-time functions and files. */
+/** One workload through mitm (or `--peer`) under `node --cpu-prof`, then the top self-time functions and files. */
 async function runProfile(workload: WorkloadName, all: readonly Peer[], originCa: string, state: string, bench: Bench): Promise<void> {
-  const mitm = all.find((peer) => peer.name === 'mitm');
-  if (!mitm) throw new Error('no mitm peer');
+  const mitm = all.find((peer) => peer.name === profilePeer && !peer.missing);
+  if (!mitm) throw new Error(`--peer=${profilePeer}: no such peer here (${all.map((peer) => peer.name).join(', ')})`);
   const dir = join(RESULTS, 'profile');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -257,9 +270,9 @@ async function runProfile(workload: WorkloadName, all: readonly Peer[], originCa
   if (!cell.ok) throw new Error(`workload failed under the profiler: ${cell.error}`);
   // Only the samples taken while the workload ran: start-up (module loading, trust store) is left out.
   const summary = formatSummary(summarise(await newestProfile(dir), 20, { fromUs, toUs }));
-  const text = [`mitm under --cpu-prof, ${workload} (with its warm-up): ${JSON.stringify(cell.values)}`, summary].join('\n');
+  const text = [`${profilePeer} under --cpu-prof, ${workload} (with its warm-up): ${JSON.stringify(cell.values)}`, summary].join('\n');
   console.log(text);
-  await writeFile(join(RESULTS, `profile-${workload}.txt`), `${text}\n`);
+  await writeFile(join(RESULTS, `profile-${workload}${profilePeer === 'mitm' ? '' : `-${profilePeer}`}.txt`), `${text}\n`);
 }
 
 async function attempt(fn: () => Promise<Cell>): Promise<Cell> {

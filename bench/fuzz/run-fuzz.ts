@@ -14,7 +14,7 @@ import { ProxyAgent, request } from 'undici';
 import { captureClientHello } from '../../test/helpers/client-hello.js';
 import { createTestPki } from '../../test/helpers/pki.js';
 import { startSoakOrigins } from '../soak/origins.js';
-import type { ProxySample } from '../soak/proxy-child.js';
+import type { OpenConnection, ProxySample } from '../soak/proxy-child.js';
 import { mutate, Rng } from './mutate.js';
 import { seeds as allSeeds, type Seed } from './seeds.js';
 import { startSink } from './sink.js';
@@ -37,6 +37,8 @@ export interface FuzzOptions {
    * (its handshake and idle timeouts are 30 s); one still open then is a `leak` finding. 0 skips it.
    */
   readonly settleSeconds?: number;
+  /** Only the seeds whose name this matches (default: all). */
+  readonly only?: RegExp;
 }
 
 /** A crash, a hang or a memory bound passed, with the batch it followed. */
@@ -80,11 +82,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const pki = await createTestPki();
   const origins = await startSoakOrigins(pki.origin);
   const sink = await startSink(origins.h1Port);
-  const seedList = allSeeds(await captureClientHello('fuzz.test'));
+  const seedList = allSeeds(await captureClientHello('fuzz.test')).filter((s) => options.only?.test(s.name) ?? true);
+  if (seedList.length === 0) throw new Error(`fuzz: no seed matches --only ${String(options.only)}`);
   const seedBytes = seedList.map((s) => s.bytes);
   const findings: FuzzFinding[] = [];
   const answers: Record<string, number> = {};
   const bySeed: Record<string, number> = {};
+  // Which input each client port carried, to name the inputs whose connections outlive the settle.
+  const sentFrom = new Map<number, SentInput>();
   let proxy = await startChild(sink.port);
   let inputs = 0;
   let batches = 0;
@@ -105,7 +110,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           end: rng.next() < 0.7,
         };
       });
-      const outcomes = await Promise.all(batch.map((input) => send(proxy, input.seed, input.bytes, input.split, input.end)));
+      const outcomes = await Promise.all(
+        batch.map((input) => send(proxy, input.seed, input.bytes, input.split, input.end, (port) => sentFrom.set(port, input))),
+      );
       for (const [i, outcome] of outcomes.entries()) {
         answers[outcome] = (answers[outcome] ?? 0) + 1;
         const name = batch[i]?.seed.name ?? '?';
@@ -152,11 +159,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     if ((options.settleSeconds ?? 0) > 0 && proxy.exited === undefined) {
       settled = await settle(proxy, options.settleSeconds ?? 0);
       if (settled.connections > 0 || settled.fds > baseline.fds + 10) {
+        const open = await openConnections(proxy);
         findings.push({
           kind: 'leak',
           batch: batches,
-          detail: `after ${options.settleSeconds} s idle: ${settled.connections} client connections, ${settled.fds} fds (${baseline.fds} at start)`,
-          saved: [],
+          detail: `after ${options.settleSeconds} s idle: ${settled.connections} client connections, ${settled.fds} fds (${baseline.fds} at start)\n${describeLeaks(open, sentFrom)}`,
+          saved: saveLeaks(open, sentFrom, join(crashDir, `leak-${seed}`)),
         });
       }
     }
@@ -167,6 +175,53 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     await pki.cleanup();
   }
   return { seed, seconds: options.seconds, inputs, batches, findings, peakRssMiB, lastSample, baseline, settled, answers, bySeed };
+}
+
+/** One input as sent. */
+interface SentInput {
+  readonly seed: Seed;
+  readonly bytes: Buffer;
+  readonly split: number;
+  readonly end: boolean;
+}
+
+async function openConnections(proxy: ProxyChild): Promise<OpenConnection[]> {
+  const answered = once(proxy.child, 'message') as Promise<[{ open: OpenConnection[] }]>;
+  proxy.child.send('open');
+  const [{ open }] = await answered;
+  return open;
+}
+
+/** The connections still open, counted by seed and by their state (peer's FIN read, written to, timeout). */
+function describeLeaks(open: readonly OpenConnection[], sentFrom: ReadonlyMap<number, SentInput>): string {
+  const counts = new Map<string, number>();
+  for (const connection of open) {
+    const input = sentFrom.get(connection.remotePort);
+    const key = `${input?.seed.name ?? '?'} (${input?.end === true ? 'client ended' : 'client left open'}; FIN read ${connection.readableEnded}, flowing ${connection.flowing}, answered ${connection.bytesWritten > 0}, timeout ${connection.timeoutMs ?? 'none'})`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, count]) => `    ${count} × ${key}`)
+    .join('\n');
+}
+
+/** Writes the inputs of up to 5 leaked connections per seed under `dir`; returns the files. */
+function saveLeaks(open: readonly OpenConnection[], sentFrom: ReadonlyMap<number, SentInput>, dir: string): string[] {
+  mkdirSync(dir, { recursive: true });
+  const perSeed = new Map<string, number>();
+  const files: string[] = [];
+  for (const connection of open) {
+    const input = sentFrom.get(connection.remotePort);
+    if (input === undefined) continue;
+    const n = (perSeed.get(input.seed.name) ?? 0) + 1;
+    perSeed.set(input.seed.name, n);
+    if (n > 5) continue;
+    const file = join(dir, `${input.seed.name.replace(/[^a-z0-9]+/gi, '-')}-${n}-split${input.split}-${input.end ? 'end' : 'open'}.bin`);
+    writeFileSync(file, input.bytes);
+    files.push(file);
+  }
+  return files;
 }
 
 /** The proxy child and what it said. */
@@ -181,7 +236,9 @@ interface ProxyChild {
 }
 
 async function startChild(sinkPort: number): Promise<ProxyChild> {
-  const options = { upstreamProxy: `http://127.0.0.1:${sinkPort}`, keep: 50 };
+  // Timeouts shorter than the defaults (60 s), so that the settle (40 s) can tell a connection the
+  // proxy would still close by itself from one it never will; the tunnel handshake timeout is 30 s.
+  const options = { upstreamProxy: `http://127.0.0.1:${sinkPort}`, keep: 50, headersTimeout: 10_000, idleTimeout: 10_000 };
   const child = fork(fileURLToPath(new URL('../soak/proxy-child.ts', import.meta.url)), [JSON.stringify(options)], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -257,7 +314,14 @@ async function healthCheck(proxy: ProxyChild): Promise<string | undefined> {
 }
 
 /** Sends one input and classifies the first answer; the connection is gone within INPUT_MS. */
-function send(proxy: ProxyChild, seed: Seed, bytes: Buffer, split: number, end: boolean): Promise<string> {
+function send(
+  proxy: ProxyChild,
+  seed: Seed,
+  bytes: Buffer,
+  split: number,
+  end: boolean,
+  sentFrom: (localPort: number) => void,
+): Promise<string> {
   return new Promise((resolve) => {
     let first: Buffer | undefined;
     let settled = false;
@@ -279,6 +343,7 @@ function send(proxy: ProxyChild, seed: Seed, bytes: Buffer, split: number, end: 
       for (const part of parts) socket.write(part);
       if (end) socket.end();
     };
+    raw.once('connect', () => sentFrom(raw.localPort ?? 0));
     if (seed.channel === 'raw') {
       raw.on('data', (chunk: Buffer) => {
         first ??= chunk;

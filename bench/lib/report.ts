@@ -156,6 +156,29 @@ export function formatTargets(checks: readonly TargetCheck[]): string {
     .join('\n');
 }
 
+/**
+ * Recording's cost round by round: each round runs the routes one after the other, so a round's
+ * ratio compares figures taken seconds apart, and the spread of the rounds shows how much of a
+ * difference is the machine's noise (the in-memory recorder's cost next to the store's).
+ */
+export function recordingRounds(results: Results): string[] {
+  const base = results['mitm-unrecorded']?.keepAlive?.rounds;
+  if (base === undefined || base.length === 0) return [];
+  const lines = [`keep-alive req/s by round: mitm-unrecorded ${base.map((x) => x.toFixed(0)).join(', ')}`];
+  for (const [route, label] of [
+    ['mitm', 'recording in memory (mitm)'],
+    ['mitm-store', 'recording to the store (mitm-store)'],
+  ] as const) {
+    const rounds = results[route]?.keepAlive?.rounds;
+    if (rounds === undefined || rounds.length !== base.length) continue;
+    const costs = rounds.map((x, i) => (1 - x / (base[i] as number)) * 100);
+    lines.push(
+      `${label}: req/s ${rounds.map((x) => x.toFixed(0)).join(', ')}; cost by round ${costs.map((c) => `${c.toFixed(1)}%`).join(', ')}`,
+    );
+  }
+  return lines;
+}
+
 /** Notes and errors per route and workload, for under the table. */
 export function formatNotes(results: Results): string[] {
   const notes: string[] = [];

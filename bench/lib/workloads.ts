@@ -44,6 +44,8 @@ export interface Cell {
   readonly values: Record<string, number>;
   readonly note?: string;
   readonly error?: string;
+  /** A side-by-side workload's figure in each round, in order (the cell's value is their median). */
+  readonly rounds?: readonly number[];
 }
 
 export const MiB = 2 ** 20;
@@ -202,7 +204,7 @@ export async function inRounds(targets: readonly Target[], workload: SideBySide,
         const hwm = reset ? (await memoryOf(t.pid)).hwmKiB : 0;
         values.peakRssMiB = mib(Math.max(sampled, hwm));
       }
-      return { ok: true, values };
+      return { ok: true, values, rounds: figures };
     }),
   );
 }

@@ -6,7 +6,7 @@ import { createServer, isIP, type AddressInfo, type Server, type Socket } from '
 import type { Duplex } from 'node:stream';
 import { listenerInfo, type ListenerInfo, type ModeSpec } from '../config/modes.js';
 import { MitmError } from '../errors.js';
-import { writeRawError } from '../exchange/error-response.js';
+import { respondWithError, writeRawError } from '../exchange/error-response.js';
 import { handleConnect } from '../inbound/connect.js';
 import { onFirstBytes } from '../inbound/first-bytes.js';
 import { createH2Front, speaksH2, type H2Front } from '../inbound/h2-server.js';
@@ -146,7 +146,17 @@ export class ClientFront {
       });
     });
     // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
-    this.#h2 = createH2Front(handleRequest, this.#limits.idleTimeout, createH2WebSocketHandler(rt, { connector, closing }), this.#limits);
+    this.#h2 = createH2Front(
+      {
+        onRequest: handleRequest,
+        onConnect: createH2WebSocketHandler(rt, { connector, closing }),
+        onTooLarge: (req, res, failure) => {
+          this.#reportClientError(rt, failure, req.stream.session ?? req.socket, req.socket);
+          respondWithError(res, failure);
+        },
+      },
+      { idleMs: this.#limits.idleTimeout, maxHeaderSize: this.#limits.maxHeaderSize, maxHeaders: this.#limits.maxHeaders },
+    );
     server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const failure = tooMany(req);
       if (failure === undefined) handleConnect(rt, req, socket, head);
@@ -323,16 +333,20 @@ export class ClientFront {
 
   /** A request the HTTP parser or a limit refused: reported as a `client-issue`, answered 400 or 431, closed. */
   #clientError(rt: ProxyRuntime, failure: MitmError, socket: Duplex): void {
-    const tooLarge = failure.code === 'headers_too_large';
+    this.#reportClientError(rt, failure, socket, socket);
+    writeRawError(socket, failure);
+  }
+
+  /** Emits `client-issue` for a refused request; `key` finds its tunnel session (a socket, or an HTTP/2 session). */
+  #reportClientError(rt: ProxyRuntime, failure: MitmError, key: object, socket: Duplex): void {
     const raw = socket as Socket;
-    const session = this.sessions.get(socket);
+    const session = this.sessions.get(key);
     rt.emit('client-issue', {
       host: session?.target.host,
       client: session?.client ?? { address: raw.remoteAddress ?? '', port: raw.remotePort ?? 0 },
-      code: tooLarge ? 'headers_too_large' : 'bad_request',
+      code: failure.code === 'headers_too_large' ? 'headers_too_large' : 'bad_request',
       message: failure.message,
     });
-    writeRawError(socket, failure);
   }
 }
 

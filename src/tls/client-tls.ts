@@ -6,6 +6,8 @@ import { TLS_BUFFERING } from '../net/buffers.js';
 import { noteCarrier } from '../net/connection-reset.js';
 import type { ClientHello } from './client-hello.js';
 
+const CLOSED_DURING_HANDSHAKE = 'the client closed the connection during the TLS handshake';
+
 /**
  * TLS session #1: wraps the client's own socket in a server-side TLSSocket, with no extra
  * loopback hop and no per-host server. The certificate is chosen by SNI; `host` (the CONNECT
@@ -21,6 +23,9 @@ export async function terminateClientTls(
   hello: Promise<ClientHello | undefined>,
 ): Promise<{ tlsSocket: TLSSocket; servername: string; facts: ClientTlsFacts }> {
   const [fallback, offered] = await Promise.all([certs.get(host), hello]);
+  // A client that ended its side before the handshake could even start (ClientHello cut short,
+  // then FIN, while the leaf was minted) can never finish it.
+  if (socket.readableEnded || socket.destroyed) throw new Error(CLOSED_DURING_HANDSHAKE);
   const tlsSocket = new TLSSocket(socket, {
     isServer: true,
     secureContext: fallback,
@@ -41,9 +46,12 @@ export async function terminateClientTls(
       tlsSocket.destroy();
       reject(error);
     };
-    const onClose = (): void => reject(new Error('the client closed the connection during the TLS handshake'));
+    const onClose = (): void => reject(new Error(CLOSED_DURING_HANDSHAKE));
     // The client's socket allows half-open connections (listener.ts), so a client that ends its
-    // side mid-handshake would otherwise hold this one until the handshake timeout.
+    // side mid-handshake would otherwise hold this one until the handshake timeout. Its FIN is
+    // seen by the TLS socket when it comes later, and by the wrapped socket when it came with the
+    // first bytes: that socket read it before it was wrapped, and reports it once the TLS socket
+    // has taken the bytes it still held (the TLS socket never sees that end).
     const onEnd = (): void => {
       tlsSocket.destroy();
       onClose();
@@ -51,10 +59,12 @@ export async function terminateClientTls(
     tlsSocket.once('error', onError);
     tlsSocket.once('close', onClose);
     tlsSocket.once('end', onEnd);
+    socket.once('end', onEnd);
     tlsSocket.once('secure', () => {
       tlsSocket.off('error', onError);
       tlsSocket.off('close', onClose);
       tlsSocket.off('end', onEnd);
+      socket.off('end', onEnd);
       // What tls.Server does before 'secureConnection': an http2 session set up on a socket still
       // marked as connecting waits for a 'secureConnect' that a server-side socket never emits.
       // No public API clears it: a never-listening tls.Server fed this socket would, but it has one

@@ -86,8 +86,14 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
       duplex: socket,
       head,
       accept: (response, upgrade) => writeHead(socket, response, upgradeHead(upgrade, response.wireHeaders())),
-      refuse: (response, tally) => sendPlainResponse(socket, response, tally),
-      fail: (failure) => writeRawError(socket, failure),
+      refuse: (response, tally) => {
+        sendPlainResponse(socket, response, tally);
+        readToEnd(raw, rt.config.idleTimeout);
+      },
+      fail: (failure) => {
+        writeRawError(socket, failure);
+        readToEnd(raw, rt.config.idleTimeout);
+      },
     };
     const request: HandshakeRequest = {
       method: req.method ?? 'GET',
@@ -393,4 +399,15 @@ function originResponse(res: IncomingMessage, body: Body): FlowResponse {
     body,
     synthetic: false,
   });
+}
+
+/**
+ * After a refused handshake: nothing reads an upgraded socket, and it allows half-open
+ * connections, so without reading on (the client's further bytes are discarded) its FIN would
+ * never be seen and the answered, half-closed socket and its fd would linger (the fuzzer's leak;
+ * the SOCKS5 refusal had the same bug). The timeout covers a client that never ends.
+ */
+function readToEnd(socket: Socket, idleMs: number): void {
+  socket.setTimeout(idleMs, () => socket.destroy());
+  socket.resume();
 }

@@ -8,6 +8,7 @@ import { captureClientHello } from '../helpers/client-hello.js';
 import { within } from '../helpers/deadline.js';
 import { e2eFixture } from '../helpers/fixture.js';
 import { startSilentServer } from '../helpers/silent-server.js';
+import { until } from '../helpers/until.js';
 
 describe('proxy: clients that end their side early', { timeout: 60_000 }, () => {
   // Each CONNECT is answered once the origin is dialled: a local server that accepts and says nothing.
@@ -48,11 +49,9 @@ describe('proxy: clients that end their side early', { timeout: 60_000 }, () => 
     assert.equal(fx.plain.proxy.connections, 0);
   });
 
-  // Still held: the FIN arrives with the half ClientHello, before the TLS socket wraps the
-  // connection, and the wrapped socket never reports it (docs/reliability.md, "What is left").
-  it('a client that half-closes in the middle of its ClientHello is closed at once, not held until the handshake timeout', {
-    todo: 'the FIN that came with a half ClientHello is not seen by the TLS socket',
-  }, async () => {
+  // The FIN arrives with the half ClientHello, before the TLS socket wraps the connection: the
+  // socket it wraps has read the end already, and the TLS socket alone would never report it.
+  it('a client that half-closes in the middle of its ClientHello is closed at once, not held until the handshake timeout', async () => {
     const hello = await captureClientHello('cut.test');
     const tunnel = await openTunnel(fx.plain.port, `cut.test:${fx.origin.port}`);
     assert.equal(tunnel.status, 200);
@@ -60,5 +59,13 @@ describe('proxy: clients that end their side early', { timeout: 60_000 }, () => 
     const closed = new Promise((resolve) => tunnel.socket.once('close', resolve));
     tunnel.socket.end(hello.subarray(0, Math.floor(hello.length / 2)));
     await within(closed, 'the proxy closes the tunnel', 10_000);
+    const issue = await within(
+      fx.plain.clientIssues.waitFor((i) => i.host === 'cut.test'),
+      'a client_tls issue for the host',
+    );
+    assert.match(issue.message, /closed the connection during the TLS handshake/);
+    await until(() => fx.plain.proxy.connections === 0, 'the proxy has no client connection left', {
+      describe: () => `${fx.plain.proxy.connections} open`,
+    });
   });
 });

@@ -9,6 +9,7 @@ import { readdirSync } from 'node:fs';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import type { ClientRefusal } from '../../src/index.js';
 import { MitmAgent, sendViaProxy } from '../helpers/client.js';
 import { within } from '../helpers/deadline.js';
 import { customOrigin, e2eFixture, httpsOrigin } from '../helpers/fixture.js';
@@ -202,27 +203,43 @@ describe('faults', () => {
     }
   });
 
-  it('2 000 connections opened and dropped: fds back to the baseline', { timeout: 120_000 }, async () => {
+  it('10 000 connections opened and dropped, in batches under the connection cap: fds back to the baseline', {
+    timeout: 180_000,
+  }, async () => {
     const before = fdCount();
-    const total = 2_000;
+    const refused: ClientRefusal[] = [];
+    const onRefused = (refusal: ClientRefusal): void => {
+      refused.push(refusal);
+    };
+    fx.mitm.proxy.on('client-refused', onRefused);
+    const total = 10_000;
+    // The default --max-connections is sized under the open-file limit (256 with the usual
+    // `ulimit -n` of 1024), and this process holds both ends of every connection: batches of 100,
+    // each dropped by the proxy before the next opens, stay under it and are never refused.
     const batch = 100;
-    for (let done = 0; done < total; done += batch) {
-      await Promise.all(
-        Array.from({ length: batch }, async (_, i) => {
-          const socket = connect(fx.mitm.port, '127.0.0.1');
-          socket.on('error', () => undefined);
-          await within(once(socket, 'connect'), 'a connection to the proxy');
-          // A third say nothing, a third send half a request head, a third half a CONNECT; all vanish.
-          if (i % 3 === 1) socket.write('GET http://localhost/ HTTP/1.1\r\nhost: loc');
-          if (i % 3 === 2) socket.write('CONNECT localhost:443 HTTP/1.1\r\n');
-          socket.destroy();
-        }),
-      );
+    try {
+      for (let done = 0; done < total; done += batch) {
+        await Promise.all(
+          Array.from({ length: batch }, async (_, i) => {
+            const socket = connect(fx.mitm.port, '127.0.0.1');
+            socket.on('error', () => undefined);
+            await within(once(socket, 'connect'), 'a connection to the proxy');
+            // A quarter say nothing, a quarter send half a request head, a quarter half a CONNECT,
+            // a quarter a whole head and leave before the answer; all vanish.
+            if (i % 4 === 1) socket.write('GET http://localhost/ HTTP/1.1\r\nhost: loc');
+            if (i % 4 === 2) socket.write('CONNECT localhost:443 HTTP/1.1\r\n');
+            if (i % 4 === 3) socket.write(`GET ${fx.plain.url}/ok HTTP/1.1\r\nhost: localhost\r\n\r\n`);
+            socket.destroy();
+          }),
+        );
+        await until(() => fx.mitm.proxy.connections === 0, `the proxy to drop batch ${done / batch + 1}`, {
+          describe: () => `${fx.mitm.proxy.connections} open`,
+        });
+      }
+    } finally {
+      fx.mitm.proxy.off('client-refused', onRefused);
     }
-    await until(() => fx.mitm.proxy.connections === 0, 'the proxy to drop every connection', {
-      ms: 20_000,
-      describe: () => `${fx.mitm.proxy.connections} open`,
-    });
+    assert.deepEqual(refused, [], 'no connection was refused by the connection cap');
     await until(() => fdCount() <= before + 5, 'fds back to the baseline', {
       ms: 20_000,
       describe: () => `${fdCount()} fds, ${before} before`,
