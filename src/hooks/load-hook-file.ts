@@ -38,7 +38,7 @@ export async function loadHookFile(file: string, cwd: string = process.cwd()): P
     throw fail(`unsupported extension ${JSON.stringify(extension)} (use .mjs, .js, .cjs, .ts, .mts or .cts)`);
   }
 
-  registerMitmAlias();
+  await registerMitmAlias();
   let namespace: unknown;
   try {
     namespace = await importModule(pathToFileURL(absolute).href, TYPESCRIPT.has(extension));

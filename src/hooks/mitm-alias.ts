@@ -21,10 +21,15 @@ let registered = false;
  * project need not install mitm, and its MitmError and stock hooks are the proxy's own. ESM
  * imports only (`require('mitm')` in a CommonJS hook still needs the package installed).
  */
-export function registerMitmAlias(): void {
-  if (registered) return;
-  registered = true;
+export async function registerMitmAlias(): Promise<void> {
   const here = fileURLToPath(import.meta.url);
   const target = new URL(`../index${path.extname(here)}`, import.meta.url).href;
-  register(`data:text/javascript,${encodeURIComponent(RESOLVER)}`, { data: { target } });
+  if (!registered) {
+    registered = true;
+    register(`data:text/javascript,${encodeURIComponent(RESOLVER)}`, { data: { target } });
+  }
+  // Loaded here, through the loaders that loaded us (tsx when running from src/): a hook's
+  // `import 'mitm'` then finds it in the module cache. The CLI does not load the library's
+  // index at start-up, and a .ts index resolved by the alias alone would not be compiled.
+  await import(target);
 }
