@@ -76,6 +76,11 @@ function parseBlock(raw: string): StreamBlock {
   return { kind: 'event', event, raw };
 }
 
+/** The complete events of an event-stream text (an unterminated last block is not one). */
+export function eventsOf(text: string): ServerSentEvent[] {
+  return new EventStreamParser().push(Buffer.from(text)).flatMap((block) => (block.kind === 'event' ? [block.event] : []));
+}
+
 /** The wire form of an event. */
 export function serializeEvent(event: ServerSentEvent): string {
   let out = '';

@@ -67,6 +67,14 @@ export interface BodyView {
   readonly note?: string | undefined;
 }
 
+/** One server-sent event of a `text/event-stream` response, in stream order. */
+export interface SseEventView {
+  /** The `event:` field; absent for the default type, `message`. */
+  readonly event?: string | undefined;
+  readonly data: string;
+  readonly id?: string | undefined;
+}
+
 /** One WebSocket data message. */
 export interface MessageView {
   readonly direction: 'client-to-server' | 'server-to-client';
@@ -124,6 +132,8 @@ export interface FlowDetail extends FlowSummary {
   readonly mode?: string | undefined;
   readonly webSocket: boolean;
   readonly messages?: readonly MessageView[] | undefined;
+  /** A `text/event-stream` response's events, as far as its body was recorded. */
+  readonly events?: readonly SseEventView[] | undefined;
   /** Messages passed on but not recorded. */
   readonly messagesOmitted?: number | undefined;
 }

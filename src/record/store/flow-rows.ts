@@ -1,6 +1,6 @@
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
 import { setRawHeader, valuesOf, withoutRawHeader } from '../../flow/header-map.js';
-import { EventStreamParser } from '../../flow/sse.js';
+import { eventsOf } from '../../flow/sse.js';
 import { decodedText } from './body-text.js';
 import type { AppendExtra } from './types.js';
 
@@ -190,9 +190,11 @@ function splitUrl(url: string): { host: string; path: string } {
 
 /** The server-sent events of a decoded `text/event-stream` body, as `sse_events` rows. */
 export function sseEvents(text: string): FlowRows['events'] {
-  const parser = new EventStreamParser();
-  return parser
-    .push(Buffer.from(text))
-    .flatMap((block) => (block.kind === 'event' ? [block.event] : []))
-    .map((event, seq) => ({ seq, event: event.event ?? null, data: event.data, last_id: event.id ?? null, retry: event.retry ?? null }));
+  return eventsOf(text).map((event, seq) => ({
+    seq,
+    event: event.event ?? null,
+    data: event.data,
+    last_id: event.id ?? null,
+    retry: event.retry ?? null,
+  }));
 }

@@ -1,6 +1,7 @@
 import { timingPhases } from '../../flow/timing-phases.js';
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
 import { valuesOf } from '../../flow/header-map.js';
+import { eventsOf } from '../../flow/sse.js';
 import type { FlowRecord } from '../../events.js';
 import type { FlowDetail, FlowSummary, MessageView } from '../api-types.js';
 import { bodyView, declaredLength, headerPairs, mediaType } from './body-view.js';
@@ -65,6 +66,8 @@ export function detailOfFlow(flow: Flow, record: FlowRecord | undefined): FlowDe
     cut: message.truncated,
     ...(message.type === 'text' ? { text: message.data.toString('utf8') } : { base64: message.data.toString('base64') }),
   }));
+  const responseBody = response ? messageBody(response) : undefined;
+  const eventStream = mediaType(response?.header('content-type')) === 'text/event-stream';
   return {
     ...summaryOfFlow(flow, record),
     requestHttpVersion: request.httpVersion,
@@ -73,7 +76,8 @@ export function detailOfFlow(flow: Flow, record: FlowRecord | undefined): FlowDe
     requestHeaders: headerPairs(request.wireHeaders()),
     responseHeaders: response ? headerPairs(response.wireHeaders()) : [],
     requestBody: messageBody(request),
-    responseBody: response ? messageBody(response) : undefined,
+    responseBody,
+    events: eventStream && responseBody?.text !== undefined ? eventsOf(responseBody.text) : undefined,
     timings: { ...flow.timings },
     phases: timingPhases(flow.timings),
     tls: flow.tls,

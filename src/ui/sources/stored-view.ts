@@ -51,6 +51,7 @@ export function detailOfStored(flow: StoredFlow): FlowDetail {
       ...(message.type === 'text' ? { text: message.data.toString('utf8') } : { base64: message.data.toString('base64') }),
     })),
     messagesOmitted: flow.webSocketOmitted,
+    events: flow.isSse ? flow.sseEvents.map(({ event, data, id }) => ({ event, data, id })) : undefined,
   };
 }
 

@@ -5,10 +5,11 @@ import { BodyViewer } from './body-viewer.js';
 import { toCurl, toFetch, toHttpie } from './copy-as.js';
 import { formatBytes, formatMs, statusClass } from './format.js';
 import { fromBase64, hexDump } from './hex.js';
+import { SseEvents } from './sse-events.js';
 import { TlsFacts } from './tls-facts.js';
 import { Waterfall } from './waterfall.js';
 
-type Tab = 'request' | 'response' | 'messages' | 'timing';
+type Tab = 'request' | 'response' | 'messages' | 'events' | 'timing';
 
 function Pairs(props: { readonly title: string; readonly pairs: readonly HeaderPair[]; readonly testId?: string }) {
   if (props.pairs.length === 0) return null;
@@ -105,7 +106,11 @@ export function DetailPane(props: {
     setCopied({ kind, text });
     void navigator.clipboard?.writeText(text).catch(() => undefined);
   };
-  const tabs: Tab[] = flow.webSocket ? ['request', 'response', 'messages', 'timing'] : ['request', 'response', 'timing'];
+  const tabs: Tab[] = flow.webSocket
+    ? ['request', 'response', 'messages', 'timing']
+    : flow.events
+      ? ['request', 'response', 'events', 'timing']
+      : ['request', 'response', 'timing'];
   const shown = tabs.includes(tab) ? tab : 'response';
   return (
     <div class="detail" data-testid="detail">
@@ -125,7 +130,11 @@ export function DetailPane(props: {
         <div class="tabs">
           {tabs.map((name) => (
             <button type="button" key={name} class={shown === name ? 'on' : ''} onClick={() => setTab(name)} data-tab={name}>
-              {name === 'messages' ? `messages (${flow.messages?.length ?? 0})` : name}
+              {name === 'messages'
+                ? `messages (${flow.messages?.length ?? 0})`
+                : name === 'events'
+                  ? `events (${flow.events?.length ?? 0})`
+                  : name}
             </button>
           ))}
         </div>
@@ -193,6 +202,7 @@ export function DetailPane(props: {
           </>
         ) : null}
         {shown === 'messages' ? <Messages flow={flow} /> : null}
+        {shown === 'events' && flow.events ? <SseEvents events={flow.events} /> : null}
         {shown === 'timing' ? (
           <>
             <Waterfall flow={flow} />
