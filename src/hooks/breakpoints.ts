@@ -105,12 +105,6 @@ export class Breakpoints implements BreakpointControl {
     return [...this.#holds];
   }
 
-  /** The flow `flowId` if it is held now. */
-  find(flowId: number): HeldFlow | undefined {
-    for (const hold of this.#holds) if (hold.flow.id === flowId) return hold;
-    return undefined;
-  }
-
   /** Removes every rule and lets every held flow go on unchanged (the proxy is closing). */
   close(): void {
     this.#closed = true;

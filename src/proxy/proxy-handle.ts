@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { redactSecrets } from '../config/load.js';
+import { MitmError } from '../errors.js';
 import type { ListenerInfo } from '../config/modes.js';
 import type { ProxyConfig } from '../config/schema.js';
 import type { Flow } from '../flow/flow.js';
@@ -107,7 +108,7 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   readonly caCertPem: string;
   /** The hook pipeline every flow runs through (internal: the runtime reads it; not part of RunningProxy). */
   readonly pipeline: HookPipeline;
-  /** The breakpoint rules and held flows (internal: the inspector also looks flows up by id). */
+  /** The breakpoint rules and held flows (`proxy.breakpoints`; the inspector reads them through proxyActions). */
   readonly breakpoints: Breakpoints;
   readonly #store: FlowStore;
   readonly store: SessionStore | undefined;
@@ -225,6 +226,18 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
   }
 
   replay(id: number, edits?: ReplayEdits): Promise<ReplayedFlow> {
+    // The replay goes through the proxy's own regular listener, as a client would; the proxy
+    // keeps only hashes of proxy credentials, so it cannot present them to itself.
+    if (this.config.proxyAuth.length > 0 || this.config.proxyAuthFile !== undefined) {
+      return Promise.reject(
+        new MitmError('replay_failed', 'replay is not available on a proxy that requires --proxy-auth: it cannot authenticate to itself'),
+      );
+    }
+    if (!this.addresses.some((listener) => listener.kind === 'regular')) {
+      return Promise.reject(
+        new MitmError('replay_failed', 'replay needs a regular listener to send the request through; this proxy has none'),
+      );
+    }
     if (this.#marks === undefined) {
       // Installed on first use, in front of every hook: they never see the replay's token header.
       this.#marks = new ReplayMarks();

@@ -26,7 +26,20 @@ function origin(req: IncomingMessage, res: ServerResponse): void {
 describe('proxy.replay', { timeout: 60_000 }, () => {
   const fx = e2eFixture({
     origins: { origin: customOrigin(origin, { secure: true }) },
-    proxies: { mitm: { hooks: [{ name: 'spy', onRequest: (flow) => void tokensSeenByHooks.push(flow.request.header('x-mitm-replay')) }] } },
+    proxies: {
+      mitm: { hooks: [{ name: 'spy', onRequest: (flow) => void tokensSeenByHooks.push(flow.request.header('x-mitm-replay')) }] },
+      authed: { proxyAuth: ['qa:secret-pass'] },
+      transparentOnly: { mode: ['transparent@127.0.0.1:0'] },
+    },
+  });
+
+  it('is refused with a clear error on a proxy that requires credentials, or has no regular listener', async () => {
+    const { proxy } = fx.authed;
+    const ok = await curlVia(fx.authed.url, [`${fx.origin.url}/item`, '--proxy-user', 'qa:secret-pass'], fx.authed.caPath);
+    assert.equal(ok.status, 200);
+    const kept = await proxy.waitForFlow((flow) => flow.request.url.endsWith('/item'));
+    await assert.rejects(proxy.replay(kept.id), { code: 'replay_failed', message: /--proxy-auth/ });
+    await assert.rejects(fx.transparentOnly.proxy.replay(1), { code: 'replay_failed', message: /regular listener/ });
   });
 
   it('sends a kept flow again as it was, recorded as a new flow tagged replayed', async () => {

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isMitmError } from '../../errors.js';
 import { UI_API_VERSION, type UiStats } from '../api-types.js';
 import { SECURITY_HEADERS, type UiAccess } from './access.js';
 import { actionRoute } from './action-routes.js';
@@ -152,10 +151,4 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 /** An API error: `{ error: { code, message } }`. */
 export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   sendJson(res, status, { error: { code, message } });
-}
-
-/** The message of whatever was thrown, with a MitmError's code. */
-export function describeError(error: unknown): { code: string; message: string } {
-  if (isMitmError(error)) return { code: error.code, message: error.message };
-  return { code: 'ui_failed', message: error instanceof Error ? error.message : String(error) };
 }

@@ -2,7 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { FilterPredicate, FilterSubject } from '../../record/filter/filter.js';
-import { UI_API_VERSION, type ClientMessage, type ConnectionEvent, type FlowSummary, type PushMessage } from '../api-types.js';
+import {
+  UI_API_VERSION,
+  type BreakpointState,
+  type ClientMessage,
+  type ConnectionEvent,
+  type FlowSummary,
+  type PushMessage,
+} from '../api-types.js';
 import type { UiAccess } from './access.js';
 import { uiStats } from './api-routes.js';
 import { compileOrProblem } from './filter-problem.js';
@@ -29,6 +36,8 @@ interface Page {
   flows: FlowSummary[];
   events: ConnectionEvent[];
   stale: boolean;
+  /** A breakpoints message was skipped while the page was behind: send the state when it catches up. */
+  breakpointsBehind: boolean;
 }
 
 /** The push channel (`/api/v1/push`): each page's filter, and batches of what matches it. */
@@ -51,7 +60,7 @@ export class PushHub {
       connection: (event) => this.#onConnection(event),
       cleared: (kept) => this.cleared(kept),
       pinned: (id, pinned) => this.#broadcast({ type: 'pinned', id, pinned }),
-      breakpoints: (state) => this.#broadcast({ type: 'breakpoints', state }),
+      breakpoints: (state) => this.#breakpoints(state),
     });
     this.#statsTimer = setInterval(() => this.#broadcast({ type: 'stats', stats: uiStats(this.#source) }), options.statsMs ?? 2000);
     this.#statsTimer.unref();
@@ -106,7 +115,7 @@ export class PushHub {
   }
 
   #open(ws: WebSocket): void {
-    const page: Page = { ws, filter: undefined, filterText: '', flows: [], events: [], stale: false };
+    const page: Page = { ws, filter: undefined, filterText: '', flows: [], events: [], stale: false, breakpointsBehind: false };
     this.#pages.add(page);
     ws.on('error', () => ws.terminate());
     ws.on('close', () => this.#pages.delete(page));
@@ -177,10 +186,28 @@ export class PushHub {
         continue;
       }
       if (page.stale) this.#reset(page);
+      if (page.breakpointsBehind) {
+        page.breakpointsBehind = false;
+        const actions = this.#source.actions;
+        if (actions) this.#send(page, { type: 'breakpoints', state: actions.state() });
+      }
       if (page.flows.length > 0) this.#send(page, { type: 'flows', flows: page.flows.splice(0) });
       if (page.events.length > 0) this.#send(page, { type: 'connections', events: page.events.splice(0) });
     }
     if (waiting) this.#schedule();
+  }
+
+  // Each state carries the held flows' bodies: a page that is not reading gets none until it
+  // catches up (then the state of that moment), so its socket buffer stays bounded.
+  #breakpoints(state: BreakpointState): void {
+    for (const page of this.#pages) {
+      if (page.ws.bufferedAmount > MAX_BUFFERED) {
+        page.breakpointsBehind = true;
+        this.#schedule();
+      } else {
+        this.#send(page, { type: 'breakpoints', state });
+      }
+    }
   }
 
   #broadcast(message: PushMessage): void {

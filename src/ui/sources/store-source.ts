@@ -56,7 +56,14 @@ export function storeSource(store: SessionStore, options: StoreSourceOptions = {
       storedToHar(store.query({ where: (row) => (ids === undefined || ids.has(row.id)) && where(filter)(row) }), harCreator()),
     connections: () => [],
     stats: () => {
-      const flows = store.count();
+      // Read while another process writes the store: a busy or failing read must not end the
+      // inspector (stats are pushed from a timer), it only leaves the figures out.
+      let flows = 0;
+      try {
+        flows = store.count();
+      } catch {
+        return { source: 'store', readOnly: true, flows, connections: 0, caFingerprint: fingerprint };
+      }
       return {
         source: 'store',
         readOnly: true,
