@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { CodeLanguage } from './code-language.js';
 
 // Past this, a body shows as plain text: highlighting megabytes would freeze the page.
@@ -28,7 +28,8 @@ export function CodeView(props: { readonly text: string; readonly language: Code
     };
   }, [text, language, tooLong]);
 
-  useEffect(() => {
+  // A layout effect runs in the same task as the render: the block is never seen empty.
+  useLayoutEffect(() => {
     // highlight.js escapes the text it is given, so its output holds no markup of the body's own.
     if (html !== undefined && box.current) box.current.innerHTML = html;
   }, [html]);
