@@ -162,6 +162,8 @@ describe('breakpoints and replay in chromium', { skip: browserSkip, timeout: 180
     assert.match(headers, /\+ x-version: 2/);
     assert.match(await shownText(page.locator('[data-testid=diff-body]')), /- version 1\n\+ version 2/);
     const rows = page.locator('.rows .row:has-text("/v")');
+    // The replay's answer can come before the push that lists its flow (batched every 100 ms).
+    await rows.nth(1).waitFor();
     assert.equal(await rows.count(), 2, 'the new flow is next to the original');
     assert.match(await shownText(rows.nth(1).locator('.c-marks')), /↻/);
     await page.screenshot({ path: `${DOCS}ui-replay.png` });
