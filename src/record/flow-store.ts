@@ -27,12 +27,21 @@ export class FlowStore {
     return this.#flows.length > this.#keep ? this.#flows.slice(-this.#keep) : this.#flows;
   }
 
+  // Keeps the last `keep` flows, and forgets the pins of those that left: a pin keeps a flow from
+  // Clear, not past the ring.
+  #trim(): void {
+    this.#flows = this.#flows.slice(-this.#keep);
+    if (this.#pinned.size === 0) return;
+    const kept = new Set(this.#flows.map((flow) => flow.id));
+    for (const id of this.#pinned) if (!kept.has(id)) this.#pinned.delete(id);
+  }
+
   /** Records a finished flow and wakes whoever waits for one like it (or whose predicate throws on it). */
   add(flow: Flow): void {
     if (this.#keep > 0) {
       this.#flows.push(flow);
       // Trim in batches: one splice per keep/8 flows instead of a shift per flow.
-      if (this.#flows.length > this.#keep + Math.ceil(this.#keep / 8)) this.#flows = this.#flows.slice(-this.#keep);
+      if (this.#flows.length > this.#keep + Math.ceil(this.#keep / 8)) this.#trim();
     }
     for (const waiter of this.#waiters) {
       // The predicate is the caller's code, run from a socket's close handler: a throw there would

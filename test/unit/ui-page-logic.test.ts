@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Flow } from '../../src/flow/flow.js';
+import { readFileSync } from 'node:fs';
 import { FlowStore } from '../../src/record/flow-store.js';
+import { ImportedFlows } from '../../src/ui/sources/imported-flows.js';
 import type { FlowDetail, FlowSummary } from '../../src/ui/api-types.js';
 import { formatIdList, MAX_IDS, parseIdList } from '../../src/ui/id-list.js';
 import { codeLanguage } from '../../src/ui/web/code-language.js';
@@ -127,5 +129,32 @@ describe('recorder pins', () => {
     store.clear();
     assert.deepEqual(store.flows, []);
     assert.equal(store.pinned.size, 0);
+  });
+
+  it('forgets the pin of a flow that left the ring', () => {
+    const store = new FlowStore(8);
+    for (let id = 1; id <= 8; id++) store.add(flow(id));
+    assert.equal(store.pin(1), true);
+    for (let id = 9; id <= 20; id++) store.add(flow(id));
+    assert.equal(
+      store.flows.some((kept) => kept.id === 1),
+      false,
+    );
+    assert.equal(store.pinned.has(1), false);
+  });
+
+  it("keeps a pinned imported flow past the inspector's own limit, and evicts the oldest others", () => {
+    const har = readFileSync(new URL('../fixtures/chrome-devtools.har', import.meta.url), 'utf8');
+    const first = new ImportedFlows(1_000_000).add(har, 'probe.har').length;
+    assert.ok(first >= 2, 'the fixture has several entries');
+    const imported = new ImportedFlows(first);
+    const [oldest, second] = imported.add(har, 'one.har').map((entry) => entry.summary.id);
+    assert.ok(oldest !== undefined && second !== undefined);
+    assert.equal(imported.pin(oldest, true), true);
+    imported.add(har, 'two.har');
+    const kept = new Set(imported.matching(() => true).map((stored) => stored.id));
+    assert.equal(kept.size, first);
+    assert.ok(kept.has(oldest), 'the pinned flow stays');
+    assert.ok(!kept.has(second), 'the oldest unpinned one went');
   });
 });

@@ -36,10 +36,10 @@ export class ImportedFlows {
       this.#flows.set(id, flow);
       return this.#entry(flow);
     });
+    // The oldest go first, but never a pinned one: Clear keeps pins, and so does this limit.
     for (const id of this.#flows.keys()) {
       if (this.#flows.size <= this.#keep) break;
-      this.#flows.delete(id);
-      this.#pinned.delete(id);
+      if (!this.#pinned.has(id)) this.#flows.delete(id);
     }
     return added.filter((flow) => this.#flows.has(flow.summary.id));
   }
