@@ -1,30 +1,15 @@
 // Breakpoints in the library (proxy.breakpoints, the 'held' event): real curl clients through a
 // real proxy to a real HTTPS origin that reports what it received.
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import type { HeldFlow, RunningProxy } from '../../src/index.js';
 import WebSocket from 'ws';
 import { CliProcess } from '../helpers/cli-process.js';
 import { curlVia, type CurlResult } from '../helpers/curl.js';
 import { within } from '../helpers/deadline.js';
+import { editEcho } from '../helpers/edit-echo.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
 import type { TestProxy } from '../helpers/proxy.js';
-
-/** Answers with what it received: method, path, the x-edit header and the body, as JSON. */
-function echo(req: IncomingMessage, res: ServerResponse): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    const body = JSON.stringify({
-      method: req.method,
-      path: req.url,
-      edit: req.headers['x-edit'] ?? null,
-      body: Buffer.concat(chunks).toString(),
-    });
-    res.writeHead(200, { 'content-type': 'application/json', 'x-origin': 'yes' }).end(body);
-  });
-}
 
 /** The next flow the proxy holds. */
 function nextHeld(proxy: RunningProxy): Promise<HeldFlow> {
@@ -33,7 +18,7 @@ function nextHeld(proxy: RunningProxy): Promise<HeldFlow> {
 
 describe('breakpoints (library)', { timeout: 60_000 }, () => {
   const fx = e2eFixture({
-    origins: { origin: customOrigin(echo, { secure: true }) },
+    origins: { origin: customOrigin(editEcho, { secure: true }) },
     proxies: { mitm: {}, short: { breakTimeout: 300 } },
   });
   const through = (mitm: TestProxy, path: string, extra: string[] = []): Promise<CurlResult> =>
@@ -171,7 +156,7 @@ describe('breakpoints (library)', { timeout: 60_000 }, () => {
 
 describe('breakpoints: close() and options', { timeout: 60_000 }, () => {
   const fx = e2eFixture({
-    origins: { origin: customOrigin(echo, { secure: true }) },
+    origins: { origin: customOrigin(editEcho, { secure: true }) },
     proxies: { mitm: { break: ['path:/at-start'] } },
   });
 
@@ -189,7 +174,7 @@ describe('breakpoints: close() and options', { timeout: 60_000 }, () => {
 });
 
 describe('mitm start --break', { timeout: 60_000 }, () => {
-  const fx = e2eFixture({ origins: { origin: customOrigin(echo, { secure: true }) } });
+  const fx = e2eFixture({ origins: { origin: customOrigin(editEcho, { secure: true }) } });
 
   it('refuses --break without --ui, and a bad filter, naming the flag (exit 2)', async () => {
     const alone = new CliProcess(['start', '--port', '0', '--ca', `${fx.pki.dir}/cli-ca`, '--break', 'path:/x']);

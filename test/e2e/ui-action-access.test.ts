@@ -1,33 +1,18 @@
 // The inspector API's actions over a running proxy: breakpoint rules, held flows (resume, abort,
 // answer), replay, and the push channel's `breakpoints` messages; a store source refuses them.
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { proxySource, startUi, type HeldFlow, type RunningUi } from '../../src/index.js';
 import type { BreakpointState, PushMessage, ReplayAnswer } from '../../src/ui/api-types.js';
 import { curlVia } from '../helpers/curl.js';
 import { within } from '../helpers/deadline.js';
+import { editEcho } from '../helpers/edit-echo.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
 import { MemorySource, uiRequest } from '../helpers/ui.js';
 
-/** Answers with what it received as JSON. */
-function echo(req: IncomingMessage, res: ServerResponse): void {
-  const chunks: Buffer[] = [];
-  req.on('data', (chunk: Buffer) => chunks.push(chunk));
-  req.on('end', () => {
-    const body = JSON.stringify({
-      method: req.method,
-      path: req.url,
-      edit: req.headers['x-edit'] ?? null,
-      body: Buffer.concat(chunks).toString(),
-    });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-  });
-}
-
 describe('ui API: breakpoints and replay', { timeout: 60_000 }, () => {
-  const fx = e2eFixture({ origins: { origin: customOrigin(echo, { secure: true }) }, proxies: { mitm: {} } });
+  const fx = e2eFixture({ origins: { origin: customOrigin(editEcho, { secure: true }) }, proxies: { mitm: {} } });
   let ui: RunningUi;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
     const answer = await uiRequest(ui.port, path, {
