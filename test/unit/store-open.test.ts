@@ -126,6 +126,24 @@ describe('store: opening, refusing, migrating', () => {
     }
   });
 
+  it('migrates a new file in one transaction: a failing step leaves it empty, never at a version in between', async () => {
+    const file = join(temp.dir, 'half-way.db');
+    const Database = await loadDriver();
+    const db = new Database(file);
+    try {
+      const broken = [...MIGRATIONS, { version: MIGRATIONS.length + 1, description: 'broken', sql: 'ALTER TABLE nowhere ADD COLUMN x' }];
+      assert.throws(() => applyMigrations(db, file, broken), /no such table: nowhere/);
+      assert.equal(db.pragma('user_version', { simple: true }), 0);
+      assert.equal(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get(), 0);
+      assert.deepEqual(
+        applyMigrations(db, file, MIGRATIONS),
+        MIGRATIONS.map((migration) => migration.version),
+      );
+    } finally {
+      db.close();
+    }
+  });
+
   it("migration 2 carries a version-1 store's tls column into the TLS columns, and openStore reads its flows", async () => {
     const file = join(temp.dir, 'version-1.db');
     const Database = await loadDriver();

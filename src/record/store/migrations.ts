@@ -39,14 +39,17 @@ export function identify(db: Database, path: string, migrations: readonly Migrat
   return { version, fresh: false };
 }
 
-/** Brings the schema up to the last migration, each step in its own write transaction; returns the versions applied. */
+/**
+ * Brings the schema up to the last migration in one write transaction, so a reader (`mitm tail`) sees the
+ * file either empty or at the newest version, never half-way; returns the versions applied.
+ */
 export function applyMigrations(db: Database, path: string, migrations: readonly Migration[]): number[] {
   const applied: number[] = [];
-  for (const migration of migrations) {
-    // IMMEDIATE takes the write lock first, so two processes opening one new file migrate it once.
-    db.transaction(() => {
+  // IMMEDIATE takes the write lock first, so two processes opening one new file migrate it once.
+  db.transaction(() => {
+    for (const migration of migrations) {
       const current = Number(db.pragma('user_version', { simple: true }));
-      if (current >= migration.version) return;
+      if (current >= migration.version) continue;
       if (current !== migration.version - 1) {
         throw new MitmError('store_invalid', `the store ${path} has schema version ${current}, which no migration leads on from`);
       }
@@ -59,7 +62,7 @@ export function applyMigrations(db: Database, path: string, migrations: readonly
       );
       db.pragma(`user_version = ${migration.version}`);
       applied.push(migration.version);
-    }).immediate();
-  }
+    }
+  }).immediate();
   return applied;
 }
