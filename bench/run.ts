@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILD, RESULTS, buildTree, built } from './lib/build.js';
 import { makeOriginPki } from './lib/certs.js';
+import { ratioChart } from './lib/chart.js';
 import { idleTunnels } from './lib/idle.js';
 import { wsMessages } from './lib/ws.js';
 import { describeMachine } from './lib/machine.js';
@@ -23,6 +24,7 @@ import { CLIENT_CPU, Proc, killAll, pinSelf } from './lib/procs.js';
 import { formatSummary, monotonicUs, newestProfile, summarise } from './lib/profile.js';
 import {
   WORKLOADS,
+  chartRows,
   checkTargets,
   formatNotes,
   formatTable,
@@ -203,6 +205,8 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   const json = { date: started.toISOString(), command, machine, sizes, routes, results, targets, notes };
   await writeFile(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFile(join(RESULTS, 'latest.txt'), `${text}\n`);
+  const title = `${command}, ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${machine.cores} cores, Node ${machine.node}`;
+  await writeFile(join(RESULTS, 'latest.svg'), ratioChart(title, routes.slice(1), chartRows(results, routes, rows(sizes))));
   log(`wrote ${join(RESULTS, 'latest.json')}`);
   // A failure of direct or mitm makes the run fail; a peer's failure is reported in the table.
   const failed = ['direct', 'mitm'].some((route) => Object.values(results[route] ?? {}).some((cell) => !cell.ok));

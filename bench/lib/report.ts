@@ -1,4 +1,5 @@
 // The table (absolute figures and ratios against direct) and the issue's targets for mitm.
+import type { ChartRow } from './chart.js';
 import type { Cell } from './workloads.js';
 
 /** The workloads by name, in run order. */
@@ -13,6 +14,8 @@ interface Row {
   readonly key: string;
   /** Whether a ratio against direct means anything for this figure. */
   readonly ratio: boolean;
+  /** A latency: the smaller figure is the better one. */
+  readonly lowerIsBetter?: boolean;
 }
 
 /** The table's rows; `sizes` fills in the labels. */
@@ -27,8 +30,14 @@ export function rows(s: {
 }): Row[] {
   return [
     { label: `keep-alive: ${s.keepAliveRequests} × 1 KiB GET, 16 conns (req/s)`, workload: 'keepAlive', key: 'reqPerSec', ratio: true },
-    { label: `new host: first request p50, ${s.newHosts} hosts (ms)`, workload: 'newHosts', key: 'firstP50Ms', ratio: true },
-    { label: 'new host: second request p50, new conn (ms)', workload: 'newHosts', key: 'secondP50Ms', ratio: true },
+    {
+      label: `new host: first request p50, ${s.newHosts} hosts (ms)`,
+      workload: 'newHosts',
+      key: 'firstP50Ms',
+      ratio: true,
+      lowerIsBetter: true,
+    },
+    { label: 'new host: second request p50, new conn (ms)', workload: 'newHosts', key: 'secondP50Ms', ratio: true, lowerIsBetter: true },
     { label: `download: ${s.downloadMiB} MiB, 1 conn (MiB/s)`, workload: 'download', key: 'mibPerSec', ratio: true },
     { label: 'download: proxy peak RSS (MiB)', workload: 'download', key: 'peakRssMiB', ratio: false },
     { label: `upload: ${s.uploadMiB} MiB, 1 conn (MiB/s)`, workload: 'upload', key: 'mibPerSec', ratio: true },
@@ -66,6 +75,25 @@ export function formatTable(results: Results, routes: readonly string[], tableRo
   const line = (cells: readonly string[]): string =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
   return [line(header), ...body.map(line)].join('\n');
+}
+
+/** The rows that have a ratio against direct, with every proxy's ratio, for the chart. */
+export function chartRows(results: Results, routes: readonly string[], tableRows: readonly Row[]): ChartRow[] {
+  return tableRows
+    .filter((row) => row.ratio)
+    .map((row) => {
+      const direct = value(results, 'direct', row.workload, row.key);
+      const measured = routes.filter((route) => route !== 'direct' && results[route]?.[row.workload] !== undefined);
+      const ratios = new Map(
+        measured.map((route) => {
+          const v = value(results, route, row.workload, row.key);
+          const why = results[route]?.[row.workload]?.ok === false ? 'failed' : direct ? 'not measured' : 'direct not measured';
+          return [route, v !== undefined && direct ? v / direct : why] as const;
+        }),
+      );
+      return { label: row.label, lowerIsBetter: row.lowerIsBetter === true, ratios };
+    })
+    .filter((row) => row.ratios.size > 0);
 }
 
 /** One of the issue's targets for mitm, evaluated. */

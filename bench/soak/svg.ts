@@ -1,4 +1,5 @@
 // A small SVG of the soak's series: one panel per series, time on the x axis, the warm-up shaded.
+import { escapeXml } from '../lib/xml.js';
 
 /** One series to draw. */
 export interface Series {
@@ -53,8 +54,4 @@ function panel(s: Series, times: readonly number[], warmupS: number, x0: number,
 
 function fmt(v: number): string {
   return v >= 100 ? v.toFixed(0) : v.toFixed(1);
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
