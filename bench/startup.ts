@@ -1,5 +1,6 @@
 // Start-up, side by side in one run (issue #17): a bare `node` printing a line (the floor any Node
-// CLI sits on), `mitm start` until its ready line, `mitm run -- true` to its exit, and
+// CLI sits on), a `node` that loads net/tls/http/http2 and listens (the floor of a Node proxy),
+// `mitm start` until its ready line, `mitm run -- true` to its exit, and
 // `mitmdump --version` when mitmproxy is installed (for reference: it does not start a proxy).
 // Runs interleave, so a busy machine slows every row alike; the table gives medians, each
 // against the floor, plus the CPU each process used and the proxy's RSS at its ready line.
@@ -26,6 +27,11 @@ interface Row {
 }
 
 const runs = Number(process.argv[2] ?? 15);
+const LISTENING = [
+  "const net = require('node:net');",
+  "for (const m of ['node:tls', 'node:http', 'node:http2', 'node:crypto']) require(m);",
+  "net.createServer().listen(0, '127.0.0.1', () => console.log('ready'));",
+].join(' ');
 const CLK_TCK = 100;
 const cli = join(ROOT, 'dist', 'cli', 'main.js');
 const dir = await mkdtemp(join(tmpdir(), 'mitm-startup-'));
@@ -35,6 +41,8 @@ try {
   spawnSync(process.execPath, [cli, 'ca', 'init', '--ca', ca], { stdio: 'ignore' });
   const rows: Row[] = [
     { name: 'node (floor)', command: [process.execPath, '-e', 'console.log("ready"); setInterval(() => {}, 1000)'], until: 'ready' },
+    // The least a proxy on Node does before it can say ready: load net, tls, http and http2, listen.
+    { name: 'node listening', command: [process.execPath, '-e', LISTENING], until: 'ready' },
     { name: 'mitm start', command: [process.execPath, cli, 'start', '--ca', ca, '--port', '0'], until: 'listening on' },
     { name: 'mitm run -- true', command: [process.execPath, cli, 'run', '--ca', ca, '--', 'true'] },
   ];
