@@ -20,7 +20,9 @@ export function batchWrites(to: Writable): () => void {
     if (corked || to.destroyed) return;
     corked = true;
     to.cork();
-    setImmediate(flush).unref();
+    // Not unref()ed: an unref()ed immediate lets the loop block in its poll for the next I/O,
+    // and the corked bytes would wait for it. It runs once, in this turn's check phase.
+    setImmediate(flush);
   };
 }
 
