@@ -102,6 +102,10 @@ export function peers(): Peer[] {
       note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)',
       only: ['keepAlive', 'download', 'upload', 'wsMessages'],
     }),
+    nodePeer('tcp-relay', {
+      note: 'the hop alone: CONNECT, the tunnel piped to the origin over TCP, no TLS of its own (bench/peers/tcp-relay.ts)',
+      only: ['wsMessages'],
+    }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
     mitmdump(),
