@@ -204,7 +204,10 @@ class DirectionRelay {
       message.partBytes += kept.length;
     }
     message.total += plain.length;
-    if (frame.fin) this.#record(typeOf(message.opcode), Buffer.concat(message.parts), message.total);
+    if (!frame.fin) return;
+    // The log copies what it keeps: a one-frame message needs no joined copy first.
+    const start = message.parts.length === 1 ? (message.parts[0] as Buffer) : Buffer.concat(message.parts);
+    this.#record(typeOf(message.opcode), start, message.total);
   }
 
   /** Shows a complete message to the hooks, then sends it on: as it came when unchanged, else re-framed. */
