@@ -6,6 +6,9 @@
 # 200 MiB download each, plus a direct one per round; mean MiB/s, each proxy's CPU time per
 # transfer and its peak RSS.
 # WORKLOAD=upload: the same with one 100 MiB PUT per round (the origin answers the byte count).
+# WORKLOAD=ws: 8 rounds of A, B and direct, each 20 000 × 64 B WebSocket messages echoed
+# (bench/clients/ws-echo.ts, 64 in flight), the first round left out; mean msg/s, each proxy's CPU
+# time per run, and each proxy's ratio to the direct run of the same round (min–max over rounds).
 #
 #   bench/ab.sh                                   mitm against mitm-unrecorded (recording's cost)
 #   PEER_B=http-mitm-proxy bench/ab.sh            mitm against http-mitm-proxy
@@ -78,6 +81,25 @@ transfer() { # name, or D for direct; prints: name bytes/s bytes-sent bytes-rece
   if [ "$1" != D ]; then echo " $(( $(cpu_ms "$1") - before ))"; else echo " 0"; fi
 }
 WORKLOAD="${WORKLOAD:-keepAlive}"
+echo_ws() { # name, or D for direct; prints: name msg/s proxy-CPU-ms
+  local args=(--ca ca.pem) before=0 out
+  if [ "$1" != D ]; then
+    args=(--ca "$(json "proxy-$1.out" ca)" --proxy-port "$(json "proxy-$1.out" port)")
+    before="$(cpu_ms "$1")"
+  fi
+  out="$(taskset -c 0 node "$build/bench/clients/ws-echo.js" --url "wss://localhost:$port/ws" --messages 20000 "${args[@]}")"
+  echo "$out" | grep -q '"ms"' || { echo "$1: $out" >&2; exit 1; }
+  echo "$1 $(echo "$out" | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(Math.round(r.messages / (r.ms / 1000)))') $(
+    if [ "$1" != D ]; then echo $(( $(cpu_ms "$1") - before )); else echo 0; fi)"
+}
+if [ "$WORKLOAD" = ws ]; then
+  for _ in $(seq 8); do echo_ws A; echo_ws B; echo_ws D; done > runs
+  echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b); D = direct; 20000 WebSocket echoes"
+  [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
+  awk 'NR > 3 { rate[$1] += $2; cpu[$1] += $3; n[$1]++; if ($1 == "D") { for (k in last) { r = last[k] / $2; if (!(k in lo) || r < lo[k]) lo[k] = r; if (!(k in hi) || r > hi[k]) hi[k] = r }; delete last } else last[$1] = $2 }
+    END { for (k in rate) printf "%s: %d msg/s%s (mean of %d runs)\n", k, rate[k] / n[k], k == "D" ? "" : sprintf(", %d ms proxy CPU per run, %.2f–%.2f× direct", cpu[k] / n[k], lo[k], hi[k]), n[k] }' runs | sort
+  exit 0
+fi
 if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then
   size=209715200
   if [ "$WORKLOAD" = upload ]; then size=104857600; head -c "$size" /dev/urandom > upload.bin; fi

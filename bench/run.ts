@@ -73,7 +73,7 @@ const QUICK: Sizes = {
 };
 
 // Measured on every route at once, round by round (inRounds); the rest route by route.
-const SIDE_BY_SIDE: Partial<Record<WorkloadName, SideBySide>> = { keepAlive, download, upload };
+const SIDE_BY_SIDE: Partial<Record<WorkloadName, SideBySide>> = { keepAlive, download, upload, wsMessages };
 
 const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
   keepAlive: oneTarget(keepAlive),
@@ -82,7 +82,7 @@ const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
   upload: oneTarget(upload),
   idleTunnels,
   h2Streams,
-  wsMessages,
+  wsMessages: oneTarget(wsMessages),
 };
 
 const log = (text: string): void => void process.stderr.write(`${text}\n`);

@@ -93,11 +93,18 @@ function mitmdump(): Peer {
 export function peers(): Peer[] {
   return [
     nodePeer('mitm'),
-    nodePeer('mitm-unrecorded', { note: 'mitm with --keep 0 --record-body-limit 0, keep-alive only', only: ['keepAlive'] }),
+    nodePeer('mitm-unrecorded', {
+      note: 'mitm with --keep 0 --record-body-limit 0, keep-alive and WebSocket only',
+      only: ['keepAlive', 'wsMessages'],
+    }),
     nodePeer('mitm-store', { note: 'mitm with --keep 0 --store FILE (every flow to SQLite), keep-alive only', only: ['keepAlive'] }),
     nodePeer('tls-relay', {
       note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)',
-      only: ['keepAlive', 'download', 'upload'],
+      only: ['keepAlive', 'download', 'upload', 'wsMessages'],
+    }),
+    nodePeer('tcp-relay', {
+      note: 'the hop alone: CONNECT, the tunnel piped to the origin over TCP, no TLS of its own (bench/peers/tcp-relay.ts)',
+      only: ['wsMessages'],
     }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),

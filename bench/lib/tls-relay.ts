@@ -3,9 +3,10 @@
 // opened to the origin, and the two are piped to each other. No HTTP parsing, no hooks, no
 // recording, no pooling: what is left is Node's two TLS sessions and its streams. A proxy that
 // sees requests cannot do less work per byte, so its ratios bound what mitm can reach here.
-// Started by bench/peers/tls-relay.ts and bench/peers/tls-relay-peek.ts.
+// Started by bench/peers/tls-relay.ts and bench/peers/tls-relay-peek.ts; bench/peers/tcp-relay.ts
+// runs it without the TLS (the tunnel's bytes piped as they are): the cost of the hop alone.
 import { readFileSync } from 'node:fs';
-import { createServer, isIP, type Socket } from 'node:net';
+import { connect as netConnect, createServer, isIP, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream';
 import { TLSSocket, connect, type SecureContext } from 'node:tls';
@@ -23,6 +24,8 @@ interface Relay {
   readonly trusted: Buffer;
   /** Read the client's first bytes (its ClientHello) and put them back before TLS takes the socket. */
   readonly peekHello: boolean;
+  /** No interception: the tunnel's bytes go to the origin as they are (the client trusts the origin's CA). */
+  readonly tcp: boolean;
 }
 
 /**
@@ -30,7 +33,7 @@ interface Relay {
  * `peekHello`, it reads the ClientHello first, as a proxy must that tells TLS from plain HTTP or
  * reads the SNI before answering (mitm does both).
  */
-export async function runRelay(options: { readonly peekHello: boolean }): Promise<void> {
+export async function runRelay(options: { readonly peekHello: boolean; readonly tcp?: boolean }): Promise<void> {
   const { originCa, state } = peerArgs();
   const caDir = join(state, 'tls-relay-ca');
   const { ca } = await initCa(caDir);
@@ -38,6 +41,7 @@ export async function runRelay(options: { readonly peekHello: boolean }): Promis
     certs: createCertCache(await createLeafMinter(ca), { max: 1000 }),
     trusted: readFileSync(originCa),
     peekHello: options.peekHello,
+    tcp: options.tcp === true,
   };
   const open = new Set<Socket>();
   const server = createServer({ noDelay: true }, (client) => {
@@ -49,7 +53,7 @@ export async function runRelay(options: { readonly peekHello: boolean }): Promis
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    announce(address.port, join(caDir, 'ca.pem'));
+    announce(address.port, relay.tcp ? originCa : join(caDir, 'ca.pem'));
   });
   exitOnSignal(
     () =>
@@ -78,6 +82,11 @@ function readConnect(relay: Relay, client: Socket): void {
     const port = Number(authority.slice(colon + 1));
     if (method !== 'CONNECT' || colon < 1 || !port) {
       client.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    if (relay.tcp) {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      pipeTcp(client, host, port);
       return;
     }
     relay.certs.get(host).then(
@@ -118,4 +127,15 @@ function pipeTls(relay: Relay, client: Socket, host: string, port: number, secur
   };
   pipeline(inner, origin, close);
   pipeline(origin, inner, close);
+}
+
+/** Pipes the tunnel to a plain TCP connection to host:port: the hop a proxy adds, without TLS. */
+function pipeTcp(client: Socket, host: string, port: number): void {
+  const origin = netConnect({ host, port, noDelay: true });
+  const close = (): void => {
+    client.destroy();
+    origin.destroy();
+  };
+  pipeline(client, origin, close);
+  pipeline(origin, client, close);
 }

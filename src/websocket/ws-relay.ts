@@ -1,8 +1,10 @@
 import type { Duplex } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { MitmError } from '../errors.js';
 import { MessageInflater, type DeflateAgreement } from '../flow/ws-deflate.js';
 import { encodeFrame, FrameError, FrameParser, Opcode, type Frame } from '../flow/ws-frames.js';
 import type { WebSocketDirection, WebSocketLog, WebSocketMessage } from '../flow/ws-message.js';
+import { batchWrites } from '../net/write-batch.js';
 
 /** One direction of an upgraded connection. */
 export interface DirectionOptions {
@@ -56,12 +58,45 @@ export async function relayDirection(options: DirectionOptions): Promise<void> {
   const relay = new DirectionRelay(options);
   try {
     await relay.feed(options.head);
-    // destroyOnReturn: false: when a hook fails, `from` must stay open for the 1011 close frame.
-    for await (const chunk of options.from.iterator({ destroyOnReturn: false })) await relay.feed(chunk as Buffer);
+    let piped = relay.raw;
+    if (!piped) {
+      // destroyOnReturn: false: when a hook fails, `from` must stay open for the 1011 close frame.
+      for await (const chunk of options.from.iterator({ destroyOnReturn: false })) {
+        await relay.feed(chunk as Buffer);
+        // Nothing left to inspect: the rest is piped, without a promise per chunk.
+        if (relay.raw) {
+          piped = true;
+          break;
+        }
+      }
+    }
+    if (piped) await pipeRest(options);
     options.to.end();
   } finally {
     relay.close();
   }
+}
+
+/** Writes the rest of `from` to `to` as it comes, counted and batched per turn; resolves when `from` ended. */
+function pipeRest(options: DirectionOptions): Promise<void> {
+  const { from, to } = options;
+  const batch = batchWrites(to);
+  const resume = (): void => {
+    from.resume();
+  };
+  to.on('drain', resume);
+  // A closed `to` will never drain: read on, as #write does, so `from` still ends the relay.
+  to.on('close', resume);
+  from.on('data', (chunk: Buffer) => {
+    if (to.destroyed || to.writableEnded) return;
+    options.onBytes(chunk.length);
+    batch();
+    if (!to.write(chunk)) from.pause();
+  });
+  return finished(from, { writable: false }).finally(() => {
+    to.off('drain', resume);
+    to.off('close', resume);
+  });
 }
 
 class DirectionRelay {
@@ -81,12 +116,19 @@ class DirectionRelay {
   #tainted = false;
   /** Inspection ended (a frame too large to hold, or nothing left to record): bytes pass untouched. */
   #raw = false;
+  readonly #batch: () => void;
 
   constructor(options: DirectionOptions) {
     this.#o = options;
     this.#mask = options.direction === 'client-to-server';
     this.#senderResets = this.#mask ? options.deflate?.clientNoContextTakeover === true : options.deflate?.serverNoContextTakeover === true;
     this.#parser = new FrameParser(options.maxBuffer);
+    this.#batch = batchWrites(options.to);
+  }
+
+  /** True once nothing is inspected any more: what `from` sends next can be piped as it comes. */
+  get raw(): boolean {
+    return this.#raw;
   }
 
   async feed(chunk: Buffer): Promise<void> {
@@ -162,7 +204,10 @@ class DirectionRelay {
       message.partBytes += kept.length;
     }
     message.total += plain.length;
-    if (frame.fin) this.#record(typeOf(message.opcode), Buffer.concat(message.parts), message.total);
+    if (!frame.fin) return;
+    // The log copies what it keeps: a one-frame message needs no joined copy first.
+    const start = message.parts.length === 1 ? (message.parts[0] as Buffer) : Buffer.concat(message.parts);
+    this.#record(typeOf(message.opcode), start, message.total);
   }
 
   /** Shows a complete message to the hooks, then sends it on: as it came when unchanged, else re-framed. */
@@ -214,6 +259,7 @@ class DirectionRelay {
     // After a teardown (or the 1011 close a failing hook causes) nothing more goes out.
     if (bytes.length === 0 || to.destroyed || to.writableEnded) return;
     this.#o.onBytes(bytes.length);
+    this.#batch();
     if (!to.write(bytes)) await drained(to);
   }
 }

@@ -6,6 +6,7 @@ import { readExtensions } from '../flow/ws-deflate.js';
 import { closeFrame } from '../flow/ws-frames.js';
 import { WebSocketLog, type WebSocketDirection } from '../flow/ws-message.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
+import { pipeBatched } from '../net/write-batch.js';
 import { relayDirection, type DirectionOptions } from './ws-relay.js';
 
 /** An upgraded connection pair, after the 101 went to the client. */
@@ -102,8 +103,8 @@ function splice(link: WebSocketLink): void {
     client.write(link.originHead);
   }
   origin.on('data', (chunk: Buffer) => link.onBytes(chunk.length));
-  client.pipe(origin);
-  origin.pipe(client);
+  pipeBatched(client, origin);
+  pipeBatched(origin, client);
   client.once('close', () => origin.end());
   origin.once('close', () => client.end());
 }

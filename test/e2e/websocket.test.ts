@@ -1,20 +1,22 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
 import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import WebSocket from 'ws';
-import type { Flow } from '../../src/index.js';
+import type { Flow, MessageRecord } from '../../src/index.js';
 import { sendViaProxy } from '../helpers/client.js';
 import { e2eFixture, httpOrigin } from '../helpers/fixture.js';
 import { validateHar } from '../helpers/har-schema.js';
 import { refusedPort } from '../helpers/listen.js';
 import type { EchoBody } from '../helpers/origin.js';
-import { startTestProxy } from '../helpers/proxy.js';
-import { clientClosed, openClient, refusal } from '../helpers/ws-client.js';
-import { startWsOrigin } from '../helpers/ws-origin.js';
+import { within } from '../helpers/deadline.js';
+import { Recorder, startTestProxy } from '../helpers/proxy.js';
+import { clientClosed, openClient, refusal, type OpenClient } from '../helpers/ws-client.js';
+import { startWsOrigin, type OriginSocket, type WsOrigin } from '../helpers/ws-origin.js';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -260,5 +262,73 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     const closed = clientClosed(client.ws);
     client.ws.close(4003, 'done');
     assert.deepEqual(await closed, { code: 4003, reason: 'done' });
+  });
+
+  // Earlier tests leave origin sockets they did not take: the one for `path`, past those.
+  const originSocket = async (origin: WsOrigin, path: string): Promise<OriginSocket> => {
+    for (;;) {
+      const socket = await origin.nextSocket();
+      if (socket.request.url === path) return socket;
+    }
+  };
+
+  // A burst of small messages, each carrying its index, echoed by the origin: what a relay that
+  // batches its writes could reorder, drop or merge.
+  const burst = async (client: OpenClient, count: number): Promise<void> => {
+    for (let i = 0; i < count; i++) client.ws.send(i % 2 === 0 ? `text ${i}` : Buffer.from(`binary ${i}`));
+    await within(client.received(count), `${count} echoes`);
+    const expected = Array.from({ length: count }, (_, i) => [i % 2 === 1, i % 2 === 0 ? `text ${i}` : `binary ${i}`]);
+    assert.deepEqual(
+      client.messages.map((m) => [m.isBinary, m.data.toString('utf8')]),
+      expected,
+    );
+  };
+
+  it('recording off, no hook, no listener: a burst flows both ways in order, and frames pass unparsed, close codes too', async (t) => {
+    const bare = await startTestProxy(fx.pki, { keep: 0 });
+    t.after(() => bare.close());
+    const client = await openClient(`${fx.secure.url}/fast`, [], { agent: new HttpsProxyAgent(bare.url), ca: bare.caPem });
+    const origin = await originSocket(fx.secure, '/fast');
+    await burst(client, 500);
+    // A ping longer than 125 bytes (RFC 6455 §5.5), masked with zeros: the proxy's frame parser
+    // would refuse it and cut both connections off (1006); the byte pipe hands it to the origin,
+    // whose refusal, a close frame with 1002, reaches the client.
+    const bad = Buffer.concat([Buffer.from([0x89, 0x80 | 126, 0, 126]), Buffer.alloc(4), Buffer.alloc(126)]);
+    const closed = clientClosed(client.ws);
+    // ws has no public handle on its socket; this one is the TLS session through the tunnel.
+    (client.ws as unknown as { _socket: Duplex })._socket.write(bad);
+    assert.deepEqual(await within(closed, 'the close'), { code: 1002, reason: '' });
+    assert.equal(origin.messages.length, 500);
+  });
+
+  it("recording off: a 'message' listener still gets every message, both ways", async (t) => {
+    const bare = await startTestProxy(fx.pki, { keep: 0 });
+    t.after(() => bare.close());
+    const seen = new Recorder<MessageRecord>();
+    bare.proxy.on('message', (message) => seen.push(message));
+    const client = await openClient(`${fx.secure.url}/listened`, [], { agent: new HttpsProxyAgent(bare.url), ca: bare.caPem });
+    await burst(client, 20);
+    await seen.waitFor(() => seen.items.length === 40);
+    for (const direction of ['client-to-server', 'server-to-client'] as const) {
+      assert.deepEqual(
+        seen.items.filter((m) => m.direction === direction).map((m) => [m.type, m.size]),
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? ['text', `text ${i}`.length] : ['binary', `binary ${i}`.length])),
+      );
+    }
+    client.ws.close();
+  });
+
+  it("recording on: past the record's 1000 messages the rest is piped, every message arrives, close codes pass", async () => {
+    const client = await openClient(`${fx.plain.url}/long`, [], { agent: new HttpProxyAgent(fx.mitm.url) });
+    const origin = await originSocket(fx.plain, '/long');
+    await burst(client, 1500);
+    const closed = clientClosed(client.ws);
+    client.ws.close(4005, 'client done');
+    assert.deepEqual(await origin.closed, { code: 4005, reason: 'client done' });
+    assert.deepEqual(await closed, { code: 4005, reason: 'client done' });
+    const flow = await flowFor('/long');
+    const kept = flow.webSocket?.messages ?? [];
+    assert.equal(kept.length, 1000);
+    assert.equal(kept.filter((m) => m.direction === 'client-to-server')[0]?.data.toString('utf8'), 'text 0');
   });
 });
