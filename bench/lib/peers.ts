@@ -97,7 +97,7 @@ export function peers(): Peer[] {
     nodePeer('mitm-store', { note: 'mitm with --keep 0 --store FILE (every flow to SQLite), keep-alive only', only: ['keepAlive'] }),
     nodePeer('tls-relay', {
       note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)',
-      only: ['keepAlive', 'download', 'upload'],
+      only: ['keepAlive', 'download', 'slowReader', 'upload'],
     }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
