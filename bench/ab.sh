@@ -4,7 +4,7 @@
 # out as warm-up). Keep-alive (default): 8 rounds of 3000 requests, each proxy's mean CPU time per
 # 3000 requests (from /proc, the steadier figure) and req/s. WORKLOAD=download: 5 rounds of one
 # 200 MiB download each, plus a direct one per round; mean MiB/s, each proxy's CPU time per
-# transfer and its peak RSS.
+# transfer, its idle RSS (once started, before any traffic), peak RSS and the growth between them.
 # WORKLOAD=upload: the same with one 100 MiB PUT per round (the origin answers the byte count).
 # WORKLOAD=ws: 8 rounds of A, B and direct, each 20 000 × 64 B WebSocket messages echoed
 # (bench/clients/ws-echo.ts, 64 in flight), the first round left out; mean msg/s, each proxy's CPU
@@ -16,6 +16,7 @@
 #                                                 bench/results/build kept inside the project, where
 #                                                 its packages resolve
 #   FLAGS_B=--max-semi-space-size=1 bench/ab.sh   the same proxy with other node flags
+#   ENV_B=MALLOC_ARENA_MAX=2 bench/ab.sh          … or other environment variables
 #   WORKLOAD=download PEER_B=mitm BUILD_A=$PWD/bench/results/before bench/ab.sh
 #   SHOW_RUNS=1 WORKLOAD=download bench/ab.sh     also print every round (on stderr)
 #
@@ -44,16 +45,18 @@ wait_line origin.out
 port="$(json origin.out h1Port)"
 for _ in $(seq 3000); do printf 'url = "https://localhost:%s/1k"\noutput = "/dev/null"\n' "$port"; done > ka.cfg
 
-start() { # name build peer flags
+start() { # name build peer flags env
   mkdir "state-$1"
   # shellcheck disable=SC2086
-  taskset -c 1 node $4 "$2/bench/peers/$3.js" --origin-ca ca.pem --state "state-$1" > "proxy-$1.out" &
+  env $5 taskset -c 1 node $4 "$2/bench/peers/$3.js" --origin-ca ca.pem --state "state-$1" > "proxy-$1.out" &
   pids+=($!)
   echo $! > "pid-$1"
   wait_line "proxy-$1.out"
 }
-start A "$build_a" "$peer_a" "${FLAGS_A:-}"
-start B "$build_b" "$peer_b" "${FLAGS_B:-}"
+start A "$build_a" "$peer_a" "${FLAGS_A:-}" "${ENV_A:-}"
+start B "$build_b" "$peer_b" "${FLAGS_B:-}" "${ENV_B:-}"
+kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$(cat "pid-$1")/status"; }
+idle_a="$(kib A VmRSS)" idle_b="$(kib B VmRSS)"
 
 cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$(cat "pid-$1")/stat"; }
 one() {
@@ -104,15 +107,19 @@ if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then
   size=209715200
   if [ "$WORKLOAD" = upload ]; then size=104857600; head -c "$size" /dev/urandom > upload.bin; fi
   for _ in $(seq 5); do transfer A; transfer B; transfer D; done > runs
-  echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b); D = direct; $WORKLOAD"
+  echo "A = $peer_a ${FLAGS_A:-} ${ENV_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ${ENV_B:-} ($build_b); D = direct; $WORKLOAD"
   [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
   awk -v size="$size" 'NR > 3 { if ($3 != size || $4 != size) bad = 1; s[$1] += $2 / 1048576; cpu[$1] += $5; n[$1]++ }
     END { if (bad) print "FAILED: a transfer was short"
       for (k in s) printf "%s: %.0f MiB/s%s (mean of %d runs)\n", k, s[k] / n[k], k == "D" ? "" : sprintf(", %d ms proxy CPU per transfer", cpu[k] / n[k]), n[k] }' runs | sort
-  for name in A B; do echo "$name peak RSS: $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$(cat "pid-$name")/status")"; done
+  for name in A B; do
+    idle="idle_${name,,}"
+    awk -v idle="${!idle}" -v peak="$(kib "$name" VmHWM)" -v name="$name" \
+      'BEGIN { printf "%s peak RSS: %.1f MiB, idle %.1f MiB, growth %.1f MiB\n", name, peak / 1024, idle / 1024, (peak - idle) / 1024 }'
+  done
   exit 0
 fi
 for _ in $(seq 8); do one A; one B; done > runs
-echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b)"
+echo "A = $peer_a ${FLAGS_A:-} ${ENV_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ${ENV_B:-} ($build_b)"
 awk 'NR > 2 { cpu[$1] += $2; rate[$1] += $3; n[$1]++ }
   END { for (k in cpu) printf "%s: %d ms CPU per 3000 requests, %d req/s (mean of %d runs)\n", k, cpu[k] / n[k], rate[k] / n[k], n[k] }' runs | sort

@@ -100,7 +100,7 @@ export function peers(): Peer[] {
     nodePeer('mitm-store', { note: 'mitm with --keep 0 --store FILE (every flow to SQLite), keep-alive only', only: ['keepAlive'] }),
     nodePeer('tls-relay', {
       note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)',
-      only: ['keepAlive', 'download', 'upload', 'wsMessages'],
+      only: ['keepAlive', 'download', 'slowReader', 'upload', 'wsMessages'],
     }),
     nodePeer('tcp-relay', {
       note: 'the hop alone: CONNECT, the tunnel piped to the origin over TCP, no TLS of its own (bench/peers/tcp-relay.ts)',

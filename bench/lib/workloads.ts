@@ -12,6 +12,8 @@ export interface Sizes {
   readonly keepAliveRequests: number;
   readonly newHosts: number;
   readonly downloadMiB: number;
+  /** How long the slow client reads the download's body at 1 MiB/s before it hangs up. */
+  readonly slowReaderSeconds: number;
   readonly uploadMiB: number;
   /** Rounds of the workloads measured side by side (keep-alive, download, upload); the median counts. */
   readonly rounds: number;
@@ -161,6 +163,40 @@ async function downloadBytes(t: Target, b: Bench, bytes: number): Promise<number
   return verify(result, { count: 1, down: bytes }) ?? result.transfers[0]?.seconds ?? NaN;
 }
 
+/**
+ * (3b) A slow client: one download of the full-size body read at 1 MiB/s (`curl --limit-rate`)
+ * for `slowReaderSeconds`, then cut off (the whole body would take 200 s at that rate): the
+ * proxy's peak RSS growth over its idle RSS (started, before any connection) meanwhile. A proxy
+ * that reads its origin regardless of the client grows by the body; one with backpressure by
+ * what its buffers and socket windows hold.
+ */
+export async function slowReader(t: Target, b: Bench): Promise<Cell> {
+  if (t.pid === undefined) return { ok: true, values: {}, note: 'direct has no proxy to measure' };
+  const idle = (await memoryOf(t.pid)).rssKiB;
+  const reset = await resetPeak(t.pid);
+  const sampler = sampleRss(t.pid, 50);
+  const seconds = b.sizes.slowReaderSeconds;
+  const bytes = b.sizes.downloadMiB * MiB;
+  const url = `https://localhost:${b.h1Port}/bytes/${bytes}`;
+  const result = await curl(
+    t.route,
+    ['--http1.1', '--limit-rate', '1M', '--max-time', String(seconds), '-o', '/dev/null', url],
+    (seconds + 30) * 1000,
+  );
+  const sampled = await sampler.stop();
+  const peak = Math.max(sampled, reset ? (await memoryOf(t.pid)).hwmKiB : 0);
+  const received = result.transfers[0]?.down ?? 0;
+  // curl ends the transfer at --max-time with exit code 28; it must have read at about 1 MiB/s until then.
+  if (!result.error?.startsWith('curl exited 28') || result.transfers[0]?.status !== 200) {
+    return fail(result.error ?? `the ${b.sizes.downloadMiB} MiB body was read in under ${seconds} s at 1 MiB/s`);
+  }
+  if (received < (seconds / 2) * MiB) return fail(`only ${received} bytes read in ${seconds} s at a 1 MiB/s limit`);
+  return {
+    ok: true,
+    values: { rssGrowthMiB: mib(peak - idle), idleRssMiB: mib(idle), peakRssMiB: mib(peak), readMiB: Math.round(received / MiB) },
+  };
+}
+
 /** PUTs `file` (`bytes` long) to the origin through `t`: seconds taken, or what went wrong. */
 async function uploadFile(t: Target, b: Bench, file: string, bytes: number): Promise<number | string> {
   const answer = join(b.tmp, `upload-${t.route.name}.txt`);
@@ -179,11 +215,14 @@ async function uploadFile(t: Target, b: Bench, file: string, bytes: number): Pro
 export async function inRounds(targets: readonly Target[], workload: SideBySide, b: Bench): Promise<Cell[]> {
   const state = [];
   // One route after the other, so that no warm-up competes with another.
-  for (const t of targets) {
+  // Each proxy's idle RSS: started and ready, before its first connection (all are, at this point).
+  const idle = await Promise.all(targets.map(async (t) => (t.pid === undefined ? 0 : (await memoryOf(t.pid)).rssKiB)));
+  for (const [i, t] of targets.entries()) {
     const error = await workload.warm(t, b);
     const watched = workload.peakRss === true && t.pid !== undefined;
     const reset = watched && (await resetPeak(t.pid as number));
-    state.push({ t, error, figures: [] as number[], reset, sampler: watched ? sampleRss(t.pid as number, 50) : undefined });
+    const sampler = watched ? sampleRss(t.pid as number, 50) : undefined;
+    state.push({ t, error, figures: [] as number[], reset, sampler, idleKiB: idle[i] ?? 0 });
   }
   for (let round = 0; round < b.sizes.rounds; round++) {
     for (const one of state) {
@@ -194,7 +233,7 @@ export async function inRounds(targets: readonly Target[], workload: SideBySide,
     }
   }
   return Promise.all(
-    state.map(async ({ t, error, figures, reset, sampler }) => {
+    state.map(async ({ t, error, figures, reset, sampler, idleKiB }) => {
       const sampled = (await sampler?.stop()) ?? 0;
       if (error !== undefined) return fail(error);
       const middle = median(figures);
@@ -202,7 +241,10 @@ export async function inRounds(targets: readonly Target[], workload: SideBySide,
       const values: Record<string, number> = { [workload.figure]: middle >= 1000 ? Math.round(middle) : round1(middle) };
       if (sampler && t.pid !== undefined) {
         const hwm = reset ? (await memoryOf(t.pid)).hwmKiB : 0;
-        values.peakRssMiB = mib(Math.max(sampled, hwm));
+        const peak = Math.max(sampled, hwm);
+        values.peakRssMiB = mib(peak);
+        values.idleRssMiB = mib(idleKiB);
+        values.rssGrowthMiB = mib(peak - idleKiB);
       }
       return { ok: true, values, rounds: figures };
     }),

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before anything compiles WebAssembly (wasm-baseline.ts).
+import './wasm-baseline.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';

@@ -72,6 +72,7 @@ export function createUndiciPool(
       options.open().then(
         (socket) => {
           sockets.add(socket);
+          readRecordByRecord(socket);
           callback(null, socket);
         },
         (error: unknown) => callback(error instanceof Error ? error : new Error(String(error)), null),
@@ -79,6 +80,23 @@ export function createUndiciPool(
     },
   });
   return { pool, sockets };
+}
+
+// The most plaintext one TLS record carries (RFC 8446 §5.1): what the socket buffers per read.
+const TLS_RECORD = 16 * 1024;
+
+/**
+ * undici reads its socket with `read()`, which joins everything buffered (up to the socket's
+ * 256 KiB high-water mark) into one new Buffer before its parser copies it into WebAssembly
+ * memory: a copy of every body byte, and an ArrayBuffer as large as the buffer left for the
+ * garbage collector. Asked for at most a record's worth, the socket hands over the buffered
+ * records themselves, uncopied (docs/performance.md, "Download memory"). undici sees the same
+ * bytes in the same order, in pieces, which its parser takes as they come.
+ */
+function readRecordByRecord(socket: TLSSocket): void {
+  const read = socket.read.bind(socket);
+  // read() as such when a record or less is buffered: read(0) would mean something else.
+  socket.read = (size?: number) => read(size ?? (socket.readableLength > TLS_RECORD ? TLS_RECORD : undefined));
 }
 
 /** Sends `request` on `fast`'s pool; the response body is a stream with backpressure onto the origin socket. */
