@@ -113,9 +113,13 @@ function readLength(buffer: Buffer, at: number, bytes: 1 | 2): number {
 /**
  * Reads the client's ClientHello without consuming it: the bytes are unshifted back and the
  * socket is left paused for the TLS layer. Resolves with what it asks for, or undefined when it
- * cannot be read.
+ * cannot be read. `seen`: the socket's first bytes, already read and handed back by the caller
+ * (connect.ts); when they hold the whole ClientHello, as they usually do, the socket is not read
+ * a second time.
  */
-export function peekClientHello(socket: Socket): Promise<ClientHello | undefined> {
+export function peekClientHello(socket: Socket, seen?: Buffer): Promise<ClientHello | undefined> {
+  const known = seen === undefined ? 'incomplete' : parseClientHello(seen);
+  if (known !== 'incomplete') return Promise.resolve(known);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const finish = (result: ClientHello | undefined): void => {

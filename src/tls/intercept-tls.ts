@@ -20,10 +20,11 @@ const QUIET_CLOSE_WINDOW_MS = 3_000;
 
 /**
  * Terminates the client's TLS inside an intercepted tunnel and serves the requests that follow.
- * `origin`: the TCP connection to the origin the CONNECT was answered after (connect.ts), which
+ * `first`: the client's first bytes, read and handed back by connect.ts (usually the whole
+ * ClientHello). `origin`: the TCP connection to the origin the CONNECT was answered after, which
  * carries TLS session #2 while the client's handshake runs.
  */
-export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client: FlowClient, origin?: Socket): void {
+export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client: FlowClient, first: Buffer, origin?: Socket): void {
   // Set once our certificate is ready to go out: a client that gives up before that, while a slow
   // origin is sniffed, is impatient, not refusing our certificate.
   let offered = false;
@@ -43,7 +44,7 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
     return taken;
   };
   // Read as it arrives, for the ALPN protocols the client offers (and an IP literal's SNI).
-  const hello = peekClientHello(raw);
+  const hello = peekClientHello(raw, first);
   if (isIP(target.host) === 0) prepareOrigin(rt, target, '', takeSpare());
   else {
     void hello.then((offered) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
+import { Duplex } from 'node:stream';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +68,38 @@ describe('proxy: the leaf for a CONNECT to an IP literal', { timeout: 90_000 }, 
     });
     await once(socket, 'secureConnect');
     assert.match(await getHello(socket, 'localhost'), /\r\n\r\nhello$/);
+  });
+
+  it('a ClientHello arriving in two pieces is still read: no SNI and TLS 1.3, so the IP alone', async () => {
+    const tunnel = await openTunnel(fx.mitm.port, `127.0.0.1:${fx.origin.port}`);
+    const raw = tunnel.socket;
+    raw.setNoDelay(true);
+    let writes = 0;
+    // The TLS client writes through this, which sends its first record's header on its own.
+    const relay = new Duplex({
+      read() {},
+      write(chunk: Buffer, _encoding, done) {
+        writes += 1;
+        if (writes > 1) {
+          raw.write(chunk, done);
+          return;
+        }
+        raw.write(chunk.subarray(0, 5));
+        // Not a synchronisation: the handshake must succeed either way. The pause only keeps the
+        // proxy (in this process) from reading both pieces in one go.
+        setTimeout(() => raw.write(chunk.subarray(5), done), 20);
+      },
+      final(done) {
+        raw.end();
+        done();
+      },
+    });
+    raw.on('data', (chunk: Buffer) => relay.push(chunk));
+    raw.on('end', () => relay.push(null));
+    const socket = tlsConnect({ socket: relay, ca: await readFile(fx.mitm.caPath, 'utf8'), host: '127.0.0.1', servername: '' });
+    await once(socket, 'secureConnect');
+    assert.equal(socket.getPeerCertificate().subjectaltname, 'IP Address:127.0.0.1');
+    assert.match(await getHello(socket, '127.0.0.1'), /\r\n\r\nhello$/);
   });
 
   it('never copies names from an origin certificate that does not verify', async () => {
