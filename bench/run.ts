@@ -7,13 +7,14 @@
 //   npm run bench -- --profile=download   the same for another workload (names as in the JSON)
 //   npm run bench -- --profile --peer=mitm-store   the same through another Node peer (mitm-unrecorded, mitm-store…)
 //   npm run bench -- --only=keepAlive,download   only these workloads (with --quick or full sizes)
+//   npm run bench -- --base=COMMIT   also mitm's src/ as it was at COMMIT, as peer mitm@COMMIT (before/after in one run)
 //
 // All traffic stays on 127.0.0.0/8. See bench/README.md for what each workload does.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILD, RESULTS, buildTree, built } from './lib/build.js';
+import { BUILD, RESULTS, buildBase, buildTree, built } from './lib/build.js';
 import { makeOriginPki } from './lib/certs.js';
 import { ratioChart } from './lib/chart.js';
 import { idleTunnels } from './lib/idle.js';
@@ -75,12 +76,20 @@ const QUICK: Sizes = {
   wsMessages: 5000,
 };
 
-// Measured on every route at once, round by round (inRounds); the rest route by route.
-const SIDE_BY_SIDE: Partial<Record<WorkloadName, SideBySide>> = { keepAlive, download, upload, wsMessages };
+// Measured on every route at once, round by round (inRounds) or host by host (newHosts); the rest
+// route by route.
+const inTurns = (workload: SideBySide) => (targets: readonly Target[], b: Bench) => inRounds(targets, workload, b);
+const SIDE_BY_SIDE: Partial<Record<WorkloadName, (targets: readonly Target[], b: Bench) => Promise<Cell[]>>> = {
+  keepAlive: inTurns(keepAlive),
+  newHosts,
+  download: inTurns(download),
+  upload: inTurns(upload),
+  wsMessages: inTurns(wsMessages),
+};
 
 const RUNNERS: Record<WorkloadName, (t: Target, b: Bench) => Promise<Cell>> = {
   keepAlive: oneTarget(keepAlive),
-  newHosts,
+  newHosts: async (t, b) => (await newHosts([t], b))[0] as Cell,
   download: oneTarget(download),
   slowReader,
   upload: oneTarget(upload),
@@ -106,6 +115,12 @@ if (unknown.length > 0 || only.length === 0) {
   process.exit(2);
 }
 const sizes = quick ? QUICK : FULL;
+const baseArg = process.argv.find((arg) => arg.startsWith('--base='));
+const baseCommit = baseArg?.slice('--base='.length);
+if (baseCommit !== undefined && !/^[\w.^~/-]+$/.test(baseCommit)) {
+  console.error(`bench: --base takes a commit (a hash, tag or ref), not "${baseCommit}"`);
+  process.exit(2);
+}
 
 process.once('exit', killAll);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -131,7 +146,8 @@ try {
   const bench: Bench = { tmp, h1Port: ports.h1Port, h2Port: ports.h2Port, uploadFile, warmUploadFile, sizes };
   const state = join(tmp, 'state');
   await mkdir(state);
-  const all = peers();
+  const base = baseCommit === undefined ? undefined : { root: await buildBase(baseCommit), commit: baseCommit };
+  const all = peers(base);
   if (profile) {
     await runProfile(profile, all, pki.caCert, state, bench);
   } else {
@@ -156,13 +172,13 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
   for (const workload of only) {
     const measured = SIDE_BY_SIDE[workload];
     if (measured) {
-      log(`${workload}: every route, ${bench.sizes.rounds} round(s)`);
+      log(`${workload}: every route, ${workload === 'newHosts' ? 'host by host' : `${bench.sizes.rounds} round(s)`}`);
       const cells = await sideBySide(
         usable.filter((peer) => !peer.only || peer.only.includes(workload)),
         direct,
         originCa,
         state,
-        (targets) => inRounds(targets, measured, bench),
+        (targets) => measured(targets, bench),
       );
       for (const [name, cell] of cells) results[name] = { ...results[name], [workload]: cell };
       continue;
@@ -190,7 +206,7 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
     ...formatNotes(results),
     ...recordingRounds(results),
   ];
-  const flags = [quick ? '--quick' : '', onlyArg ?? ''].filter(Boolean);
+  const flags = [quick ? '--quick' : '', onlyArg ?? '', baseArg ?? ''].filter(Boolean);
   const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''}`;
   const machine = describeMachine();
   const text = [

@@ -1,7 +1,9 @@
 // Transpiles src/ and bench/ to plain JavaScript under bench/results/build/, so every proxy, the
 // origin and the clients run on bare `node`: tsx's loader thread alone adds ~30 MiB of RSS, which
 // would blur the memory figures. Types are not checked here (npm run typecheck does that).
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
@@ -20,19 +22,43 @@ export function built(projectPath: string): string {
 export async function buildTree(): Promise<number> {
   await rm(BUILD, { recursive: true, force: true });
   const files = [...(await tsFiles(join(ROOT, 'src'))), ...(await tsFiles(join(ROOT, 'bench')))];
-  for (const file of files) {
-    const source = await readFile(file, 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      fileName: file,
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-    });
-    const out = built(relative(ROOT, file));
-    await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, outputText);
-  }
+  for (const file of files) await transpile(file, built(relative(ROOT, file)));
   // "type": "module" for the .js files, and the version src/cli reads two levels up.
   await copyFile(join(ROOT, 'package.json'), join(BUILD, 'package.json'));
   return files.length;
+}
+
+/**
+ * Transpiles src/ as it was at `commit` (from git) into BUILD/base, with this tree's mitm peer
+ * script, so an older engine runs beside today's in one run (`npm run bench -- --base=COMMIT`);
+ * its packages resolve from this tree's node_modules. Returns the root of that build.
+ */
+export async function buildBase(commit: string): Promise<string> {
+  const root = join(BUILD, 'base');
+  const scratch = await mkdtemp(join(tmpdir(), 'mitm-bench-base-'));
+  try {
+    const archive = execFileSync('git', ['-C', ROOT, 'archive', commit, 'src'], { maxBuffer: 256 * 2 ** 20 });
+    execFileSync('tar', ['-x', '-C', scratch], { input: archive });
+    for (const file of await tsFiles(join(scratch, 'src')))
+      await transpile(file, join(root, relative(scratch, file).replace(/\.ts$/, '.js')));
+    for (const file of ['bench/peers/mitm.ts', 'bench/peers/peer-io.ts']) {
+      await transpile(join(ROOT, file), join(root, file.replace(/\.ts$/, '.js')));
+    }
+    await copyFile(join(ROOT, 'package.json'), join(root, 'package.json'));
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return root;
+}
+
+async function transpile(file: string, out: string): Promise<void> {
+  const source = await readFile(file, 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    fileName: file,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, outputText);
 }
 
 async function tsFiles(dir: string): Promise<string[]> {

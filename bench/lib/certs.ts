@@ -1,5 +1,5 @@
-// A throwaway CA and an origin certificate, made with openssl, valid for 127.0.0.1 and the
-// "new host" addresses 127.0.1.1…127.0.1.N (all loopback on Linux).
+// A throwaway CA and an origin certificate, made with openssl, valid for 127.0.0.1, the "new host"
+// addresses 127.0.1.1…127.0.1.N (all loopback on Linux) and the new host names *.newhost.test.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,14 @@ export interface OriginPki {
 /** The i-th "new host" (1-based): a distinct loopback address, so each needs its own leaf. */
 export function newHost(i: number): string {
   return `127.0.1.${i}`;
+}
+
+/** The domain of the "new host" names; proxies that run workload 2 by name resolve it to 127.0.0.1. */
+export const NEW_HOST_DOMAIN = 'newhost.test';
+
+/** The i-th "new host" by name (1-based): a distinct name, so each needs its own leaf. */
+export function newHostName(i: number): string {
+  return `h${i}.${NEW_HOST_DOMAIN}`;
 }
 
 /** Creates the CA and the origin's key and certificate in `dir` (hosts ≤ 250). */
@@ -44,7 +52,7 @@ export function makeOriginPki(dir: string, hosts: number): OriginPki {
   writeFileSync(
     path('origin.ext'),
     [
-      `subjectAltName=DNS:localhost,${ips.map((ip) => `IP:${ip}`).join(',')}`,
+      `subjectAltName=DNS:localhost,DNS:*.${NEW_HOST_DOMAIN},${ips.map((ip) => `IP:${ip}`).join(',')}`,
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',

@@ -12,6 +12,8 @@ export interface Route {
   readonly ca: string;
   /** Skip certificate checks for IP-literal hosts (a proxy whose leaves cannot name an IP). */
   readonly insecureIpHosts?: boolean;
+  /** The proxy resolves the new host names (*.newhost.test); direct reaches them with curl --resolve. */
+  readonly resolvesNewHostNames?: boolean;
 }
 
 /** One transfer as curl reports it. */

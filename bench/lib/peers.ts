@@ -28,28 +28,39 @@ export interface Peer {
   start(originCa: string, state: string, profileDir?: string): Promise<Running>;
 }
 
+/** How a Node peer differs from the defaults. */
+interface NodePeerOptions {
+  readonly insecureIpHosts?: boolean;
+  readonly resolvesNewHostNames?: boolean;
+  readonly note?: string;
+  readonly pkg?: string;
+  readonly only?: readonly WorkloadName[];
+  /** Its script under another build root (an older engine, build.ts buildBase), shown under `name`. */
+  readonly base?: { readonly root: string; readonly name: string };
+}
+
 /** The Node proxies: each started by its script under bench/peers/ (transpiled, on bare node). */
-function nodePeer(
-  name: string,
-  options: { insecureIpHosts?: boolean; note?: string; pkg?: string; only?: readonly WorkloadName[] } = {},
-): Peer {
+function nodePeer(name: string, options: NodePeerOptions = {}): Peer {
   const installed = !options.pkg || existsSync(join(ROOT, 'node_modules', options.pkg, 'package.json'));
+  const script = options.base ? join(options.base.root, 'bench', 'peers', `${name}.js`) : built(`bench/peers/${name}.ts`);
+  const shown = options.base?.name ?? name;
   return {
-    name,
+    name: shown,
     ...(options.note ? { note: options.note } : {}),
     ...(options.only ? { only: options.only } : {}),
     ...(installed ? {} : { missing: `${options.pkg} is not installed (skipped; docs/performance.md says how to add it)` }),
     async start(originCa, state, profileDir) {
       const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-      const proc = new Proc('node', [...profile, built(`bench/peers/${name}.ts`), '--origin-ca', originCa, '--state', state], PROXY_CPU);
+      const proc = new Proc('node', [...profile, script, '--origin-ca', originCa, '--state', state], PROXY_CPU);
       const ready = (await proc.nextJson(60_000)) as { port?: number; ca?: string };
-      if (!ready.port || !ready.ca) throw new Error(`${name}: unexpected ready line ${JSON.stringify(ready)}`);
+      if (!ready.port || !ready.ca) throw new Error(`${shown}: unexpected ready line ${JSON.stringify(ready)}`);
       const ca = ready.ca.startsWith('/') ? ready.ca : join(process.cwd(), ready.ca);
       const route: Route = {
-        name,
+        name: shown,
         proxy: `http://127.0.0.1:${ready.port}`,
         ca,
         ...(options.insecureIpHosts ? { insecureIpHosts: true } : {}),
+        ...(options.resolvesNewHostNames ? { resolvesNewHostNames: true } : {}),
       };
       return { route, proc };
     },
@@ -89,10 +100,22 @@ function mitmdump(): Peer {
   };
 }
 
-/** Every proxy under test, in table order. */
-export function peers(): Peer[] {
+/**
+ * Every proxy under test, in table order; with `base` (an older engine built by buildBase), that
+ * engine right after mitm, as `mitm@COMMIT`.
+ */
+export function peers(base?: { readonly root: string; readonly commit: string }): Peer[] {
   return [
-    nodePeer('mitm'),
+    nodePeer('mitm', { resolvesNewHostNames: true }),
+    ...(base
+      ? [
+          nodePeer('mitm', {
+            resolvesNewHostNames: true,
+            note: `mitm's src/ at ${base.commit} (--base), with this tree's bench/peers/mitm.ts`,
+            base: { root: base.root, name: `mitm@${base.commit}` },
+          }),
+        ]
+      : []),
     nodePeer('mitm-unrecorded', {
       note: 'mitm with --keep 0 --record-body-limit 0, keep-alive and WebSocket only',
       only: ['keepAlive', 'wsMessages'],

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newHost } from './certs.js';
+import { newHost, newHostName } from './certs.js';
 import { curl, median, verify, writeUrlConfig, type Route } from './curl.js';
 import { memoryOf, mib, resetPeak, sampleRss } from './memory.js';
 
@@ -89,27 +89,56 @@ async function urlConfig(b: Bench, name: string, count: number): Promise<string>
 }
 
 /**
- * (2) A new host: one curl per request, each on a fresh connection, to distinct loopback addresses.
- * The first request to a host includes minting its leaf; the second finds it cached.
+ * (2) New hosts, by IP and by name, host by host in turns across the routes: for each host, every
+ * route makes a first request (fresh connection, leaf minted) and a second one (another fresh
+ * connection, leaf cached) to the address 127.0.1.i, then the same to the name hi.newhost.test
+ * (on routes that resolve it: curl --resolve for direct, the proxy's own rule for mitm). One curl
+ * per request.
  */
-export async function newHosts(t: Target, b: Bench): Promise<Cell> {
-  const firsts: number[] = [];
-  const seconds: number[] = [];
-  const insecure = t.route.insecureIpHosts === true;
+export async function newHosts(targets: readonly Target[], b: Bench): Promise<Cell[]> {
+  const kinds = ['ip', 'name'] as const;
+  const times = targets.map(() => ({ ip: [[], []] as number[][], name: [[], []] as number[][] }));
+  const failures: (string | undefined)[] = targets.map(() => undefined);
   for (let i = 1; i <= b.sizes.newHosts; i++) {
-    const url = `https://${newHost(i)}:${b.h1Port}/1k`;
-    for (const into of [firsts, seconds]) {
-      const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', url], 30_000, { insecure });
-      const error = verify(result, { count: 1, down: 1024 });
-      if (error) return fail(`${newHost(i)}: ${error}`);
-      into.push((result.transfers[0]?.seconds ?? NaN) * 1000);
+    for (const [k, t] of targets.entries()) {
+      for (const kind of kinds) {
+        if (failures[k] !== undefined || (kind === 'name' && !byName(t))) continue;
+        const host = kind === 'ip' ? newHost(i) : newHostName(i);
+        const resolve = kind === 'name' && !t.route.proxy ? ['--resolve', `${host}:${b.h1Port}:127.0.0.1`] : [];
+        const insecure = kind === 'ip' && t.route.insecureIpHosts === true;
+        for (const into of times[k]?.[kind] ?? []) {
+          const result = await curl(t.route, ['--http1.1', '-o', '/dev/null', ...resolve, `https://${host}:${b.h1Port}/1k`], 30_000, {
+            insecure,
+          });
+          const error = verify(result, { count: 1, down: 1024 });
+          if (error) failures[k] = `${host}: ${error}`;
+          into.push((result.transfers[0]?.seconds ?? NaN) * 1000);
+        }
+      }
     }
   }
-  return {
-    ok: true,
-    values: { firstP50Ms: round2(median(firsts)), secondP50Ms: round2(median(seconds)), hosts: b.sizes.newHosts },
-    ...(insecure ? { note: 'curl -k: its leaves for IP hosts carry the IP as a DNS name, which curl rejects' } : {}),
-  };
+  return targets.map((t, k): Cell => {
+    const failure = failures[k];
+    if (failure !== undefined) return fail(failure);
+    const [firstIp = [], secondIp = []] = times[k]?.ip ?? [];
+    const [firstName = [], secondName = []] = times[k]?.name ?? [];
+    const insecure = t.route.insecureIpHosts === true;
+    return {
+      ok: true,
+      values: {
+        firstP50Ms: round2(median(firstIp)),
+        secondP50Ms: round2(median(secondIp)),
+        ...(byName(t) ? { firstByNameP50Ms: round2(median(firstName)), secondByNameP50Ms: round2(median(secondName)) } : {}),
+        hosts: b.sizes.newHosts,
+      },
+      ...(insecure ? { note: 'curl -k: its leaves for IP hosts carry the IP as a DNS name, which curl rejects' } : {}),
+    };
+  });
+}
+
+/** Whether a route can reach the new host names: direct (curl --resolve) or a proxy that resolves them. */
+function byName(t: Target): boolean {
+  return t.route.proxy === undefined || t.route.resolvesNewHostNames === true;
 }
 
 /**

@@ -191,7 +191,7 @@ function answer(
     raw.pause();
     raw.unshift(first);
     if (first[0] === TLS_HANDSHAKE) {
-      interceptTls(rt, raw, target, client, origin);
+      interceptTls(rt, raw, target, client, first, origin);
     } else {
       // Plain HTTP goes through the plain-HTTP pool, which dials per request (and, behind an
       // http(s) upstream proxy, sends absolute-form requests to that proxy, not through a tunnel):

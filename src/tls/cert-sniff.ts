@@ -1,7 +1,8 @@
-// Upstream certificate sniffing, as mitmproxy does: for a CONNECT to an IP literal, the client may
-// check a name (its SNI, or one it was configured with) that we cannot know from the CONNECT line.
-// We connect to the origin, read the subjectAltNames of its certificate, and copy them into our
-// leaf. Names are only copied from certificates that verify (unless --insecure), so a leaf never
+// Upstream certificate sniffing, as mitmproxy does: for a CONNECT to an IP literal whose client
+// sends no SNI and may still check a name (one it was configured with, before SNI existed), which
+// we cannot know from the CONNECT line. We connect to the origin, read the subjectAltNames of its
+// certificate, and copy them into our leaf. Clients that check only their SNI or the IP do without
+// (intercept-tls.ts). Names are only copied from certificates that verify (unless --insecure), so a leaf never
 // vouches for a name no trusted CA vouched for at that address. The connection is then handed to
 // the upstream pool for the request that follows, when it passes the same identity check that
 // request's own connection would (else it is closed, and the request connects and verifies anew):
@@ -20,11 +21,11 @@ import type { OriginTarget } from '../origin/origin-target.js';
 /** Reads the names an origin's certificate carries. */
 export interface CertSniffer {
   /**
-   * The DNS names and IPs in the certificate `target` presents for `sni` ('' for none); [] when it
-   * cannot be had. `connected` may hand over a TCP connection to `target` already dialled (the
+   * The DNS names and IPs in the certificate `target` presents to a client sending no SNI; [] when
+   * it cannot be had. `connected` may hand over a TCP connection to `target` already dialled (the
    * CONNECT's), taken only when the names must be sniffed; else a connection is dialled.
    */
-  namesFor(target: Target, sni: string, connected?: () => Socket | undefined): Promise<string[]>;
+  namesFor(target: Target, connected?: () => Socket | undefined): Promise<string[]>;
 }
 
 // Kept short: the client's handshake waits for this, and a leaf without the extra names still
@@ -46,16 +47,16 @@ export interface SnifferOptions {
   readonly closing: AbortSignal;
 }
 
-/** Creates a sniffer that dials through `dialer` and verifies with the origin contexts, caching per origin and SNI. */
+/** Creates a sniffer that dials through `dialer` and verifies with the origin contexts, caching per origin. */
 export function createCertSniffer(options: SnifferOptions): CertSniffer {
   const cache = new LRUCache<string, Promise<string[]>>(CACHE);
   const timeoutMs = Math.min(options.timeoutMs, SNIFF_TIMEOUT_MS);
   return {
-    namesFor(target, sni, connected) {
-      const key = `${formatAuthority(target)} ${sni}`;
+    namesFor(target, connected) {
+      const key = formatAuthority(target);
       let names = cache.get(key);
       if (names === undefined) {
-        names = sniff(options, target, sni, timeoutMs, connected?.()).catch(() => []);
+        names = sniff(options, target, timeoutMs, connected?.()).catch(() => []);
         // A failure is retried on the next connection rather than remembered.
         void names.then((found) => found.length === 0 && cache.delete(key));
         cache.set(key, names);
@@ -65,20 +66,14 @@ export function createCertSniffer(options: SnifferOptions): CertSniffer {
   };
 }
 
-async function sniff(
-  options: SnifferOptions,
-  target: Target,
-  sni: string,
-  timeoutMs: number,
-  connected: Socket | undefined,
-): Promise<string[]> {
+async function sniff(options: SnifferOptions, target: Target, timeoutMs: number, connected: Socket | undefined): Promise<string[]> {
   const socket = connected ?? (await options.dialer.dial(target, { timeoutMs, signal: options.closing }));
   const tlsStart = Date.now();
   return new Promise<string[]>((resolve, reject) => {
     const tls = tlsConnect({
       socket,
-      servername: sni,
-      secureContext: options.contexts(sni || target.host),
+      servername: '',
+      secureContext: options.contexts(target.host),
       rejectUnauthorized: !options.insecure,
       // Only the chain is checked here: which names the certificate covers is what we are asking.
       checkServerIdentity: () => undefined,
@@ -96,12 +91,12 @@ async function sniff(
       clearTimeout(timer);
       const peer = tls.getPeerCertificate();
       const names = peer.raw === undefined ? [] : subjectAltNames(new X509Certificate(peer.raw));
-      // The request's connection is checked against its SNI, or the IP when there is none.
-      if (options.insecure || checkServerIdentity(sni || target.host, peer) === undefined) {
+      // The request's connection (no SNI either) is checked against the IP.
+      if (options.insecure || checkServerIdentity(target.host, peer) === undefined) {
         tls.removeAllListeners('error');
         // It carries the first request: its dial, handshake and certificate are that flow's.
-        noteSecured(tls, socket, sni, tlsStart);
-        options.handOver({ ...target, secure: true, servername: sni }, tls);
+        noteSecured(tls, socket, '', tlsStart);
+        options.handOver({ ...target, secure: true, servername: '' }, tls);
       } else {
         tls.destroy();
         socket.destroy();

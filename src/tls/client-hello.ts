@@ -1,6 +1,7 @@
 // The server name a client asks for, read from its ClientHello before any TLS is set up, so the
 // leaf for an IP-literal CONNECT can be chosen (and the origin's names sniffed) with the right SNI;
-// and the ALPN protocols it offers, which Node's TLS server does not tell (the flow's TLS facts).
+// the ALPN protocols it offers, which Node's TLS server does not tell (the flow's TLS facts); and
+// whether it offers TLS 1.3, which tells a client from before SNI (intercept-tls.ts).
 import type { Socket } from 'node:net';
 
 // RFC 8446 §5.1: a record is at most 2^14 bytes of plaintext; allow the TLS 1.2 expansion too.
@@ -10,6 +11,8 @@ const CLIENT_HELLO = 0x01;
 const SERVER_NAME_EXTENSION = 0x0000;
 const HOST_NAME = 0x00;
 const ALPN_EXTENSION = 0x0010;
+const SUPPORTED_VERSIONS_EXTENSION = 0x002b;
+const TLS_1_3 = 0x0304;
 
 /** What a client's ClientHello asks for, read before TLS is set up. */
 export interface ClientHello {
@@ -17,6 +20,8 @@ export interface ClientHello {
   readonly servername: string;
   /** The ALPN protocols offered, in the client's order; empty when it offers none. */
   readonly alpn: readonly string[];
+  /** True when it offers TLS 1.3 (RFC 8446 §4.2.1 supported_versions). */
+  readonly tls13: boolean;
 }
 
 /**
@@ -41,7 +46,7 @@ export function parseClientHello(bytes: Buffer): ClientHello | 'incomplete' | un
   }
 }
 
-/** Walks ClientHello fields (RFC 8446 §4.1.2) to the server_name (RFC 6066 §3) and ALPN (RFC 7301 §3.1) extensions. */
+/** Walks ClientHello fields (RFC 8446 §4.1.2) to the server_name (RFC 6066 §3), ALPN (RFC 7301 §3.1) and supported_versions extensions. */
 function helloExtensions(hello: Buffer): ClientHello {
   let at = 2 + 32; // legacy_version, random
   at += 1 + readLength(hello, at, 1); // legacy_session_id
@@ -49,7 +54,8 @@ function helloExtensions(hello: Buffer): ClientHello {
   at += 1 + readLength(hello, at, 1); // legacy_compression_methods
   let servername = '';
   let alpn: string[] = [];
-  if (at === hello.length) return { servername, alpn };
+  let tls13 = false;
+  if (at === hello.length) return { servername, alpn, tls13 };
   const extensionsEnd = at + 2 + readLength(hello, at, 2);
   at += 2;
   while (at + 4 <= extensionsEnd) {
@@ -58,9 +64,10 @@ function helloExtensions(hello: Buffer): ClientHello {
     at += 4;
     if (type === SERVER_NAME_EXTENSION) servername = hostName(hello, at, at + length);
     else if (type === ALPN_EXTENSION) alpn = protocolNames(hello, at, at + length);
+    else if (type === SUPPORTED_VERSIONS_EXTENSION) tls13 = offersVersion(hello, at, at + length, TLS_1_3);
     at += length;
   }
-  return { servername, alpn };
+  return { servername, alpn, tls13 };
 }
 
 /** The first host_name entry of a server_name extension's list; '' when it has none. */
@@ -89,6 +96,15 @@ function protocolNames(hello: Buffer, from: number, to: number): string[] {
   return names;
 }
 
+/** True when a supported_versions list (a length byte, then two bytes per version) holds `version`. */
+function offersVersion(hello: Buffer, from: number, to: number, version: number): boolean {
+  const end = Math.min(to, from + 1 + (hello[from] ?? 0));
+  for (let entry = from + 1; entry + 2 <= end; entry += 2) {
+    if (hello.readUInt16BE(entry) === version) return true;
+  }
+  return false;
+}
+
 function readLength(buffer: Buffer, at: number, bytes: 1 | 2): number {
   if (at + bytes > buffer.length) throw new RangeError('truncated');
   return bytes === 1 ? (buffer[at] ?? 0) : buffer.readUInt16BE(at);
@@ -97,9 +113,13 @@ function readLength(buffer: Buffer, at: number, bytes: 1 | 2): number {
 /**
  * Reads the client's ClientHello without consuming it: the bytes are unshifted back and the
  * socket is left paused for the TLS layer. Resolves with what it asks for, or undefined when it
- * cannot be read.
+ * cannot be read. `seen`: the socket's first bytes, already read and handed back by the caller
+ * (connect.ts); when they hold the whole ClientHello, as they usually do, the socket is not read
+ * a second time.
  */
-export function peekClientHello(socket: Socket): Promise<ClientHello | undefined> {
+export function peekClientHello(socket: Socket, seen?: Buffer): Promise<ClientHello | undefined> {
+  const known = seen === undefined ? 'incomplete' : parseClientHello(seen);
+  if (known !== 'incomplete') return Promise.resolve(known);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const finish = (result: ClientHello | undefined): void => {

@@ -20,10 +20,11 @@ const QUIET_CLOSE_WINDOW_MS = 3_000;
 
 /**
  * Terminates the client's TLS inside an intercepted tunnel and serves the requests that follow.
- * `origin`: the TCP connection to the origin the CONNECT was answered after (connect.ts), which
+ * `first`: the client's first bytes, read and handed back by connect.ts (usually the whole
+ * ClientHello). `origin`: the TCP connection to the origin the CONNECT was answered after, which
  * carries TLS session #2 while the client's handshake runs.
  */
-export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client: FlowClient, origin?: Socket): void {
+export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client: FlowClient, first: Buffer, origin?: Socket): void {
   // Set once our certificate is ready to go out: a client that gives up before that, while a slow
   // origin is sniffed, is impatient, not refusing our certificate.
   let offered = false;
@@ -33,17 +34,23 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
   };
   raw.once('end', leave);
   raw.once('close', leave);
-  // A host name's origin connection starts TLS at once; an IP literal's is first offered to the
-  // certificate sniffer, which must connect anyway, and otherwise serves once the SNI is known.
+  // A host name's origin connection starts TLS at once. An IP literal's waits for the ClientHello:
+  // it carries TLS #2 under the client's SNI, unless the origin's names must be sniffed for the
+  // leaf first (then the sniffer, which must connect anyway, takes it).
   let spare = origin;
   const takeSpare = (): Socket | undefined => {
     const taken = spare;
     spare = undefined;
     return taken;
   };
-  if (isIP(target.host) === 0) prepareOrigin(rt, target, takeSpare());
   // Read as it arrives, for the ALPN protocols the client offers (and an IP literal's SNI).
-  const hello = peekClientHello(raw);
+  const hello = peekClientHello(raw, first);
+  if (isIP(target.host) === 0) prepareOrigin(rt, target, '', takeSpare());
+  else {
+    void hello.then((offered) => {
+      if (leafNeedsNoSniff(offered)) prepareOrigin(rt, target, offered.servername, takeSpare());
+    });
+  }
   certSource(rt, hello, target, takeSpare, () => {
     offered = !gone;
   })
@@ -82,8 +89,21 @@ export function interceptTls(rt: TlsRuntime, raw: Socket, target: Target, client
  * the proxy's own names, nor while onRequest hooks run (they may answer, block or re-target the
  * request, and a blocked host must not be contacted at all).
  */
-function prepareOrigin(rt: TlsRuntime, target: Target, origin: Socket | undefined): void {
-  if (origin) rt.exchangeDeps.upstream.prepare(originTarget(target, true), origin);
+function prepareOrigin(rt: TlsRuntime, target: Target, sni: string, origin: Socket | undefined): void {
+  if (origin) rt.exchangeDeps.upstream.prepare(originTarget(target, true, sni), origin);
+}
+
+/**
+ * True when the client of an IP-literal CONNECT checks only what a leaf can carry without asking
+ * the origin: the SNI name it sent, or, sending none, the IP itself. Every client tried (curl,
+ * Python, Node, Java, Chromium; docs/performance.md) sends no SNI to an IP (RFC 6066 §3 forbids
+ * IP literals there) and checks the IP SAN. A client that checks a name it never sent predates
+ * SNI, so it offers TLS 1.2 at most: every TLS 1.3 implementation must support SNI (RFC 8446
+ * §9.2). (Java with SNI turned off but TLS 1.3 on also checks a name it never sent; through a
+ * proxy it names the host in its CONNECT, which needs no sniff.)
+ */
+function leafNeedsNoSniff(hello: ClientHello | undefined): hello is ClientHello {
+  return hello !== undefined && (hello.servername !== '' || hello.tls13);
 }
 
 /** Remembers that this client refused our certificate for `target` (with --auto-passthrough), and says so once. */
@@ -94,9 +114,10 @@ function learn(rt: TlsRuntime, target: Target, client: FlowClient, reason: strin
 }
 
 /**
- * Where the leaf comes from. For a host name: the shared cache, by SNI. For an IP literal, whose
- * client may check a name we cannot see in the CONNECT line: the names of the origin's own
- * certificate (sniffed with the client's SNI) join the leaf, next to the SNI name and the IP.
+ * Where the leaf comes from. For a host name: the shared cache, by SNI. For an IP literal: the SNI
+ * name (if any) and the IP, at once when that is all the client checks (leafNeedsNoSniff);
+ * otherwise the names of the origin's own certificate join the IP, the client's handshake waiting
+ * for them (cert-sniff.ts).
  */
 async function certSource(
   rt: TlsRuntime,
@@ -113,18 +134,23 @@ async function certSource(
   if (isIP(target.host) === 0) {
     return { get: (name) => offer(rt.certs.get(name)), size: rt.certs.size };
   }
-  const sni = (await hello)?.servername;
-  const namesFor = (name: string): Promise<string[]> => rt.sniffer.namesFor(target, name === target.host ? '' : name, takeSpare);
+  const offered = await hello;
+  // A named leaf carries the IP too, and serves as the fallback context: one mint, not two.
+  const leafFor = (name: string): ReturnType<CertCache['get']> =>
+    name === target.host ? rt.certs.get(target.host) : rt.certs.get(name, [target.host]);
+  if (leafNeedsNoSniff(offered)) {
+    return { get: () => offer(leafFor(offered.servername || target.host)), size: rt.certs.size };
+  }
   return {
-    // The fallback context (asked for by target.host) only serves clients that send no SNI; with
-    // an SNI the callback asks again by name, so the fallback needs no sniffing of its own.
+    // Only the fallback (no SNI) needs the origin's names; a name the hello hid from us is the
+    // SNI callback's, and goes into the leaf as it is.
     get: async (name) => {
-      if (name === target.host && sni) return rt.certs.get(name);
-      const extra = await namesFor(name);
+      if (name !== target.host) return offer(leafFor(name));
+      const names = await rt.sniffer.namesFor(target, takeSpare);
       return offer(
         rt.certs.get(
-          name,
-          [...extra, target.host].filter((extraName) => extraName !== name),
+          target.host,
+          names.filter((extraName) => extraName !== target.host),
         ),
       );
     },

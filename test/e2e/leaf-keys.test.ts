@@ -7,20 +7,8 @@ import { curlVia } from '../helpers/curl.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { startTestProxy } from '../helpers/proxy.js';
-import { run } from '../helpers/run.js';
+import { pythonGet } from '../helpers/python.js';
 import { leafViaSClient } from '../helpers/tls-probe.js';
-
-// Python's own stack (urllib + ssl, OpenSSL underneath, hostname checking on) through the proxy.
-const PYTHON_GET = `
-import ssl, sys, urllib.request
-context = ssl.create_default_context(cafile=sys.argv[2])
-opener = urllib.request.build_opener(
-    urllib.request.ProxyHandler({"https": sys.argv[3]}),
-    urllib.request.HTTPSHandler(context=context),
-)
-with opener.open(sys.argv[1], timeout=20) as response:
-    sys.stdout.write(f"{response.status} {response.read().decode()}")
-`;
 
 // Minted leaves are ECDSA P-256 by default (--leaf-key ec) or RSA-2048 (--leaf-key rsa), both under
 // the RSA root: every client here must accept either.
@@ -56,7 +44,7 @@ describe('proxy: leaf key types', { timeout: 60_000 }, () => {
         assert.equal(viaCurl.exitCode, 0, viaCurl.stderr);
         assert.equal(viaCurl.text, 'hello');
 
-        const python = await run('python3', ['-c', PYTHON_GET, url, mitm.caPath, mitm.url], { timeoutMs: 30_000 });
+        const python = await pythonGet(url, mitm.caPath, mitm.url);
         assert.equal(python.code, 0, python.stderr);
         assert.equal(python.stdout.toString('utf8'), '200 hello');
       } finally {

@@ -16,8 +16,8 @@ export interface SeenLeaf {
 
 /**
  * Runs `openssl s_client -proxy 127.0.0.1:<proxyPort> -connect <connect> -showcerts </dev/null`
- * (with `-servername` when given, else `-noservername`) and returns the first certificate it
- * printed, saved to `<dir>/<fileName>` for `openssl verify`.
+ * (with `-servername` when given, else `-noservername`, then `extraArgs`) and returns the first
+ * certificate it printed, saved to `<dir>/<fileName>` for `openssl verify`.
  */
 export async function leafViaSClient(
   proxyPort: number,
@@ -25,9 +25,19 @@ export async function leafViaSClient(
   servername: string | undefined,
   dir: string,
   fileName: string,
+  extraArgs: readonly string[] = [],
 ): Promise<SeenLeaf> {
   const sni = servername === undefined ? ['-noservername'] : ['-servername', servername];
-  const result = await run('openssl', ['s_client', '-proxy', `127.0.0.1:${proxyPort}`, '-connect', connect, ...sni, '-showcerts']);
+  const result = await run('openssl', [
+    's_client',
+    '-proxy',
+    `127.0.0.1:${proxyPort}`,
+    '-connect',
+    connect,
+    ...sni,
+    ...extraArgs,
+    '-showcerts',
+  ]);
   const output = result.stdout.toString('utf8');
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(output)?.[0];
   if (pem === undefined) {

@@ -18,9 +18,19 @@ test('reads the ALPN protocols a real ClientHello offers, in its order; none is 
   assert.deepEqual(parseClientHello(await captureClientHello('alpn.test', ['h2', 'http/1.1'])), {
     servername: 'alpn.test',
     alpn: ['h2', 'http/1.1'],
+    tls13: true,
   });
-  assert.deepEqual(parseClientHello(await captureClientHello('alpn.test', ['http/1.1'])), { servername: 'alpn.test', alpn: ['http/1.1'] });
-  assert.deepEqual(parseClientHello(await captureClientHello('')), { servername: '', alpn: [] });
+  assert.deepEqual(parseClientHello(await captureClientHello('alpn.test', ['http/1.1'])), {
+    servername: 'alpn.test',
+    alpn: ['http/1.1'],
+    tls13: true,
+  });
+  assert.deepEqual(parseClientHello(await captureClientHello('')), { servername: '', alpn: [], tls13: true });
+});
+
+test('tells a ClientHello offering TLS 1.3 from one offering at most TLS 1.2', async () => {
+  assert.deepEqual(parseClientHello(await captureClientHello('', undefined, 'TLSv1.2')), { servername: '', alpn: [], tls13: false });
+  assert.equal((parseClientHello(await captureClientHello('v12.test', undefined, 'TLSv1.2')) as { tls13: boolean }).tls13, false);
 });
 
 test('asks for more bytes until the record is complete, and gives up on what is not a ClientHello', async () => {
