@@ -2,8 +2,9 @@
 // CONNECT is answered, the client's TLS is terminated with mitm's own leaf (h2 offered in ALPN),
 // and every stream of the client's session becomes a stream on one HTTP/2 session to the origin
 // (opened per tunnel), with the core `stream` API on both sides. Its header block is passed on
-// as Node hands it out, the answer's head likewise, and the body piped: no hooks, no recording,
-// no header translation, no pooling across tunnels. Started by bench/peers/h2-relay.ts.
+// as Node hands it out, the answer's head likewise, and the body relayed (ending with the last
+// byte of a declared length): no hooks, no recording, no header translation, no pooling across
+// tunnels, no backpressure for bodies longer than the stream windows. Started by bench/peers/h2-relay.ts.
 import http2, { type ClientHttp2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -80,8 +81,22 @@ function relayStream(origin: ClientHttp2Session, stream: ServerHttp2Stream, head
   stream.on('error', fail);
   upstream.once('response', (head: IncomingHttpHeaders) => {
     if (stream.destroyed) return;
+    // As mitm does (exchange/relay.ts endAt): the last DATA frame of a sized body ends the stream.
+    // Piped to the origin stream's own end, END_STREAM would follow in a frame of its own, which
+    // curl often answers with RST_STREAM, costing both hops a reset.
     stream.respond(head);
-    upstream.pipe(stream);
+    const declared = Number(head['content-length'] ?? Number.NaN);
+    if (!(declared > 0)) {
+      upstream.pipe(stream);
+      return;
+    }
+    let sent = 0;
+    upstream.on('data', (chunk: Buffer) => {
+      sent += chunk.length;
+      if (sent < declared) stream.write(chunk);
+      else if (sent - chunk.length < declared) stream.end(chunk);
+    });
+    upstream.once('end', () => stream.end());
   });
 }
 
