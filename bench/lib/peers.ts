@@ -99,6 +99,10 @@ export function peers(): Peer[] {
       note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)',
       only: ['keepAlive', 'download', 'upload'],
     }),
+    nodePeer('h2-relay', {
+      note: 'the HTTP/2 floor: streams relayed with the core http2 API, no HTTP semantics (bench/peers/h2-relay.ts)',
+      only: ['h2Streams'],
+    }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
     mitmdump(),
