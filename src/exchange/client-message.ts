@@ -63,18 +63,17 @@ export function requestTrailers(req: InboundRequest): string[] {
  * (multiplexing) has often finished the stream by then and resets it, which cost both hops a
  * RST_STREAM for half of the streams (docs/performance.md). Here the last DATA frame ends the
  * stream unless `trailers` says trailer fields may follow (`addResponseTrailers` queues them on
- * the response, whose own 'wantTrailers' listener sends them). `sendDate` adds a Date field if
- * the head has none (HTTP/2 only; HTTP/1.x reads `res.sendDate`).
+ * the response, whose own 'wantTrailers' listener sends them). A Date field is added as
+ * `res.sendDate` says, for either protocol.
  */
 export function openResponseBody(
   res: OutboundResponse,
   status: number,
   statusMessage: string | undefined,
   raw: string[],
-  options: { readonly trailers: boolean; readonly sendDate: boolean },
+  trailers: boolean,
 ): Writable {
   if (!isH2Response(res)) {
-    res.sendDate = options.sendDate;
     if (statusMessage) res.writeHead(status, statusMessage, raw);
     else res.writeHead(status, raw);
     return res;
@@ -83,7 +82,7 @@ export function openResponseBody(
   const headers = h2FromRaw(raw);
   headers[':status'] = status;
   // `sendDate` is the option Node's compatibility layer passes (not in @types/node): false keeps Node from adding a Date.
-  const respondOptions = { waitForTrailers: options.trailers, sendDate: options.sendDate };
+  const respondOptions = { waitForTrailers: trailers, sendDate: res.sendDate };
   res.stream.respond(headers, respondOptions);
   // What the response reports to the rest of the exchange (error-response.ts, the flow's status).
   res.statusCode = status;

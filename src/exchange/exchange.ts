@@ -225,6 +225,8 @@ function sendResponse(
   if (observe && body.kind === 'stream') watchEvents(flow, response, body.stream, observe);
   response.bodyStore.recordSent(body);
   const head = frameBody(response.wireHeaders(), body, false);
+  // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
+  res.sendDate = response.synthetic;
   // A replaced body is a new one, without the origin's trailers.
   const trailers = (): readonly string[] => (tail && !(body.kind === 'bytes' && body.replaced) ? tail.trailers() : []);
   const headOnly = body.kind === 'bytes' ? body.data.length === 0 && trailers().length === 0 : tail?.headOnly === true;
@@ -239,11 +241,7 @@ function sendResponse(
   // Trailers can follow a body read whole only if it had some, and a streamed one only from the
   // origin, and not past a declared length (endOnLength).
   const trailersFollow = body.kind === 'bytes' ? trailers().length > 0 : tail !== undefined && endAt === undefined;
-  // The origin's Date is passed on as it was; only responses the proxy makes get one from Node.
-  const to = openResponseBody(res, response.status, response.statusMessage, head, {
-    trailers: trailersFollow,
-    sendDate: response.synthetic,
-  });
+  const to = openResponseBody(res, response.status, response.statusMessage, head, trailersFollow);
   const sendTrailers = (): void => addResponseTrailers(res, trailers());
   if (body.kind === 'bytes') {
     tally.count(body.data.length);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ClientHttp2Session } from 'node:http2';
 import { describe, it } from 'node:test';
-import { e2eFixture, httpsOrigin } from '../helpers/fixture.js';
+import { customOrigin, e2eFixture, httpsOrigin } from '../helpers/fixture.js';
 import { h2Request } from '../helpers/h2-client.js';
 import { DATA, END_STREAM, HEADERS, tappedH2ViaProxy, type Frame } from '../helpers/h2-frames.js';
 import { startH2Origin } from '../helpers/h2-origin.js';
@@ -16,7 +16,19 @@ function ends(frames: readonly Frame[], stream: number): Frame[] {
 // after the body made likely (docs/performance.md, "HTTP/2 streams end with their last DATA frame").
 describe('proxy: where an HTTP/2 client stream ends', { timeout: 60_000 }, () => {
   const fx = e2eFixture({
-    origins: { h1: httpsOrigin, h2: (pki) => startH2Origin(pki.origin, { allowHTTP1: false }) },
+    origins: {
+      h1: httpsOrigin,
+      h2: (pki) => startH2Origin(pki.origin, { allowHTTP1: false }),
+      // An origin that sends no Date field: the proxy must not add one to what it passes on.
+      noDate: customOrigin(
+        (req, res) => {
+          res.sendDate = false;
+          res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 });
+          res.end(req.method === 'HEAD' ? undefined : 'ok');
+        },
+        { secure: true },
+      ),
+    },
     proxies: { mitm: {} },
   });
   const sessions: ClientHttp2Session[] = [];
@@ -78,5 +90,15 @@ describe('proxy: where an HTTP/2 client stream ends', { timeout: 60_000 }, () =>
     );
     const flow = await fx.mitm.flows.waitFor((record) => record.method === 'HEAD');
     assert.equal(flow.error, undefined);
+  });
+
+  it("passes an origin's answer on without a Date field when it had none, with a body or with its head alone", async () => {
+    const { session } = await open(`localhost:${fx.noDate.port}`);
+    const get = await h2Request(session, { ':method': 'GET', ':path': '/' });
+    assert.equal(get.text, 'ok');
+    assert.equal(get.headers.date, undefined);
+    const head = await h2Request(session, { ':method': 'HEAD', ':path': '/' });
+    assert.equal(head.headers['content-length'], '2');
+    assert.equal(head.headers.date, undefined);
   });
 });
