@@ -9,6 +9,9 @@
 # WORKLOAD=ws: 8 rounds of A, B and direct, each 20 000 × 64 B WebSocket messages echoed
 # (bench/clients/ws-echo.ts, 64 in flight), the first round left out; mean msg/s, each proxy's CPU
 # time per run, and each proxy's ratio to the direct run of the same round (min–max over rounds).
+# WORKLOAD=h2: 8 rounds of 1000 × 1 KiB GETs over one HTTP/2 connection, 100 streams at once (the
+# bench's workload 6) through A, B and direct to the origin's HTTP/2 port; mean req/s and each
+# proxy's CPU time per 1000 requests.
 #
 #   bench/ab.sh                                   mitm against mitm-unrecorded (recording's cost)
 #   PEER_B=http-mitm-proxy bench/ab.sh            mitm against http-mitm-proxy
@@ -18,6 +21,7 @@
 #   FLAGS_B=--max-semi-space-size=1 bench/ab.sh   the same proxy with other node flags
 #   ENV_B=MALLOC_ARENA_MAX=2 bench/ab.sh          … or other environment variables
 #   WORKLOAD=download PEER_B=mitm BUILD_A=$PWD/bench/results/before bench/ab.sh
+#   WORKLOAD=h2 PEER_B=h2-relay bench/ab.sh       mitm against the bare HTTP/2 relay (the floor)
 #   SHOW_RUNS=1 WORKLOAD=download bench/ab.sh     also print every round (on stderr)
 #
 # Uses the build in bench/results/build (made by `npm run bench`); traffic stays on 127.0.0.1.
@@ -83,6 +87,18 @@ transfer() { # name, or D for direct; prints: name bytes/s bytes-sent bytes-rece
   fi
   if [ "$1" != D ]; then echo " $(( $(cpu_ms "$1") - before ))"; else echo " 0"; fi
 }
+h2() { # name, or D for direct; prints: name req/s proxy-CPU-ms
+  local args=(--cacert ca.pem) before=0 start bad
+  if [ "$1" != D ]; then
+    args=(--cacert "$(json "proxy-$1.out" ca)" -x "http://127.0.0.1:$(json "proxy-$1.out" port)")
+    before="$(cpu_ms "$1")"
+  fi
+  start="$(date +%s%N)"
+  bad="$(taskset -c 0 curl -q -sS --no-progress-meter "${args[@]}" --http2 -Z --parallel-max 100 -K h2.cfg \
+    -w '%{http_code} %{http_version} %{size_download}\n' | grep -vc '^200 2 1024$' || true)"
+  [ "$bad" = 0 ] || { echo "$1: $bad of 1000 HTTP/2 requests failed" >&2; exit 1; }
+  echo "$1 $(( 1000 * 1000000000 / ($(date +%s%N) - start) )) $(if [ "$1" != D ]; then echo $(( $(cpu_ms "$1") - before )); else echo 0; fi)"
+}
 WORKLOAD="${WORKLOAD:-keepAlive}"
 echo_ws() { # name, or D for direct; prints: name msg/s proxy-CPU-ms
   local args=(--ca ca.pem) before=0 out
@@ -101,6 +117,17 @@ if [ "$WORKLOAD" = ws ]; then
   [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
   awk 'NR > 3 { rate[$1] += $2; cpu[$1] += $3; n[$1]++; if ($1 == "D") { for (k in last) { r = last[k] / $2; if (!(k in lo) || r < lo[k]) lo[k] = r; if (!(k in hi) || r > hi[k]) hi[k] = r }; delete last } else last[$1] = $2 }
     END { for (k in rate) printf "%s: %d msg/s%s (mean of %d runs)\n", k, rate[k] / n[k], k == "D" ? "" : sprintf(", %d ms proxy CPU per run, %.2f–%.2f× direct", cpu[k] / n[k], lo[k], hi[k]), n[k] }' runs | sort
+  exit 0
+fi
+if [ "$WORKLOAD" = h2 ]; then
+  h2port="$(json origin.out h2Port)"
+  for _ in $(seq 1000); do printf 'url = "https://localhost:%s/1k"\noutput = "/dev/null"\n' "$h2port"; done > h2.cfg
+  for _ in $(seq 8); do h2 A; h2 B; h2 D; done > runs
+  echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b); D = direct; h2"
+  [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
+  awk 'NR > 3 { rate[$1] += $2; cpu[$1] += $3; n[$1]++ }
+    END { for (k in rate) printf "%s: %d req/s (%.2fx direct)%s (mean of %d runs)\n", k, rate[k] / n[k], rate[k] / rate["D"],
+      k == "D" ? "" : sprintf(", %d ms proxy CPU per 1000 requests", cpu[k] / n[k]), n[k] }' runs | sort
   exit 0
 fi
 if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then

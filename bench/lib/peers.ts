@@ -129,6 +129,10 @@ export function peers(base?: { readonly root: string; readonly commit: string })
       note: 'the hop alone: CONNECT, the tunnel piped to the origin over TCP, no TLS of its own (bench/peers/tcp-relay.ts)',
       only: ['wsMessages'],
     }),
+    nodePeer('h2-relay', {
+      note: 'the HTTP/2 floor: streams relayed with the core http2 API, no HTTP semantics (bench/peers/h2-relay.ts)',
+      only: ['h2Streams'],
+    }),
     nodePeer('http-mitm-proxy', { pkg: 'http-mitm-proxy', note: 'keepAlive, https.Agent({ keepAlive })' }),
     nodePeer('mockttp', { pkg: 'mockttp', insecureIpHosts: true, note: 'recordTraffic: false, http2: true' }),
     mitmdump(),

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constants as http2Constants, Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Writable } from 'node:stream';
 import { h2FromRaw, rawFromH2 } from '../flow/h2-headers.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_STREAM_CLOSED } = http2Constants;
@@ -56,17 +57,44 @@ export function requestTrailers(req: InboundRequest): string[] {
 }
 
 /**
- * Sends the response head. HTTP/2 has no status text (RFC 9113 §8.3.2) and no connection-specific
- * fields (§8.2.2), so those are left out for an HTTP/2 client; an HTTP/1.1 client gets the raw
- * list as it is, with the origin's reason phrase.
+ * Sends the response head and returns where its body goes: the response itself for HTTP/1.x; for
+ * HTTP/2 the stream under it, through the core API. The compatibility API asks Node for trailers on
+ * every response, so its END_STREAM always follows the body in a DATA frame of its own; curl
+ * (multiplexing) has often finished the stream by then and resets it, which cost both hops a
+ * RST_STREAM for half of the streams (docs/performance.md). Here the last DATA frame ends the
+ * stream unless `trailers` says trailer fields may follow (`addResponseTrailers` queues them on
+ * the response, whose own 'wantTrailers' listener sends them). A Date field is added as
+ * `res.sendDate` says, for either protocol.
  */
-export function writeResponseHead(res: OutboundResponse, status: number, statusMessage: string | undefined, raw: string[]): void {
+export function openResponseBody(
+  res: OutboundResponse,
+  status: number,
+  statusMessage: string | undefined,
+  raw: string[],
+  trailers: boolean,
+): Writable {
   if (!isH2Response(res)) {
     if (statusMessage) res.writeHead(status, statusMessage, raw);
     else res.writeHead(status, raw);
-    return;
+    return res;
   }
-  res.writeHead(status, h2FromRaw(raw));
+  // HTTP/2 has no status text (RFC 9113 §8.3.2) and no connection-specific fields (§8.2.2).
+  const headers = h2FromRaw(raw);
+  headers[':status'] = status;
+  // `sendDate` is the option Node's compatibility layer passes (not in @types/node): false keeps Node from adding a Date.
+  const respondOptions = { waitForTrailers: trailers, sendDate: res.sendDate };
+  res.stream.respond(headers, respondOptions);
+  // What the response reports to the rest of the exchange (error-response.ts, the flow's status).
+  res.statusCode = status;
+  return res.stream;
+}
+
+/**
+ * True when an HTTP/2 response can have no body, so that Node ends its stream with the head (RFC
+ * 9110 §6.4.1: an answer to HEAD, 204, 205 and 304): it must then go through `endWithHead`.
+ */
+export function bodilessH2(res: Http2ServerResponse, status: number): boolean {
+  return res.req.method === 'HEAD' || status === 204 || status === 205 || status === 304;
 }
 
 /** Answers an HTTP/2 client with a head alone: one HEADERS frame that also ends the stream. */
@@ -102,7 +130,8 @@ export function responseCompleted(
   if (!isH2Response(res)) return res.writableFinished;
   // Node's http2 compatibility layer reports writableFinished for a stream the client reset too.
   const code = res.stream.rstCode ?? NGHTTP2_NO_ERROR;
-  if (code === NGHTTP2_NO_ERROR) return res.writableEnded;
+  // The body may have gone to the stream directly (openResponseBody).
+  if (code === NGHTTP2_NO_ERROR) return res.writableEnded || res.stream.writableEnded;
   // curl resets a stream with STREAM_CLOSED as soon as it holds the declared length, which can be
   // before the END_STREAM that follows the last DATA frame reaches it: it had the whole answer.
   return code === NGHTTP2_STREAM_CLOSED && sent?.declared !== undefined && sent.bytes >= sent.declared;

@@ -9,16 +9,17 @@ import { EventStreamParser, rewriteEventStream } from '../flow/sse.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import {
   addResponseTrailers,
+  bodilessH2,
   clientFailure,
   clientGone,
   endWithHead,
   hasNoBody,
   hasOpenEndedBody,
   isH2Response,
+  openResponseBody,
   requestRawHeaders,
   requestTrailers,
   responseCompleted,
-  writeResponseHead,
   type InboundRequest,
   type OutboundResponse,
 } from './client-message.js';
@@ -229,29 +230,33 @@ function sendResponse(
   // A replaced body is a new one, without the origin's trailers.
   const trailers = (): readonly string[] => (tail && !(body.kind === 'bytes' && body.replaced) ? tail.trailers() : []);
   const headOnly = body.kind === 'bytes' ? body.data.length === 0 && trailers().length === 0 : tail?.headOnly === true;
-  if (headOnly && isH2Response(res)) {
+  if (isH2Response(res) && (headOnly || bodilessH2(res, response.status))) {
     // HTTP/2 ends such a stream with its HEADERS frame (RFC 9113 §8.1), and gRPC's trailers-only
     // answers (an error status) must come that way: clients read their grpc-status only there.
     endWithHead(res, response.status, head);
     if (body.kind === 'stream') body.stream.resume();
     return;
   }
-  writeResponseHead(res, response.status, response.statusMessage, head);
+  const endAt = body.kind === 'stream' ? endOnLength(res, response) : undefined;
+  // Trailers can follow a body read whole only if it had some, and a streamed one only from the
+  // origin, and not past a declared length (endOnLength).
+  const trailersFollow = body.kind === 'bytes' ? trailers().length > 0 : tail !== undefined && endAt === undefined;
+  const to = openResponseBody(res, response.status, response.statusMessage, head, trailersFollow);
   const sendTrailers = (): void => addResponseTrailers(res, trailers());
   if (body.kind === 'bytes') {
     tally.count(body.data.length);
     sendTrailers();
-    res.end(body.data);
+    to.end(body.data);
     return;
   }
   // A head whose body has not started yet goes out now (event streams, long polls); otherwise Node
   // sends it together with the first body bytes, in one write.
-  // (An HTTP/2 head is sent by writeHead itself.)
+  // (An HTTP/2 head is sent by respond() itself.)
   if (body.stream.readableLength === 0 && !isH2Response(res)) res.flushHeaders();
   body.stream.on('data', (chunk: Buffer) => tally.count(chunk.length));
   // An origin that breaks off mid-body breaks the client connection too, rather than end a
   // truncated body cleanly, and a client that leaves frees the origin.
-  relayBody(body.stream, res, { beforeEnd: sendTrailers, endAt: endOnLength(res, response), onError: tally.broke });
+  relayBody(body.stream, to, { beforeEnd: sendTrailers, endAt, onError: tally.broke });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { isMitmError, MitmError } from '../errors.js';
 import type { FlowClient } from '../flow/flow.js';
-import { connectionOf, isH2Request, requestRawHeaders, type InboundRequest, type OutboundResponse } from '../exchange/client-message.js';
+import { connectionOf, isH2Request, type InboundRequest, type OutboundResponse } from '../exchange/client-message.js';
 import { carriesVia } from '../exchange/via.js';
 import { proxyAuthRequired } from './connect.js';
 import { respondWithError } from '../exchange/error-response.js';
@@ -115,7 +115,8 @@ export function resolveRequest(rt: ProxyRuntime, req: InboundRequest, session = 
   const resolved = session ? resolveInTunnel(session, req) : resolveAbsolute(req.url ?? '');
   if (rt.isSelf(resolved.origin)) throw new MitmError('loop', `${resolved.url} targets this proxy itself`);
   const marker = rt.exchangeDeps.viaMarker;
-  if (marker !== undefined && carriesVia(requestRawHeaders(req), marker)) {
+  // The raw list as the client sent it will do: pseudo-header fields and cookie crumbs are not Via.
+  if (marker !== undefined && carriesVia(req.rawHeaders, marker)) {
     throw new MitmError('loop', `${resolved.url} already passed through this proxy (its Via header carries our marker)`);
   }
   return resolved;
@@ -153,7 +154,7 @@ function resolveInTunnel(session: TunnelSession, req: InboundRequest): Resolved 
   if (session.rewriteHost === true) return { origin, path, hostHeader: shownHost, url: `${scheme}://${shownHost}${path}` };
   if (isH2Request(req)) {
     const authority = req.headers[':authority'] ?? req.headers.host;
-    const named = authority === undefined ? shownHost : formatAuthority(parseAuthority(authority, 443), 443);
+    const named = authority === undefined ? shownHost : namedAuthority(session, authority);
     return { origin, path, hostHeader: authority ?? shownHost, url: `https://${named}${path}` };
   }
   // The client's Host goes on to the origin as it is (reverse with --keep-host, transparent,
@@ -177,6 +178,18 @@ function tunnelOrigin(session: TunnelSession): { origin: OriginTarget; shownHost
     tunnelOrigins.set(session, known);
   }
   return known;
+}
+
+// The streams of an HTTP/2 session name one :authority, as a rule: parsed once per tunnel, not per stream.
+const lastAuthority = new WeakMap<TunnelSession, { authority: string; named: string }>();
+
+/** An HTTP/2 request's :authority as the URL shows it (a well-formed host[:port], else host_invalid). */
+function namedAuthority(session: TunnelSession, authority: string): string {
+  const last = lastAuthority.get(session);
+  if (last?.authority === authority) return last.named;
+  const named = formatAuthority(parseAuthority(authority, 443), 443);
+  lastAuthority.set(session, { authority, named });
+  return named;
 }
 
 function originForm(pathAndQuery: string): string {

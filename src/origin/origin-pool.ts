@@ -7,6 +7,8 @@ import { MitmError } from '../errors.js';
 import { linkConnection } from './origin-connection.js';
 import { closingError } from './origin-handshake.js';
 
+const CONNECTION_WINDOW = 1 << 20;
+
 /** Live HTTP/2 sessions to origins, keyed by `originKey`. */
 export class H2SessionPool {
   readonly #sessions = new Map<string, ClientHttp2Session>();
@@ -83,6 +85,10 @@ export class H2SessionPool {
       session.once('error', onError);
       session.once('close', onClose);
     });
+    // The connection's receive window, shared by all its streams: with Node's 64 KiB, 100 streams of
+    // 1 KiB answers already wait for WINDOW_UPDATEs. Each stream keeps its own 64 KiB window, which
+    // is what bounds the bytes buffered for a slow client.
+    if (!session.destroyed) session.setLocalWindowSize(CONNECTION_WINDOW);
     this.#sessions.set(key, session);
     session.setTimeout(this.#idleMs);
     return session;
