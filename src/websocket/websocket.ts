@@ -372,6 +372,9 @@ function dial(
     upstreamReq.once('upgrade', (res: IncomingMessage, socket: Socket, head: Buffer) => {
       settle();
       socket.on('error', () => socket.destroy());
+      // Messages are small and go both ways: Nagle's algorithm would hold one behind the origin's
+      // delayed ACK (the client's side has noDelay from the listener).
+      socket.setNoDelay(true);
       // With a key of the proxy's own (RFC 8441 clients send none), the proxy is the one to check the answer.
       const key = request.headers['sec-websocket-key'];
       if (verifyAccept && res.headers['sec-websocket-accept'] !== acceptFor(Array.isArray(key) ? (key[0] ?? '') : (key ?? ''))) {
