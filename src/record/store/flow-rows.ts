@@ -1,5 +1,5 @@
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
-import { setRawHeader, valuesOf, withoutRawHeader } from '../../flow/header-map.js';
+import { setRawHeader, withoutRawHeader } from '../../flow/header-map.js';
 import { eventsOf } from '../../flow/sse.js';
 import { decodedText } from './body-text.js';
 import type { AppendExtra } from './types.js';
@@ -133,7 +133,7 @@ function bodyRow(side: 'request' | 'response', message: FlowRequest | FlowRespon
   const raw = cutHere ? recorded.data.subarray(0, bodyLimit) : recorded.data;
   const cut = cutHere || recorded.truncated;
   const declared = Number(message.header('content-length') ?? Number.NaN);
-  const contentEncoding = message.bodyStore.replaced ? undefined : valuesOf(message.headers['content-encoding']).join(',') || undefined;
+  const contentEncoding = message.bodyStore.replaced ? undefined : message.headerValues('content-encoding').join(',') || undefined;
   const text = decodedText(raw, {
     contentType: message.header('content-type'),
     contentEncoding,
