@@ -41,32 +41,41 @@ const SETTLE_TIMEOUT_MS = 30_000;
  */
 export class WriteThread {
   readonly #file: string;
-  readonly #worker: Worker;
-  readonly #port: MessagePort;
-  readonly #done: Int32Array;
+  readonly #maxSize: number | undefined;
+  readonly #done = new Int32Array(new SharedArrayBuffer(4));
   readonly #onOutcome: (outcome: BatchOutcome) => void;
+  // Started with the first batch: a store that never writes (or a proxy that records nothing yet)
+  // pays no thread start-up, ~0.1–1 s of CPU for a new V8 isolate and the SQLite driver.
+  #thread: { readonly worker: Worker; readonly port: MessagePort } | undefined;
   #posted = 0;
   #gone: string | undefined;
 
   constructor(file: string, maxSize: number | undefined, onOutcome: (outcome: BatchOutcome) => void) {
     this.#file = file;
+    this.#maxSize = maxSize;
     this.#onOutcome = onOutcome;
-    const done = new SharedArrayBuffer(4);
-    this.#done = new Int32Array(done);
+  }
+
+  #start(): { readonly worker: Worker; readonly port: MessagePort } {
     const { port1, port2 } = new MessageChannel();
-    this.#port = port1;
-    const data: WriterThreadData & { port: MessagePort } = { file, maxSize, done, port: port2 };
-    this.#worker = startWorker(data, [port2]);
+    const data: WriterThreadData & { port: MessagePort } = {
+      file: this.#file,
+      maxSize: this.#maxSize,
+      done: this.#done.buffer as SharedArrayBuffer,
+      port: port2,
+    };
+    const worker = startWorker(data, [port2]);
     // Neither keeps a process alive that forgot to close its store (what is queued is then lost, as on a kill).
-    this.#worker.unref();
+    worker.unref();
     port1.unref();
-    port1.on('message', (outcome: BatchOutcome) => onOutcome(outcome));
-    this.#worker.on('error', (error) => {
+    port1.on('message', (outcome: BatchOutcome) => this.#onOutcome(outcome));
+    worker.on('error', (error) => {
       this.#gone = error.message;
     });
-    this.#worker.on('exit', () => {
+    worker.on('exit', () => {
       this.#gone ??= 'it exited';
     });
+    return { worker, port: port1 };
   }
 
   /** Batches posted and not yet answered. */
@@ -88,7 +97,8 @@ export class WriteThread {
         error: `its writer thread failed: ${this.#gone}`,
       });
     } else {
-      this.#port.postMessage({ type: 'batch', seq, rows } satisfies ThreadMessage);
+      this.#thread ??= this.#start();
+      this.#thread.port.postMessage({ type: 'batch', seq, rows } satisfies ThreadMessage);
     }
     return seq;
   }
@@ -103,20 +113,23 @@ export class WriteThread {
       }
       Atomics.wait(this.#done, 0, done, left);
     }
-    for (let received = receiveMessageOnPort(this.#port); received; received = receiveMessageOnPort(this.#port)) {
+    const port = this.#thread?.port;
+    if (port === undefined) return;
+    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
       this.#onOutcome(received.message as BatchOutcome);
     }
   }
 
   /** Closes the thread's connection and waits for it to end; settle first, or unanswered batches are lost. */
   async close(): Promise<void> {
-    if (this.#gone !== undefined) return;
-    const exited = once(this.#worker, 'exit');
+    const thread = this.#thread;
+    if (thread === undefined || this.#gone !== undefined) return;
+    const exited = once(thread.worker, 'exit');
     // Held open until the thread has closed its connection, so the store's -wal is cleaned up.
-    this.#worker.ref();
-    this.#port.postMessage({ type: 'close' } satisfies ThreadMessage);
+    thread.worker.ref();
+    thread.port.postMessage({ type: 'close' } satisfies ThreadMessage);
     await exited;
-    this.#port.close();
+    thread.port.close();
   }
 }
 
