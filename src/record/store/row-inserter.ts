@@ -10,7 +10,7 @@ export function rowInserter(db: Database): (rows: FlowRows) => number {
     `INSERT INTO flows (${FLOW_COLUMNS.join(', ')}) VALUES (${FLOW_COLUMNS.map((column) => `@${column}`).join(', ')})`,
   );
   const body = db.prepare(
-    'INSERT INTO bodies (flow_id, side, raw, content_encoding, text, cut, full_length) VALUES (@flow_id, @side, @raw, @content_encoding, @text, @cut, @full_length)',
+    'INSERT INTO bodies (flow_id, side, raw, content_encoding, text, text_is_raw, cut, full_length) VALUES (@flow_id, @side, @raw, @content_encoding, @text, @text_is_raw, @cut, @full_length)',
   );
   const message = db.prepare(
     'INSERT INTO ws_messages (flow_id, seq, direction, time, type, data, size, cut) VALUES (@flow_id, @seq, @direction, @time, @type, @data, @size, @cut)',
