@@ -45,7 +45,7 @@ export class WriteThread {
   readonly #done = new Int32Array(new SharedArrayBuffer(4));
   readonly #onOutcome: (outcome: BatchOutcome) => void;
   // Started with the first batch: a store that never writes (or a proxy that records nothing yet)
-  // pays no thread start-up, ~0.1–1 s of CPU for a new V8 isolate and the SQLite driver.
+  // pays no thread start-up (a new V8 isolate and the SQLite driver, over a second under load).
   #thread: { readonly worker: Worker; readonly port: MessagePort } | undefined;
   #posted = 0;
   #gone: string | undefined;
