@@ -217,7 +217,7 @@ async function runAll(all: readonly Peer[], originCa: string, state: string, ben
     '',
     ...notes,
     '',
-    'targets (issue #5), mitm:',
+    'targets (issues #5, #13, #17), mitm:',
     formatTargets(targets),
   ].join('\n');
   console.log(text);

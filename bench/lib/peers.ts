@@ -121,6 +121,10 @@ export function peers(base?: { readonly root: string; readonly commit: string })
       only: ['keepAlive', 'wsMessages'],
     }),
     nodePeer('mitm-store', { note: 'mitm with --keep 0 --store FILE (every flow to SQLite), keep-alive only', only: ['keepAlive'] }),
+    nodePeer('mitm-ui', {
+      note: 'mitm with --ui and one live page (a Node client on the push channel, every flow), keep-alive only',
+      only: ['keepAlive'],
+    }),
     nodePeer('tls-relay', {
       note: 'the floor for a Node MITM proxy: CONNECT, TLS in piped to TLS out, no HTTP (bench/peers/tls-relay.ts)',
       only: ['keepAlive', 'download', 'slowReader', 'upload', 'wsMessages'],

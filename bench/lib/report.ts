@@ -168,6 +168,7 @@ export function checkTargets(results: Results): TargetCheck[] {
   const returned = figure('idleTunnels', 'returned');
   const unrecorded = ratio('keepAlive', 'reqPerSec', 'mitm-unrecorded');
   const stored = ratio('keepAlive', 'reqPerSec', 'mitm-unrecorded', 'mitm-store');
+  const inspected = ratio('keepAlive', 'reqPerSec', 'mitm-unrecorded', 'mitm-ui');
   return [
     check('keep-alive small requests ≥ 0.65× direct', ratio('keepAlive', 'reqPerSec'), (x) => x >= 0.65),
     check(
@@ -179,6 +180,12 @@ export function checkTargets(results: Results): TargetCheck[] {
     check(
       'recording to the store costs ≤ 15% of keep-alive throughput',
       stored === undefined ? undefined : (1 - stored) * 100,
+      (x) => x <= 15,
+      '%',
+    ),
+    check(
+      'the web inspector open and live costs ≤ 15% of keep-alive throughput',
+      inspected === undefined ? undefined : (1 - inspected) * 100,
       (x) => x <= 15,
       '%',
     ),
@@ -268,6 +275,7 @@ export function recordingRounds(results: Results): string[] {
   for (const [route, label] of [
     ['mitm', 'recording in memory (mitm)'],
     ['mitm-store', 'recording to the store (mitm-store)'],
+    ['mitm-ui', 'the inspector open and live (mitm-ui)'],
   ] as const) {
     const rounds = results[route]?.keepAlive?.rounds;
     if (rounds === undefined || rounds.length !== base.length) continue;

@@ -2,7 +2,7 @@ import type { Transform } from 'node:stream';
 import { MitmError } from '../errors.js';
 import { Body } from './body.js';
 import { decodeBody } from './decode.js';
-import { getRawHeader, headerMapFromRaw, toRawHeaders, valuesOf, type HeaderMap } from './header-map.js';
+import { getRawHeader, getRawHeaderValues, headerMapFromRaw, toRawHeaders, valuesOf, type HeaderMap } from './header-map.js';
 import type { ClientTlsFacts, FlowTls, OriginTlsFacts } from './tls-facts.js';
 import type { WebSocketLog } from './ws-message.js';
 
@@ -96,6 +96,14 @@ abstract class Message {
   /** The first value of the field `name` (lower-case) as `headers` has it now. */
   header(name: string): string | undefined {
     return this.#headers ? valuesOf(this.#headers[name])[0] : getRawHeader(this.rawHeaders, name);
+  }
+
+  /**
+   * Every value of the field `name` (lower-case) as `headers` has it now; like `header`, it reads
+   * the raw list when no hook built `headers`, so recorders do not build it for each flow.
+   */
+  headerValues(name: string): string[] {
+    return this.#headers ? valuesOf(this.#headers[name]) : getRawHeaderValues(this.rawHeaders, name);
   }
 
   /** For JSON.stringify and loggers: the public fields, `headers` included (it is not an own property). */

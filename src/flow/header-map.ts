@@ -99,6 +99,16 @@ export function getRawHeader(raw: readonly string[], name: string): string | und
   return undefined;
 }
 
+/** Every value of `name` in a raw list, in order. */
+export function getRawHeaderValues(raw: readonly string[], name: string): string[] {
+  const lower = name.toLowerCase();
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === lower) out.push(raw[i + 1] as string);
+  }
+  return out;
+}
+
 /** `raw` without any field called `name`. */
 export function withoutRawHeader(raw: readonly string[], name: string): string[] {
   const lower = name.toLowerCase();

@@ -1,7 +1,7 @@
 import { MitmError } from '../errors.js';
 import type { FlowTimings } from '../flow/flow.js';
 import { HarInput, type HarInputEntry } from './har-input.js';
-import { decodedText } from './store/body-text.js';
+import { rowText, textColumns } from './store/body-text.js';
 import { sseEvents, type BodyRowData, type FlowRowData, type FlowRows } from './store/flow-rows.js';
 import type { SessionStore } from './store/open-store.js';
 
@@ -105,7 +105,8 @@ export function harEntryRows(entry: HarInputEntry, id: number): FlowRows {
         cut: message._truncated === true ? 1 : 0,
       };
     });
-  const events = isSse && responseBody?.text ? sseEvents(responseBody.text) : [];
+  const sseText = isSse && responseBody ? rowText(responseBody) : undefined;
+  const events = sseText ? sseEvents(sseText) : [];
   return { flow, bodies: [requestBody, responseBody].filter((body) => body !== undefined), messages, events };
 }
 
@@ -161,7 +162,7 @@ function bodyRow(
     side,
     raw,
     content_encoding: null,
-    text: decodedText(raw, { contentType, contentEncoding: undefined, cut, maxBytes: Math.max(raw.length, 2 ** 20) }) ?? null,
+    ...textColumns(raw, { contentType, contentEncoding: undefined, cut, maxBytes: Math.max(raw.length, 2 ** 20) }),
     cut: cut ? 1 : 0,
     full_length: size(bodySize) ?? (cut ? null : raw.length),
   };

@@ -39,6 +39,8 @@ test("a message's wire headers follow its map once a hook touches it, and its ra
     });
   const untouched = message();
   assert.equal(untouched.header('set-cookie'), 'a=1');
+  assert.deepEqual(untouched.headerValues('set-cookie'), ['a=1', 'b=2'], 'every value, any case, from the raw list');
+  assert.deepEqual(untouched.headerValues('x-missing'), []);
   assert.deepEqual(untouched.wireHeaders(), raw);
   assert.notEqual(untouched.wireHeaders(), raw, 'a copy: framing may change it');
   const json = JSON.parse(JSON.stringify(untouched)) as { method: string; headers: unknown };
@@ -50,6 +52,8 @@ test("a message's wire headers follow its map once a hook touches it, and its ra
   delete changed.headers['set-cookie'];
   assert.equal(changed.header('x-trace'), 'changed');
   assert.equal(changed.header('set-cookie'), undefined);
+  assert.deepEqual(changed.headerValues('set-cookie'), []);
+  assert.deepEqual(changed.headerValues('x-trace'), ['changed']);
   assert.deepEqual(changed.wireHeaders(), ['Host', 'a.test', 'X-Trace', 'changed', 'Accept', '*/*']);
 
   const replaced = message();

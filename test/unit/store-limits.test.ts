@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { isMitmError } from '../../src/errors.js';
+import { loadDriver } from '../../src/record/store/driver.js';
 import { openStore } from '../../src/record/store/open-store.js';
 import { makeFlow, tempDir } from '../helpers/store-flows.js';
 
@@ -121,5 +123,38 @@ describe('store: cutting, batching, bounded memory, pruning', () => {
     assert.equal(stats.prunedFlows, 200 - kept.length);
     const size = (await stat(file)).size;
     assert.ok(size <= maxSize + 64 * 1024, `file is ${size} bytes`);
+  });
+
+  it('a batch the writer thread cannot write: flush() throws it, a background write reports it, and the store goes on', async () => {
+    const file = join(temp.dir, 'refused.db');
+    const errors: Error[] = [];
+    const store = await openStore(file, { batchSize: 2, onError: (error) => errors.push(error) });
+    // Another connection makes every INSERT into flows fail, as a full disk would.
+    const Driver = await loadDriver();
+    const other = new Driver(file);
+    try {
+      other.exec("CREATE TRIGGER refuse BEFORE INSERT ON flows BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+      store.append(makeFlow({ id: 1 }));
+      await assert.rejects(
+        store.flush(),
+        (error: unknown) =>
+          isMitmError(error) && error.code === 'store_failed' && error.message.includes(file) && /refused by the test/.test(error.message),
+      );
+      store.append(makeFlow({ id: 2 }));
+      store.append(makeFlow({ id: 3 }));
+      await nextTurn();
+      assert.equal(store.stats().failedFlows, 3);
+      assert.match(String(errors[0]), /cannot write 2 flows to the store .*refused by the test/);
+      other.exec('DROP TRIGGER refuse');
+      store.append(makeFlow({ id: 4 }));
+      await store.flush();
+      assert.deepEqual(
+        store.query().map((flow) => flow.proxyFlowId),
+        [4],
+      );
+    } finally {
+      other.close();
+      await store.close();
+    }
   });
 });

@@ -37,11 +37,12 @@ describe('store: opening, refusing, migrating', () => {
     const db = new Database(file, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 2);
+      assert.equal(db.pragma('user_version', { simple: true }), 3);
       assert.equal(db.pragma('application_id', { simple: true }), 0x6d69746d);
       assert.deepEqual(db.prepare('SELECT version, description FROM schema_migrations').all(), [
         { version: 1, description: 'the schema' },
         { version: 2, description: 'TLS facts of both sides' },
+        { version: 3, description: 'a body text that is its raw bytes kept once' },
       ]);
     } finally {
       db.close();
@@ -167,7 +168,7 @@ describe('store: opening, refusing, migrating', () => {
     }
     const check = new Database(file, { readonly: true });
     try {
-      assert.equal(check.pragma('user_version', { simple: true }), 2);
+      assert.equal(check.pragma('user_version', { simple: true }), MIGRATIONS.length);
       assert.deepEqual(check.prepare('SELECT tls_sni, origin_cert_issuer, origin_cert_sha256 FROM flows').get(), {
         tls_sni: 'old.test',
         origin_cert_issuer: 'Old CA',
@@ -177,6 +178,29 @@ describe('store: opening, refusing, migrating', () => {
       assert.ok(!names.includes('tls') && names.includes('client_tls') && names.includes('origin_tls'), names.join(', '));
     } finally {
       check.close();
+    }
+  });
+
+  it("migration 3 keeps a version-2 store's body texts (their copies stay) and reads them as before", async () => {
+    const file = join(temp.dir, 'version-2.db');
+    const Database = await loadDriver();
+    const db = new Database(file);
+    applyMigrations(db, file, MIGRATIONS.slice(0, 2));
+    const columns =
+      'proxy_flow_id, started_at, method, url, host, path, request_http_version, request_headers, timings, incomplete, synthetic, tags, client_address, client_port, connection_id, is_websocket, is_sse, ws_omitted';
+    db.prepare(
+      `INSERT INTO flows (${columns}) VALUES (1, 0, 'GET', 'https://old.test/', 'old.test', '/', '1.1', '[]', '{"start":0}', 0, 0, '[]', '', 0, 1, 0, 0, 0)`,
+    ).run();
+    db.prepare(
+      "INSERT INTO bodies (flow_id, side, raw, content_encoding, text, cut, full_length) VALUES (1, 'response', ?, NULL, ?, 0, 2)",
+    ).run(Buffer.from('{}'), '{}');
+    db.close();
+    const store = await openStore(file);
+    try {
+      assert.equal(store.query()[0]?.responseBody?.text, '{}');
+      assert.equal(store.query('res:{}').length, 1);
+    } finally {
+      await store.close();
     }
   });
 

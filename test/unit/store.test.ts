@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isMitmError } from '../../src/errors.js';
 import type { FlowTls } from '../../src/flow/tls-facts.js';
+import { loadDriver } from '../../src/record/store/driver.js';
 import { headerValues } from '../../src/record/store/reader.js';
 import { openStore } from '../../src/record/store/open-store.js';
 import { makeFlow, tempDir } from '../helpers/store-flows.js';
@@ -135,6 +136,54 @@ describe('store: round trip, reopen, query', () => {
       assert.equal(reopened.get(999), undefined);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it("keeps a body's text once when it is the raw bytes, and every reader still gets the text", async () => {
+    const file = join(temp.dir, 'text-once.db');
+    const store = await openStore(file);
+    const json = '{"name":"café ☕"}';
+    const gzipped = gzipSync('hello '.repeat(50));
+    try {
+      store.append(makeFlow({ id: 1, responseHeaders: ['Content-Type', 'application/json'], responseBody: json }));
+      store.append(makeFlow({ id: 2, responseHeaders: ['Content-Type', 'text/plain', 'Content-Encoding', 'gzip'], responseBody: gzipped }));
+      // Cut by the recorder in the middle of "é": the text drops the split character, so it is not the raw bytes.
+      store.append(makeFlow({ id: 3, recordLimit: 7, responseHeaders: ['Content-Type', 'application/json'], responseBody: '{"a":"é!"}' }));
+      store.append(makeFlow({ id: 4, responseHeaders: ['Content-Type', 'text/plain'], responseBody: Buffer.from([0x66, 0xff, 0x6f]) }));
+      store.append(makeFlow({ id: 5, responseHeaders: ['Content-Type', 'image/png'], responseBody: 'not text' }));
+      const texts = store.query().map((flow) => flow.responseBody?.text);
+      assert.deepEqual(texts, [json, 'hello '.repeat(50), '{"a":"', undefined, undefined]);
+      assert.deepEqual(
+        store.query('res:café').map((flow) => flow.proxyFlowId),
+        [1],
+      );
+      assert.deepEqual(
+        store.query('res:hello').map((flow) => flow.proxyFlowId),
+        [2],
+      );
+    } finally {
+      await store.close();
+    }
+    const Database = await loadDriver();
+    const db = new Database(file, { readonly: true });
+    try {
+      assert.deepEqual(
+        db.prepare("SELECT flow_id, text IS NULL AS no_copy, text_is_raw FROM bodies WHERE side = 'response' ORDER BY flow_id").all(),
+        [
+          { flow_id: 1, no_copy: 1, text_is_raw: 1 },
+          { flow_id: 2, no_copy: 0, text_is_raw: 0 },
+          { flow_id: 3, no_copy: 0, text_is_raw: 0 },
+          { flow_id: 4, no_copy: 1, text_is_raw: 0 },
+          { flow_id: 5, no_copy: 1, text_is_raw: 0 },
+        ],
+      );
+      assert.deepEqual(
+        db.prepare("SELECT flow_id FROM body_texts WHERE text LIKE '%café%'").pluck().all(),
+        [1],
+        'the body_texts view, for the sqlite3 shell',
+      );
+    } finally {
+      db.close();
     }
   });
 

@@ -1,5 +1,4 @@
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
-import { valuesOf } from '../../flow/header-map.js';
 import { harBodyText } from '../har-body.js';
 import { isEventStream, sniOf, urlParts, type FilterSubject } from './subject.js';
 
@@ -20,14 +19,32 @@ export function subjectOfFlow(flow: Flow, facts: FlowFacts = {}): FilterSubject 
   const { request, response } = flow;
   const contentType = response?.header('content-type');
   const end = flow.timings.end;
+  // Built on first use: most filters never look at the headers or the URL's parts, and a live
+  // inspector makes a subject of every flow (docs/performance.md).
+  let parts: { readonly host: string; readonly path: string } | undefined;
+  let requestHeaders: readonly string[] | undefined;
+  let responseHeaders: { readonly list: readonly string[] | undefined } | undefined;
   return {
     method: request.method,
     url: request.url,
-    ...urlParts(request.url),
+    get host() {
+      parts ??= urlParts(request.url);
+      return parts.host;
+    },
+    get path() {
+      parts ??= urlParts(request.url);
+      return parts.path;
+    },
     status: response?.status,
     contentType,
-    requestHeaders: request.wireHeaders(),
-    responseHeaders: response?.wireHeaders(),
+    get requestHeaders() {
+      requestHeaders ??= request.wireHeaders();
+      return requestHeaders;
+    },
+    get responseHeaders() {
+      responseHeaders ??= { list: response?.wireHeaders() };
+      return responseHeaders.list;
+    },
     requestBody: once(() => bodyText(request)),
     responseBody: once(() => (response ? bodyText(response) : undefined)),
     responseSize: facts.responseSize ?? (response ? sentSize(response) : undefined),
@@ -44,7 +61,7 @@ export function subjectOfFlow(flow: Flow, facts: FlowFacts = {}): FilterSubject 
 function bodyText(message: FlowRequest | FlowResponse): string | undefined {
   const recorded = message.bodyStore.recorded();
   if (recorded.data.length === 0) return undefined;
-  const encoding = message.bodyStore.replaced ? '' : valuesOf(message.headers['content-encoding']).join(',');
+  const encoding = message.bodyStore.replaced ? '' : message.headerValues('content-encoding').join(',');
   const mimeType = message.header('content-type') ?? '';
   const body = harBodyText(recorded.data, { contentEncoding: encoding, mimeType, truncated: recorded.truncated });
   return body.encoding === undefined ? body.text : undefined;

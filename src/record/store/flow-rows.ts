@@ -1,7 +1,7 @@
 import type { Flow, FlowRequest, FlowResponse } from '../../flow/flow.js';
-import { setRawHeader, valuesOf, withoutRawHeader } from '../../flow/header-map.js';
+import { setRawHeader, withoutRawHeader } from '../../flow/header-map.js';
 import { eventsOf } from '../../flow/sse.js';
-import { decodedText } from './body-text.js';
+import { rowText, textColumns } from './body-text.js';
 import type { AppendExtra } from './types.js';
 
 /** The `flows` row of one flow, named as the INSERT binds it. */
@@ -50,7 +50,10 @@ export interface BodyRowData {
   side: 'request' | 'response';
   raw: Buffer;
   content_encoding: string | null;
+  /** The decoded text; NULL when there is none, or when `text_is_raw` says `raw` is the text. */
   text: string | null;
+  /** 1 when the body's text is `raw` itself (a textual body, uncoded, whole, valid UTF-8): kept once. */
+  text_is_raw: number;
   cut: number;
   full_length: number | null;
 }
@@ -122,7 +125,8 @@ export function flowRows(flow: Flow, extra: AppendExtra, bodyLimit: number): Flo
     size: message.size,
     cut: message.truncated || message.data.length > bodyLimit ? 1 : 0,
   }));
-  const events = isSse && responseBody?.text ? sseEvents(responseBody.text) : [];
+  const sseText = isSse && responseBody ? rowText(responseBody) : undefined;
+  const events = sseText ? sseEvents(sseText) : [];
   return { flow: row, bodies: [requestBody, responseBody].filter((body) => body !== undefined), messages, events };
 }
 
@@ -133,8 +137,8 @@ function bodyRow(side: 'request' | 'response', message: FlowRequest | FlowRespon
   const raw = cutHere ? recorded.data.subarray(0, bodyLimit) : recorded.data;
   const cut = cutHere || recorded.truncated;
   const declared = Number(message.header('content-length') ?? Number.NaN);
-  const contentEncoding = message.bodyStore.replaced ? undefined : valuesOf(message.headers['content-encoding']).join(',') || undefined;
-  const text = decodedText(raw, {
+  const contentEncoding = message.bodyStore.replaced ? undefined : message.headerValues('content-encoding').join(',') || undefined;
+  const text = textColumns(raw, {
     contentType: message.header('content-type'),
     contentEncoding,
     cut,
@@ -144,7 +148,7 @@ function bodyRow(side: 'request' | 'response', message: FlowRequest | FlowRespon
     side,
     raw,
     content_encoding: contentEncoding ?? null,
-    text: text ?? null,
+    ...text,
     cut: cut ? 1 : 0,
     full_length: recorded.truncated ? (Number.isSafeInteger(declared) ? declared : null) : recorded.data.length,
   };

@@ -49,7 +49,7 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
   const db = await openDatabase(Driver, path, readonly);
   const writer = readonly
     ? undefined
-    : new StoreWriter(db, path, {
+    : new StoreWriter(path, {
         bodyLimit: positive(options.storeBodyLimit, STORE_DEFAULTS.storeBodyLimit, 'storeBodyLimit', 0),
         maxSize: options.maxSize === undefined ? undefined : positive(options.maxSize, 0, 'maxSize', 1),
         batchSize: positive(options.batchSize, STORE_DEFAULTS.batchSize, 'batchSize', 1),
@@ -105,6 +105,8 @@ export async function openStore(file: string, options: StoreOptions = {}): Promi
       try {
         writer?.flush();
       } finally {
+        // The writer thread's connection first: the last one to close cleans up the -wal file.
+        await writer?.close();
         db.close();
       }
     },

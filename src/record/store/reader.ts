@@ -2,6 +2,7 @@ import type { FlowTimings } from '../../flow/flow.js';
 import type { ClientTlsFacts, FlowTls, OriginTlsFacts } from '../../flow/tls-facts.js';
 import type { WebSocketDirection } from '../../flow/ws-message.js';
 import type { Database } from './driver.js';
+import { rowText } from './body-text.js';
 import type { BodyRowData, FlowRowData } from './flow-rows.js';
 import type {
   FlowRow,
@@ -21,6 +22,7 @@ interface BodiesRow {
   raw: Buffer;
   content_encoding: string | null;
   text: string | null;
+  text_is_raw: number;
   cut: number;
   full_length: number | null;
 }
@@ -59,9 +61,14 @@ export class StoreReader {
     const desc = db.prepare<[number, number], FlowsRow>('SELECT * FROM flows WHERE id < ? ORDER BY id DESC LIMIT ?');
     const one = db.prepare<[number], FlowsRow>('SELECT * FROM flows WHERE id = ?');
     const bodies = db.prepare<[number], BodiesRow>(
-      'SELECT side, raw, content_encoding, text, cut, full_length FROM bodies WHERE flow_id = ?',
+      'SELECT side, raw, content_encoding, text, text_is_raw, cut, full_length FROM bodies WHERE flow_id = ?',
     );
-    const text = db.prepare<[number, string], string | null>('SELECT text FROM bodies WHERE flow_id = ? AND side = ?').pluck();
+    // The text as the body_texts view has it: `raw` itself where the two would be the same.
+    const text = db
+      .prepare<[number, string], string | null>(
+        'SELECT CASE WHEN text_is_raw = 1 THEN CAST(raw AS TEXT) ELSE text END FROM bodies WHERE flow_id = ? AND side = ?',
+      )
+      .pluck();
     const messages = db.prepare<[number], MessagesRow>(
       'SELECT seq, direction, time, type, data, size, cut FROM ws_messages WHERE flow_id = ? ORDER BY seq',
     );
@@ -189,7 +196,7 @@ export function storedBody(row: Omit<BodyRowData, 'side'> | undefined): StoredBo
     : {
         raw: row.raw,
         contentEncoding: row.content_encoding ?? undefined,
-        text: row.text ?? undefined,
+        text: rowText(row),
         cut: row.cut === 1,
         fullLength: row.full_length ?? undefined,
       };

@@ -110,8 +110,20 @@ ALTER TABLE flows DROP COLUMN tls;
 CREATE INDEX flows_tls_sni ON flows (tls_sni);
 `;
 
+/**
+ * A body's text kept once when it is the raw bytes themselves (an uncoded, whole, UTF-8 textual
+ * body): `text_is_raw` says so and `text` stays NULL. The `body_texts` view gives every body's
+ * text whichever column holds it, for the sqlite3 shell. Rows written before keep their copy.
+ */
+const TEXT_ONCE_3 = `
+ALTER TABLE bodies ADD COLUMN text_is_raw INTEGER NOT NULL DEFAULT 0;
+CREATE VIEW body_texts AS
+  SELECT flow_id, side, CASE WHEN text_is_raw = 1 THEN CAST(raw AS TEXT) ELSE text END AS text FROM bodies;
+`;
+
 /** Every migration, oldest first; the last one's version is the schema this code reads and writes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'the schema', sql: SCHEMA_1 },
   { version: 2, description: 'TLS facts of both sides', sql: TLS_FACTS_2 },
+  { version: 3, description: 'a body text that is its raw bytes kept once', sql: TEXT_ONCE_3 },
 ];

@@ -1,10 +1,9 @@
 import { MitmError } from '../../errors.js';
 import type { Flow } from '../../flow/flow.js';
-import type { Database } from './driver.js';
-import { flowRows, type FlowRowData, type FlowRows } from './flow-rows.js';
+import { flowRows, type FlowRows } from './flow-rows.js';
 import { reason } from './open-database.js';
-import { pruneToSize } from './prune.js';
 import type { AppendExtra, StoreStats } from './types.js';
+import { type BatchOutcome, WriteThread } from './write-thread.js';
 
 /** How the writer batches. */
 export interface WriterOptions {
@@ -20,16 +19,22 @@ type Queued = { flow: Flow; extra: AppendExtra; rows: undefined } | { flow: unde
 
 type Counters = { -readonly [K in keyof StoreStats]: StoreStats[K] };
 
+// Batches handed to the writer thread and not yet written, at most: past it, the next write waits,
+// so a disk slower than the traffic costs latency, never unbounded memory.
+const MAX_IN_FLIGHT = 4;
+
 /**
  * Queues finished flows and writes them in one transaction per batch: when `batchSize` are queued
- * (on the next turn of the event loop), or `flushIntervalMs` after the first of a batch. `append`
- * itself only pushes onto the queue, except when the queue holds `maxQueue` flows: then it writes
- * them there and then, so memory stays bounded and no flow is dropped.
+ * (on the next turn of the event loop), or `flushIntervalMs` after the first of a batch. A write
+ * turns the batch into rows here and hands them to the store's writer thread (write-thread.ts),
+ * which runs the SQL. `append` itself only pushes onto the queue, except when the queue holds
+ * `maxQueue` flows: then it writes them there and then, waiting for the thread, so memory stays
+ * bounded and no flow is dropped.
  */
 export class StoreWriter {
-  readonly #db: Database;
   readonly #file: string;
   readonly #options: WriterOptions;
+  readonly #thread: WriteThread;
   readonly #counters: Counters = {
     appended: 0,
     written: 0,
@@ -43,37 +48,18 @@ export class StoreWriter {
   #queue: Queued[] = [];
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
-  readonly #insert: (rows: FlowRows) => void;
+  /** The batch a `flush()` waits for: its failure is thrown there instead of going to `onError`. */
+  #awaited: { seq: number; error: Error | undefined } | undefined;
 
-  constructor(db: Database, file: string, options: WriterOptions) {
-    this.#db = db;
+  constructor(file: string, options: WriterOptions) {
     this.#file = file;
     this.#options = options;
-    const flow = db.prepare(
-      `INSERT INTO flows (${FLOW_COLUMNS.join(', ')}) VALUES (${FLOW_COLUMNS.map((column) => `@${column}`).join(', ')})`,
-    );
-    const body = db.prepare(
-      'INSERT INTO bodies (flow_id, side, raw, content_encoding, text, cut, full_length) VALUES (@flow_id, @side, @raw, @content_encoding, @text, @cut, @full_length)',
-    );
-    const message = db.prepare(
-      'INSERT INTO ws_messages (flow_id, seq, direction, time, type, data, size, cut) VALUES (@flow_id, @seq, @direction, @time, @type, @data, @size, @cut)',
-    );
-    const event = db.prepare(
-      'INSERT INTO sse_events (flow_id, seq, event, data, last_id, retry) VALUES (@flow_id, @seq, @event, @data, @last_id, @retry)',
-    );
-    this.#insert = (rows) => {
-      const flowId = flow.run(rows.flow).lastInsertRowid;
-      for (const row of rows.bodies) {
-        body.run({ flow_id: flowId, ...row });
-        if (row.cut) this.#counters.cutBodies += 1;
-      }
-      for (const row of rows.messages) message.run({ flow_id: flowId, ...row });
-      for (const row of rows.events) event.run({ flow_id: flowId, ...row });
-    };
+    this.#thread = new WriteThread(file, options.maxSize, (outcome) => this.#settled(outcome));
   }
 
-  /** Counters since the store was opened. */
+  /** Counters since the store was opened, once the batches handed to the writer thread are written. */
   get stats(): StoreStats {
+    this.#thread.settle();
     return { ...this.#counters, queued: this.#queue.length };
   }
 
@@ -92,29 +78,44 @@ export class StoreWriter {
     this.#counters.appended += 1;
     if (this.#queue.length >= this.#options.maxQueue) {
       this.#counters.syncFlushes += 1;
-      this.#writeReporting();
+      this.#writeReporting(true);
     } else if (this.#queue.length >= this.#options.batchSize) {
       this.#immediate ??= setImmediate(() => {
         this.#immediate = undefined;
-        this.#writeReporting();
+        this.#writeReporting(false);
       }).unref();
     } else {
       this.#timer ??= setTimeout(() => {
         this.#timer = undefined;
-        this.#writeReporting();
+        this.#writeReporting(false);
       }, this.#options.flushIntervalMs).unref();
     }
   }
 
-  /** Writes everything queued now; throws `store_failed` when the write fails (those flows are counted as failed). */
+  /** Writes everything queued and waits until it is written; throws `store_failed` when that write fails (those flows are counted as failed). */
   flush(): void {
     this.#cancelTimers();
-    this.#write();
+    const { seq, problem } = this.#write();
+    this.#awaited = seq === undefined ? undefined : { seq, error: undefined };
+    let failed: Error | undefined;
+    try {
+      this.#thread.settle();
+      failed = this.#awaited?.error ?? problem;
+    } finally {
+      this.#awaited = undefined;
+    }
+    if (failed) throw failed;
   }
 
   /** Stops the timers; queued flows stay queued. */
   stop(): void {
     this.#cancelTimers();
+  }
+
+  /** Ends the writer thread (after `flush()`: what is still queued is not written). */
+  close(): Promise<void> {
+    this.#cancelTimers();
+    return this.#thread.close();
   }
 
   #cancelTimers(): void {
@@ -125,94 +126,63 @@ export class StoreWriter {
   }
 
   /** A background write: its failure goes to `onError`, never up into the request that appended. */
-  #writeReporting(): void {
+  #writeReporting(wait: boolean): void {
     this.#cancelTimers();
+    const { problem } = this.#write();
+    if (problem) this.#options.onError?.(problem);
+    if (!wait) return;
     try {
-      this.#write();
+      this.#thread.settle();
     } catch (error) {
       this.#options.onError?.(error as Error);
     }
   }
 
-  #write(): void {
-    if (this.#queue.length === 0) return;
+  /**
+   * Turns the queue into rows and hands them to the writer thread: the batch's seq (undefined when
+   * there was nothing to write), and the flows that could not be turned into rows.
+   */
+  #write(): { seq: number | undefined; problem: MitmError | undefined } {
+    if (this.#queue.length === 0) return { seq: undefined, problem: undefined };
     const batch = this.#queue;
     this.#queue = [];
+    const rows: FlowRows[] = [];
     const problems: string[] = [];
-    try {
-      this.#db.transaction(() => {
-        for (const { flow, extra, rows: given } of batch) {
-          let rows: FlowRows;
-          try {
-            rows = given ?? flowRows(flow as Flow, extra, this.#options.bodyLimit);
-          } catch (error) {
-            // One flow that cannot be turned into rows must not cost the rest of its batch.
-            this.#counters.failedFlows += 1;
-            problems.push(`flow ${flow?.id ?? '?'}: ${reason(error)}`);
-            continue;
-          }
-          this.#insert(rows);
-          this.#counters.written += 1;
-        }
-      })();
-      this.#counters.batches += 1;
-    } catch (error) {
-      this.#counters.failedFlows += batch.length;
-      throw new MitmError('store_failed', `cannot write ${batch.length} flows to the store ${this.#file}: ${reason(error)}`, {
-        cause: error,
-      });
-    }
-    if (this.#options.maxSize !== undefined) {
+    for (const { flow, extra, rows: given } of batch) {
       try {
-        this.#counters.prunedFlows += pruneToSize(this.#db, this.#options.maxSize);
+        rows.push(given ?? flowRows(flow as Flow, extra, this.#options.bodyLimit));
       } catch (error) {
-        throw new MitmError('store_failed', `cannot prune the store ${this.#file} to ${this.#options.maxSize} bytes: ${reason(error)}`, {
-          cause: error,
-        });
+        // One flow that cannot be turned into rows must not cost the rest of its batch.
+        this.#counters.failedFlows += 1;
+        problems.push(`flow ${flow?.id ?? '?'}: ${reason(error)}`);
       }
     }
-    if (problems.length > 0) {
-      throw new MitmError('store_failed', `cannot store ${problems.length} flows in ${this.#file}: ${problems.slice(0, 3).join('; ')}`);
-    }
+    if (this.#thread.pending >= MAX_IN_FLIGHT) this.#thread.settle();
+    return {
+      seq: rows.length > 0 ? this.#thread.post(rows) : undefined,
+      problem:
+        problems.length === 0
+          ? undefined
+          : new MitmError('store_failed', `cannot store ${problems.length} flows in ${this.#file}: ${problems.slice(0, 3).join('; ')}`),
+    };
+  }
+
+  /** Counts what the writer thread did with one batch, and reports its failure. */
+  #settled(outcome: BatchOutcome): void {
+    const counters = this.#counters;
+    counters.written += outcome.written;
+    counters.failedFlows += outcome.failed;
+    counters.cutBodies += outcome.cutBodies;
+    counters.prunedFlows += outcome.prunedFlows;
+    if (outcome.error === undefined) counters.batches += 1;
+    const error =
+      outcome.error !== undefined
+        ? new MitmError('store_failed', `cannot write ${outcome.failed} flows to the store ${this.#file}: ${outcome.error}`)
+        : outcome.pruneError !== undefined
+          ? new MitmError('store_failed', `cannot prune the store ${this.#file} to ${this.#options.maxSize} bytes: ${outcome.pruneError}`)
+          : undefined;
+    if (error === undefined) return;
+    if (this.#awaited?.seq === outcome.seq) this.#awaited.error = error;
+    else this.#options.onError?.(error);
   }
 }
-
-const FLOW_COLUMNS = [
-  'proxy_flow_id',
-  'started_at',
-  'method',
-  'url',
-  'host',
-  'path',
-  'status',
-  'status_message',
-  'content_type',
-  'request_http_version',
-  'response_http_version',
-  'request_headers',
-  'response_headers',
-  'request_size',
-  'response_size',
-  'duration_ms',
-  'timings',
-  'error_code',
-  'error_message',
-  'incomplete',
-  'synthetic',
-  'tags',
-  'mode',
-  'user',
-  'client_address',
-  'client_port',
-  'connection_id',
-  'server_address',
-  'server_port',
-  'client_tls',
-  'origin_tls',
-  'tls_sni',
-  'origin_cert_issuer',
-  'origin_cert_sha256',
-  'is_websocket',
-  'is_sse',
-  'ws_omitted',
-] as const satisfies readonly (keyof FlowRowData)[];

@@ -1,0 +1,142 @@
+import { once } from 'node:events';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MitmError } from '../../errors.js';
+import type { FlowRows } from './flow-rows.js';
+
+/** What the writer thread starts with (write-worker.ts), besides its end of the channel. */
+export interface WriterThreadData {
+  readonly file: string;
+  readonly maxSize: number | undefined;
+  /** One Int32: the seq of the last batch the thread has answered. */
+  readonly done: SharedArrayBuffer;
+}
+
+/** From the proxy's thread to the writer thread. */
+export type ThreadMessage =
+  | { readonly type: 'batch'; readonly seq: number; readonly rows: readonly FlowRows[] }
+  | { readonly type: 'close' };
+
+/** The writer thread's answer to one batch. */
+export interface BatchOutcome {
+  readonly seq: number;
+  readonly written: number;
+  readonly failed: number;
+  readonly cutBodies: number;
+  readonly prunedFlows: number;
+  /** Why the batch's transaction failed (none of it was written). */
+  readonly error?: string;
+  /** Why pruning after it failed (the batch itself was written). */
+  readonly pruneError?: string;
+}
+
+// A wait longer than this means the thread is gone (or the disk hangs): the caller gets an error.
+const SETTLE_TIMEOUT_MS = 30_000;
+
+/**
+ * The SQLite writing of a store, on a worker thread with its own connection: the proxy's thread
+ * only turns flows into rows and posts them, so a batch's INSERTs and COMMIT (most of a stored
+ * flow's cost, docs/performance.md) never hold up the requests in flight. Answers arrive on
+ * `onOutcome`, in order; `settle` blocks until every posted batch is answered, for `flush()` and
+ * reads that must see every appended flow.
+ */
+export class WriteThread {
+  readonly #file: string;
+  readonly #maxSize: number | undefined;
+  readonly #done = new Int32Array(new SharedArrayBuffer(4));
+  readonly #onOutcome: (outcome: BatchOutcome) => void;
+  // Started with the first batch: a store that never writes (or a proxy that records nothing yet)
+  // pays no thread start-up (a new V8 isolate and the SQLite driver, over a second under load).
+  #thread: { readonly worker: Worker; readonly port: MessagePort } | undefined;
+  #posted = 0;
+  #gone: string | undefined;
+
+  constructor(file: string, maxSize: number | undefined, onOutcome: (outcome: BatchOutcome) => void) {
+    this.#file = file;
+    this.#maxSize = maxSize;
+    this.#onOutcome = onOutcome;
+  }
+
+  #start(): { readonly worker: Worker; readonly port: MessagePort } {
+    const { port1, port2 } = new MessageChannel();
+    const data: WriterThreadData & { port: MessagePort } = {
+      file: this.#file,
+      maxSize: this.#maxSize,
+      done: this.#done.buffer as SharedArrayBuffer,
+      port: port2,
+    };
+    const worker = startWorker(data, [port2]);
+    // Neither keeps a process alive that forgot to close its store (what is queued is then lost, as on a kill).
+    worker.unref();
+    port1.unref();
+    port1.on('message', (outcome: BatchOutcome) => this.#onOutcome(outcome));
+    worker.on('error', (error) => {
+      this.#gone = error.message;
+    });
+    worker.on('exit', () => {
+      this.#gone ??= 'it exited';
+    });
+    return { worker, port: port1 };
+  }
+
+  /** Batches posted and not yet answered. */
+  get pending(): number {
+    return this.#posted - Atomics.load(this.#done, 0);
+  }
+
+  /** Sends one batch to be written in one transaction; returns its seq (as in its outcome). */
+  post(rows: readonly FlowRows[]): number {
+    const seq = ++this.#posted;
+    if (this.#gone !== undefined) {
+      Atomics.store(this.#done, 0, seq);
+      this.#onOutcome({
+        seq,
+        written: 0,
+        failed: rows.length,
+        cutBodies: 0,
+        prunedFlows: 0,
+        error: `its writer thread failed: ${this.#gone}`,
+      });
+    } else {
+      this.#thread ??= this.#start();
+      this.#thread.port.postMessage({ type: 'batch', seq, rows } satisfies ThreadMessage);
+    }
+    return seq;
+  }
+
+  /** Blocks this thread until every posted batch is answered, and delivers the answers not yet delivered. */
+  settle(): void {
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS;
+    for (let done = Atomics.load(this.#done, 0); done < this.#posted; done = Atomics.load(this.#done, 0)) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new MitmError('store_failed', `the store ${this.#file} did not finish writing within ${SETTLE_TIMEOUT_MS / 1000} s`);
+      }
+      Atomics.wait(this.#done, 0, done, left);
+    }
+    const port = this.#thread?.port;
+    if (port === undefined) return;
+    for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
+      this.#onOutcome(received.message as BatchOutcome);
+    }
+  }
+
+  /** Closes the thread's connection and waits for it to end; settle first, or unanswered batches are lost. */
+  async close(): Promise<void> {
+    const thread = this.#thread;
+    if (thread === undefined || this.#gone !== undefined) return;
+    const exited = once(thread.worker, 'exit');
+    // Held open until the thread has closed its connection, so the store's -wal is cleaned up.
+    thread.worker.ref();
+    thread.port.postMessage({ type: 'close' } satisfies ThreadMessage);
+    await exited;
+    thread.port.close();
+  }
+}
+
+/** Starts write-worker.js; from the TypeScript sources (tests, tsx) the thread registers tsx's loader first. */
+function startWorker(workerData: WriterThreadData & { port: MessagePort }, transferList: MessagePort[]): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./write-worker.js', import.meta.url), { workerData, transferList });
+  const entry = new URL('./write-worker.ts', import.meta.url).href;
+  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  return new Worker(code, { eval: true, workerData, transferList });
+}

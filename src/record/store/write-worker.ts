@@ -1,0 +1,66 @@
+// The store's writer thread (write-thread.ts starts it): its own SQLite connection to the store
+// file, which the proxy's thread opened and migrated already. It inserts each batch of rows it is
+// sent in one transaction, prunes, and answers on its port before bumping the shared `done`
+// counter, so a waiting `flush()` finds the answer there when it wakes.
+import { type MessagePort, workerData } from 'node:worker_threads';
+import { type Database, loadDriver } from './driver.js';
+import type { FlowRows } from './flow-rows.js';
+import { reason } from './open-database.js';
+import { pruneToSize } from './prune.js';
+import { rowInserter } from './row-inserter.js';
+import type { BatchOutcome, ThreadMessage, WriterThreadData } from './write-thread.js';
+
+const { file, maxSize, port, done } = workerData as WriterThreadData & { port: MessagePort };
+const counter = new Int32Array(done);
+
+/** Writes one batch in one transaction, then prunes: what happened, as the proxy's thread counts it. */
+function writer(db: Database): (seq: number, batch: readonly FlowRows[]) => BatchOutcome {
+  const insert = rowInserter(db);
+  const writeBatch = db.transaction((batch: readonly FlowRows[]) => {
+    let cutBodies = 0;
+    for (const rows of batch) cutBodies += insert(rows);
+    return cutBodies;
+  });
+  return (seq, batch) => {
+    let cutBodies: number;
+    try {
+      cutBodies = writeBatch(batch);
+    } catch (error) {
+      return { seq, written: 0, failed: batch.length, cutBodies: 0, prunedFlows: 0, error: reason(error) };
+    }
+    if (maxSize === undefined) return { seq, written: batch.length, failed: 0, cutBodies, prunedFlows: 0 };
+    try {
+      return { seq, written: batch.length, failed: 0, cutBodies, prunedFlows: pruneToSize(db, maxSize) };
+    } catch (error) {
+      return { seq, written: batch.length, failed: 0, cutBodies, prunedFlows: 0, pruneError: reason(error) };
+    }
+  };
+}
+
+function answer(outcome: BatchOutcome): void {
+  port.postMessage(outcome);
+  Atomics.store(counter, 0, outcome.seq);
+  Atomics.notify(counter, 0);
+}
+
+let db: Database | undefined;
+let write: (seq: number, batch: readonly FlowRows[]) => BatchOutcome;
+try {
+  const Driver = await loadDriver();
+  db = new Driver(file, { timeout: 5000 });
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  write = writer(db);
+} catch (error) {
+  // The file could not be opened here: every batch fails with that reason, none is waited on forever.
+  const why = `the writer thread cannot open it: ${reason(error)}`;
+  write = (seq, batch) => ({ seq, written: 0, failed: batch.length, cutBodies: 0, prunedFlows: 0, error: why });
+}
+port.on('message', (message: ThreadMessage) => {
+  if (message.type === 'batch') {
+    answer(write(message.seq, message.rows));
+    return;
+  }
+  db?.close();
+  port.close();
+});
