@@ -3,6 +3,8 @@
 // every flow, by a Node client on the client core (bench/clients/ui-live.ts) rather than a
 // browser. Compared with mitm-unrecorded for "the inspector open and live costs ≤ 15% of
 // keep-alive throughput".
+// As the CLI does, before the library loads undici (src/cli/memory-tuning.ts).
+import '../../src/cli/memory-tuning.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startProxy } from '../../src/index.js';

@@ -1,8 +1,8 @@
 // mitm with recording off (`--keep 0 --record-body-limit 0`), for issue #5's recording-overhead
 // target: the `mitm` column records as `--har` does (1000 flows, bodies up to 64 KiB each, in
 // memory; the HAR file itself is written only at exit or on SIGUSR2), this one records nothing.
-// As the CLI does, before the library loads undici (src/cli/wasm-baseline.ts).
-import '../../src/cli/wasm-baseline.js';
+// As the CLI does, before the library loads undici (src/cli/memory-tuning.ts).
+import '../../src/cli/memory-tuning.js';
 import { join } from 'node:path';
 import { startProxy } from '../../src/index.js';
 import { announce, exitOnSignal, peerArgs } from './peer-io.js';

@@ -1,7 +1,7 @@
 // mitm itself, with its defaults (flows recorded, 1000 kept), trusting the origin's CA, with the new
 // host names of workload 2 (*.newhost.test, bench/lib/certs.ts) resolved to the origin's address.
-// As the CLI does, before the library loads undici (src/cli/wasm-baseline.ts).
-import '../../src/cli/wasm-baseline.js';
+// As the CLI does, before the library loads undici (src/cli/memory-tuning.ts).
+import '../../src/cli/memory-tuning.js';
 import { join } from 'node:path';
 import { startProxy } from '../../src/index.js';
 import { announce, exitOnSignal, peerArgs } from './peer-io.js';

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// First, before anything compiles WebAssembly (wasm-baseline.ts).
-import './wasm-baseline.js';
+// First, before anything loads undici (memory-tuning.ts).
+import './memory-tuning.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isMitmError } from '../errors.js';
