@@ -13,6 +13,7 @@ import { formatAuthority } from '../net/target.js';
 import type { OriginConnector } from './origin-connector.js';
 import type { OriginCall, Upstream } from './upstream.js';
 import { basicCredentials } from '../config/upstream-proxy.js';
+import { closingController } from '../net/closing.js';
 
 /** Creates the connector for `dialer` and the per-origin TLS contexts. */
 export function createOriginConnector(options: {
@@ -62,7 +63,7 @@ export function forwardPlainHttp(upstream: Upstream, dialer: Dialer, pool: http.
   if (proxy === undefined || proxy.protocol === 'socks5' || proxy.protocol === 'socks5h') return upstream;
   // Every request in this pool is addressed to the upstream proxy itself, so that is what it dials;
   // a failure names the origin of the request that asked for the connection (h1Call forOrigin).
-  const closing = new AbortController();
+  const closing = closingController();
   const agent = new PlainOriginAgent(pool, (options) =>
     dialer.dialProxy(proxy, options.forOrigin ?? proxy.label, { timeoutMs, signal: closing.signal }),
   );

@@ -20,6 +20,7 @@ import { closingError, OriginHandshakes } from './origin-handshake.js';
 import { H2SessionPool } from './origin-pool.js';
 import { originKey, type OriginTarget } from './origin-target.js';
 import { SpareSockets } from './spare-sockets.js';
+import { closingController } from '../net/closing.js';
 
 export type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
 export type { OriginConnector } from './origin-connector.js';
@@ -59,7 +60,7 @@ export function createUpstream(config: ProxyConfig, connector: OriginConnector):
 /** Routes each request to its origin's HTTP/2 session, undici pool or Node agent. */
 class PooledUpstream implements Upstream {
   // Aborted by close(): dials and handshakes under way are destroyed, later ones fail at once.
-  readonly #closing = new AbortController();
+  readonly #closing = closingController();
   readonly #handshakes: OriginHandshakes;
   readonly #sessions = new H2SessionPool(IDLE_MS);
   readonly #probes: AlpnProbes;

@@ -23,6 +23,7 @@ import { ProxyHandle, type RunningProxy } from './proxy-handle.js';
 import { checkKeyMode } from '../ca/key-mode.js';
 import { checkExposure } from '../config/exposure.js';
 import type { MetricsServer } from '../metrics/metrics-server.js';
+import { closingController } from '../net/closing.js';
 
 /** What `startProxy` accepts: every option of the schema, plus hooks (code, so not in the schema). */
 export interface StartOptions extends ProxyOptions {
@@ -69,7 +70,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     throw error;
   }
   // Aborted by close(): origin dials outside the upstream's pools (WebSockets, certificate sniffing) are abandoned.
-  const closing = new AbortController();
+  const closing = closingController();
   const origins = createOriginSide(config, reach, closing.signal);
   const front = new ClientFront(frontLimits(config, proxy));
   own.front = front;
