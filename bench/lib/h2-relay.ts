@@ -14,8 +14,7 @@ import { initCa } from '../../src/ca/authority.js';
 import { createCertCache } from '../../src/ca/cert-cache.js';
 import { createLeafMinter } from '../../src/ca/mint-leaf.js';
 import { announce, exitOnSignal, peerArgs } from '../peers/peer-io.js';
-
-const HEAD_LIMIT = 8192;
+import { readConnect } from './tls-relay.js';
 
 /** Starts the relay on 127.0.0.1 with the peer's arguments (bench/peers/peer-io.ts). */
 export async function runH2Relay(): Promise<void> {
@@ -98,29 +97,4 @@ function relayStream(origin: ClientHttp2Session, stream: ServerHttp2Stream, head
     });
     upstream.once('end', () => stream.end());
   });
-}
-
-/** Reads the CONNECT head and hands its host and port on; anything else gets 405. */
-function readConnect(client: Socket, then: (host: string, port: number) => void): void {
-  let head = Buffer.alloc(0);
-  const onData = (chunk: Buffer): void => {
-    head = Buffer.concat([head, chunk]);
-    const end = head.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (head.length > HEAD_LIMIT) client.destroy();
-      return;
-    }
-    client.off('data', onData);
-    client.pause();
-    const [method, authority = ''] = head.subarray(0, end).toString('latin1').split(' ');
-    const colon = authority.lastIndexOf(':');
-    const host = authority.slice(0, colon).replace(/^\[|\]$/g, '');
-    const port = Number(authority.slice(colon + 1));
-    if (method !== 'CONNECT' || colon < 1 || !port) {
-      client.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n');
-      return;
-    }
-    then(host, port);
-  };
-  client.on('data', onData);
 }

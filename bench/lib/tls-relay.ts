@@ -48,7 +48,7 @@ export async function runRelay(options: { readonly peekHello: boolean; readonly 
     open.add(client);
     client.on('close', () => open.delete(client));
     client.on('error', () => client.destroy());
-    readConnect(relay, client);
+    relayConnect(relay, client);
   });
   server.listen(0, '127.0.0.1', () => {
     const address = server.address();
@@ -64,26 +64,9 @@ export async function runRelay(options: { readonly peekHello: boolean; readonly 
   );
 }
 
-/** Reads the CONNECT head, answers it, and relays the tunnel; anything else gets 405. */
-function readConnect(relay: Relay, client: Socket): void {
-  let head = Buffer.alloc(0);
-  const onData = (chunk: Buffer): void => {
-    head = Buffer.concat([head, chunk]);
-    const end = head.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (head.length > HEAD_LIMIT) client.destroy();
-      return;
-    }
-    client.off('data', onData);
-    client.pause();
-    const [method, authority = ''] = head.subarray(0, end).toString('latin1').split(' ');
-    const colon = authority.lastIndexOf(':');
-    const host = authority.slice(0, colon).replace(/^\[|\]$/g, '');
-    const port = Number(authority.slice(colon + 1));
-    if (method !== 'CONNECT' || colon < 1 || !port) {
-      client.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n');
-      return;
-    }
+/** Answers the CONNECT and relays the tunnel: as bytes over TCP, or through two TLS sessions. */
+function relayConnect(relay: Relay, client: Socket): void {
+  readConnect(client, (host, port) => {
     if (relay.tcp) {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       pipeTcp(client, host, port);
@@ -105,6 +88,30 @@ function readConnect(relay: Relay, client: Socket): void {
       },
       () => client.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n'),
     );
+  });
+}
+
+/** Reads a CONNECT head (paused after it) and hands its host and port on; anything else gets 405. */
+export function readConnect(client: Socket, then: (host: string, port: number) => void): void {
+  let head = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    head = Buffer.concat([head, chunk]);
+    const end = head.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (head.length > HEAD_LIMIT) client.destroy();
+      return;
+    }
+    client.off('data', onData);
+    client.pause();
+    const [method, authority = ''] = head.subarray(0, end).toString('latin1').split(' ');
+    const colon = authority.lastIndexOf(':');
+    const host = authority.slice(0, colon).replace(/^\[|\]$/g, '');
+    const port = Number(authority.slice(colon + 1));
+    if (method !== 'CONNECT' || colon < 1 || !port) {
+      client.end('HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n');
+      return;
+    }
+    then(host, port);
   };
   client.on('data', onData);
 }
