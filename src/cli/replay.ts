@@ -101,12 +101,16 @@ async function recorded(file: string, filter: string, limit: number | undefined)
   }
 }
 
-/** `GET https://api.test/x 200 → 200 body unchanged`, or `… 200 → 500 body changed`, or `… 200 → failed (reason)`. */
+/**
+ * `GET https://api.test/x 200 → 200 body unchanged`, or `… 200 → 500 body changed`, or
+ * `… 200 → failed (reason)`; a proxy's own error answer is named: `… 200 → 502 (upstream_tls: …) body changed`.
+ */
 export function resultLine(result: ReplayResult): string {
   const { flow } = result;
   const before = flow.status === undefined ? '---' : String(flow.status);
   const head = `${flow.method} ${flow.url} ${before} →`;
   if (result.status === undefined) return printable(`${head} failed (${result.error ?? 'no response'})`);
   const body = result.bodyChanged === undefined ? 'body not compared' : result.bodyChanged ? 'body changed' : 'body unchanged';
-  return printable(`${head} ${result.status} ${body}${result.same ? '' : ' DIFFERENT'}`);
+  const proxy = result.proxyError === undefined ? '' : ` (${result.proxyError})`;
+  return printable(`${head} ${result.status}${proxy} ${body}${result.same ? '' : ' DIFFERENT'}`);
 }

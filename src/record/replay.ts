@@ -1,4 +1,5 @@
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
+import { ERROR_HEADER } from '../errors.js';
 import { harBodyText } from './har-body.js';
 import { resendHeaders } from './resend-headers.js';
 import { headerValues } from './store/reader.js';
@@ -25,6 +26,11 @@ export interface ReplayResult {
   readonly status: number | undefined;
   /** Why no response came (connection refused, timeout), or why the request was not sent. */
   readonly error: string | undefined;
+  /**
+   * When a proxy on the way answered instead of the origin (its `x-mitm-error` header): the code
+   * and the first line of its message, e.g. `upstream_tls: localhost:8443 presented …`.
+   */
+  readonly proxyError: string | undefined;
   readonly statusChanged: boolean;
   /**
    * Whether the decoded response body differs from the recorded one; undefined when it cannot be
@@ -73,6 +79,7 @@ async function replayOne(flow: StoredFlow, dispatcher: Dispatcher, timeoutMs: nu
     flow,
     status: undefined,
     error,
+    proxyError: undefined,
     statusChanged: true,
     bodyChanged: undefined,
     size: undefined,
@@ -97,10 +104,19 @@ async function replayOne(flow: StoredFlow, dispatcher: Dispatcher, timeoutMs: nu
     const status = response.statusCode;
     const statusChanged = status !== flow.status;
     const bodyChanged = compareBodies(flow, raw, Array.isArray(encoding) ? encoding.join(',') : (encoding ?? ''));
-    return { flow, status, error: undefined, statusChanged, bodyChanged, size: raw.length, same: !statusChanged && bodyChanged !== true };
+    const proxyError = proxyErrorOf(responseHeaders[ERROR_HEADER], raw);
+    const same = !statusChanged && bodyChanged !== true;
+    return { flow, status, error: undefined, proxyError, statusChanged, bodyChanged, size: raw.length, same };
   } catch (error) {
     return failed(error instanceof Error ? error.message || error.name : String(error));
   }
+}
+
+/** `code: first line of the message` when a proxy answered with its error header; undefined otherwise. */
+function proxyErrorOf(code: string | string[] | undefined, body: Buffer): string | undefined {
+  if (typeof code !== 'string') return undefined;
+  const line = body.toString('utf8', 0, Math.min(body.length, 500)).split('\n', 1)[0]?.trim() ?? '';
+  return line === '' ? code : `${code}: ${line}`;
 }
 
 /** Compares decoded bodies, so a re-compressed identical body is unchanged; undefined when the recording was cut or has no response. */

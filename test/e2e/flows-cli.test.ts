@@ -188,6 +188,15 @@ describe('mitm flows and mitm replay', { timeout: 180_000 }, () => {
     assert.equal(all.length, 3);
   });
 
+  it('replay names the proxy error that answered instead of the origin (here: the origin not trusted)', async () => {
+    const result = await mitm(['replay', '--store', store, '--ca', caDir, '--expect-same', '--limit', '1', 'path:/json']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(
+      result.stdout.toString('utf8'),
+      new RegExp(`^GET ${origin.url}/json 200 → 502 \\(upstream_tls_verify: .+--upstream-ca FILE.+\\) body changed DIFFERENT\\n$`),
+    );
+  });
+
   it('mitm start with a bad --store exits 1 naming the path', async () => {
     const notStore = join(temp.dir, 'not-a-store.txt');
     await writeFile(notStore, 'hello\n'.repeat(200));
