@@ -180,6 +180,29 @@ describe('server replay (--serve-from)', { timeout: 240_000 }, () => {
     }
   });
 
+  it("a recorded proxy error (502: the origin's CA not trusted) is left out, not served as the origin's answer", async () => {
+    const broken = join(temp.dir, 'broken.db');
+    const untrusted = await startCustomOrigin((_req, res) => res.end('never seen'), pki.origin);
+    try {
+      const recorder = await proxies.start(pki, { store: broken, upstreamCa: [] });
+      const url = `${untrusted.url}/secret`;
+      const failed = await curlVia(recorder.url, [url], recorder.caPath);
+      assert.deepEqual([failed.status, failed.headers['x-mitm-error']], [502, 'upstream_tls_verify']);
+      await recorder.flows.waitFor((record) => record.url === url);
+      await recorder.close();
+    } finally {
+      await untrusted.close();
+    }
+    // Nothing else was recorded, so there is nothing to serve: refused, saying why.
+    await assert.rejects(
+      proxies.start(pki, { serveFrom: broken }),
+      (error: unknown) =>
+        isMitmError(error) &&
+        error.code === 'config_invalid' &&
+        error.message.includes('1 × it ended in an error (upstream_tls_verify), not in a complete answer'),
+    );
+  });
+
   it('an HTTP/2 client gets the recorded answers', async () => {
     const proxy = await proxies.start(pki, { serveFrom: files.har });
     const session = await h2ViaProxy(proxy.port, `localhost:${new URL(origin.url).port}`, proxy.caPem);
