@@ -180,7 +180,8 @@ export interface HeldFlow {
 export interface HeldRelease {
   readonly flowId: number;
   readonly phase: HeldPhase;
-  readonly outcome: 'resumed' | 'aborted' | 'answered' | 'timeout' | 'closed';
+  /** `client_gone`: the client went away while the flow was held; it is dropped, the origin never asked. */
+  readonly outcome: 'resumed' | 'aborted' | 'answered' | 'timeout' | 'closed' | 'client_gone';
 }
 
 /** A failed write to the flow store (`--store`). */

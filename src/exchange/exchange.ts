@@ -129,6 +129,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
   );
   const tally = new ResponseTally(deps.hooks, flow);
   res.once('close', () => {
+    if (!responseCompleted(res)) flow.clientClosed();
     endFlow(deps.onFlowEnd, flow, exchange, () => tally.delivery(res), tally.pending);
   });
 

@@ -231,6 +231,9 @@ export class Flow {
   /** True once the exchange ended with the response not wholly delivered (the client or the origin broke off). */
   incomplete = false;
   #reset: MitmError | undefined;
+  #clientGone = false;
+  // Made on first use of `signal`: most flows never have a hook that waits on their client.
+  #gone: AbortController | undefined;
   readonly #clientTls: ClientTlsFacts | undefined;
   #tls: FlowTls | undefined;
 
@@ -292,6 +295,22 @@ export class Flow {
    */
   reset(reason = 'reset on purpose by a hook'): void {
     this.#reset = new MitmError('injected_reset', reason);
+  }
+
+  /**
+   * Aborted once the client went away before its answer was delivered (it closed the connection
+   * or reset the stream): a hook that waits (a breakpoint, a slow lookup) can stop waiting.
+   */
+  get signal(): AbortSignal {
+    this.#gone ??= new AbortController();
+    if (this.#clientGone) this.#gone.abort();
+    return this.#gone.signal;
+  }
+
+  /** For the engine: the client went away before its answer was delivered; aborts `signal`. */
+  clientClosed(): void {
+    this.#clientGone = true;
+    this.#gone?.abort();
   }
 
   /** The reset a hook asked for with `reset()`, for the engine; undefined when none did. */

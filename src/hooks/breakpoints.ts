@@ -6,7 +6,7 @@ import { isMitmError, MitmError } from '../errors.js';
 import type { HeldFlow, HeldPhase, HeldRelease } from '../events.js';
 import type { Flow, FlowRequest, FlowResponse } from '../flow/flow.js';
 import { valuesOf } from '../flow/header-map.js';
-import { applyDecision, Hold } from './held-flow.js';
+import { applyDecision, Hold, type HoldDecision } from './held-flow.js';
 import type { Hook } from './types.js';
 
 /** Which side of a flow a rule holds. */
@@ -57,6 +57,16 @@ interface CompiledRule extends BreakpointRule {
 }
 
 const SIDES: readonly BreakpointSide[] = ['request', 'response', 'both'];
+
+// What a decision is called once applied; applyDecision says the same unless it throws.
+const RELEASED_AS: Record<HoldDecision['kind'], HeldRelease['outcome']> = {
+  resume: 'resumed',
+  abort: 'aborted',
+  answer: 'answered',
+  timeout: 'timeout',
+  closed: 'closed',
+  client_gone: 'client_gone',
+};
 
 /** Breakpoint rules, the flows they hold, and the hook that holds them. */
 export class Breakpoints implements BreakpointControl {
@@ -138,10 +148,17 @@ export class Breakpoints implements BreakpointControl {
     const { timeoutMs } = this.#options;
     const hold = new Hold({ flow, phase, rule: rule.id, timeoutMs, body: await bufferedBody(message, flow) });
     this.#holds.add(hold);
-    this.#options.onHeld(hold);
+    const signal = flow.signal;
+    const clientGone = (): void => {
+      hold.settle({ kind: 'client_gone' });
+    };
+    signal.addEventListener('abort', clientGone, { once: true });
+    if (signal.aborted) clientGone();
+    else this.#options.onHeld(hold);
     const decision = await hold.decided;
+    signal.removeEventListener('abort', clientGone);
     this.#holds.delete(hold);
-    let outcome: HeldRelease['outcome'] = decision.kind === 'abort' ? 'aborted' : decision.kind === 'timeout' ? 'timeout' : 'closed';
+    let outcome: HeldRelease['outcome'] = RELEASED_AS[decision.kind];
     try {
       outcome = applyDecision(flow, phase, decision, timeoutMs);
     } finally {

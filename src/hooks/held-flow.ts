@@ -11,7 +11,8 @@ export type HoldDecision =
   | { readonly kind: 'abort' }
   | { readonly kind: 'answer'; readonly response: ResponseInit }
   | { readonly kind: 'timeout' }
-  | { readonly kind: 'closed' };
+  | { readonly kind: 'closed' }
+  | { readonly kind: 'client_gone' };
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Field values: visible characters, spaces and tabs (RFC 9110 §5.5); never CR, LF or NUL.
@@ -96,6 +97,9 @@ export function applyDecision(flow: Flow, phase: HeldPhase, decision: HoldDecisi
         'breakpoint_timeout',
         `${what} was held at a breakpoint (${phase}) and not released within ${timeoutMs} ms (--break-timeout)`,
       );
+    case 'client_gone':
+      // Nobody is left to answer: the exchange sees its client gone and records the flow as such.
+      throw new MitmError('breakpoint_aborted', `${what} was held at a breakpoint (${phase}) and its client went away`);
     case 'answer':
       flow.respond(decision.response);
       return 'answered';

@@ -1,12 +1,15 @@
 // Breakpoints in the library (proxy.breakpoints, the 'held' event): real curl clients through a
 // real proxy to a real HTTPS origin that reports what it received.
 import assert from 'node:assert/strict';
+import { constants } from 'node:http2';
 import { describe, it } from 'node:test';
 import type { HeldFlow, RunningProxy } from '../../src/index.js';
 import WebSocket from 'ws';
 import { CliProcess } from '../helpers/cli-process.js';
+import { openTlsTunnel } from '../helpers/client.js';
 import { curlVia, type CurlResult } from '../helpers/curl.js';
 import { within } from '../helpers/deadline.js';
+import { h2ViaProxy } from '../helpers/h2-client.js';
 import { editEcho } from '../helpers/edit-echo.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
 import type { TestProxy } from '../helpers/proxy.js';
@@ -151,6 +154,44 @@ describe('breakpoints (library)', { timeout: 60_000 }, () => {
     assert.deepEqual(await released, { flowId: hold.flow.id, phase: 'request', outcome: 'timeout' });
     const flow = await proxy.waitForFlow((candidate) => candidate.id === hold.flow.id);
     assert.equal(flow.error?.code, 'breakpoint_timeout');
+  });
+
+  it('a client that goes away while held (HTTP/1.1 socket closed, HTTP/2 stream cancelled) releases the flow as client_gone; the origin never sees it', async () => {
+    const { proxy } = fx.mitm;
+    proxy.breakpoints.add({ filter: 'path:/gone*', on: 'both' });
+    const authority = new URL(fx.origin.url).host;
+    const released = (): Promise<unknown> => within(new Promise((resolve) => proxy.once('released', resolve)), 'a released event');
+    try {
+      const before = fx.origin.requestCount();
+      const socket = await openTlsTunnel(fx.mitm.port, authority, { ca: fx.mitm.caPem, servername: 'localhost' });
+      const held = nextHeld(proxy);
+      socket.write(`GET /gone-h1 HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+      const hold = await held;
+      const release = released();
+      socket.destroy();
+      assert.deepEqual(await release, { flowId: hold.flow.id, phase: 'request', outcome: 'client_gone' });
+      assert.equal(hold.flow.signal.aborted, true);
+      const record = await proxy.waitForFlow((candidate) => candidate.id === hold.flow.id);
+      assert.deepEqual([record.status, record.incomplete, record.error?.code], [undefined, true, undefined]);
+      assert.throws(() => hold.resume(), { code: 'breakpoint_not_held' });
+
+      const session = await h2ViaProxy(fx.mitm.port, authority, fx.mitm.caPem);
+      try {
+        const heldH2 = nextHeld(proxy);
+        const stream = session.request({ ':path': '/gone-h2' });
+        stream.on('error', () => undefined);
+        const holdH2 = await heldH2;
+        const releaseH2 = released();
+        stream.close(constants.NGHTTP2_CANCEL);
+        assert.deepEqual(await releaseH2, { flowId: holdH2.flow.id, phase: 'request', outcome: 'client_gone' });
+      } finally {
+        session.close();
+      }
+      assert.deepEqual(proxy.breakpoints.held(), []);
+      assert.equal(fx.origin.requestCount(), before);
+    } finally {
+      proxy.breakpoints.clear();
+    }
   });
 });
 
