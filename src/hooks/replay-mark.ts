@@ -1,7 +1,7 @@
 // Marks the flows the proxy sends to itself to replay a recorded one (proxy.replay): the request
 // carries a one-time token in a header, which this hook takes off before any other hook, the
 // breakpoints or the origin see it, and tags the flow `replayed` and `replay-of:ID`. Taking the
-// header off is a change, so the terminal's line for the flow says `[modified by replay]`.
+// header off counts as a change in `flow.changedBy`; the terminal's `[replay]` mark stands for it.
 import { randomBytes } from 'node:crypto';
 import type { Flow } from '../flow/flow.js';
 import type { Hook } from './types.js';

@@ -46,6 +46,12 @@ test('marks: mock, blocked, modified by; json carries them and the detail as fie
   flow.changedBy.add('add-auth');
   assert.deepEqual(flowMarks(flow), ['mock', 'modified by add-auth']);
   assert.equal(formatMarks(flowMarks(flow)), ' [mock] [modified by add-auth]');
+  const replayed = answered('x', 'text/plain');
+  replayed.tags.add('replayed');
+  replayed.changedBy.add('replay');
+  assert.deepEqual(flowMarks(replayed), ['replay'], 'the replay hook taking off its token is not a second mark');
+  replayed.changedBy.add('add-auth');
+  assert.deepEqual(flowMarks(replayed), ['replay', 'modified by add-auth']);
   const record = {
     id: 3,
     method: 'POST',

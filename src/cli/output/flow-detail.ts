@@ -72,7 +72,8 @@ export function marksOf(tags: ReadonlySet<string>, changedBy: Iterable<string>):
   if (tags.has('throttled')) marks.push('throttled');
   if (tags.has('failed')) marks.push('failed on purpose');
   const answered = blocked || mocked || fromRecording || tags.has('failed') || tags.has('replay-unmatched');
-  const others = [...changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)));
+  // The replay hook's only change is taking off its own token header: `replay` says it already.
+  const others = [...changedBy].filter((name) => !(answered && ANSWERING_HOOKS.has(name)) && !(name === 'replay' && tags.has('replayed')));
   if (others.length > 0) marks.push(`modified by ${others.join(', ')}`);
   return marks;
 }
