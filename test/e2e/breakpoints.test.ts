@@ -172,7 +172,7 @@ describe('breakpoints (library)', { timeout: 60_000 }, () => {
       assert.deepEqual(await release, { flowId: hold.flow.id, phase: 'request', outcome: 'client_gone' });
       assert.equal(hold.flow.signal.aborted, true);
       const record = await proxy.waitForFlow((candidate) => candidate.id === hold.flow.id);
-      assert.deepEqual([record.status, record.incomplete, record.error?.code], [undefined, true, undefined]);
+      assert.deepEqual([record.response, record.incomplete, record.error], [undefined, true, undefined]);
       assert.throws(() => hold.resume(), { code: 'breakpoint_not_held' });
 
       const session = await h2ViaProxy(fx.mitm.port, authority, fx.mitm.caPem);
