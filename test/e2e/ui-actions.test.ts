@@ -346,3 +346,50 @@ describe('inspector API: pin and import', { timeout: 60_000 }, () => {
     assert.equal(get.status, 405);
   });
 });
+
+describe('web inspector: a pin the proxy refuses is said in the selection bar', { skip: browserSkip, timeout: 60_000 }, () => {
+  let pki: TestPki;
+  let origin: CustomOrigin;
+  let mitm: TestProxy;
+  let ui: RunningUi;
+  let browser: Browser;
+
+  before(async () => {
+    pki = await createTestPki();
+    origin = await startCustomOrigin((_req, res) => res.end('ok'), { cert: pki.origin.cert, key: pki.origin.key });
+    // Keeps one flow: the page still lists the first one after the proxy has dropped it.
+    mitm = await startTestProxy(pki, { keep: 1 });
+    ui = await startUi({ port: 0, source: proxySource(mitm.proxy), assetsDir: await buildUiAssets() });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await ui?.close();
+    await mitm?.close();
+    await origin?.close();
+    await pki?.cleanup();
+  });
+
+  it('pinning a flow the --keep ring dropped shows the API reason, and the row is not marked pinned', async () => {
+    const page = await browser.newPage();
+    await page.goto(ui.url);
+    await page.locator('.status-bar .live').waitFor();
+    for (const path of ['/first', '/second']) {
+      const result = await curl(['--proxy', mitm.url, '--cacert', mitm.caPath, `${origin.url}${path}`]);
+      assert.equal(result.exitCode, 0);
+    }
+    await page.waitForFunction(() => document.querySelectorAll('.rows .row').length === 2);
+    assert.deepEqual(
+      mitm.proxy.flows.map((flow) => new URL(flow.request.url).pathname),
+      ['/second'],
+    );
+    await page.click('.rows .row:has-text("/first") .c-pick input');
+    await page.click('[data-testid=pin-selection]');
+    const failure = page.locator('[data-testid=selection-failure]');
+    await failure.waitFor();
+    assert.match((await failure.textContent()) ?? '', /^1 of 1 could not be pinned: ui_not_found: flow \d+ is not kept \(any more\)$/);
+    assert.equal(await page.locator('.rows .row.pinned').count(), 0);
+    await page.close();
+  });
+});

@@ -1,11 +1,12 @@
+import { useState } from 'preact/hooks';
 import type { FlowSummary } from '../api-types.js';
 import { formatIdList } from '../id-list.js';
-
-const API = '/api/v1';
+import { API, callApi } from './actions.js';
 
 /**
  * What can be done with the picked rows: export them as HAR, pin or unpin them (Clear keeps
- * pinned flows), drop the selection. Nothing shows while no row is picked.
+ * pinned flows), drop the selection. Nothing shows while no row is picked. A pin the proxy
+ * refuses (a flow its --keep ring has dropped since) is said in the bar, with the API's reason.
  */
 export function SelectionBar(props: {
   readonly ids: ReadonlySet<number>;
@@ -14,11 +15,20 @@ export function SelectionBar(props: {
   readonly onNone: () => void;
 }) {
   const { ids } = props;
+  const [failure, setFailure] = useState<string | undefined>(undefined);
   if (ids.size === 0) return null;
   const picked = props.flows.filter((flow) => ids.has(flow.id));
   const allPinned = picked.length > 0 && picked.every((flow) => flow.pinned === true);
   const pin = (pinned: boolean): void => {
-    for (const flow of picked) void fetch(`${API}/flows/${flow.id}/pin`, { method: pinned ? 'POST' : 'DELETE' });
+    setFailure(undefined);
+    const calls = picked.map((flow) => callApi(`/flows/${flow.id}/pin`, undefined, pinned ? 'POST' : 'DELETE'));
+    void Promise.allSettled(calls).then((results) => {
+      const refused = results.flatMap((result) =>
+        result.status === 'rejected' ? [result.reason instanceof Error ? result.reason.message : String(result.reason)] : [],
+      );
+      if (refused.length > 0)
+        setFailure(`${refused.length} of ${calls.length} could not be ${pinned ? 'pinned' : 'unpinned'}: ${refused[0]}`);
+    });
   };
   return (
     <div class="selection-bar" data-testid="selection-bar">
@@ -38,6 +48,11 @@ export function SelectionBar(props: {
       <button type="button" onClick={props.onNone}>
         Select none
       </button>
+      {failure === undefined ? null : (
+        <span class="failed" role="alert" data-testid="selection-failure">
+          {failure}
+        </span>
+      )}
     </div>
   );
 }
