@@ -4,8 +4,11 @@
 # out as warm-up). Keep-alive (default): 8 rounds of 3000 requests, each proxy's mean CPU time per
 # 3000 requests (from /proc, the steadier figure) and req/s. WORKLOAD=download: 5 rounds of one
 # 200 MiB download each, plus a direct one per round; mean MiB/s, each proxy's CPU time per
-# transfer, its idle RSS (once started, before any traffic), peak RSS and the growth between them.
+# transfer, its idle RSS (once started, before any traffic), peak RSS and the growth between them,
+# and B's CPU time and MiB/s over A's of the same round (median and range over the rounds).
 # WORKLOAD=upload: the same with one 100 MiB PUT per round (the origin answers the byte count).
+# ROUNDS=N: N such rounds instead of 5 (the first still left out). LIMIT_RATE=150M: downloads read
+# at most that fast (curl --limit-rate), so that memory figures compare at one transfer rate.
 # WORKLOAD=ws: 8 rounds of A, B and direct, each 20 000 × 64 B WebSocket messages echoed
 # (bench/clients/ws-echo.ts, 64 in flight), the first round left out; mean msg/s, each proxy's CPU
 # time per run, and each proxy's ratio to the direct run of the same round (min–max over rounds).
@@ -83,7 +86,7 @@ transfer() { # name, or D for direct; prints: name bytes/s bytes-sent bytes-rece
     taskset -c 0 curl -q -sS --http1.1 -o answer "${args[@]}" -T upload.bin -w "$1 %{speed_upload} %{size_upload} " "https://localhost:$port/upload"
     echo -n "$(cat answer)"
   else
-    taskset -c 0 curl -q -sS --http1.1 -o /dev/null "${args[@]}" -w "$1 %{speed_download} %{size_download} %{size_download}" "https://localhost:$port/bytes/209715200"
+    taskset -c 0 curl -q -sS --http1.1 -o /dev/null ${LIMIT_RATE:+--limit-rate "$LIMIT_RATE"} "${args[@]}" -w "$1 %{speed_download} %{size_download} %{size_download}" "https://localhost:$port/bytes/209715200"
   fi
   if [ "$1" != D ]; then echo " $(( $(cpu_ms "$1") - before ))"; else echo " 0"; fi
 }
@@ -133,12 +136,18 @@ fi
 if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then
   size=209715200
   if [ "$WORKLOAD" = upload ]; then size=104857600; head -c "$size" /dev/urandom > upload.bin; fi
-  for _ in $(seq 5); do transfer A; transfer B; transfer D; done > runs
+  for _ in $(seq "${ROUNDS:-5}"); do transfer A; transfer B; transfer D; done > runs
   echo "A = $peer_a ${FLAGS_A:-} ${ENV_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ${ENV_B:-} ($build_b); D = direct; $WORKLOAD"
   [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
   awk -v size="$size" 'NR > 3 { if ($3 != size || $4 != size) bad = 1; s[$1] += $2 / 1048576; cpu[$1] += $5; n[$1]++ }
     END { if (bad) print "FAILED: a transfer was short"
       for (k in s) printf "%s: %.0f MiB/s%s (mean of %d runs)\n", k, s[k] / n[k], k == "D" ? "" : sprintf(", %d ms proxy CPU per transfer", cpu[k] / n[k]), n[k] }' runs | sort
+  # Each round's B against the A just before it, which drifts less than the means do on a busy machine.
+  awk 'NR > 3 && $1 == "A" { a = $2; c = $5 } NR > 3 && $1 == "B" && c > 0 { print $5 / c, $2 / a }' runs > ratios
+  if [ -s ratios ]; then
+    spread() { sort -n | awk '{ v[NR] = $1 } END { printf "%.2f (%.2f–%.2f)", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+    echo "B/A per round: CPU $(cut -d' ' -f1 ratios | spread), MiB/s $(cut -d' ' -f2 ratios | spread): median (range) of $(wc -l < ratios)"
+  fi
   for name in A B; do
     idle="idle_${name,,}"
     awk -v idle="${!idle}" -v peak="$(kib "$name" VmHWM)" -v name="$name" \
