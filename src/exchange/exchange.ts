@@ -17,6 +17,7 @@ import {
   hasOpenEndedBody,
   isH2Response,
   openResponseBody,
+  requestBody,
   requestRawHeaders,
   requestTrailers,
   responseCompleted,
@@ -120,7 +121,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
       rawHeaders: deps.viaMarker === undefined ? requestRawHeaders(req) : withVia(requestRawHeaders(req), req.httpVersion, deps.viaMarker),
       httpVersion: req.httpVersion,
     },
-    new Body(req, {
+    new Body(requestBody(req), {
       cap: deps.maxBodyBuffer,
       what: `the request body of ${method} ${exchange.url}`,
       declaredLength: declaredLength(req.rawHeaders),
