@@ -86,6 +86,7 @@ export class H2Response {
   readonly req: H2Request;
   /** The status sent (or to send, for `end()` without `writeHead()`). */
   statusCode = 200;
+  /** False keeps Node from adding a Date field (the origin's is passed on as it was). */
   sendDate = true;
   #trailers: OutgoingHttpHeaders | undefined;
 
@@ -93,10 +94,12 @@ export class H2Response {
     this.req = req;
   }
 
+  /** The client's stream, which carries the response. */
   get stream(): ServerHttp2Stream {
     return this.req.stream;
   }
 
+  /** True once the head went out. */
   get headersSent(): boolean {
     return this.req.stream.headersSent;
   }
