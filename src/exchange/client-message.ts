@@ -1,25 +1,31 @@
 /**
  * The client side of an exchange, whichever protocol the client spoke: a request Node's HTTP/1.x
- * parser produced, or a stream of an HTTP/2 session served through the http2 compatibility API.
- * The request handler, the exchange and the error responses take either; the few places where
- * the two differ (pseudo-headers, status text, connection-specific fields, trailers) live here.
+ * parser produced, or a stream of an HTTP/2 session on the core API (h2-client.ts). The request
+ * handler, the exchange and the error responses take either; the few places where the two differ
+ * (pseudo-headers, status text, connection-specific fields, trailers) live here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constants as http2Constants, Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import type { Writable } from 'node:stream';
+import { constants as http2Constants } from 'node:http2';
+import type { Readable, Writable } from 'node:stream';
 import { h2FromRaw, rawFromH2 } from '../flow/h2-headers.js';
+import { H2Request, H2Response } from './h2-client.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_STREAM_CLOSED } = http2Constants;
 
 /** A request as the client sent it. */
-export type InboundRequest = IncomingMessage | Http2ServerRequest;
+export type InboundRequest = IncomingMessage | H2Request;
 
 /** The response going back to that client. */
-export type OutboundResponse = ServerResponse | Http2ServerResponse;
+export type OutboundResponse = ServerResponse | H2Response;
 
 /** True when the request is a stream of an HTTP/2 session. */
-export function isH2Request(req: InboundRequest): req is Http2ServerRequest {
-  return req instanceof Http2ServerRequest;
+export function isH2Request(req: InboundRequest): req is H2Request {
+  return req instanceof H2Request;
+}
+
+/** Where the request body is read from: the message itself for HTTP/1.x, the stream for HTTP/2. */
+export function requestBody(req: InboundRequest): Readable {
+  return isH2Request(req) ? req.body() : req;
 }
 
 /**
@@ -58,13 +64,12 @@ export function requestTrailers(req: InboundRequest): string[] {
 
 /**
  * Sends the response head and returns where its body goes: the response itself for HTTP/1.x; for
- * HTTP/2 the stream under it, through the core API. The compatibility API asks Node for trailers on
- * every response, so its END_STREAM always follows the body in a DATA frame of its own; curl
- * (multiplexing) has often finished the stream by then and resets it, which cost both hops a
- * RST_STREAM for half of the streams (docs/performance.md). Here the last DATA frame ends the
- * stream unless `trailers` says trailer fields may follow (`addResponseTrailers` queues them on
- * the response, whose own 'wantTrailers' listener sends them). A Date field is added as
- * `res.sendDate` says, for either protocol.
+ * HTTP/2 the stream. Node's compatibility API asked for trailers on every response, so its
+ * END_STREAM always followed the body in a DATA frame of its own; curl (multiplexing) had often
+ * finished the stream by then and reset it, which cost both hops a RST_STREAM for half of the
+ * streams (docs/performance.md). Here the last DATA frame ends the stream unless `trailers` says
+ * trailer fields may follow (`addResponseTrailers` queues them on the response, which sends them
+ * when the stream asks). A Date field is added as `res.sendDate` says, for either protocol.
  */
 export function openResponseBody(
   res: OutboundResponse,
@@ -79,13 +84,7 @@ export function openResponseBody(
     return res;
   }
   // HTTP/2 has no status text (RFC 9113 §8.3.2) and no connection-specific fields (§8.2.2).
-  const headers = h2FromRaw(raw);
-  headers[':status'] = status;
-  // `sendDate` is the option Node's compatibility layer passes (not in @types/node): false keeps Node from adding a Date.
-  const respondOptions = { waitForTrailers: trailers, sendDate: res.sendDate };
-  res.stream.respond(headers, respondOptions);
-  // What the response reports to the rest of the exchange (error-response.ts, the flow's status).
-  res.statusCode = status;
+  res.writeHead(status, h2FromRaw(raw), trailers);
   return res.stream;
 }
 
@@ -93,18 +92,13 @@ export function openResponseBody(
  * True when an HTTP/2 response can have no body, so that Node ends its stream with the head (RFC
  * 9110 §6.4.1: an answer to HEAD, 204, 205 and 304): it must then go through `endWithHead`.
  */
-export function bodilessH2(res: Http2ServerResponse, status: number): boolean {
+export function bodilessH2(res: H2Response, status: number): boolean {
   return res.req.method === 'HEAD' || status === 204 || status === 205 || status === 304;
 }
 
 /** Answers an HTTP/2 client with a head alone: one HEADERS frame that also ends the stream. */
-export function endWithHead(res: Http2ServerResponse, status: number, raw: string[]): void {
-  // Headers set before end() go out with END_STREAM; writeHead() would send them on their own.
-  res.statusCode = status;
-  for (const [name, value] of Object.entries(h2FromRaw(raw))) {
-    if (value !== undefined) res.setHeader(name, value);
-  }
-  res.end();
+export function endWithHead(res: H2Response, status: number, raw: string[]): void {
+  res.endWithHead(status, h2FromRaw(raw));
 }
 
 /** Queues trailer fields to go after the body (HTTP/1.1: only sent when the body is chunked). */
@@ -128,10 +122,9 @@ export function responseCompleted(
   sent?: { readonly bytes: number; readonly declared: number | undefined },
 ): boolean {
   if (!isH2Response(res)) return res.writableFinished;
-  // Node's http2 compatibility layer reports writableFinished for a stream the client reset too.
+  // A stream the client reset may still count as written to its end.
   const code = res.stream.rstCode ?? NGHTTP2_NO_ERROR;
-  // The body may have gone to the stream directly (openResponseBody).
-  if (code === NGHTTP2_NO_ERROR) return res.writableEnded || res.stream.writableEnded;
+  if (code === NGHTTP2_NO_ERROR) return res.stream.writableEnded;
   // curl resets a stream with STREAM_CLOSED as soon as it holds the declared length, which can be
   // before the END_STREAM that follows the last DATA frame reaches it: it had the whole answer.
   return code === NGHTTP2_STREAM_CLOSED && sent?.declared !== undefined && sent.bytes >= sent.declared;
@@ -152,6 +145,6 @@ export function clientGone(res: OutboundResponse): boolean {
 }
 
 /** True when the response goes to an HTTP/2 client. */
-export function isH2Response(res: OutboundResponse): res is Http2ServerResponse {
-  return isH2Request(res.req);
+export function isH2Response(res: OutboundResponse): res is H2Response {
+  return res instanceof H2Response;
 }

@@ -17,6 +17,7 @@ import {
   hasOpenEndedBody,
   isH2Response,
   openResponseBody,
+  requestBody,
   requestRawHeaders,
   requestTrailers,
   responseCompleted,
@@ -120,7 +121,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
       rawHeaders: deps.viaMarker === undefined ? requestRawHeaders(req) : withVia(requestRawHeaders(req), req.httpVersion, deps.viaMarker),
       httpVersion: req.httpVersion,
     },
-    new Body(req, {
+    new Body(requestBody(req), {
       cap: deps.maxBodyBuffer,
       what: `the request body of ${method} ${exchange.url}`,
       declaredLength: declaredLength(req.rawHeaders),
@@ -131,6 +132,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
   res.once('close', () => {
     if (!responseCompleted(res)) flow.clientClosed();
     endFlow(deps.onFlowEnd, flow, exchange, () => tally.delivery(res), tally.pending);
+    tally.release?.();
   });
 
   const outcome = await runPhases(deps.hooks, flow, {
@@ -139,7 +141,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
       // as it goes (a harness asserts on what its client sent to a mock).
       tally.pending.push(flow.request.bodyStore.consume());
     },
-    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, res),
+    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, res, tally),
     clientGone: () => clientGone(res),
     fail: (failure) => respondWithError(res, failure),
   });
@@ -159,6 +161,7 @@ function fetchFromOrigin(
   flow: Flow,
   req: InboundRequest,
   res: OutboundResponse,
+  tally: ResponseTally,
 ): Promise<{ response: FlowResponse; tail: OriginTail }> {
   const request = flow.request;
   const { origin, path } = request.retargeted ? originOfUrl(request.url) : exchange;
@@ -183,11 +186,12 @@ function fetchFromOrigin(
     call.destroy(new MitmError('upstream_timeout', `${authority} did not answer within ${deps.timeoutMs} ms`));
   }, deps.timeoutMs);
   if (body.kind === 'stream' && !hasNoBody(req)) body.stream.on('data', () => timer.refresh());
-  res.once('close', () => {
+  // Run when the client's side closes (one 'close' listener per exchange, runExchange's).
+  tally.release = () => {
     clearTimeout(timer);
     // The client went away first: free the origin connection instead of draining it to nobody.
     if (!responseCompleted(res)) call.destroy();
-  });
+  };
   return call.response.then(
     (answer) => {
       clearTimeout(timer);
@@ -254,10 +258,9 @@ function sendResponse(
   // sends it together with the first body bytes, in one write.
   // (An HTTP/2 head is sent by respond() itself.)
   if (body.stream.readableLength === 0 && !isH2Response(res)) res.flushHeaders();
-  body.stream.on('data', (chunk: Buffer) => tally.count(chunk.length));
   // An origin that breaks off mid-body breaks the client connection too, rather than end a
   // truncated body cleanly, and a client that leaves frees the origin.
-  relayBody(body.stream, to, { beforeEnd: sendTrailers, endAt, onError: tally.broke });
+  relayBody(body.stream, to, { beforeEnd: sendTrailers, endAt, onBytes: tally.count, onError: tally.broke });
 }
 
 /**
@@ -338,6 +341,8 @@ class ResponseTally {
   bytes = 0;
   /** What the flow's end waits for: an upload still being read after a hook answered, onError hooks. */
   readonly pending: Promise<unknown>[] = [];
+  /** Frees what the origin request holds once the client's side has closed (set when the request goes out). */
+  release: (() => void) | undefined;
   #cause: string | undefined;
   readonly #hooks: HookPipeline;
   readonly #flow: Flow;

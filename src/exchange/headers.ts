@@ -25,8 +25,17 @@ export type RawHeaders = readonly string[];
 /**
  * Returns `raw` without hop-by-hop fields, including every field the `Connection` header names
  * (RFC 9110 §7.6.1: "a proxy MUST ... remove any header field named in the Connection field").
+ * A list with none of them is returned as it is, not copied (HTTP/2 messages never have any).
  */
-export function stripHopByHop(raw: RawHeaders): string[] {
+export function stripHopByHop(raw: RawHeaders): RawHeaders {
+  let clean = true;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (HOP_BY_HOP.has((raw[i] as string).toLowerCase())) {
+      clean = false;
+      break;
+    }
+  }
+  if (clean) return raw;
   const named = new Set<string>();
   for (let i = 0; i < raw.length; i += 2) {
     if (raw[i]?.toLowerCase() !== 'connection') continue;

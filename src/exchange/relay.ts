@@ -12,6 +12,8 @@ export interface RelayOptions {
   readonly beforeEnd: () => void;
   /** A declared length after which nothing, trailers included, can follow. */
   readonly endAt?: number | undefined;
+  /** Told of each chunk's size as it goes to `to` (bytes past `endAt` are dropped, not counted). */
+  readonly onBytes?: (bytes: number) => void;
   /** Told of the first error either side raised; the relay has already torn both down by then, or is about to. */
   readonly onError: (error: Error, side: RelaySide) => void;
 }
@@ -57,10 +59,15 @@ export function relayBody(body: Readable, to: Writable, options: RelayOptions): 
     if (!ended) body.destroy();
   });
   body.pipe(to, { end: false });
-  if (endAt === undefined) return;
+  const { onBytes } = options;
+  if (endAt === undefined) {
+    if (onBytes) body.on('data', (chunk: Buffer) => onBytes(chunk.length));
+    return;
+  }
   let sent = 0;
   // Registered after pipe's own listener, so it runs once the chunk has been written.
   const onData = (chunk: Buffer): void => {
+    onBytes?.(chunk.length);
     sent += chunk.length;
     if (sent < endAt) return;
     body.off('data', onData);

@@ -16,7 +16,7 @@ export function withVia(raw: readonly string[], httpVersion: string, marker: str
   // Several Via fields combine into one list (RFC 9110 §5.3), ours last.
   const previous: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'via' && raw[i + 1] !== '') previous.push(raw[i + 1] ?? '');
-  return setRawHeader([...raw], 'Via', [...previous, ours].join(', '));
+  return setRawHeader(raw, 'Via', [...previous, ours].join(', '));
 }
 
 /** True when a Via field of `raw` carries `marker`: the request already passed this proxy. */

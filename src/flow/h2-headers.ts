@@ -74,24 +74,24 @@ export function rawFromH2(raw: readonly string[]): string[] {
   return out;
 }
 
-/** A raw list from a header object as Node's http2 hands it out (arrays for repeated fields), pseudo-headers left out. */
-export function rawFromH2Object(headers: Readonly<Record<string, string | string[] | number | undefined>>): string[] {
-  const raw: string[] = [];
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith(':') || value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) raw.push(name, String(item));
+/** A block's flat list as Node's http2 hands it out, without its pseudo-header fields (nothing joined). */
+export function withoutPseudoHeaders(raw: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.charCodeAt(0) !== 58 /* ':' */) out.push(name, raw[i + 1] as string);
   }
-  return raw;
+  return out;
 }
 
 /**
  * An HTTP/2 header block for a raw list: lower-case names, repeated fields as arrays, and no
  * connection-specific fields. `te` survives only as `te: trailers`, the one value HTTP/2 allows,
  * and only when `trailersAccepted` (the gRPC protocol requires it of clients, to detect proxies that
- * would drop trailers).
+ * would drop trailers). The fields go into `into` (a fresh object by default).
  */
-export function h2FromRaw(raw: readonly string[], trailersAccepted = false): OutgoingHttpHeaders {
-  const headers: Record<string, string | string[]> = {};
+export function h2FromRaw(raw: readonly string[], trailersAccepted = false, into: OutgoingHttpHeaders = {}): OutgoingHttpHeaders {
+  const headers = into as Record<string, string | string[]>;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] as string).toLowerCase();
     const value = raw[i + 1] as string;
@@ -108,14 +108,11 @@ export function h2FromRaw(raw: readonly string[], trailersAccepted = false): Out
 
 /** The request block for an HTTP/2 origin: pseudo-headers first, `:authority` from the raw list's Host. */
 export function h2RequestHeaders(method: string, path: string, raw: readonly string[], trailersAccepted: boolean): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = { ':method': method, ':scheme': 'https' };
   const authority = getRawHeader(raw, 'host');
-  return {
-    ':method': method,
-    ':scheme': 'https',
-    ...(authority === undefined ? {} : { ':authority': authority }),
-    ':path': path,
-    ...h2FromRaw(raw, trailersAccepted),
-  };
+  if (authority !== undefined) headers[':authority'] = authority;
+  headers[':path'] = path;
+  return h2FromRaw(raw, trailersAccepted, headers);
 }
 
 /** True when a TE field value lists `trailers` (RFC 9110 §10.1.4): the client will read trailer fields. */

@@ -74,7 +74,7 @@ function sameValues(a: string | string[] | undefined, b: string | string[]): boo
 // by name, case-insensitively.
 
 /** Replaces every `name` field in a raw list with one value, keeping its first position (or appending). */
-export function setRawHeader(raw: string[], name: string, value: string): string[] {
+export function setRawHeader(raw: readonly string[], name: string, value: string): string[] {
   const lower = name.toLowerCase();
   const out: string[] = [];
   let placed = false;

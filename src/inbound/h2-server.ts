@@ -1,11 +1,13 @@
 // HTTP/2 towards clients. A decrypted tunnel whose client chose h2 in ALPN is served by one
 // never-listening http2 server, the way start.ts feeds HTTP/1.1 connections to its http.Server:
-// the socket is emitted as a connection, and each stream arrives as a compatibility-API request
-// that goes to the same request handler, exchange and hooks as HTTP/1.1 requests.
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Stream, type ServerHttp2Session } from 'node:http2';
+// the socket is emitted as a connection, and each stream, taken with the core API (no
+// compatibility-API objects), goes to the same request handler, exchange and hooks as HTTP/1.1
+// requests as an H2Request and its H2Response.
+import http2, { type Http2Stream, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { MitmError } from '../errors.js';
+import { H2Request, H2Response } from '../exchange/h2-client.js';
 
 /** Serves HTTP/2 on decrypted client sockets. */
 export interface H2Front {
@@ -27,11 +29,11 @@ export function speaksH2(socket: Duplex): socket is TLSSocket {
 /** What the HTTP/2 front hands requests to. */
 export interface H2Handlers {
   /** Every stream but CONNECT ones. */
-  readonly onRequest: (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+  readonly onRequest: (req: H2Request, res: H2Response) => void;
   /** CONNECT streams: extended CONNECT (RFC 8441), WebSockets. */
-  readonly onConnect: (req: Http2ServerRequest, res: Http2ServerResponse) => void;
+  readonly onConnect: (req: H2Request, res: H2Response) => void;
   /** A request whose header section is over the limits (a `headers_too_large` error to answer with). */
-  readonly onTooLarge: (req: Http2ServerRequest, res: Http2ServerResponse, failure: MitmError) => void;
+  readonly onTooLarge: (req: H2Request, res: H2Response, failure: MitmError) => void;
 }
 
 /** The per-connection limits the HTTP/2 front applies (README "Limits"). */
@@ -63,16 +65,17 @@ export function createH2Front(handlers: H2Handlers, limits: H2Limits): H2Front {
     settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, enableConnectProtocol: true, maxHeaderListSize: hard.listSize },
     maxHeaderListPairs: hard.pairs,
   });
-  const checked =
-    (handler: H2Handlers['onRequest']) =>
-    (req: Http2ServerRequest, res: Http2ServerResponse): void => {
-      const failure = headersTooLarge(req, limits);
-      if (failure === undefined) handler(req, res);
-      else handlers.onTooLarge(req, res, failure);
-    };
-  server.on('request', checked(handlers.onRequest));
-  // The compatibility API emits CONNECT streams as 'connect' (405 when nobody listens).
-  server.on('connect', checked(handlers.onConnect));
+  server.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    // A stream's errors are read from the stream where they matter (clientFailure in
+    // client-message.ts); one nobody else listens for must not take the process down.
+    stream.on('error', ignore);
+    const req = new H2Request(stream, headers, rawHeaders);
+    const res = new H2Response(req);
+    const failure = headersTooLarge(rawHeaders, limits);
+    if (failure !== undefined) handlers.onTooLarge(req, res, failure);
+    else if (req.method === 'CONNECT') handlers.onConnect(req, res);
+    else if (expectationMet(headers.expect, res)) handlers.onRequest(req, res);
+  });
   // A session that fails (the client sent a protocol error, or its connection was reset) is ended
   // by Node with GOAWAY, and each of its open streams was destroyed with the session's error
   // before this event: each flow records it from its stream (clientFailure in client-message.ts).
@@ -113,8 +116,7 @@ function hardHeaderLimits(limits: Pick<H2Limits, 'maxHeaderSize' | 'maxHeaders'>
  * one HTTP/2 defines for SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113 §6.5.2): every field's name and
  * value in octets plus 32, pseudo-header fields included.
  */
-function headersTooLarge(req: Http2ServerRequest, limits: Pick<H2Limits, 'maxHeaderSize' | 'maxHeaders'>): MitmError | undefined {
-  const raw = req.rawHeaders;
+function headersTooLarge(raw: readonly string[], limits: Pick<H2Limits, 'maxHeaderSize' | 'maxHeaders'>): MitmError | undefined {
   let size = 0;
   let fields = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -130,6 +132,24 @@ function headersTooLarge(req: Http2ServerRequest, limits: Pick<H2Limits, 'maxHea
   if (fields > limits.maxHeaders)
     return new MitmError('headers_too_large', `more than ${limits.maxHeaders} request header fields (--max-headers)`);
   return undefined;
+}
+
+function ignore(): void {}
+
+/**
+ * An Expect field as Node's compatibility API answered it, so that clients see what they saw
+ * before: `100-continue` gets its 100 at once and the request goes on; any other expectation is
+ * answered 417 (RFC 9110 §10.1.1). False when the request was answered.
+ */
+function expectationMet(expect: string | undefined, res: H2Response): boolean {
+  if (expect === undefined) return true;
+  if (expect.toLowerCase() === '100-continue') {
+    res.stream.additionalHeaders({ ':status': 100 });
+    return true;
+  }
+  res.statusCode = 417;
+  res.end();
+  return false;
 }
 
 /**

@@ -1,9 +1,9 @@
 // One request to an HTTP/2 origin: a stream on a pooled session. The request body is piped into
 // the stream and the response body read from it, so HTTP/2 flow control carries backpressure:
 // a stream nobody reads stops sending WINDOW_UPDATEs, and the origin pauses.
-import http2, { type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:http2';
 import { MitmError } from '../errors.js';
-import { h2FromRaw, h2RequestHeaders, rawFromH2Object } from '../flow/h2-headers.js';
+import { h2FromRaw, h2RequestHeaders, withoutPseudoHeaders } from '../flow/h2-headers.js';
 import { claimConnection } from './origin-connection.js';
 import { failed, type OriginCall, type OriginRequest, type OriginResponse } from './origin-call.js';
 
@@ -36,23 +36,30 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
   request.onConnection(claimConnection(session, session.socket, 0));
 
   let trailers: string[] = [];
+  let answered = false;
   const response = new Promise<OriginResponse>((resolve, reject) => {
     // REFUSED_STREAM: the origin (or Node, for streams beyond a GOAWAY's last stream id) did not
     // process the request.
     const refused = (error: Error): Error => (stream.rstCode === NGHTTP2_REFUSED_STREAM ? markUnprocessed(error) : error);
     stream.on('error', (error) => reject(refused(error)));
     stream.once('close', () => {
+      // Every stream closes; only one closed before its answer needs an error (an Error costs its stack trace).
+      if (answered) return;
       const error = new Error(`the origin closed the HTTP/2 stream (error code ${stream.rstCode ?? 0}) before answering`);
       reject(refused(Object.assign(error, { code: 'ERR_HTTP2_STREAM_ERROR' })));
     });
-    stream.once('trailers', (headers: IncomingHttpHeaders) => {
-      trailers = rawFromH2Object(headers);
+    // Node hands out each block as a flat list too, in the order received.
+    stream.once('trailers', (_fields: unknown, _flags: number, raw: string[]) => {
+      trailers = withoutPseudoHeaders(raw);
     });
-    stream.once('response', (headers: IncomingHttpHeaders, flags: number) => {
+    stream.once('response', (_fields: unknown, flags: number, raw: string[]) => {
+      answered = true;
+      let status = 502;
+      for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i] === ':status') status = Number(raw[i + 1]);
       resolve({
-        status: Number(headers[':status'] ?? 502),
+        status,
         statusMessage: undefined,
-        rawHeaders: rawFromH2Object(headers),
+        rawHeaders: withoutPseudoHeaders(raw),
         httpVersion: '2.0',
         body: stream,
         trailers: () => trailers,

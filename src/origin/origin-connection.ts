@@ -15,6 +15,8 @@ interface ConnectionRecord {
   readonly tlsEnd?: number | undefined;
   readonly tls?: OriginTlsFacts | undefined;
   claimed: boolean;
+  /** The origin's address, read at the first claim (an HTTP/2 session's socket is a Proxy, slow to read). */
+  peer?: { readonly address: string; readonly port: number };
 }
 
 /** Epoch ms when each dialled socket's dial started and ended. */
@@ -60,16 +62,18 @@ export function claimConnection(key: Socket | object, peer: Socket, fallbackPort
   if (!records.has(key)) records.set(key, record);
   const reused = record.claimed;
   record.claimed = true;
-  return {
-    address: peer.remoteAddress ?? '',
-    port: peer.remotePort ?? fallbackPort,
-    reused,
-    tls: record.tls,
-    ...(reused
-      ? {}
-      : { connectStart: record.connectStart, connectEnd: record.connectEnd, tlsStart: record.tlsStart, tlsEnd: record.tlsEnd }),
-  };
+  record.peer ??= { address: peer.remoteAddress ?? '', port: peer.remotePort ?? fallbackPort };
+  const facts: Mutable<OriginConnectionFacts> = { address: record.peer.address, port: record.peer.port, reused, tls: record.tls };
+  if (!reused) {
+    facts.connectStart = record.connectStart;
+    facts.connectEnd = record.connectEnd;
+    facts.tlsStart = record.tlsStart;
+    facts.tlsEnd = record.tlsEnd;
+  }
+  return facts;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** The record of `socket`, made now from what is known of it when it has none. */
 function recordOf(socket: Socket): ConnectionRecord {

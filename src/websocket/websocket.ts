@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import http, { type IncomingMessage } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
@@ -11,6 +10,7 @@ import { Body } from '../flow/body.js';
 import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
 import { withoutRawHeader } from '../flow/header-map.js';
 import { connectionOf, type InboundRequest } from '../exchange/client-message.js';
+import type { H2Request, H2Response } from '../exchange/h2-client.js';
 import { respondWithError, writeRawError } from '../exchange/error-response.js';
 import { flowFor, type Exchange } from '../exchange/exchange.js';
 import { stripHopByHop } from '../exchange/headers.js';
@@ -115,7 +115,7 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
 export function createH2WebSocketHandler(
   rt: ProxyRuntime,
   deps: Pick<UpgradeDeps, 'connector' | 'closing'>,
-): (req: Http2ServerRequest, res: Http2ServerResponse) => void {
+): (req: H2Request, res: H2Response) => void {
   return (req, res) => {
     const stream = req.stream;
     stream.on('error', () => stream.destroy());

@@ -4,7 +4,7 @@ import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMes
 import { pipeline, type Duplex } from 'node:stream';
 import { MitmError } from '../errors.js';
 import type { FlowResponse } from '../flow/flow.js';
-import type { Http2ServerResponse } from 'node:http2';
+import type { H2Response } from '../exchange/h2-client.js';
 import { respondWithError, writeRawError } from '../exchange/error-response.js';
 import { h2FromRaw } from '../flow/h2-headers.js';
 import { frameBody } from '../exchange/framing.js';
@@ -64,7 +64,7 @@ export function sendPlainResponse(socket: Duplex, response: FlowResponse, tally:
 }
 
 /** Sends a refusal (or a hook's answer) to an RFC 8441 WebSocket stream of an HTTP/2 client. */
-export function sendH2Response(res: Http2ServerResponse, response: FlowResponse, tally: SendTally): void {
+export function sendH2Response(res: H2Response, response: FlowResponse, tally: SendTally): void {
   const body = response.bodyStore.outgoing();
   response.bodyStore.recordSent(body);
   try {
@@ -81,7 +81,7 @@ export function sendH2Response(res: Http2ServerResponse, response: FlowResponse,
     return;
   }
   body.stream.on('data', (chunk: Buffer) => tally.count(chunk.length));
-  pipeline(body.stream, res, (error) => error && tally.broke(error));
+  pipeline(body.stream, res.stream, (error) => error && tally.broke(error));
 }
 
 /**
