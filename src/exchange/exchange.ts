@@ -130,9 +130,10 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
   );
   const tally = new ResponseTally(deps.hooks, flow);
   res.once('close', () => {
-    if (!responseCompleted(res)) flow.clientClosed();
+    const completed = responseCompleted(res);
+    if (!completed) flow.clientClosed();
     endFlow(deps.onFlowEnd, flow, exchange, () => tally.delivery(res), tally.pending);
-    tally.release?.();
+    tally.release?.(completed);
   });
 
   const outcome = await runPhases(deps.hooks, flow, {
@@ -141,7 +142,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
       // as it goes (a harness asserts on what its client sent to a mock).
       tally.pending.push(flow.request.bodyStore.consume());
     },
-    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, res, tally),
+    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, tally),
     clientGone: () => clientGone(res),
     fail: (failure) => respondWithError(res, failure),
   });
@@ -160,7 +161,6 @@ function fetchFromOrigin(
   exchange: Exchange,
   flow: Flow,
   req: InboundRequest,
-  res: OutboundResponse,
   tally: ResponseTally,
 ): Promise<{ response: FlowResponse; tail: OriginTail }> {
   const request = flow.request;
@@ -187,10 +187,10 @@ function fetchFromOrigin(
   }, deps.timeoutMs);
   if (body.kind === 'stream' && !hasNoBody(req)) body.stream.on('data', () => timer.refresh());
   // Run when the client's side closes (one 'close' listener per exchange, runExchange's).
-  tally.release = () => {
+  tally.release = (completed) => {
     clearTimeout(timer);
     // The client went away first: free the origin connection instead of draining it to nobody.
-    if (!responseCompleted(res)) call.destroy();
+    if (!completed) call.destroy();
   };
   return call.response.then(
     (answer) => {
@@ -341,8 +341,8 @@ class ResponseTally {
   bytes = 0;
   /** What the flow's end waits for: an upload still being read after a hook answered, onError hooks. */
   readonly pending: Promise<unknown>[] = [];
-  /** Frees what the origin request holds once the client's side has closed (set when the request goes out). */
-  release: (() => void) | undefined;
+  /** Frees what the origin request holds once the client's side has closed (set when the request goes out); `completed`: the whole answer was delivered. */
+  release: ((completed: boolean) => void) | undefined;
   #cause: string | undefined;
   readonly #hooks: HookPipeline;
   readonly #flow: Flow;
