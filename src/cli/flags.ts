@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../config/load.js';
 import { isMitmError } from '../errors.js';
 

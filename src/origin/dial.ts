@@ -64,10 +64,10 @@ export interface DialerSettings {
 }
 
 /**
- * Creates the dialer for `--upstream-proxy` / `--upstream-bypass` / `--resolve`; `trust` verifies
- * an https:// proxy's certificate.
+ * Creates the dialer for `--upstream-proxy` / `--upstream-bypass` / `--resolve`; `trust` (called
+ * when one is first dialled) verifies an https:// proxy's certificate.
  */
-export function createDialer(settings: DialerSettings, trust: SecureContext): Dialer {
+export function createDialer(settings: DialerSettings, trust: () => SecureContext): Dialer {
   const proxy = settings.upstreamProxy === undefined ? undefined : parseUpstreamProxy(settings.upstreamProxy);
   const bypass = createBypass(settings.upstreamBypass);
   const route = (target: Target): UpstreamProxy | undefined => (proxy && !bypass(target) ? proxy : undefined);
@@ -89,7 +89,7 @@ export function createDialer(settings: DialerSettings, trust: SecureContext): Di
 
   const openToProxy = async (via: UpstreamProxy, origin: string, adopt: (socket: Socket) => void): Promise<Socket> => {
     try {
-      return await connectTo(via, via.protocol === 'https' ? trust : undefined, adopt);
+      return await connectTo(via, via.protocol === 'https' ? trust() : undefined, adopt);
     } catch (error) {
       throw new MitmError('upstream_proxy_failed', `cannot reach upstream proxy ${via.label} for ${origin}: ${proxyReason(error)}`, {
         cause: error,

@@ -107,9 +107,11 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     },
   });
   // Loaded after listening rather than before (start-up time): the first client's certificate
-  // needs forge (x509.ts), its first HTTP/1.1 TLS request undici (h1-pools.ts).
+  // needs forge (x509.ts), its first origin connection the trust context (origin-trust.ts), its
+  // first HTTP/1.1 TLS request undici (h1-pools.ts).
   setImmediate(() => {
     warmUpX509();
+    reach.trust();
     // A failure to load shows on the first request that needs it.
     loadFastPath().catch(() => undefined);
   }).unref();
