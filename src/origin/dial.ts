@@ -2,7 +2,6 @@
 // origin connections (upstream.ts) and certificate sniffing (cert-sniff.ts). With --upstream-proxy
 // the bytes go through that proxy, which only ever sees a tunnel: TLS to the origin is still ours,
 // end to end, and verified as if we had dialled directly.
-import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext } from 'node:tls';
 import { MitmError } from '../errors.js';
@@ -81,7 +80,7 @@ export function createDialer(settings: DialerSettings, trust: () => SecureContex
     if (mapped !== undefined) return { host: mapped, port: target.port };
     if (!ownLookup && !always) return target;
     try {
-      return { host: ownLookup ? await ownLookup(target.host) : (await lookup(target.host)).address, port: target.port };
+      return { host: ownLookup ? await ownLookup(target.host) : (await systemLookup(target.host)).address, port: target.port };
     } catch (error) {
       throw classifyUpstreamError(error, authority);
     }
@@ -262,4 +261,9 @@ function proxyReason(error: unknown): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve its host name (${code})`;
   if (code === 'ECONNRESET') return 'it reset the connection';
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The system resolver's answer for `host`; node:dns/promises is loaded on the first name we resolve ourselves. */
+async function systemLookup(host: string): Promise<{ address: string }> {
+  return (await import('node:dns/promises')).lookup(host);
 }

@@ -3,7 +3,6 @@ import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
 import { warmUpX509 } from '../ca/x509.js';
 import { loadFastPath } from '../origin/h1-pools.js';
-import { getServers } from 'node:dns';
 import { parseProxyOptions } from '../config/load.js';
 import { parseDnsUpstream, parseMode, type ListenerInfo, type ModeSpec } from '../config/modes.js';
 import type { ProxyConfig, ProxyOptions } from '../config/schema.js';
@@ -78,7 +77,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   let listeners: readonly ListenerInfo[];
   let metricsServer: MetricsServer | undefined;
   try {
-    listeners = await front.listen(modesOf(config), config, dnsSettings(config));
+    listeners = await front.listen(modesOf(config), config, await dnsSettings(config));
     if (metrics !== undefined) metricsServer = await serveMetrics(config, metrics, proxy);
   } catch (error) {
     metrics?.stop();
@@ -179,9 +178,11 @@ function modesOf(config: ProxyConfig): readonly ModeSpec[] {
 }
 
 /** What DNS listeners answer with and forward to: --dns-answer, --dns-upstream, else the system's first resolver. */
-function dnsSettings(config: ProxyConfig): DnsSettings {
-  const upstream = config.dnsUpstream ?? getServers()[0] ?? '';
-  if (upstream === '' && config.mode.some((mode) => mode.startsWith('dns'))) {
+async function dnsSettings(config: ProxyConfig): Promise<DnsSettings> {
+  const dns = config.mode.some((mode) => mode.startsWith('dns'));
+  // node:dns is loaded only when a dns listener will forward to the system's resolver.
+  const upstream = config.dnsUpstream ?? (dns ? (await import('node:dns')).getServers()[0] : undefined) ?? '';
+  if (upstream === '' && dns) {
     throw new MitmError(
       'config_invalid',
       'a dns listener forwards queries, but this machine has no resolver configured: name one with --dns-upstream ADDR[:PORT]',
