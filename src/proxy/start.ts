@@ -105,15 +105,14 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       await Promise.all([closed, metricsClosed]);
     },
   });
-  // Loaded after listening rather than before (start-up time): the first client's certificate
-  // needs forge (x509.ts), its first origin connection the trust context (origin-trust.ts), its
-  // first HTTP/1.1 TLS request undici (h1-pools.ts).
-  setImmediate(() => {
-    warmUpX509();
-    reach.trust();
-    // A failure to load shows on the first request that needs it.
-    loadFastPath().catch(() => undefined);
-  }).unref();
+  warmUp(closing.signal, [
+    // Loaded after listening rather than before (start-up time): the first client's certificate
+    // needs forge (x509.ts), its first origin connection the trust context (origin-trust.ts), its
+    // first HTTP/1.1 TLS request undici (h1-pools.ts; a failure to load shows on that request).
+    warmUpX509,
+    () => void reach.trust(),
+    () => void loadFastPath().catch(() => undefined),
+  ]);
   if (config.ui) {
     const { proxySource, startUi } = await import('../ui/ui.js');
     // Never reachable through the proxy itself: its port counts as one of ours (a request to it is a loop).
@@ -125,6 +124,21 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     proxy.attachUi(ui);
   }
   return proxy;
+}
+
+/**
+ * Runs `steps` one per event-loop turn after the current one, so a client arriving meanwhile is
+ * served between them; stops once `closed` is aborted (`mitm run -- true` closes the proxy at once,
+ * and its exit would otherwise wait for the rest).
+ */
+function warmUp(closed: AbortSignal, steps: ReadonlyArray<() => void>): void {
+  const [step, ...rest] = steps;
+  if (step === undefined) return;
+  setImmediate(() => {
+    if (closed.aborted) return;
+    step();
+    warmUp(closed, rest);
+  }).unref();
 }
 
 /** Loads the CA and the connectivity files at once; a failure of one still waits for the other. */
