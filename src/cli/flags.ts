@@ -78,7 +78,7 @@ interface FieldDef {
  * transform's input: the flag type (a union that takes text is text: the size options), the
  * metadata (`arg`, `description`; outer wrappers win), the input default and the enum choices.
  * Read from the schema's definition rather than through z.toJSONSchema, which cost start-up
- * ~10–20 ms per command (docs/performance.md, "Start-up"); flags.test.ts checks both agree.
+ * ~20 ms per start on a loaded machine (docs/performance.md, "Start-up"); cli-flags.test.ts checks both agree.
  */
 function readField(field: z.ZodType): {
   type: FlagSpec['type'] | undefined;
