@@ -2,16 +2,22 @@
 // it), on plain node. It starts, serves HTTPS through an HTTP/1.1 TLS origin (the undici pool,
 // the origin trust and forge are loaded after the ready line), and a hook file importing 'mitm'
 // gets the very classes the proxy runs with: the bundle's CLI and library entries share chunks.
+// The two entries loaded by path work from the bundle too: `mitm run`'s Node preload, and the
+// store's writer thread.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { CliProcess } from '../helpers/cli-process.js';
 import { curlVia } from '../helpers/curl.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { runOk } from '../helpers/run.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 // Outside the project (a temporary folder), so 'mitm' resolves only through the CLI's alias.
 const HOOK = `
@@ -73,5 +79,19 @@ describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
     cli.child.kill('SIGTERM');
     const { code, stderr } = await cli.exited;
     assert.equal(code, 0, stderr);
+  });
+
+  it('mitm run: a Node child goes through the proxy (the preload), and --store records it (the writer thread)', async () => {
+    const ca = join(scratch, 'run-ca');
+    const store = join(scratch, 'flows.db');
+    const script = `fetch(${JSON.stringify(`${origin.url}/echo`)}).then(async (r) => console.log('fetch ' + r.status + ' ' + (await r.json()).method))`;
+    const ran = await runOk(
+      process.execPath,
+      [MAIN, 'run', '--ca', ca, '--upstream-ca', pki.ca.certPath, '--quiet', '--store', store, '--', process.execPath, '-e', script],
+      { cwd: scratch, timeoutMs: 30_000 },
+    );
+    assert.equal(ran.stdout.toString('utf8').trim(), 'fetch 200 GET', ran.stderr);
+    const listed = await runOk(process.execPath, [MAIN, 'flows', '--store', store], { cwd: scratch });
+    assert.match(listed.stdout.toString('utf8'), new RegExp(`GET ${origin.url}/echo 200`), listed.stderr);
   });
 });
