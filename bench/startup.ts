@@ -4,13 +4,17 @@
 // `mitmdump --version` when mitmproxy is installed (for reference: it does not start a proxy).
 // Runs interleave, so a busy machine slows every row alike; the table gives medians, each
 // against the floor, plus the CPU each process used and the proxy's RSS at its ready line.
-// Runs the built CLI (dist/, made by `npm run build`), as `npx mitm` does.
+// Runs the built CLI (dist/, made by `npm run build`), as `npx mitm` does. Each `--build NAME=DIR`
+// adds the same two mitm rows for another build: DIR is a package root holding dist/ and
+// package.json whose node_modules resolve (a copy of an older dist/ with node_modules symlinked),
+// so a change is measured against its before in one run.
 //
-// Run: node --import tsx bench/startup.ts [runs=15]
+// Run: node --import tsx bench/startup.ts [runs=15] [--build NAME=DIR]...
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ROOT } from './lib/build.js';
 
 interface Sample {
@@ -26,26 +30,38 @@ interface Row {
   readonly until?: string;
 }
 
-const runs = Number(process.argv[2] ?? 15);
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { build: { type: 'string', multiple: true } } });
+const runs = Number(positionals[0] ?? 15);
+const builds: Array<readonly [string, string]> = [['mitm', ROOT]];
+for (const spec of values.build ?? []) {
+  const at = spec.indexOf('=');
+  if (at <= 0) throw new Error(`--build ${spec}: expected NAME=DIR`);
+  builds.push([spec.slice(0, at), resolve(spec.slice(at + 1))]);
+}
 const LISTENING = [
   "const net = require('node:net');",
   "for (const m of ['node:tls', 'node:http', 'node:http2', 'node:crypto']) require(m);",
   "net.createServer().listen(0, '127.0.0.1', () => console.log('ready'));",
 ].join(' ');
 const CLK_TCK = 100;
-const cli = join(ROOT, 'dist', 'cli', 'main.js');
 const dir = await mkdtemp(join(tmpdir(), 'mitm-startup-'));
 
 try {
   const ca = join(dir, 'ca');
-  spawnSync(process.execPath, [cli, 'ca', 'init', '--ca', ca], { stdio: 'ignore' });
+  spawnSync(process.execPath, [join(ROOT, 'dist', 'cli', 'main.js'), 'ca', 'init', '--ca', ca], { stdio: 'ignore' });
   const rows: Row[] = [
     { name: 'node (floor)', command: [process.execPath, '-e', 'console.log("ready"); setInterval(() => {}, 1000)'], until: 'ready' },
     // The least a proxy on Node does before it can say ready: load net, tls, http and http2, listen.
     { name: 'node listening', command: [process.execPath, '-e', LISTENING], until: 'ready' },
-    { name: 'mitm start', command: [process.execPath, cli, 'start', '--ca', ca, '--port', '0'], until: 'listening on' },
-    { name: 'mitm run -- true', command: [process.execPath, cli, 'run', '--ca', ca, '--', 'true'] },
   ];
+  for (const [name, root] of builds) {
+    const cli = join(root, 'dist', 'cli', 'main.js');
+    const tag = name === 'mitm' ? '' : ` (${name})`;
+    rows.push(
+      { name: `mitm start${tag}`, command: [process.execPath, cli, 'start', '--ca', ca, '--port', '0'], until: 'listening on' },
+      { name: `mitm run -- true${tag}`, command: [process.execPath, cli, 'run', '--ca', ca, '--', 'true'] },
+    );
+  }
   if (spawnSync('mitmdump', ['--version'], { stdio: 'ignore' }).status === 0) {
     rows.push({ name: 'mitmdump --version', command: ['mitmdump', '--version'] });
   }
@@ -55,14 +71,18 @@ try {
   }
   const floor = median(samples.get('node (floor)') ?? [], 'wallMs');
   console.log(`start-up, ${runs} interleaved runs, medians (${new Date().toISOString()})`);
-  console.log(`${'row'.padEnd(20)} ${'wall ms'.padStart(8)} ${'× floor'.padStart(8)} ${'cpu ms'.padStart(7)} ${'RSS MiB'.padStart(8)}`);
+  console.log(
+    `${'row'.padEnd(28)} ${'wall ms'.padStart(8)} ${'min–max'.padStart(11)} ${'× floor'.padStart(8)} ${'cpu ms'.padStart(7)} ${'RSS MiB'.padStart(8)}`,
+  );
   for (const row of rows) {
     const rowSamples = samples.get(row.name) ?? [];
     const wall = median(rowSamples, 'wallMs');
+    const walls = rowSamples.map((sample) => sample.wallMs);
+    const spread = `${Math.min(...walls).toFixed(0)}–${Math.max(...walls).toFixed(0)}`;
     const cpu = row.until === undefined ? '' : median(rowSamples, 'cpuMs').toFixed(0);
     const rss = row.until === undefined ? '' : median(rowSamples, 'rssMiB').toFixed(1);
     console.log(
-      `${row.name.padEnd(20)} ${wall.toFixed(0).padStart(8)} ${(wall / floor).toFixed(2).padStart(8)} ${cpu.padStart(7)} ${rss.padStart(8)}`,
+      `${row.name.padEnd(28)} ${wall.toFixed(0).padStart(8)} ${spread.padStart(11)} ${(wall / floor).toFixed(2).padStart(8)} ${cpu.padStart(7)} ${rss.padStart(8)}`,
     );
   }
 } finally {

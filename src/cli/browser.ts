@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
 import { clientProxyUrl } from '../harness/client-env.js';
 import { leafSpkiSha256 } from './browser-trust.js';

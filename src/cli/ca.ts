@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { describeCa, exportCa, exportCaWithKey, importCa, initCa, loadCa, type CertificateAuthority } from '../ca/authority.js';
 import { ProxyOptionsSchema } from '../config/schema.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';

@@ -79,12 +79,30 @@ export async function startProxyForChild(
   io: Io,
   log: Omit<LogOptions, 'style'>,
 ): Promise<RunningProxy> {
+  return (await startProxyAlongside(options, io, log, async () => undefined)).proxy;
+}
+
+/**
+ * startProxyForChild, with `alongside(caDir)` run while the proxy starts (`mitm run` writes the CA
+ * files its child is pointed at). Awaited only after the proxy is ready, that I/O would let the
+ * proxy's warm-up (forge, the origin trust, undici: ~150 ms of CPU) run before the child starts.
+ */
+export async function startProxyAlongside<T>(
+  options: StartOptions & { readonly ca: string },
+  io: Io,
+  log: Omit<LogOptions, 'style'>,
+  alongside: (caDir: string) => Promise<T>,
+): Promise<{ proxy: RunningProxy; alongside: T }> {
   const { ca, created } = await initCa(options.ca);
-  const proxy = await startProxy(options).catch((error: unknown) => {
-    throw inFlagWords(error);
-  });
+  const [started, done] = await Promise.allSettled([startProxy(options), alongside(ca.dir)]);
+  if (started.status === 'rejected') throw inFlagWords(started.reason);
+  const proxy = started.value;
+  if (done.status === 'rejected') {
+    await proxy.close();
+    throw done.reason;
+  }
   attachLog(proxy, { stdout: io.stderr, stderr: io.stderr }, { ...log, style: styleFor(io.stderr) });
   writeLine(io.stderr, `listening on ${proxy.url}`);
   writeLine(io.stderr, caNotice(ca, created));
-  return proxy;
+  return { proxy, alongside: done.value };
 }

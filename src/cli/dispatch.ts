@@ -1,7 +1,8 @@
 // What `mitm` does with its arguments: one command's module loaded and run, help, version and errors.
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isMitmError } from '../errors.js';
+import { packageJsonPath } from '../package-files.js';
 import { UsageError } from './flags.js';
 import { printable } from './output/flow-log.js';
 import { writeLine, type Io } from './output/io.js';
@@ -48,9 +49,9 @@ async function topHelp(): Promise<string> {
   ].join('\n');
 }
 
-/** The package version; package.json is two levels up from both src/cli/dispatch.ts and dist/cli/dispatch.js. */
+/** The package version, from its package.json. */
 function version(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const text = readFileSync(packageJsonPath(), 'utf8');
   return z.object({ version: z.string() }).parse(JSON.parse(text)).version;
 }
 

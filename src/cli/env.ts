@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProxyOptionsSchema } from '../config/schema.js';
 import { clientEnv, clientProxyUrl, formatExports } from '../harness/client-env.js';
 import { initCa } from '../ca/authority.js';

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWith } from '../config/load.js';
 import { isMitmError } from '../errors.js';
 
@@ -29,23 +29,6 @@ export interface FlagSpec {
   readonly required: boolean;
 }
 
-// The subset of JSON Schema that z.toJSONSchema emits for the flat option schemas we accept. Parsing
-// it (rather than casting) makes an unsupported option type fail loudly when a schema grows one.
-const PropertySchema = z.object({
-  type: z.enum(['string', 'integer', 'number', 'boolean', 'array']).optional(),
-  // A size option (config/schema.ts) takes a number or text such as 8m: the flag passes the text on.
-  anyOf: z.array(z.object({ type: z.string() })).optional(),
-  items: z.object({ type: z.literal('string') }).optional(),
-  default: z.unknown().optional(),
-  description: z.string().optional(),
-  arg: z.string().optional(),
-  enum: z.array(z.string()).optional(),
-});
-const ObjectSchema = z.object({
-  properties: z.record(z.string(), PropertySchema),
-  required: z.array(z.string()).default([]),
-});
-
 const HELP_LINE = { flag: '-h, --help', text: 'Show this help' };
 
 /** Turns a schema key into its flag: `upstreamCa` → `--upstream-ca`. */
@@ -58,26 +41,102 @@ export function flagToKey(flag: string): string {
   return flag.replace(/^--/, '').replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-/** Lists the flags of a flat zod object schema, in declaration order, from its input JSON Schema. */
+/** Lists the flags of a flat zod object schema, in declaration order, read from each key's schema. */
 export function describeFlags(schema: z.ZodObject): FlagSpec[] {
-  // io: 'input' so that keys with defaults are optional and the defaults are reported.
-  const json = ObjectSchema.parse(z.toJSONSchema(schema, { io: 'input' }));
-  return Object.entries(json.properties).map(([key, property]) => {
+  return Object.entries(schema.shape).map(([key, field]) => {
     if (key === 'help') throw new Error('an option schema must not declare "help": the CLI reserves --help');
-    const type = property.type ?? (property.anyOf?.some((choice) => choice.type === 'string') ? 'string' : undefined);
+    const { type, meta, defaultValue, required, choices } = readField(field as z.ZodType);
     if (type === undefined) throw new Error(`option ${key}: unsupported schema type`);
     const isBoolean = type === 'boolean';
     return {
       key,
       flag: keyToFlag(key),
       type,
-      arg: isBoolean ? undefined : (property.arg ?? property.enum?.join('|') ?? 'VALUE'),
-      description: property.description ?? '',
-      defaultValue: property.default,
-      choices: property.enum,
-      required: json.required.includes(key),
+      arg: isBoolean ? undefined : (stringMeta(meta.arg) ?? choices?.join('|') ?? 'VALUE'),
+      description: stringMeta(meta.description) ?? '',
+      defaultValue,
+      choices,
+      required,
     };
   });
+}
+
+/** The zod def fields `readField` looks at (zod's own def types are a union too wide to narrow here). */
+interface FieldDef {
+  readonly type: string;
+  readonly innerType?: z.ZodType;
+  readonly in?: z.ZodType;
+  readonly element?: z.ZodType;
+  readonly options?: readonly z.ZodType[];
+  readonly entries?: Readonly<Record<string, string>>;
+  readonly checks?: ReadonlyArray<{ readonly _zod: { readonly def: { readonly check?: string; readonly format?: string } } }>;
+  readonly defaultValue?: unknown;
+}
+
+/**
+ * What a flag needs of one option's schema, unwrapping `default`, `prefault`, `optional` and a
+ * transform's input: the flag type (a union that takes text is text: the size options), the
+ * metadata (`arg`, `description`; outer wrappers win), the input default and the enum choices.
+ * Read from the schema's definition rather than through z.toJSONSchema, which cost start-up
+ * ~20 ms per start on a loaded machine (docs/performance.md, "Start-up"); cli-flags.test.ts checks both agree.
+ */
+function readField(field: z.ZodType): {
+  type: FlagSpec['type'] | undefined;
+  meta: Record<string, unknown>;
+  defaultValue: unknown;
+  required: boolean;
+  choices: string[] | undefined;
+} {
+  let meta: Record<string, unknown> = {};
+  let defaultValue: unknown;
+  let required = true;
+  let current: z.ZodType | undefined = field;
+  while (current !== undefined) {
+    meta = { ...(z.globalRegistry.get(current) ?? {}), ...meta };
+    const def = current._zod.def as unknown as FieldDef;
+    switch (def.type) {
+      case 'default':
+      case 'prefault':
+        if (required) defaultValue = def.defaultValue;
+        required = false;
+        current = def.innerType;
+        continue;
+      case 'optional':
+        required = false;
+        current = def.innerType;
+        continue;
+      case 'pipe':
+        current = def.in;
+        continue;
+      case 'string':
+      case 'boolean':
+        return { type: def.type, meta, defaultValue, required, choices: undefined };
+      case 'number': {
+        const integer = def.checks?.some(({ _zod }) => _zod.def.check === 'number_format' && _zod.def.format?.includes('int') === true);
+        return { type: integer ? 'integer' : 'number', meta, defaultValue, required, choices: undefined };
+      }
+      case 'enum':
+        return { type: 'string', meta, defaultValue, required, choices: Object.values(def.entries ?? {}) };
+      case 'array':
+        return { type: def.element?._zod.def.type === 'string' ? 'array' : undefined, meta, defaultValue, required, choices: undefined };
+      case 'union':
+        return {
+          type: def.options?.some((option) => option._zod.def.type === 'string') ? 'string' : undefined,
+          meta,
+          defaultValue,
+          required,
+          choices: undefined,
+        };
+      default:
+        return { type: undefined, meta, defaultValue, required, choices: undefined };
+    }
+  }
+  return { type: undefined, meta, defaultValue, required, choices: undefined };
+}
+
+/** A metadata value when it is text. */
+function stringMeta(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** Builds the `node:util` parseArgs option table for these flags (plus `-h, --help`). */

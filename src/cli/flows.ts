@@ -1,6 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isMitmError, MitmError } from '../errors.js';
 import { curlCommand } from '../record/curl-command.js';
 import { FilterError } from '../record/filter/filter.js';

@@ -4,4 +4,7 @@
 // with it zod and the config schema) is imported only once the flags are set.
 import './memory-tuning.js';
 
+// The built CLI is a bundle (scripts/build-dist.mjs) with a source map beside each file: stack
+// traces (DEBUG=1, crashes) then name the src/ files and lines, not the bundle's.
+if (process.env.DEBUG) process.setSourceMapsEnabled(true);
 await import('./dispatch.js');

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MitmError } from '../errors.js';
 import { FilterError } from '../record/filter/filter.js';
 import { importHar } from '../record/har-import.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProxyOptionsSchema } from '../config/schema.js';
 import { initCa } from '../ca/authority.js';
 import { startProxy } from '../proxy/start.js';

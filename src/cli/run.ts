@@ -1,8 +1,8 @@
 import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
-import { clientEnv, clientProxyUrl } from '../harness/client-env.js';
+import { clientCaFiles, clientEnvFor, clientProxyUrl } from '../harness/client-env.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
-import { runChild, SignalRelay, signalStatus, startProxyForChild, type Outcome } from './child.js';
+import { runChild, SignalRelay, signalStatus, startProxyAlongside, type Outcome } from './child.js';
 import { printable } from './output/flow-log.js';
 import { checkLogAndHookFlags } from './start.js';
 import { HarOutput } from './output/har-output.js';
@@ -63,14 +63,15 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     if (har !== undefined) await assertHarWritable(har);
     if (har !== undefined && proxyOptions.keep === 0) writeLine(io.stderr, 'warning: --keep 0 records no flows; the HAR will be empty');
     if (proxyOptions.insecure) writeLine(io.stderr, 'warning: --insecure: origin certificates are NOT verified');
-    const proxy = await startProxyForChild(proxyOptions, io, { quiet, logFormat, flowDetail, detailBodyLimit, logFilter });
+    const log = { quiet, logFormat, flowDetail, detailBodyLimit, logFilter };
+    const { proxy, alongside: caFiles } = await startProxyAlongside(proxyOptions, io, log, async (caDir) => clientCaFiles(caDir));
     // The same --har handling as `mitm start`: on SIGUSR2 while COMMAND runs, and at the end.
     const harOutput = har === undefined ? undefined : new HarOutput(proxy, har, io);
     if (harOutput) stopHarSignal = harOutput.writeOnSignal('SIGUSR2');
     let outcome: Outcome;
     try {
       const proxyUrl = clientProxyUrl(proxy.host, proxy.port);
-      const env = { ...process.env, ...(await clientEnv({ proxyUrl, caDir: proxyOptions.ca, noProxy, nodePreload: true })) };
+      const env = { ...process.env, ...clientEnvFor(caFiles, { proxyUrl, noProxy, nodePreload: true }) };
       const early = signals.received;
       outcome = early === undefined ? await runChild(command, args, env, signals) : { status: signalStatus(early) };
       if (outcome.problem !== undefined) writeLine(io.stderr, `mitm: ${printable(outcome.problem)}`);

@@ -1,5 +1,5 @@
 import type { ListenerInfo } from '../config/modes.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CliOptionsSchema, type CliConfig } from '../config/schema.js';
 import { isMitmError, MitmError } from '../errors.js';
 import { describeHooks, hooksFromOptions } from '../proxy/flag-hooks.js';

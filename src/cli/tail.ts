@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CliOptionsSchema } from '../config/schema.js';
 import { FilterError } from '../record/filter/filter.js';
 import { followStore, lastStoredId, openStoreWhenReady } from '../record/store/follow-store.js';

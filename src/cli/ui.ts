@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { readCaFile } from '../ca/ca-files.js';
 import { MitmError } from '../errors.js';
 import { openStore } from '../record/store/open-store.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { MitmError } from '../errors.js';
 import { ProxyOptionsSchema, type ProxyConfig } from './schema.js';
 

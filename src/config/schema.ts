@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isMitmError } from '../errors.js';
 import { parseCidr } from '../net/cidr.js';
 import { parseResolveEntry } from '../net/resolve-map.js';

@@ -72,9 +72,19 @@ export function clientEnvVars(
  * when the CA or the system roots changed, and returns the variables (absolute paths).
  */
 export async function clientEnv(options: ClientEnvOptions): Promise<Record<string, string>> {
-  const ca = await loadCa(options.caDir);
-  const bundlePath = await ensureCaBundle(ca.dir, ca.certPem, options.systemBundlePaths ?? SYSTEM_BUNDLE_PATHS);
-  const vars = clientEnvVars(options.proxyUrl, { caCertPath: join(ca.dir, CA_CERT_FILE), bundlePath }, options);
+  return clientEnvFor(await clientCaFiles(options.caDir, options.systemBundlePaths), options);
+}
+
+/** The CA files of clientEnv: checks DIR/ca.pem and (re)writes DIR/ca-bundle.pem when the CA or the system roots changed. */
+export async function clientCaFiles(caDir: string, systemBundlePaths: readonly string[] = SYSTEM_BUNDLE_PATHS): Promise<CaFiles> {
+  const ca = await loadCa(caDir);
+  const bundlePath = await ensureCaBundle(ca.dir, ca.certPem, systemBundlePaths);
+  return { caCertPath: join(ca.dir, CA_CERT_FILE), bundlePath };
+}
+
+/** clientEnv's variables once its CA files exist (clientCaFiles), without waiting on anything. */
+export function clientEnvFor(files: CaFiles, options: Omit<ClientEnvOptions, 'caDir' | 'systemBundlePaths'>): Record<string, string> {
+  const vars = clientEnvVars(options.proxyUrl, files, options);
   if (options.nodePreload === true) vars.NODE_OPTIONS = withPreload(process.env.NODE_OPTIONS);
   return vars;
 }

@@ -2,6 +2,7 @@
 // `--import` rather than `--require`: the package is ESM (and so are the proxy agents the preload
 // uses), and every Node we support accepts `--import` in NODE_OPTIONS. The value is a file URL, so
 // spaces and quotes in the path are percent-encoded and NODE_OPTIONS needs no quoting of its own.
+import { FROM_SOURCE, ownModule } from '../package-files.js';
 
 /**
  * The `--import` flags that load the preload. From dist, that is dist/preload/register.js. From
@@ -10,9 +11,8 @@
  * development, and never the case for an installed package.
  */
 export function preloadImports(): string[] {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const register = new URL(`../preload/register.${fromSource ? 'ts' : 'js'}`, import.meta.url);
-  if (!fromSource) return ['--import', register.href];
+  const register = ownModule('preload/register');
+  if (!FROM_SOURCE) return ['--import', register.href];
   // Resolved from our own folder: the child may run anywhere, where a bare `tsx` would not resolve.
   return ['--import', import.meta.resolve('tsx'), '--import', register.href];
 }

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MitmError } from '../errors.js';
 import { registerMitmAlias } from './mitm-alias.js';
-import { syntaxErrorLocation } from './syntax-location.js';
 import type { Hook } from './types.js';
 
 const PHASES = [
@@ -45,7 +44,11 @@ export async function loadHookFile(file: string, cwd: string = process.cwd()): P
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // esbuild's syntax errors name FILE:LINE:COLUMN; Node's own (a .mjs/.js file) name no place, so it is looked up.
-    const at = error instanceof SyntaxError && !TYPESCRIPT.has(extension) ? await syntaxErrorLocation(absolute) : undefined;
+    // syntax-location.ts runs a child node: loaded only for a syntax error (node:child_process is not start-up's business).
+    const at =
+      error instanceof SyntaxError && !TYPESCRIPT.has(extension)
+        ? await (await import('./syntax-location.js')).syntaxErrorLocation(absolute)
+        : undefined;
     const where = at === undefined ? '' : `${absolute}:${at.line}:${at.column}: SyntaxError: `;
     // esbuild's syntax errors span lines; the CLI prints one line per problem.
     throw fail(`it failed to import: ${where}${message.replace(/\s*\n\s*/g, ' ')}`, error);

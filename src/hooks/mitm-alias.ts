@@ -1,6 +1,5 @@
 import { register } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ownModule } from '../package-files.js';
 
 // The resolve hook, as a data: URL so it needs no file of its own next to either src/ or dist/.
 // It runs on Node's loader thread; `initialize` receives the running package's entry point.
@@ -22,8 +21,7 @@ let registered = false;
  * imports only (`require('mitm')` in a CommonJS hook still needs the package installed).
  */
 export async function registerMitmAlias(): Promise<void> {
-  const here = fileURLToPath(import.meta.url);
-  const target = new URL(`../index${path.extname(here)}`, import.meta.url).href;
+  const target = ownModule('index').href;
   if (!registered) {
     registered = true;
     register(`data:text/javascript,${encodeURIComponent(RESOLVER)}`, { data: { target } });

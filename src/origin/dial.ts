@@ -2,7 +2,6 @@
 // origin connections (upstream.ts) and certificate sniffing (cert-sniff.ts). With --upstream-proxy
 // the bytes go through that proxy, which only ever sees a tunnel: TLS to the origin is still ours,
 // end to end, and verified as if we had dialled directly.
-import { lookup } from 'node:dns/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext } from 'node:tls';
 import { MitmError } from '../errors.js';
@@ -64,10 +63,10 @@ export interface DialerSettings {
 }
 
 /**
- * Creates the dialer for `--upstream-proxy` / `--upstream-bypass` / `--resolve`; `trust` verifies
- * an https:// proxy's certificate.
+ * Creates the dialer for `--upstream-proxy` / `--upstream-bypass` / `--resolve`; `trust` (called
+ * when one is first dialled) verifies an https:// proxy's certificate.
  */
-export function createDialer(settings: DialerSettings, trust: SecureContext): Dialer {
+export function createDialer(settings: DialerSettings, trust: () => SecureContext): Dialer {
   const proxy = settings.upstreamProxy === undefined ? undefined : parseUpstreamProxy(settings.upstreamProxy);
   const bypass = createBypass(settings.upstreamBypass);
   const route = (target: Target): UpstreamProxy | undefined => (proxy && !bypass(target) ? proxy : undefined);
@@ -81,7 +80,7 @@ export function createDialer(settings: DialerSettings, trust: SecureContext): Di
     if (mapped !== undefined) return { host: mapped, port: target.port };
     if (!ownLookup && !always) return target;
     try {
-      return { host: ownLookup ? await ownLookup(target.host) : (await lookup(target.host)).address, port: target.port };
+      return { host: ownLookup ? await ownLookup(target.host) : (await systemLookup(target.host)).address, port: target.port };
     } catch (error) {
       throw classifyUpstreamError(error, authority);
     }
@@ -89,7 +88,7 @@ export function createDialer(settings: DialerSettings, trust: SecureContext): Di
 
   const openToProxy = async (via: UpstreamProxy, origin: string, adopt: (socket: Socket) => void): Promise<Socket> => {
     try {
-      return await connectTo(via, via.protocol === 'https' ? trust : undefined, adopt);
+      return await connectTo(via, via.protocol === 'https' ? trust() : undefined, adopt);
     } catch (error) {
       throw new MitmError('upstream_proxy_failed', `cannot reach upstream proxy ${via.label} for ${origin}: ${proxyReason(error)}`, {
         cause: error,
@@ -262,4 +261,9 @@ function proxyReason(error: unknown): string {
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve its host name (${code})`;
   if (code === 'ECONNRESET') return 'it reset the connection';
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The system resolver's answer for `host`; node:dns/promises is loaded on the first name we resolve ourselves. */
+async function systemLookup(host: string): Promise<{ address: string }> {
+  return (await import('node:dns/promises')).lookup(host);
 }

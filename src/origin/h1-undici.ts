@@ -7,7 +7,12 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool as PoolInstance } from 'undici';
+// undici's Pool and what it needs (its client, llhttp), not its index: the index also loads fetch,
+// WebSocket, the cache and the mocks, ~800 KB that a proxy's warm-up, and the exit of a short
+// `mitm run`, would wait for (docs/performance.md, "Start-up"). Requests go through dispatch(),
+// which needs none of the API methods the index adds to Dispatcher.
+import Pool from 'undici/lib/dispatcher/pool.js';
 import type { OriginConnectionFacts } from '../flow/flow.js';
 import { TLS_BUFFERING } from '../net/buffers.js';
 import type { OriginCall, OriginRequest, OriginResponse } from './origin-call.js';
@@ -49,7 +54,7 @@ function listenForSockets(): void {
 
 /** An undici pool and the sockets it was given. */
 export interface UndiciPool {
-  readonly pool: Pool;
+  readonly pool: PoolInstance;
   readonly sockets: WeakSet<Socket>;
 }
 

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { readSystemRoots } from '../ca/system-roots.js';
 import { MitmError } from '../errors.js';
 
 /**
  * The certificates every origin is verified against: Node's bundled roots, the system bundle,
  * `NODE_EXTRA_CA_CERTS` and each `--upstream-ca` file. connectivity.ts builds one context from
- * them at start: passing `ca` per connection would re-parse hundreds of roots per handshake.
+ * them (originTrust): passing `ca` per connection would re-parse hundreds of roots per handshake.
  */
 export async function loadOriginTrustPems(upstreamCaFiles: readonly string[]): Promise<string[]> {
   const pems: string[] = [...rootCertificates];
@@ -37,4 +37,18 @@ async function readCaFile(file: string): Promise<string> {
     throw new MitmError('config_invalid', `upstreamCa ${file}: no PEM certificate found in the file`, { cause: error });
   }
   return text;
+}
+
+/**
+ * The one SecureContext that verifies origins, built from `pems` on the first call and kept.
+ * Parsing ~300 roots takes 50–100 ms, so it is not built at start-up: startProxy builds it right
+ * after listening, or the first origin connection does if it comes sooner (docs/performance.md,
+ * "Start-up").
+ */
+export function originTrust(pems: readonly string[]): () => SecureContext {
+  let context: SecureContext | undefined;
+  return () => {
+    context ??= createSecureContext({ ca: [...pems] });
+    return context;
+  };
 }

@@ -1,6 +1,7 @@
 // Client certificates for origins that ask for one (mutual TLS), chosen per origin by host glob.
 // Each context is built once at start with the full origin trust in it: a SecureContext carries
 // both what we trust and who we are, and building one per connection would re-parse every root.
+// Origins without a client certificate get the shared trust context, built on first use.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -19,7 +20,7 @@ export async function loadClientCerts(
   entries: readonly string[],
   passphrase: string | undefined,
   trustPems: readonly string[],
-  trust: SecureContext,
+  trust: () => SecureContext,
 ): Promise<OriginContexts> {
   const rules: Array<{ pattern: RegExp; context: SecureContext }> = [];
   for (const entry of entries) {
@@ -31,8 +32,8 @@ export async function loadClientCerts(
     const file = entry.slice(equals + 1);
     rules.push({ pattern: globToRegExp(glob), context: await loadContext(entry, file, passphrase, trustPems) });
   }
-  if (rules.length === 0) return () => trust;
-  return (host) => rules.find(({ pattern }) => pattern.test(host))?.context ?? trust;
+  if (rules.length === 0) return trust;
+  return (host) => rules.find(({ pattern }) => pattern.test(host))?.context ?? trust();
 }
 
 async function loadContext(

@@ -1,13 +1,15 @@
-import { createSecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import type { ProxyConfig } from '../config/schema.js';
 import { loadClientCerts, type OriginContexts } from '../origin/presented-certs.js';
 import { createDialer, type Dialer, type OriginLookup } from '../origin/dial.js';
-import { loadOriginTrustPems } from '../origin/origin-trust.js';
+import { loadOriginTrustPems, originTrust } from '../origin/origin-trust.js';
 import { PinnedClients } from '../tls/pinned-clients.js';
 import { loadProxyAuth, type ProxyAuth } from '../inbound/proxy-auth.js';
 
 /** How the proxy reaches origins and whom it lets in, built once at start from the options. */
 export interface Connectivity {
+  /** The context verifying origins (origin-trust.ts), built on its first call: startProxy calls it once listening. */
+  readonly trust: () => SecureContext;
   /** The TLS context per origin name: the origin trust (origin-trust.ts), plus a --client-cert where a glob matches. */
   readonly originContexts: OriginContexts;
   readonly dialer: Dialer;
@@ -30,10 +32,11 @@ export async function loadConnectivity(
   isOwnEndpoint?: (address: string, port: number) => boolean,
 ): Promise<Connectivity> {
   const [pems, auth] = await Promise.all([loadOriginTrustPems(config.upstreamCa), loadProxyAuth(config)]);
-  const trust = createSecureContext({ ca: pems });
+  const trust = originTrust(pems);
   const originContexts = await loadClientCerts(config.clientCert, config.clientCertPassphrase, pems, trust);
   const dialer = createDialer({ ...config, lookup, isOwnEndpoint }, trust);
   return {
+    trust,
     originContexts,
     dialer,
     auth,

@@ -12,8 +12,7 @@ import { setHeaders } from '../hooks/set-headers.js';
 import { throttle } from '../hooks/throttle.js';
 import type { Hook } from '../hooks/types.js';
 import { compileFilter, subjectOfFlow } from '../record/filter/filter.js';
-import { readRecording } from '../record/replay-source.js';
-import { serverReplay, type ServerReplay } from '../record/server-replay.js';
+import type { ServerReplay } from '../record/server-replay.js';
 import { DEFAULT_REPLAY_MATCH } from '../config/replay-match.js';
 
 /** The options that install stock hooks, in the order their hooks run. */
@@ -130,6 +129,11 @@ export async function replayFromOptions(config: Pick<ProxyConfig, ReplayKey>): P
   const fail = (what: string, cause?: unknown): never => {
     throw new MitmError('config_invalid', `serveFrom ${file}: ${what}`, { cause });
   };
+  // Loaded only with --serve-from: reading HAR files and stores is not start-up's business.
+  const [{ readRecording }, { serverReplay }] = await Promise.all([
+    import('../record/replay-source.js'),
+    import('../record/server-replay.js'),
+  ]);
   const flows = await readRecording(file).catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     // readRecording's own errors start with the file's name, said once here; a store's say its path.

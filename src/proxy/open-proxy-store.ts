@@ -1,7 +1,7 @@
 import type { ProxyConfig } from '../config/schema.js';
 import { isMitmError } from '../errors.js';
 import type { StoreErrorRecord } from '../events.js';
-import { openStore, type SessionStore } from '../record/store/open-store.js';
+import type { SessionStore } from '../record/store/open-store.js';
 
 /**
  * Opens the `store` option's file for a proxy, or returns undefined without one. Refuses a bad
@@ -11,6 +11,8 @@ import { openStore, type SessionStore } from '../record/store/open-store.js';
 export async function openProxyStore(config: ProxyConfig, onError: (record: StoreErrorRecord) => void): Promise<SessionStore | undefined> {
   if (config.store === undefined) return undefined;
   const file = config.store;
+  // Loaded only with --store: the store's modules and its writer thread are not start-up's business.
+  const { openStore } = await import('../record/store/open-store.js');
   return openStore(file, {
     storeBodyLimit: config.storeBodyLimit,
     maxSize: config.storeMaxSize,

@@ -20,7 +20,7 @@ import type { SessionStore } from '../record/store/open-store.js';
 import type { StoredFlow } from '../record/store/types.js';
 import { callListeners } from './guarded-emit.js';
 import { queryRing, type FlowQueryOptions } from './query-flows.js';
-import { replayFlow, type ReplayedFlow, type ReplayEdits } from './replay-flow.js';
+import type { ReplayedFlow, ReplayEdits } from './replay-flow.js';
 
 /** A proxy that is listening. Emits `flow`, `tunnel`, `client-issue` and `hook-fault` events (see events.ts). */
 export interface RunningProxy extends EventEmitter<ProxyEventMap> {
@@ -243,18 +243,22 @@ export class ProxyHandle extends EventEmitter<ProxyEventMap> implements RunningP
       this.#marks = new ReplayMarks();
       this.pipeline.prepend(this.#marks.hook);
     }
-    return replayFlow(
-      {
-        flows: this.#store.flows,
-        marks: this.#marks,
-        through: this.url,
-        caCertPem: this.caCertPem,
-        recordBodyLimit: this.config.recordBodyLimit,
-        timeoutMs: this.config.upstreamTimeout + 5000,
-        waitForFlow: (predicate, options) => this.waitForFlow(predicate, options),
-      },
-      id,
-      edits,
+    const marks = this.#marks;
+    // Loaded on first use: the sender (record/replay.ts) brings undici, which start-up does not need.
+    return import('./replay-flow.js').then(({ replayFlow }) =>
+      replayFlow(
+        {
+          flows: this.#store.flows,
+          marks,
+          through: this.url,
+          caCertPem: this.caCertPem,
+          recordBodyLimit: this.config.recordBodyLimit,
+          timeoutMs: this.config.upstreamTimeout + 5000,
+          waitForFlow: (predicate, options) => this.waitForFlow(predicate, options),
+        },
+        id,
+        edits,
+      ),
     );
   }
 

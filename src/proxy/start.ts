@@ -3,7 +3,6 @@ import { createCertCache } from '../ca/cert-cache.js';
 import { createLeafMinter } from '../ca/mint-leaf.js';
 import { warmUpX509 } from '../ca/x509.js';
 import { loadFastPath } from '../origin/h1-pools.js';
-import { getServers } from 'node:dns';
 import { parseProxyOptions } from '../config/load.js';
 import { parseDnsUpstream, parseMode, type ListenerInfo, type ModeSpec } from '../config/modes.js';
 import type { ProxyConfig, ProxyOptions } from '../config/schema.js';
@@ -78,7 +77,7 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   let listeners: readonly ListenerInfo[];
   let metricsServer: MetricsServer | undefined;
   try {
-    listeners = await front.listen(modesOf(config), config, dnsSettings(config));
+    listeners = await front.listen(modesOf(config), config, await dnsSettings(config));
     if (metrics !== undefined) metricsServer = await serveMetrics(config, metrics, proxy);
   } catch (error) {
     metrics?.stop();
@@ -106,13 +105,14 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
       await Promise.all([closed, metricsClosed]);
     },
   });
-  // Loaded after listening rather than before (start-up time): the first client's certificate
-  // needs forge (x509.ts), its first HTTP/1.1 TLS request undici (h1-pools.ts).
-  setImmediate(() => {
-    warmUpX509();
-    // A failure to load shows on the first request that needs it.
-    loadFastPath().catch(() => undefined);
-  }).unref();
+  warmUp(closing.signal, [
+    // Loaded after listening rather than before (start-up time): the first client's certificate
+    // needs forge (x509.ts), its first origin connection the trust context (origin-trust.ts), its
+    // first HTTP/1.1 TLS request undici (h1-pools.ts; a failure to load shows on that request).
+    warmUpX509,
+    () => void reach.trust(),
+    () => void loadFastPath().catch(() => undefined),
+  ]);
   if (config.ui) {
     const { proxySource, startUi } = await import('../ui/ui.js');
     // Never reachable through the proxy itself: its port counts as one of ours (a request to it is a loop).
@@ -124,6 +124,21 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
     proxy.attachUi(ui);
   }
   return proxy;
+}
+
+/**
+ * Runs `steps` one per event-loop turn after the current one, so a client arriving meanwhile is
+ * served between them; stops once `closed` is aborted (`mitm run -- true` closes the proxy at once,
+ * and its exit would otherwise wait for the rest).
+ */
+function warmUp(closed: AbortSignal, steps: ReadonlyArray<() => void>): void {
+  const [step, ...rest] = steps;
+  if (step === undefined) return;
+  setImmediate(() => {
+    if (closed.aborted) return;
+    step();
+    warmUp(closed, rest);
+  }).unref();
 }
 
 /** Loads the CA and the connectivity files at once; a failure of one still waits for the other. */
@@ -177,9 +192,11 @@ function modesOf(config: ProxyConfig): readonly ModeSpec[] {
 }
 
 /** What DNS listeners answer with and forward to: --dns-answer, --dns-upstream, else the system's first resolver. */
-function dnsSettings(config: ProxyConfig): DnsSettings {
-  const upstream = config.dnsUpstream ?? getServers()[0] ?? '';
-  if (upstream === '' && config.mode.some((mode) => mode.startsWith('dns'))) {
+async function dnsSettings(config: ProxyConfig): Promise<DnsSettings> {
+  const dns = config.mode.some((mode) => mode.startsWith('dns'));
+  // node:dns is loaded only when a dns listener will forward to the system's resolver.
+  const upstream = config.dnsUpstream ?? (dns ? (await import('node:dns')).getServers()[0] : undefined) ?? '';
+  if (upstream === '' && dns) {
     throw new MitmError(
       'config_invalid',
       'a dns listener forwards queries, but this machine has no resolver configured: name one with --dns-upstream ADDR[:PORT]',

@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Creator } from 'har-format';
+import { packageJsonPath } from '../package-files.js';
 
 let creator: Creator | undefined;
 
 /** The HAR `creator`: this package's name and version, read from package.json once. */
 export function harCreator(): Creator {
-  // package.json is two levels up from both src/record/ and dist/record/.
-  creator ??= z
-    .object({ name: z.string(), version: z.string() })
-    .parse(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')));
+  creator ??= z.object({ name: z.string(), version: z.string() }).parse(JSON.parse(readFileSync(packageJsonPath(), 'utf8')));
   return { name: creator.name, version: creator.version };
 }

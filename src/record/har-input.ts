@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // The HAR files `mitm flows import` reads: ours, Chrome DevTools' "Save all as HAR", Firefox's and
 // mitmproxy's exports. Only what the import uses is checked, and loosely (HAR 1.2 marks most of it

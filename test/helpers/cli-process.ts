@@ -19,7 +19,8 @@ export interface CliExit {
 }
 
 /**
- * A long-running `mitm <args>` (run from src with tsx), whose stdout and stderr lines tests can
+ * A long-running `mitm <args>` (run from src with tsx, or with `built` the bundle `npm run build`
+ * wrote to dist/, on plain node as `npx mitm` runs it), whose stdout and stderr lines tests can
  * wait for. DEBUG is cleared so stack traces appear only when a test asks for them.
  */
 export class CliProcess {
@@ -29,9 +30,13 @@ export class CliProcess {
   readonly #newLine = new EventEmitter<{ line: [Stream, string] }>();
 
   /** `options.cwd` runs it elsewhere than the repository; `options.env` adds variables (HOME, XDG_CONFIG_HOME...). */
-  constructor(args: readonly string[], options: { readonly cwd?: string; readonly env?: Readonly<Record<string, string>> } = {}) {
+  constructor(
+    args: readonly string[],
+    options: { readonly cwd?: string; readonly env?: Readonly<Record<string, string>>; readonly built?: boolean } = {},
+  ) {
     // By absolute path, so any working directory works.
-    this.child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), `${ROOT}src/cli/main.ts`, ...args], {
+    const main = options.built === true ? [`${ROOT}dist/cli/main.js`] : ['--import', import.meta.resolve('tsx'), `${ROOT}src/cli/main.ts`];
+    this.child = spawn(process.execPath, [...main, ...args], {
       cwd: options.cwd ?? ROOT,
       env: childEnv({ DEBUG: '', ...options.env }),
     });

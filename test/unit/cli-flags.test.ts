@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { CliOptionsSchema } from '../../src/config/schema.js';
+import { CliOptionsSchema, ProxyOptionsSchema } from '../../src/config/schema.js';
+import { StartOptionsSchema } from '../../src/cli/start.js';
+import { UiCommandSchema } from '../../src/cli/ui.js';
 import {
   describeFlags,
   flagToKey,
@@ -210,4 +212,30 @@ test('--no-FLAG turns off a boolean that defaults to on; it is refused for other
   const parsed = parseFlags(schema, ['--no-feature']);
   assert.equal(parsed.help === false && parsed.options.feature, false);
   assert.throws(() => parseFlags(schema, ['--no-name']), /unknown option --no-name/);
+});
+
+// describeFlags reads each option's zod definition (z.toJSONSchema cost start-up time); the flags it
+// derives must stay what the JSON Schema of the same options says, for every kind of option we have.
+test('flag specs agree with the JSON Schema of the options (types, arg, description, default, choices, required)', () => {
+  for (const schema of [ProxyOptionsSchema, CliOptionsSchema, StartOptionsSchema, UiCommandSchema]) {
+    const json = z.toJSONSchema(schema, { io: 'input' }) as {
+      properties: Record<string, Record<string, unknown> & { anyOf?: Array<{ type?: string }> }>;
+      required?: string[];
+    };
+    const expected = Object.entries(json.properties).map(([key, property]) => {
+      const type = property.type ?? (property.anyOf?.some((choice) => choice.type === 'string') ? 'string' : undefined);
+      const choices = property.enum as string[] | undefined;
+      return {
+        key,
+        flag: keyToFlag(key),
+        type,
+        arg: type === 'boolean' ? undefined : ((property.arg as string | undefined) ?? choices?.join('|') ?? 'VALUE'),
+        description: (property.description as string | undefined) ?? '',
+        defaultValue: property.default,
+        choices,
+        required: (json.required ?? []).includes(key),
+      };
+    });
+    assert.deepEqual(describeFlags(schema), expected);
+  }
 });

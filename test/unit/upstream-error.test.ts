@@ -171,7 +171,7 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
     });
 
     it('a TLS handshake the origin never answers: upstream_timeout', async () => {
-      const dialer = createDialer({}, createSecureContext());
+      const dialer = createDialer({}, () => createSecureContext());
       const connector = createOriginConnector({ dialer, contexts: () => createSecureContext(), insecure: false, timeoutMs: 200 });
       const handshakes = new OriginHandshakes(connector, 200, new AbortController().signal);
       const error = await within(
@@ -191,7 +191,7 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
     });
 
     it('an upstream proxy that never answers CONNECT: upstream_timeout naming both', async () => {
-      const dialer = createDialer({ upstreamProxy: `http://127.0.0.1:${silent.port}` }, createSecureContext());
+      const dialer = createDialer({ upstreamProxy: `http://127.0.0.1:${silent.port}` }, () => createSecureContext());
       const error = await within(
         dialer.dial({ host: 'localhost', port: 443 }, { timeoutMs: 200 }).then(
           () => assert.fail('the dial completed'),

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { MitmError } from '../../errors.js';
+import { FROM_SOURCE, ownModule } from '../../package-files.js';
 import type { FlowRows } from './flow-rows.js';
 
 /** What the writer thread starts with (write-worker.ts), besides its end of the channel. */
@@ -135,8 +136,8 @@ export class WriteThread {
 
 /** Starts write-worker.js; from the TypeScript sources (tests, tsx) the thread registers tsx's loader first. */
 function startWorker(workerData: WriterThreadData & { port: MessagePort }, transferList: MessagePort[]): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./write-worker.js', import.meta.url), { workerData, transferList });
-  const entry = new URL('./write-worker.ts', import.meta.url).href;
-  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  const entry = ownModule('record/store/write-worker');
+  if (!FROM_SOURCE) return new Worker(entry, { workerData, transferList });
+  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(code, { eval: true, workerData, transferList });
 }

@@ -2,7 +2,7 @@
 // returned, not written, so api-routes.ts sends them like its own; callers have already checked
 // the token, Host and Origin.
 import type { IncomingMessage } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isMitmError } from '../../errors.js';
 import { FilterError } from '../../record/filter/filter.js';
 import type { MessageEdits } from '../api-types.js';

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, normalize } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../package-files.js';
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -13,13 +12,11 @@ const TYPES: Readonly<Record<string, string>> = {
 };
 
 /**
- * Where the built front end lives: `dist/ui/public/` beside the compiled server's folder, or, when
- * the server runs from `src/` (tsx, tests), the same folder of the last `npm run build`.
+ * Where the built front end lives: the package's `dist/ui/public/`, also when the server runs from
+ * `src/` (tsx, tests): the folder of the last `npm run build`.
  */
 export function defaultAssetsDir(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const candidates = [join(here, '../public'), join(here, '../../../dist/ui/public')];
-  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? (candidates[0] as string);
+  return join(packageRoot(), 'dist', 'ui', 'public');
 }
 
 /** A static file of the front end: its bytes and type; undefined for anything outside the folder or missing. */

@@ -1,0 +1,97 @@
+// The CLI as installed: dist/cli/main.js, the esbuild bundle `npm run build` writes (`npm ci` runs
+// it), on plain node. It starts, serves HTTPS through an HTTP/1.1 TLS origin (the undici pool,
+// the origin trust and forge are loaded after the ready line), and a hook file importing 'mitm'
+// gets the very classes the proxy runs with: the bundle's CLI and library entries share chunks.
+// The two entries loaded by path work from the bundle too: `mitm run`'s Node preload, and the
+// store's writer thread.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { CliProcess } from '../helpers/cli-process.js';
+import { curlVia } from '../helpers/curl.js';
+import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
+import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { runOk } from '../helpers/run.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+// Outside the project (a temporary folder), so 'mitm' resolves only through the CLI's alias.
+const HOOK = `
+import { MitmError, isMitmError, setHeaders } from 'mitm';
+const stock = setHeaders({ response: { 'x-stock': 'from-mitm' } });
+export default [
+  stock,
+  {
+    name: 'identity',
+    onError(flow, error) {
+      process.stderr.write('hook: error is the library MitmError: ' + (error instanceof MitmError) + ', isMitmError: ' + isMitmError(error) + '\\n');
+    },
+  },
+];
+`;
+
+describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
+  let pki: TestPki;
+  let origin: Origin;
+  let scratch: string;
+
+  before(async () => {
+    pki = await createTestPki();
+    origin = await startOrigin(pki.origin);
+    scratch = await mkdtemp(join(tmpdir(), 'mitm-test-built-'));
+    await writeFile(join(scratch, 'hook.mjs'), HOOK);
+  });
+
+  after(async () => {
+    await origin?.close();
+    await rm(scratch, { recursive: true, force: true });
+    await pki?.cleanup();
+  });
+
+  it('starts, serves HTTPS, and a hook importing mitm shares its classes', async (t) => {
+    const ca = join(scratch, 'ca');
+    const cli = new CliProcess(['start', '--port', '0', '--ca', ca, '--upstream-ca', pki.ca.certPath, '--quiet', '--hook', 'hook.mjs'], {
+      cwd: scratch,
+      built: true,
+    });
+    t.after(() => cli.kill());
+    const proxyUrl = `http://127.0.0.1:${await cli.listeningPort()}`;
+
+    const answer = await curlVia(proxyUrl, ['--http1.1', `${origin.url}/echo`], join(ca, 'ca.pem'));
+    assert.equal(answer.status, 200, answer.stderr);
+    assert.equal((JSON.parse(answer.text) as EchoBody).method, 'GET');
+    assert.equal(answer.headers['x-stock'], 'from-mitm');
+
+    // A port nothing listens on: the proxy's own MitmError (upstream_refused) reaches the hook's onError.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const address = closed.address();
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    assert.ok(address !== null && typeof address === 'object');
+    const refused = await curlVia(proxyUrl, [`http://127.0.0.1:${address.port}/`]);
+    assert.equal(refused.status, 502, refused.stderr);
+    await cli.waitForLine('stderr', /^hook: error is the library MitmError: true, isMitmError: true$/);
+
+    cli.child.kill('SIGTERM');
+    const { code, stderr } = await cli.exited;
+    assert.equal(code, 0, stderr);
+  });
+
+  it('mitm run: a Node child goes through the proxy (the preload), and --store records it (the writer thread)', async () => {
+    const ca = join(scratch, 'run-ca');
+    const store = join(scratch, 'flows.db');
+    const script = `fetch(${JSON.stringify(`${origin.url}/echo`)}).then(async (r) => console.log('fetch ' + r.status + ' ' + (await r.json()).method))`;
+    const ran = await runOk(
+      process.execPath,
+      [MAIN, 'run', '--ca', ca, '--upstream-ca', pki.ca.certPath, '--quiet', '--store', store, '--', process.execPath, '-e', script],
+      { cwd: scratch, timeoutMs: 30_000 },
+    );
+    assert.equal(ran.stdout.toString('utf8').trim(), 'fetch 200 GET', ran.stderr);
+    const listed = await runOk(process.execPath, [MAIN, 'flows', '--store', store], { cwd: scratch });
+    assert.match(listed.stdout.toString('utf8'), new RegExp(`GET ${origin.url}/echo 200`), listed.stderr);
+  });
+});
