@@ -12,7 +12,7 @@
 // Packages are bundled too (zod alone was 95 files), except better-sqlite3 (a native addon),
 // tsx (an optional peer, loaded only for .ts hooks) and node-forge (required with createRequire
 // on first use, so esbuild never sees it): each stays a runtime dependency in node_modules.
-// Source maps sit beside each file; main.ts turns Node's source-map support on, so stack traces
+// Source maps sit beside each file; with DEBUG=1 main.ts turns Node's source-map support on, so stack traces
 // name src/ files and lines. Usage: node scripts/build-dist.mjs [OUTDIR]
 import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
