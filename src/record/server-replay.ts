@@ -127,9 +127,9 @@ function prepare(flow: StoredFlow, rules: MatchRules): { answer: Answer; body: s
   if (flow.tags.includes('replay-unmatched')) return 'it is an earlier replay_unmatched answer, not a recorded one';
   // A flow that broke off (the proxy's own 502 for an untrusted origin, a reset mid-body) holds
   // no complete origin answer: serving its status with an empty or partial body would lie.
+  if (status === undefined) return `no response was recorded${flow.error ? ` (${flow.error.code})` : ''}`;
   if (flow.error !== undefined) return `it ended in an error (${flow.error.code}), not in a complete answer`;
   if (flow.incomplete) return 'its response did not end';
-  if (status === undefined) return 'no response was recorded';
   if (status < 200) return `a ${status} response is not replayed`;
   if (responseBody?.cut)
     return `its response body was cut at ${responseBody.raw.length} bytes when recorded (--record-body-limit, --store-body-limit)`;
