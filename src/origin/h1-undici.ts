@@ -3,6 +3,9 @@
 // bench/origin-clients.ts`). undici refuses some request shapes that a proxy must pass on (chunked
 // bodies, which may carry trailers, and Expect or Upgrade fields); those keep going through the
 // Node agent (h1-origin.ts). Connections still come from the upstream's own connector.
+// The reference brings the Pool module's declaration into any program that compiles this file
+// (a user's tsc following `mitm` into src/, as the mocks-export test does).
+/// <reference path="./undici-pool.d.ts" />
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
