@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side A/B of two proxies, for changes smaller than the noise of these shared machines:
 # both run at once on the proxy core, and curl runs alternate A, B, A, B… (the first round left
-# out as warm-up). Keep-alive (default): 8 rounds of 3000 requests, each proxy's mean CPU time per
+# out as warm-up). Keep-alive (default): 8 rounds (ROUNDS=N for more) of 3000 requests, each proxy's mean CPU time per
 # 3000 requests (from /proc, the steadier figure) and req/s. WORKLOAD=download: 5 rounds of one
 # 200 MiB download each, plus a direct one per round; mean MiB/s, each proxy's CPU time per
 # transfer, its idle RSS (once started, before any traffic), peak RSS and the growth between them,
@@ -155,7 +155,15 @@ if [ "$WORKLOAD" = download ] || [ "$WORKLOAD" = upload ]; then
   done
   exit 0
 fi
-for _ in $(seq 8); do one A; one B; done > runs
+# Rounds alternate A B, then B A, so neither proxy always runs right after the other.
+for i in $(seq "${ROUNDS:-8}"); do if [ $((i % 2)) = 1 ]; then one A; one B; else one B; one A; fi; done > runs
 echo "A = $peer_a ${FLAGS_A:-} ${ENV_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ${ENV_B:-} ($build_b)"
+[ -n "${SHOW_RUNS:-}" ] && cat runs >&2
 awk 'NR > 2 { cpu[$1] += $2; rate[$1] += $3; n[$1]++ }
   END { for (k in cpu) printf "%s: %d ms CPU per 3000 requests, %d req/s (mean of %d runs)\n", k, cpu[k] / n[k], rate[k] / n[k], n[k] }' runs | sort
+# Each round's A against its B (the two ran seconds apart): the median and range of the ratios,
+# steadier than the ratio of the means when the machine's load drifts between rounds.
+awk 'NR > 2 { v[$1] = $2 " " $3; if (("A" in v) && ("B" in v)) { split(v["A"], a); split(v["B"], b); c[++n] = a[1] / b[1]; r[n] = a[2] / b[2]; delete v } }
+  function med(x, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t }
+    return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
+  END { mc = med(c, n); mr = med(r, n); printf "A/B by round: CPU %.3f (median of %d; %.3f–%.3f), req/s %.3f (%.3f–%.3f)\n", mc, n, c[1], c[n], mr, r[1], r[n] }' runs

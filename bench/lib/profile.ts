@@ -36,9 +36,12 @@ export interface SelfTime {
   readonly share: number;
 }
 
-/** The newest .cpuprofile in `dir`. */
+/**
+ * The newest .cpuprofile of a main thread in `dir`: Node names them CPU.DATE.TIME.PID.TID.SEQ, and
+ * a worker thread (the store's writer, mitm-store) writes one of its own, with TID > 0.
+ */
 export async function newestProfile(dir: string): Promise<CpuProfile> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.cpuprofile')).sort();
+  const names = (await readdir(dir)).filter((n) => /\.\d+\.0\.\d+\.cpuprofile$/.test(n)).sort();
   const last = names.at(-1);
   if (!last) throw new Error(`no .cpuprofile in ${dir}`);
   return JSON.parse(await readFile(join(dir, last), 'utf8')) as CpuProfile;

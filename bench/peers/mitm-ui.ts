@@ -19,7 +19,8 @@ if (!ui) throw new Error('mitm-ui: the inspector did not start');
 const token = new URL(ui.url).searchParams.get('token') ?? '';
 const page = new Proc(
   'node',
-  [fileURLToPath(new URL('../clients/ui-live.js', import.meta.url)), '--origin', ui.origin, '--token', token],
+  // `--token=…` in one argument: a token may start with '-', which parseArgs takes for an option.
+  [fileURLToPath(new URL('../clients/ui-live.js', import.meta.url)), '--origin', ui.origin, `--token=${token}`],
   CLIENT_CPU,
 );
 const ready = (await page.nextJson(30_000)) as { ready?: boolean; error?: string };

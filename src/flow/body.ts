@@ -18,17 +18,20 @@ export class Body {
   readonly #cap: number;
   readonly #what: string;
   readonly #declaredLength: number | undefined;
-  #chunks: Buffer[] = [];
+  // The arrays below start as the shared NONE (never written to) or undefined: a recorded flow
+  // keeps its Body for as long as the ring keeps the flow, and each empty array it owned was one
+  // more object for every garbage collection to copy and mark (docs/performance.md).
+  #chunks: Buffer[] = NONE;
   #reading: Promise<Buffer> | undefined;
   #complete: Buffer | undefined;
   #replacement: Buffer | undefined;
   #streamed = false;
   readonly #recordLimit: number;
-  #recorded: Buffer[] = [];
+  #recorded: Buffer[] | undefined;
   #recordedSize = 0;
   #truncated = false;
   #revision = 0;
-  readonly #through: Transform[] = [];
+  #through: Transform[] | undefined;
 
   /** `source` is undefined for a message without a body; `what` names it in errors ("the response body of GET https://…"). */
   constructor(
@@ -86,6 +89,7 @@ export class Body {
    * ones; bodies sent as bytes (replaced, buffered by a hook, made by a mock) are not passed through.
    */
   pipeThrough(transform: Transform): void {
+    this.#through ??= [];
     this.#through.push(transform);
   }
 
@@ -107,7 +111,7 @@ export class Body {
    * client and every later request on its connection.
    */
   drain(): void {
-    this.#chunks = [];
+    this.#chunks = NONE;
     this.#source?.resume();
   }
 
@@ -136,9 +140,9 @@ export class Body {
       this.#source = undefined;
     });
     const head = this.#chunks;
-    this.#chunks = [];
+    this.#chunks = NONE;
     let stream: Readable = head.length === 0 ? source : Readable.from(prefixed(head, source));
-    for (const transform of this.#through) {
+    for (const transform of this.#through ?? NONE_THROUGH) {
       // Errors travel downstream and a torn-down reader tears down the source, as pipeline() would.
       const from = stream;
       from.once('error', (error) => transform.destroy(error));
@@ -167,8 +171,13 @@ export class Body {
 
   /** The bytes sent so far, up to the record limit; `truncated` when more went through. */
   recorded(): { readonly data: Buffer; readonly truncated: boolean } {
-    if (this.#recorded.length > 1) this.#recorded = [Buffer.concat(this.#recorded)];
-    return { data: this.#recorded[0] ?? Buffer.alloc(0), truncated: this.#truncated };
+    let recorded = this.#recorded;
+    if (recorded === undefined) return { data: EMPTY, truncated: this.#truncated };
+    if (recorded.length > 1) {
+      recorded = [Buffer.concat(recorded)];
+      this.#recorded = recorded;
+    }
+    return { data: recorded[0] ?? EMPTY, truncated: this.#truncated };
   }
 
   /** Stops reading a body nobody will send (a hook failed after the origin answered). */
@@ -183,8 +192,9 @@ export class Body {
       return;
     }
     // A copy, not a view: a view would keep the whole (often 64 KiB) read buffer behind it alive.
-    const kept = Buffer.from(chunk.subarray(0, room));
+    const kept = Buffer.from(chunk.length <= room ? chunk : chunk.subarray(0, room));
     this.#truncated ||= kept.length < chunk.length;
+    this.#recorded ??= [];
     this.#recorded.push(kept);
     this.#recordedSize += kept.length;
   }
@@ -198,13 +208,15 @@ export class Body {
     let size = 0;
     // destroyOnReturn: false leaves the unread rest in the stream when the cap stops us early.
     for await (const chunk of this.#source.iterator({ destroyOnReturn: false })) {
+      // A fresh array on the first chunk, and again after a drain() (never the shared NONE).
+      if (this.#chunks === NONE) this.#chunks = [];
       this.#chunks.push(chunk as Buffer);
       size += (chunk as Buffer).length;
       if (size > this.#cap) break;
     }
     if (size > this.#cap) throw this.#tooLarge();
     this.#complete = Buffer.concat(this.#chunks);
-    this.#chunks = [];
+    this.#chunks = NONE;
     this.#source = undefined;
     return this.#complete;
   }
@@ -216,6 +228,10 @@ export class Body {
     );
   }
 }
+
+const NONE: Buffer[] = [];
+const NONE_THROUGH: readonly Transform[] = [];
+const EMPTY = Buffer.alloc(0);
 
 async function* prefixed(head: Buffer[], rest: Readable): AsyncGenerator<Buffer> {
   yield* head;

@@ -218,10 +218,6 @@ export class Flow {
   /** Set when the exchange failed (origin unreachable, hook threw...). */
   error: MitmError | undefined;
   readonly timings: FlowTimings;
-  /** Free-form labels hooks may add, e.g. `mocked`. */
-  readonly tags = new Set<string>();
-  /** Names of the hooks whose onRequest/onResponse changed the request or response (or answered it), in order. */
-  readonly changedBy = new Set<string>();
   /** Identifies the client connection the request arrived on (several flows share one under keep-alive). */
   readonly connectionId: number;
   /** The origin's address as connected, once known; undefined for answers made by hooks. */
@@ -234,6 +230,10 @@ export class Flow {
   #clientGone = false;
   // Made on first use of `signal`: most flows never have a hook that waits on their client.
   #gone: AbortController | undefined;
+  // Made on first use: most flows get neither, and a kept flow's empty sets were four more objects
+  // for every garbage collection to copy and mark (docs/performance.md).
+  #tags: Set<string> | undefined;
+  #changedBy: Set<string> | undefined;
   readonly #clientTls: ClientTlsFacts | undefined;
   #tls: FlowTls | undefined;
 
@@ -252,6 +252,23 @@ export class Flow {
     this.timings = { start: init.start };
     this.#clientTls = init.clientTls;
     this.#tls = init.clientTls ? { client: init.clientTls } : undefined;
+  }
+
+  /** Free-form labels hooks may add, e.g. `mocked`. */
+  get tags(): Set<string> {
+    this.#tags ??= new Set();
+    return this.#tags;
+  }
+
+  /** The tags as a list, in the order added; reading them this way makes no set for a flow without any. */
+  tagList(): string[] {
+    return this.#tags === undefined ? [] : [...this.#tags];
+  }
+
+  /** Names of the hooks whose onRequest/onResponse changed the request or response (or answered it), in order. */
+  get changedBy(): Set<string> {
+    this.#changedBy ??= new Set();
+    return this.#changedBy;
   }
 
   /**

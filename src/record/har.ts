@@ -41,7 +41,7 @@ function toEntry(flow: Flow): HarEntry {
     timings,
     connection: String(flow.connectionId),
     _id: flow.id,
-    _tags: [...flow.tags],
+    _tags: flow.tagList(),
     _mode: flow.mode,
   };
   if (flow.server) entry.serverIPAddress = flow.server.address;

@@ -16,46 +16,81 @@ export interface FlowFacts {
  * runs to the flow's end (or undefined before it).
  */
 export function subjectOfFlow(flow: Flow, facts: FlowFacts = {}): FilterSubject {
-  const { request, response } = flow;
-  const contentType = response?.header('content-type');
-  const end = flow.timings.end;
-  // Built on first use: most filters never look at the headers or the URL's parts, and a live
-  // inspector makes a subject of every flow (docs/performance.md).
-  let parts: { readonly host: string; readonly path: string } | undefined;
-  let requestHeaders: readonly string[] | undefined;
-  let responseHeaders: { readonly list: readonly string[] | undefined } | undefined;
-  return {
-    method: request.method,
-    url: request.url,
-    get host() {
-      parts ??= urlParts(request.url);
-      return parts.host;
-    },
-    get path() {
-      parts ??= urlParts(request.url);
-      return parts.path;
-    },
-    status: response?.status,
-    contentType,
-    get requestHeaders() {
-      requestHeaders ??= request.wireHeaders();
-      return requestHeaders;
-    },
-    get responseHeaders() {
-      responseHeaders ??= { list: response?.wireHeaders() };
-      return responseHeaders.list;
-    },
-    requestBody: once(() => bodyText(request)),
-    responseBody: once(() => (response ? bodyText(response) : undefined)),
-    responseSize: facts.responseSize ?? (response ? sentSize(response) : undefined),
-    durationMs: facts.durationMs ?? (end === undefined ? undefined : end - flow.timings.start),
-    errorCode: flow.error?.code ?? (flow.incomplete ? 'aborted' : undefined),
-    mode: facts.mode ?? flow.mode,
-    user: flow.client.user,
-    sni: sniOf(flow.tls),
-    isWebSocket: flow.webSocket !== undefined || response?.status === 101,
-    isSse: isEventStream(contentType),
-  };
+  return new FlowSubject(flow, facts);
+}
+
+// A class rather than an object literal with getters and closures: a live inspector makes one
+// per flow, and the literal cost a dozen functions and a context each (docs/performance.md).
+// What most filters never read (the URL's parts, header lists, bodies) is built on first use.
+class FlowSubject implements FilterSubject {
+  readonly method: string;
+  readonly url: string;
+  readonly status: number | undefined;
+  readonly contentType: string | undefined;
+  readonly responseSize: number | undefined;
+  readonly durationMs: number | undefined;
+  readonly errorCode: string | undefined;
+  readonly mode: string | undefined;
+  readonly user: string | undefined;
+  readonly sni: string | undefined;
+  readonly isWebSocket: boolean;
+  readonly isSse: boolean;
+  readonly #flow: Flow;
+  #parts: { readonly host: string; readonly path: string } | undefined;
+  #requestHeaders: readonly string[] | undefined;
+  #responseHeaders: { readonly list: readonly string[] | undefined } | undefined;
+  #requestBody: { readonly text: string | undefined } | undefined;
+  #responseBody: { readonly text: string | undefined } | undefined;
+
+  constructor(flow: Flow, facts: FlowFacts) {
+    const { request, response } = flow;
+    const contentType = response?.header('content-type');
+    const end = flow.timings.end;
+    this.#flow = flow;
+    this.method = request.method;
+    this.url = request.url;
+    this.status = response?.status;
+    this.contentType = contentType;
+    this.responseSize = facts.responseSize ?? (response ? sentSize(response) : undefined);
+    this.durationMs = facts.durationMs ?? (end === undefined ? undefined : end - flow.timings.start);
+    this.errorCode = flow.error?.code ?? (flow.incomplete ? 'aborted' : undefined);
+    this.mode = facts.mode ?? flow.mode;
+    this.user = flow.client.user;
+    this.sni = sniOf(flow.tls);
+    this.isWebSocket = flow.webSocket !== undefined || response?.status === 101;
+    this.isSse = isEventStream(contentType);
+  }
+
+  get host(): string {
+    this.#parts ??= urlParts(this.url);
+    return this.#parts.host;
+  }
+
+  get path(): string {
+    this.#parts ??= urlParts(this.url);
+    return this.#parts.path;
+  }
+
+  get requestHeaders(): readonly string[] {
+    this.#requestHeaders ??= this.#flow.request.wireHeaders();
+    return this.#requestHeaders;
+  }
+
+  get responseHeaders(): readonly string[] | undefined {
+    this.#responseHeaders ??= { list: this.#flow.response?.wireHeaders() };
+    return this.#responseHeaders.list;
+  }
+
+  requestBody(): string | undefined {
+    this.#requestBody ??= { text: bodyText(this.#flow.request) };
+    return this.#requestBody.text;
+  }
+
+  responseBody(): string | undefined {
+    const response = this.#flow.response;
+    this.#responseBody ??= { text: response ? bodyText(response) : undefined };
+    return this.#responseBody.text;
+  }
 }
 
 function bodyText(message: FlowRequest | FlowResponse): string | undefined {
@@ -73,13 +108,4 @@ function sentSize(response: FlowResponse): number | undefined {
   if (response.bodyStore.recordLimit > 0 && !recorded.truncated) return recorded.data.length;
   const declared = response.header('content-length')?.trim() ?? '';
   return /^\d{1,15}$/.test(declared) ? Number(declared) : undefined;
-}
-
-function once<T>(get: () => T): () => T {
-  let done = false;
-  let value: T;
-  return () => {
-    if (!done) [value, done] = [get(), true];
-    return value as T;
-  };
 }

@@ -99,7 +99,7 @@ export function flowRows(flow: Flow, extra: AppendExtra, bodyLimit: number): Flo
     error_message: error?.message ?? null,
     incomplete: flow.incomplete ? 1 : 0,
     synthetic: response?.synthetic ? 1 : 0,
-    tags: JSON.stringify([...flow.tags]),
+    tags: JSON.stringify(flow.tagList()),
     mode: extra.mode ?? null,
     user: flow.client.user ?? null,
     client_address: flow.client.address,
@@ -107,8 +107,8 @@ export function flowRows(flow: Flow, extra: AppendExtra, bodyLimit: number): Flo
     connection_id: flow.connectionId,
     server_address: flow.server?.address ?? null,
     server_port: flow.server?.port ?? null,
-    client_tls: tls?.client ? JSON.stringify(tls.client) : null,
-    origin_tls: tls?.origin ? JSON.stringify(tls.origin) : null,
+    client_tls: tls?.client ? jsonOnce(tls.client) : null,
+    origin_tls: tls?.origin ? jsonOnce(tls.origin) : null,
     tls_sni: tls?.client?.sni ?? tls?.origin?.sni ?? null,
     origin_cert_issuer: tls?.origin?.certificate?.issuer ?? null,
     origin_cert_sha256: tls?.origin?.certificate?.sha256 ?? null,
@@ -175,6 +175,19 @@ function headersAsSent(message: FlowRequest | FlowResponse): string[] {
   const recorded = message.bodyStore.recorded();
   wire = withoutRawHeader(wire, 'content-encoding');
   return recorded.truncated ? wire : setRawHeader(wire, 'Content-Length', String(recorded.data.length));
+}
+
+// A connection's TLS facts are one object shared by every flow it carries (flow/tls-facts.ts), and
+// the origin side with its certificate chain is ~600 characters of JSON: made once per connection.
+const factsJson = new WeakMap<object, string>();
+
+function jsonOnce(facts: object): string {
+  let json = factsJson.get(facts);
+  if (json === undefined) {
+    json = JSON.stringify(facts);
+    factsJson.set(facts, json);
+  }
+  return json;
 }
 
 function pairs(raw: readonly string[]): [string, string][] {

@@ -2,6 +2,8 @@
 // file, which the proxy's thread opened and migrated already. It inserts each batch of rows it is
 // sent in one transaction, prunes, and answers on its port before bumping the shared `done`
 // counter, so a waiting `flush()` finds the answer there when it wakes.
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { type MessagePort, workerData } from 'node:worker_threads';
 import { type Database, loadDriver } from './driver.js';
 import type { FlowRows } from './flow-rows.js';
@@ -37,12 +39,33 @@ function writer(db: Database): (seq: number, batch: readonly FlowRows[]) => Batc
   };
 }
 
+// The thread's nice value: the proxy's own thread gets the CPU first whenever both want it (on
+// one core, each request in flight waited behind a batch's SQL), and the thread writes in the
+// proxy's idle time. Not the lowest (19): while the proxy waits for a write (a full queue, a
+// read, close), the thread must not starve behind the machine's other work. docs/store.md.
+const WRITER_NICE = 10;
+
+/**
+ * Lowers this thread's scheduling priority (and only this thread's: on Linux, setpriority on a
+ * thread id applies to that thread); where that is not possible, it runs at the proxy's.
+ */
+function yieldToProxy(): void {
+  try {
+    // "PID/task/TID", read on this thread.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isSafeInteger(tid) && tid > 0) setPriority(tid, WRITER_NICE);
+  } catch {
+    // Not Linux, or not allowed: the SQL shares the CPU with the proxy as any thread would.
+  }
+}
+
 function answer(outcome: BatchOutcome): void {
   port.postMessage(outcome);
   Atomics.store(counter, 0, outcome.seq);
   Atomics.notify(counter, 0);
 }
 
+yieldToProxy();
 let db: Database | undefined;
 let write: (seq: number, batch: readonly FlowRows[]) => BatchOutcome;
 try {

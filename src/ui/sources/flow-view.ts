@@ -27,7 +27,7 @@ export function summaryOfFlow(flow: Flow, record: FlowRecord | undefined): FlowS
     error: error ?? (flow.incomplete ? { code: 'aborted', message: 'the response did not reach the client whole' } : undefined),
     incomplete: flow.incomplete,
     synthetic: response?.synthetic ?? false,
-    tags: [...flow.tags],
+    tags: flow.tagList(),
     webSocket: flow.webSocket !== undefined || response?.status === 101,
   };
 }

@@ -21,18 +21,24 @@ import type { ListOptions, UiSource } from './source.js';
  */
 export interface InspectedProxy {
   readonly flows: readonly Flow[];
+  /**
+   * Its `keep` (the ring's size): with it, a flow's row is made from the Flow its 'flow' event
+   * carries when the ring keeps flows, instead of looking the flow up in `flows`, which copies
+   * the ring (1000 entries) on every read.
+   */
+  readonly config?: { readonly keep: number };
   readonly caCertPem: string;
   /** Its listeners, for the status bar. */
   readonly addresses?: readonly ListenerInfo[];
   /** The `--store` it writes, for the status bar. */
   readonly store?: SessionStore | undefined;
-  on(event: 'flow', listener: (record: FlowRecord) => void): unknown;
+  on(event: 'flow', listener: (record: FlowRecord, flow?: Flow) => void): unknown;
   on(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   on(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   on(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
   on(event: 'held', listener: (held: HeldFlow) => void): unknown;
   on(event: 'released', listener: (release: HeldRelease) => void): unknown;
-  off(event: 'flow', listener: (record: FlowRecord) => void): unknown;
+  off(event: 'flow', listener: (record: FlowRecord, flow?: Flow) => void): unknown;
   off(event: 'tunnel', listener: (record: TunnelRecord) => void): unknown;
   off(event: 'client-issue', listener: (issue: ClientIssue) => void): unknown;
   off(event: 'auto-passthrough', listener: (record: AutoPassthroughRecord) => void): unknown;
@@ -99,10 +105,11 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
   };
   for (const flow of proxy.flows) keep({ summary: summaryOfFlow(flow, undefined), record: undefined });
 
-  const onFlow = (record: FlowRecord): void => {
+  const keeps = proxy.config === undefined ? undefined : proxy.config.keep > 0;
+  const onFlow = (record: FlowRecord, given?: Flow): void => {
     // The proxy emits 'flow' just before it adds the Flow to its ring (proxy/build-runtime.ts).
     queueMicrotask(() => {
-      const flow = find(record.id);
+      const flow = keeps === undefined || given === undefined ? find(record.id) : keeps ? given : undefined;
       const summary = flow ? summaryOfFlow(flow, record) : summaryOfRecord(record);
       const subject = flow ? subjectOf(flow, record) : subjectOfRecord(record);
       keep({ summary, record });
