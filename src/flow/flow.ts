@@ -271,6 +271,11 @@ export class Flow {
     return this.#changedBy;
   }
 
+  /** `changedBy` as a list; reading it this way makes no set for a flow no hook changed. */
+  changedByList(): string[] {
+    return this.#changedBy === undefined ? [] : [...this.#changedBy];
+  }
+
   /**
    * What TLS negotiated on the client connection (SNI, ALPN, version, cipher) and on the origin
    * connection (the same, and the origin's certificate), each shared by every flow its connection

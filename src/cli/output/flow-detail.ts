@@ -54,7 +54,8 @@ const ANSWERING_HOOKS = new Set(['block', 'blockHosts', 'mock', 'mockServer', 'f
 
 /** The marks of a flow's line: how hooks treated it (`mock`, `blocked`, `modified by NAME`). */
 export function flowMarks(flow: Flow): string[] {
-  return marksOf(flow.tags, flow.changedBy);
+  // Read as lists: the getters would give every logged flow two sets it keeps while in the ring.
+  return marksOf(new Set(flow.tagList()), flow.changedByList());
 }
 
 /** The marks for a flow's tags and the names of the hooks that changed it (a stored flow has tags only). */
