@@ -73,7 +73,11 @@ export class H1Pools {
 
   /** `request` to a TLS origin that speaks HTTP/1.1; `key` is its originKey. */
   secure(origin: OriginTarget, key: string, request: OriginRequest): OriginCall {
-    if (fastPath === undefined) return deferred(loadFastPath().then(() => () => this.secure(origin, key, request)));
+    if (fastPath === undefined)
+      return deferred(
+        request,
+        loadFastPath().then(() => () => this.secure(origin, key, request)),
+      );
     if (!fastPath.fitsUndici(request)) return h1Call(this.#secure, origin, request);
     let fast = this.#fast.get(key);
     if (!fast) {

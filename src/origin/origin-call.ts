@@ -46,8 +46,15 @@ export interface OriginCall {
   destroy(error?: Error): void;
 }
 
-/** A call whose connection is still being made: destroying it early rejects at once and drops what arrives later. */
-export function deferred(making: Promise<() => OriginCall>): OriginCall {
+/**
+ * A call for `request` whose connection (or code) is still being made: destroying it early rejects
+ * at once and drops what arrives later.
+ */
+export function deferred(request: OriginRequest, making: Promise<() => OriginCall>): OriginCall {
+  // Listeners the caller attached (recording, timers) would set a stream body flowing before
+  // anything reads it for the origin, and the origin would get it empty: hold it until the call
+  // starts (what sends it resumes it).
+  if (request.body.kind === 'stream') request.body.stream.pause();
   let call: OriginCall | undefined;
   let abandoned: Error | undefined;
   let reject: (error: Error) => void = () => undefined;

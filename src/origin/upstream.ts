@@ -90,10 +90,7 @@ class PooledUpstream implements Upstream {
     if (this.#probes.chosen(key) === 'http/1.1') return this.#h1.secure(origin, key, request);
     const session = this.#sessions.get(key);
     if (session) return this.#onSession(session, origin, key, request, false);
-    // Listeners the caller attached (recording, timers) would set the body flowing before
-    // anything is piped from it: hold it until the call starts (its pipe resumes it).
-    if (request.body.kind === 'stream') request.body.stream.pause();
-    return deferred(this.#route(origin, key, request, false));
+    return deferred(request, this.#route(origin, key, request, false));
   }
 
   adopt(origin: OriginTarget, socket: TLSSocket): void {
@@ -155,7 +152,7 @@ class PooledUpstream implements Upstream {
   #onSession(session: ClientHttp2Session, origin: OriginTarget, key: string, request: OriginRequest, retried: boolean): OriginCall {
     const call = h2Call(session, request, (stream) => this.#sessions.track(session, stream));
     if (retried || !(request.bodyless || request.body.kind === 'bytes')) return call;
-    return recover(call, (error) => (wasUnprocessed(error) ? deferred(this.#route(origin, key, request, true)) : undefined));
+    return recover(call, (error) => (wasUnprocessed(error) ? deferred(request, this.#route(origin, key, request, true)) : undefined));
   }
 
   /** Resolves to the call to make once the origin's protocol and connection are known. */
