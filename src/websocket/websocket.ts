@@ -237,16 +237,27 @@ async function runUpgrade(
   // The flow ends when every connection it holds has closed: the client's, and the origin's once dialed.
   let open = 1;
   let ended = false;
+  // The client left before its handshake was answered.
+  let clientLeft = false;
   const closed = (): void => {
     open -= 1;
     // `ended` too: a client gone mid-handshake ends the flow, and an origin socket may still follow.
     if (open > 0 || ended) return;
     ended = true;
     // Until an answer went out, the status is that of the error the client is being sent, if any.
-    endFlow(ex.onFlowEnd, flow, exchange, () => ({ status: status ?? flow.error?.status, bytes, complete: cause === undefined, cause }));
+    endFlow(ex.onFlowEnd, flow, exchange, () => ({
+      status: status ?? flow.error?.status,
+      bytes,
+      complete: cause === undefined && !clientLeft,
+      cause,
+    }));
   };
   socket.once('close', closed);
 
+  const stopWatching = watchForLeaving(socket, () => {
+    clientLeft = true;
+    flow.clientClosed();
+  });
   const outcome = await runPhases(ex.hooks, flow, {
     toOrigin: async () => {
       const dialed = await dial(rt, deps.connector, deps.closing, exchange, flow, socket, req.upgrade, req.ownKey === true);
@@ -257,9 +268,20 @@ async function runUpgrade(
       return dialed;
     },
     abandon: (dialed) => dialed.upgraded?.socket.destroy(),
-    fail: (failure) => side.fail(failure),
+    // Nobody is left to answer: the flow ends incomplete, without an error of the proxy's.
+    clientGone: () => clientLeft,
+    fail: (failure) => {
+      // The answer reads the client to its end: as itself, not through the watch.
+      stopWatching();
+      side.fail(failure);
+    },
   });
-  if (!outcome) return;
+  stopWatching();
+  if (!outcome) {
+    // What is left of a connection whose client left (its write side, half-open) is closed too.
+    if (clientLeft) socket.destroy();
+    return;
+  }
   const { response, reply: dialed } = outcome;
   const upgraded = dialed?.upgraded;
   if (upgraded && response === dialed?.response && response.status === 101) {
@@ -299,6 +321,27 @@ async function runUpgrade(
       cause = `the response body broke off: ${describeError(error)}`;
     },
   });
+}
+
+/**
+ * Tells `gone` when the client leaves before its handshake is answered, so that what holds the
+ * flow (a breakpoint, a slow hook) can let go. Node leaves an upgraded socket unread, so its end
+ * would go unseen until the relay reads it: this reads only to see the end, and whatever bytes
+ * arrive stay buffered for the relay. Returns the function that stops watching.
+ */
+function watchForLeaving(client: Duplex, gone: () => void): () => void {
+  const onReadable = (): void => {
+    // read() with nothing buffered is what makes an ended stream emit 'end'.
+    if (client.readableLength === 0) client.read();
+  };
+  client.on('readable', onReadable);
+  client.once('end', gone);
+  client.once('close', gone);
+  return () => {
+    client.off('readable', onReadable);
+    client.off('end', gone);
+    client.off('close', gone);
+  };
 }
 
 /** Sends the upgrade request to the origin over a new connection, verified as pooled ones are. */

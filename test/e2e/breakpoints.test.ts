@@ -1,6 +1,7 @@
 // Breakpoints in the library (proxy.breakpoints, the 'held' event): real curl clients through a
 // real proxy to a real HTTPS origin that reports what it received.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { constants } from 'node:http2';
 import { describe, it } from 'node:test';
 import type { HeldFlow, RunningProxy } from '../../src/index.js';
@@ -179,6 +180,54 @@ describe('breakpoints (library)', { timeout: 60_000 }, () => {
       try {
         const heldH2 = nextHeld(proxy);
         const stream = session.request({ ':path': '/gone-h2' });
+        stream.on('error', () => undefined);
+        const holdH2 = await heldH2;
+        const releaseH2 = released();
+        stream.close(constants.NGHTTP2_CANCEL);
+        assert.deepEqual(await releaseH2, { flowId: holdH2.flow.id, phase: 'request', outcome: 'client_gone' });
+      } finally {
+        session.close();
+      }
+      assert.deepEqual(proxy.breakpoints.held(), []);
+      assert.equal(fx.origin.requestCount(), before);
+    } finally {
+      proxy.breakpoints.clear();
+    }
+  });
+
+  it('a WebSocket handshake held at a breakpoint is released as client_gone when its client leaves (HTTP/1.1 upgrade, HTTP/2 extended CONNECT)', async () => {
+    const { proxy } = fx.mitm;
+    proxy.breakpoints.add({ filter: 'path:/gone-ws*', on: 'request' });
+    const authority = new URL(fx.origin.url).host;
+    const released = (): Promise<unknown> => within(new Promise((resolve) => proxy.once('released', resolve)), 'a released event');
+    try {
+      const before = fx.origin.requestCount();
+      const socket = await openTlsTunnel(fx.mitm.port, authority, { ca: fx.mitm.caPem, servername: 'localhost' });
+      const held = nextHeld(proxy);
+      socket.write(
+        `GET /gone-ws1 HTTP/1.1\r\nHost: ${authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      const hold = await held;
+      const release = released();
+      socket.destroy();
+      assert.deepEqual(await release, { flowId: hold.flow.id, phase: 'request', outcome: 'client_gone' });
+      const record = await proxy.waitForFlow((candidate) => candidate.id === hold.flow.id);
+      assert.deepEqual([record.response, record.incomplete, record.error], [undefined, true, undefined]);
+
+      const session = await h2ViaProxy(fx.mitm.port, authority, fx.mitm.caPem);
+      try {
+        if (!session.remoteSettings.enableConnectProtocol)
+          await within(once(session, 'remoteSettings'), 'the proxy to allow extended CONNECT');
+        const heldH2 = nextHeld(proxy);
+        const stream = session.request({
+          ':method': 'CONNECT',
+          ':protocol': 'websocket',
+          ':path': '/gone-ws2',
+          ':scheme': 'https',
+          ':authority': authority,
+          'sec-websocket-version': '13',
+        });
         stream.on('error', () => undefined);
         const holdH2 = await heldH2;
         const releaseH2 = released();
