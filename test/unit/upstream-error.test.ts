@@ -116,7 +116,10 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
     assert.match((error as NodeJS.ErrnoException).code ?? '', /^ERR_SSL_/, error.message);
     const mapped = classifyUpstreamError(error, `localhost:${port}`);
     assert.equal(mapped.code, 'upstream_tls');
-    assert.equal(mapped.message, `TLS handshake with localhost:${port} failed: ${error.message}`);
+    assert.equal(
+      mapped.message,
+      `TLS handshake with localhost:${port} failed: wrong version number — the origin does not speak TLS on this port (plain HTTP? then use an http:// URL)`,
+    );
   });
 
   it('an origin that wants a client certificate (TLS 1.3): upstream_tls naming --client-cert', async () => {
