@@ -81,20 +81,26 @@ export function classifyUpstreamError(error: unknown, authority: string): MitmEr
   }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
     const fix = code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? PLAIN_FIX : '';
-    return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: ${opensslReason(error, reason)}${fix}`, cause);
+    return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: ${shortReason(error, reason)}${fix}`, cause);
+  }
+  if (code.startsWith('HPE_')) {
+    // llhttp (Node's parser, and undici's) refused the head: the origin did answer, wrongly.
+    const why = shortReason(error, reason);
+    return new MitmError('upstream_reset', `${authority} sent a response that is not valid HTTP/1.1 (${why})`, cause);
   }
   const detail = code || reason;
   return new MitmError('upstream_reset', `${authority} closed the connection before answering (${detail})`, cause);
 }
 
 /**
- * OpenSSL's short reason (`wrong version number`) rather than its whole error string, which carries
- * an error queue address, source file names and a trailing newline; else the message's first line.
+ * The short reason Node puts on OpenSSL and llhttp errors (`wrong version number`, `Invalid status
+ * code`) rather than the whole message, which for OpenSSL carries its error queue, source file
+ * names and a trailing newline; else the message's first line without llhttp's `Parse Error: `.
  */
-function opensslReason(error: unknown, message: string): string {
+function shortReason(error: unknown, message: string): string {
   const reason = (error as { reason?: unknown } | undefined)?.reason;
   if (typeof reason === 'string' && reason !== '') return reason;
-  return message.split('\n')[0]?.trim() ?? message;
+  return (message.split('\n')[0] ?? message).replace(/^Parse Error: /, '').trim();
 }
 
 /** The remedy appended to a verification failure with OpenSSL/Node `code`. */

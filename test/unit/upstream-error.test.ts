@@ -162,6 +162,21 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
     );
   });
 
+  it('an origin that answers with a head llhttp refuses (bare LF): upstream_reset saying what was wrong', async () => {
+    const port = await listen(
+      createNetServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\nContent-Length: 2\n\nok'))),
+    );
+    const error = await failureOf(http.request({ host: '127.0.0.1', port, agent: false }).end());
+    assertClassified(
+      error,
+      'HPE_CR_EXPECTED',
+      port,
+      'upstream_reset',
+      502,
+      `localhost:${port} sent a response that is not valid HTTP/1.1 (Missing expected CR after response line)`,
+    );
+  });
+
   describe('timeouts (the proxy keeps the clock; no errno on loopback)', () => {
     let silent: SilentServer;
 
