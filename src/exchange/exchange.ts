@@ -12,6 +12,7 @@ import {
   bodilessH2,
   clientFailure,
   clientGone,
+  closeUploadOnceAnswered,
   endWithHead,
   hasNoBody,
   hasOpenEndedBody,
@@ -135,6 +136,9 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
     endFlow(deps.onFlowEnd, flow, exchange, () => tally.delivery(res), tally.pending);
     tally.release?.(completed);
   });
+
+  // The origin's side is freed as when the client leaves: its upload will not be completed.
+  closeUploadOnceAnswered(req, () => tally.release?.(false));
 
   const outcome = await runPhases(deps.hooks, flow, {
     answered: () => {
