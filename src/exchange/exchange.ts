@@ -137,9 +137,6 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
     tally.release?.(completed);
   });
 
-  // The origin's side is freed as when the client leaves: its upload will not be completed.
-  closeUploadOnceAnswered(req, () => tally.release?.(false));
-
   const outcome = await runPhases(deps.hooks, flow, {
     answered: () => {
       // The request body goes nowhere, but must still be read off the connection, and is recorded
@@ -196,6 +193,9 @@ function fetchFromOrigin(
     // The client went away first: free the origin connection instead of draining it to nobody.
     if (!completed) call.destroy();
   };
+  // Only an upload going to the origin can stall unread (a hook's answer reads it to its end): once
+  // the answer is out, the origin's side is freed as when the client leaves.
+  closeUploadOnceAnswered(req, () => tally.release?.(false));
   return call.response.then(
     (answer) => {
       clearTimeout(timer);
