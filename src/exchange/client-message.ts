@@ -144,8 +144,9 @@ export function clientFailure(res: OutboundResponse): Error | undefined {
  * origin that answered before reading: 401, 413), nothing reads the rest of the upload: flow
  * control then stops the client, which waits forever. So the stream is closed with NO_ERROR once
  * the answer is on its way, as RFC 9113 §8.1 allows and Node's server does for a stream it answered
- * unread. `abandon` runs first, to free the origin's side. (An HTTP/1.x connection is closed or
- * reused by Node's server as the answer's Connection field says.)
+ * unread. `abandon` runs first, to free the origin's side. HTTP/1.x requests are left as they
+ * were: an answer with `Connection: close` closes the connection, a keep-alive one still leaves
+ * the rest of the upload unread.
  */
 export function closeUploadOnceAnswered(req: InboundRequest, abandon: () => void): void {
   if (!isH2Request(req) || req.stream.endAfterHeaders) return;
