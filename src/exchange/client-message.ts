@@ -139,6 +139,28 @@ export function clientFailure(res: OutboundResponse): Error | undefined {
   return isH2Response(res) ? (res.stream.errored ?? undefined) : undefined;
 }
 
+/**
+ * When the whole answer has gone out on an HTTP/2 stream while the client is still uploading (an
+ * origin that answered before reading: 401, 413), nothing reads the rest of the upload: flow
+ * control then stops the client, which waits forever. So the stream is closed with NO_ERROR once
+ * the answer is on its way, as RFC 9113 §8.1 allows and Node's server does for a stream it answered
+ * unread. `abandon` runs first, to free the origin's side. HTTP/1.x requests are left as they
+ * were: an answer with `Connection: close` closes the connection, a keep-alive one still leaves
+ * the rest of the upload unread.
+ */
+export function closeUploadOnceAnswered(req: InboundRequest, abandon: () => void): void {
+  if (!isH2Request(req) || req.stream.endAfterHeaders) return;
+  const stream = req.stream;
+  stream.once('finish', () => {
+    // END_STREAM from the client: the upload is all here, read or not.
+    if (stream.state.remoteClose === 1) return;
+    abandon();
+    setImmediate(() => {
+      if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_NO_ERROR);
+    });
+  });
+}
+
 /** True when nothing can be sent to the client any more. */
 export function clientGone(res: OutboundResponse): boolean {
   return isH2Response(res) ? res.stream.destroyed || res.stream.closed : res.destroyed;

@@ -12,6 +12,7 @@ import {
   bodilessH2,
   clientFailure,
   clientGone,
+  closeUploadOnceAnswered,
   endWithHead,
   hasNoBody,
   hasOpenEndedBody,
@@ -192,6 +193,9 @@ function fetchFromOrigin(
     // The client went away first: free the origin connection instead of draining it to nobody.
     if (!completed) call.destroy();
   };
+  // Only an upload going to the origin can stall unread (a hook's answer reads it to its end): once
+  // the answer is out, the origin's side is freed as when the client leaves.
+  closeUploadOnceAnswered(req, () => tally.release?.(false));
   return call.response.then(
     (answer) => {
       clearTimeout(timer);

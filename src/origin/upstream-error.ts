@@ -30,6 +30,8 @@ const VERIFY_FAILURES = new Set([
 const TRUST_FIX = " — trust the origin's CA with --upstream-ca FILE, or use --insecure";
 const NAME_FIX = ' — the certificate is for other names; use --insecure to accept it anyway';
 const DATE_FIX = ' — the certificate is outside its validity period; use --insecure to accept it anyway';
+// An origin answering a ClientHello with plain HTTP makes OpenSSL report a "wrong version number".
+const PLAIN_FIX = ' — the origin does not speak TLS on this port (plain HTTP? then use an http:// URL)';
 const NAME_FAILURES = new Set(['HOSTNAME_MISMATCH', 'ERR_TLS_CERT_ALTNAME_INVALID']);
 const DATE_FAILURES = new Set([
   'CERT_NOT_YET_VALID',
@@ -78,10 +80,27 @@ export function classifyUpstreamError(error: unknown, authority: string): MitmEr
     );
   }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code === 'EPROTO') {
-    return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: ${reason}`, cause);
+    const fix = code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? PLAIN_FIX : '';
+    return new MitmError('upstream_tls', `TLS handshake with ${authority} failed: ${shortReason(error, reason)}${fix}`, cause);
+  }
+  if (code.startsWith('HPE_')) {
+    // llhttp (Node's parser, and undici's) refused the head: the origin did answer, wrongly.
+    const why = shortReason(error, reason);
+    return new MitmError('upstream_reset', `${authority} sent a response that is not valid HTTP/1.1 (${why})`, cause);
   }
   const detail = code || reason;
   return new MitmError('upstream_reset', `${authority} closed the connection before answering (${detail})`, cause);
+}
+
+/**
+ * The short reason Node puts on OpenSSL and llhttp errors (`wrong version number`, `Invalid status
+ * code`) rather than the whole message, which for OpenSSL carries its error queue, source file
+ * names and a trailing newline; else the message's first line without llhttp's `Parse Error: `.
+ */
+function shortReason(error: unknown, message: string): string {
+  const reason = (error as { reason?: unknown } | undefined)?.reason;
+  if (typeof reason === 'string' && reason !== '') return reason;
+  return (message.split('\n')[0] ?? message).replace(/^Parse Error: /, '').trim();
 }
 
 /** The remedy appended to a verification failure with OpenSSL/Node `code`. */

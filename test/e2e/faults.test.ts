@@ -143,6 +143,11 @@ describe('faults', () => {
     const answer = await within(sendViaProxy(fx.mitm.port, `http://127.0.0.1:${malformed.port}/x`), 'the 502');
     assert.equal(answer.status, 502);
     assert.match(String(answer.headers['x-mitm-error']), /^upstream_/);
+    // It did answer, with bytes that are not HTTP: the message must not say it closed without one.
+    assert.match(
+      answer.text.trimEnd(),
+      new RegExp(`^127\\.0\\.0\\.1:${malformed.port} sent a response that is not valid HTTP/1\\.1 \\(.+\\)$`),
+    );
     assert.equal((await sendViaProxy(fx.mitm.port, `${fx.plain.url}/ok`)).text, 'ok');
   });
 

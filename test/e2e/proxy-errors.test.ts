@@ -70,6 +70,18 @@ describe('proxy: errors', { timeout: 30_000 }, () => {
     assertProxyError(res, 502, 'upstream_tls_verify', new RegExp(`localhost:${fx.wrongName.port}\\b`));
   });
 
+  it('answers 502 upstream_tls in one readable line when the origin speaks plain HTTP on an https:// URL', async () => {
+    const res = await via(fx.mitm, `https://localhost:${fx.plain.port}/hello`);
+    assertProxyError(
+      res,
+      502,
+      'upstream_tls',
+      new RegExp(`^TLS handshake with localhost:${fx.plain.port} failed: wrong version number — .*plain HTTP`),
+    );
+    assert.ok(!/ssl3_|\.c:\d+|routines/.test(res.text), `no OpenSSL internals in the body: ${JSON.stringify(res.text)}`);
+    await assertStillServing();
+  });
+
   it('reaches untrusted origins when started with insecure: true', async () => {
     const self = await via(fx.insecure, `https://localhost:${fx.selfSigned.port}/hello`);
     assert.equal(self.status, 200, self.text + self.stderr);

@@ -116,7 +116,10 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
     assert.match((error as NodeJS.ErrnoException).code ?? '', /^ERR_SSL_/, error.message);
     const mapped = classifyUpstreamError(error, `localhost:${port}`);
     assert.equal(mapped.code, 'upstream_tls');
-    assert.equal(mapped.message, `TLS handshake with localhost:${port} failed: ${error.message}`);
+    assert.equal(
+      mapped.message,
+      `TLS handshake with localhost:${port} failed: wrong version number — the origin does not speak TLS on this port (plain HTTP? then use an http:// URL)`,
+    );
   });
 
   it('an origin that wants a client certificate (TLS 1.3): upstream_tls naming --client-cert', async () => {
@@ -156,6 +159,21 @@ describe('classifyUpstreamError on real failures', { timeout: 30_000 }, () => {
       'upstream_reset',
       502,
       `localhost:${silentPort} closed the connection before answering (ECONNRESET)`,
+    );
+  });
+
+  it('an origin that answers with a head llhttp refuses (bare LF): upstream_reset saying what was wrong', async () => {
+    const port = await listen(
+      createNetServer((socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\nContent-Length: 2\n\nok'))),
+    );
+    const error = await failureOf(http.request({ host: '127.0.0.1', port, agent: false }).end());
+    assertClassified(
+      error,
+      'HPE_CR_EXPECTED',
+      port,
+      'upstream_reset',
+      502,
+      `localhost:${port} sent a response that is not valid HTTP/1.1 (Missing expected CR after response line)`,
     );
   });
 
