@@ -5,11 +5,9 @@
 
 /** ASN.1 tags (universal class, and the context-specific ones a certificate uses). */
 export const TAG = {
-  boolean: 0x01,
   integer: 0x02,
   bitString: 0x03,
   octetString: 0x04,
-  oid: 0x06,
   utf8String: 0x0c,
   sequence: 0x30,
   set: 0x31,

@@ -93,8 +93,8 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
 
   // Everything but serial, validity, subject and SAN is the same in every leaf, so forge builds it
   // once in a template; each mint then encodes only those four fields, straight to DER (der.ts),
-  // and forge stays off the per-mint path. The template
-  // is laid out around the CA's own (RSA) key, then given the leaf's key and its identifier.
+  // and forge stays off the per-mint path. The template is laid out around the CA's own (RSA) key,
+  // then given the leaf's key and its identifier.
   const template = pki.createCertificate();
   template.publicKey = caCert.publicKey;
   template.siginfo.algorithmOid = SHA256_WITH_RSA;
