@@ -153,7 +153,7 @@ try {
   );
   // One line for scripts comparing runs (flags.untuned: without the CLI's V8 tuning).
   console.log(
-    `summary ${JSON.stringify({ untuned: flags.untuned, stallMs: round2(stall), floorMs: round2(floor.max / 1e6), ratio: round2(stallRatio), ownMaxMs: round2(burstTurns?.maxMs ?? 0), ownFloorMs: round2(floorTurns?.maxMs ?? 0), ownRatio: round2(cpuRatio ?? 0), gcs: gcPauses.length, longestGcMs: round2(longest.ms), maxBehind: pings.maxBehind, pingMaxMs: round2(pings.maxMs), wallMs: Math.round(wall) })}`,
+    `summary ${JSON.stringify({ untuned: flags.untuned, stallMs: round2(stall), floorMs: round2(floor.max / 1e6), ratio: round2(stallRatio), ownMaxMs: round2(burstTurns?.maxMs ?? 0), ownP99Ms: round2(burstTurns?.p99Ms ?? 0), turns: burstTurns?.turns ?? 0, ownFloorMs: round2(floorTurns?.maxMs ?? 0), ownRatio: round2(cpuRatio ?? 0), gcs: gcPauses.length, longestGcMs: round2(longest.ms), maxBehind: pings.maxBehind, pingMaxMs: round2(pings.maxMs), wallMs: Math.round(wall) })}`,
   );
 } finally {
   await rm(dir, { recursive: true, force: true });
