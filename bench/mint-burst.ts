@@ -7,27 +7,25 @@
 // Run: node --import tsx bench/mint-burst.ts [hosts=200] [--untuned]
 //   --untuned: without the V8 tuning `mitm start` sets for its process (src/cli/memory-tuning.ts),
 //   as a library user's process that sets none runs.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PerformanceObserver, monitorEventLoopDelay, performance, type PerformanceEntry } from 'node:perf_hooks';
+import { setImmediate as nextIteration } from 'node:timers/promises';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { parseArgs } from 'node:util';
 
 const { positionals, values: flags } = parseArgs({ allowPositionals: true, options: { untuned: { type: 'boolean', default: false } } });
-// As the CLI's main.ts does: the flags first, then the rest (a static import is parsed before them).
+// As the CLI's main.ts does: the flags first, then the engine (a static import would be parsed
+// before them; Node's built-in modules above are not parsed from source).
 if (!flags.untuned) await import('../src/cli/memory-tuning.js');
-const { generateKeyPairSync } = await import('node:crypto');
-const { mkdtemp, rm } = await import('node:fs/promises');
-const { tmpdir } = await import('node:os');
-const { join } = await import('node:path');
-const { PerformanceObserver, monitorEventLoopDelay, performance } = await import('node:perf_hooks');
-const { setImmediate: nextIteration } = await import('node:timers/promises');
-const { createSecureContext } = await import('node:tls');
 const { initCa } = await import('../src/ca/authority.js');
 const { createCertCache } = await import('../src/ca/cert-cache.js');
 const { createLeafMinter } = await import('../src/ca/mint-leaf.js');
 const { createLeafSigner } = await import('../src/ca/x509.js');
 const { startPinger } = await import('./lib/pinger.js');
 const { measureTurnTimes, turnTimesAvailable } = await import('./lib/turn-time.js');
-
-type PerformanceEntry = import('node:perf_hooks').PerformanceEntry;
-type SecureContext = import('node:tls').SecureContext;
 
 const count = Number(positionals[0] ?? 200);
 const dir = await mkdtemp(join(tmpdir(), 'mitm-bench-'));
