@@ -60,9 +60,42 @@ start() { # name build peer flags env
   echo $! > "pid-$1"
   wait_line "proxy-$1.out"
 }
+kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$(cat "pid-$1")/status"; }
+WORKLOAD="${WORKLOAD:-keepAlive}"
+if [ "$WORKLOAD" = slow ]; then
+  # The bench's slow reader (workload 3b), A and B at once: per round both freshly started, their
+  # idle RSS read, then one 200 MiB download each at 1 MiB/s, cut off after SLOW_SECONDS (25).
+  seconds="${SLOW_SECONDS:-25}"
+  for _ in $(seq "${ROUNDS:-3}"); do
+    rm -rf state-A state-B
+    start A "$build_a" "$peer_a" "${FLAGS_A:-}" "${ENV_A:-}"
+    start B "$build_b" "$peer_b" "${FLAGS_B:-}" "${ENV_B:-}"
+    readers=()
+    for name in A B; do
+      printf -v "idle_$name" %s "$(kib "$name" VmRSS)"
+      echo 5 > "/proc/$(cat "pid-$name")/clear_refs" # VmHWM from here on
+      taskset -c 0 curl -q -sS --http1.1 -o /dev/null --limit-rate 1M --max-time "$seconds" \
+        --cacert "$(json "proxy-$name.out" ca)" -x "http://127.0.0.1:$(json "proxy-$name.out" port)" \
+        -w '%{size_download}' "https://localhost:$port/bytes/209715200" > "slow-$name" 2>/dev/null &
+      readers+=($!)
+    done
+    wait "${readers[@]}" || true # curl exits 28 at --max-time
+    for name in A B; do
+      idle="idle_$name"
+      echo "$name ${!idle} $(kib "$name" VmHWM) $(cat "slow-$name")"
+      kill "$(cat "pid-$name")"
+    done
+    wait "$(cat pid-A)" "$(cat pid-B)" 2>/dev/null || true
+  done > runs
+  echo "A = $peer_a ${FLAGS_A:-} ${ENV_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ${ENV_B:-} ($build_b); slow reader, 1 MiB/s for $seconds s"
+  [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
+  awk -v min="$(( seconds * 1048576 / 2 ))" '{ if ($4 < min) bad = 1; g = ($3 - $2) / 1024; growth[$1] = growth[$1] sprintf(" %.1f", g); idle[$1] = idle[$1] sprintf(" %.1f", $2 / 1024) }
+    END { if (bad) print "FAILED: a slow reader read less than half its bytes"
+      for (k in growth) printf "%s: peak RSS growth over idle (MiB):%s; idle (MiB):%s\n", k, growth[k], idle[k] }' runs | sort
+  exit 0
+fi
 start A "$build_a" "$peer_a" "${FLAGS_A:-}" "${ENV_A:-}"
 start B "$build_b" "$peer_b" "${FLAGS_B:-}" "${ENV_B:-}"
-kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$(cat "pid-$1")/status"; }
 idle_a="$(kib A VmRSS)" idle_b="$(kib B VmRSS)"
 
 cpu_ms() { awk '{print ($14 + $15) * 10}' "/proc/$(cat "pid-$1")/stat"; }
@@ -102,7 +135,6 @@ h2() { # name, or D for direct; prints: name req/s proxy-CPU-ms
   [ "$bad" = 0 ] || { echo "$1: $bad of 1000 HTTP/2 requests failed" >&2; exit 1; }
   echo "$1 $(( 1000 * 1000000000 / ($(date +%s%N) - start) )) $(if [ "$1" != D ]; then echo $(( $(cpu_ms "$1") - before )); else echo 0; fi)"
 }
-WORKLOAD="${WORKLOAD:-keepAlive}"
 echo_ws() { # name, or D for direct; prints: name msg/s proxy-CPU-ms
   local args=(--ca ca.pem) before=0 out
   if [ "$1" != D ]; then

@@ -3,13 +3,16 @@
 // every flow, by a Node client on the client core (bench/clients/ui-live.ts) rather than a
 // browser. Compared with mitm-unrecorded for "the inspector open and live costs ≤ 15% of
 // keep-alive throughput".
-// As the CLI does, before the library loads undici (src/cli/memory-tuning.ts).
+// As the CLI's main.ts does: V8's flags first (src/cli/memory-tuning.ts), and the rest imported only
+// once they are set. Imported statically, the modules below would be parsed before the flags, and
+// parsing them grows the young generation the flags keep small (docs/performance.md, round four).
 import '../../src/cli/memory-tuning.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startProxy } from '../../src/index.js';
-import { CLIENT_CPU, Proc } from '../lib/procs.js';
-import { announce, exitOnSignal, peerArgs } from './peer-io.js';
+
+const { startProxy } = await import('../../src/index.js');
+const { announce, exitOnSignal, peerArgs } = await import('./peer-io.js');
+const { CLIENT_CPU, Proc } = await import('../lib/procs.js');
 
 const { originCa, state } = peerArgs();
 const caDir = join(state, 'mitm-ca');

@@ -1,10 +1,13 @@
 // mitm itself, with its defaults (flows recorded, 1000 kept), trusting the origin's CA, with the new
 // host names of workload 2 (*.newhost.test, bench/lib/certs.ts) resolved to the origin's address.
-// As the CLI does, before the library loads undici (src/cli/memory-tuning.ts).
+// As the CLI's main.ts does: V8's flags first (src/cli/memory-tuning.ts), and the rest imported only
+// once they are set. Imported statically, the modules below would be parsed before the flags, and
+// parsing them grows the young generation the flags keep small (docs/performance.md, round four).
 import '../../src/cli/memory-tuning.js';
 import { join } from 'node:path';
-import { startProxy } from '../../src/index.js';
-import { announce, exitOnSignal, peerArgs } from './peer-io.js';
+
+const { startProxy } = await import('../../src/index.js');
+const { announce, exitOnSignal, peerArgs } = await import('./peer-io.js');
 
 const { originCa, state } = peerArgs();
 const caDir = join(state, 'mitm-ca');

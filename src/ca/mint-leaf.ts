@@ -2,6 +2,7 @@
 // every leaf (as mitmproxy and mockttp do): generating an RSA key per host would cost ~50-100 ms each.
 import { generateKeyPair } from 'node:crypto';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { ipAddressBytes, normalizeHost } from '../net/target.js';
 import type { CertificateAuthority } from './authority.js';
@@ -34,6 +35,13 @@ const MAX_COMMON_NAME = 64;
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
+// Signatures run on libuv's thread pool (~1 ms each with an RSA-2048 CA key). A burst of new hosts
+// would otherwise keep all four pool threads signing at once, and on a machine with few cores they
+// take turns on the CPU with the event loop, stretching every turn of it (and a DNS lookup or file
+// read waits behind them in the pool). One core is left to the event loop: the loop builds one
+// SecureContext per turn (~1 ms), so more signatures at once would not mint faster.
+const SIGNS_AT_ONCE = Math.max(1, Math.min(4, availableParallelism() - 1));
+
 /**
  * Creates a minter for `ca`, generating the shared leaf key pair off the event loop: ECDSA P-256 by
  * default, whose handshake signature costs the proxy ~0.02 ms where RSA-2048's costs ~0.25 ms (curl,
@@ -49,6 +57,7 @@ export async function createLeafMinter(ca: CertificateAuthority, keyType: 'ec' |
   let signer: LeafSigner | undefined;
   const caNotAfter = Date.parse(ca.cert.validTo);
   const nextTurn = createTurnQueue();
+  const signing = createGate(SIGNS_AT_ONCE);
 
   return {
     async mint(host, extraNames = []) {
@@ -63,14 +72,29 @@ export async function createLeafMinter(ca: CertificateAuthority, keyType: 'ec' |
       // A leaf that outlives its CA would claim a validity no client grants it.
       const notAfter = new Date(Math.min(now - BACKDATE_MS + VALIDITY_MS, caNotAfter));
       signer ??= createLeafSigner(ca.certPem, ca.key, publicKey);
-      const certPem = await signer.sign({
-        commonName: name.length <= MAX_COMMON_NAME ? name : undefined,
-        altNames,
-        notBefore,
-        notAfter,
-      });
+      const leafSigner = signer;
+      const commonName = name.length <= MAX_COMMON_NAME ? name : undefined;
+      const certPem = await signing(() => leafSigner.sign({ commonName, altNames, notBefore, notAfter }));
       return { certPem, keyPem, notAfter };
     },
+  };
+}
+
+/** Runs at most `limit` of the tasks given to it at once, the others in call order as slots free up. */
+function createGate(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (running < limit) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // A freed slot passes straight to the next waiter, so `running` counts it still.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
   };
 }
 

@@ -6,9 +6,10 @@
 // Forge is required on first use, not imported: it is ~20 % of the proxy's start-up time and the
 // first certificate is minted only when the first client arrives (startProxy warms it up right
 // after listening: warmUpX509).
-import { createHash, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomFillSync, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
+import { derTime, TAG, tlv } from './der.js';
 
 type Asn1 = Forge.asn1.Asn1;
 let loaded: typeof Forge | undefined;
@@ -33,11 +34,15 @@ const getTBSCertificate = (cert: Forge.pki.Certificate): Asn1 =>
   (forge().pki as unknown as { getTBSCertificate(cert: Forge.pki.Certificate): Asn1 }).getTBSCertificate(cert);
 
 const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
-const OID_COMMON_NAME = '2.5.4.3';
-const OID_SUBJECT_ALT_NAME = '2.5.29.17';
 const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 // AlgorithmIdentifier { sha256WithRSAEncryption, NULL }, as DER.
 const SIGNATURE_ALGORITHM_DER = Buffer.from('300d06092a864886f70d01010b0500', 'hex');
+// The OIDs of commonName (2.5.4.3) and subjectAltName (2.5.29.17), and BOOLEAN TRUE, as DER.
+const COMMON_NAME_OID_DER = Buffer.from('0603550403', 'hex');
+const SUBJECT_ALT_NAME_OID_DER = Buffer.from('0603551d11', 'hex');
+const TRUE_DER = Buffer.from('0101ff', 'hex');
+// A BIT STRING's first content byte: no unused bits.
+const NO_UNUSED_BITS = Buffer.of(0);
 
 /** The validity window and names of a root CA certificate about to be created. */
 export interface RootCertificateSpec {
@@ -87,9 +92,9 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
   const rsa = leafPublicKey.asymmetricKeyType === 'rsa';
 
   // Everything but serial, validity, subject and SAN is the same in every leaf, so forge builds it
-  // once in a template; each mint then encodes only those four fields. This keeps forge's
-  // allocation-heavy work (RSA modulus encoding, SKI hashing) off the per-mint path. The template
-  // is laid out around the CA's own (RSA) key, then given the leaf's key and its identifier.
+  // once in a template; each mint then encodes only those four fields, straight to DER (der.ts),
+  // and forge stays off the per-mint path. The template is laid out around the CA's own (RSA) key,
+  // then given the leaf's key and its identifier.
   const template = pki.createCertificate();
   template.publicKey = caCert.publicKey;
   template.siginfo.algorithmOid = SHA256_WITH_RSA;
@@ -112,14 +117,17 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
   return {
     async sign(spec) {
       const fields = [...fixedDer];
-      fields[TBS.serial] = derBuffer(integer(randomSerial()));
-      fields[TBS.validity] = derBuffer(sequence([time(spec.notBefore), time(spec.notAfter)]));
-      fields[TBS.subject] = derBuffer(sequence(spec.commonName === undefined ? [] : [rdn(OID_COMMON_NAME, spec.commonName)]));
+      fields[TBS.serial] = tlv(TAG.integer, randomSerial());
+      fields[TBS.validity] = tlv(TAG.sequence, derTime(spec.notBefore), derTime(spec.notAfter));
+      fields[TBS.subject] =
+        spec.commonName === undefined
+          ? tlv(TAG.sequence)
+          : tlv(TAG.sequence, tlv(TAG.set, tlv(TAG.sequence, COMMON_NAME_OID_DER, tlv(TAG.utf8String, Buffer.from(spec.commonName)))));
       // extensions [3] EXPLICIT SEQUENCE OF Extension; RFC 5280 4.2.1.6: with an empty subject,
       // the SAN must be critical.
-      const altName = derBuffer(subjectAltName(spec.altNames, spec.commonName === undefined));
-      fields[TBS.extensions] = derTlv(0xa3, derTlv(0x30, Buffer.concat([fixedExtensionsDer, altName])));
-      return signToPem(derTlv(0x30, Buffer.concat(fields)), caKey);
+      const altName = subjectAltName(spec.altNames, spec.commonName === undefined);
+      fields[TBS.extensions] = tlv(TAG.extensions, tlv(TAG.sequence, fixedExtensionsDer, altName));
+      return signToPem(tlv(TAG.sequence, ...fields), caKey);
     },
   };
 }
@@ -183,24 +191,16 @@ async function signToPem(tbsDer: Buffer, key: KeyObject): Promise<string> {
     sign('sha256', tbsDer, key, (err, sig) => (err ? reject(err) : resolve(sig)));
   });
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT STRING }
-  const bitString = derTlv(0x03, Buffer.concat([Buffer.of(0), signature]));
-  const base64 = derTlv(0x30, Buffer.concat([tbsDer, SIGNATURE_ALGORITHM_DER, bitString])).toString('base64');
+  const base64 = tlv(TAG.sequence, tbsDer, SIGNATURE_ALGORITHM_DER, tlv(TAG.bitString, NO_UNUSED_BITS, signature)).toString('base64');
   const lines = base64.replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
   return `-----BEGIN CERTIFICATE-----\n${lines}-----END CERTIFICATE-----\n`;
 }
 
-// A DER tag-length-value with a definite length (X.690 8.1.3), enough for anything up to 16 MiB.
-function derTlv(tag: number, content: Buffer): Buffer {
-  const n = content.length;
-  const length =
-    n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : n < 0x10000 ? [0x82, n >> 8, n & 0xff] : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
-  return Buffer.concat([Buffer.of(tag, ...length), content]);
-}
-
 // 16 random bytes with the top bit clear and a non-zero first byte: positive, and DER stays minimal
-// at exactly 16 bytes (the CA/B Forum asks for at least 64 bits of randomness).
+// at exactly 16 bytes (the CA/B Forum asks for at least 64 bits of randomness). Filled in place:
+// randomBytes() would give each serial an ArrayBuffer of its own, swept by the next scavenge.
 function randomSerial(): Buffer {
-  const bytes = randomBytes(16);
+  const bytes = randomFillSync(Buffer.allocUnsafe(16));
   bytes[0] = (bytes[0] ?? 0) & 0x7f || 0x01;
   return bytes;
 }
@@ -219,19 +219,14 @@ function subjectKeyIdentifier(caCert: Forge.pki.Certificate): string {
   return typeof hex === 'string' ? forge().util.hexToBytes(hex) : caCert.generateSubjectKeyIdentifier().getBytes();
 }
 
-function subjectAltName(altNames: LeafCertificateSpec['altNames'], critical: boolean): Asn1 {
-  const { asn1 } = forge();
+// The subjectAltName extension, as DER.
+function subjectAltName(altNames: LeafCertificateSpec['altNames'], critical: boolean): Buffer {
   // GeneralName: [2] dNSName IA5String, [7] iPAddress OCTET STRING (RFC 5280 4.2.1.6).
   const names = altNames.map((altName) =>
-    'dns' in altName
-      ? asn1.create(asn1.Class.CONTEXT_SPECIFIC, 2, false, altName.dns)
-      : asn1.create(asn1.Class.CONTEXT_SPECIFIC, 7, false, altName.ip.toString('binary')),
+    'dns' in altName ? tlv(TAG.dnsName, Buffer.from(altName.dns, 'latin1')) : tlv(TAG.ipAddress, altName.ip),
   );
-  return sequence([
-    oid(OID_SUBJECT_ALT_NAME),
-    ...(critical ? [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff')] : []),
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(sequence(names)).getBytes()),
-  ]);
+  const value = tlv(TAG.octetString, tlv(TAG.sequence, ...names));
+  return critical ? tlv(TAG.sequence, SUBJECT_ALT_NAME_OID_DER, TRUE_DER, value) : tlv(TAG.sequence, SUBJECT_ALT_NAME_OID_DER, value);
 }
 
 // subjectKeyIdentifier by RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
@@ -245,29 +240,6 @@ function keyIdentifierExtension(spki: Asn1): Asn1 {
     .digest('binary');
   const identifier = asn1.toDer(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, ski)).getBytes();
   return sequence([oid(OID_SUBJECT_KEY_IDENTIFIER), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, identifier)]);
-}
-
-function rdn(type: string, value: string): Asn1 {
-  const { asn1 } = forge();
-  const utf8 = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTF8, false, forge().util.encodeUtf8(value));
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, [sequence([oid(type), utf8])]);
-}
-
-// RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both to the second in UTC.
-function time(date: Date): Asn1 {
-  const { asn1 } = forge();
-  const iso = date.toISOString();
-  const digits =
-    `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}` + `${iso.slice(17, 19)}Z`;
-  const year = date.getUTCFullYear();
-  return year >= 1950 && year < 2050
-    ? asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, digits.slice(2))
-    : asn1.create(asn1.Class.UNIVERSAL, asn1.Type.GENERALIZEDTIME, false, digits);
-}
-
-function integer(bytes: Buffer): Asn1 {
-  const { asn1 } = forge();
-  return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, bytes.toString('binary'));
 }
 
 function oid(dotted: string): Asn1 {
