@@ -25,7 +25,23 @@ export async function buildTree(): Promise<number> {
   for (const file of files) await transpile(file, built(relative(ROOT, file)));
   // "type": "module" for the .js files, and the version src/cli reads two levels up.
   await copyFile(join(ROOT, 'package.json'), join(BUILD, 'package.json'));
+  await writeEntries(BUILD);
   return files.length;
+}
+
+// The modules the code loads by path (src/package-files.ts, ownModule): built, they are entries of
+// the dist/ bundle, which this tree does not have. Without them the store's writer thread could
+// not start (its module not found), and mitm-store wrote no flow at all.
+const ENTRIES = ['index', 'preload/register', 'record/store/write-worker'];
+
+/** Writes dist/PATH.js for each entry under `root`, re-exporting (and so running) the transpiled src/PATH.js. */
+async function writeEntries(root: string): Promise<void> {
+  for (const entry of ENTRIES) {
+    const shim = join(root, 'dist', `${entry}.js`);
+    await mkdir(dirname(shim), { recursive: true });
+    const target = relative(dirname(shim), join(root, 'src', `${entry}.js`));
+    await writeFile(shim, `export * from '${target.startsWith('.') ? target : `./${target}`}';\n`);
+  }
 }
 
 /**
@@ -45,6 +61,7 @@ export async function buildBase(commit: string): Promise<string> {
       await transpile(join(ROOT, file), join(root, file.replace(/\.ts$/, '.js')));
     }
     await copyFile(join(ROOT, 'package.json'), join(root, 'package.json'));
+    await writeEntries(root);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -32,7 +32,11 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file], { stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+      // 'close', not 'exit': after the child's stdout is read to its end.
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('close', (_code, signal) => resolve(signal)));
+      // The highest N the child printed, up to its death: it had appended at most N + 100 flows
+      // (it prints at every hundredth append, and stdout to a pipe is synchronous on Linux).
+      let printed = 0;
       const committed = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the writer did not commit ${target} flows within 60 s: ${stderr}`)), 60_000);
         let buffered = '';
@@ -43,6 +47,7 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
           buffered = lines.pop() ?? '';
           for (const line of lines) {
             const [word, n] = line.split(' ');
+            printed = Math.max(printed, Number(n));
             if (word === 'committed') lastCommitted = Number(n);
             if (word === killOn && Number(n) >= target && child.exitCode === null && !child.killed) {
               clearTimeout(timer);
@@ -69,7 +74,9 @@ describe('store: a writer killed with SIGKILL', { timeout: 120_000 }, () => {
         const ids = store.query({ bodies: false }).map((flow) => flow.proxyFlowId);
         t.diagnostic(`committed ${committed} before the kill; ${ids.length} flows on disk`);
         assert.ok(ids.length >= committed, `${ids.length} flows on disk, ${committed} were committed`);
-        assert.ok(ids.length <= committed + 200, `${ids.length} flows on disk, more than the writer appended`);
+        // Not `committed + N`: how far the child got between the line that decided the kill and the
+        // kill itself depends on how fast this process reacts, which a loaded machine stretches.
+        assert.ok(ids.length <= printed + 100, `${ids.length} flows on disk, more than the writer appended (${printed + 100} at most)`);
         assert.deepEqual(
           ids,
           Array.from({ length: ids.length }, (_, i) => i + 1),

@@ -37,13 +37,15 @@ describe('store: opening, refusing, migrating', () => {
     const db = new Database(file, { readonly: true });
     try {
       assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), 3);
+      assert.equal(db.pragma('user_version', { simple: true }), 4);
       assert.equal(db.pragma('application_id', { simple: true }), 0x6d69746d);
       assert.deepEqual(db.prepare('SELECT version, description FROM schema_migrations').all(), [
         { version: 1, description: 'the schema' },
         { version: 2, description: 'TLS facts of both sides' },
         { version: 3, description: 'a body text that is its raw bytes kept once' },
+        { version: 4, description: 'no indexes on flows but its id' },
       ]);
+      assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'flows'").pluck().all(), []);
     } finally {
       db.close();
     }
@@ -142,6 +144,38 @@ describe('store: opening, refusing, migrating', () => {
       );
     } finally {
       db.close();
+    }
+  });
+
+  it('migration 4 drops the flows indexes of a version-3 store, whose flows read and filter as before', async () => {
+    const file = join(temp.dir, 'version-3.db');
+    const Database = await loadDriver();
+    const db = new Database(file);
+    applyMigrations(db, file, MIGRATIONS.slice(0, 3));
+    const indexes = (on: typeof db): unknown[] =>
+      on.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'flows_%' ORDER BY name").pluck().all();
+    assert.deepEqual(indexes(db), ['flows_host', 'flows_started_at', 'flows_status', 'flows_tls_sni']);
+    db.close();
+    const writing = await openStore(file);
+    writing.append(makeFlow({ id: 1, url: 'https://a.test/x', status: 200, responseBody: 'one' }));
+    writing.append(makeFlow({ id: 2, url: 'https://b.test/y', status: 404, responseBody: 'two' }));
+    await writing.close();
+    const check = new Database(file, { readonly: true });
+    try {
+      assert.equal(check.pragma('user_version', { simple: true }), 4);
+      assert.deepEqual(indexes(check), []);
+    } finally {
+      check.close();
+    }
+    const reading = await openStore(file, { readonly: true });
+    try {
+      assert.deepEqual(
+        reading.query('host:b.test').map((flow) => [flow.url, flow.status]),
+        [['https://b.test/y', 404]],
+      );
+      assert.equal(reading.query('status:200')[0]?.responseBody?.raw.toString(), 'one');
+    } finally {
+      await reading.close();
     }
   });
 

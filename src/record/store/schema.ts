@@ -121,9 +121,23 @@ CREATE VIEW body_texts AS
   SELECT flow_id, side, CASE WHEN text_is_raw = 1 THEN CAST(raw AS TEXT) ELSE text END AS text FROM bodies;
 `;
 
+/**
+ * The four indexes of `flows` (host, status, started_at, tls_sni) dropped: mitm reads flows by id
+ * (`rowid`) and filters them as it reads, so no query of its own used them, and each cost every
+ * INSERT a B-tree update (a sixth of the SQL per flow, docs/performance.md). A shell user who
+ * queries a large store by one of these columns can create the index (docs/store.md).
+ */
+const NO_FLOW_INDEXES_4 = `
+DROP INDEX IF EXISTS flows_host;
+DROP INDEX IF EXISTS flows_status;
+DROP INDEX IF EXISTS flows_started_at;
+DROP INDEX IF EXISTS flows_tls_sni;
+`;
+
 /** Every migration, oldest first; the last one's version is the schema this code reads and writes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'the schema', sql: SCHEMA_1 },
   { version: 2, description: 'TLS facts of both sides', sql: TLS_FACTS_2 },
   { version: 3, description: 'a body text that is its raw bytes kept once', sql: TEXT_ONCE_3 },
+  { version: 4, description: 'no indexes on flows but its id', sql: NO_FLOW_INDEXES_4 },
 ];

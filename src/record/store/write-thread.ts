@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { MitmError } from '../../errors.js';
 import { FROM_SOURCE, ownModule } from '../../package-files.js';
-import type { FlowRows } from './flow-rows.js';
+import type { PackedRows } from './row-inserter.js';
 
 /** What the writer thread starts with (write-worker.ts), besides its end of the channel. */
 export interface WriterThreadData {
@@ -14,7 +14,7 @@ export interface WriterThreadData {
 
 /** From the proxy's thread to the writer thread. */
 export type ThreadMessage =
-  | { readonly type: 'batch'; readonly seq: number; readonly rows: readonly FlowRows[] }
+  | { readonly type: 'batch'; readonly seq: number; readonly rows: readonly PackedRows[] }
   | { readonly type: 'close' };
 
 /** The writer thread's answer to one batch. */
@@ -85,7 +85,7 @@ export class WriteThread {
   }
 
   /** Sends one batch to be written in one transaction; returns its seq (as in its outcome). */
-  post(rows: readonly FlowRows[]): number {
+  post(rows: readonly PackedRows[]): number {
     const seq = ++this.#posted;
     if (this.#gone !== undefined) {
       Atomics.store(this.#done, 0, seq);

@@ -6,19 +6,18 @@ import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { type MessagePort, workerData } from 'node:worker_threads';
 import { type Database, loadDriver } from './driver.js';
-import type { FlowRows } from './flow-rows.js';
 import { reason } from './open-database.js';
 import { pruneToSize } from './prune.js';
-import { rowInserter } from './row-inserter.js';
+import { type PackedRows, rowInserter } from './row-inserter.js';
 import type { BatchOutcome, ThreadMessage, WriterThreadData } from './write-thread.js';
 
 const { file, maxSize, port, done } = workerData as WriterThreadData & { port: MessagePort };
 const counter = new Int32Array(done);
 
 /** Writes one batch in one transaction, then prunes: what happened, as the proxy's thread counts it. */
-function writer(db: Database): (seq: number, batch: readonly FlowRows[]) => BatchOutcome {
+function writer(db: Database): (seq: number, batch: readonly PackedRows[]) => BatchOutcome {
   const insert = rowInserter(db);
-  const writeBatch = db.transaction((batch: readonly FlowRows[]) => {
+  const writeBatch = db.transaction((batch: readonly PackedRows[]) => {
     let cutBodies = 0;
     for (const rows of batch) cutBodies += insert(rows);
     return cutBodies;
@@ -67,7 +66,7 @@ function answer(outcome: BatchOutcome): void {
 
 yieldToProxy();
 let db: Database | undefined;
-let write: (seq: number, batch: readonly FlowRows[]) => BatchOutcome;
+let write: (seq: number, batch: readonly PackedRows[]) => BatchOutcome;
 try {
   const Driver = await loadDriver();
   db = new Driver(file, { timeout: 5000 });

@@ -2,6 +2,7 @@ import { MitmError } from '../../errors.js';
 import type { Flow } from '../../flow/flow.js';
 import { flowRows, type FlowRows } from './flow-rows.js';
 import { reason } from './open-database.js';
+import { type PackedRows, packRows } from './row-inserter.js';
 import type { AppendExtra, StoreStats } from './types.js';
 import { type BatchOutcome, WriteThread } from './write-thread.js';
 
@@ -146,11 +147,11 @@ export class StoreWriter {
     if (this.#queue.length === 0) return { seq: undefined, problem: undefined };
     const batch = this.#queue;
     this.#queue = [];
-    const rows: FlowRows[] = [];
+    const rows: PackedRows[] = [];
     const problems: string[] = [];
     for (const { flow, extra, rows: given } of batch) {
       try {
-        rows.push(given ?? flowRows(flow as Flow, extra, this.#options.bodyLimit));
+        rows.push(packRows(given ?? flowRows(flow as Flow, extra, this.#options.bodyLimit)));
       } catch (error) {
         // One flow that cannot be turned into rows must not cost the rest of its batch.
         this.#counters.failedFlows += 1;

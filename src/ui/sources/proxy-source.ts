@@ -77,7 +77,6 @@ interface Row {
 export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions = {}): UiSource {
   const keepRecords = options.keepRecords ?? 100_000;
   const rows = new Map<number, Row>();
-  const seen = new WeakMap<Flow, FilterSubject>();
   const connections = new ConnectionLog(options.keepConnections ?? 2000);
   const listeners = new ListenerSet();
   const fingerprint = caFingerprint(proxy.caCertPem);
@@ -85,15 +84,11 @@ export function proxySource(proxy: InspectedProxy, options: ProxySourceOptions =
   const isImported = (id: number): boolean => id > IMPORTED_ID_BASE;
   const marked = (summary: FlowSummary): FlowSummary => (proxy.pinned.has(summary.id) ? { ...summary, pinned: true } : summary);
 
-  const subjectOf = (flow: Flow, record: FlowRecord | undefined): FilterSubject => {
-    let subject = seen.get(flow);
-    if (subject === undefined) {
-      const facts = record ? { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs } : {};
-      subject = subjectOfFlow(flow, facts);
-      seen.set(flow, subject);
-    }
-    return subject;
-  };
+  // A fresh subject each time, not one cached per Flow: subjects are cheap to make (their header
+  // lists and URL parts are made on first use), and a WeakMap entry per flow cost the garbage
+  // collector more than the subjects themselves (docs/performance.md, round four).
+  const subjectOf = (flow: Flow, record: FlowRecord | undefined): FilterSubject =>
+    subjectOfFlow(flow, record ? { mode: record.mode, responseSize: record.responseBytes, durationMs: record.durationMs } : {});
   const find = (id: number): Flow | undefined => {
     const flows = proxy.flows;
     for (let i = flows.length - 1; i >= 0; i--) if (flows[i]?.id === id) return flows[i];
