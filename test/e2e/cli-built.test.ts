@@ -5,7 +5,7 @@
 // The two entries loaded by path work from the bundle too: `mitm run`'s Node preload, and the
 // store's writer thread.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,5 +93,40 @@ describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
     assert.equal(ran.stdout.toString('utf8').trim(), 'fetch 200 GET', ran.stderr);
     const listed = await runOk(process.execPath, [MAIN, 'flows', '--store', store], { cwd: scratch });
     assert.match(listed.stdout.toString('utf8'), new RegExp(`GET ${origin.url}/echo 200`), listed.stderr);
+  });
+
+  it('a build without the writer thread module says so at the first write and goes on, instead of blocking 30 s per flush', async () => {
+    // A copy of the package whose dist/ lacks the writer thread's entry (an incomplete build).
+    const pkg = join(scratch, 'incomplete');
+    await mkdir(pkg);
+    await cp(fileURLToPath(new URL('../../dist', import.meta.url)), join(pkg, 'dist'), { recursive: true });
+    await cp(fileURLToPath(new URL('../../package.json', import.meta.url)), join(pkg, 'package.json'));
+    await symlink(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(pkg, 'node_modules'));
+    const workerModule = join(pkg, 'dist', 'record', 'store', 'write-worker.js');
+    await rm(workerModule);
+    const store = join(scratch, 'incomplete.db');
+    const script = `fetch(${JSON.stringify(`${origin.url}/echo`)}).then((r) => console.log('fetch ' + r.status))`;
+    const ran = await runOk(
+      process.execPath,
+      [
+        join(pkg, 'dist', 'cli', 'main.js'),
+        'run',
+        '--ca',
+        join(scratch, 'incomplete-ca'),
+        '--upstream-ca',
+        pki.ca.certPath,
+        '--quiet',
+        '--store',
+        store,
+        '--',
+        process.execPath,
+        '-e',
+        script,
+      ],
+      // Under the settle timeout (30 s), so a flush that waits it out fails here.
+      { cwd: scratch, timeoutMs: 20_000 },
+    );
+    assert.equal(ran.stdout.toString('utf8').trim(), 'fetch 200', ran.stderr);
+    assert.ok(ran.stderr.includes(`its module ${workerModule} is missing`), ran.stderr);
   });
 });

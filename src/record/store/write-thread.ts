@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { MitmError } from '../../errors.js';
 import { FROM_SOURCE, ownModule } from '../../package-files.js';
@@ -87,6 +89,7 @@ export class WriteThread {
   /** Sends one batch to be written in one transaction; returns its seq (as in its outcome). */
   post(rows: readonly PackedRows[]): number {
     const seq = ++this.#posted;
+    if (this.#thread === undefined) this.#gone ??= missingModule();
     if (this.#gone !== undefined) {
       Atomics.store(this.#done, 0, seq);
       this.#onOutcome({
@@ -134,9 +137,24 @@ export class WriteThread {
   }
 }
 
+/**
+ * Why the writer thread cannot start because its module is not there (an incomplete build or
+ * install); undefined when it is. A thread that cannot load its module reports so only on its
+ * 'error' event, which never arrives while settle() blocks: every flush would wait the whole
+ * SETTLE_TIMEOUT_MS first.
+ */
+function missingModule(): string | undefined {
+  const path = fileURLToPath(writerModule());
+  return existsSync(path) ? undefined : `its module ${path} is missing (an incomplete build or install: run npm run build)`;
+}
+
+function writerModule(): URL {
+  return ownModule('record/store/write-worker');
+}
+
 /** Starts write-worker.js; from the TypeScript sources (tests, tsx) the thread registers tsx's loader first. */
 function startWorker(workerData: WriterThreadData & { port: MessagePort }, transferList: MessagePort[]): Worker {
-  const entry = ownModule('record/store/write-worker');
+  const entry = writerModule();
   if (!FROM_SOURCE) return new Worker(entry, { workerData, transferList });
   const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
   return new Worker(code, { eval: true, workerData, transferList });
