@@ -3,7 +3,8 @@
 // `mitm start` until its ready line, `mitm run -- true` to its exit, and
 // `mitmdump --version` when mitmproxy is installed (for reference: it does not start a proxy).
 // Runs interleave, so a busy machine slows every row alike; the table gives medians, each
-// against the floor, plus the CPU each process used and the proxy's RSS at its ready line.
+// against the floor, plus the CPU each process used (for a row timed to its exit: the process and
+// its children, as `times` in a wrapping sh reports them) and the proxy's RSS at its ready line.
 // Runs the built CLI (dist/, made by `npm run build`), as `npx mitm` does. Each `--build NAME=DIR`
 // adds the same two mitm rows for another build: DIR is a package root holding dist/ and
 // package.json whose node_modules resolve (a copy of an older dist/ with node_modules symlinked),
@@ -79,10 +80,10 @@ try {
     const wall = median(rowSamples, 'wallMs');
     const walls = rowSamples.map((sample) => sample.wallMs);
     const spread = `${Math.min(...walls).toFixed(0)}–${Math.max(...walls).toFixed(0)}`;
-    const cpu = row.until === undefined ? '' : median(rowSamples, 'cpuMs').toFixed(0);
+    const cpu = median(rowSamples, 'cpuMs');
     const rss = row.until === undefined ? '' : median(rowSamples, 'rssMiB').toFixed(1);
     console.log(
-      `${row.name.padEnd(28)} ${wall.toFixed(0).padStart(8)} ${spread.padStart(11)} ${(wall / floor).toFixed(2).padStart(8)} ${cpu.padStart(7)} ${rss.padStart(8)}`,
+      `${row.name.padEnd(28)} ${wall.toFixed(0).padStart(8)} ${spread.padStart(11)} ${(wall / floor).toFixed(2).padStart(8)} ${(Number.isNaN(cpu) ? '' : cpu.toFixed(0)).padStart(7)} ${rss.padStart(8)}`,
     );
   }
 } finally {
@@ -91,7 +92,9 @@ try {
 
 /** Runs `row` once: wall time to its marker (or exit), CPU time and RSS read from /proc at that moment. */
 async function measure(row: Row): Promise<Sample> {
-  const [command = '', ...args] = row.command;
+  // Timed to its exit, /proc has nothing left to read: a sh around the command prints its CPU times.
+  const [command = '', ...args] =
+    row.until === undefined ? ['/bin/sh', '-c', '"$@"; status=$?; times >&2; exit $status', 'sh', ...row.command] : row.command;
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
@@ -113,10 +116,19 @@ async function measure(row: Row): Promise<Sample> {
     child.stdout.on('data', onOutput);
     child.stderr.on('data', onOutput);
     if (row.until === undefined) {
-      // Timed to its exit: /proc has nothing left to read then, so no CPU or RSS figure.
+      let errors = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        errors += chunk.toString('utf8');
+      });
+      let wallMs = Number.NaN;
       child.on('exit', () => {
+        wallMs = performance.now() - started;
+      });
+      // 'close' follows 'exit' once stderr has ended too: `times` prints the shell's user and system
+      // time, then its children's ("0m0.310s 0m0.052s").
+      child.on('close', () => {
         clearTimeout(deadline);
-        resolve({ wallMs: performance.now() - started, cpuMs: Number.NaN, rssMiB: Number.NaN });
+        resolve({ wallMs, cpuMs: childrenCpuMs(errors), rssMiB: Number.NaN });
       });
     }
   });
@@ -125,6 +137,13 @@ async function measure(row: Row): Promise<Sample> {
   } finally {
     child.kill('SIGKILL');
   }
+}
+
+/** The children's CPU time (user + system) in the last line of `times` output; NaN when there is none. */
+function childrenCpuMs(text: string): number {
+  const last = text.trim().split('\n').at(-1) ?? '';
+  const times = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map((match) => (Number(match[1]) * 60 + Number(match[2])) * 1000);
+  return times.length === 2 ? (times[0] ?? 0) + (times[1] ?? 0) : Number.NaN;
 }
 
 /** CPU time (user + system) and resident set of a live process, from /proc. */
