@@ -9,6 +9,7 @@ import { MitmError } from '../errors.js';
 import { respondWithError, writeRawError } from '../exchange/error-response.js';
 import { handleConnect } from '../inbound/connect.js';
 import { onFirstBytes } from '../inbound/first-bytes.js';
+import type { H2Request } from '../exchange/h2-client.js';
 import { createH2Front, speaksH2, type H2Front } from '../inbound/h2-server.js';
 import type { DnsServer } from '../inbound/dns-server.js';
 import type { Admission } from '../inbound/admission.js';
@@ -62,6 +63,8 @@ export class ClientFront {
   readonly #dns: DnsServer[] = [];
   readonly #dnsInfo: ListenerInfo[] = [];
   readonly #claimed: Array<{ readonly host: string; readonly port: number }> = [];
+  /** Handlers loaded after the ready line or on first use (on-first-use.ts), for preload(). */
+  readonly #lazy: Array<{ preload(): void }> = [];
   #draining = false;
   #drained: (() => void) | undefined;
 
@@ -142,15 +145,18 @@ export class ClientFront {
         if (this.#draining) setImmediate(() => server.closeIdleConnections());
       });
     });
-    // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
+    // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts),
+    // loaded as the HTTP/1.1 upgrade handler below.
+    const h2WebSocket = this.#lazily(
+      loadOnFirstUse(
+        async () => (await import('../websocket/websocket.js')).createH2WebSocketHandler(rt, { connector, closing }),
+        (req: H2Request) => req.stream,
+      ),
+    );
     this.#h2 = createH2Front(
       {
         onRequest: handleRequest,
-        // Loaded on the first extended CONNECT, as the HTTP/1.1 upgrade handler below.
-        onConnect: loadOnFirstUse(
-          async () => (await import('../websocket/websocket.js')).createH2WebSocketHandler(rt, { connector, closing }),
-          (req) => req.stream,
-        ),
+        onConnect: h2WebSocket,
         onTooLarge: (req, res, failure) => {
           this.#reportClientError(rt, failure, req.stream.session ?? req.socket, req.socket);
           respondWithError(res, failure);
@@ -168,10 +174,13 @@ export class ClientFront {
       socket.unshift(bytes);
       server.emit('connection', socket);
     };
-    // The WebSocket relay is loaded on the first upgrade (start-up time, docs/performance.md).
-    const upgrade = loadOnFirstUse(
-      async () => (await import('../websocket/websocket.js')).createUpgradeHandler(rt, { connector, closing, reparse }),
-      (_req: http.IncomingMessage, socket: Duplex) => socket,
+    // The WebSocket relay is loaded after the ready line, or on the first upgrade if that comes
+    // first, rather than before it (start-up time, docs/performance.md).
+    const upgrade = this.#lazily(
+      loadOnFirstUse(
+        async () => (await import('../websocket/websocket.js')).createUpgradeHandler(rt, { connector, closing, reparse }),
+        (_req: http.IncomingMessage, socket: Duplex) => socket,
+      ),
     );
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const failure = tooMany(req);
@@ -301,13 +310,15 @@ export class ClientFront {
     if (mode.kind === 'regular')
       return createListener(
         this.#server,
-        // SOCKS5 is loaded on the first SOCKS5 connection (start-up time, docs/performance.md).
-        loadOnFirstUse(
-          async () => {
-            const { serveSocks5 } = await import('../inbound/socks5-server.js');
-            return (socket: Socket) => serveSocks5(rt, socket);
-          },
-          (socket: Socket) => socket,
+        // SOCKS5, as the WebSocket relay: after the ready line, or on the first SOCKS5 connection.
+        this.#lazily(
+          loadOnFirstUse(
+            async () => {
+              const { serveSocks5 } = await import('../inbound/socks5-server.js');
+              return (socket: Socket) => serveSocks5(rt, socket);
+            },
+            (socket: Socket) => socket,
+          ),
         ),
         (socket) => this.#accept(socket, mode.kind),
       );
@@ -329,6 +340,16 @@ export class ClientFront {
       onFirstBytes(socket, this.#server.headersTimeout, (first) => serve(socket, first));
     });
     return server;
+  }
+
+  /** Starts loading the handlers loaded on first use (startProxy's warm-up, once listening). */
+  preload(): void {
+    for (const handler of this.#lazy) handler.preload();
+  }
+
+  #lazily<H extends { preload(): void }>(handler: H): H {
+    this.#lazy.push(handler);
+    return handler;
   }
 
   /** Counts an accepted connection, or refuses it (admission.ts) and returns false. */

@@ -1,6 +1,14 @@
-// Handlers of features few connections use (the WebSocket relay, SOCKS5), loaded on their first
-// use rather than at start-up, which then compiles less (docs/performance.md, "Start-up", round three).
+// Handlers of features few connections use (the WebSocket relay, SOCKS5), loaded after the ready
+// line (startProxy's warm-up) or on their first use if that comes first, rather than before it
+// (docs/performance.md, "Start-up", round three).
 import type { EventEmitter } from 'node:events';
+
+/** A handler loaded on its first call, or earlier by `preload()`. */
+export interface LazyHandler<A extends unknown[]> {
+  (...args: A): void;
+  /** Starts loading now (startProxy's warm-up after the ready line); a failure shows on the first call. */
+  preload(): void;
+}
 
 /**
  * A handler whose implementation `load` imports on the first call. Calls made while it loads wait
@@ -11,22 +19,25 @@ import type { EventEmitter } from 'node:events';
 export function loadOnFirstUse<A extends unknown[]>(
   load: () => Promise<(...args: A) => void>,
   streamOf: (...args: A) => EventEmitter & { destroy(error?: Error): void },
-): (...args: A) => void {
+): LazyHandler<A> {
   let handler: ((...args: A) => void) | undefined;
   let loading: Promise<(...args: A) => void> | undefined;
-  return (...args) => {
-    if (handler !== undefined) {
-      handler(...args);
-      return;
-    }
+  const start = (): Promise<(...args: A) => void> => {
     loading ??= load().then((loaded) => {
       handler = loaded;
       return loaded;
     });
+    return loading;
+  };
+  const call = (...args: A): void => {
+    if (handler !== undefined) {
+      handler(...args);
+      return;
+    }
     const stream = streamOf(...args);
     const ignore = (): void => undefined;
     stream.on('error', ignore);
-    void loading.then(
+    void start().then(
       (loaded) => {
         stream.off('error', ignore);
         loaded(...args);
@@ -37,4 +48,5 @@ export function loadOnFirstUse<A extends unknown[]>(
       },
     );
   };
+  return Object.assign(call, { preload: () => void start().catch(() => undefined) });
 }
