@@ -3,8 +3,9 @@
 // `mitm start` until its ready line, `mitm run -- true` to its exit, and
 // `mitmdump --version` when mitmproxy is installed (for reference: it does not start a proxy).
 // Runs interleave, so a busy machine slows every row alike; the table gives medians, each
-// against the floor, plus the CPU each process used (for a row timed to its exit: the process and
-// its children, as `times` in a wrapping sh reports them) and the proxy's RSS at its ready line.
+// against the floor, plus the CPU each process used (its threads' schedstat at the marker; for a
+// row timed to its exit: the process and its children, as `times` in a wrapping sh reports them)
+// and the proxy's RSS at its ready line.
 // Runs the built CLI (dist/, made by `npm run build`), as `npx mitm` does. Each `--build NAME=DIR`
 // adds the same two mitm rows for another build: DIR is a package root holding dist/ and
 // package.json whose node_modules resolve (a copy of an older dist/ with node_modules symlinked),
@@ -12,7 +13,7 @@
 //
 // Run: node --import tsx bench/startup.ts [runs=15] [--build NAME=DIR]...
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -151,7 +152,25 @@ async function usage(pid: number): Promise<{ cpuMs: number; rssMiB: number }> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
-  return { cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / CLK_TCK, rssMiB: rssKiB / 1024 };
+  const ticksMs = ((Number(stat[11]) + Number(stat[12])) * 1000) / CLK_TCK;
+  return { cpuMs: (await scheduledMs(pid)) ?? ticksMs, rssMiB: rssKiB / 1024 };
+}
+
+/**
+ * CPU time of a live process's threads in nanoseconds from /proc/PID/task/TID/schedstat, as ms:
+ * /proc/PID/stat counts in 10 ms ticks, too coarse to tell two builds apart. Undefined without
+ * schedstat (then the ticks are used).
+ */
+async function scheduledMs(pid: number): Promise<number | undefined> {
+  try {
+    let ns = 0;
+    for (const task of await readdir(`/proc/${pid}/task`)) {
+      ns += Number((await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8')).split(' ')[0]);
+    }
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The median of one field over `samples`, ignoring NaN. */
