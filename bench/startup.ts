@@ -3,7 +3,9 @@
 // `mitm start` until its ready line, `mitm run -- true` to its exit, and
 // `mitmdump --version` when mitmproxy is installed (for reference: it does not start a proxy).
 // Runs interleave, so a busy machine slows every row alike; the table gives medians, each
-// against the floor, plus the CPU each process used and the proxy's RSS at its ready line.
+// against the floor, plus the CPU each process used (its threads' schedstat at the marker; for a
+// row timed to its exit: the process and its children, as `times` in a wrapping sh reports them)
+// and the proxy's RSS at its ready line.
 // Runs the built CLI (dist/, made by `npm run build`), as `npx mitm` does. Each `--build NAME=DIR`
 // adds the same two mitm rows for another build: DIR is a package root holding dist/ and
 // package.json whose node_modules resolve (a copy of an older dist/ with node_modules symlinked),
@@ -11,7 +13,7 @@
 //
 // Run: node --import tsx bench/startup.ts [runs=15] [--build NAME=DIR]...
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -79,10 +81,10 @@ try {
     const wall = median(rowSamples, 'wallMs');
     const walls = rowSamples.map((sample) => sample.wallMs);
     const spread = `${Math.min(...walls).toFixed(0)}–${Math.max(...walls).toFixed(0)}`;
-    const cpu = row.until === undefined ? '' : median(rowSamples, 'cpuMs').toFixed(0);
+    const cpu = median(rowSamples, 'cpuMs');
     const rss = row.until === undefined ? '' : median(rowSamples, 'rssMiB').toFixed(1);
     console.log(
-      `${row.name.padEnd(28)} ${wall.toFixed(0).padStart(8)} ${spread.padStart(11)} ${(wall / floor).toFixed(2).padStart(8)} ${cpu.padStart(7)} ${rss.padStart(8)}`,
+      `${row.name.padEnd(28)} ${wall.toFixed(0).padStart(8)} ${spread.padStart(11)} ${(wall / floor).toFixed(2).padStart(8)} ${(Number.isNaN(cpu) ? '' : cpu.toFixed(0)).padStart(7)} ${rss.padStart(8)}`,
     );
   }
 } finally {
@@ -91,7 +93,9 @@ try {
 
 /** Runs `row` once: wall time to its marker (or exit), CPU time and RSS read from /proc at that moment. */
 async function measure(row: Row): Promise<Sample> {
-  const [command = '', ...args] = row.command;
+  // Timed to its exit, /proc has nothing left to read: a sh around the command prints its CPU times.
+  const [command = '', ...args] =
+    row.until === undefined ? ['/bin/sh', '-c', '"$@"; status=$?; times >&2; exit $status', 'sh', ...row.command] : row.command;
   const started = performance.now();
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
@@ -113,10 +117,19 @@ async function measure(row: Row): Promise<Sample> {
     child.stdout.on('data', onOutput);
     child.stderr.on('data', onOutput);
     if (row.until === undefined) {
-      // Timed to its exit: /proc has nothing left to read then, so no CPU or RSS figure.
+      let errors = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        errors += chunk.toString('utf8');
+      });
+      let wallMs = Number.NaN;
       child.on('exit', () => {
+        wallMs = performance.now() - started;
+      });
+      // 'close' follows 'exit' once stderr has ended too: `times` prints the shell's user and system
+      // time, then its children's ("0m0.310s 0m0.052s").
+      child.on('close', () => {
         clearTimeout(deadline);
-        resolve({ wallMs: performance.now() - started, cpuMs: Number.NaN, rssMiB: Number.NaN });
+        resolve({ wallMs, cpuMs: childrenCpuMs(errors), rssMiB: Number.NaN });
       });
     }
   });
@@ -127,12 +140,37 @@ async function measure(row: Row): Promise<Sample> {
   }
 }
 
+/** The children's CPU time (user + system) in the last line of `times` output; NaN when there is none. */
+function childrenCpuMs(text: string): number {
+  const last = text.trim().split('\n').at(-1) ?? '';
+  const times = [...last.matchAll(/(\d+)m([\d.]+)s/g)].map((match) => (Number(match[1]) * 60 + Number(match[2])) * 1000);
+  return times.length === 2 ? (times[0] ?? 0) + (times[1] ?? 0) : Number.NaN;
+}
+
 /** CPU time (user + system) and resident set of a live process, from /proc. */
 async function usage(pid: number): Promise<{ cpuMs: number; rssMiB: number }> {
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
-  return { cpuMs: ((Number(stat[11]) + Number(stat[12])) * 1000) / CLK_TCK, rssMiB: rssKiB / 1024 };
+  const ticksMs = ((Number(stat[11]) + Number(stat[12])) * 1000) / CLK_TCK;
+  return { cpuMs: (await scheduledMs(pid)) ?? ticksMs, rssMiB: rssKiB / 1024 };
+}
+
+/**
+ * CPU time of a live process's threads in nanoseconds from /proc/PID/task/TID/schedstat, as ms:
+ * /proc/PID/stat counts in 10 ms ticks, too coarse to tell two builds apart. Undefined without
+ * schedstat (then the ticks are used).
+ */
+async function scheduledMs(pid: number): Promise<number | undefined> {
+  try {
+    let ns = 0;
+    for (const task of await readdir(`/proc/${pid}/task`)) {
+      ns += Number((await readFile(`/proc/${pid}/task/${task}/schedstat`, 'utf8')).split(' ')[0]);
+    }
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The median of one field over `samples`, ignoring NaN. */

@@ -14,7 +14,7 @@
 // on first use, so esbuild never sees it): each stays a runtime dependency in node_modules.
 // Source maps sit beside each file; with DEBUG=1 main.ts turns Node's source-map support on, so stack traces
 // name src/ files and lines. Usage: node scripts/build-dist.mjs [OUTDIR]
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -24,7 +24,10 @@ const out = process.argv[2] ?? join(root, 'dist');
 
 // Whatever an older build left (the unbundled tree tsc used to write) must not shadow the bundle.
 await rm(out, { recursive: true, force: true });
-await build({
+// Bundled CommonJS packages (undici, ws...) call require() for Node's modules; an ES module has
+// no require of its own, so the files that need one get it from this first line.
+const BANNER = "import { createRequire as __mitmRequire } from 'node:module'; const require = __mitmRequire(import.meta.url);";
+const result = await build({
   absWorkingDir: root,
   entryPoints: {
     'cli/main': 'src/cli/main.ts',
@@ -40,9 +43,7 @@ await build({
   target: 'node20',
   chunkNames: 'chunks/[name]-[hash]',
   external: ['better-sqlite3', 'tsx', 'tsx/*'],
-  // Bundled CommonJS packages (undici, ws...) call require() for Node's modules; an ES module has
-  // no require of its own, so each file gets one.
-  banner: { js: "import { createRequire as __mitmRequire } from 'node:module'; const require = __mitmRequire(import.meta.url);" },
+  banner: { js: BANNER },
   sourcemap: 'linked',
   // Maps point at src/ (and node_modules/) by path; the sources themselves are not copied in.
   sourcesContent: false,
@@ -50,4 +51,15 @@ await build({
   keepNames: true,
   legalComments: 'none',
   logLevel: 'warning',
+  metafile: true,
 });
+
+// Only the chunk holding esbuild's __require shim calls require; every other file gets its banner
+// line emptied (not removed, so the source maps still fit): a createRequire per chunk cost 2-9 ms
+// of start-up for the ~30 chunks loaded before the ready line (docs/performance.md, "Start-up").
+for (const file of Object.keys(result.metafile.outputs)) {
+  if (!file.endsWith('.js')) continue;
+  const path = join(root, file);
+  const text = await readFile(path, 'utf8');
+  if (!/\brequire\b/.test(text.replace(BANNER, ''))) await writeFile(path, text.replace(BANNER, ''));
+}

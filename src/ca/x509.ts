@@ -5,7 +5,8 @@
 //
 // Forge is required on first use, not imported: it is ~20 % of the proxy's start-up time and the
 // first certificate is minted only when the first client arrives (startProxy warms it up right
-// after listening: warmUpX509).
+// after listening: warmUpX509). Only its X.509 part (24 of its 43 files, without TLS, PKCS#7 and
+// most ciphers) is required for minting; PKCS#12 (`mitm ca export`) adds its own on first use.
 import { createHash, randomFillSync, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type Forge from 'node-forge';
@@ -19,9 +20,27 @@ export function warmUpX509(): void {
   forge();
 }
 
+const requireForge = createRequire(import.meta.url);
+let withPkcs12 = false;
+
+// lib/x509 defines forge.pki's certificates, and requires asn1, pem, md (SHA-1, SHA-256) and util;
+// lib/forge is the namespace they all register on.
 function forge(): typeof Forge {
-  loaded ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
+  if (loaded === undefined) {
+    requireForge('node-forge/lib/x509');
+    loaded = requireForge('node-forge/lib/forge') as typeof Forge;
+  }
   return loaded;
+}
+
+// pki.privateKeyFromPem and pkcs12, for the two PKCS#12 exports only.
+function forgeWithPkcs12(): typeof Forge {
+  if (!withPkcs12) {
+    requireForge('node-forge/lib/pki');
+    requireForge('node-forge/lib/pkcs12');
+    withPkcs12 = true;
+  }
+  return forge();
 }
 
 // @types/node-forge knows fromDer's old `strict` flag only; decodeBitStrings: false keeps a BIT
@@ -137,8 +156,8 @@ export function createLeafSigner(caCertPem: string, caKey: KeyObject, leafPublic
  * for moving the CA to another machine (`mitm ca export --include-key`).
  */
 export function keyAndCertificateToPkcs12(certPem: string, keyPem: string, passphrase: string, friendlyName: string): Buffer {
-  const { pki } = forge();
-  const p12 = forge().pkcs12.toPkcs12Asn1(pki.privateKeyFromPem(keyPem), pki.certificateFromPem(certPem), passphrase, {
+  const { pki, pkcs12 } = forgeWithPkcs12();
+  const p12 = pkcs12.toPkcs12Asn1(pki.privateKeyFromPem(keyPem), pki.certificateFromPem(certPem), passphrase, {
     algorithm: 'aes256',
     friendlyName,
   });
@@ -147,10 +166,10 @@ export function keyAndCertificateToPkcs12(certPem: string, keyPem: string, passp
 
 /** Wraps a certificate (no key) in a PKCS#12 file with an empty password, for OS trust-store import. */
 export function certificateToPkcs12(certPem: string, friendlyName: string): Buffer {
-  const { pki } = forge();
+  const { pki, pkcs12 } = forgeWithPkcs12();
   // Forge never encrypts certificate bags and its MAC is HMAC-SHA1, so OpenSSL 3 reads the result
   // without -legacy; the password is empty rather than absent because macOS Keychain wants a MAC.
-  const p12 = forge().pkcs12.toPkcs12Asn1(null, pki.certificateFromPem(certPem), '', {
+  const p12 = pkcs12.toPkcs12Asn1(null, pki.certificateFromPem(certPem), '', {
     algorithm: '3des',
     generateLocalKeyId: false,
     friendlyName,
@@ -164,8 +183,10 @@ const TBS = { serial: 1, issuer: 3, validity: 4, subject: 5, spki: 6, extensions
 // The CA's subject exactly as encoded in ca.pem: re-encoding forge's parsed copy could change string
 // types or multi-valued RDNs, and clients build chains by comparing a leaf's issuer to it.
 function rawSubject(certPem: string, version: number): Asn1 {
-  const { asn1, pki } = forge();
-  const tbs = children(children(asn1.fromDer(pki.pemToDer(certPem)))[0]);
+  const { asn1, pem } = forge();
+  const der = pem.decode(certPem)[0]?.body;
+  if (der === undefined) throw new Error('the CA certificate is not PEM');
+  const tbs = children(children(asn1.fromDer(der))[0]);
   // Version 1 certificates omit the [0] version field, shifting every later field down by one.
   const subject = tbs[version === 0 ? TBS.subject - 1 : TBS.subject];
   if (subject === undefined) throw new Error('the CA certificate has no subject');

@@ -123,3 +123,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 process.exitCode = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+// `mitm run` is done once its command has ended and the proxy is closed. What may be left on the
+// event loop is the proxy's warm-up (undici's chunk loading: ~100 ms of a `mitm run -- true`,
+// docs/performance.md, "Start-up"), which only a next request would need: exit once our output is out.
+if (process.argv[2] === 'run') await exitWhenFlushed();
+
+/** Exits with process.exitCode once everything written to stdout and stderr has been handed to the OS. */
+async function exitWhenFlushed(): Promise<never> {
+  await Promise.all(
+    [process.stdout, process.stderr].map(async (stream) => new Promise<void>((resolve) => stream.write('', () => resolve()))),
+  );
+  process.exit();
+}

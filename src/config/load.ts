@@ -13,7 +13,9 @@ export function parseWith<S extends z.ZodType>(
   nameOf: (key: string) => string = (key) => key,
 ): Readonly<z.output<S>> {
   const given = listsFromStrings(schema, input ?? {});
-  const result = schema.safeParse(given);
+  // jitless: zod would otherwise generate and compile a parser for the object's ~60 keys on its
+  // first parse, 5-30 ms of a start-up that parses each schema once (docs/performance.md, "Start-up").
+  const result = schema.safeParse(given, { jitless: true });
   if (!result.success) throw configError(result.error, nameOf, schema, given);
   return deepFreeze(result.data);
 }

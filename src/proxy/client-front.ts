@@ -9,18 +9,16 @@ import { MitmError } from '../errors.js';
 import { respondWithError, writeRawError } from '../exchange/error-response.js';
 import { handleConnect } from '../inbound/connect.js';
 import { onFirstBytes } from '../inbound/first-bytes.js';
+import type { H2Request } from '../exchange/h2-client.js';
 import { createH2Front, speaksH2, type H2Front } from '../inbound/h2-server.js';
 import type { DnsServer } from '../inbound/dns-server.js';
 import type { Admission } from '../inbound/admission.js';
 import { createListener } from '../inbound/listener.js';
 import { createRequestHandler } from '../inbound/request-handler.js';
 import type { ProxyRuntime, TunnelSession } from '../inbound/runtime.js';
-import { serveReverse } from '../inbound/reverse.js';
-import { serveSocks5 } from '../inbound/socks5-server.js';
-import { serveTransparent } from '../inbound/transparent.js';
 import { LANDING_HOST, type Target } from '../net/target.js';
 import type { OriginConnector } from '../origin/upstream.js';
-import { createH2WebSocketHandler, createUpgradeHandler } from '../websocket/websocket.js';
+import { loadOnFirstUse } from './on-first-use.js';
 
 /**
  * The per-connection limits of the client side (README "Limits"). The idle timeout defaults to a
@@ -65,6 +63,8 @@ export class ClientFront {
   readonly #dns: DnsServer[] = [];
   readonly #dnsInfo: ListenerInfo[] = [];
   readonly #claimed: Array<{ readonly host: string; readonly port: number }> = [];
+  /** Handlers loaded after the ready line or on first use (on-first-use.ts), for preload(). */
+  readonly #lazy: Array<{ preload(): void }> = [];
   #draining = false;
   #drained: (() => void) | undefined;
 
@@ -145,11 +145,18 @@ export class ClientFront {
         if (this.#draining) setImmediate(() => server.closeIdleConnections());
       });
     });
-    // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts).
+    // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts),
+    // loaded as the HTTP/1.1 upgrade handler below.
+    const h2WebSocket = this.#lazily(
+      loadOnFirstUse(
+        async () => (await import('../websocket/websocket.js')).createH2WebSocketHandler(rt, { connector, closing }),
+        (req: H2Request) => req.stream,
+      ),
+    );
     this.#h2 = createH2Front(
       {
         onRequest: handleRequest,
-        onConnect: createH2WebSocketHandler(rt, { connector, closing }),
+        onConnect: h2WebSocket,
         onTooLarge: (req, res, failure) => {
           this.#reportClientError(rt, failure, req.stream.session ?? req.socket, req.socket);
           respondWithError(res, failure);
@@ -167,7 +174,14 @@ export class ClientFront {
       socket.unshift(bytes);
       server.emit('connection', socket);
     };
-    const upgrade = createUpgradeHandler(rt, { connector, closing, reparse });
+    // The WebSocket relay is loaded after the ready line, or on the first upgrade if that comes
+    // first, rather than before it (start-up time, docs/performance.md).
+    const upgrade = this.#lazily(
+      loadOnFirstUse(
+        async () => (await import('../websocket/websocket.js')).createUpgradeHandler(rt, { connector, closing, reparse }),
+        (_req: http.IncomingMessage, socket: Duplex) => socket,
+      ),
+    );
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const failure = tooMany(req);
       if (failure === undefined) upgrade(req, socket, head);
@@ -190,7 +204,7 @@ export class ClientFront {
       for (const mode of modes) {
         if (mode.kind === 'dns') continue;
         const host = mode.listen?.host ?? defaults.host;
-        const server = this.#createServer(rt, mode);
+        const server = await this.#createServer(rt, mode);
         // net.Server emits 'close' once it stopped listening and its last connection ended.
         const closed = new Promise<void>((resolve) => server.once('close', () => resolve()));
         server.listen(mode.listen?.port ?? defaults.port, host);
@@ -292,22 +306,50 @@ export class ClientFront {
    * The TCP listener of one mode. regular: SOCKS5 or HTTP by the first byte (listener.ts);
    * transparent and reverse: the first bytes go to their handler (transparent.ts, reverse.ts).
    */
-  #createServer(rt: ProxyRuntime, mode: Exclude<ModeSpec, { kind: 'dns' }>): Server {
+  async #createServer(rt: ProxyRuntime, mode: Exclude<ModeSpec, { kind: 'dns' }>): Promise<Server> {
     if (mode.kind === 'regular')
       return createListener(
         this.#server,
-        (socket) => serveSocks5(rt, socket),
+        // SOCKS5, as the WebSocket relay: after the ready line, or on the first SOCKS5 connection.
+        this.#lazily(
+          loadOnFirstUse(
+            async () => {
+              const { serveSocks5 } = await import('../inbound/socks5-server.js');
+              return (socket: Socket) => serveSocks5(rt, socket);
+            },
+            (socket: Socket) => socket,
+          ),
+        ),
         (socket) => this.#accept(socket, mode.kind),
       );
+    // Loaded with the listener that needs it: a regular one never does.
     const serve =
       mode.kind === 'transparent'
-        ? (socket: Socket, first: Buffer) => serveTransparent(rt, { originPort: mode.originPort }, socket, first)
-        : (socket: Socket, first: Buffer) => serveReverse(rt, { origin: mode.origin, keepHost: rt.config.keepHost }, socket, first);
+        ? await import('../inbound/transparent.js').then(
+            ({ serveTransparent }) =>
+              (socket: Socket, first: Buffer) =>
+                serveTransparent(rt, { originPort: mode.originPort }, socket, first),
+          )
+        : await import('../inbound/reverse.js').then(
+            ({ serveReverse }) =>
+              (socket: Socket, first: Buffer) =>
+                serveReverse(rt, { origin: mode.origin, keepHost: rt.config.keepHost }, socket, first),
+          );
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       if (!this.#accept(socket, mode.kind)) return;
       onFirstBytes(socket, this.#server.headersTimeout, (first) => serve(socket, first));
     });
     return server;
+  }
+
+  /** Starts loading the handlers loaded on first use (startProxy's warm-up, once listening). */
+  preload(): void {
+    for (const handler of this.#lazy) handler.preload();
+  }
+
+  #lazily<H extends { preload(): void }>(handler: H): H {
+    this.#lazy.push(handler);
+    return handler;
   }
 
   /** Counts an accepted connection, or refuses it (admission.ts) and returns false. */

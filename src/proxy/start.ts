@@ -108,10 +108,13 @@ export async function startProxy(options: StartOptions = {}): Promise<RunningPro
   warmUp(closing.signal, [
     // Loaded after listening rather than before (start-up time): the first client's certificate
     // needs forge (x509.ts), its first origin connection the trust context (origin-trust.ts), its
-    // first HTTP/1.1 TLS request undici (h1-pools.ts; a failure to load shows on that request).
+    // first HTTP/1.1 TLS request undici (h1-pools.ts; a failure to load shows on that request),
+    // its first WebSocket or SOCKS5 connection their handlers.
     warmUpX509,
     () => void reach.trust(),
     () => void loadFastPath().catch(() => undefined),
+    // The WebSocket relay and SOCKS5 (client-front.ts).
+    () => front.preload(),
   ]);
   if (config.ui) {
     const { proxySource, startUi } = await import('../ui/ui.js');

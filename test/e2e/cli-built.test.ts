@@ -3,19 +3,23 @@
 // the origin trust and forge are loaded after the ready line), and a hook file importing 'mitm'
 // gets the very classes the proxy runs with: the bundle's CLI and library entries share chunks.
 // The two entries loaded by path work from the bundle too: `mitm run`'s Node preload, and the
-// store's writer thread.
+// store's writer thread. So do the chunks loaded on first use rather than at start (the WebSocket
+// relay, SOCKS5), also when several clients need one at once.
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import { CliProcess } from '../helpers/cli-process.js';
-import { curlVia } from '../helpers/curl.js';
+import { curl, curlVia } from '../helpers/curl.js';
 import { startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { runOk } from '../helpers/run.js';
+import { openClient } from '../helpers/ws-client.js';
+import { startWsOrigin } from '../helpers/ws-origin.js';
 
 const MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -79,6 +83,38 @@ describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
     cli.child.kill('SIGTERM');
     const { code, stderr } = await cli.exited;
     assert.equal(code, 0, stderr);
+  });
+
+  it('loads the WebSocket relay and SOCKS5 on their first use, two clients at once for each', async (t) => {
+    const ca = join(scratch, 'lazy-ca');
+    const wsOrigin = await startWsOrigin({ tls: pki.origin });
+    t.after(() => wsOrigin.close());
+    const cli = new CliProcess(['start', '--port', '0', '--ca', ca, '--upstream-ca', pki.ca.certPath, '--quiet'], {
+      cwd: scratch,
+      built: true,
+    });
+    t.after(() => cli.kill());
+    const port = await cli.listeningPort();
+    const mitmCa = await readFile(join(ca, 'ca.pem'), 'utf8');
+
+    const clients = await Promise.all(
+      ['one', 'two'].map(async (name) => {
+        const client = await openClient(`${wsOrigin.url}/${name}`, ['chat'], {
+          agent: new HttpsProxyAgent(`http://127.0.0.1:${port}`),
+          ca: mitmCa,
+        });
+        client.ws.send(`hello ${name}`);
+        await client.received(1);
+        client.ws.close();
+        return client.messages.map((message) => message.data.toString('utf8'));
+      }),
+    );
+    assert.deepEqual(clients, [['hello one'], ['hello two']]);
+
+    const answers = await Promise.all(
+      [1, 2].map(async () => curl(['--proxy', `socks5h://127.0.0.1:${port}`, '--cacert', join(ca, 'ca.pem'), `${origin.url}/echo`])),
+    );
+    for (const answer of answers) assert.equal(answer.status, 200, answer.stderr);
   });
 
   it('mitm run: a Node child goes through the proxy (the preload), and --store records it (the writer thread)', async () => {
