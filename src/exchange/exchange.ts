@@ -196,7 +196,7 @@ function fetchFromOrigin(
   };
   // Only an upload streaming to the origin can stall unread (a hook's answer reads it to its end, as
   // does a body a hook read or replaced): once the answer is out, the origin's side is freed as when
-  // the client leaves. The upload timer's clock bounds how long an HTTP/1.x client may go on sending.
+  // the client leaves. An HTTP/1.x client may go on sending into the void for --upstream-timeout at most.
   if (body.kind === 'stream') closeUploadOnceAnswered(req, res, () => tally.release?.(false), deps.timeoutMs);
   return call.response.then(
     (answer) => {
