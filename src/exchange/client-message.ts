@@ -140,16 +140,20 @@ export function clientFailure(res: OutboundResponse): Error | undefined {
 }
 
 /**
- * When the whole answer has gone out on an HTTP/2 stream while the client is still uploading (an
- * origin that answered before reading: 401, 413), nothing reads the rest of the upload: flow
- * control then stops the client, which waits forever. So the stream is closed with NO_ERROR once
- * the answer is on its way, as RFC 9113 §8.1 allows and Node's server does for a stream it answered
- * unread. `abandon` runs first, to free the origin's side. HTTP/1.x requests are left as they
- * were: an answer with `Connection: close` closes the connection, a keep-alive one still leaves
- * the rest of the upload unread.
+ * When the whole answer has gone out while the client is still uploading (an origin that answered
+ * before reading: 401, 413), nothing reads the rest of the upload: the origin stopped, and
+ * backpressure (HTTP/2: flow control) then holds the client, which waits forever. HTTP/2: the
+ * stream is closed with NO_ERROR once the answer is on its way, as RFC 9113 §8.1 allows and Node's
+ * server does for a stream it answered unread; `abandon` runs first, to free the origin's side.
+ * HTTP/1.x: the connection cannot be reused before the upload's last byte, which may never come, so
+ * it is closed (endOnceAnswered).
  */
-export function closeUploadOnceAnswered(req: InboundRequest, abandon: () => void): void {
-  if (!isH2Request(req) || req.stream.endAfterHeaders) return;
+export function closeUploadOnceAnswered(req: InboundRequest, res: OutboundResponse, abandon: () => void, lingerMs: number): void {
+  if (hasNoBody(req)) return;
+  if (!isH2Request(req)) {
+    if (!isH2Response(res)) endOnceAnswered(req, res, abandon, lingerMs);
+    return;
+  }
   const stream = req.stream;
   stream.once('finish', () => {
     // END_STREAM from the client: the upload is all here, read or not.
@@ -158,6 +162,34 @@ export function closeUploadOnceAnswered(req: InboundRequest, abandon: () => void
     setImmediate(() => {
       if (!stream.closed && !stream.destroyed) stream.close(NGHTTP2_NO_ERROR);
     });
+  });
+}
+
+/**
+ * The HTTP/1.x side of closeUploadOnceAnswered. Once the answer is written with the upload still
+ * arriving, our side of the connection ends (FIN) and the rest of the upload is read and dropped,
+ * as Node's server drops a body it answered unread, so that the client's close is seen at once; the
+ * connection goes when the client closes it, or after `lingerMs`. Not closed at once: a close over
+ * unread bytes resets the connection (RFC 9112 §9.6), which can cost the client the answer. The
+ * origin's side is abandoned only then: a torn-down origin call destroys the request stream, which
+ * would stop the reading.
+ */
+function endOnceAnswered(req: IncomingMessage, res: ServerResponse, abandon: () => void, lingerMs: number): void {
+  const socket = req.socket;
+  res.once('finish', () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => socket.destroy(), lingerMs);
+    timer.unref();
+    socket.once('close', () => {
+      clearTimeout(timer);
+      abandon();
+    });
+    socket.end();
+    // Whatever was reading the upload (the pipe to the origin, undici's writer, the recording)
+    // lets go of it; the upload then flows to nowhere.
+    req.unpipe();
+    req.removeAllListeners('data');
+    req.resume();
   });
 }
 

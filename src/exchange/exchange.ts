@@ -143,7 +143,7 @@ export async function runExchange(deps: ExchangeDeps, exchange: Exchange, req: I
       // as it goes (a harness asserts on what its client sent to a mock).
       tally.pending.push(flow.request.bodyStore.consume());
     },
-    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, tally),
+    toOrigin: () => fetchFromOrigin(deps, exchange, flow, req, res, tally),
     clientGone: () => clientGone(res),
     fail: (failure) => respondWithError(res, failure),
   });
@@ -162,6 +162,7 @@ function fetchFromOrigin(
   exchange: Exchange,
   flow: Flow,
   req: InboundRequest,
+  res: OutboundResponse,
   tally: ResponseTally,
 ): Promise<{ response: FlowResponse; tail: OriginTail }> {
   const request = flow.request;
@@ -193,9 +194,10 @@ function fetchFromOrigin(
     // The client went away first: free the origin connection instead of draining it to nobody.
     if (!completed) call.destroy();
   };
-  // Only an upload going to the origin can stall unread (a hook's answer reads it to its end): once
-  // the answer is out, the origin's side is freed as when the client leaves.
-  closeUploadOnceAnswered(req, () => tally.release?.(false));
+  // Only an upload streaming to the origin can stall unread (a hook's answer reads it to its end, as
+  // does a body a hook read or replaced): once the answer is out, the origin's side is freed as when
+  // the client leaves. An HTTP/1.x client may go on sending into the void for --upstream-timeout at most.
+  if (body.kind === 'stream') closeUploadOnceAnswered(req, res, () => tally.release?.(false), deps.timeoutMs);
   return call.response.then(
     (answer) => {
       clearTimeout(timer);

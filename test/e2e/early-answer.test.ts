@@ -1,22 +1,54 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import { Agent, request, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { within } from '../helpers/deadline.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
+import { MitmAgent } from '../helpers/client.js';
 import { h2ViaProxy } from '../helpers/h2-client.js';
 
 // An origin may answer before it has read the upload (RFC 9110 §15.5.14: 413, or 401 before a
 // large body). Directly, Node's HTTP/2 server then closes the stream with RST_STREAM NO_ERROR
 // (RFC 9113 §8.1) and the client's upload ends. Through the proxy an HTTP/2 client got the answer
 // but its stream never closed: nothing read the rest of its upload, so flow control held it forever.
+// An HTTP/1.1 client on a keep-alive connection got the answer and then its upload stalled the
+// same way (backpressure from an origin that stopped reading), its connection never reusable.
 const UPLOAD = 8 * 1024 * 1024;
 const CHUNK = Buffer.alloc(16 * 1024, 0x61);
 
+/** The origins' connections that carried a request, each as a promise of its close (an error on it, a cut upload, counts too). */
+const originConnections: Promise<void>[] = [];
+
 /** An origin that answers 401 at once, reading none of the request body. */
-function answerEarly(_req: IncomingMessage, res: ServerResponse): void {
+function answerEarly(req: IncomingMessage, res: ServerResponse): void {
+  originConnections.push(new Promise((resolve) => req.socket.once('close', () => resolve())));
   res.writeHead(401, { 'content-type': 'text/plain' }).end('auth first');
+}
+
+/**
+ * Uploads UPLOAD bytes with the Node client on a keep-alive connection, and resolves once the
+ * request closes (its connection closed: the rest of the upload can never go), with what came back.
+ */
+async function uploadOverHttp1(options: RequestOptions): Promise<{ status: number; connection: string | undefined; text: string }> {
+  const req = request({ ...options, method: 'POST', headers: { ...options.headers, 'content-length': String(UPLOAD) } });
+  let status = 0;
+  let connection: string | undefined;
+  let text = '';
+  req.on('error', () => undefined);
+  req.on('response', (res) => {
+    status = res.statusCode ?? 0;
+    connection = res.headers.connection;
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      text += chunk;
+    });
+  });
+  const closed = once(req, 'close');
+  const sent = upload(req);
+  await within(closed, () => `the request to close; got ${status} ${JSON.stringify(text)}, sent ${sent()} of ${UPLOAD} bytes`);
+  return { status, connection, text };
 }
 
 /** Writes UPLOAD bytes to `to` with backpressure, stopping when it is destroyed; returns a read of the count. */
@@ -38,9 +70,48 @@ function upload(to: Writable): () => number {
 
 describe('an origin that answers before reading the upload', { timeout: 60_000 }, () => {
   const fx = e2eFixture({
-    origins: { secure: customOrigin(answerEarly, { secure: true }) },
+    origins: { secure: customOrigin(answerEarly, { secure: true }), plain: customOrigin(answerEarly) },
     proxies: { mitm: {} },
   });
+
+  // The answer says keep-alive (a client asking for Connection: close would get the connection
+  // closed by Node's server anyway): the proxy must close it once the answer is out, or the upload
+  // waits forever on an origin that no longer reads it. Then the origin's connection goes too.
+  for (const [name, target] of [
+    ['plain origin (absolute-form request)', 'plain'],
+    ['TLS origin (CONNECT tunnel)', 'secure'],
+  ] as const) {
+    it(`HTTP/1.1 client, ${name}: gets the answer, and its connection closes instead of waiting for the upload to be read`, async () => {
+      originConnections.length = 0;
+      const secure = target === 'secure';
+      const port = fx[target].port;
+      const agent = secure ? new MitmAgent(fx.mitm.port, fx.mitm.caPem) : new Agent({ keepAlive: true });
+      try {
+        const answer = await uploadOverHttp1(
+          secure
+            ? { agent, host: 'localhost', port, path: '/upload' }
+            : {
+                agent,
+                host: '127.0.0.1',
+                port: fx.mitm.port,
+                path: `http://localhost:${port}/upload`,
+                headers: { host: `localhost:${port}` },
+              },
+        );
+        assert.equal(answer.status, 401);
+        assert.equal(answer.text, 'auth first');
+        assert.equal(answer.connection, 'keep-alive', 'the answer itself did not ask to close the connection');
+        const url = `${secure ? 'https' : 'http'}://localhost:${port}/upload`;
+        const flow = await fx.mitm.flows.waitFor((f) => f.url === url);
+        assert.equal(flow.status, 401);
+        assert.equal(flow.error, undefined, 'the answer went out whole: the flow is not aborted');
+        assert.equal(originConnections.length, 1);
+        await within(Promise.all(originConnections), "the origin's connection, whose upload was abandoned, to close");
+      } finally {
+        agent.destroy();
+      }
+    });
+  }
 
   it('HTTP/2 client: gets the answer, and its stream closes instead of waiting for the upload to be read', async () => {
     const session = await h2ViaProxy(fx.mitm.port, `localhost:${fx.secure.port}`, fx.mitm.caPem);
