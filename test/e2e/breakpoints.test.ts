@@ -2,7 +2,7 @@
 // real proxy to a real HTTPS origin that reports what it received.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { constants } from 'node:http2';
+import { type ClientHttp2Stream, constants, type OutgoingHttpHeaders } from 'node:http2';
 import { describe, it } from 'node:test';
 import type { HeldFlow, RunningProxy } from '../../src/index.js';
 import WebSocket from 'ws';
@@ -157,37 +157,58 @@ describe('breakpoints (library)', { timeout: 60_000 }, () => {
     assert.equal(flow.error?.code, 'breakpoint_timeout');
   });
 
+  /**
+   * Sends a request with `send`, waits for the proxy to hold it, leaves with `leave`, and checks that
+   * the flow is released as client_gone; returns the held flow.
+   */
+  const leaveWhileHeld = async (send: () => void, leave: () => void): Promise<HeldFlow> => {
+    const { proxy } = fx.mitm;
+    const held = nextHeld(proxy);
+    send();
+    const hold = await held;
+    const release = within(new Promise((resolve) => proxy.once('released', resolve)), 'a released event');
+    leave();
+    assert.deepEqual(await release, { flowId: hold.flow.id, phase: 'request', outcome: 'client_gone' });
+    return hold;
+  };
+  /** The same over HTTP/1.1 in a tunnel: `head` is written, then the socket is destroyed. */
+  const leaveH1WhileHeld = async (head: string): Promise<HeldFlow> => {
+    const authority = new URL(fx.origin.url).host;
+    const socket = await openTlsTunnel(fx.mitm.port, authority, { ca: fx.mitm.caPem, servername: 'localhost' });
+    return leaveWhileHeld(
+      () => socket.write(`${head}Host: ${authority}\r\n\r\n`),
+      () => socket.destroy(),
+    );
+  };
+  /** The same over HTTP/2: a stream with `headers` is opened, then cancelled. */
+  const leaveH2WhileHeld = async (headers: OutgoingHttpHeaders): Promise<void> => {
+    const session = await h2ViaProxy(fx.mitm.port, new URL(fx.origin.url).host, fx.mitm.caPem);
+    try {
+      if (!session.remoteSettings.enableConnectProtocol) await within(once(session, 'remoteSettings'), "the proxy's SETTINGS");
+      let stream: ClientHttp2Stream | undefined;
+      await leaveWhileHeld(
+        () => {
+          stream = session.request(headers);
+          stream.on('error', () => undefined);
+        },
+        () => stream?.close(constants.NGHTTP2_CANCEL),
+      );
+    } finally {
+      session.close();
+    }
+  };
+
   it('a client that goes away while held (HTTP/1.1 socket closed, HTTP/2 stream cancelled) releases the flow as client_gone; the origin never sees it', async () => {
     const { proxy } = fx.mitm;
     proxy.breakpoints.add({ filter: 'path:/gone*', on: 'both' });
-    const authority = new URL(fx.origin.url).host;
-    const released = (): Promise<unknown> => within(new Promise((resolve) => proxy.once('released', resolve)), 'a released event');
     try {
       const before = fx.origin.requestCount();
-      const socket = await openTlsTunnel(fx.mitm.port, authority, { ca: fx.mitm.caPem, servername: 'localhost' });
-      const held = nextHeld(proxy);
-      socket.write(`GET /gone-h1 HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
-      const hold = await held;
-      const release = released();
-      socket.destroy();
-      assert.deepEqual(await release, { flowId: hold.flow.id, phase: 'request', outcome: 'client_gone' });
+      const hold = await leaveH1WhileHeld('GET /gone-h1 HTTP/1.1\r\n');
       assert.equal(hold.flow.signal.aborted, true);
       const record = await proxy.waitForFlow((candidate) => candidate.id === hold.flow.id);
       assert.deepEqual([record.response, record.incomplete, record.error], [undefined, true, undefined]);
       assert.throws(() => hold.resume(), { code: 'breakpoint_not_held' });
-
-      const session = await h2ViaProxy(fx.mitm.port, authority, fx.mitm.caPem);
-      try {
-        const heldH2 = nextHeld(proxy);
-        const stream = session.request({ ':path': '/gone-h2' });
-        stream.on('error', () => undefined);
-        const holdH2 = await heldH2;
-        const releaseH2 = released();
-        stream.close(constants.NGHTTP2_CANCEL);
-        assert.deepEqual(await releaseH2, { flowId: holdH2.flow.id, phase: 'request', outcome: 'client_gone' });
-      } finally {
-        session.close();
-      }
+      await leaveH2WhileHeld({ ':path': '/gone-h2' });
       assert.deepEqual(proxy.breakpoints.held(), []);
       assert.equal(fx.origin.requestCount(), before);
     } finally {
@@ -198,44 +219,22 @@ describe('breakpoints (library)', { timeout: 60_000 }, () => {
   it('a WebSocket handshake held at a breakpoint is released as client_gone when its client leaves (HTTP/1.1 upgrade, HTTP/2 extended CONNECT)', async () => {
     const { proxy } = fx.mitm;
     proxy.breakpoints.add({ filter: 'path:/gone-ws*', on: 'request' });
-    const authority = new URL(fx.origin.url).host;
-    const released = (): Promise<unknown> => within(new Promise((resolve) => proxy.once('released', resolve)), 'a released event');
     try {
       const before = fx.origin.requestCount();
-      const socket = await openTlsTunnel(fx.mitm.port, authority, { ca: fx.mitm.caPem, servername: 'localhost' });
-      const held = nextHeld(proxy);
-      socket.write(
-        `GET /gone-ws1 HTTP/1.1\r\nHost: ${authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      const hold = await leaveH1WhileHeld(
+        'GET /gone-ws1 HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n',
       );
-      const hold = await held;
-      const release = released();
-      socket.destroy();
-      assert.deepEqual(await release, { flowId: hold.flow.id, phase: 'request', outcome: 'client_gone' });
       const record = await proxy.waitForFlow((candidate) => candidate.id === hold.flow.id);
       assert.deepEqual([record.response, record.incomplete, record.error], [undefined, true, undefined]);
-
-      const session = await h2ViaProxy(fx.mitm.port, authority, fx.mitm.caPem);
-      try {
-        if (!session.remoteSettings.enableConnectProtocol)
-          await within(once(session, 'remoteSettings'), 'the proxy to allow extended CONNECT');
-        const heldH2 = nextHeld(proxy);
-        const stream = session.request({
-          ':method': 'CONNECT',
-          ':protocol': 'websocket',
-          ':path': '/gone-ws2',
-          ':scheme': 'https',
-          ':authority': authority,
-          'sec-websocket-version': '13',
-        });
-        stream.on('error', () => undefined);
-        const holdH2 = await heldH2;
-        const releaseH2 = released();
-        stream.close(constants.NGHTTP2_CANCEL);
-        assert.deepEqual(await releaseH2, { flowId: holdH2.flow.id, phase: 'request', outcome: 'client_gone' });
-      } finally {
-        session.close();
-      }
+      await leaveH2WhileHeld({
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':path': '/gone-ws2',
+        ':scheme': 'https',
+        ':authority': new URL(fx.origin.url).host,
+        'sec-websocket-version': '13',
+      });
       assert.deepEqual(proxy.breakpoints.held(), []);
       assert.equal(fx.origin.requestCount(), before);
     } finally {
