@@ -9,7 +9,7 @@
 # WORKLOAD=upload: the same with one 100 MiB PUT per round (the origin answers the byte count).
 # ROUNDS=N: N such rounds instead of 5 (the first still left out). LIMIT_RATE=150M: downloads read
 # at most that fast (curl --limit-rate), so that memory figures compare at one transfer rate.
-# WORKLOAD=ws: 8 rounds (ROUNDS=N) of A, B and direct, each 20 000 × 64 B WebSocket messages echoed
+# WORKLOAD=ws: 8 rounds (ROUNDS=N) of A, B and direct (A B D, then B A D), each 20 000 × 64 B WebSocket messages echoed
 # (bench/clients/ws-echo.ts, 64 in flight), the first round left out; mean msg/s, each proxy's CPU
 # time per run (all its threads, from /proc's schedstat), each proxy's ratio to the direct run of
 # the same round (min–max over rounds), and per round B's CPU and msg/s over A's and each against
@@ -121,7 +121,8 @@ echo_ws() { # name, or D for direct; prints: name msg/s proxy-CPU-ms
     if [ "$1" != D ]; then awk -v a="$before" -v b="$(cpu_us "$1")" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; else echo 0; fi)"
 }
 if [ "$WORKLOAD" = ws ]; then
-  for _ in $(seq "${ROUNDS:-8}"); do echo_ws A; echo_ws B; echo_ws D; done > runs
+  # Rounds alternate A B D, then B A D, so neither proxy always runs right after direct.
+  for i in $(seq "${ROUNDS:-8}"); do if [ $((i % 2)) = 1 ]; then echo_ws A; echo_ws B; else echo_ws B; echo_ws A; fi; echo_ws D; done > runs
   echo "A = $peer_a ${FLAGS_A:-} ${ENV_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ${ENV_B:-} ($build_b); D = direct; $messages WebSocket echoes"
   [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
   awk 'NR > 3 { rate[$1] += $2; cpu[$1] += $3; n[$1]++; if ($1 == "D") { for (k in last) { r = last[k] / $2; if (!(k in lo) || r < lo[k]) lo[k] = r; if (!(k in hi) || r > hi[k]) hi[k] = r }; delete last } else last[$1] = $2 }
