@@ -9,9 +9,11 @@
 # WORKLOAD=upload: the same with one 100 MiB PUT per round (the origin answers the byte count).
 # ROUNDS=N: N such rounds instead of 5 (the first still left out). LIMIT_RATE=150M: downloads read
 # at most that fast (curl --limit-rate), so that memory figures compare at one transfer rate.
-# WORKLOAD=ws: 8 rounds of A, B and direct, each 20 000 × 64 B WebSocket messages echoed
+# WORKLOAD=ws: 8 rounds (ROUNDS=N) of A, B and direct (A B D, then B A D), each 20 000 × 64 B WebSocket messages echoed
 # (bench/clients/ws-echo.ts, 64 in flight), the first round left out; mean msg/s, each proxy's CPU
-# time per run, and each proxy's ratio to the direct run of the same round (min–max over rounds).
+# time per run (all its threads, from /proc's schedstat), each proxy's ratio to the direct run of
+# the same round (min–max over rounds), and per round B's CPU and msg/s over A's and each against
+# direct (median and range). MESSAGES=N: N echoes per run (one connection each) instead of 20 000.
 # WORKLOAD=h2: 8 rounds of 1000 × 1 KiB GETs over one HTTP/2 connection, 100 streams at once (the
 # bench's workload 6) through A, B and direct to the origin's HTTP/2 port; mean req/s and each
 # proxy's CPU time per 1000 requests.
@@ -135,23 +137,33 @@ h2() { # name, or D for direct; prints: name req/s proxy-CPU-ms
   [ "$bad" = 0 ] || { echo "$1: $bad of 1000 HTTP/2 requests failed" >&2; exit 1; }
   echo "$1 $(( 1000 * 1000000000 / ($(date +%s%N) - start) )) $(if [ "$1" != D ]; then echo $(( $(cpu_ms "$1") - before )); else echo 0; fi)"
 }
+# CPU time of every thread of proxy $1 (V8's GC helpers included), in µs: /proc's schedstat counts
+# nanoseconds, where /proc/PID/stat counts 10 ms ticks, too coarse for a run of ~200 ms.
+cpu_us() { cat /proc/"$(cat "pid-$1")"/task/*/schedstat | awk '{ ns += $1 } END { printf "%d", ns / 1000 }'; }
+messages="${MESSAGES:-20000}"
 echo_ws() { # name, or D for direct; prints: name msg/s proxy-CPU-ms
   local args=(--ca ca.pem) before=0 out
   if [ "$1" != D ]; then
     args=(--ca "$(json "proxy-$1.out" ca)" --proxy-port "$(json "proxy-$1.out" port)")
-    before="$(cpu_ms "$1")"
+    before="$(cpu_us "$1")"
   fi
-  out="$(taskset -c 0 node "$build/bench/clients/ws-echo.js" --url "wss://localhost:$port/ws" --messages 20000 "${args[@]}")"
+  out="$(taskset -c 0 node "$build/bench/clients/ws-echo.js" --url "wss://localhost:$port/ws" --messages "$messages" "${args[@]}")"
   echo "$out" | grep -q '"ms"' || { echo "$1: $out" >&2; exit 1; }
   echo "$1 $(echo "$out" | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(Math.round(r.messages / (r.ms / 1000)))') $(
-    if [ "$1" != D ]; then echo $(( $(cpu_ms "$1") - before )); else echo 0; fi)"
+    if [ "$1" != D ]; then awk -v a="$before" -v b="$(cpu_us "$1")" 'BEGIN { printf "%.1f", (b - a) / 1000 }'; else echo 0; fi)"
 }
 if [ "$WORKLOAD" = ws ]; then
-  for _ in $(seq 8); do echo_ws A; echo_ws B; echo_ws D; done > runs
-  echo "A = $peer_a ${FLAGS_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ($build_b); D = direct; 20000 WebSocket echoes"
+  # Rounds alternate A B D, then B A D, so neither proxy always runs right after direct.
+  for i in $(seq "${ROUNDS:-8}"); do if [ $((i % 2)) = 1 ]; then echo_ws A; echo_ws B; else echo_ws B; echo_ws A; fi; echo_ws D; done > runs
+  echo "A = $peer_a ${FLAGS_A:-} ${ENV_A:-} ($build_a); B = $peer_b ${FLAGS_B:-} ${ENV_B:-} ($build_b); D = direct; $messages WebSocket echoes"
   [ -n "${SHOW_RUNS:-}" ] && cat runs >&2
   awk 'NR > 3 { rate[$1] += $2; cpu[$1] += $3; n[$1]++; if ($1 == "D") { for (k in last) { r = last[k] / $2; if (!(k in lo) || r < lo[k]) lo[k] = r; if (!(k in hi) || r > hi[k]) hi[k] = r }; delete last } else last[$1] = $2 }
-    END { for (k in rate) printf "%s: %d msg/s%s (mean of %d runs)\n", k, rate[k] / n[k], k == "D" ? "" : sprintf(", %d ms proxy CPU per run, %.2f–%.2f× direct", cpu[k] / n[k], lo[k], hi[k]), n[k] }' runs | sort
+    END { for (k in rate) printf "%s: %d msg/s%s (mean of %d runs)\n", k, rate[k] / n[k], k == "D" ? "" : sprintf(", %.1f ms proxy CPU per run, %.2f–%.2f× direct", cpu[k] / n[k], lo[k], hi[k]), n[k] }' runs | sort
+  # Round by round (A, B and direct ran seconds apart): medians and ranges of the ratios, which
+  # hold still better than the means when the machine's load drifts.
+  awk 'NR > 3 { v[$1] = $2 " " $3 } NR > 3 && $1 == "D" { split(v["A"], a); split(v["B"], b); print b[2] / a[2], b[1] / a[1], a[1] / $2, b[1] / $2 }' runs > ratios
+  spread() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f (%.2f–%.2f)", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
+  echo "per round, median (range) of $(wc -l < ratios): B/A CPU $(cut -d' ' -f1 ratios | spread), B/A msg/s $(cut -d' ' -f2 ratios | spread); A/D msg/s $(cut -d' ' -f3 ratios | spread), B/D msg/s $(cut -d' ' -f4 ratios | spread)"
   exit 0
 fi
 if [ "$WORKLOAD" = h2 ]; then

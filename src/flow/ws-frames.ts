@@ -18,14 +18,44 @@ export interface Frame {
 /** What the parser saw that no endpoint may send; the relay then tears the connection down. */
 export class FrameError extends Error {}
 
+/** A frame read from a chunk: its fields, and its wire bytes as a view made only when asked for. */
+class ParsedFrame implements Frame {
+  readonly fin: boolean;
+  readonly rsv1: boolean;
+  readonly opcode: number;
+  readonly payload: Buffer;
+  readonly #source: Buffer;
+  readonly #start: number;
+  readonly #end: number;
+
+  constructor(source: Buffer, start: number, end: number, payload: Buffer) {
+    const b0 = source[start] as number;
+    this.fin = (b0 & 0x80) !== 0;
+    this.rsv1 = (b0 & 0x40) !== 0;
+    this.opcode = b0 & 0x0f;
+    this.payload = payload;
+    this.#source = source;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  get raw(): Buffer {
+    return this.#source.subarray(this.#start, this.#end);
+  }
+}
+
 /**
  * Splits a byte stream into WebSocket frames (RFC 6455 §5.2) as chunks arrive. A frame whose
  * payload is larger than `maxPayload` is not buffered: `push` stops there, and `rest()` hands back
- * every byte from that frame's first on, to be relayed without inspection.
+ * every byte from that frame's first on, to be relayed without inspection. Frames are read in
+ * place (an offset into the first chunk held): only a frame that spans chunks joins them.
  */
 export class FrameParser {
   readonly #maxPayload: number;
   #chunks: Buffer[] = [];
+  /** Bytes of the first chunk already returned as frames. */
+  #offset = 0;
+  /** Bytes held, from `#offset` on. */
   #size = 0;
   /** Total length of the frame whose header was read, once known. */
   #frameLength: number | undefined;
@@ -43,8 +73,10 @@ export class FrameParser {
 
   /** Feeds bytes; returns the frames they complete. */
   push(chunk: Buffer): Frame[] {
-    this.#chunks.push(chunk);
-    this.#size += chunk.length;
+    if (chunk.length > 0) {
+      this.#chunks.push(chunk);
+      this.#size += chunk.length;
+    }
     const frames: Frame[] = [];
     while (!this.#oversized) {
       if (this.#frameLength === undefined && !this.#readHeader()) break;
@@ -57,8 +89,11 @@ export class FrameParser {
 
   /** The bytes received but not returned as frames. */
   rest(): Buffer {
+    const first = this.#chunks[0];
+    if (first !== undefined) this.#chunks[0] = first.subarray(this.#offset);
     const out = Buffer.concat(this.#chunks);
     this.#chunks = [];
+    this.#offset = 0;
     this.#size = 0;
     return out;
   }
@@ -66,29 +101,31 @@ export class FrameParser {
   /** Reads the header of the next frame if enough bytes are in; false when more are needed. */
   #readHeader(): boolean {
     if (this.#size < 2) return false;
-    const start = this.#peek(Math.min(this.#size, 14));
-    const b1 = start[1] as number;
+    const have = Math.min(this.#size, 14);
+    const buf = this.#gather(have);
+    const at = this.#offset;
+    const b0 = buf[at] as number;
+    const b1 = buf[at + 1] as number;
     const masked = (b1 & 0x80) !== 0;
     let length = b1 & 0x7f;
     let offset = 2;
     if (length === 126) {
-      if (start.length < 4) return false;
-      length = start.readUInt16BE(2);
+      if (have < 4) return false;
+      length = buf.readUInt16BE(at + 2);
       offset = 4;
     } else if (length === 127) {
-      if (start.length < 10) return false;
-      const high = start.readUInt32BE(2);
+      if (have < 10) return false;
+      const high = buf.readUInt32BE(at + 2);
       // The most significant bit must be 0 (§5.2); 2^53 is past anything a Buffer could hold anyway.
       if (high > 0x1fffff) throw new FrameError('frame length out of range');
-      length = high * 2 ** 32 + start.readUInt32BE(6);
+      length = high * 2 ** 32 + buf.readUInt32BE(at + 6);
       offset = 10;
     }
-    const opcode = (start[0] as number) & 0x0f;
-    if (opcode >= 0x8 && (length > 125 || ((start[0] as number) & 0x80) === 0)) {
+    if ((b0 & 0x0f) >= 0x8 && (length > 125 || (b0 & 0x80) === 0)) {
       throw new FrameError('control frame fragmented or longer than 125 bytes');
     }
     if (masked) offset += 4;
-    if (start.length < offset) return false;
+    if (have < offset) return false;
     if (length > this.#maxPayload) {
       this.#oversized = true;
       return false;
@@ -99,30 +136,39 @@ export class FrameParser {
   }
 
   #takeFrame(length: number): Frame {
-    const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
-    const raw = all.subarray(0, length);
-    const rest = all.subarray(length);
-    this.#chunks = rest.length > 0 ? [rest] : [];
-    this.#size = rest.length;
+    const buf = this.#gather(length);
+    const start = this.#offset;
+    const end = start + length;
+    this.#size -= length;
     this.#frameLength = undefined;
-    const b0 = raw[0] as number;
-    const masked = ((raw[1] as number) & 0x80) !== 0;
-    const body = raw.subarray(this.#headerLength);
-    const payload = masked ? unmask(body, raw.subarray(this.#headerLength - 4, this.#headerLength)) : body;
-    return { fin: (b0 & 0x80) !== 0, rsv1: (b0 & 0x40) !== 0, opcode: b0 & 0x0f, payload, raw };
+    if (end === buf.length) {
+      this.#chunks.shift();
+      this.#offset = 0;
+    } else {
+      this.#offset = end;
+    }
+    const body = start + this.#headerLength;
+    const masked = ((buf[start + 1] as number) & 0x80) !== 0;
+    const payload = masked ? xorMask(buf, body, end, buf.readUInt32BE(body - 4)) : buf.subarray(body, end);
+    return new ParsedFrame(buf, start, end, payload);
   }
 
-  /** The first `n` buffered bytes, copying only as many chunks as needed. */
-  #peek(n: number): Buffer {
+  /** The first chunk, holding at least `n` bytes from `#offset` on: the chunks are joined when it does not. */
+  #gather(n: number): Buffer {
     const first = this.#chunks[0] as Buffer;
-    if (first.length >= n) return first.subarray(0, n);
-    return Buffer.concat(this.#chunks).subarray(0, n);
+    if (first.length - this.#offset >= n) return first;
+    this.#chunks[0] = first.subarray(this.#offset);
+    const joined = Buffer.concat(this.#chunks);
+    this.#chunks = [joined];
+    this.#offset = 0;
+    return joined;
   }
 }
 
-function unmask(body: Buffer, key: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(body.length);
-  for (let i = 0; i < body.length; i += 1) out[i] = (body[i] as number) ^ (key[i & 3] as number);
+/** `source[from, to)` XORed with the 32-bit masking key `key` (§5.3), into a new Buffer. */
+function xorMask(source: Buffer, from: number, to: number, key: number): Buffer {
+  const out = Buffer.allocUnsafe(to - from);
+  for (let i = 0; i < out.length; i += 1) out[i] = (source[from + i] as number) ^ ((key >>> ((3 - (i & 3)) * 8)) & 0xff);
   return out;
 }
 
@@ -149,9 +195,8 @@ export function encodeFrame(init: FrameInit): Buffer {
     header.writeUInt32BE(length >>> 0, 6);
   }
   if (!init.mask) return Buffer.concat([header, init.payload]);
-  const key = header.subarray(2 + extended);
-  randomFillSync(key);
-  return Buffer.concat([header, unmask(init.payload, key)]);
+  randomFillSync(header, 2 + extended, 4);
+  return Buffer.concat([header, xorMask(init.payload, 0, length, header.readUInt32BE(2 + extended))]);
 }
 
 /** A close frame carrying `code` and a short `reason` (§5.5.1). */

@@ -1,41 +1,22 @@
 import type { Duplex } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { MitmError } from '../errors.js';
-import { MessageInflater, type DeflateAgreement } from '../flow/ws-deflate.js';
+import { MessageInflater } from '../flow/ws-deflate.js';
 import { encodeFrame, FrameError, FrameParser, Opcode, type Frame } from '../flow/ws-frames.js';
-import type { WebSocketDirection, WebSocketLog, WebSocketMessage } from '../flow/ws-message.js';
+import type { WebSocketMessage } from '../flow/ws-message.js';
 import { batchWrites } from '../net/write-batch.js';
+import { MessageStart, recordMessage, typeOf, wantedBytes, type DirectionIo } from './ws-capture.js';
 
-/** One direction of an upgraded connection. */
-export interface DirectionOptions {
-  readonly direction: WebSocketDirection;
-  readonly from: Duplex;
-  readonly to: Duplex;
-  /** Bytes of `from` that arrived with the handshake. */
-  readonly head: Buffer;
-  /** permessage-deflate as the origin agreed to it, or undefined. */
-  readonly deflate: DeflateAgreement | undefined;
-  /** Runs the onWebSocketMessage hooks (false: drop); undefined when no hook has that phase. */
-  readonly hook: ((message: WebSocketMessage) => Promise<boolean>) | undefined;
-  /** Where passed-on messages are recorded; undefined when recording is off. */
-  readonly log: WebSocketLog | undefined;
-  /** Largest message (and frame) held for hooks; a larger one streams through unseen. */
-  readonly maxBuffer: number;
-  /** Counts the bytes written to `to`. */
-  readonly onBytes: (count: number) => void;
-  /** Told of each message passed on: its start (at least OBSERVED_BYTES, when there is that much) and whole size. */
-  readonly observe: ((type: 'text' | 'binary', data: Buffer, size: number) => void) | undefined;
+/** One direction of an upgraded connection whose messages the onWebSocketMessage hooks see. */
+export interface DirectionOptions extends DirectionIo {
+  /** Runs the onWebSocketMessage hooks (false: drop). */
+  readonly hook: (message: WebSocketMessage) => Promise<boolean>;
 }
-
-// How much of a streamed message an observer sees when the record keeps less.
-const OBSERVED_BYTES = 4096;
 
 /** A data message whose frames are arriving. */
 interface Pending {
   readonly opcode: number;
   readonly compressed: boolean;
-  /** Its frames are inflated (always when hooks run: the window must stay in step with the sender's). */
-  readonly inflate: boolean;
   /** Held for the hooks; false once it streams. */
   held: boolean;
   frames: Frame[];
@@ -43,16 +24,16 @@ interface Pending {
   /** A frame of it went out already, so later ones are continuations. */
   started: boolean;
   /** Its start, decompressed, for the record. */
-  parts: Buffer[];
-  partBytes: number;
-  total: number;
+  readonly start: MessageStart;
 }
 
 /**
- * Relays one direction frame by frame until `from` ends, then ends `to`. Frames the hooks left
- * alone go out as the exact bytes that came in; control frames (close, ping, pong) always do, so
- * close codes and reasons reach the other side unchanged. Resolves when `from` ended; rejects on
- * a protocol error, data that does not inflate, or a hook that threw.
+ * Relays one direction frame by frame for the hooks until `from` ends, then ends `to` (with no
+ * hook, ws-tap.ts pipes the bytes instead). A message is held until it is whole and shown to the
+ * hooks. Frames the hooks left alone go out as the exact bytes that came in; control frames
+ * (close, ping, pong) always do, so close codes and reasons reach the other side unchanged.
+ * Resolves when `from` ended; rejects on a protocol error, data that does not inflate, or a hook
+ * that threw.
  */
 export async function relayDirection(options: DirectionOptions): Promise<void> {
   const relay = new DirectionRelay(options);
@@ -63,7 +44,7 @@ export async function relayDirection(options: DirectionOptions): Promise<void> {
       // destroyOnReturn: false: when a hook fails, `from` must stay open for the 1011 close frame.
       for await (const chunk of options.from.iterator({ destroyOnReturn: false })) {
         await relay.feed(chunk as Buffer);
-        // Nothing left to inspect: the rest is piped, without a promise per chunk.
+        // A frame too large to inspect: the rest is piped, without a promise per chunk.
         if (relay.raw) {
           piped = true;
           break;
@@ -114,7 +95,7 @@ class DirectionRelay {
    * lets each message choose).
    */
   #tainted = false;
-  /** Inspection ended (a frame too large to hold, or nothing left to record): bytes pass untouched. */
+  /** Inspection ended (a frame too large to hold): bytes pass untouched. */
   #raw = false;
   readonly #batch: () => void;
 
@@ -135,9 +116,7 @@ class DirectionRelay {
     if (chunk.length === 0) return;
     if (this.#raw) return this.#write(chunk);
     for (const frame of this.#parser.push(chunk)) await this.#frame(frame);
-    // With no hook, once the record is full there is nothing left to look at: a plain byte relay.
-    const recordFull = this.#o.hook === undefined && this.#o.observe === undefined && (this.#o.log === undefined || this.#o.log.room === 0);
-    if (!this.#parser.oversized && !recordFull) return;
+    if (!this.#parser.oversized) return;
     if (this.#tainted) throw new FrameError('a frame too large to inspect followed a changed compressed message');
     const held = this.#message?.held ? this.#message.frames : [];
     if (this.#message) this.#message.held = false;
@@ -156,19 +135,7 @@ class DirectionRelay {
     if (frame.opcode !== Opcode.continuation) {
       if (this.#message) throw new FrameError('a new message began before the previous one ended');
       const compressed = frame.rsv1 && this.#o.deflate !== undefined;
-      this.#message = {
-        opcode: frame.opcode,
-        compressed,
-        inflate:
-          compressed && (this.#o.hook !== undefined || this.#o.observe !== undefined || this.#tainted || (this.#o.log?.room ?? 0) > 0),
-        held: this.#o.hook !== undefined,
-        frames: [],
-        size: 0,
-        started: false,
-        parts: [],
-        partBytes: 0,
-        total: 0,
-      };
+      this.#message = { opcode: frame.opcode, compressed, held: true, frames: [], size: 0, started: false, start: new MessageStart() };
     }
     const message = this.#message;
     if (!message) throw new FrameError('a continuation frame without a message');
@@ -188,7 +155,8 @@ class DirectionRelay {
 
   /** Passes one frame of a message the hooks do not see. */
   async #stream(message: Pending, frame: Frame): Promise<void> {
-    const plain = message.inflate ? await this.#inflater.inflate(frame.payload, frame.fin) : frame.payload;
+    // Inflated even when nobody reads it: the window must stay in step with the sender's.
+    const plain = message.compressed ? await this.#inflater.inflate(frame.payload, frame.fin) : frame.payload;
     if (message.compressed && this.#tainted) {
       const opcode = message.started ? Opcode.continuation : message.opcode;
       await this.#write(encodeFrame({ fin: frame.fin, opcode, payload: plain, mask: this.#mask }));
@@ -196,18 +164,8 @@ class DirectionRelay {
       await this.#write(frame.raw);
     }
     message.started = true;
-    if (message.compressed && !message.inflate) return;
-    const room = Math.max(this.#o.log?.room ?? 0, this.#o.observe ? OBSERVED_BYTES : 0) - message.partBytes;
-    if (room > 0) {
-      const kept = plain.subarray(0, room);
-      message.parts.push(kept);
-      message.partBytes += kept.length;
-    }
-    message.total += plain.length;
-    if (!frame.fin) return;
-    // The log copies what it keeps: a one-frame message needs no joined copy first.
-    const start = message.parts.length === 1 ? (message.parts[0] as Buffer) : Buffer.concat(message.parts);
-    this.#record(typeOf(message.opcode), start, message.total);
+    message.start.add(plain, wantedBytes(this.#o));
+    if (frame.fin) recordMessage(this.#o, typeOf(message.opcode), message.start.bytes(), message.start.total);
   }
 
   /** Shows a complete message to the hooks, then sends it on: as it came when unchanged, else re-framed. */
@@ -217,7 +175,7 @@ class DirectionRelay {
     const data = message.compressed ? await this.#inflater.inflate(payload, true) : payload;
     const type = typeOf(message.opcode);
     const hook = this.#o.hook;
-    if (!hook || data.length > this.#o.maxBuffer) {
+    if (data.length > this.#o.maxBuffer) {
       await this.#send(frames, type, data, message.compressed && this.#tainted);
       return;
     }
@@ -242,16 +200,11 @@ class DirectionRelay {
     } else {
       for (const frame of frames) await this.#write(frame.raw);
     }
-    this.#record(type, data, data.length);
+    recordMessage(this.#o, type, data, data.length);
   }
 
   #taint(): void {
     if (!this.#senderResets) this.#tainted = true;
-  }
-
-  #record(type: 'text' | 'binary', data: Buffer, size: number): void {
-    this.#o.log?.add(this.#o.direction, type, data, size);
-    this.#o.observe?.(type, data, size);
   }
 
   async #write(bytes: Buffer): Promise<void> {
@@ -262,10 +215,6 @@ class DirectionRelay {
     this.#batch();
     if (!to.write(bytes)) await drained(to);
   }
-}
-
-function typeOf(opcode: number): 'text' | 'binary' {
-  return opcode === Opcode.text ? 'text' : 'binary';
 }
 
 function bytesOf(message: WebSocketMessage): Buffer {

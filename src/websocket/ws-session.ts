@@ -7,7 +7,9 @@ import { closeFrame } from '../flow/ws-frames.js';
 import { WebSocketLog, type WebSocketDirection } from '../flow/ws-message.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 import { pipeBatched } from '../net/write-batch.js';
-import { relayDirection, type DirectionOptions } from './ws-relay.js';
+import type { DirectionIo } from './ws-capture.js';
+import { relayDirection } from './ws-relay.js';
+import { tapDirection } from './ws-tap.js';
 
 /** An upgraded connection pair, after the 101 went to the client. */
 export interface WebSocketLink {
@@ -36,9 +38,10 @@ const INTERNAL_ERROR = 1011;
 
 /**
  * Relays an upgraded connection. Frames are parsed only when someone looks at them: an
- * onWebSocketMessage hook, a 'message' listener, or recording (until the flow's record is full). Otherwise, and for
- * extensions other than permessage-deflate, which the relay could not decode, bytes are piped as
- * they are. A hook that throws closes both sides with 1011.
+ * onWebSocketMessage hook (ws-relay.ts: messages held, shown and maybe changed), or a 'message'
+ * listener or recording (ws-tap.ts: the bytes piped, the messages read beside the pipe until the
+ * flow's record is full). Otherwise, and for extensions other than permessage-deflate, which the
+ * relay could not decode, bytes are piped as they are. A hook that throws closes both sides with 1011.
  */
 export function relayWebSocket(link: WebSocketLink): void {
   const { flow, client, origin } = link;
@@ -57,13 +60,16 @@ export function relayWebSocket(link: WebSocketLink): void {
   }
   const log = link.recordLimit > 0 ? new WebSocketLog(link.recordLimit) : undefined;
   flow.webSocket = log;
-  const shared: Pick<DirectionOptions, 'deflate' | 'hook' | 'log' | 'maxBuffer'> = {
+  const shared: Pick<DirectionIo, 'deflate' | 'log' | 'maxBuffer'> = {
     deflate: negotiated.kind === 'deflate' ? negotiated.agreement : undefined,
-    hook: hooked ? (message) => link.hooks.webSocketMessage(flow, message) : undefined,
     log,
     maxBuffer: link.maxBuffer,
   };
-  const observer = (direction: WebSocketDirection): DirectionOptions['observe'] =>
+  // With no hook nothing is changed: the bytes are piped and the messages read beside the pipe.
+  const relay = hooked
+    ? (io: DirectionIo) => relayDirection({ ...io, hook: (message) => link.hooks.webSocketMessage(flow, message) })
+    : tapDirection;
+  const observer = (direction: WebSocketDirection): DirectionIo['observe'] =>
     observe &&
     ((type, data, size) =>
       observe(flow, {
@@ -89,9 +95,9 @@ export function relayWebSocket(link: WebSocketLink): void {
     if (!origin.writableEnded) origin.end(closeFrame(INTERNAL_ERROR, reason, true));
   };
   const toOrigin = { ...shared, direction: 'client-to-server', from: client, to: origin, head: link.clientHead } as const;
-  relayDirection({ ...toOrigin, onBytes: () => undefined, observe: observer('client-to-server') }).catch(fail);
+  relay({ ...toOrigin, onBytes: () => undefined, observe: observer('client-to-server') }).catch(fail);
   const toClient = { ...shared, direction: 'server-to-client', from: origin, to: client, head: link.originHead } as const;
-  relayDirection({ ...toClient, onBytes: link.onBytes, observe: observer('server-to-client') }).catch(fail);
+  relay({ ...toClient, onBytes: link.onBytes, observe: observer('server-to-client') }).catch(fail);
 }
 
 /** Pipes the two connections into each other, untouched; an orderly end on one side ends the other. */

@@ -318,6 +318,62 @@ describe('WebSockets through the proxy', { timeout: 60_000 }, () => {
     client.ws.close();
   });
 
+  it("recording on, no hook: compressed and fragmented messages in a burst are recorded in order, decompressed, both ways, and a 'message' listener sees each", async (t) => {
+    const seen = new Recorder<MessageRecord>();
+    const listener = (message: MessageRecord): void => seen.push(message);
+    fx.mitm.proxy.on('message', listener);
+    t.after(() => fx.mitm.proxy.off('message', listener));
+    const client = await openClient(`${fx.secure.url}/tapped`, [], {
+      agent: new HttpsProxyAgent(fx.mitm.url),
+      ca: mitmCa,
+      perMessageDeflate: { threshold: 0 },
+    });
+    await originSocket(fx.secure, '/tapped');
+    // Context takeover both ways: each message inflates only after every one before it did. All 120
+    // fit the record (64 KiB).
+    const text = (i: number): string => `${i} ${'the same words again and again, '.repeat(8 + (i % 7))}`;
+    const count = 60;
+    for (let i = 0; i < count; i++) {
+      if (i % 5 === 4) {
+        // Three fragments, the first compressed (RSV1), the rest continuations.
+        const whole = Buffer.from(text(i));
+        const third = Math.ceil(whole.length / 3);
+        client.ws.send(whole.subarray(0, third), { binary: false, fin: false });
+        client.ws.send(whole.subarray(third, 2 * third), { binary: false, fin: false });
+        client.ws.send(whole.subarray(2 * third), { binary: false, fin: true });
+      } else {
+        client.ws.send(i % 2 === 0 ? text(i) : Buffer.from(text(i)));
+      }
+    }
+    await within(client.received(count), `${count} echoes`);
+    const expected = Array.from({ length: count }, (_, i) => text(i));
+    assert.deepEqual(
+      client.messages.map((m) => m.data.toString('utf8')),
+      expected,
+    );
+    await seen.waitFor(() => seen.items.filter((m) => m.url.endsWith('/tapped')).length === 2 * count);
+    const closed = clientClosed(client.ws);
+    client.ws.close(4010, 'tapped');
+    assert.deepEqual(await within(closed, 'the close'), { code: 4010, reason: 'tapped' });
+    const flow = await flowFor('/tapped');
+    const kept = flow.webSocket?.messages ?? [];
+    for (const direction of ['client-to-server', 'server-to-client'] as const) {
+      assert.deepEqual(
+        kept.filter((m) => m.direction === direction).map((m) => m.data.toString('utf8')),
+        expected,
+        direction,
+      );
+      assert.deepEqual(
+        seen.items.filter((m) => m.url.endsWith('/tapped') && m.direction === direction).map((m) => [m.size, m.text?.slice(0, 3)]),
+        expected.map((m, i) => [Buffer.byteLength(m), i % 2 === 0 || i % 5 === 4 ? m.slice(0, 3) : undefined]),
+        direction,
+      );
+    }
+    // The frames went on compressed, as they came.
+    const record = await fx.mitm.flows.waitFor((f) => f.id === flow.id);
+    assert.ok(record.responseBytes < expected.join('').length / 4, `${record.responseBytes} bytes went to the client: not compressed`);
+  });
+
   it("recording on: past the record's 1000 messages the rest is piped, every message arrives, close codes pass", async () => {
     const client = await openClient(`${fx.plain.url}/long`, [], { agent: new HttpProxyAgent(fx.mitm.url) });
     const origin = await originSocket(fx.plain, '/long');
