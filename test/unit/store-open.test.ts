@@ -238,6 +238,47 @@ describe('store: opening, refusing, migrating', () => {
     }
   });
 
+  it('an older store opened for reading is migrated first, and its flows read as they were written', async () => {
+    const file = join(temp.dir, 'older-read.db');
+    const Database = await loadDriver();
+    const db = new Database(file);
+    applyMigrations(db, file, MIGRATIONS.slice(0, 2));
+    const columns =
+      'proxy_flow_id, started_at, method, url, host, path, request_http_version, request_headers, timings, incomplete, synthetic, tags, client_address, client_port, connection_id, is_websocket, is_sse, ws_omitted';
+    db.prepare(
+      `INSERT INTO flows (${columns}) VALUES (1, 0, 'GET', 'https://kept.test/a', 'kept.test', '/a', '1.1', '[]', '{"start":0}', 0, 0, '[]', '', 0, 1, 0, 0, 0)`,
+    ).run();
+    db.close();
+
+    const reading = await openStore(file, { readonly: true });
+    try {
+      assert.deepEqual(
+        reading.query('host:kept.test').map((flow) => flow.url),
+        ['https://kept.test/a'],
+      );
+    } finally {
+      await reading.close();
+    }
+    const check = new Database(file, { readonly: true });
+    try {
+      assert.equal(check.pragma('user_version', { simple: true }), MIGRATIONS.length);
+    } finally {
+      check.close();
+    }
+  });
+
+  it('an older store that is not writable is refused for reading, saying why', {
+    skip: process.getuid?.() === 0 ? 'root may write anywhere' : false,
+  }, async () => {
+    const file = join(temp.dir, 'older-locked.db');
+    const Database = await loadDriver();
+    const db = new Database(file);
+    applyMigrations(db, file, MIGRATIONS.slice(0, 3));
+    db.close();
+    await chmod(file, 0o400);
+    await assert.rejects(openStore(file, { readonly: true }), failsWith('store_invalid', file, 'schema version 3', 'not writable'));
+  });
+
   it('without a loadable better-sqlite3, everything else imports and openStore says why and how to fix', async () => {
     // A resolve hook that makes `better-sqlite3` fail to load, as on a machine where it did not build.
     const hooks = `export async function resolve(specifier, context, next) {

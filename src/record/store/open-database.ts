@@ -24,10 +24,9 @@ export async function openDatabase(Driver: DatabaseConstructor, file: string, re
     if (readonly) {
       if (found.fresh) throw new EmptyStoreError(path);
       if (found.version < latest()) {
-        throw new MitmError(
-          'store_invalid',
-          `the store ${path} has schema version ${found.version} and must be migrated to ${latest()}: open it once for writing`,
-        );
+        db.close();
+        await migrateBeforeReading(Driver, path, found.version);
+        return await openDatabase(Driver, path, true);
       }
     } else {
       if (found.fresh) db.pragma('auto_vacuum = INCREMENTAL');
@@ -53,6 +52,24 @@ export class EmptyStoreError extends MitmError {
   constructor(path: string) {
     super('store_failed', `the store ${path} is empty: no proxy has written to it yet`);
   }
+}
+
+/**
+ * An older store asked for reading (`mitm flows`, `mitm tail`, `mitm ui`) is migrated first, as `mitm start
+ * --store` would, so a session kept from an earlier mitm reads the same; one that cannot be written says so.
+ */
+async function migrateBeforeReading(Driver: DatabaseConstructor, path: string, version: number): Promise<void> {
+  const writable = await access(path, constants.W_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!writable) {
+    throw new MitmError(
+      'store_invalid',
+      `the store ${path} has schema version ${version} and must be migrated to ${latest()} before it can be read, but it is not writable: make it writable, or open a copy`,
+    );
+  }
+  (await openDatabase(Driver, path, false)).close();
 }
 
 function latest(): number {
