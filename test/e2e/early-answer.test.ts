@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Agent, request, type IncomingMessage, type RequestOptions, type ServerResponse } from 'node:http';
 import type { ClientHttp2Stream } from 'node:http2';
 import type { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { curlVia } from '../helpers/curl.js';
 import { within } from '../helpers/deadline.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
 import { MitmAgent } from '../helpers/client.js';
@@ -137,6 +141,100 @@ describe('an origin that answers before reading the upload', { timeout: 60_000 }
       assert.equal(flow.error, undefined, 'the answer went out whole: the flow is not aborted');
     } finally {
       session.destroy();
+    }
+  });
+});
+
+/** An origin that answers 413 at once with `Connection: close`, reading none of the body, and closes (over the unread upload: a reset). */
+function refuseAndClose(_req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end('too big');
+}
+
+describe('an origin that answers before reading the upload and closes the connection', { timeout: 60_000 }, () => {
+  const fx = e2eFixture({
+    origins: { secure: customOrigin(refuseAndClose, { secure: true }), plain: customOrigin(refuseAndClose) },
+    proxies: { mitm: {} },
+  });
+
+  for (const [name, target] of [
+    ['plain origin (absolute-form request)', 'plain'],
+    ['TLS origin (CONNECT tunnel)', 'secure'],
+  ] as const) {
+    it(`HTTP/1.1 client, ${name}: gets the origin's 413, not a 502`, async () => {
+      const secure = target === 'secure';
+      const port = fx[target].port;
+      for (let round = 0; round < 3; round += 1) {
+        const agent = secure ? new MitmAgent(fx.mitm.port, fx.mitm.caPem) : new Agent({ keepAlive: true });
+        try {
+          const answer = await uploadOverHttp1(
+            secure
+              ? { agent, host: 'localhost', port, path: `/upload-${round}` }
+              : {
+                  agent,
+                  host: '127.0.0.1',
+                  port: fx.mitm.port,
+                  path: `http://localhost:${port}/upload-${round}`,
+                  headers: { host: `localhost:${port}` },
+                },
+          );
+          assert.equal(answer.status, 413, `round ${round}: ${answer.text}`);
+          assert.equal(answer.text, 'too big');
+          const url = `${secure ? 'https' : 'http'}://localhost:${port}/upload-${round}`;
+          const flow = await fx.mitm.flows.waitFor((f) => f.url === url);
+          assert.equal(flow.status, 413);
+          assert.equal(flow.error, undefined);
+        } finally {
+          agent.destroy();
+        }
+      }
+    });
+  }
+
+  it("curl (HTTP/1.1 and HTTP/2, plain and TLS origins): gets the origin's 413, not a 502", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mitm-early-'));
+    try {
+      const file = join(dir, 'upload');
+      await writeFile(file, Buffer.alloc(UPLOAD, 0x61));
+      const cases = [
+        ['--http1.1', `http://localhost:${fx.plain.port}/curl`],
+        ['--http1.1', `https://localhost:${fx.secure.port}/curl`],
+        ['--http2', `https://localhost:${fx.secure.port}/curl`],
+      ] as const;
+      for (const [version, url] of cases) {
+        const res = await curlVia(fx.mitm.url, [version, '-H', 'Expect:', '--data-binary', `@${file}`, url], fx.mitm.caPath);
+        assert.equal(res.status, 413, `${version} ${url}: ${res.text} ${res.stderr}`);
+        assert.equal(res.text, 'too big');
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("HTTP/2 client, TLS origin: gets the origin's 413, not a 502", async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const session = await h2ViaProxy(fx.mitm.port, `localhost:${fx.secure.port}`, fx.mitm.caPem);
+      try {
+        const stream: ClientHttp2Stream = session.request({ ':method': 'POST', ':path': `/h2-${round}`, 'content-length': String(UPLOAD) });
+        let status = 0;
+        let text = '';
+        stream.on('response', (headers) => {
+          status = Number(headers[':status']);
+        });
+        stream.on('error', () => undefined);
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        const sent = upload(stream);
+        await within(
+          once(stream, 'close'),
+          () => `the stream to close; got ${status} ${JSON.stringify(text)}, sent ${sent()} of ${UPLOAD} bytes`,
+        );
+        assert.equal(status, 413, `round ${round}: ${text}`);
+        assert.equal(text, 'too big');
+      } finally {
+        session.destroy();
+      }
     }
   });
 });
