@@ -12,6 +12,7 @@ import { within } from '../helpers/deadline.js';
 import { customOrigin, e2eFixture } from '../helpers/fixture.js';
 import { MitmAgent } from '../helpers/client.js';
 import { h2ViaProxy } from '../helpers/h2-client.js';
+import { run } from '../helpers/run.js';
 
 // An origin may answer before it has read the upload (RFC 9110 §15.5.14: 413, or 401 before a
 // large body). Directly, Node's HTTP/2 server then closes the stream with RST_STREAM NO_ERROR
@@ -21,6 +22,16 @@ import { h2ViaProxy } from '../helpers/h2-client.js';
 // same way (backpressure from an origin that stopped reading), its connection never reusable.
 const UPLOAD = 8 * 1024 * 1024;
 const CHUNK = Buffer.alloc(16 * 1024, 0x61);
+
+// Python's http.client through the proxy (absolute form): uploads, then reads the answer; prints
+// its status, Connection field, whether http.client will close the connection, and its body.
+const PYTHON_UPLOAD = `
+import http.client, sys
+conn = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=20)
+conn.request("POST", sys.argv[2], body=b"a" * int(sys.argv[3]))
+response = conn.getresponse()
+sys.stdout.write(f"{response.status} {response.getheader('connection')} {response.will_close} {response.read().decode()}")
+`;
 
 /** The origins' connections that carried a request, each as a promise of its close (an error on it, a cut upload, counts too). */
 const originConnections: Promise<void>[] = [];
@@ -116,6 +127,26 @@ describe('an origin that answers before reading the upload', { timeout: 60_000 }
       }
     });
   }
+
+  // Python's http.client sends its whole upload before reading: the proxy drains it after the
+  // answer. The origin's connection, owed the rest of that upload, must not serve curl's request next.
+  it('Python http.client, then curl: each gets the answer', async () => {
+    const url = `http://localhost:${fx.plain.port}/python`;
+    const result = await run('python3', ['-c', PYTHON_UPLOAD, String(fx.mitm.port), url, String(UPLOAD)], { timeoutMs: 30_000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout.toString('utf8'), /^401 .* auth first$/);
+    const dir = await mkdtemp(join(tmpdir(), 'mitm-early-'));
+    try {
+      const file = join(dir, 'upload');
+      await writeFile(file, Buffer.alloc(UPLOAD, 0x61));
+      for (const target of [url, `https://localhost:${fx.secure.port}/curl`]) {
+        const res = await curlVia(fx.mitm.url, ['--http1.1', '-H', 'Expect:', '--data-binary', `@${file}`, target], fx.mitm.caPath);
+        assert.equal(res.status, 401, `${target}: ${res.stderr} ${res.text} ${JSON.stringify(res.headers)}`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it('HTTP/2 client: gets the answer, and its stream closes instead of waiting for the upload to be read', async () => {
     const session = await h2ViaProxy(fx.mitm.port, `localhost:${fx.secure.port}`, fx.mitm.caPem);
