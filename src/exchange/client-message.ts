@@ -79,8 +79,10 @@ export function openResponseBody(
   trailers: boolean,
 ): Writable {
   if (!isH2Response(res)) {
-    if (statusMessage) res.writeHead(status, statusMessage, raw);
-    else res.writeHead(status, raw);
+    // A connection that will end after this answer says so (endOnceAnswered), or clients reuse it.
+    const head = endsUnreadUpload.has(res) && !res.req.complete ? [...raw, 'Connection', 'close'] : raw;
+    if (statusMessage) res.writeHead(status, statusMessage, head);
+    else res.writeHead(status, head);
     return res;
   }
   // HTTP/2 has no status text (RFC 9113 §8.3.2) and no connection-specific fields (§8.2.2).
@@ -165,19 +167,28 @@ export function closeUploadOnceAnswered(req: InboundRequest, res: OutboundRespon
   });
 }
 
+/** HTTP/1.x responses after which the connection ends if the upload is still arriving (endOnceAnswered). */
+const endsUnreadUpload = new WeakSet<ServerResponse>();
+
 /**
- * The HTTP/1.x side of closeUploadOnceAnswered. Once the answer is written with the upload still
- * arriving, our side of the connection ends (FIN) and the rest of the upload is read and dropped,
- * as Node's server drops a body it answered unread, so that the client's close is seen at once; the
- * connection goes when the client closes it, or after `lingerMs`. Not closed at once: a close over
- * unread bytes resets the connection (RFC 9112 §9.6), which can cost the client the answer. The
- * origin's side is abandoned only then: a torn-down origin call destroys the request stream, which
- * would stop the reading.
+ * The HTTP/1.x side of closeUploadOnceAnswered. An answer whose head goes out with the upload still
+ * arriving says `Connection: close` (clients would otherwise try to reuse the connection); once it
+ * is written with the upload still arriving, our side of the connection ends (FIN) and the rest of
+ * the upload is read and dropped, as Node's server drops a body it answered unread, so that the
+ * client's close is seen at once; the connection goes when the client closes it, or after
+ * `lingerMs`. Not closed at once: a close over unread bytes resets the connection (RFC 9112 §9.6),
+ * which can cost the client the answer. The origin's side is abandoned only then: a torn-down
+ * origin call destroys the request stream, which would stop the reading.
  */
 function endOnceAnswered(req: IncomingMessage, res: ServerResponse, abandon: () => void, lingerMs: number): void {
   const socket = req.socket;
+  endsUnreadUpload.add(res);
   res.once('finish', () => {
     if (req.complete) return;
+    // The head said `Connection: close` (openResponseBody; error answers too), so Node's server has
+    // just asked to destroy the socket once our FIN is out (destroySoon), over the unread upload:
+    // the linger below takes its place.
+    socket.removeListener('finish', socket.destroy);
     const timer = setTimeout(() => socket.destroy(), lingerMs);
     timer.unref();
     socket.once('close', () => {
