@@ -91,6 +91,10 @@ export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginR
       if (socket.remoteAddress) note();
       else socket.once('connect', note);
     });
+    // Every 1xx head but 101; 100 Continue is this hop's own (Node answered the client's Expect).
+    req.on('information', (info: http.InformationEvent) => {
+      if (info.statusCode !== 100) request.onInterim({ status: info.statusCode, rawHeaders: info.rawHeaders });
+    });
     req.once('response', (res: http.IncomingMessage) => {
       resolve({
         status: res.statusCode ?? 502,
