@@ -79,14 +79,72 @@ export function openResponseBody(
   trailers: boolean,
 ): Writable {
   if (!isH2Response(res)) {
-    if (statusMessage) res.writeHead(status, statusMessage, raw);
-    else res.writeHead(status, raw);
+    // A connection that will end after this answer says so (endOnceAnswered), or clients reuse it.
+    const head = endsUnreadUpload.has(res) && !res.req.complete ? [...raw, 'Connection', 'close'] : raw;
+    if (statusMessage) res.writeHead(status, statusMessage, head);
+    else res.writeHead(status, head);
     return res;
   }
   // HTTP/2 has no status text (RFC 9113 §8.3.2) and no connection-specific fields (§8.2.2).
   res.writeHead(status, h2FromRaw(raw), trailers);
   return res.stream;
 }
+
+/**
+ * Passes an origin's `103 Early Hints` on ahead of its answer (other interim heads are not: 100
+ * Continue is each hop's own, 102 is obsolete). HTTP/2: an extra HEADERS block on the stream;
+ * HTTP/1.1: Node's writeEarlyHints, which writes only Link values of the form it checks (those it
+ * refuses are left out) and nothing without one. Never to an HTTP/1.0 client (RFC 9110 §15.2), nor
+ * once the answer's head is out. Hints are advice: one that cannot be sent is dropped.
+ */
+export function sendEarlyHints(res: OutboundResponse, status: number, raw: readonly string[]): void {
+  if (status !== 103 || res.headersSent) return;
+  try {
+    if (isH2Response(res)) {
+      if (!res.stream.destroyed && !res.stream.closed) res.stream.additionalHeaders({ ...h2FromRaw(raw), ':status': 103 });
+      return;
+    }
+    if (res.writableEnded || res.destroyed || res.req.httpVersion === '1.0') return;
+    const hints: Record<string, string | string[]> = {};
+    const links: string[] = [];
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = (raw[i] as string).toLowerCase();
+      const value = raw[i + 1] as string;
+      if (name === 'link') links.push(...splitLinks(value).filter((link) => NODE_LINK.test(link)));
+      else hints[name] = hints[name] === undefined ? value : `${String(hints[name])}, ${value}`;
+    }
+    if (links.length > 0) res.writeEarlyHints({ ...hints, link: links });
+  } catch {
+    // A field Node refuses (HTTP/2 validates each): the answer follows without the hints.
+  }
+}
+
+/** The link-values of a Link field (RFC 8288 §3), split at the commas outside <…> and quotes. */
+function splitLinks(value: string): string[] {
+  const links: string[] = [];
+  let start = 0;
+  let inUri = false;
+  let inQuote = false;
+  for (let i = 0; i < value.length; i += 1) {
+    const char = value[i];
+    if (inQuote) {
+      if (char === '\\') i += 1;
+      else if (char === '"') inQuote = false;
+    } else if (char === '"') inQuote = true;
+    else if (char === '<') inUri = true;
+    else if (char === '>') inUri = false;
+    else if (char === ',' && !inUri) {
+      links.push(value.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  links.push(value.slice(start).trim());
+  return links.filter((link) => link !== '');
+}
+
+// The link-value form Node's writeEarlyHints accepts (its validateLinkHeaderValue), checked first
+// so that one value it refuses does not cost the others.
+const NODE_LINK = /^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$/;
 
 /**
  * True when an HTTP/2 response can have no body, so that Node ends its stream with the head (RFC
@@ -165,19 +223,28 @@ export function closeUploadOnceAnswered(req: InboundRequest, res: OutboundRespon
   });
 }
 
+/** HTTP/1.x responses after which the connection ends if the upload is still arriving (endOnceAnswered). */
+const endsUnreadUpload = new WeakSet<ServerResponse>();
+
 /**
- * The HTTP/1.x side of closeUploadOnceAnswered. Once the answer is written with the upload still
- * arriving, our side of the connection ends (FIN) and the rest of the upload is read and dropped,
- * as Node's server drops a body it answered unread, so that the client's close is seen at once; the
- * connection goes when the client closes it, or after `lingerMs`. Not closed at once: a close over
- * unread bytes resets the connection (RFC 9112 §9.6), which can cost the client the answer. The
- * origin's side is abandoned only then: a torn-down origin call destroys the request stream, which
- * would stop the reading.
+ * The HTTP/1.x side of closeUploadOnceAnswered. An answer whose head goes out with the upload still
+ * arriving says `Connection: close` (clients would otherwise try to reuse the connection); once it
+ * is written with the upload still arriving, our side of the connection ends (FIN) and the rest of
+ * the upload is read and dropped, as Node's server drops a body it answered unread, so that the
+ * client's close is seen at once; the connection goes when the client closes it, or after
+ * `lingerMs`. Not closed at once: a close over unread bytes resets the connection (RFC 9112 §9.6),
+ * which can cost the client the answer. The origin's side is abandoned only then: a torn-down
+ * origin call destroys the request stream, which would stop the reading.
  */
 function endOnceAnswered(req: IncomingMessage, res: ServerResponse, abandon: () => void, lingerMs: number): void {
   const socket = req.socket;
+  endsUnreadUpload.add(res);
   res.once('finish', () => {
     if (req.complete) return;
+    // The head said `Connection: close` (openResponseBody; error answers too), so Node's server has
+    // just asked to destroy the socket once our FIN is out (destroySoon), over the unread upload:
+    // the linger below takes its place.
+    socket.removeListener('finish', socket.destroy);
     const timer = setTimeout(() => socket.destroy(), lingerMs);
     timer.unref();
     socket.once('close', () => {

@@ -2,6 +2,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { constants as h2 } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import { ERROR_HEADER, type ErrorCode, type MitmError } from '../errors.js';
+import type { ResponseInit } from '../flow/flow.js';
 import { resetConnection } from '../net/connection-reset.js';
 import { isH2Response, type OutboundResponse } from './client-message.js';
 
@@ -16,28 +17,37 @@ const EXTRA_HEADERS: Partial<Record<ErrorCode, Record<string, string>>> = {
  * read as the next request. When the response head already went out, the only honest signal left is to break
  * the connection, so the client sees a truncated body rather than a wrong one. An `injected_reset`
  * is not answered: the client's connection is reset (HTTP/1.x: a TCP RST; HTTP/2: RST_STREAM on
- * this stream, INTERNAL_ERROR).
+ * this stream, INTERNAL_ERROR). Returns the answer sent, for the record; undefined when none was.
  */
-export function respondWithError(res: OutboundResponse, error: MitmError): void {
+export function respondWithError(res: OutboundResponse, error: MitmError): ResponseInit | undefined {
   if (error.code === 'injected_reset') {
     if (isH2Response(res)) res.stream.close(h2.NGHTTP2_INTERNAL_ERROR);
     else resetConnection(res.socket ?? res.req.socket);
-    return;
+    return undefined;
   }
   if (res.headersSent) {
     res.destroy(error);
-    return;
+    return undefined;
   }
-  const body = `${error.message}\n`;
-  res.writeHead(error.status, {
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    [ERROR_HEADER]: error.code,
-    ...EXTRA_HEADERS[error.code],
-    // HTTP/2 has no Connection field (RFC 9113 §8.2.2): its streams end independently of one another.
-    ...(!isH2Response(res) && bodyStillArriving(res.req) ? { connection: 'close' } : {}),
-  });
-  res.end(body);
+  // HTTP/2 has no Connection field (RFC 9113 §8.2.2): its streams end independently of one another.
+  const answer = errorAnswer(error, !isH2Response(res) && bodyStillArriving(res.req));
+  res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+  res.end(answer.body);
+  return answer;
+}
+
+/** The proxy's answer to `error`: its status, a text/plain body naming it, x-mitm-error; `close`: with Connection: close. */
+function errorAnswer(error: MitmError, close: boolean): ResponseInit & { readonly headers: Record<string, string>; readonly body: string } {
+  return {
+    status: error.status,
+    headers: {
+      'content-type': 'text/plain; charset=utf-8',
+      [ERROR_HEADER]: error.code,
+      ...EXTRA_HEADERS[error.code],
+      ...(close ? { connection: 'close' } : {}),
+    },
+    body: `${error.message}\n`,
+  };
 }
 
 function bodyStillArriving(req: IncomingMessage): boolean {
@@ -46,26 +56,26 @@ function bodyStillArriving(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** Writes `error` as a complete HTTP/1.1 response straight onto a socket and closes it (resets it, for `injected_reset`). */
-export function writeRawError(socket: Duplex, error: MitmError): void {
+/**
+ * Writes `error` as a complete HTTP/1.1 response straight onto a socket and closes it (resets it,
+ * for `injected_reset`). Returns the answer sent, for the record; undefined when none was.
+ */
+export function writeRawError(socket: Duplex, error: MitmError): ResponseInit | undefined {
   if (error.code === 'injected_reset') {
     resetConnection(socket);
-    return;
+    return undefined;
   }
   if (!socket.writable) {
     socket.destroy();
-    return;
+    return undefined;
   }
-  const body = `${error.message}\n`;
+  const answer = errorAnswer(error, true);
   socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\n` +
-      'content-type: text/plain; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\n` +
-      `${ERROR_HEADER}: ${error.code}\r\n` +
-      Object.entries(EXTRA_HEADERS[error.code] ?? {})
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\n` +
+      Object.entries({ ...answer.headers, 'content-length': Buffer.byteLength(answer.body) })
         .map(([name, value]) => `${name}: ${value}\r\n`)
         .join('') +
-      'connection: close\r\n\r\n' +
-      body,
+      `\r\n${answer.body}`,
   );
+  return answer;
 }

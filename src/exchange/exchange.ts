@@ -22,6 +22,7 @@ import {
   requestRawHeaders,
   requestTrailers,
   responseCompleted,
+  sendEarlyHints,
   type InboundRequest,
   type OutboundResponse,
 } from './client-message.js';
@@ -181,6 +182,7 @@ function fetchFromOrigin(
     trailers: () => (body.kind === 'bytes' && body.replaced ? [] : requestTrailers(req)),
     trailersAccepted: acceptsTrailers(req.rawHeaders),
     onConnection: (connection) => flow.useOriginConnection(connection),
+    onInterim: (head) => sendEarlyHints(res, head.status, stripHopByHop(head.rawHeaders)),
   });
   // The origin gets timeoutMs to connect and answer; the clock restarts while the upload flows,
   // so a large, slow upload is not mistaken for a silent origin.

@@ -3,7 +3,7 @@
 // requests (exchange.ts) and WebSocket handshakes (websocket/websocket.ts) differ only in how they
 // reach the origin and how they answer, which they pass in as steps.
 import { isMitmError, MitmError } from '../errors.js';
-import type { Flow, FlowResponse } from '../flow/flow.js';
+import { syntheticResponse, type Flow, type FlowResponse, type ResponseInit } from '../flow/flow.js';
 import type { HookPipeline } from '../hooks/pipeline.js';
 
 /** What the origin step resolves with: the origin's response head, and whatever else the caller keeps of it. */
@@ -21,8 +21,8 @@ export interface PhaseSteps<T extends OriginReply> {
   readonly abandon?: (reply: T) => void;
   /** True when the client can no longer be answered: the failure is then neither recorded nor sent. */
   readonly clientGone?: () => boolean;
-  /** Answers the client with the failure, after the onError hooks ran. */
-  readonly fail: (failure: MitmError) => void;
+  /** Answers the client with the failure, after the onError hooks ran; returns the answer sent (undefined: none, a reset). */
+  readonly fail: (failure: MitmError) => ResponseInit | undefined;
 }
 
 /** The outcome of the phases: the response to send and the origin's reply, if the origin was asked. */
@@ -69,7 +69,7 @@ export async function runPhases<T extends OriginReply>(
     if (steps.clientGone?.()) return undefined;
     flow.error = failure;
     await hooks.error(flow, failure);
-    steps.fail(failure);
+    recordAnswer(flow, steps.fail(failure));
     return undefined;
   }
   // A hook that answered instead (flow.respond() in onResponse) leaves the origin's body unread; left
@@ -77,4 +77,20 @@ export async function runPhases<T extends OriginReply>(
   // stall every later request to that origin.
   if (reply && response !== reply.response) reply.response.bodyStore.discard();
   return { response, reply };
+}
+
+/**
+ * Makes the proxy's error answer the flow's response: what the client got instead of the origin's
+ * (or a hook's) answer, which the record (HAR, the store, `mitm flows`) then shows with its status,
+ * x-mitm-error and body, beside `flow.error`. No answer (a reset): no response.
+ */
+function recordAnswer(flow: Flow, sent: ResponseInit | undefined): void {
+  if (!sent) {
+    flow.response = undefined;
+    return;
+  }
+  const { method, url, bodyStore } = flow.request;
+  const response = syntheticResponse(sent, `the error answer to ${method} ${url}`, bodyStore.recordLimit);
+  response.bodyStore.recordSent(response.bodyStore.outgoing());
+  flow.response = response;
 }

@@ -91,6 +91,10 @@ export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginR
       if (socket.remoteAddress) note();
       else socket.once('connect', note);
     });
+    // Every 1xx head but 101; 100 Continue is this hop's own (Node answered the client's Expect).
+    req.on('information', (info: http.InformationEvent) => {
+      if (info.statusCode !== 100) request.onInterim({ status: info.statusCode, rawHeaders: info.rawHeaders });
+    });
     req.once('response', (res: http.IncomingMessage) => {
       resolve({
         status: res.statusCode ?? 502,
@@ -113,9 +117,20 @@ export function h1Call(agent: http.Agent, origin: OriginTarget, request: OriginR
     // must be queued before our end() (Node sends them with the last chunk, chunked framing only).
     // finished(), not 'end': a body without bytes may have ended before it got here.
     body.stream.pipe(req, { end: false });
+    // Unpiped before its end: the exchange let go of an upload the origin answered early
+    // (client-message.ts endOnceAnswered), and drains the rest to nowhere. Ending the request at that
+    // end would hand its connection back to the pool with the origin still owed the rest of the body.
+    let cut = false;
+    req.once('unpipe', () => {
+      cut = !body.stream.readableEnded;
+    });
     finished(body.stream, { writable: false }, (error) => {
       // A broken upload is not ended cleanly: the exchange tears the request down with the client.
       if (error) return;
+      if (cut) {
+        req.destroy();
+        return;
+      }
       addTrailers(req, request.trailers());
       req.end();
     });

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { LRUCache } from 'lru-cache';
+import { readPastWriteError } from '../net/read-past-write-error.js';
 import { formatAuthority, type Target } from '../net/target.js';
 import { h1Call, PlainOriginAgent, TlsOriginAgent } from './h1-origin.js';
 import type * as FastPath from './h1-undici.js';
@@ -53,9 +54,13 @@ export class H1Pools {
       scheduling: 'lifo' as const,
       timeout: options.idleMs,
     };
-    this.#plain = new PlainOriginAgent(pool, (request) => options.dial(targetOf(request)));
+    // An origin that answers an upload early and closes resets the connection under the upload:
+    // its answer is read before the failed write tears the socket down (read-past-write-error.ts).
+    this.#plain = new PlainOriginAgent(pool, (request) => options.dial(targetOf(request)).then(readPastWriteError));
     this.#secure = new TlsOriginAgent(pool, (request) =>
-      options.open({ ...targetOf(request), secure: true, servername: typeof request.servername === 'string' ? request.servername : '' }),
+      options
+        .open({ ...targetOf(request), secure: true, servername: typeof request.servername === 'string' ? request.servername : '' })
+        .then(readPastWriteError),
     );
     this.#fast = new LRUCache({
       max: MAX_REMEMBERED_ORIGINS,
@@ -84,7 +89,7 @@ export class H1Pools {
       fast = fastPath.createUndiciPool(formatAuthority(origin), {
         connections: this.#options.maxConnections,
         idleMs: this.#options.idleMs,
-        open: () => this.#options.open(origin),
+        open: () => this.#options.open(origin).then(readPastWriteError),
       });
       this.#fast.set(key, fast);
     }

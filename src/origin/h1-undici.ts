@@ -132,8 +132,11 @@ export function undiciCall(fast: UndiciPool, request: OriginRequest): OriginCall
       if (abandoned) abortRequest(abandoned);
     },
     onHeaders(status, rawHeaders, resumeReading, statusText) {
-      // undici shows interim (1xx) heads too; as with the Node agent, only the final one is passed on.
-      if (status < 200) return true;
+      // An interim (1xx) head: undici sends no Expect, so 100 never comes (it fails the request then).
+      if (status < 200) {
+        request.onInterim({ status, rawHeaders: (rawHeaders ?? []).map((field) => field.toString('latin1')) });
+        return true;
+      }
       resume = resumeReading;
       if (connection) request.onConnection(connection);
       body = new Readable({ ...TLS_BUFFERING, read: () => resume?.() });

@@ -52,12 +52,15 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
     stream.once('trailers', (_fields: unknown, _flags: number, raw: string[]) => {
       trailers = withoutPseudoHeaders(raw);
     });
+    // Node gives interim (1xx) blocks as 'headers' before 'response' (100 Continue, too).
+    stream.on('headers', (_fields: unknown, _flags: number, raw: string[]) => {
+      const status = statusOf(raw);
+      if (status > 100 && status < 200) request.onInterim({ status, rawHeaders: withoutPseudoHeaders(raw) });
+    });
     stream.once('response', (_fields: unknown, flags: number, raw: string[]) => {
       answered = true;
-      let status = 502;
-      for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i] === ':status') status = Number(raw[i + 1]);
       resolve({
-        status,
+        status: statusOf(raw),
         statusMessage: undefined,
         rawHeaders: withoutPseudoHeaders(raw),
         httpVersion: '2.0',
@@ -88,6 +91,12 @@ export function h2Call(session: ClientHttp2Session, request: OriginRequest, trac
       else if (!stream.destroyed) stream.close(NGHTTP2_CANCEL);
     },
   };
+}
+
+/** The :status of a raw header block; 502 when it has none. */
+function statusOf(raw: readonly string[]): number {
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i] === ':status') return Number(raw[i + 1]);
+  return 502;
 }
 
 /** True when `error` ended a request the origin never processed, so that it may be sent again. */

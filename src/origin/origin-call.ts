@@ -21,6 +21,15 @@ export interface OriginRequest {
   readonly trailersAccepted: boolean;
   /** Told the connection carrying the request (its address, TLS facts, times) once it is known (origin-connection.ts). */
   readonly onConnection: (connection: OriginConnectionFacts) => void;
+  /** Told each interim head the origin sends before its answer, but 100 Continue and 101 (103 Early Hints, 102). */
+  readonly onInterim: (head: InterimResponse) => void;
+}
+
+/** An interim (1xx) response head. */
+export interface InterimResponse {
+  readonly status: number;
+  /** Its fields as a flat raw list (HTTP/2: without pseudo-headers). */
+  readonly rawHeaders: readonly string[];
 }
 
 /** An origin's response head and its body stream. */

@@ -19,10 +19,9 @@ export function storedToHar(flows: readonly StoredFlow[], creator: Creator): Har
 /** One stored flow as a HAR entry. */
 export function storedEntry(flow: StoredFlow): HarEntry {
   const timings = harTimings(flow.timings);
-  // The store keeps the implicit `aborted` of a cut-off response as the flow's error; har.ts
-  // writes such a flow with its status, like any answered one.
-  const cutOff = flow.incomplete && flow.error?.code === 'aborted';
-  const answered = flow.status !== undefined && flow.responseHttpVersion !== undefined && (flow.error === undefined || cutOff);
+  // A stored response is what the client got (the proxy's error answer too, error code beside it),
+  // as har.ts writes it; a flow without one (a status alone: older stores' error rows) got none.
+  const answered = flow.status !== undefined && flow.responseHttpVersion !== undefined;
   const entry: HarEntry = {
     startedDateTime: new Date(flow.timings.start).toISOString(),
     time: harTime(timings),

@@ -29,9 +29,10 @@ export function toHar(flows: readonly Flow[], creator: Creator): Har {
 
 function toEntry(flow: Flow): HarEntry {
   const timings = harTimings(flow.timings);
-  // A response a hook failed on was never sent, and the client got the proxy's error instead:
-  // status 0 is how HAR (and DevTools' "(failed)") shows an exchange without a real answer.
-  const answered = flow.error === undefined && flow.response !== undefined;
+  // flow.response is what the client got: after a failure, the proxy's own answer (a 502 with
+  // x-mitm-error: phases.ts), with the code in _error. Status 0, as DevTools' "(failed)", is kept
+  // for an exchange the client got no answer to (HAR 1.2: a reset, a client that left first).
+  const answered = flow.response !== undefined;
   const entry: HarEntry = {
     startedDateTime: new Date(flow.timings.start).toISOString(),
     time: harTime(timings),

@@ -7,7 +7,7 @@ import { isMitmError, MitmError } from '../errors.js';
 import { describeError, endFlow } from '../exchange/flow-record.js';
 import { runPhases } from '../exchange/phases.js';
 import { Body } from '../flow/body.js';
-import { FlowResponse, type Flow, type FlowClient } from '../flow/flow.js';
+import { FlowResponse, type Flow, type FlowClient, type ResponseInit } from '../flow/flow.js';
 import { withoutRawHeader } from '../flow/header-map.js';
 import { connectionOf, type InboundRequest } from '../exchange/client-message.js';
 import type { H2Request, H2Response } from '../exchange/h2-client.js';
@@ -59,8 +59,8 @@ interface ClientSide {
   accept(response: FlowResponse, upgrade: string): boolean;
   /** Sends a non-upgrade response (a refusal, or a hook's answer), counting body bytes and reporting a body that broke off. */
   refuse(response: FlowResponse, tally: SendTally): void;
-  /** Answers with an error. */
-  fail(failure: MitmError): void;
+  /** Answers with an error; returns the answer sent (undefined: none). */
+  fail(failure: MitmError): ResponseInit | undefined;
 }
 
 /**
@@ -91,8 +91,9 @@ export function createUpgradeHandler(rt: ProxyRuntime, deps: UpgradeDeps): (req:
         readToEnd(raw, rt.config.idleTimeout);
       },
       fail: (failure) => {
-        writeRawError(socket, failure);
+        const sent = writeRawError(socket, failure);
         readToEnd(raw, rt.config.idleTimeout);
+        return sent;
       },
     };
     const request: HandshakeRequest = {
@@ -273,7 +274,7 @@ async function runUpgrade(
     fail: (failure) => {
       // The answer reads the client to its end: as itself, not through the watch.
       stopWatching();
-      side.fail(failure);
+      return side.fail(failure);
     },
   });
   stopWatching();

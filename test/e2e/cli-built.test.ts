@@ -131,16 +131,22 @@ describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
     assert.match(listed.stdout.toString('utf8'), new RegExp(`GET ${origin.url}/echo 200`), listed.stderr);
   });
 
-  it('a build without the writer thread module says so at the first write and goes on, instead of blocking 30 s per flush', async () => {
-    // A copy of the package whose dist/ lacks the writer thread's entry (an incomplete build).
-    const pkg = join(scratch, 'incomplete');
+  /**
+   * Runs `mitm run --store` from a copy of the package whose writer thread module `breakModule`
+   * spoilt, a Node child fetching through it; under the settle timeout (30 s), so a flush that
+   * waits it out fails here. Returns the module's path and the run's stderr.
+   */
+  async function runWithBrokenWriter(
+    name: string,
+    breakModule: (path: string) => Promise<void>,
+  ): Promise<{ module: string; stderr: string }> {
+    const pkg = join(scratch, name);
     await mkdir(pkg);
     await cp(fileURLToPath(new URL('../../dist', import.meta.url)), join(pkg, 'dist'), { recursive: true });
     await cp(fileURLToPath(new URL('../../package.json', import.meta.url)), join(pkg, 'package.json'));
     await symlink(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(pkg, 'node_modules'));
-    const workerModule = join(pkg, 'dist', 'record', 'store', 'write-worker.js');
-    await rm(workerModule);
-    const store = join(scratch, 'incomplete.db');
+    const module = join(pkg, 'dist', 'record', 'store', 'write-worker.js');
+    await breakModule(module);
     const script = `fetch(${JSON.stringify(`${origin.url}/echo`)}).then((r) => console.log('fetch ' + r.status))`;
     const ran = await runOk(
       process.execPath,
@@ -148,21 +154,32 @@ describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
         join(pkg, 'dist', 'cli', 'main.js'),
         'run',
         '--ca',
-        join(scratch, 'incomplete-ca'),
+        join(scratch, `${name}-ca`),
         '--upstream-ca',
         pki.ca.certPath,
         '--quiet',
         '--store',
-        store,
+        join(scratch, `${name}.db`),
         '--',
         process.execPath,
         '-e',
         script,
       ],
-      // Under the settle timeout (30 s), so a flush that waits it out fails here.
       { cwd: scratch, timeoutMs: 20_000 },
     );
     assert.equal(ran.stdout.toString('utf8').trim(), 'fetch 200', ran.stderr);
-    assert.ok(ran.stderr.includes(`its module ${workerModule} is missing`), ran.stderr);
+    return { module, stderr: ran.stderr };
+  }
+
+  it('a build without the writer thread module says so at the first write and goes on, instead of blocking 30 s per flush', async () => {
+    // An incomplete build: dist/ lacks the writer thread's entry.
+    const { module, stderr } = await runWithBrokenWriter('incomplete', (path) => rm(path));
+    assert.ok(stderr.includes(`its module ${module} is missing`), stderr);
+  });
+
+  it('a writer thread module that throws as it loads is reported at the flush, instead of blocking it 30 s', async () => {
+    // A broken install: the module is there but fails at import (a dependency that throws, a bad build).
+    const { stderr } = await runWithBrokenWriter('throwing', (path) => writeFile(path, "throw new Error('a broken writer module');\n"));
+    assert.match(stderr, /its writer thread failed: its module failed to load: a broken writer module/);
   });
 });

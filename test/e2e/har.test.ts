@@ -108,8 +108,13 @@ describe('mitm start --har', { timeout: 60_000 }, () => {
     assert.deepEqual(Buffer.from(bin.response.content.text ?? '', 'base64'), Buffer.from(bigBytes(0, 3000)));
     assert.equal(bin.response.content.mimeType, 'application/octet-stream');
 
+    // What curl got: our 502, its x-mitm-error and body; the code in _error too.
     const failed = entryFor(first, refusedUrl);
-    assert.equal(failed.response.status, 0);
+    assert.equal(failed.response.status, 502);
+    assert.equal(failed.response.statusText, 'Bad Gateway');
+    assert.ok(failed.response.headers.some((h) => h.name.toLowerCase() === 'x-mitm-error' && h.value === 'upstream_refused'));
+    assert.equal(failed.response.content.mimeType, 'text/plain; charset=utf-8');
+    assert.match(failed.response.content.text ?? '', new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
     assert.equal(failed._error?.code, 'upstream_refused');
     assert.match(failed._error?.message ?? '', new RegExp(`127\\.0\\.0\\.1:${deadPort}`));
 

@@ -68,6 +68,7 @@ describe('the first HTTP/1.1 request to a TLS origin', { timeout: 30_000 }, () =
           trailers: () => [],
           trailersAccepted: false,
           onConnection: () => undefined,
+          onInterim: () => undefined,
         },
       );
       const response = await within(call.response, 'the origin to answer the first POST');

@@ -171,7 +171,10 @@ describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000
     ]);
     assert.ok(cookies?.response.cookies[1]?.expires, 'Max-Age becomes an expiry date');
 
-    assert.equal(refused?.response.status, 0);
+    // The client got our 502: the HAR says so, with its x-mitm-error and body, and the code in _error.
+    assert.equal(refused?.response.status, 502);
+    assert.ok(refused?.response.headers.some((h) => h.name.toLowerCase() === 'x-mitm-error' && h.value === 'upstream_refused'));
+    assert.match(refused?.response.content.text ?? '', /refused/);
     assert.equal(refused?._error?.code, 'upstream_refused');
     for (const entry of har.log.entries) assert.equal(entry.connection, String(Number(entry.connection)));
   });

@@ -5,6 +5,7 @@ import { HttpProxyAgent } from 'http-proxy-agent';
 import type { Flow } from '../../src/index.js';
 import { openStore, type SessionStore } from '../../src/record/store/open-store.js';
 import { headerValues } from '../../src/record/store/reader.js';
+import { storedToHar } from '../../src/record/har-stored.js';
 import { within } from '../helpers/deadline.js';
 import { MitmAgent, send, sendViaProxy } from '../helpers/client.js';
 import { lineText, startContentOrigin, type ContentOrigin } from '../helpers/content-origin.js';
@@ -136,6 +137,12 @@ describe('store: flows from real traffic', { timeout: 60_000 }, () => {
       const refused = byPath.get('/refused');
       assert.equal(refused?.status, 502);
       assert.equal(refused?.error?.code, 'upstream_refused');
+      // The answer the client got is stored like any other, and exported to HAR as such.
+      assert.deepEqual(headerValues(refused?.responseHeaders ?? [], 'x-mitm-error'), ['upstream_refused']);
+      assert.match(refused?.responseBody?.text ?? '', /refused/);
+      const entry = storedToHar(refused ? [refused] : [], { name: 'test', version: '0' }).log.entries[0];
+      assert.equal(entry?.response.status, 502);
+      assert.equal(entry?._error?.code, 'upstream_refused');
 
       const chat = byPath.get('/chat');
       assert.equal(chat?.isWebSocket, true);

@@ -10,7 +10,7 @@ import type { PackedRows } from './row-inserter.js';
 export interface WriterThreadData {
   readonly file: string;
   readonly maxSize: number | undefined;
-  /** One Int32: the seq of the last batch the thread has answered. */
+  /** Two Int32s: the seq of the last batch the thread has answered; 1 once its module failed to load. */
   readonly done: SharedArrayBuffer;
 }
 
@@ -32,6 +32,12 @@ export interface BatchOutcome {
   readonly pruneError?: string;
 }
 
+/** What the thread's bootstrap sends when the writer module cannot be loaded (it throws at import, or an import of its fails). */
+interface LoadFailure {
+  readonly type: 'load-failed';
+  readonly error: string;
+}
+
 // A wait longer than this means the thread is gone (or the disk hangs): the caller gets an error.
 const SETTLE_TIMEOUT_MS = 30_000;
 
@@ -45,12 +51,15 @@ const SETTLE_TIMEOUT_MS = 30_000;
 export class WriteThread {
   readonly #file: string;
   readonly #maxSize: number | undefined;
-  readonly #done = new Int32Array(new SharedArrayBuffer(4));
+  // [0]: the last seq answered; [1]: 1 once the thread's module failed to load (startWorker's bootstrap).
+  readonly #done = new Int32Array(new SharedArrayBuffer(8));
   readonly #onOutcome: (outcome: BatchOutcome) => void;
   // Started with the first batch: a store that never writes (or a proxy that records nothing yet)
   // pays no thread start-up (a new V8 isolate and the SQLite driver, over a second under load).
   #thread: { readonly worker: Worker; readonly port: MessagePort } | undefined;
   #posted = 0;
+  // The flows in each batch posted and not yet answered, by seq: a thread that fails to load answers none.
+  readonly #unanswered = new Map<number, number>();
   #gone: string | undefined;
 
   constructor(file: string, maxSize: number | undefined, onOutcome: (outcome: BatchOutcome) => void) {
@@ -71,7 +80,7 @@ export class WriteThread {
     // Neither keeps a process alive that forgot to close its store (what is queued is then lost, as on a kill).
     worker.unref();
     port1.unref();
-    port1.on('message', (outcome: BatchOutcome) => this.#onOutcome(outcome));
+    port1.on('message', (message: BatchOutcome | LoadFailure) => this.#received(message));
     worker.on('error', (error) => {
       this.#gone = error.message;
     });
@@ -90,21 +99,31 @@ export class WriteThread {
   post(rows: readonly PackedRows[]): number {
     const seq = ++this.#posted;
     if (this.#thread === undefined) this.#gone ??= missingModule();
-    if (this.#gone !== undefined) {
-      Atomics.store(this.#done, 0, seq);
-      this.#onOutcome({
-        seq,
-        written: 0,
-        failed: rows.length,
-        cutBodies: 0,
-        prunedFlows: 0,
-        error: `its writer thread failed: ${this.#gone}`,
-      });
-    } else {
+    if (this.#gone !== undefined) this.#fail(seq, rows.length);
+    else {
       this.#thread ??= this.#start();
+      this.#unanswered.set(seq, rows.length);
       this.#thread.port.postMessage({ type: 'batch', seq, rows } satisfies ThreadMessage);
     }
     return seq;
+  }
+
+  /** Answers batch `seq` of `flows` flows as failed, with why the thread is gone. */
+  #fail(seq: number, flows: number): void {
+    Atomics.store(this.#done, 0, seq);
+    this.#onOutcome({ seq, written: 0, failed: flows, cutBodies: 0, prunedFlows: 0, error: `its writer thread failed: ${this.#gone}` });
+  }
+
+  /** One message from the thread: a batch's outcome, or its module's load failure (every batch then fails). */
+  #received(message: BatchOutcome | LoadFailure): void {
+    if (!('type' in message)) {
+      this.#unanswered.delete(message.seq);
+      this.#onOutcome(message);
+      return;
+    }
+    this.#gone ??= `its module failed to load: ${message.error}`;
+    for (const [seq, flows] of this.#unanswered) this.#fail(seq, flows);
+    this.#unanswered.clear();
   }
 
   /** Blocks this thread until every posted batch is answered, and delivers the answers not yet delivered. */
@@ -115,12 +134,22 @@ export class WriteThread {
       if (left <= 0) {
         throw new MitmError('store_failed', `the store ${this.#file} did not finish writing within ${SETTLE_TIMEOUT_MS / 1000} s`);
       }
-      Atomics.wait(this.#done, 0, done, left);
+      if (Atomics.load(this.#done, 1) === 1) {
+        // A module that cannot load never answers: its failure, posted before this flag, is read
+        // now, and every batch still unanswered fails (none is left for the loop to wait on).
+        this.#receiveWaiting();
+        this.#received({ type: 'load-failed', error: 'the thread stopped' });
+      } else Atomics.wait(this.#done, 0, done, left);
     }
+    this.#receiveWaiting();
+  }
+
+  /** Delivers the thread's messages already sent and not yet delivered. */
+  #receiveWaiting(): void {
     const port = this.#thread?.port;
     if (port === undefined) return;
     for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
-      this.#onOutcome(received.message as BatchOutcome);
+      this.#received(received.message as BatchOutcome | LoadFailure);
     }
   }
 
@@ -152,10 +181,20 @@ function writerModule(): URL {
   return ownModule('record/store/write-worker');
 }
 
-/** Starts write-worker.js; from the TypeScript sources (tests, tsx) the thread registers tsx's loader first. */
+/**
+ * Starts write-worker.js through a bootstrap; from the TypeScript sources (tests, tsx) it registers
+ * tsx's loader first. A module that throws as it loads (a broken build or install, a dependency
+ * that fails) is reported on the port and flagged in the shared state: its 'error' event would
+ * reach the proxy's thread only after settle() had waited out SETTLE_TIMEOUT_MS.
+ */
 function startWorker(workerData: WriterThreadData & { port: MessagePort }, transferList: MessagePort[]): Worker {
-  const entry = writerModule();
-  if (!FROM_SOURCE) return new Worker(entry, { workerData, transferList });
-  const code = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+  const entry = JSON.stringify(writerModule().href);
+  const load = FROM_SOURCE ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); })` : `import(${entry})`;
+  const code = `${load}.catch((error) => import('node:worker_threads').then(({ workerData }) => {
+    workerData.port.postMessage({ type: 'load-failed', error: String(error && error.message ? error.message : error) });
+    const state = new Int32Array(workerData.done);
+    Atomics.store(state, 1, 1);
+    Atomics.notify(state, 0);
+  }))`;
   return new Worker(code, { eval: true, workerData, transferList });
 }
