@@ -123,7 +123,8 @@ export async function exchangeRaw(port: number, bytes: string | Buffer): Promise
   // A reset after the answer is a legitimate way to refuse garbage; what was received still counts.
   socket.on('error', () => {});
   socket.end(bytes);
-  await once(socket, 'close');
+  // Not `once(socket, 'close')`: that rejects on the reset, which may come before 'close'.
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
   return Buffer.concat(chunks);
 }
 
