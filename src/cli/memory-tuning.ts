@@ -12,9 +12,10 @@
 //    of records (its external-memory trigger is 64 MiB). A minor collection whenever the
 //    ArrayBuffers have grown by NUDGE_BYTES since the last look frees them; it costs a
 //    millisecond or two with the young generation holding little else. The look runs every
-//    NUDGE_EVERY_MS only while traffic flows: after QUIET_LOOKS in a row without growth it stops,
-//    and a new connection, a request or any garbage collection (traffic allocates) starts it
-//    again, so an idle proxy is not woken 20 times a second.
+//    NUDGE_EVERY_MS only while traffic flows: a second without growth slows it to once a second,
+//    half a minute more stops it, and a new connection, a request or a minor garbage collection
+//    (traffic allocates) brings it back to NUDGE_EVERY_MS, so an idle proxy is not woken 20
+//    times a second.
 // 3. The young generation keeps its initial size: start-up and the scavenges above
 //    would otherwise grow its semi-spaces to 8, then 16 MiB each. 8 MiB less idle RSS, 13–18 MiB
 //    less at a download's peak, and no more CPU per request or per download side by side.
@@ -25,7 +26,11 @@ import { runInNewContext } from 'node:vm';
 
 const NUDGE_BYTES = 4 * 2 ** 20;
 const NUDGE_EVERY_MS = 50;
+// After QUIET_LOOKS looks without growth the looks slow to one every QUIET_EVERY_MS (a slow
+// reader's bursts can be a second apart), and after IDLE_LOOKS more of those they stop.
 const QUIET_LOOKS = 20;
+const QUIET_EVERY_MS = 1000;
+const IDLE_LOOKS = 30;
 
 setFlagsFromString('--liftoff-only');
 setFlagsFromString('--semi-space-growth-factor=1');
@@ -35,8 +40,9 @@ let floor = process.memoryUsage().arrayBuffers;
 let last = floor;
 let quietLooks = 0;
 let looking: NodeJS.Timeout | undefined;
+let everyMs = 0;
 
-/** One look at the ArrayBuffers: a minor collection past NUDGE_BYTES of growth; stops once quiet. */
+/** One look at the ArrayBuffers: a minor collection past NUDGE_BYTES of growth; slower, then none, once quiet. */
 function look(): void {
   const now = process.memoryUsage().arrayBuffers;
   if (now - floor >= NUDGE_BYTES) {
@@ -44,23 +50,33 @@ function look(): void {
     collect({ type: 'minor' });
     floor = process.memoryUsage().arrayBuffers;
     last = floor;
-    quietLooks = 0;
+    wake();
     return;
   }
   floor = Math.min(floor, now);
-  quietLooks = now > last ? 0 : quietLooks + 1;
+  const grew = now > last;
   last = now;
-  if (quietLooks >= QUIET_LOOKS) {
-    clearInterval(looking);
-    looking = undefined;
+  if (grew) {
+    wake();
+    return;
   }
+  quietLooks += 1;
+  if (quietLooks === QUIET_LOOKS) lookEvery(QUIET_EVERY_MS);
+  else if (quietLooks === QUIET_LOOKS + IDLE_LOOKS) lookEvery(0);
 }
 
-/** Starts the looks if they are stopped; called on every sign of traffic, so it does nothing else. */
+/** Looks every `ms` from now on (0: no more looks until the next wake()). */
+function lookEvery(ms: number): void {
+  if (ms === everyMs) return;
+  clearInterval(looking);
+  everyMs = ms;
+  looking = ms === 0 ? undefined : setInterval(look, ms).unref();
+}
+
+/** Looks every NUDGE_EVERY_MS again; called on every sign of traffic, so it does little else. */
 function wake(): void {
-  if (looking !== undefined) return;
   quietLooks = 0;
-  looking = setInterval(look, NUDGE_EVERY_MS).unref();
+  lookEvery(NUDGE_EVERY_MS);
 }
 
 // Signs of traffic: a connection accepted or dialled, an HTTP/1.1 request (also on a kept-alive
