@@ -16,8 +16,8 @@ import { sendViaProxy } from '../helpers/client.js';
 import { within } from '../helpers/deadline.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 
-// The looks slow down after 20 of them (50 ms apart) see no growth; the window starts after that.
-const QUIET_AFTER_MS = 1500;
+// The looks slow down after 20 of them (50 ms apart) see no growth; the window starts well after that.
+const QUIET_AFTER_MS = 2500;
 const WINDOW_MS = 3000;
 // Generous: other timers (keep-alive expiries, undici's timer wheel) may wake it a few times.
 const MAX_WAKES = 20;
