@@ -12,7 +12,7 @@
 //    of records (its external-memory trigger is 64 MiB). A minor collection whenever the
 //    ArrayBuffers have grown by NUDGE_BYTES since the last look frees them; it costs a
 //    millisecond or two with the young generation holding little else. The look runs every
-//    NUDGE_EVERY_MS only while traffic flows: a second without growth slows it to once a second,
+//    NUDGE_EVERY_MS only while traffic flows: 5 s without growth slow it to once a second,
 //    half a minute more stops it, and a new connection, a request or a minor garbage collection
 //    (traffic allocates) brings it back to NUDGE_EVERY_MS, so an idle proxy is not woken 20
 //    times a second.
@@ -27,8 +27,8 @@ import { runInNewContext } from 'node:vm';
 const NUDGE_BYTES = 4 * 2 ** 20;
 const NUDGE_EVERY_MS = 50;
 // After QUIET_LOOKS looks without growth the looks slow to one every QUIET_EVERY_MS (a slow
-// reader's bursts can be a second apart), and after IDLE_LOOKS more of those they stop.
-const QUIET_LOOKS = 20;
+// reader's bursts can be seconds apart), and after IDLE_LOOKS more of those they stop.
+const QUIET_LOOKS = 100;
 const QUIET_EVERY_MS = 1000;
 const IDLE_LOOKS = 30;
 

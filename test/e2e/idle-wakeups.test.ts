@@ -1,6 +1,6 @@
 // Issue #17: an idle `mitm start` is not woken 20 times a second. The CLI's memory tuning
 // (src/cli/memory-tuning.ts) looks at the process's ArrayBuffers every 50 ms only while traffic
-// flows: once a second after a second without it, and not at all after 30 more. Counted, not
+// flows: once a second after 5 s without it, and not at all after 30 s more. Counted, not
 // timed: the main thread's voluntary context switches (each wake-up from its event loop's wait is
 // one) over a window of idleness, against a bound far under what the 50 ms looks alone cost (~60
 // in that window).
@@ -16,8 +16,8 @@ import { sendViaProxy } from '../helpers/client.js';
 import { within } from '../helpers/deadline.js';
 import { startOrigin, type Origin } from '../helpers/origin.js';
 
-// The looks slow down after 20 of them (50 ms apart) see no growth; the window starts well after that.
-const QUIET_AFTER_MS = 2500;
+// The looks slow down after 100 of them (50 ms apart, 5 s) see no growth; the window starts after that.
+const QUIET_AFTER_MS = 6500;
 const WINDOW_MS = 3000;
 // Generous: other timers (keep-alive expiries, undici's timer wheel) may wake it a few times.
 const MAX_WAKES = 20;
