@@ -2,7 +2,7 @@
 // once they close. The tunnels are held by bench/clients/idle-tunnels.ts (curl cannot idle).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { built } from './build.js';
-import { memoryOf, mib } from './memory.js';
+import { brkHeapKiB, memoryOf, mib } from './memory.js';
 import { CLIENT_CPU, Proc } from './procs.js';
 import { warmUp, type Bench, type Cell, type Target } from './workloads.js';
 
@@ -20,6 +20,7 @@ export async function idleTunnels(t: Target, b: Bench): Promise<Cell> {
   if (warm) return { ok: false, values: {}, error: warm };
   await sleep(1000);
   const base = (await memoryOf(pid)).rssKiB;
+  const baseHeap = await brkHeapKiB(pid);
   const count = b.sizes.idleTunnels;
   const client = new Proc(
     'node',
@@ -67,7 +68,9 @@ export async function idleTunnels(t: Target, b: Bench): Promise<Cell> {
     }
     const returned = growth <= 0 || after - base <= RETURNED_SHARE * growth;
     const retainedPct = growth > 0 ? Math.round(((after - base) / growth) * 100) : 0;
-    return { ok: true, values: { ...values, afterCloseMiB: mib(after), retainedPct, returned: returned ? 1 : 0 } };
+    // How much of what is kept is glibc's main heap (freed native memory glibc holds for reuse).
+    const heapKeptMiB = mib((await brkHeapKiB(pid)) - baseHeap);
+    return { ok: true, values: { ...values, afterCloseMiB: mib(after), retainedPct, heapKeptMiB, returned: returned ? 1 : 0 } };
   } finally {
     await client.stop();
   }

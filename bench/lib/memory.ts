@@ -8,6 +8,17 @@ export async function memoryOf(pid: number): Promise<{ rssKiB: number; hwmKiB: n
   return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
 }
 
+/**
+ * Resident KiB of the process's `[heap]` mapping: glibc's main arena (the brk heap), where Node's
+ * and OpenSSL's native allocations of the main thread live. Freed chunks there stay resident
+ * until glibc reuses them, except at the top of the heap.
+ */
+export async function brkHeapKiB(pid: number): Promise<number> {
+  const smaps = await readFile(`/proc/${pid}/smaps`, 'utf8');
+  const heap = /^\S+ \S+ \S+ \S+ \S+\s+\[heap\]\n(?:[A-Z]\S*:.*\n)*?Rss:\s+(\d+) kB/m.exec(smaps);
+  return Number(heap?.[1] ?? 0);
+}
+
 /** Resets a process's peak RSS (`VmHWM`) to its current RSS; false where the kernel refuses. */
 export async function resetPeak(pid: number): Promise<boolean> {
   try {

@@ -92,7 +92,8 @@ function cellText(results: Results, route: string, row: Row): string {
   if (!cell.ok) return 'FAILED';
   const v = cell.values[row.key];
   if (row.key === 'afterCloseMiB' && cell.values.heldMiB !== undefined) {
-    const kept = cell.values.retainedPct === undefined ? '' : ` (${cell.values.retainedPct}% kept)`;
+    const heap = cell.values.heapKeptMiB === undefined ? '' : `, glibc heap +${cell.values.heapKeptMiB}`;
+    const kept = cell.values.retainedPct === undefined ? '' : ` (${cell.values.retainedPct}% kept${heap})`;
     return `${cell.values.baseMiB}→${cell.values.heldMiB}→${v ?? '?'}${kept}`;
   }
   if (v === undefined) return cell.note?.startsWith('not measured') ? 'n/a (h1 only)' : '—';
