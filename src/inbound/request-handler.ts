@@ -160,7 +160,7 @@ function resolveInTunnel(session: TunnelSession, req: InboundRequest): Resolved 
   // The client's Host goes on to the origin as it is (reverse with --keep-host, transparent,
   // intercepted tunnels): only a well-formed host[:port] (net/target.ts), else host_invalid.
   const host = req.headers.host;
-  if (host !== undefined) parseAuthority(host, session.secure ? 443 : 80);
+  if (host !== undefined) checkHost(session, host);
   return { origin, path, hostHeader: host ?? shownHost, url: `${scheme}://${shownHost}${path}` };
 }
 
@@ -178,6 +178,16 @@ function tunnelOrigin(session: TunnelSession): { origin: OriginTarget; shownHost
     tunnelOrigins.set(session, known);
   }
   return known;
+}
+
+// The requests of a connection name one Host, as a rule: the last one that passed, per tunnel.
+const lastHost = new WeakMap<TunnelSession, string>();
+
+/** Throws host_invalid unless `host` is a well-formed host[:port]; parsed once per tunnel while it stays the same. */
+function checkHost(session: TunnelSession, host: string): void {
+  if (lastHost.get(session) === host) return;
+  parseAuthority(host, session.secure ? 443 : 80);
+  lastHost.set(session, host);
 }
 
 // The streams of an HTTP/2 session name one :authority, as a rule: parsed once per tunnel, not per stream.

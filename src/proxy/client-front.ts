@@ -62,7 +62,8 @@ export class ClientFront {
   readonly #servers: Array<{ readonly server: Server; readonly closed: Promise<void>; readonly info: ListenerInfo }> = [];
   readonly #dns: DnsServer[] = [];
   readonly #dnsInfo: ListenerInfo[] = [];
-  readonly #claimed: Array<{ readonly host: string; readonly port: number }> = [];
+  /** Our TCP listeners and the ports claimed as ours (claim()): where a request would loop back into the proxy. */
+  readonly #own: Array<{ readonly host: string; readonly port: number }> = [];
   /** Handlers loaded after the ready line or on first use (on-first-use.ts), for preload(). */
   readonly #lazy: Array<{ preload(): void }> = [];
   #draining = false;
@@ -134,16 +135,16 @@ export class ClientFront {
       req.rawHeaders.length / 2 > this.#limits.maxHeaders
         ? new MitmError('headers_too_large', `more than ${this.#limits.maxHeaders} request header fields (--max-headers)`)
         : undefined;
+    // While draining, a connection whose exchange ended is idle: close it rather than keep it alive.
+    // One listener for every response ('close' comes once), not a closure and a once() wrapper each.
+    const closeIdleIfDraining = (): void => {
+      if (this.#draining) setImmediate(() => server.closeIdleConnections());
+    };
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      res.on('close', closeIdleIfDraining);
       const failure = tooMany(req);
       if (failure === undefined) handleRequest(req, res);
       else this.#clientError(rt, failure, req.socket);
-    });
-    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
-      // While draining, a connection whose exchange ended is idle: close it rather than keep it alive.
-      res.once('close', () => {
-        if (this.#draining) setImmediate(() => server.closeIdleConnections());
-      });
     });
     // Extended CONNECT streams (RFC 8441) are WebSocket handshakes of HTTP/2 clients (websocket.ts),
     // loaded as the HTTP/1.1 upgrade handler below.
@@ -213,7 +214,9 @@ export class ClientFront {
         } catch (error) {
           throw listenError(error, host, mode.listen?.port ?? defaults.port);
         }
-        this.#servers.push({ server, closed, info: listenerInfo(mode, host, (server.address() as AddressInfo).port) });
+        const info = listenerInfo(mode, host, (server.address() as AddressInfo).port);
+        this.#servers.push({ server, closed, info });
+        this.#own.push(info);
         // accept() failing (EMFILE, ENFILE) must not take the proxy down: the connection limit keeps
         // us under the open-file limit, and whatever slips past it costs that one connection.
         server.on('error', () => undefined);
@@ -254,15 +257,14 @@ export class ClientFront {
 
   /** True when `target` is one of our own TCP listeners or claimed ports (a request would loop back into the proxy). */
   ownsTarget(target: Target): boolean {
-    const own = [...this.#servers.map(({ info }) => info), ...this.#claimed];
-    return own.some((listener) => listener.port === target.port && isOwnHost(target, listener.host));
+    // Asked for every request: no list is built for it.
+    return this.#own.some((listener) => listener.port === target.port && isOwnHost(target, listener.host));
   }
 
   /** True when a connection to `address:port` reached one of our TCP listeners or claimed ports. */
   ownsEndpoint(address: string, port: number): boolean {
     const host = address.replace(/^::ffff:/, '');
-    const own = [...this.#servers.map(({ info }) => info), ...this.#claimed];
-    return own.some(
+    return this.#own.some(
       (listener) =>
         listener.port === port && (isLoopback(host) || host === listener.host || (isWildcard(listener.host) && localAddresses().has(host))),
     );
@@ -270,7 +272,7 @@ export class ClientFront {
 
   /** Counts another of the process's listeners (the web inspector) as ours, so the proxy never forwards to it. */
   claim(listener: { readonly host: string; readonly port: number }): void {
-    this.#claimed.push(listener);
+    this.#own.push(listener);
   }
 
   /**

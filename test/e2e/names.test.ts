@@ -94,4 +94,21 @@ describe('names from clients are validated before use', () => {
     assert.match(answer, /x-mitm-error: host_invalid/);
     assert.equal(fx.reverse.flows.items.filter((f) => f.status === 200).length, 0);
   });
+
+  test('a Host that turns malformed on a keep-alive connection after a good one is answered 400', async () => {
+    // The proxy validates a connection's Host once while it stays the same: a new one is parsed again.
+    const listener = fx.reverse.proxy.addresses.find((a) => a.kind === 'reverse');
+    assert.ok(listener);
+    const socket = connect(listener.port, '127.0.0.1');
+    await within(once(socket, 'connect'), 'the connection');
+    const reader = new TextReader(socket);
+    socket.write('HEAD /hello HTTP/1.1\r\nhost: good.test\r\n\r\n');
+    const first = await reader.until('\n\r\n');
+    assert.match(first, /^HTTP\/1\.1 200 /);
+    socket.write('HEAD /hello HTTP/1.1\r\nhost: good.test\r\n\r\nGET / HTTP/1.1\r\nhost: bad host.test\r\n\r\n');
+    const all = await reader.until('x-mitm-error: host_invalid');
+    socket.destroy();
+    const answers = all.split(/(?=^HTTP\/1\.1 )/m).map((answer) => answer.slice(0, 12));
+    assert.deepEqual(answers, ['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 400']);
+  });
 });
