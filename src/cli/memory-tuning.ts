@@ -14,16 +14,17 @@
 //    millisecond or two with the young generation holding little else.
 // 3. The young generation keeps its initial size: start-up and the scavenges above
 //    would otherwise grow its semi-spaces to 8, then 16 MiB each. 8 MiB less idle RSS, 13–18 MiB
-//    less at a download's peak, and no more CPU per request or per download side by side.
-import { setFlagsFromString } from 'node:v8';
+//    less at a download's peak, and no more CPU per request or per download side by side. V8
+//    resets this flag when a worker thread starts: ../v8-flags.ts sets it again.
 import { runInNewContext } from 'node:vm';
+import { setProcessFlag } from '../v8-flags.js';
 
 const NUDGE_BYTES = 4 * 2 ** 20;
 const NUDGE_EVERY_MS = 50;
 
-setFlagsFromString('--liftoff-only');
-setFlagsFromString('--semi-space-growth-factor=1');
-setFlagsFromString('--expose-gc');
+setProcessFlag('--liftoff-only');
+setProcessFlag('--semi-space-growth-factor=1');
+setProcessFlag('--expose-gc');
 let collect: ((options: { type: 'minor' }) => void) | undefined;
 let floor = process.memoryUsage().arrayBuffers;
 setInterval(() => {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { MitmError } from '../../errors.js';
 import { FROM_SOURCE, ownModule } from '../../package-files.js';
+import { reapplyProcessFlags } from '../../v8-flags.js';
 import type { PackedRows } from './row-inserter.js';
 
 /** What the writer thread starts with (write-worker.ts), besides its end of the channel. */
@@ -14,9 +15,13 @@ export interface WriterThreadData {
   readonly done: SharedArrayBuffer;
 }
 
-/** From the proxy's thread to the writer thread. */
+/**
+ * From the proxy's thread to the writer thread: rows as they are made, then a commit that writes
+ * every row sent since the last one in one transaction.
+ */
 export type ThreadMessage =
-  | { readonly type: 'batch'; readonly seq: number; readonly rows: readonly PackedRows[] }
+  | { readonly type: 'rows'; readonly rows: readonly PackedRows[] }
+  | { readonly type: 'commit'; readonly seq: number }
   | { readonly type: 'close' };
 
 /** The writer thread's answer to one batch. */
@@ -38,9 +43,9 @@ const SETTLE_TIMEOUT_MS = 30_000;
 /**
  * The SQLite writing of a store, on a worker thread with its own connection: the proxy's thread
  * only turns flows into rows and posts them, so a batch's INSERTs and COMMIT (most of a stored
- * flow's cost, docs/performance.md) never hold up the requests in flight. Answers arrive on
- * `onOutcome`, in order; `settle` blocks until every posted batch is answered, for `flush()` and
- * reads that must see every appended flow.
+ * flow's cost, docs/performance.md) never hold up the requests in flight. Answers to commits
+ * arrive on `onOutcome`, in order; `settle` blocks until every commit is answered, for `flush()`
+ * and reads that must see every appended flow.
  */
 export class WriteThread {
   readonly #file: string;
@@ -72,6 +77,8 @@ export class WriteThread {
     worker.unref();
     port1.unref();
     port1.on('message', (outcome: BatchOutcome) => this.#onOutcome(outcome));
+    // The thread's heap set-up reset flags this process had set for itself (../../v8-flags.ts).
+    worker.once('online', reapplyProcessFlags);
     worker.on('error', (error) => {
       this.#gone = error.message;
     });
@@ -81,33 +88,53 @@ export class WriteThread {
     return { worker, port: port1 };
   }
 
-  /** Batches posted and not yet answered. */
+  /** Commits posted and not yet answered. */
   get pending(): number {
     return this.#posted - Atomics.load(this.#done, 0);
   }
 
-  /** Sends one batch to be written in one transaction; returns its seq (as in its outcome). */
-  post(rows: readonly PackedRows[]): number {
+  /**
+   * Hands rows to the thread, to be written by the next `commit`. Rows go over as they are made,
+   * in small groups, so the flows they came from die young on this thread instead of waiting for
+   * the batch in its heap (docs/performance.md, round five of the store).
+   */
+  add(rows: readonly PackedRows[]): void {
+    const thread = this.#running();
+    thread?.port.postMessage({ type: 'rows', rows } satisfies ThreadMessage);
+  }
+
+  /**
+   * Asks the thread to write every row added since the last commit (`flows` of them) in one
+   * transaction; returns its seq (as in its outcome).
+   */
+  commit(flows: number): number {
     const seq = ++this.#posted;
-    if (this.#thread === undefined) this.#gone ??= missingModule();
-    if (this.#gone !== undefined) {
+    const thread = this.#running();
+    if (thread === undefined) {
       Atomics.store(this.#done, 0, seq);
       this.#onOutcome({
         seq,
         written: 0,
-        failed: rows.length,
+        failed: flows,
         cutBodies: 0,
         prunedFlows: 0,
         error: `its writer thread failed: ${this.#gone}`,
       });
     } else {
-      this.#thread ??= this.#start();
-      this.#thread.port.postMessage({ type: 'batch', seq, rows } satisfies ThreadMessage);
+      thread.port.postMessage({ type: 'commit', seq } satisfies ThreadMessage);
     }
     return seq;
   }
 
-  /** Blocks this thread until every posted batch is answered, and delivers the answers not yet delivered. */
+  /** The thread, started on first use; undefined once it is gone (or its module is missing). */
+  #running(): { readonly worker: Worker; readonly port: MessagePort } | undefined {
+    if (this.#thread === undefined) this.#gone ??= missingModule();
+    if (this.#gone !== undefined) return undefined;
+    this.#thread ??= this.#start();
+    return this.#thread;
+  }
+
+  /** Blocks this thread until every commit is answered, and delivers the answers not yet delivered. */
   settle(): void {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (let done = Atomics.load(this.#done, 0); done < this.#posted; done = Atomics.load(this.#done, 0)) {

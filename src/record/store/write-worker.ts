@@ -1,7 +1,7 @@
 // The store's writer thread (write-thread.ts starts it): its own SQLite connection to the store
-// file, which the proxy's thread opened and migrated already. It inserts each batch of rows it is
-// sent in one transaction, prunes, and answers on its port before bumping the shared `done`
-// counter, so a waiting `flush()` finds the answer there when it wakes.
+// file, which the proxy's thread opened and migrated already. It keeps the rows it is sent until
+// a commit, inserts them in one transaction, prunes, and answers on its port before bumping the
+// shared `done` counter, so a waiting `flush()` finds the answer there when it wakes.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { type MessagePort, workerData } from 'node:worker_threads';
@@ -78,11 +78,17 @@ try {
   const why = `the writer thread cannot open it: ${reason(error)}`;
   write = (seq, batch) => ({ seq, written: 0, failed: batch.length, cutBodies: 0, prunedFlows: 0, error: why });
 }
+// Rows sent since the last commit.
+let pending: PackedRows[] = [];
 port.on('message', (message: ThreadMessage) => {
-  if (message.type === 'batch') {
-    answer(write(message.seq, message.rows));
-    return;
+  if (message.type === 'rows') {
+    for (const rows of message.rows) pending.push(rows);
+  } else if (message.type === 'commit') {
+    const batch = pending;
+    pending = [];
+    answer(write(message.seq, batch));
+  } else {
+    db?.close();
+    port.close();
   }
-  db?.close();
-  port.close();
 });
