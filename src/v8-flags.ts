@@ -7,13 +7,13 @@ import { setFlagsFromString } from 'node:v8';
 
 const set: string[] = [];
 
-/** Sets a V8 flag for this process and remembers it for `reapplyProcessFlags`. */
+/** Sets a V8 flag for this process and remembers it for `processFlags`. */
 export function setProcessFlag(flag: string): void {
   setFlagsFromString(flag);
   set.push(flag);
 }
 
-/** Sets every flag `setProcessFlag` set once more: call it when a worker thread has started. */
-export function reapplyProcessFlags(): void {
-  for (const flag of set) setFlagsFromString(flag);
+/** The flags `setProcessFlag` set, in order: a worker thread we start sets them again once it runs. */
+export function processFlags(): readonly string[] {
+  return [...set];
 }

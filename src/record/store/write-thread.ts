@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { MitmError } from '../../errors.js';
 import { FROM_SOURCE, ownModule } from '../../package-files.js';
-import { reapplyProcessFlags } from '../../v8-flags.js';
+import { processFlags } from '../../v8-flags.js';
 import type { PackedRows } from './row-inserter.js';
 
 /** What the writer thread starts with (write-worker.ts), besides its end of the channel. */
@@ -13,6 +13,11 @@ export interface WriterThreadData {
   readonly maxSize: number | undefined;
   /** One Int32: the seq of the last batch the thread has answered. */
   readonly done: SharedArrayBuffer;
+  /**
+   * The V8 flags this process set for itself (../../v8-flags.ts), which the thread sets again:
+   * its heap's set-up (and tsx's loader thread, from the sources) reset some of them.
+   */
+  readonly flags: readonly string[];
 }
 
 /**
@@ -70,6 +75,7 @@ export class WriteThread {
       file: this.#file,
       maxSize: this.#maxSize,
       done: this.#done.buffer as SharedArrayBuffer,
+      flags: processFlags(),
       port: port2,
     };
     const worker = startWorker(data, [port2]);
@@ -77,8 +83,6 @@ export class WriteThread {
     worker.unref();
     port1.unref();
     port1.on('message', (outcome: BatchOutcome) => this.#onOutcome(outcome));
-    // The thread's heap set-up reset flags this process had set for itself (../../v8-flags.ts).
-    worker.once('online', reapplyProcessFlags);
     worker.on('error', (error) => {
       this.#gone = error.message;
     });

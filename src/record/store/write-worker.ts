@@ -4,6 +4,7 @@
 // shared `done` counter, so a waiting `flush()` finds the answer there when it wakes.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { type MessagePort, workerData } from 'node:worker_threads';
 import { type Database, loadDriver } from './driver.js';
 import { reason } from './open-database.js';
@@ -11,8 +12,10 @@ import { pruneToSize } from './prune.js';
 import { type PackedRows, rowInserter } from './row-inserter.js';
 import type { BatchOutcome, ThreadMessage, WriterThreadData } from './write-thread.js';
 
-const { file, maxSize, port, done } = workerData as WriterThreadData & { port: MessagePort };
+const { file, maxSize, port, done, flags } = workerData as WriterThreadData & { port: MessagePort };
 const counter = new Int32Array(done);
+// Set up, this thread's heap reset V8 flags the process had set for itself (write-thread.ts).
+for (const flag of flags) setFlagsFromString(flag);
 
 /** Writes one batch in one transaction, then prunes: what happened, as the proxy's thread counts it. */
 function writer(db: Database): (seq: number, batch: readonly PackedRows[]) => BatchOutcome {
