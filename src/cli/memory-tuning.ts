@@ -15,7 +15,8 @@
 // 3. The young generation keeps its initial size: start-up and the scavenges above
 //    would otherwise grow its semi-spaces to 8, then 16 MiB each. 8 MiB less idle RSS, 13–18 MiB
 //    less at a download's peak, and no more CPU per request or per download side by side. V8
-//    resets this flag when a worker thread starts: ../v8-flags.ts sets it again.
+//    resets this flag when a worker thread starts: the store's writer thread sets the flags set
+//    through ../v8-flags.ts again.
 import { runInNewContext } from 'node:vm';
 import { setProcessFlag } from '../v8-flags.js';
 
