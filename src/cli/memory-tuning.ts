@@ -18,11 +18,13 @@
 //    times a second.
 // 3. The young generation keeps its initial size: start-up and the scavenges above
 //    would otherwise grow its semi-spaces to 8, then 16 MiB each. 8 MiB less idle RSS, 13–18 MiB
-//    less at a download's peak, and no more CPU per request or per download side by side.
+//    less at a download's peak, and no more CPU per request or per download side by side. V8
+//    resets this flag when a worker thread starts: the store's writer thread sets the flags set
+//    through ../v8-flags.ts again.
 import { subscribe } from 'node:diagnostics_channel';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { setProcessFlag } from '../v8-flags.js';
 
 const NUDGE_BYTES = 4 * 2 ** 20;
 const NUDGE_EVERY_MS = 50;
@@ -32,9 +34,9 @@ const QUIET_LOOKS = 100;
 const QUIET_EVERY_MS = 1000;
 const IDLE_LOOKS = 30;
 
-setFlagsFromString('--liftoff-only');
-setFlagsFromString('--semi-space-growth-factor=1');
-setFlagsFromString('--expose-gc');
+setProcessFlag('--liftoff-only');
+setProcessFlag('--semi-space-growth-factor=1');
+setProcessFlag('--expose-gc');
 let collect: ((options: { type: 'minor' }) => void) | undefined;
 let floor = process.memoryUsage().arrayBuffers;
 let last = floor;

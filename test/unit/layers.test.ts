@@ -9,13 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
 
-// Lower numbers sit lower. Root files are placed one by one: errors.ts and package-files.ts (where
-// the package's own files are) at the bottom, events.ts
+// Lower numbers sit lower. Root files are placed one by one: errors.ts, package-files.ts (where
+// the package's own files are) and v8-flags.ts (the V8 flags the process set itself) at the bottom, events.ts
 // just above flow/ (the 'flow' event carries the Flow; every layer from hooks/ up may name an
 // event), index.ts, the public API, on top.
 const LAYERS: Readonly<Record<string, number>> = {
   'errors.ts': 0,
   'package-files.ts': 0,
+  'v8-flags.ts': 0,
   net: 1,
   config: 2,
   ca: 2,

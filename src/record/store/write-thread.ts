@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { MitmError } from '../../errors.js';
 import { FROM_SOURCE, ownModule } from '../../package-files.js';
+import { processFlags } from '../../v8-flags.js';
 import type { PackedRows } from './row-inserter.js';
 
 /** What the writer thread starts with (write-worker.ts), besides its end of the channel. */
@@ -12,11 +13,20 @@ export interface WriterThreadData {
   readonly maxSize: number | undefined;
   /** Two Int32s: the seq of the last batch the thread has answered; 1 once its module failed to load. */
   readonly done: SharedArrayBuffer;
+  /**
+   * The V8 flags this process set for itself (../../v8-flags.ts), which the thread sets again:
+   * its heap's set-up (and tsx's loader thread, from the sources) reset some of them.
+   */
+  readonly flags: readonly string[];
 }
 
-/** From the proxy's thread to the writer thread. */
+/**
+ * From the proxy's thread to the writer thread: rows as they are made, then a commit that writes
+ * every row sent since the last one in one transaction.
+ */
 export type ThreadMessage =
-  | { readonly type: 'batch'; readonly seq: number; readonly rows: readonly PackedRows[] }
+  | { readonly type: 'rows'; readonly rows: readonly PackedRows[] }
+  | { readonly type: 'commit'; readonly seq: number }
   | { readonly type: 'close' };
 
 /** The writer thread's answer to one batch. */
@@ -44,9 +54,9 @@ const SETTLE_TIMEOUT_MS = 30_000;
 /**
  * The SQLite writing of a store, on a worker thread with its own connection: the proxy's thread
  * only turns flows into rows and posts them, so a batch's INSERTs and COMMIT (most of a stored
- * flow's cost, docs/performance.md) never hold up the requests in flight. Answers arrive on
- * `onOutcome`, in order; `settle` blocks until every posted batch is answered, for `flush()` and
- * reads that must see every appended flow.
+ * flow's cost, docs/performance.md) never hold up the requests in flight. Answers to commits
+ * arrive on `onOutcome`, in order; `settle` blocks until every commit is answered, for `flush()`
+ * and reads that must see every appended flow.
  */
 export class WriteThread {
   readonly #file: string;
@@ -58,7 +68,7 @@ export class WriteThread {
   // pays no thread start-up (a new V8 isolate and the SQLite driver, over a second under load).
   #thread: { readonly worker: Worker; readonly port: MessagePort } | undefined;
   #posted = 0;
-  // The flows in each batch posted and not yet answered, by seq: a thread that fails to load answers none.
+  // The flows in each commit posted and not yet answered, by seq: a thread that fails to load answers none.
   readonly #unanswered = new Map<number, number>();
   #gone: string | undefined;
 
@@ -74,6 +84,7 @@ export class WriteThread {
       file: this.#file,
       maxSize: this.#maxSize,
       done: this.#done.buffer as SharedArrayBuffer,
+      flags: processFlags(),
       port: port2,
     };
     const worker = startWorker(data, [port2]);
@@ -90,25 +101,44 @@ export class WriteThread {
     return { worker, port: port1 };
   }
 
-  /** Batches posted and not yet answered. */
+  /** Commits posted and not yet answered. */
   get pending(): number {
     return this.#posted - Atomics.load(this.#done, 0);
   }
 
-  /** Sends one batch to be written in one transaction; returns its seq (as in its outcome). */
-  post(rows: readonly PackedRows[]): number {
+  /**
+   * Hands rows to the thread, to be written by the next `commit`. Rows go over as they are made,
+   * in small groups, so the flows they came from die young on this thread instead of waiting for
+   * the batch in its heap (docs/performance.md, round five of the store).
+   */
+  add(rows: readonly PackedRows[]): void {
+    this.#running()?.port.postMessage({ type: 'rows', rows } satisfies ThreadMessage);
+  }
+
+  /**
+   * Asks the thread to write every row added since the last commit (`flows` of them) in one
+   * transaction; returns its seq (as in its outcome).
+   */
+  commit(flows: number): number {
     const seq = ++this.#posted;
-    if (this.#thread === undefined) this.#gone ??= missingModule();
-    if (this.#gone !== undefined) this.#fail(seq, rows.length);
+    const thread = this.#running();
+    if (thread === undefined) this.#fail(seq, flows);
     else {
-      this.#thread ??= this.#start();
-      this.#unanswered.set(seq, rows.length);
-      this.#thread.port.postMessage({ type: 'batch', seq, rows } satisfies ThreadMessage);
+      this.#unanswered.set(seq, flows);
+      thread.port.postMessage({ type: 'commit', seq } satisfies ThreadMessage);
     }
     return seq;
   }
 
-  /** Answers batch `seq` of `flows` flows as failed, with why the thread is gone. */
+  /** The thread, started on first use; undefined once it is gone (or its module is missing). */
+  #running(): { readonly worker: Worker; readonly port: MessagePort } | undefined {
+    if (this.#thread === undefined) this.#gone ??= missingModule();
+    if (this.#gone !== undefined) return undefined;
+    this.#thread ??= this.#start();
+    return this.#thread;
+  }
+
+  /** Answers commit `seq` of `flows` flows as failed, with why the thread is gone. */
   #fail(seq: number, flows: number): void {
     Atomics.store(this.#done, 0, seq);
     this.#onOutcome({ seq, written: 0, failed: flows, cutBodies: 0, prunedFlows: 0, error: `its writer thread failed: ${this.#gone}` });
@@ -126,7 +156,7 @@ export class WriteThread {
     this.#unanswered.clear();
   }
 
-  /** Blocks this thread until every posted batch is answered, and delivers the answers not yet delivered. */
+  /** Blocks this thread until every commit is answered, and delivers the answers not yet delivered. */
   settle(): void {
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (let done = Atomics.load(this.#done, 0); done < this.#posted; done = Atomics.load(this.#done, 0)) {

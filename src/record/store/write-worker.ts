@@ -1,9 +1,10 @@
 // The store's writer thread (write-thread.ts starts it): its own SQLite connection to the store
-// file, which the proxy's thread opened and migrated already. It inserts each batch of rows it is
-// sent in one transaction, prunes, and answers on its port before bumping the shared `done`
-// counter, so a waiting `flush()` finds the answer there when it wakes.
+// file, which the proxy's thread opened and migrated already. It keeps the rows it is sent until
+// a commit, inserts them in one transaction, prunes, and answers on its port before bumping the
+// shared `done` counter, so a waiting `flush()` finds the answer there when it wakes.
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { type MessagePort, workerData } from 'node:worker_threads';
 import { type Database, loadDriver } from './driver.js';
 import { reason } from './open-database.js';
@@ -11,8 +12,10 @@ import { pruneToSize } from './prune.js';
 import { type PackedRows, rowInserter } from './row-inserter.js';
 import type { BatchOutcome, ThreadMessage, WriterThreadData } from './write-thread.js';
 
-const { file, maxSize, port, done } = workerData as WriterThreadData & { port: MessagePort };
+const { file, maxSize, port, done, flags } = workerData as WriterThreadData & { port: MessagePort };
 const counter = new Int32Array(done);
+// Set up, this thread's heap reset V8 flags the process had set for itself (write-thread.ts).
+for (const flag of flags) setFlagsFromString(flag);
 
 /** Writes one batch in one transaction, then prunes: what happened, as the proxy's thread counts it. */
 function writer(db: Database): (seq: number, batch: readonly PackedRows[]) => BatchOutcome {
@@ -78,11 +81,17 @@ try {
   const why = `the writer thread cannot open it: ${reason(error)}`;
   write = (seq, batch) => ({ seq, written: 0, failed: batch.length, cutBodies: 0, prunedFlows: 0, error: why });
 }
+// Rows sent since the last commit.
+let pending: PackedRows[] = [];
 port.on('message', (message: ThreadMessage) => {
-  if (message.type === 'batch') {
-    answer(write(message.seq, message.rows));
-    return;
+  if (message.type === 'rows') {
+    for (const rows of message.rows) pending.push(rows);
+  } else if (message.type === 'commit') {
+    const batch = pending;
+    pending = [];
+    answer(write(message.seq, batch));
+  } else {
+    db?.close();
+    port.close();
   }
-  db?.close();
-  port.close();
 });

@@ -24,13 +24,19 @@ type Counters = { -readonly [K in keyof StoreStats]: StoreStats[K] };
 // so a disk slower than the traffic costs latency, never unbounded memory.
 const MAX_IN_FLIGHT = 4;
 
+// Queued flows are turned into rows and handed to the writer thread in groups of this many, ahead
+// of their batch's commit: a flow kept until its batch is written (up to 200 flows or 50 ms) outlived
+// the young generation and was copied and promoted by the garbage collector (docs/performance.md).
+const HAND_OVER_EVERY = 16;
+
 /**
  * Queues finished flows and writes them in one transaction per batch: when `batchSize` are queued
- * (on the next turn of the event loop), or `flushIntervalMs` after the first of a batch. A write
- * turns the batch into rows here and hands them to the store's writer thread (write-thread.ts),
- * which runs the SQL. `append` itself only pushes onto the queue, except when the queue holds
- * `maxQueue` flows: then it writes them there and then, waiting for the thread, so memory stays
- * bounded and no flow is dropped.
+ * (on the next turn of the event loop), or `flushIntervalMs` after the first of a batch. Queued
+ * flows are turned into rows here and handed to the store's writer thread (write-thread.ts) every
+ * `HAND_OVER_EVERY` flows, on the next turn, and at the batch's write; the thread runs the SQL
+ * when the batch is written. `append` itself only pushes onto the queue, except when the batch
+ * holds `maxQueue` flows: then it writes them there and then, waiting for the thread, so memory
+ * stays bounded and no flow is dropped.
  */
 export class StoreWriter {
   readonly #file: string;
@@ -46,9 +52,17 @@ export class StoreWriter {
     prunedFlows: 0,
     cutBodies: 0,
   };
+  /** Flows not yet turned into rows. */
   #queue: Queued[] = [];
+  /** Flows of the batch not yet written: queued, or handed to the thread as rows. */
+  #batched = 0;
+  /** Rows handed to the thread for the batch not yet written. */
+  #handed = 0;
+  /** Flows of the batch that could not be turned into rows, reported when it is written. */
+  #problems: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
+  #handOverSoon: NodeJS.Immediate | undefined;
   /** The batch a `flush()` waits for: its failure is thrown there instead of going to `onError`. */
   #awaited: { seq: number; error: Error | undefined } | undefined;
 
@@ -61,7 +75,7 @@ export class StoreWriter {
   /** Counters since the store was opened, once the batches handed to the writer thread are written. */
   get stats(): StoreStats {
     this.#thread.settle();
-    return { ...this.#counters, queued: this.#queue.length };
+    return { ...this.#counters, queued: this.#batched };
   }
 
   /** Queues a finished flow; see the class comment for when it is written. */
@@ -76,11 +90,12 @@ export class StoreWriter {
 
   #enqueue(item: Queued): void {
     this.#queue.push(item);
+    this.#batched += 1;
     this.#counters.appended += 1;
-    if (this.#queue.length >= this.#options.maxQueue) {
+    if (this.#batched >= this.#options.maxQueue) {
       this.#counters.syncFlushes += 1;
       this.#writeReporting(true);
-    } else if (this.#queue.length >= this.#options.batchSize) {
+    } else if (this.#batched >= this.#options.batchSize) {
       this.#immediate ??= setImmediate(() => {
         this.#immediate = undefined;
         this.#writeReporting(false);
@@ -90,6 +105,12 @@ export class StoreWriter {
         this.#timer = undefined;
         this.#writeReporting(false);
       }, this.#options.flushIntervalMs).unref();
+      if (this.#queue.length >= HAND_OVER_EVERY) {
+        this.#handOverSoon ??= setImmediate(() => {
+          this.#handOverSoon = undefined;
+          this.#handOver();
+        }).unref();
+      }
     }
   }
 
@@ -122,8 +143,10 @@ export class StoreWriter {
   #cancelTimers(): void {
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#immediate) clearImmediate(this.#immediate);
+    if (this.#handOverSoon) clearImmediate(this.#handOverSoon);
     this.#timer = undefined;
     this.#immediate = undefined;
+    this.#handOverSoon = undefined;
   }
 
   /** A background write: its failure goes to `onError`, never up into the request that appended. */
@@ -139,28 +162,37 @@ export class StoreWriter {
     }
   }
 
-  /**
-   * Turns the queue into rows and hands them to the writer thread: the batch's seq (undefined when
-   * there was nothing to write), and the flows that could not be turned into rows.
-   */
-  #write(): { seq: number | undefined; problem: MitmError | undefined } {
-    if (this.#queue.length === 0) return { seq: undefined, problem: undefined };
-    const batch = this.#queue;
+  /** Turns the queued flows into rows and hands them to the writer thread, for the batch's commit. */
+  #handOver(): void {
+    if (this.#queue.length === 0) return;
+    const queued = this.#queue;
     this.#queue = [];
     const rows: PackedRows[] = [];
-    const problems: string[] = [];
-    for (const { flow, extra, rows: given } of batch) {
+    for (const { flow, extra, rows: given } of queued) {
       try {
         rows.push(packRows(given ?? flowRows(flow as Flow, extra, this.#options.bodyLimit)));
       } catch (error) {
         // One flow that cannot be turned into rows must not cost the rest of its batch.
         this.#counters.failedFlows += 1;
-        problems.push(`flow ${flow?.id ?? '?'}: ${reason(error)}`);
+        this.#problems.push(`flow ${flow?.id ?? '?'}: ${reason(error)}`);
       }
     }
-    if (this.#thread.pending >= MAX_IN_FLIGHT) this.#thread.settle();
+    if (rows.length === 0) return;
+    this.#thread.add(rows);
+    this.#handed += rows.length;
+  }
+
+  /**
+   * Hands what is left of the batch to the writer thread and commits it: the batch's seq
+   * (undefined when there was nothing to write), and the flows that could not be turned into rows.
+   */
+  #write(): { seq: number | undefined; problem: MitmError | undefined } {
+    this.#handOver();
+    const [handed, problems] = [this.#handed, this.#problems];
+    [this.#batched, this.#handed, this.#problems] = [0, 0, []];
+    if (handed > 0 && this.#thread.pending >= MAX_IN_FLIGHT) this.#thread.settle();
     return {
-      seq: rows.length > 0 ? this.#thread.post(rows) : undefined,
+      seq: handed > 0 ? this.#thread.commit(handed) : undefined,
       problem:
         problems.length === 0
           ? undefined
