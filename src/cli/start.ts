@@ -1,6 +1,6 @@
 import type { ListenerInfo } from '../config/modes.js';
-import * as z from 'zod';
-import { CliOptionsSchema, type CliConfig } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { CliOptionsSchema, described, type CliConfig } from '../config/schema.js';
 import { isMitmError, MitmError } from '../errors.js';
 import { describeHooks, hooksFromOptions } from '../proxy/flag-hooks.js';
 import { compileFilter } from '../record/filter/filter.js';
@@ -15,13 +15,12 @@ import { writeLine, type Io } from './output/io.js';
 import { styleFor } from './output/term-style.js';
 
 /** The options of `mitm start`: the CLI's, and how long a stop waits for busy connections. */
-export const StartOptionsSchema = CliOptionsSchema.extend({
-  shutdownGrace: z
-    .number()
-    .min(0)
-    .default(5)
-    .meta({ arg: 'SECONDS', description: 'On SIGINT/SIGTERM, wait at most this long for busy connections to end before closing them' }),
-}).strict();
+export const StartOptionsSchema = z.extend(CliOptionsSchema, {
+  shutdownGrace: described(z._default(z.number().check(z.minimum(0)), 5), {
+    arg: 'SECONDS',
+    description: 'On SIGINT/SIGTERM, wait at most this long for busy connections to end before closing them',
+  }),
+});
 
 /** One line for the command list of `mitm --help`. */
 export const START_SUMMARY = 'Run the proxy and print one line per request';
