@@ -56,7 +56,7 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
   }
   const extra = dashes === -1 ? [] : argv.slice(dashes + 1);
   const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, browser: chosen, ...proxyOptions } = parsed.options;
-  checkLogAndHookFlags(parsed.options);
+  await checkLogAndHookFlags(parsed.options);
   const signals = new SignalRelay();
   try {
     const browser = await findBrowser(chosen ?? process.env.BROWSER);

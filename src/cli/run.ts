@@ -58,7 +58,7 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     );
   }
   const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, noProxy, har, ...proxyOptions } = parsed.options;
-  checkLogAndHookFlags(parsed.options);
+  await checkLogAndHookFlags(parsed.options);
   // Installed before the first await, so a Ctrl-C during start-up is not fatal half-way.
   const signals = new SignalRelay();
   let stopHarSignal = (): void => undefined;

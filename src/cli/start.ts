@@ -51,7 +51,7 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     return 0;
   }
   const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, har: harFile, shutdownGrace, ...proxyOptions } = parsed.options;
-  checkLogAndHookFlags(parsed.options);
+  await checkLogAndHookFlags(parsed.options);
   // Listen for signals before the first await: a signal during start-up must still close the proxy
   // and exit 0, not kill the process with the CA half-written.
   const stop = stopSignal(io);
@@ -151,7 +151,7 @@ export function inFlagWords(error: unknown): unknown {
 }
 
 /** Checks what only the CLI or the hook builder can check (filters, hook option syntax, --break needing --ui) as usage errors naming the flag. */
-export function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): void {
+export async function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): Promise<void> {
   try {
     if (options.logFilter !== undefined) compileFilter(options.logFilter);
   } catch (error) {
@@ -174,7 +174,7 @@ export function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): void {
     }
   }
   try {
-    hooksFromOptions(options, keyToFlag);
+    await hooksFromOptions(options, keyToFlag);
   } catch (error) {
     if (isMitmError(error) && error.code === 'config_invalid') throw new UsageError(error.message);
     throw error;
