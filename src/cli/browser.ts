@@ -2,8 +2,8 @@ import { constants } from 'node:fs';
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import * as z from 'zod';
-import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { CliOptionsSchema, described, nonEmpty, ProxyOptionsSchema } from '../config/schema.js';
 import { clientProxyUrl } from '../harness/client-env.js';
 import { leafSpkiSha256 } from './browser-trust.js';
 import { runChild, SignalRelay, startProxyForChild } from './child.js';
@@ -16,19 +16,16 @@ import { writeLine, type Io } from './output/io.js';
 const CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome'];
 
 // `mitm start`'s options (a free port by default), plus which browser to start.
-const BrowserOptionsSchema = CliOptionsSchema.omit({ har: true })
-  .extend({
-    port: ProxyOptionsSchema.shape.port.unwrap().default(0).meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
-    browser: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        arg: 'PATH',
-        description: `Chromium-family browser to start (default: $BROWSER, else the first of ${CANDIDATES.join(', ')} on PATH)`,
-      }),
-  })
-  .strict();
+const BrowserOptionsSchema = z.extend(z.omit(CliOptionsSchema, { har: true }), {
+  port: described(z._default(ProxyOptionsSchema.shape.port.def.innerType, 0), {
+    arg: 'N',
+    description: 'Port to listen on; 0 picks a free port',
+  }),
+  browser: described(z.optional(nonEmpty()), {
+    arg: 'PATH',
+    description: `Chromium-family browser to start (default: $BROWSER, else the first of ${CANDIDATES.join(', ')} on PATH)`,
+  }),
+});
 
 /** One line for the command list of `mitm --help`. */
 export const BROWSER_SUMMARY = 'Start Chromium with a throwaway profile whose traffic goes through the proxy';
@@ -59,7 +56,7 @@ export async function runBrowser(argv: readonly string[], io: Io): Promise<numbe
   }
   const extra = dashes === -1 ? [] : argv.slice(dashes + 1);
   const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, browser: chosen, ...proxyOptions } = parsed.options;
-  checkLogAndHookFlags(parsed.options);
+  await checkLogAndHookFlags(parsed.options);
   const signals = new SignalRelay();
   try {
     const browser = await findBrowser(chosen ?? process.env.BROWSER);

@@ -1,40 +1,34 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { describeCa, exportCa, exportCaWithKey, importCa, initCa, loadCa, type CertificateAuthority } from '../ca/authority.js';
-import { ProxyOptionsSchema } from '../config/schema.js';
+import { described, flag, nonEmpty, ProxyOptionsSchema } from '../config/schema.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { writeLine, type Io } from './output/io.js';
 
 // The option sets of the `ca` subcommands, declared with zod like `mitm start`'s, so help and
 // validation come from one place and --ca keeps the proxy's type, default and placeholder. Only
 // `init` creates a missing CA, so the others restate what --ca means for them.
-const InitOptions = ProxyOptionsSchema.pick({ ca: true }).strict();
-const existingCa = ProxyOptionsSchema.shape.ca.meta({ description: 'CA folder holding ca.pem and ca-key.pem' });
-const InfoOptions = z.object({ ca: existingCa }).strict();
+const InitOptions = z.pick(ProxyOptionsSchema, { ca: true });
+const existingCa = described(ProxyOptionsSchema.shape.ca.clone(), { arg: 'DIR', description: 'CA folder holding ca.pem and ca-key.pem' });
+const InfoOptions = z.strictObject({ ca: existingCa });
 /** Where `ca export --include-key` reads its passphrase: an environment variable, so it is never on a command line or in shell history. */
 const PASSPHRASE_ENV = 'MITM_CA_PASSPHRASE';
-const ExportOptions = z
-  .object({
-    ca: existingCa,
-    format: z
-      .enum(['pem', 'der', 'p12'])
-      .meta({ arg: 'FORMAT', description: 'pem (text), der (binary X.509) or p12 (binary PKCS#12, empty password)' }),
-    out: z.string().min(1).optional().meta({ arg: 'FILE', description: 'Write to this file instead of stdout' }),
-    includeKey: z
-      .boolean()
-      .default(false)
-      .meta({
-        description: `Also export the private key (--format p12 only), encrypted with the passphrase in $${PASSPHRASE_ENV} (8+ characters): whoever holds it can impersonate any site to machines trusting this CA`,
-      }),
-  })
-  .strict();
-const ImportOptions = z
-  .object({
-    ca: ProxyOptionsSchema.shape.ca.meta({ description: 'CA folder to copy the CA into' }),
-    from: z.string().min(1).meta({ arg: 'DIR', description: 'Folder holding the ca.pem and ca-key.pem to copy' }),
-  })
-  .strict();
+const ExportOptions = z.strictObject({
+  ca: existingCa,
+  format: described(z.enum(['pem', 'der', 'p12']), {
+    arg: 'FORMAT',
+    description: 'pem (text), der (binary X.509) or p12 (binary PKCS#12, empty password)',
+  }),
+  out: described(z.optional(nonEmpty()), { arg: 'FILE', description: 'Write to this file instead of stdout' }),
+  includeKey: described(flag(), {
+    description: `Also export the private key (--format p12 only), encrypted with the passphrase in $${PASSPHRASE_ENV} (8+ characters): whoever holds it can impersonate any site to machines trusting this CA`,
+  }),
+});
+const ImportOptions = z.strictObject({
+  ca: described(ProxyOptionsSchema.shape.ca.clone(), { arg: 'DIR', description: 'CA folder to copy the CA into' }),
+  from: described(nonEmpty(), { arg: 'DIR', description: 'Folder holding the ca.pem and ca-key.pem to copy' }),
+});
 
 /** One subcommand of `mitm ca`: its help page and its runner. */
 interface Subcommand {
@@ -44,7 +38,7 @@ interface Subcommand {
 }
 
 /** Ties a subcommand's schema to its action, handling `--help` and flag parsing the same way for each. */
-function subcommand<S extends z.ZodObject>(
+function subcommand<S extends z.ZodMiniObject>(
   name: string,
   summary: string,
   schema: S,

@@ -1,6 +1,6 @@
 // What `mitm` does with its arguments: one command's module loaded and run, help, version and errors.
 import { readFileSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { isMitmError } from '../errors.js';
 import { packageJsonPath } from '../package-files.js';
 import { UsageError } from './flags.js';
@@ -52,7 +52,7 @@ async function topHelp(): Promise<string> {
 /** The package version, from its package.json. */
 function version(): string {
   const text = readFileSync(packageJsonPath(), 'utf8');
-  return z.object({ version: z.string() }).parse(JSON.parse(text)).version;
+  return z.parse(z.object({ version: z.string() }), JSON.parse(text)).version;
 }
 
 /** Dispatches `argv` (without node and the script) to a command and returns the exit code. */

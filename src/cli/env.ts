@@ -1,32 +1,30 @@
 import path from 'node:path';
-import * as z from 'zod';
-import { ProxyOptionsSchema } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { described, flag, ProxyOptionsSchema } from '../config/schema.js';
 import { clientEnv, clientProxyUrl, formatExports } from '../harness/client-env.js';
 import { initCa } from '../ca/authority.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
 import { writeLine, type Io } from './output/io.js';
 
 /** NO_PROXY for `mitm env` and `mitm run`: empty unless given, so local servers are proxied too. */
-export const noProxyOption = z.string().optional().meta({
+export const noProxyOption = described(z.optional(z.string()), {
   arg: 'LIST',
   description: 'Hosts clients reach directly, comma-separated (NO_PROXY; empty by default, so localhost is proxied too)',
 });
 
 // The proxy's own fields, so type, default and placeholder match `mitm start`; only the wording
 // changes, since here they describe a proxy that is (or will be) running elsewhere.
-const EnvOptionsSchema = ProxyOptionsSchema.pick({ ca: true, host: true, port: true })
-  .extend({
-    host: ProxyOptionsSchema.shape.host.meta({
-      description: 'Address the proxy listens on (0.0.0.0 and :: become loopback for clients)',
-    }),
-    port: ProxyOptionsSchema.shape.port.meta({ description: 'Port the proxy listens on' }),
-    noProxy: noProxyOption,
-    node: z
-      .boolean()
-      .default(false)
-      .meta({ description: 'Also set NODE_OPTIONS (yours plus --import of the mitm preload) so Node 20/22 programs use the proxy' }),
-  })
-  .strict();
+const EnvOptionsSchema = z.extend(z.pick(ProxyOptionsSchema, { ca: true, host: true, port: true }), {
+  host: described(ProxyOptionsSchema.shape.host.clone(), {
+    arg: 'ADDR',
+    description: 'Address the proxy listens on (0.0.0.0 and :: become loopback for clients)',
+  }),
+  port: described(ProxyOptionsSchema.shape.port.clone(), { arg: 'N', description: 'Port the proxy listens on' }),
+  noProxy: noProxyOption,
+  node: described(flag(), {
+    description: 'Also set NODE_OPTIONS (yours plus --import of the mitm preload) so Node 20/22 programs use the proxy',
+  }),
+});
 
 /** One line for the command list of `mitm --help`. */
 export const ENV_SUMMARY = 'Print shell exports that point clients at the proxy and its CA';

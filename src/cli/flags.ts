@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import * as z from 'zod';
-import { parseWith } from '../config/load.js';
+import * as z from 'zod/mini';
+import { numberRange, parseWith } from '../config/load.js';
 import { isMitmError } from '../errors.js';
 
 /** A mistake on the command line: the CLI exits with 2 and points at `--help`. */
@@ -42,10 +42,10 @@ export function flagToKey(flag: string): string {
 }
 
 /** Lists the flags of a flat zod object schema, in declaration order, read from each key's schema. */
-export function describeFlags(schema: z.ZodObject): FlagSpec[] {
-  return Object.entries(schema.shape).map(([key, field]) => {
+export function describeFlags(schema: z.core.$ZodObject): FlagSpec[] {
+  return Object.entries(schema._zod.def.shape).map(([key, field]) => {
     if (key === 'help') throw new Error('an option schema must not declare "help": the CLI reserves --help');
-    const { type, meta, defaultValue, required, choices } = readField(field as z.ZodType);
+    const { type, meta, defaultValue, required, choices } = readField(field);
     if (type === undefined) throw new Error(`option ${key}: unsupported schema type`);
     const isBoolean = type === 'boolean';
     return {
@@ -64,12 +64,11 @@ export function describeFlags(schema: z.ZodObject): FlagSpec[] {
 /** The zod def fields `readField` looks at (zod's own def types are a union too wide to narrow here). */
 interface FieldDef {
   readonly type: string;
-  readonly innerType?: z.ZodType;
-  readonly in?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly options?: readonly z.ZodType[];
+  readonly innerType?: z.core.$ZodType;
+  readonly in?: z.core.$ZodType;
+  readonly element?: z.core.$ZodType;
+  readonly options?: readonly z.core.$ZodType[];
   readonly entries?: Readonly<Record<string, string>>;
-  readonly checks?: ReadonlyArray<{ readonly _zod: { readonly def: { readonly check?: string; readonly format?: string } } }>;
   readonly defaultValue?: unknown;
 }
 
@@ -80,7 +79,7 @@ interface FieldDef {
  * Read from the schema's definition rather than through z.toJSONSchema, which cost start-up
  * ~20 ms per start on a loaded machine (docs/performance.md, "Start-up"); cli-flags.test.ts checks both agree.
  */
-function readField(field: z.ZodType): {
+function readField(field: z.core.$ZodType): {
   type: FlagSpec['type'] | undefined;
   meta: Record<string, unknown>;
   defaultValue: unknown;
@@ -90,7 +89,7 @@ function readField(field: z.ZodType): {
   let meta: Record<string, unknown> = {};
   let defaultValue: unknown;
   let required = true;
-  let current: z.ZodType | undefined = field;
+  let current: z.core.$ZodType | undefined = field;
   while (current !== undefined) {
     meta = { ...(z.globalRegistry.get(current) ?? {}), ...meta };
     const def = current._zod.def as unknown as FieldDef;
@@ -112,8 +111,7 @@ function readField(field: z.ZodType): {
       case 'boolean':
         return { type: def.type, meta, defaultValue, required, choices: undefined };
       case 'number': {
-        const integer = def.checks?.some(({ _zod }) => _zod.def.check === 'number_format' && _zod.def.format?.includes('int') === true);
-        return { type: integer ? 'integer' : 'number', meta, defaultValue, required, choices: undefined };
+        return { type: numberRange(current).integer ? 'integer' : 'number', meta, defaultValue, required, choices: undefined };
       }
       case 'enum':
         return { type: 'string', meta, defaultValue, required, choices: Object.values(def.entries ?? {}) };
@@ -155,7 +153,7 @@ export type ParsedFlags<T> = { readonly help: true } | { readonly help: false; r
  * Parses `argv` against the flags of `schema` and validates the result with the same schema, so
  * defaults live only there. Throws `UsageError` naming the offending flag.
  */
-export function parseFlags<S extends z.ZodObject>(schema: S, argv: readonly string[]): ParsedFlags<Readonly<z.output<S>>> {
+export function parseFlags<S extends z.core.$ZodObject>(schema: S, argv: readonly string[]): ParsedFlags<Readonly<z.output<S>>> {
   const specs = describeFlags(schema);
   const byName = new Map(specs.map((spec) => [spec.flag.slice(2), spec]));
   // strict: false hands us every token, so the messages below are ours and name the flag plainly.
@@ -258,6 +256,6 @@ function showDefault(value: unknown): string | undefined {
 }
 
 /** Renders a whole `--help` page for a command whose flags come from `schema`. */
-export function formatHelp(usage: string, summary: string, schema: z.ZodObject): string {
+export function formatHelp(usage: string, summary: string, schema: z.core.$ZodObject): string {
   return `Usage: ${usage}\n\n${summary}\n\nOptions:\n${formatOptions(describeFlags(schema))}\n`;
 }

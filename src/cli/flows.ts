@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { described, flag, integer, nonEmpty } from '../config/schema.js';
 import { isMitmError, MitmError } from '../errors.js';
 import { curlCommand } from '../record/curl-command.js';
 import { FilterError } from '../record/filter/filter.js';
@@ -16,26 +17,22 @@ import { writeLine, type Io } from './output/io.js';
 import { splitPositionals } from './positionals.js';
 import { runTail } from './tail.js';
 
-const storeFlag = z.string().min(1).meta({ arg: 'FILE', description: 'The store to read (written by mitm start --store)' });
+const FlowsOptionsSchema = z.strictObject({
+  store: described(nonEmpty(), { arg: 'FILE', description: 'The store to read (written by mitm start --store)' }),
+  limit: described(z.optional(integer(z.positive())), { arg: 'N', description: 'At most N flows' }),
+  order: described(z._default(z.enum(['asc', 'desc']), 'asc'), { arg: 'ORDER', description: 'Oldest first (asc) or newest first (desc)' }),
+  format: described(z._default(z.enum(['table', 'json', 'jsonl', 'har', 'curl']), 'table'), {
+    arg: 'FORMAT',
+    description: 'table (the live log line), json, jsonl, har (HAR 1.2) or curl (runnable commands)',
+  }),
+  follow: described(flag(), {
+    description: 'Keep printing the flows a running proxy writes, as mitm tail does (its options: mitm tail --help)',
+  }),
+});
 
-const FlowsOptionsSchema = z
-  .object({
-    store: storeFlag,
-    limit: z.number().int().positive().optional().meta({ arg: 'N', description: 'At most N flows' }),
-    order: z.enum(['asc', 'desc']).default('asc').meta({ arg: 'ORDER', description: 'Oldest first (asc) or newest first (desc)' }),
-    format: z
-      .enum(['table', 'json', 'jsonl', 'har', 'curl'])
-      .default('table')
-      .meta({ arg: 'FORMAT', description: 'table (the live log line), json, jsonl, har (HAR 1.2) or curl (runnable commands)' }),
-    follow: z.boolean().default(false).meta({
-      description: 'Keep printing the flows a running proxy writes, as mitm tail does (its options: mitm tail --help)',
-    }),
-  })
-  .strict();
-
-const ImportOptionsSchema = z
-  .object({ store: storeFlag.meta({ arg: 'FILE', description: 'The store to add the entries to (created when missing)' }) })
-  .strict();
+const ImportOptionsSchema = z.strictObject({
+  store: described(nonEmpty(), { arg: 'FILE', description: 'The store to add the entries to (created when missing)' }),
+});
 
 /** One line for the command list of `mitm --help`. */
 export const FLOWS_SUMMARY = 'List, export or import the flows of a store (--store FILE [FILTER])';

@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { described, list, nonEmpty } from '../config/schema.js';
 import { MitmError } from '../errors.js';
 import { FilterError } from '../record/filter/filter.js';
 import { importHar } from '../record/har-import.js';
@@ -14,20 +15,18 @@ import { openExisting } from './flows.js';
 import { writeLine, type Io } from './output/io.js';
 import { splitPositionals } from './positionals.js';
 
-const ExportOptionsSchema = z
-  .object({
-    store: z.string().min(1).optional().meta({ arg: 'FILE', description: 'The store whose flows become mocks (or --har)' }),
-    har: z.string().min(1).optional().meta({ arg: 'FILE', description: 'A HAR file to read instead of a store' }),
-    out: z
-      .string()
-      .min(1)
-      .meta({ arg: 'DIR', description: `The folder to write ${MOCK_FILES.module} and ${MOCK_FILES.json} into (created when missing)` }),
-    redact: z.array(z.string().min(1)).default([]).meta({
-      arg: 'PATTERN',
-      description: 'Also redact headers, query parameters and JSON fields whose names match this RegExp (repeatable)',
-    }),
-  })
-  .strict();
+const ExportOptionsSchema = z.strictObject({
+  store: described(z.optional(nonEmpty()), { arg: 'FILE', description: 'The store whose flows become mocks (or --har)' }),
+  har: described(z.optional(nonEmpty()), { arg: 'FILE', description: 'A HAR file to read instead of a store' }),
+  out: described(nonEmpty(), {
+    arg: 'DIR',
+    description: `The folder to write ${MOCK_FILES.module} and ${MOCK_FILES.json} into (created when missing)`,
+  }),
+  redact: described(list(nonEmpty()), {
+    arg: 'PATTERN',
+    description: 'Also redact headers, query parameters and JSON fields whose names match this RegExp (repeatable)',
+  }),
+});
 
 /** One line for the command list of `mitm --help`. */
 export const MOCKS_SUMMARY = 'Turn recorded flows into typed mock rules for mockServer (export --store FILE [FILTER] --out DIR)';

@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { describeFlags } from './flags.js';
 
 /**
@@ -6,7 +6,7 @@ import { describeFlags } from './flags.js';
  * commands that take a filter: `mitm flows --store f.db status:5xx host:api.test`. Everything
  * after `--` is positional, so a filter may start with `-` (`-- -status:2xx`).
  */
-export function splitPositionals(schema: z.ZodObject, argv: readonly string[]): { flags: string[]; positionals: string[] } {
+export function splitPositionals(schema: z.core.$ZodObject, argv: readonly string[]): { flags: string[]; positionals: string[] } {
   const valued = new Set(
     describeFlags(schema)
       .filter((spec) => spec.type !== 'boolean')

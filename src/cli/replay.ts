@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as z from 'zod';
-import { ProxyOptionsSchema } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { described, flag, integer, nonEmpty, ProxyOptionsSchema } from '../config/schema.js';
 import { initCa } from '../ca/authority.js';
 import { startProxy } from '../proxy/start.js';
 import { FilterError } from '../record/filter/filter.js';
@@ -13,26 +13,22 @@ import { openExisting } from './flows.js';
 import { writeLine, type Io } from './output/io.js';
 import { splitPositionals } from './positionals.js';
 
-const ReplayOptionsSchema = z
-  .object({
-    store: z.string().min(1).meta({ arg: 'FILE', description: 'The store whose requests are sent again; the new flows are added to it' }),
-    through: z.string().url().optional().meta({
-      arg: 'PROXY_URL',
-      description: 'Send through this running proxy (trusting --ca) instead of one started here; it records the new flows',
-    }),
-    concurrency: z
-      .number()
-      .int()
-      .positive()
-      .default(1)
-      .meta({ arg: 'N', description: 'Requests in flight at once (1: in recorded order)' }),
-    limit: z.number().int().positive().optional().meta({ arg: 'N', description: 'At most N requests' }),
-    expectSame: z.boolean().default(false).meta({ description: 'Exit 1 when any status or response body differs from the recording' }),
-    ca: ProxyOptionsSchema.shape.ca,
-    upstreamCa: ProxyOptionsSchema.shape.upstreamCa,
-    insecure: ProxyOptionsSchema.shape.insecure,
-  })
-  .strict();
+const ReplayOptionsSchema = z.strictObject({
+  store: described(nonEmpty(), { arg: 'FILE', description: 'The store whose requests are sent again; the new flows are added to it' }),
+  through: described(z.optional(z.url()), {
+    arg: 'PROXY_URL',
+    description: 'Send through this running proxy (trusting --ca) instead of one started here; it records the new flows',
+  }),
+  concurrency: described(z._default(integer(z.positive()), 1), {
+    arg: 'N',
+    description: 'Requests in flight at once (1: in recorded order)',
+  }),
+  limit: described(z.optional(integer(z.positive())), { arg: 'N', description: 'At most N requests' }),
+  expectSame: described(flag(), { description: 'Exit 1 when any status or response body differs from the recording' }),
+  ca: ProxyOptionsSchema.shape.ca,
+  upstreamCa: ProxyOptionsSchema.shape.upstreamCa,
+  insecure: ProxyOptionsSchema.shape.insecure,
+});
 
 /** One line for the command list of `mitm --help`. */
 export const REPLAY_SUMMARY = 'Send the recorded requests of a store again and compare the answers';

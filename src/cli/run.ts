@@ -1,4 +1,5 @@
-import { CliOptionsSchema, ProxyOptionsSchema } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { CliOptionsSchema, described, ProxyOptionsSchema } from '../config/schema.js';
 import { clientCaFiles, clientEnvFor, clientProxyUrl } from '../harness/client-env.js';
 import { assertHarWritable } from '../record/write-har.js';
 import { formatHelp, parseFlags, UsageError } from './flags.js';
@@ -11,15 +12,18 @@ import { noProxyOption } from './env.js';
 
 // `mitm start`'s options, so a command line moves between the two unchanged; a free port by
 // default, since nothing outside needs to know it (the command gets it through the environment).
-const RunOptionsSchema = CliOptionsSchema.extend({
-  port: ProxyOptionsSchema.shape.port.unwrap().default(0).meta({ arg: 'N', description: 'Port to listen on; 0 picks a free port' }),
+const RunOptionsSchema = z.extend(CliOptionsSchema, {
+  port: described(z._default(ProxyOptionsSchema.shape.port.def.innerType, 0), {
+    arg: 'N',
+    description: 'Port to listen on; 0 picks a free port',
+  }),
   // Pinning apps run under `mitm run` should keep working, so what they refuse is tunnelled.
-  autoPassthrough: ProxyOptionsSchema.shape.autoPassthrough.unwrap().default(true).meta({
+  autoPassthrough: described(z._default(ProxyOptionsSchema.shape.autoPassthrough.def.innerType, true), {
     description:
       'Tunnel a client→host pair untouched for 10 minutes after that client rejects our certificate; --no-auto-passthrough turns it off',
   }),
   noProxy: noProxyOption,
-}).strict();
+});
 
 /** One line for the command list of `mitm --help`. */
 export const RUN_SUMMARY = 'Run a command with its HTTP(S) traffic going through the proxy';
@@ -54,7 +58,7 @@ export async function runRun(argv: readonly string[], io: Io): Promise<number> {
     );
   }
   const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, noProxy, har, ...proxyOptions } = parsed.options;
-  checkLogAndHookFlags(parsed.options);
+  await checkLogAndHookFlags(parsed.options);
   // Installed before the first await, so a Ctrl-C during start-up is not fatal half-way.
   const signals = new SignalRelay();
   let stopHarSignal = (): void => undefined;

@@ -1,6 +1,6 @@
 import type { ListenerInfo } from '../config/modes.js';
-import * as z from 'zod';
-import { CliOptionsSchema, type CliConfig } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { CliOptionsSchema, described, type CliConfig } from '../config/schema.js';
 import { isMitmError, MitmError } from '../errors.js';
 import { describeHooks, hooksFromOptions } from '../proxy/flag-hooks.js';
 import { compileFilter } from '../record/filter/filter.js';
@@ -15,13 +15,12 @@ import { writeLine, type Io } from './output/io.js';
 import { styleFor } from './output/term-style.js';
 
 /** The options of `mitm start`: the CLI's, and how long a stop waits for busy connections. */
-export const StartOptionsSchema = CliOptionsSchema.extend({
-  shutdownGrace: z
-    .number()
-    .min(0)
-    .default(5)
-    .meta({ arg: 'SECONDS', description: 'On SIGINT/SIGTERM, wait at most this long for busy connections to end before closing them' }),
-}).strict();
+export const StartOptionsSchema = z.extend(CliOptionsSchema, {
+  shutdownGrace: described(z._default(z.number().check(z.minimum(0)), 5), {
+    arg: 'SECONDS',
+    description: 'On SIGINT/SIGTERM, wait at most this long for busy connections to end before closing them',
+  }),
+});
 
 /** One line for the command list of `mitm --help`. */
 export const START_SUMMARY = 'Run the proxy and print one line per request';
@@ -52,7 +51,7 @@ export async function runStart(argv: readonly string[], io: Io): Promise<number>
     return 0;
   }
   const { quiet, logFormat, flowDetail, detailBodyLimit, logFilter, har: harFile, shutdownGrace, ...proxyOptions } = parsed.options;
-  checkLogAndHookFlags(parsed.options);
+  await checkLogAndHookFlags(parsed.options);
   // Listen for signals before the first await: a signal during start-up must still close the proxy
   // and exit 0, not kill the process with the CA half-written.
   const stop = stopSignal(io);
@@ -152,7 +151,7 @@ export function inFlagWords(error: unknown): unknown {
 }
 
 /** Checks what only the CLI or the hook builder can check (filters, hook option syntax, --break needing --ui) as usage errors naming the flag. */
-export function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): void {
+export async function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): Promise<void> {
   try {
     if (options.logFilter !== undefined) compileFilter(options.logFilter);
   } catch (error) {
@@ -175,7 +174,7 @@ export function checkLogAndHookFlags(options: Omit<CliConfig, 'har'>): void {
     }
   }
   try {
-    hooksFromOptions(options, keyToFlag);
+    await hooksFromOptions(options, keyToFlag);
   } catch (error) {
     if (isMitmError(error) && error.code === 'config_invalid') throw new UsageError(error.message);
     throw error;

@@ -1,5 +1,5 @@
-import * as z from 'zod';
-import { CliOptionsSchema } from '../config/schema.js';
+import * as z from 'zod/mini';
+import { CliOptionsSchema, described, integer, nonEmpty } from '../config/schema.js';
 import { FilterError } from '../record/filter/filter.js';
 import { followStore, lastStoredId, openStoreWhenReady } from '../record/store/follow-store.js';
 import type { FlowRow, StoredFlow } from '../record/store/types.js';
@@ -12,23 +12,19 @@ import { storedFlowDetail } from './output/stored-detail.js';
 import { PLAIN, styleFor } from './output/term-style.js';
 import { splitPositionals } from './positionals.js';
 
-const TailOptionsSchema = z
-  .object({
-    store: z.string().min(1).meta({
-      arg: 'FILE',
-      description: 'The store a running proxy writes (mitm start --store FILE), read-only; waited for while it does not exist',
-    }),
-    last: z
-      .number()
-      .int()
-      .nonnegative()
-      .default(0)
-      .meta({ arg: 'N', description: 'First print the last N matching flows already stored (0: only flows written from now on)' }),
-    flowDetail: CliOptionsSchema.shape.flowDetail,
-    detailBodyLimit: CliOptionsSchema.shape.detailBodyLimit,
-    logFormat: CliOptionsSchema.shape.logFormat,
-  })
-  .strict();
+const TailOptionsSchema = z.strictObject({
+  store: described(nonEmpty(), {
+    arg: 'FILE',
+    description: 'The store a running proxy writes (mitm start --store FILE), read-only; waited for while it does not exist',
+  }),
+  last: described(z._default(integer(z.nonnegative()), 0), {
+    arg: 'N',
+    description: 'First print the last N matching flows already stored (0: only flows written from now on)',
+  }),
+  flowDetail: CliOptionsSchema.shape.flowDetail,
+  detailBodyLimit: CliOptionsSchema.shape.detailBodyLimit,
+  logFormat: CliOptionsSchema.shape.logFormat,
+});
 
 /** One line for the command list of `mitm --help`. */
 export const TAIL_SUMMARY = 'Print the flows a running proxy writes to a store, as they are written (--store FILE [FILTER])';

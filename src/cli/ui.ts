@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import { described, integer, nonEmpty } from '../config/schema.js';
 import { readCaFile } from '../ca/ca-files.js';
 import { MitmError } from '../errors.js';
 import { openStore } from '../record/store/open-store.js';
@@ -9,31 +10,25 @@ import { formatHelp, parseFlags } from './flags.js';
 import { writeLine, type Io } from './output/io.js';
 
 /** The flags of `mitm ui`; `--ui-host` and `--ui-port` are spelt as on `mitm start --ui`. */
-export const UiCommandSchema = z
-  .object({
-    store: z.string().min(1).meta({
-      arg: 'FILE',
-      description: 'The store file to show (written by mitm start --store), opened read-only; flows a running proxy adds appear live',
-    }),
-    ca: z.string().min(1).optional().meta({
-      arg: 'DIR',
-      description:
-        'A CA folder (mitm start --ca) whose certificate the status bar shows and offers for download (ca.pem only; the key is never read)',
-    }),
-    uiHost: z
-      .string()
-      .min(1)
-      .default('127.0.0.1')
-      .meta({ arg: 'HOST', description: 'Address the inspector listens on (anything but loopback exposes it to the network)' }),
-    uiPort: z
-      .number()
-      .int()
-      .min(0)
-      .max(65535)
-      .default(8081)
-      .meta({ arg: 'PORT', description: 'Port the inspector listens on; 0 = a free one' }),
-  })
-  .strict();
+export const UiCommandSchema = z.strictObject({
+  store: described(nonEmpty(), {
+    arg: 'FILE',
+    description: 'The store file to show (written by mitm start --store), opened read-only; flows a running proxy adds appear live',
+  }),
+  ca: described(z.optional(nonEmpty()), {
+    arg: 'DIR',
+    description:
+      'A CA folder (mitm start --ca) whose certificate the status bar shows and offers for download (ca.pem only; the key is never read)',
+  }),
+  uiHost: described(z._default(nonEmpty(), '127.0.0.1'), {
+    arg: 'HOST',
+    description: 'Address the inspector listens on (anything but loopback exposes it to the network)',
+  }),
+  uiPort: described(z._default(integer(z.minimum(0), z.maximum(65535)), 8081), {
+    arg: 'PORT',
+    description: 'Port the inspector listens on; 0 = a free one',
+  }),
+});
 
 /** One line for the command list of `mitm --help`. */
 export const UI_SUMMARY = 'Open a recorded session (a store file) in the web inspector, without a proxy';

@@ -166,7 +166,7 @@ async function loadCaAndConnectivity(
  */
 async function addHooks(proxy: ProxyHandle, hooks: readonly Hook[], config: ProxyConfig): Promise<void> {
   for (const hook of hooks) proxy.use(hook);
-  for (const { hook, key } of hooksFromOptions(config)) proxy.use(hook, key);
+  for (const { hook, key } of await hooksFromOptions(config)) proxy.use(hook, key);
   const replay = await replayFromOptions(config);
   if (replay !== undefined) {
     const leftOut = replay.leftOut.length > 0 ? `, ${replay.leftOut.length} left out` : '';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Creator } from 'har-format';
 import { packageJsonPath } from '../package-files.js';
 
@@ -7,6 +7,6 @@ let creator: Creator | undefined;
 
 /** The HAR `creator`: this package's name and version, read from package.json once. */
 export function harCreator(): Creator {
-  creator ??= z.object({ name: z.string(), version: z.string() }).parse(JSON.parse(readFileSync(packageJsonPath(), 'utf8')));
+  creator ??= z.parse(z.object({ name: z.string(), version: z.string() }), JSON.parse(readFileSync(packageJsonPath(), 'utf8')));
   return { name: creator.name, version: creator.version };
 }

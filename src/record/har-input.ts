@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 // The HAR files `mitm flows import` reads: ours, Chrome DevTools' "Save all as HAR", Firefox's and
 // mitmproxy's exports. Only what the import uses is checked, and loosely (HAR 1.2 marks most of it
@@ -6,14 +6,17 @@ import * as z from 'zod';
 
 const nameValue = z.looseObject({ name: z.string(), value: z.string() });
 const body = z.looseObject({
-  mimeType: z.string().optional(),
-  text: z.string().optional(),
-  encoding: z.string().optional(),
-  size: z.number().optional(),
-  comment: z.string().optional(),
-  _truncated: z.boolean().optional(),
+  mimeType: z.optional(z.string()),
+  text: z.optional(z.string()),
+  encoding: z.optional(z.string()),
+  size: z.optional(z.number()),
+  comment: z.optional(z.string()),
+  _truncated: z.optional(z.boolean()),
 });
-const time = z.number().optional().catch(undefined);
+/** An optional field whose bad value is dropped rather than failing the entry. */
+const lenient = <T extends z.core.SomeType>(schema: T): z.ZodMiniCatch<z.ZodMiniOptional<T>> => z.catch(z.optional(schema), undefined);
+
+const time = lenient(z.number());
 
 /** One entry, as far as the import reads it. */
 export const HarInputEntry = z.looseObject({
@@ -22,40 +25,35 @@ export const HarInputEntry = z.looseObject({
   request: z.looseObject({
     method: z.string(),
     url: z.string(),
-    httpVersion: z.string().optional().catch(undefined),
-    headers: z.array(nameValue).default([]),
-    postData: body.optional().catch(undefined),
+    httpVersion: lenient(z.string()),
+    headers: z._default(z.array(nameValue), []),
+    postData: lenient(body),
     bodySize: time,
   }),
   response: z.looseObject({
-    status: z.number().int(),
-    statusText: z.string().optional(),
-    httpVersion: z.string().optional().catch(undefined),
-    headers: z.array(nameValue).default([]),
-    content: body.optional().catch(undefined),
+    status: z.int(),
+    statusText: z.optional(z.string()),
+    httpVersion: lenient(z.string()),
+    headers: z._default(z.array(nameValue), []),
+    content: lenient(body),
     bodySize: time,
-    _error: z.unknown().optional(),
+    _error: z.optional(z.unknown()),
   }),
-  timings: z
-    .looseObject({ blocked: time, dns: time, connect: time, ssl: time, send: time, wait: time, receive: time })
-    .optional()
-    .catch(undefined),
-  connection: z.union([z.string(), z.number()]).optional().catch(undefined),
-  serverIPAddress: z.string().optional().catch(undefined),
-  _error: z.looseObject({ code: z.string(), message: z.string() }).optional().catch(undefined),
-  _id: z.number().int().positive().optional().catch(undefined),
-  _tags: z.array(z.string()).optional().catch(undefined),
-  _mode: z.string().optional().catch(undefined),
-  _resourceType: z.string().optional().catch(undefined),
+  timings: lenient(z.looseObject({ blocked: time, dns: time, connect: time, ssl: time, send: time, wait: time, receive: time })),
+  connection: lenient(z.union([z.string(), z.number()])),
+  serverIPAddress: lenient(z.string()),
+  _error: lenient(z.looseObject({ code: z.string(), message: z.string() })),
+  _id: lenient(z.int().check(z.positive())),
+  _tags: lenient(z.array(z.string())),
+  _mode: lenient(z.string()),
+  _resourceType: lenient(z.string()),
   // Ours (har-fields.ts addTls): both sides' TLS facts as recorded; kept as given.
-  _tls: z
-    .looseObject({ client: z.looseObject({}).optional(), origin: z.looseObject({}).optional() })
-    .optional()
-    .catch(undefined),
-  _webSocketMessages: z
-    .array(z.looseObject({ type: z.string(), time: z.number(), opcode: z.number(), data: z.string(), _truncated: z.boolean().optional() }))
-    .optional()
-    .catch(undefined),
+  _tls: lenient(z.looseObject({ client: z.optional(z.looseObject({})), origin: z.optional(z.looseObject({})) })),
+  _webSocketMessages: lenient(
+    z.array(
+      z.looseObject({ type: z.string(), time: z.number(), opcode: z.number(), data: z.string(), _truncated: z.optional(z.boolean()) }),
+    ),
+  ),
 });
 
 /** A HAR entry as the import reads it. */

@@ -24,7 +24,7 @@ function options<T>(parsed: ParsedFlags<T>): T {
 }
 
 /** Asserts that parsing `argv` is a usage error whose message matches `pattern`. */
-function rejects(argv: string[], pattern: RegExp, schema: z.ZodObject = CliOptionsSchema): void {
+function rejects(argv: string[], pattern: RegExp, schema: z.core.$ZodObject = CliOptionsSchema): void {
   assert.throws(
     () => parseFlags(schema, argv),
     (error: unknown) => error instanceof UsageError && pattern.test(error.message),
@@ -33,7 +33,7 @@ function rejects(argv: string[], pattern: RegExp, schema: z.ZodObject = CliOptio
 }
 
 /** The message of the usage error that parsing `argv` must throw. */
-function usageMessage(argv: string[], schema: z.ZodObject = CliOptionsSchema): string {
+function usageMessage(argv: string[], schema: z.core.$ZodObject = CliOptionsSchema): string {
   try {
     parseFlags(schema, argv);
   } catch (error) {

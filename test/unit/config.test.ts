@@ -30,6 +30,20 @@ test('bad values and unknown options are config_invalid errors naming the option
   assert.throws(() => parseProxyOptions({ port: 70000 }), /invalid options: port must be 0–65535, got 70000$/);
 });
 
+test('bounds are stated as a person would, and what zod words itself stays in English', () => {
+  // Integer bounds: positive is "at least 1", an exclusive and an inclusive bound make a range.
+  assert.throws(() => parseProxyOptions({ upstreamTimeout: 0 }), /invalid options: upstreamTimeout must be at least 1, got 0$/);
+  assert.throws(() => parseProxyOptions({ breakTimeout: 0 }), /invalid options: breakTimeout must be 1–86400000, got 0$/);
+  assert.throws(() => parseProxyOptions({ maxHeaderSize: 5 }), /invalid options: maxHeaderSize must be at least 1024, got 5$/);
+  // The options are built on zod/mini, which loads no locale: its own messages must not fall back
+  // to "Invalid input" where zod has English words (a size below 0 fails the number branch).
+  assert.throws(() => parseProxyOptions({ storeBodyLimit: -5 }), /invalid options: storeBodyLimit: Too small: expected number to be >=0$/);
+  assert.throws(
+    () => parseProxyOptions({ storeBodyLimit: '8q' }),
+    /invalid options: storeBodyLimit: expected a size such as 65536, 512k, 8m or 2g$/,
+  );
+});
+
 test('a list option accepts a single string', () => {
   assert.deepEqual(parseProxyOptions({ upstreamCa: './ca.pem', passthrough: 'a.test' }).upstreamCa, ['./ca.pem']);
   assert.deepEqual(parseProxyOptions({ passthrough: 'a.test' }).passthrough, ['a.test']);

@@ -2,7 +2,10 @@
 // returned, not written, so api-routes.ts sends them like its own; callers have already checked
 // the token, Host and Origin.
 import type { IncomingMessage } from 'node:http';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+// The error class itself: `z.core.$ZodError` as a value would bundle all of zod's core index (its ~60 locales).
+import { $ZodError } from 'zod/v4/core';
+import { ENGLISH_ISSUES } from '../../config/load.js';
 import { isMitmError } from '../../errors.js';
 import { FilterError } from '../../record/filter/filter.js';
 import type { MessageEdits } from '../api-types.js';
@@ -14,17 +17,20 @@ import type { UiSource } from '../sources/source.js';
 const MAX_JSON_BYTES = 16 * 2 ** 20;
 
 const Pair = z.tuple([z.string(), z.string()]);
-const Edits = z
-  .object({
-    method: z.string().optional(),
-    url: z.string().optional(),
-    status: z.number().int().optional(),
-    headers: z.array(Pair).optional(),
-    body: z.string().optional(),
-  })
-  .strict();
-const Rule = z.object({ filter: z.string(), on: z.enum(['request', 'response', 'both']).default('request') }).strict();
-const Mock = Edits.extend({ status: z.number().int() });
+const Edits = z.strictObject({
+  method: z.optional(z.string()),
+  url: z.optional(z.string()),
+  status: z.optional(z.int()),
+  headers: z.optional(z.array(Pair)),
+  body: z.optional(z.string()),
+});
+const Rule = z.strictObject({ filter: z.string(), on: z._default(z.enum(['request', 'response', 'both']), 'request') });
+const Mock = z.extend(Edits, { status: z.int() });
+
+/** `body` checked against `schema`, with zod's English messages (a 400 quotes the first). */
+function parseBody<S extends z.core.$ZodType>(schema: S, body: unknown): z.output<S> {
+  return z.parse(schema, body, { error: ENGLISH_ISSUES });
+}
 
 /** Answers the action routes under `api` (`/api/v1`); undefined when `path` is none of them. */
 export async function actionRoute(req: IncomingMessage, path: string, api: string, source: UiSource): Promise<ActionAnswer | undefined> {
@@ -39,7 +45,7 @@ export async function actionRoute(req: IncomingMessage, path: string, api: strin
     if (path === `${api}/breakpoints`) {
       if (method === 'GET') return { status: 200, body: actions.state() };
       if (method !== 'POST') return error(405, 'ui_method', 'use GET or POST');
-      const input = Rule.parse(await readJson(req));
+      const input = parseBody(Rule, await readJson(req));
       const compiled = compileOrProblem(input.filter);
       if ('problem' in compiled) return { status: 400, body: { error: { code: 'filter_invalid', ...compiled.problem } } };
       return { status: 201, body: actions.addRule(input.filter, input.on) };
@@ -49,13 +55,13 @@ export async function actionRoute(req: IncomingMessage, path: string, api: strin
       return actions.removeRule(Number(rule[1])) ? { status: 204 } : error(404, 'ui_not_found', `no breakpoint rule ${rule[1]}`);
     }
     if (replay) {
-      const edits = withoutUndefined(Edits.parse(await readJson(req)));
+      const edits = withoutUndefined(parseBody(Edits, await readJson(req)));
       return { status: 200, body: await actions.replay(Number(replay[1]), edits) };
     }
     const [, id, verb] = held ?? [];
     if (verb === 'abort') actions.abort(Number(id));
-    else if (verb === 'answer') actions.answer(Number(id), withoutUndefined(Mock.parse(await readJson(req))));
-    else actions.resume(Number(id), withoutUndefined(Edits.parse(await readJson(req))));
+    else if (verb === 'answer') actions.answer(Number(id), withoutUndefined(parseBody(Mock, await readJson(req))));
+    else actions.resume(Number(id), withoutUndefined(parseBody(Edits, await readJson(req))));
     return { status: 204 };
   } catch (caught) {
     return failure(caught);
@@ -64,7 +70,7 @@ export async function actionRoute(req: IncomingMessage, path: string, api: strin
 
 /** A thrown error as an answer: bad input 400, a flow no longer held or kept 404/409. */
 function failure(caught: unknown): ActionAnswer {
-  if (caught instanceof z.ZodError) {
+  if (caught instanceof $ZodError) {
     const issue = caught.issues[0];
     return error(400, 'ui_bad_request', `${issue?.path.map(String).join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
   }
