@@ -14,6 +14,7 @@ import type { OriginConnector } from './origin-connector.js';
 import type { OriginCall, Upstream } from './upstream.js';
 import { basicCredentials } from '../config/upstream-proxy.js';
 import { closingController } from '../net/closing.js';
+import { readPastWriteError } from '../net/read-past-write-error.js';
 
 /** Creates the connector for `dialer` and the per-origin TLS contexts. */
 export function createOriginConnector(options: {
@@ -65,7 +66,7 @@ export function forwardPlainHttp(upstream: Upstream, dialer: Dialer, pool: http.
   // a failure names the origin of the request that asked for the connection (h1Call forOrigin).
   const closing = closingController();
   const agent = new PlainOriginAgent(pool, (options) =>
-    dialer.dialProxy(proxy, options.forOrigin ?? proxy.label, { timeoutMs, signal: closing.signal }),
+    dialer.dialProxy(proxy, options.forOrigin ?? proxy.label, { timeoutMs, signal: closing.signal }).then(readPastWriteError),
   );
   const credentials = proxy.credentials ? ['Proxy-Authorization', basicCredentials(proxy.credentials)] : [];
   return {

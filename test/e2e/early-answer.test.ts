@@ -189,7 +189,31 @@ function refuseAndClose(_req: IncomingMessage, res: ServerResponse): void {
 describe('an origin that answers before reading the upload and closes the connection', { timeout: 60_000 }, () => {
   const fx = e2eFixture({
     origins: { secure: customOrigin(refuseAndClose, { secure: true }), plain: customOrigin(refuseAndClose) },
-    proxies: { mitm: {} },
+    // The plain origin stands in for an upstream HTTP proxy: it takes the absolute-form request as any
+    // request, and refuses it the same way.
+    proxies: { mitm: {}, chained: (_pki, origins) => ({ upstreamProxy: `http://127.0.0.1:${origins.plain.port}` }) },
+  });
+
+  it('HTTP/1.1 client, plain origin through an upstream HTTP proxy that answers early and closes: gets its 413, not a 502', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const agent = new Agent({ keepAlive: true });
+      try {
+        const url = `http://origin.test/chained-${round}`;
+        const answer = await uploadOverHttp1({
+          agent,
+          host: '127.0.0.1',
+          port: fx.chained.port,
+          path: url,
+          headers: { host: 'origin.test' },
+        });
+        assert.equal(answer.status, 413, `round ${round}: ${answer.text}`);
+        assert.equal(answer.text, 'too big');
+        const flow = await fx.chained.flows.waitFor((f) => f.url === url);
+        assert.equal(flow.error, undefined);
+      } finally {
+        agent.destroy();
+      }
+    }
   });
 
   for (const [name, target] of [
