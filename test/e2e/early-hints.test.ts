@@ -22,6 +22,17 @@ function hinting(_req: IncomingMessage, res: ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/plain' }).end('page');
 }
 
+// A Link value that a backtracking check of Node's link grammar takes exponential time to refuse
+// (a parameter name may hold '='): ~20 s at 18 repeats. Node's writeEarlyHints would refuse it (and
+// take as long), so the origin writes its 103 itself.
+const HOSTILE_LINK = `<a>${';a=b=c'.repeat(18)} "`;
+
+/** An HTTP/1.1 origin whose 103 carries one good link and a hostile one, then 200 'page'. */
+function hostileHinting(_req: IncomingMessage, res: ServerResponse): void {
+  res.socket?.write(`HTTP/1.1 103 Early Hints\r\nlink: ${STYLE}, ${HOSTILE_LINK}\r\n\r\n`);
+  res.writeHead(200, { 'content-type': 'text/plain' }).end('page');
+}
+
 /** Reads the upload (after Node's own 100 Continue to an Expect), then hints, then answers with its length. */
 function readingHinting(req: IncomingMessage, res: ServerResponse): void {
   let length = 0;
@@ -78,6 +89,7 @@ describe('103 Early Hints from the origin', { timeout: 60_000 }, () => {
       plain: customOrigin(hinting),
       secure: customOrigin(hinting, { secure: true }),
       h2: h2Hinting,
+      hostile: customOrigin(hostileHinting),
       reading: customOrigin(readingHinting),
       readingSecure: customOrigin(readingHinting, { secure: true }),
     },
@@ -94,6 +106,19 @@ describe('103 Early Hints from the origin', { timeout: 60_000 }, () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.text, 'page');
     assertHints(answer.hints);
+  });
+
+  it('pass on the good links of a 103 at once, dropping a hostile one without checking it for seconds', async () => {
+    const answer = await getWithHints({
+      host: '127.0.0.1',
+      port: fx.mitm.port,
+      path: `http://localhost:${fx.hostile.port}/page`,
+      headers: { host: `localhost:${fx.hostile.port}` },
+    });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.text, 'page');
+    assert.equal(answer.hints.length, 1, JSON.stringify(answer.hints));
+    assert.equal(answer.hints[0]?.headers.link, STYLE);
   });
 
   for (const [name, target] of [
