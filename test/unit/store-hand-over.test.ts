@@ -8,6 +8,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadDriver } from '../../src/record/store/driver.js';
 import { openStore } from '../../src/record/store/open-store.js';
+import type { PackedRows } from '../../src/record/store/row-inserter.js';
+import { type BatchOutcome, WriteThread } from '../../src/record/store/write-thread.js';
 import { setProcessFlag } from '../../src/v8-flags.js';
 import { makeFlow, tempDir } from '../helpers/store-flows.js';
 import { within } from '../helpers/deadline.js';
@@ -105,3 +107,34 @@ function exposeGc(): () => void {
     gc();
   };
 }
+
+describe('store: a writer thread that throws after it has started', () => {
+  let temp: Awaited<ReturnType<typeof tempDir>>;
+  before(async () => {
+    temp = await tempDir('mitm-store-thread-throws-');
+  });
+  after(async () => {
+    await temp.remove();
+  });
+
+  it('fails the waiting commit at once, naming why, instead of blocking settle() for 30 s', async () => {
+    const file = join(temp.dir, 'throws.db');
+    await (await openStore(file)).close();
+    const outcomes: BatchOutcome[] = [];
+    const thread = new WriteThread(file, undefined, (outcome) => outcomes.push(outcome));
+    // Rows the thread cannot read: its message handler throws, after its module has loaded.
+    thread.add(undefined as unknown as PackedRows[]);
+    const seq = thread.commit(1);
+    // Before, settle() blocked until its 30 s timeout and threw, the outcome never delivered.
+    thread.settle();
+    assert.equal(outcomes.length, 1, JSON.stringify(outcomes));
+    assert.equal(outcomes[0]?.seq, seq);
+    assert.equal(outcomes[0]?.failed, 1);
+    assert.match(outcomes[0]?.error ?? '', /its writer thread failed: it failed: /);
+    // Later commits fail at once too, and close() does not wait on a thread that is gone.
+    const next = thread.commit(2);
+    assert.equal(outcomes.at(-1)?.seq, next);
+    assert.equal(outcomes.at(-1)?.failed, 2);
+    await within(thread.close(), 'close');
+  });
+});

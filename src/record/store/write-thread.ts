@@ -11,7 +11,7 @@ import type { PackedRows } from './row-inserter.js';
 export interface WriterThreadData {
   readonly file: string;
   readonly maxSize: number | undefined;
-  /** Two Int32s: the seq of the last batch the thread has answered; 1 once its module failed to load. */
+  /** Two Int32s: the seq of the last commit the thread has answered; 1 once it cannot go on (its module failed to load, or it threw). */
   readonly done: SharedArrayBuffer;
   /**
    * The V8 flags this process set for itself (../../v8-flags.ts), which the thread sets again:
@@ -42,9 +42,12 @@ export interface BatchOutcome {
   readonly pruneError?: string;
 }
 
-/** What the thread's bootstrap sends when the writer module cannot be loaded (it throws at import, or an import of its fails). */
-interface LoadFailure {
-  readonly type: 'load-failed';
+/**
+ * What the thread's bootstrap sends when the thread cannot go on: its module cannot be loaded (it
+ * throws at import, or an import of its fails), or it threw later; `error` says which.
+ */
+interface ThreadFailure {
+  readonly type: 'failed';
   readonly error: string;
 }
 
@@ -61,7 +64,7 @@ const SETTLE_TIMEOUT_MS = 30_000;
 export class WriteThread {
   readonly #file: string;
   readonly #maxSize: number | undefined;
-  // [0]: the last seq answered; [1]: 1 once the thread's module failed to load (startWorker's bootstrap).
+  // [0]: the last seq answered; [1]: 1 once the thread cannot go on (startWorker's bootstrap).
   readonly #done = new Int32Array(new SharedArrayBuffer(8));
   readonly #onOutcome: (outcome: BatchOutcome) => void;
   // Started with the first batch: a store that never writes (or a proxy that records nothing yet)
@@ -91,13 +94,9 @@ export class WriteThread {
     // Neither keeps a process alive that forgot to close its store (what is queued is then lost, as on a kill).
     worker.unref();
     port1.unref();
-    port1.on('message', (message: BatchOutcome | LoadFailure) => this.#received(message));
-    worker.on('error', (error) => {
-      this.#gone = error.message;
-    });
-    worker.on('exit', () => {
-      this.#gone ??= 'it exited';
-    });
+    port1.on('message', (message: BatchOutcome | ThreadFailure) => this.#received(message));
+    worker.on('error', (error) => this.#goneWith(error.message));
+    worker.on('exit', () => this.#goneWith('it exited'));
     return { worker, port: port1 };
   }
 
@@ -144,14 +143,19 @@ export class WriteThread {
     this.#onOutcome({ seq, written: 0, failed: flows, cutBodies: 0, prunedFlows: 0, error: `its writer thread failed: ${this.#gone}` });
   }
 
-  /** One message from the thread: a batch's outcome, or its module's load failure (every batch then fails). */
-  #received(message: BatchOutcome | LoadFailure): void {
+  /** One message from the thread: a commit's outcome, or its failure (every commit then fails). */
+  #received(message: BatchOutcome | ThreadFailure): void {
     if (!('type' in message)) {
       this.#unanswered.delete(message.seq);
       this.#onOutcome(message);
       return;
     }
-    this.#gone ??= `its module failed to load: ${message.error}`;
+    this.#goneWith(message.error);
+  }
+
+  /** The thread is gone, for `why` (the first reason given stays): every commit still unanswered fails. */
+  #goneWith(why: string): void {
+    this.#gone ??= why;
     for (const [seq, flows] of this.#unanswered) this.#fail(seq, flows);
     this.#unanswered.clear();
   }
@@ -165,10 +169,10 @@ export class WriteThread {
         throw new MitmError('store_failed', `the store ${this.#file} did not finish writing within ${SETTLE_TIMEOUT_MS / 1000} s`);
       }
       if (Atomics.load(this.#done, 1) === 1) {
-        // A module that cannot load never answers: its failure, posted before this flag, is read
-        // now, and every batch still unanswered fails (none is left for the loop to wait on).
+        // A thread that cannot go on never answers: its failure, posted before this flag, is read
+        // now, and every commit still unanswered fails (none is left for the loop to wait on).
         this.#receiveWaiting();
-        this.#received({ type: 'load-failed', error: 'the thread stopped' });
+        this.#goneWith('it stopped');
       } else Atomics.wait(this.#done, 0, done, left);
     }
     this.#receiveWaiting();
@@ -179,7 +183,7 @@ export class WriteThread {
     const port = this.#thread?.port;
     if (port === undefined) return;
     for (let received = receiveMessageOnPort(port); received; received = receiveMessageOnPort(port)) {
-      this.#received(received.message as BatchOutcome | LoadFailure);
+      this.#received(received.message as BatchOutcome | ThreadFailure);
     }
   }
 
@@ -214,17 +218,24 @@ function writerModule(): URL {
 /**
  * Starts write-worker.js through a bootstrap; from the TypeScript sources (tests, tsx) it registers
  * tsx's loader first. A module that throws as it loads (a broken build or install, a dependency
- * that fails) is reported on the port and flagged in the shared state: its 'error' event would
- * reach the proxy's thread only after settle() had waited out SETTLE_TIMEOUT_MS.
+ * that fails), or a thread that throws later, is reported on the port and flagged in the shared
+ * state, and the thread ends: its 'error' event would reach the proxy's thread only after a
+ * blocked settle() had waited out SETTLE_TIMEOUT_MS.
  */
 function startWorker(workerData: WriterThreadData & { port: MessagePort }, transferList: MessagePort[]): Worker {
   const entry = JSON.stringify(writerModule().href);
   const load = FROM_SOURCE ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); })` : `import(${entry})`;
-  const code = `${load}.catch((error) => import('node:worker_threads').then(({ workerData }) => {
-    workerData.port.postMessage({ type: 'load-failed', error: String(error && error.message ? error.message : error) });
+  const code = `const { workerData } = require('node:worker_threads');
+  const fail = (what, error) => {
+    workerData.port.postMessage({ type: 'failed', error: what + String(error && error.message ? error.message : error) });
     const state = new Int32Array(workerData.done);
     Atomics.store(state, 1, 1);
     Atomics.notify(state, 0);
-  }))`;
+  };
+  process.on('uncaughtException', (error) => {
+    fail('it failed: ', error);
+    process.exit(1);
+  });
+  ${load}.catch((error) => fail('its module failed to load: ', error));`;
   return new Worker(code, { eval: true, workerData, transferList });
 }

@@ -20,8 +20,9 @@ type Queued = { flow: Flow; extra: AppendExtra; rows: undefined } | { flow: unde
 
 type Counters = { -readonly [K in keyof StoreStats]: StoreStats[K] };
 
-// Batches handed to the writer thread and not yet written, at most: past it, the next write waits,
-// so a disk slower than the traffic costs latency, never unbounded memory.
+// Batches committed to the writer thread and not yet written, at most: past it, the next commit
+// waits, so a disk slower than the traffic costs latency, never unbounded memory. The rows of the
+// next batch go over ahead of its commit, HAND_OVER_EVERY flows at a time (at most batchSize).
 const MAX_IN_FLIGHT = 4;
 
 // Queued flows are turned into rows and handed to the writer thread in groups of this many, ahead
@@ -149,14 +150,16 @@ export class StoreWriter {
     this.#handOverSoon = undefined;
   }
 
-  /** A background write: its failure goes to `onError`, never up into the request that appended. */
+  /**
+   * A background write: its failure goes to `onError`, never up into the request that appended,
+   * nor out of the timer that called it (a wait for the thread can throw).
+   */
   #writeReporting(wait: boolean): void {
     this.#cancelTimers();
-    const { problem } = this.#write();
-    if (problem) this.#options.onError?.(problem);
-    if (!wait) return;
     try {
-      this.#thread.settle();
+      const { problem } = this.#write();
+      if (problem) this.#options.onError?.(problem);
+      if (wait) this.#thread.settle();
     } catch (error) {
       this.#options.onError?.(error as Error);
     }
@@ -187,10 +190,11 @@ export class StoreWriter {
    * (undefined when there was nothing to write), and the flows that could not be turned into rows.
    */
   #write(): { seq: number | undefined; problem: MitmError | undefined } {
+    // Waited for before the last rows go over, so a wait that throws leaves them queued here.
+    if (this.#thread.pending >= MAX_IN_FLIGHT) this.#thread.settle();
     this.#handOver();
     const [handed, problems] = [this.#handed, this.#problems];
     [this.#batched, this.#handed, this.#problems] = [0, 0, []];
-    if (handed > 0 && this.#thread.pending >= MAX_IN_FLIGHT) this.#thread.settle();
     return {
       seq: handed > 0 ? this.#thread.commit(handed) : undefined,
       problem:
