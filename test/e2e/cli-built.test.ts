@@ -38,6 +38,20 @@ export default [
 ];
 `;
 
+// A hook file that, as it loads (after Node's loader thread has started for the 'mitm' alias),
+// allocates as a busy proxy does and says how large V8's young generation grew.
+const YOUNG_HOOK = `
+import { getHeapSpaceStatistics } from 'node:v8';
+let kept = [];
+for (let i = 0; i < 2000000; i++) {
+  kept.push({ i, s: 'x' + i });
+  if (kept.length > 50000) kept = kept.slice(25000);
+}
+const size = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space').space_size;
+process.stderr.write('hook: new space ' + size + '\\n');
+export default { name: 'young' };
+`;
+
 describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
   let pki: TestPki;
   let origin: Origin;
@@ -48,6 +62,7 @@ describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
     origin = await startOrigin(pki.origin);
     scratch = await mkdtemp(join(tmpdir(), 'mitm-test-built-'));
     await writeFile(join(scratch, 'hook.mjs'), HOOK);
+    await writeFile(join(scratch, 'young-hook.mjs'), YOUNG_HOOK);
   });
 
   after(async () => {
@@ -83,6 +98,17 @@ describe('the built CLI (dist/)', { timeout: 60_000 }, () => {
     cli.child.kill('SIGTERM');
     const { code, stderr } = await cli.exited;
     assert.equal(code, 0, stderr);
+  });
+
+  it("keeps the young generation small with --hook: the loader thread's start does not undo the CLI's V8 flags", async (t) => {
+    const cli = new CliProcess(['start', '--port', '0', '--ca', join(scratch, 'young-ca'), '--quiet', '--hook', 'young-hook.mjs'], {
+      cwd: scratch,
+      built: true,
+    });
+    t.after(() => cli.kill());
+    const [, size] = await cli.waitForLine('stderr', /^hook: new space (\d+)$/);
+    // --semi-space-growth-factor=1 holds it at 1–2 MiB (src/cli/memory-tuning.ts); reset, it grew to 32.
+    assert.ok(Number(size) <= 4 * 2 ** 20, `the young generation grew to ${size} bytes`);
   });
 
   it('loads the WebSocket relay and SOCKS5 on their first use, two clients at once for each', async (t) => {
