@@ -8,9 +8,10 @@ import { MIGRATIONS } from './schema.js';
 
 /**
  * Opens (creating when missing) the SQLite file of a store, checks it is one of ours, migrates an
- * older schema and switches it to WAL. Every failure is a MitmError naming the file.
+ * older schema (one opened `readonly` is migrated first, then opened again with `migrated` set) and
+ * switches it to WAL. Every failure is a MitmError naming the file.
  */
-export async function openDatabase(Driver: DatabaseConstructor, file: string, readonly: boolean): Promise<Database> {
+export async function openDatabase(Driver: DatabaseConstructor, file: string, readonly: boolean, migrated = false): Promise<Database> {
   const path = resolve(file);
   await checkPath(path, readonly);
   let db: Database;
@@ -24,9 +25,11 @@ export async function openDatabase(Driver: DatabaseConstructor, file: string, re
     if (readonly) {
       if (found.fresh) throw new EmptyStoreError(path);
       if (found.version < latest()) {
+        if (migrated)
+          throw new MitmError('store_invalid', `the store ${path} is still at schema version ${found.version} after migrating it`);
         db.close();
         await migrateBeforeReading(Driver, path, found.version);
-        return await openDatabase(Driver, path, true);
+        return await openDatabase(Driver, path, true, true);
       }
     } else {
       if (found.fresh) db.pragma('auto_vacuum = INCREMENTAL');
@@ -59,14 +62,15 @@ export class EmptyStoreError extends MitmError {
  * --store` would, so a session kept from an earlier mitm reads the same; one that cannot be written says so.
  */
 async function migrateBeforeReading(Driver: DatabaseConstructor, path: string, version: number): Promise<void> {
-  const writable = await access(path, constants.W_OK).then(
+  // The folder too: SQLite writes its -wal and -shm files next to the store.
+  const writable = await Promise.all([access(path, constants.W_OK), access(dirname(path), constants.W_OK)]).then(
     () => true,
     () => false,
   );
   if (!writable) {
     throw new MitmError(
       'store_invalid',
-      `the store ${path} has schema version ${version} and must be migrated to ${latest()} before it can be read, but it is not writable: make it writable, or open a copy`,
+      `the store ${path} has schema version ${version} and must be migrated to ${latest()} before it can be read, but it (or its folder) is not writable: make it writable, or open a copy`,
     );
   }
   (await openDatabase(Driver, path, false)).close();
