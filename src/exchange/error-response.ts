@@ -31,13 +31,17 @@ export function respondWithError(res: OutboundResponse, error: MitmError): Respo
   }
   // HTTP/2 has no Connection field (RFC 9113 §8.2.2): its streams end independently of one another.
   const answer = errorAnswer(error, !isH2Response(res) && bodyStillArriving(res.req));
-  res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+  res.writeHead(answer.status, answer.headers);
   res.end(answer.body);
   return answer;
 }
 
-/** The proxy's answer to `error`: its status, a text/plain body naming it, x-mitm-error; `close`: with Connection: close. */
+/**
+ * The proxy's answer to `error`, every header as sent (so the record holds what the client got): its
+ * status, a text/plain body naming it, x-mitm-error, its length; `close`: with Connection: close.
+ */
 function errorAnswer(error: MitmError, close: boolean): ResponseInit & { readonly headers: Record<string, string>; readonly body: string } {
+  const body = `${error.message}\n`;
   return {
     status: error.status,
     headers: {
@@ -45,8 +49,9 @@ function errorAnswer(error: MitmError, close: boolean): ResponseInit & { readonl
       [ERROR_HEADER]: error.code,
       ...EXTRA_HEADERS[error.code],
       ...(close ? { connection: 'close' } : {}),
+      'content-length': String(Buffer.byteLength(body)),
     },
-    body: `${error.message}\n`,
+    body,
   };
 }
 
@@ -72,7 +77,7 @@ export function writeRawError(socket: Duplex, error: MitmError): ResponseInit | 
   const answer = errorAnswer(error, true);
   socket.end(
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\n` +
-      Object.entries({ ...answer.headers, 'content-length': Buffer.byteLength(answer.body) })
+      Object.entries(answer.headers)
         .map(([name, value]) => `${name}: ${value}\r\n`)
         .join('') +
       `\r\n${answer.body}`,

@@ -175,6 +175,9 @@ describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000
     assert.equal(refused?.response.status, 502);
     assert.ok(refused?.response.headers.some((h) => h.name.toLowerCase() === 'x-mitm-error' && h.value === 'upstream_refused'));
     assert.match(refused?.response.content.text ?? '', /refused/);
+    // Every header as sent, its length too.
+    const length = refused?.response.headers.find((h) => h.name.toLowerCase() === 'content-length')?.value;
+    assert.equal(length, String(Buffer.byteLength(refused?.response.content.text ?? '')));
     assert.equal(refused?._error?.code, 'upstream_refused');
     for (const entry of har.log.entries) assert.equal(entry.connection, String(Number(entry.connection)));
   });
