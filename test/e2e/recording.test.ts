@@ -4,14 +4,13 @@ import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { isMitmError, startProxy, type ProxyOptions, type RunningProxy, type StartOptions } from '../../src/index.js';
 import { sendViaProxy } from '../helpers/client.js';
 import { lineText, startContentOrigin, type ContentOrigin } from '../helpers/content-origin.js';
 import { startCustomOrigin } from '../helpers/custom-origin.js';
 import { validateHar } from '../helpers/har-schema.js';
 import { bigBytes, startOrigin, type EchoBody, type Origin } from '../helpers/origin.js';
+import { exposeGc } from '../helpers/gc.js';
 
 // Recording in the library: the ring of flows, waitForFlow, clear() and har().
 describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000 }, () => {
@@ -286,13 +285,3 @@ describe('recording: proxy.flows, waitForFlow, clear, har()', { timeout: 120_000
     assert.ok(rss < 96 * 2 ** 20, `RSS grew by ${mib(rss)}`);
   });
 });
-
-/** `global.gc`, made available at run time so the suite needs no `--expose-gc` flag. */
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc !== 'function') throw new Error('could not expose gc');
-  return () => {
-    gc();
-  };
-}

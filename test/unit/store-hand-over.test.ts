@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { loadDriver } from '../../src/record/store/driver.js';
 import { openStore } from '../../src/record/store/open-store.js';
 import type { PackedRows } from '../../src/record/store/row-inserter.js';
@@ -13,6 +12,7 @@ import { type BatchOutcome, WriteThread } from '../../src/record/store/write-thr
 import { setProcessFlag } from '../../src/v8-flags.js';
 import { makeFlow, tempDir } from '../helpers/store-flows.js';
 import { within } from '../helpers/deadline.js';
+import { exposeGc } from '../helpers/gc.js';
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -97,15 +97,6 @@ function churn(): void {
     kept.push({ i, s: `x${i}` });
     if (kept.length > 50_000) kept = kept.slice(25_000);
   }
-}
-
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc !== 'function') throw new Error('could not expose gc');
-  return () => {
-    gc();
-  };
 }
 
 describe('store: a writer thread that throws after it has started', () => {

@@ -3,10 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { openStore } from '../../src/record/store/open-store.js';
 import { makeFlow, tempDir } from '../helpers/store-flows.js';
+import { exposeGc } from '../helpers/gc.js';
 
 const TOTAL = 20_000;
 const SAMPLE_EVERY = 1000;
@@ -66,12 +65,3 @@ describe('store: memory and throughput over 20 000 flows', { timeout: 300_000 },
     assert.ok(late - early < 12 * MiB, `RSS grew by ${((late - early) / MiB).toFixed(1)} MiB over 10 000 more flows`);
   });
 });
-
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc !== 'function') throw new Error('could not expose gc');
-  return () => {
-    gc();
-  };
-}
