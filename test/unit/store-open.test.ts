@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { isMitmError, type ErrorCode } from '../../src/errors.js';
-import { loadDriver } from '../../src/record/store/driver.js';
+import { type Database, type DatabaseConstructor, loadDriver } from '../../src/record/store/driver.js';
 import { applyMigrations } from '../../src/record/store/migrations.js';
 import { openStore } from '../../src/record/store/open-store.js';
 import { MIGRATIONS } from '../../src/record/store/schema.js';
@@ -218,13 +218,7 @@ describe('store: opening, refusing, migrating', () => {
   it("migration 3 keeps a version-2 store's body texts (their copies stay) and reads them as before", async () => {
     const file = join(temp.dir, 'version-2.db');
     const Database = await loadDriver();
-    const db = new Database(file);
-    applyMigrations(db, file, MIGRATIONS.slice(0, 2));
-    const columns =
-      'proxy_flow_id, started_at, method, url, host, path, request_http_version, request_headers, timings, incomplete, synthetic, tags, client_address, client_port, connection_id, is_websocket, is_sse, ws_omitted';
-    db.prepare(
-      `INSERT INTO flows (${columns}) VALUES (1, 0, 'GET', 'https://old.test/', 'old.test', '/', '1.1', '[]', '{"start":0}', 0, 0, '[]', '', 0, 1, 0, 0, 0)`,
-    ).run();
+    const db = versionTwoStore(Database, file, 'https://old.test/');
     db.prepare(
       "INSERT INTO bodies (flow_id, side, raw, content_encoding, text, cut, full_length) VALUES (1, 'response', ?, NULL, ?, 0, 2)",
     ).run(Buffer.from('{}'), '{}');
@@ -241,13 +235,7 @@ describe('store: opening, refusing, migrating', () => {
   it('an older store opened for reading is migrated first, and its flows read as they were written', async () => {
     const file = join(temp.dir, 'older-read.db');
     const Database = await loadDriver();
-    const db = new Database(file);
-    applyMigrations(db, file, MIGRATIONS.slice(0, 2));
-    const columns =
-      'proxy_flow_id, started_at, method, url, host, path, request_http_version, request_headers, timings, incomplete, synthetic, tags, client_address, client_port, connection_id, is_websocket, is_sse, ws_omitted';
-    db.prepare(
-      `INSERT INTO flows (${columns}) VALUES (1, 0, 'GET', 'https://kept.test/a', 'kept.test', '/a', '1.1', '[]', '{"start":0}', 0, 0, '[]', '', 0, 1, 0, 0, 0)`,
-    ).run();
+    const db = versionTwoStore(Database, file, 'https://kept.test/a');
     db.close();
 
     const reading = await openStore(file, { readonly: true });
@@ -316,3 +304,18 @@ describe('store: opening, refusing, migrating', () => {
     assert.match(result.message, /better-sqlite3.*simulated.*npm rebuild better-sqlite3.*python3, make and g\+\+/);
   });
 });
+
+/** A store file at schema version 2 holding one flow (id 1, a GET of `url`), left open for more rows. */
+function versionTwoStore(Database: DatabaseConstructor, file: string, url: string): Database {
+  const db = new Database(file);
+  applyMigrations(db, file, MIGRATIONS.slice(0, 2));
+  const { host, pathname } = new URL(url);
+  const columns =
+    'proxy_flow_id, started_at, method, url, host, path, request_http_version, request_headers, timings, incomplete, synthetic, tags, client_address, client_port, connection_id, is_websocket, is_sse, ws_omitted';
+  db.prepare(`INSERT INTO flows (${columns}) VALUES (1, 0, 'GET', ?, ?, ?, '1.1', '[]', '{"start":0}', 0, 0, '[]', '', 0, 1, 0, 0, 0)`).run(
+    url,
+    host,
+    pathname,
+  );
+  return db;
+}
